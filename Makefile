@@ -1,0 +1,30 @@
+# Thin wrapper: every target installs missing Debian packages (as root),
+# configures with a CMake preset, builds, then runs.
+PRESET ?= default
+JOBS   ?= $(shell nproc)
+BUILD_DIR := $(if $(filter default,$(PRESET)),build,build-$(PRESET))
+
+.PHONY: all deps configure build test bench demo clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+configure: deps
+	cmake --preset $(PRESET)
+
+build: configure
+	cmake --build --preset $(PRESET) -j $(JOBS)
+
+test: build
+	ctest --preset $(PRESET)
+
+bench: build
+	$(BUILD_DIR)/bin/bench_kmc
+
+demo: build
+	$(BUILD_DIR)/bin/ionrail demo --out out
+
+clean:
+	rm -rf build build-debug build-asan
