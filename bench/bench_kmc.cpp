@@ -1,0 +1,63 @@
+// Speed of the rail KMC engine on the CPU. Items are ion-hop attempts.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+
+#include <ionrail/kmc/engine.hpp>
+#include <ionrail/kmc/sync_solver.hpp>
+
+namespace {
+
+using namespace ionrail::kmc;
+
+device_params bench_device(int rails) {
+  device_params d;  // 100 nm, 100 sites, fill 1/3, space charge on (c0 = 2e23 m^-3)
+  d.rails = rails;
+  return d;
+}
+
+// One sync step (two half-sweeps, field refresh, histogram) per iteration.
+void BM_kmc_sync_step(benchmark::State& state) {
+  sim_params sim;
+  sim.threads = static_cast<int>(state.range(1));
+  sim.seed = 42;
+  engine e(bench_device(static_cast<int>(state.range(0))), sim, std::make_shared<constant_voltage>(2.0));
+  const double dt = e.info().dt_s;
+  double t = 0;
+  for (auto _ : state) {
+    t += dt;
+    e.advance_to(t);
+  }
+  const double ions = static_cast<double>(e.model().rails()) * e.model().ions_per_rail();
+  state.SetItemsProcessed(static_cast<int64_t>(ions * static_cast<double>(state.iterations())));
+  state.counters["threads"] = static_cast<double>(e.info().threads);
+}
+BENCHMARK(BM_kmc_sync_step)
+    ->ArgNames({"rails", "threads"})
+    ->ArgsProduct({{1000, 10000, 100000}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// One exact BKL event on a small film (the reference method; expected slow).
+void BM_kmc_bkl_event(benchmark::State& state) {
+  device_params d = bench_device(static_cast<int>(state.range(0)));
+  d.sites = 50;
+  sim_params sim;
+  sim.solver = method::bkl;
+  engine e(d, sim, std::make_shared<constant_voltage>(1.0));
+  double t = 0;
+  const double dt = 1e-3;
+  std::uint64_t events = 0;
+  for (auto _ : state) {
+    const auto before = e.info().events;
+    t += dt;
+    e.advance_to(t);
+    events += e.info().events - before;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(events));
+}
+BENCHMARK(BM_kmc_bkl_event)->ArgName("rails")->Arg(100)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

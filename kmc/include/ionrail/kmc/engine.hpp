@@ -1,0 +1,58 @@
+#pragma once
+// The rail KMC engine: a device, a solver and a voltage source, advanced in
+// time and sampled. Everything a protocol or a test needs goes through here.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ionrail/kmc/params.hpp>
+#include <ionrail/kmc/rail_model.hpp>
+#include <ionrail/kmc/solver.hpp>
+#include <ionrail/kmc/voltage_source.hpp>
+
+namespace ionrail::kmc {
+
+// One row of a trace (spec §6). Currents and energy are for the whole device.
+struct sample {
+  double t_s = 0;
+  double v = 0;
+  double f_left = 0;
+  double f_right = 0;
+  double state = 0;
+  double g_s = 0;
+  double i_a = 0;      // G V + I_ion
+  double i_ion_a = 0;  // ionic displacement current, averaged since the previous sample
+  double energy_j = 0; // ∫ I V dt since the start
+  std::vector<double> zones;
+};
+
+const char* engine_version();
+
+class engine {
+ public:
+  engine(const device_params& device, const sim_params& sim, std::shared_ptr<const voltage_source> source);
+
+  void advance_to(double t_s);
+  double time_s() const { return solver_->time_s(); }
+  // The state now; the ionic current is the mean since the previous call.
+  sample take_sample();
+
+  transport_estimate transport() const { return model_.transport(time_s()); }
+  void reset_transport_reference() { model_.set_transport_reference(time_s()); }
+
+  const run_info& info() const { return info_; }
+  const rail_model& model() const { return model_; }
+  const device_params& device() const { return model_.device(); }
+  const voltage_source& source() const { return *source_; }
+  double energy_j() const { return ledger_.energy_j; }
+
+ private:
+  std::shared_ptr<const voltage_source> source_;
+  rail_model model_;
+  charge_ledger ledger_;
+  run_info info_;
+  std::unique_ptr<solver> solver_;
+  double last_sample_t_ = 0;
+};
+
+}  // namespace ionrail::kmc

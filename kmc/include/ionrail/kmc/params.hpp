@@ -1,0 +1,77 @@
+#pragma once
+// Parameters of a simulated device and of how it is simulated. Names follow
+// the configuration keys of spec/rail-kmc.md; units are in the names.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ionrail::kmc {
+
+struct species_params {
+  std::string name = "ion";
+  int charge = 1;                       // z
+  double activation_energy_ev = 0.72;   // Ea
+  double attempt_frequency_hz = 1e13;   // ν0
+  double fill = 1.0 / 3.0;              // ions per site: n_s = round(fill · sites)
+};
+
+// A fraction of the rails with their own kinetics (e.g. amorphous vs
+// crystalline paths). Rails of class c are a contiguous block.
+struct rail_class_params {
+  std::string name = "rails";
+  double fraction = 1.0;
+  double activation_shift_ev = 0.0;     // added to every species' Ea on these rails
+  double attempt_frequency_scale = 1.0; // multiplies every species' ν0
+  std::vector<double> site_energy_ev;   // empty: the device landscape
+};
+
+enum class readout_source { f_right, f_left };
+
+struct readout_params {
+  readout_source source = readout_source::f_right;
+  double g0_s = 1e-6;     // conductance at uniform filling
+  double g1_s = 1e-4;     // dG / d(state)
+  double g_min_s = 1e-9;
+  double g_max_s = 1e-3;
+};
+
+struct device_params {
+  double thickness_nm = 100.0;
+  int sites = 100;
+  int rails = 1000;
+  double temperature_k = 300.0;
+  double ion_density_m3 = 2e23;         // c0; 0 switches space charge off
+  double rel_permittivity = 3.0;
+  bool field_per_class = false;         // average occupancy per rail class instead of over all rails
+  std::vector<species_params> species{species_params{}};
+  std::vector<rail_class_params> classes{rail_class_params{}};
+  std::vector<double> site_energy_ev;   // ε_i, empty: flat
+  std::vector<double> initial_profile;  // relative weight per site for the initial positions; empty: uniform
+  int zones = 10;
+  double area_um2 = 1.0;
+  double rails_per_area_m2 = 0.0;       // 0: c0·d / n if c0 > 0, else 1/a²
+  readout_params readout;
+
+  double spacing_m() const { return thickness_nm * 1e-9 / sites; }
+  int ions_per_rail() const;
+  std::vector<int> species_counts() const;
+};
+
+enum class method { sync, bkl };
+
+struct sim_params {
+  method solver = method::sync;
+  double dt_s = 0.0;        // sync step; 0: automatic from p_max
+  double p_max = 0.5;       // bound on (Γ+ + Γ−) dt for the automatic step
+  int field_every = 1;      // sync: refresh the field every this many steps
+  std::uint64_t seed = 1;
+  int threads = 0;          // 0: OpenMP default
+};
+
+// Throws std::invalid_argument naming the key, the value and the valid range.
+void validate(const device_params& d);
+void validate(const sim_params& s);
+
+const char* to_string(method m);
+
+}  // namespace ionrail::kmc

@@ -1,0 +1,46 @@
+#pragma once
+// What the solvers share: the account of charge and energy they keep while
+// advancing, and the record of how a run was simulated.
+#include <cstdint>
+
+#include <ionrail/kmc/params.hpp>
+
+namespace ionrail::kmc {
+
+// ∫ I V dt and the charge moved, accumulated over intervals of constant V and G
+// and over hops (each hop moves charge z e across a of the film thickness d).
+struct charge_ledger {
+  double current_per_hop_rate_a = 0;  // e (a/d) N_device / rails
+  double energy_j = 0;
+  long long interval_charge_hops = 0;  // Σ z Δq since the last sample
+
+  void account_interval(double dt_s, double voltage_v, double conductance_s) {
+    energy_j += conductance_s * voltage_v * voltage_v * dt_s;
+  }
+  void account_hops(long long charge_hops, double voltage_v) {
+    interval_charge_hops += charge_hops;
+    energy_j += current_per_hop_rate_a * static_cast<double>(charge_hops) * voltage_v;
+  }
+};
+
+struct run_info {
+  method solver = method::sync;
+  std::uint64_t seed = 0;
+  double dt_s = 0;                  // sync step used
+  bool dt_automatic = false;        // chosen from p_max (else given as sim.dt_s)
+  double field_bound_v_per_m = 0;   // |E| bound the automatic step was chosen for
+  int threads = 1;
+  std::uint64_t steps = 0;          // sync steps
+  std::uint64_t events = 0;         // bkl hops
+  double attempts = 0;              // sync ion-hop attempts
+  double max_hop_probability = 0;   // largest (Γ+ + Γ−) dt met in a rate table
+};
+
+class solver {
+ public:
+  virtual ~solver() = default;
+  virtual void advance_to(double t_s) = 0;
+  virtual double time_s() const = 0;
+};
+
+}  // namespace ionrail::kmc

@@ -1,0 +1,334 @@
+#include <ionrail/kmc/rail_model.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include <ionrail/kmc/counter_draws.hpp>
+
+namespace ionrail::kmc {
+namespace {
+constexpr double boltzmann_j_per_k = 1.380649e-23;
+}
+
+rail_model::rail_model(const device_params& device, std::uint64_t seed) : device_(device) {
+  validate(device_);
+  const int L = device_.sites;
+  const int S = species_count();
+  const int C = class_count();
+  const double a = device_.spacing_m();
+  const double d = device_.thickness_nm * 1e-9;
+
+  const std::vector<int> n_s = device_.species_counts();
+  for (int s = 0; s < S; ++s) {
+    charge_.push_back(device_.species[s].charge);
+    fill_.push_back(static_cast<double>(n_s[s]) / L);
+  }
+
+  for (int c = 0; c < C; ++c) {
+    const auto& cls = device_.classes[c];
+    std::vector<double> eps = !cls.site_energy_ev.empty() ? cls.site_energy_ev : device_.site_energy_ev;
+    if (eps.empty()) eps.assign(L, 0.0);
+    site_energy_.push_back(std::move(eps));
+    for (int s = 0; s < S; ++s) {
+      const auto& sp = device_.species[s];
+      hop_params h;
+      h.base_rate_hz = base_hop_rate(sp.attempt_frequency_hz * cls.attempt_frequency_scale,
+                                     sp.activation_energy_ev + cls.activation_shift_ev, device_.temperature_k);
+      h.half_beta_per_ev = 1.0 / (2.0 * boltzmann_ev_per_k * device_.temperature_k);
+      h.charge_spacing_m = sp.charge * a;
+      hop_.push_back(h);
+    }
+  }
+
+  space_charge_v_per_m_ = elementary_charge_c * device_.ion_density_m3 * a /
+                          (vacuum_permittivity_f_per_m * device_.rel_permittivity);
+
+  pos_.sites = L;
+  pos_.rails = device_.rails;
+  pos_.ions = device_.ions_per_rail();
+  pos_.stride = (device_.rails + 63) / 64 * 64;
+  place_initial_ions(seed);
+
+  rails_in_group_.assign(field_groups(), 0.0);
+  for (int r = 0; r < device_.rails; ++r) rails_in_group_[field_group_of_class(pos_.class_of(r))] += 1.0;
+  bond_field_.assign(static_cast<std::size_t>(field_groups()) * (L - 1), 0.0);
+  group_counts_.assign(static_cast<std::size_t>(S) * L, 0);
+  recount();
+
+  const int Z = device_.zones;
+  zone_of_site_.resize(L);
+  int last_zone_sites = 0, first_zone_sites = 0;
+  for (int i = 0; i < L; ++i) {
+    zone_of_site_[i] = static_cast<int>(static_cast<long long>(i) * Z / L);
+    last_zone_sites += zone_of_site_[i] == Z - 1;
+    first_zone_sites += zone_of_site_[i] == 0;
+  }
+  const bool right = device_.readout.source == readout_source::f_right;
+  s_eq_ = static_cast<double>(right ? last_zone_sites : first_zone_sites) / L;
+  readout_first_q_ = right ? L - last_zone_sites + 1 : 1;
+  readout_last_q_ = right ? L : first_zone_sites;
+
+  const double area_m2 = device_.area_um2 * 1e-12;
+  if (device_.rails_per_area_m2 > 0)
+    device_rails_ = device_.rails_per_area_m2 * area_m2;
+  else if (device_.ion_density_m3 > 0)
+    device_rails_ = area_m2 * device_.ion_density_m3 * d / pos_.ions;
+  else
+    device_rails_ = area_m2 / (a * a);
+  current_per_hop_rate_ = elementary_charge_c * (a / d) * device_rails_ / device_.rails;
+  set_transport_reference(0.0);
+}
+
+void rail_model::place_initial_ions(std::uint64_t seed) {
+  const int L = pos_.sites, R = pos_.rails, n = pos_.ions, S = species_count(), C = class_count();
+  pos_.q.assign(static_cast<std::size_t>(n + 2) * pos_.stride, 0);
+  std::fill(pos_.q.begin() + static_cast<std::ptrdiff_t>(n + 1) * pos_.stride, pos_.q.end(),
+            static_cast<std::uint16_t>(L + 1));
+  if (S > 1) pos_.species.assign(static_cast<std::size_t>(n) * pos_.stride, 0);
+  if (C > 1) {
+    pos_.rail_class.assign(pos_.stride, 0);
+    int begin = 0;
+    for (int c = 0; c < C; ++c) {
+      const int count = c + 1 == C ? R - begin : static_cast<int>(std::lround(device_.classes[c].fraction * R));
+      const int end = std::min(R, begin + count);
+      std::fill(pos_.rail_class.begin() + begin, pos_.rail_class.begin() + end, static_cast<std::uint8_t>(c));
+      begin = end;
+    }
+  }
+
+  std::vector<int> species_multiset;
+  const std::vector<int> n_s = device_.species_counts();
+  for (int s = 0; s < S; ++s) species_multiset.insert(species_multiset.end(), n_s[s], s);
+
+  const bool weighted = !device_.initial_profile.empty();
+  std::vector<std::uint16_t> sites(L);
+  std::vector<double> weight;
+  std::vector<std::uint16_t> chosen(n);
+  for (int r = 0; r < R; ++r) {
+    counter_draws draws(seed, draw_stream::initial, static_cast<std::uint64_t>(r));
+    if (!weighted) {
+      // Partial Fisher–Yates: n distinct sites, uniformly.
+      std::iota(sites.begin(), sites.end(), std::uint16_t{0});
+      for (int i = 0; i < n; ++i) {
+        const int j = i + static_cast<int>(draws.below(static_cast<std::uint32_t>(L - i)));
+        std::swap(sites[i], sites[j]);
+        chosen[i] = sites[i];
+      }
+    } else {
+      // Sequential sampling without replacement, proportional to the profile.
+      weight = device_.initial_profile;
+      for (int i = 0; i < n; ++i) {
+        double total = 0;
+        for (double w : weight) total += w;
+        const double target = draws.unit() * total;
+        double cumulative = 0;
+        int pick = -1;
+        for (int k = 0; k < L; ++k) {
+          if (weight[k] <= 0) continue;
+          cumulative += weight[k];
+          pick = k;
+          if (cumulative >= target) break;
+        }
+        chosen[i] = static_cast<std::uint16_t>(pick);
+        weight[pick] = 0;
+      }
+    }
+    std::sort(chosen.begin(), chosen.end());
+    for (int j = 0; j < n; ++j) pos_.row(j)[r] = static_cast<std::uint16_t>(chosen[j] + 1);
+    if (S > 1) {
+      std::vector<int> order = species_multiset;
+      for (int i = n - 1; i > 0; --i) std::swap(order[i], order[draws.below(static_cast<std::uint32_t>(i + 1))]);
+      for (int j = 0; j < n; ++j) pos_.species[static_cast<std::size_t>(j) * pos_.stride + r] = static_cast<std::uint8_t>(order[j]);
+    }
+  }
+}
+
+void rail_model::recount() {
+  const int W = table_width();
+  counts_.assign(static_cast<std::size_t>(combos()) * W, 0);
+  for (int j = 0; j < pos_.ions; ++j) {
+    const std::uint16_t* row = pos_.row(j);
+    for (int r = 0; r < pos_.rails; ++r) ++counts_[static_cast<std::size_t>(combo(r, j)) * W + row[r]];
+  }
+}
+
+field_params rail_model::make_field_params() const {
+  field_params p;
+  p.sites = device_.sites;
+  p.species = species_count();
+  p.inv_thickness_per_m = 1.0 / (device_.thickness_nm * 1e-9);
+  p.space_charge_v_per_m = space_charge_v_per_m_;
+  p.charge = charge_.data();
+  p.fill = fill_.data();
+  p.fill_total = std::accumulate(fill_.begin(), fill_.end(), 0.0);
+  return p;
+}
+
+void rail_model::refresh_fields(double voltage_v) {
+  const field_params p = make_field_params();
+  const int L = sites(), S = species_count(), W = table_width();
+  for (int g = 0; g < field_groups(); ++g) {
+    std::fill(group_counts_.begin(), group_counts_.end(), 0);
+    for (int c = 0; c < class_count(); ++c) {
+      if (field_group_of_class(c) != g) continue;
+      for (int s = 0; s < S; ++s)
+        for (int i = 0; i < L; ++i)
+          group_counts_[static_cast<std::size_t>(s) * L + i] += counts_[static_cast<std::size_t>(c * S + s) * W + i + 1];
+    }
+    bond_fields(p, voltage_v, group_counts_.data(), rails_in_group_[g],
+                bond_field_.data() + static_cast<std::size_t>(g) * (L - 1));
+  }
+}
+
+void rail_model::fill_rates(std::vector<site_rates>& rates) const {
+  const int L = sites(), S = species_count(), W = table_width();
+  rates.assign(static_cast<std::size_t>(combos()) * W, site_rates{});
+  for (int c = 0; c < class_count(); ++c)
+    for (int s = 0; s < S; ++s) {
+      const int k = c * S + s;
+      const double* field = bond_field(field_group_of_class(c));
+      for (int q = 1; q <= L; ++q)
+        rates[static_cast<std::size_t>(k) * W + q] = hop_rates_at(hop_[k], field, site_energy_[c].data(), L, q);
+    }
+}
+
+void rail_model::fill_thresholds(double dt_s, std::vector<std::uint32_t>& right, std::vector<std::uint32_t>& total) const {
+  const int L = sites(), S = species_count(), W = table_width();
+  right.assign(static_cast<std::size_t>(combos()) * W, 0);
+  total.assign(static_cast<std::size_t>(combos()) * W, 0);
+  for (int c = 0; c < class_count(); ++c)
+    for (int s = 0; s < S; ++s) {
+      const int k = c * S + s;
+      const double* field = bond_field(field_group_of_class(c));
+      for (int q = 1; q <= L; ++q) {
+        const auto t = thresholds_from_rates(hop_rates_at(hop_[k], field, site_energy_[c].data(), L, q), dt_s);
+        right[static_cast<std::size_t>(k) * W + q] = t.right;
+        total[static_cast<std::size_t>(k) * W + q] = t.total;
+      }
+    }
+}
+
+double rail_model::max_rate_sum(double field_v_per_m) const {
+  const int L = sites(), S = species_count();
+  double worst = 0;
+  for (double sign : {1.0, -1.0}) {
+    const std::vector<double> uniform(L - 1, sign * field_v_per_m);
+    for (int c = 0; c < class_count(); ++c)
+      for (int s = 0; s < S; ++s)
+        for (int q = 1; q <= L; ++q) {
+          const site_rates r = hop_rates_at(hop_[c * S + s], uniform.data(), site_energy_[c].data(), L, q);
+          worst = std::max(worst, r.right + r.left);
+        }
+  }
+  return worst;
+}
+
+double rail_model::field_bound(double max_abs_v) const {
+  const double applied = max_abs_v / (device_.thickness_nm * 1e-9);
+  if (!space_charge()) return applied;
+  // All ions of every rail packed against one electrode (species mixed in
+  // their mean proportions): the largest space-charge field a film can hold.
+  const field_params p = make_field_params();
+  const int L = sites(), S = species_count(), n = pos_.ions;
+  const std::vector<int> n_s = device_.species_counts();
+  const double rails = 1e6;  // any count: the field depends on occupancy only
+  std::vector<long long> packed(static_cast<std::size_t>(S) * L, 0);
+  std::vector<double> field(L - 1);
+  double worst = 0;
+  for (int side = 0; side < 2; ++side) {
+    for (int s = 0; s < S; ++s)
+      for (int i = 0; i < L; ++i) {
+        const bool filled = side == 0 ? i < n : i >= L - n;
+        packed[static_cast<std::size_t>(s) * L + i] = filled ? std::llround(rails * n_s[s] / n) : 0;
+      }
+    bond_fields(p, 0.0, packed.data(), rails, field.data());
+    for (double e : field) worst = std::max(worst, std::fabs(e));
+  }
+  return applied + worst;
+}
+
+long long rail_model::charge_position_sum() const {
+  const int W = table_width();
+  long long sum = 0;
+  for (int k = 0; k < combos(); ++k) {
+    long long positions = 0;
+    for (int q = 1; q < W - 1; ++q) positions += q * counts_[static_cast<std::size_t>(k) * W + q];
+    sum += charge_of_combo(k) * positions;
+  }
+  return sum;
+}
+
+observation rail_model::observe() const {
+  const int L = sites(), W = table_width(), Z = device_.zones;
+  observation o;
+  std::vector<long long> zone_counts(Z, 0);
+  long long total = 0;
+  for (int k = 0; k < combos(); ++k)
+    for (int i = 0; i < L; ++i) {
+      const long long c = counts_[static_cast<std::size_t>(k) * W + i + 1];
+      zone_counts[zone_of_site_[i]] += c;
+      total += c;
+    }
+  o.zones.resize(Z);
+  for (int z = 0; z < Z; ++z) o.zones[z] = static_cast<double>(zone_counts[z]) / rails();
+  o.f_left = static_cast<double>(zone_counts[0]) / static_cast<double>(total);
+  o.f_right = static_cast<double>(zone_counts[Z - 1]) / static_cast<double>(total);
+  const auto& ro = device_.readout;
+  o.state = ro.source == readout_source::f_right ? o.f_right : o.f_left;
+  o.conductance_s = std::clamp(ro.g0_s + ro.g1_s * (o.state - s_eq_), ro.g_min_s, ro.g_max_s);
+  return o;
+}
+
+double rail_model::conductance_s() const {
+  const int W = table_width();
+  long long in_zone = 0;
+  for (int k = 0; k < combos(); ++k)
+    for (int q = readout_first_q_; q <= readout_last_q_; ++q) in_zone += counts_[static_cast<std::size_t>(k) * W + q];
+  const double state = static_cast<double>(in_zone) / (static_cast<double>(pos_.ions) * rails());
+  const auto& ro = device_.readout;
+  return std::clamp(ro.g0_s + ro.g1_s * (state - s_eq_), ro.g_min_s, ro.g_max_s);
+}
+
+void rail_model::set_transport_reference(double t_s) {
+  reference_q_.assign(pos_.q.begin(), pos_.q.end());
+  reference_t_ = t_s;
+}
+
+transport_estimate rail_model::transport(double t_s) const {
+  transport_estimate e;
+  e.elapsed_s = t_s - reference_t_;
+  const int n = pos_.ions, R = pos_.rails;
+  const double a = device_.spacing_m();
+  double sum_dx = 0, sum_dx2 = 0, sum_com2 = 0, sum_z2 = 0;
+  for (int r = 0; r < R; ++r) {
+    long long com = 0;
+    for (int j = 0; j < n; ++j) {
+      const std::size_t idx = static_cast<std::size_t>(j + 1) * pos_.stride + r;
+      const long long dx = static_cast<long long>(pos_.q[idx]) - reference_q_[idx];
+      com += dx;
+      sum_dx2 += static_cast<double>(dx * dx);
+      const int z = device_.species[pos_.species_of(r, j)].charge;
+      sum_z2 += z * z;
+    }
+    sum_dx += static_cast<double>(com);
+    sum_com2 += static_cast<double>(com) * static_cast<double>(com);
+  }
+  const double ions = static_cast<double>(n) * R;
+  e.mean_displacement_m = sum_dx / ions * a;
+  e.tracer_msd_m2 = sum_dx2 / ions * a * a;
+  e.com_msd_m2 = sum_com2 / R * a * a;
+  if (e.elapsed_s > 0) {
+    e.d_tracer_m2_s = e.tracer_msd_m2 / (2 * e.elapsed_s);
+    e.d_jump_m2_s = e.com_msd_m2 / (2.0 * n * e.elapsed_s);
+    e.haven_ratio = e.d_jump_m2_s > 0 ? e.d_tracer_m2_s / e.d_jump_m2_s : 0.0;
+    e.drift_velocity_m_s = e.mean_displacement_m / e.elapsed_s;
+    const double mean_z2 = sum_z2 / ions;
+    e.conductivity_s_m = device_.ion_density_m3 * mean_z2 * elementary_charge_c * elementary_charge_c *
+                         e.d_jump_m2_s / (boltzmann_j_per_k * device_.temperature_k);
+  }
+  return e;
+}
+
+}  // namespace ionrail::kmc

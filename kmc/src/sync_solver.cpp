@@ -1,0 +1,163 @@
+#include <ionrail/kmc/sync_solver.hpp>
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace ionrail::kmc {
+namespace {
+// Sub-histograms per thread: neighbouring rails often share a site, and
+// spreading their increments over several counters breaks the store-to-load chain.
+constexpr int histogram_ways = 4;
+}  // namespace
+
+sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage_source& source,
+                         charge_ledger& ledger, run_info& info)
+    : model_(model),
+      source_(source),
+      ledger_(ledger),
+      info_(info),
+      seed_(sim.seed),
+      field_every_(sim.field_every),
+      threads_(sim.threads > 0 ? sim.threads : omp_get_max_threads()) {
+  info_.field_bound_v_per_m = model_.field_bound(source_.max_abs_voltage());
+  const double worst_rate = model_.max_rate_sum(info_.field_bound_v_per_m);
+  if (sim.dt_s > 0) {
+    dt_ = sim.dt_s;
+    info_.dt_automatic = false;
+  } else {
+    dt_ = sim.p_max / worst_rate;
+    info_.dt_automatic = true;
+  }
+  info_.dt_s = dt_;
+  info_.threads = threads_;
+  thread_histograms_.assign(threads_, std::vector<int>(static_cast<std::size_t>(histogram_ways) * model_.combos() *
+                                                           model_.table_width()));
+}
+
+void sync_solver::refresh_tables(double voltage_v) {
+  model_.refresh_fields(voltage_v);
+  model_.fill_thresholds(dt_, thr_right_, thr_total_);
+  const std::uint32_t worst = *std::max_element(thr_total_.begin(), thr_total_.end());
+  info_.max_hop_probability = std::max(info_.max_hop_probability, worst / 4294967296.0);
+  if (worst == 0xFFFFFFFFu) {
+    std::ostringstream os;
+    os << "sim.dt_s = " << dt_ << " s: a hop probability (Γ+ + Γ−) dt reached 1 at t = " << time_s()
+       << " s; use a smaller dt_s, or dt_s = 0 for the automatic step";
+    throw std::domain_error(os.str());
+  }
+}
+
+template <bool Mixed>
+void sync_solver::sweep_block(int first_rail, int end_rail, std::uint32_t* draws, int* histogram) {
+  rail_positions& pos = model_.positions();
+  std::uint16_t* q_all = pos.q.data();
+  const int n = pos.ions;
+  const int len = end_rail - first_rail;
+  const std::size_t stride = static_cast<std::size_t>(pos.stride);
+  const int width = model_.table_width();
+  const int species = model_.species_count();
+  const std::uint32_t* thr_right = thr_right_.data();
+  const std::uint32_t* thr_total = thr_total_.data();
+  const std::uint8_t* rail_class = pos.rail_class.empty() ? nullptr : pos.rail_class.data() + first_rail;
+
+  auto table_offset = [&](int ion, int i) {
+    const int c = rail_class ? rail_class[i] : 0;
+    const int s = pos.species.empty() ? 0 : pos.species[static_cast<std::size_t>(ion) * stride + first_rail + i];
+    return (c * species + s) * width;
+  };
+
+  for (std::uint32_t half = 0; half < 2; ++half) {
+    for (std::uint32_t group = 0; half + 8 * group < static_cast<std::uint32_t>(n); ++group) {
+      for (int i = 0; i < len; ++i) {
+        const auto out = philox_draw(sync_hop_counter(seed_, step_, half, static_cast<std::uint32_t>(first_rail + i), group));
+        draws[0 * block_rails + i] = out.v[0];
+        draws[1 * block_rails + i] = out.v[1];
+        draws[2 * block_rails + i] = out.v[2];
+        draws[3 * block_rails + i] = out.v[3];
+      }
+      for (int w = 0; w < 4; ++w) {
+        const int ion = static_cast<int>(half + 8 * group) + 2 * w;
+        if (ion >= n) break;
+        std::uint16_t* row = q_all + static_cast<std::size_t>(ion + 1) * stride + first_rail;
+        const std::uint16_t* left = row - stride;
+        const std::uint16_t* right = row + stride;
+        const std::uint32_t* u = draws + w * block_rails;
+        if constexpr (!Mixed) {
+#pragma omp simd
+          for (int i = 0; i < len; ++i) {
+            const std::uint16_t q = row[i];
+            row[i] = hop_target(q, left[i], right[i], u[i], thr_right[q], thr_total[q]);
+          }
+        } else {
+          for (int i = 0; i < len; ++i) {
+            const std::uint16_t q = row[i];
+            const int k = table_offset(ion, i) + q;
+            row[i] = hop_target(q, left[i], right[i], u[i], thr_right[k], thr_total[k]);
+          }
+        }
+      }
+    }
+  }
+
+  const int combos_width = model_.combos() * width;
+  for (int ion = 0; ion < n; ++ion) {
+    const std::uint16_t* row = q_all + static_cast<std::size_t>(ion + 1) * stride + first_rail;
+    for (int i = 0; i < len; ++i) {
+      const int k = Mixed ? table_offset(ion, i) : 0;
+      ++histogram[(i & (histogram_ways - 1)) * combos_width + k + row[i]];
+    }
+  }
+}
+
+void sync_solver::step() {
+  const double t0 = time_s();
+  const double voltage = source_.voltage(t0 + 0.5 * dt_);
+  if (step_ % static_cast<std::uint64_t>(field_every_) == 0) refresh_tables(voltage);
+  const double conductance = model_.conductance_s();
+  const long long before = model_.charge_position_sum();
+
+  const int rails = model_.rails();
+  const int blocks = (rails + block_rails - 1) / block_rails;
+  const bool mixed = model_.combos() > 1;
+#pragma omp parallel num_threads(threads_)
+  {
+    std::vector<int>& histogram = thread_histograms_[omp_get_thread_num()];
+    std::fill(histogram.begin(), histogram.end(), 0);
+    alignas(64) std::uint32_t draws[4 * block_rails];
+#pragma omp for schedule(static)
+    for (int b = 0; b < blocks; ++b) {
+      const int first = b * block_rails;
+      const int end = std::min(rails, first + block_rails);
+      if (mixed)
+        sweep_block<true>(first, end, draws, histogram.data());
+      else
+        sweep_block<false>(first, end, draws, histogram.data());
+    }
+  }
+
+  std::vector<long long>& counts = model_.counts();
+  const std::size_t cw = counts.size();
+  std::fill(counts.begin(), counts.end(), 0);
+  for (const auto& histogram : thread_histograms_)
+    for (int way = 0; way < histogram_ways; ++way)
+      for (std::size_t k = 0; k < cw; ++k) counts[k] += histogram[way * cw + k];
+
+  const long long after = model_.charge_position_sum();
+  ledger_.account_interval(dt_, voltage, conductance);
+  ledger_.account_hops(after - before, voltage);
+  ++step_;
+  info_.steps = step_;
+  info_.attempts += static_cast<double>(rails) * model_.ions_per_rail();
+}
+
+void sync_solver::advance_to(double t_s) {
+  // Whole steps only: the step that would pass t_s (beyond rounding) is not taken.
+  const double target_steps = std::floor(t_s / dt_ * (1.0 + 1e-12) + 1e-9);
+  while (static_cast<double>(step_) < target_steps) step();
+}
+
+}  // namespace ionrail::kmc

@@ -1,0 +1,129 @@
+// Same seed ⇒ same bits, for any thread count (spec §5), and the mixed
+// species/class path equals the fast path when the species or classes are
+// physically identical.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+
+#include <ionrail/kmc/engine.hpp>
+
+namespace {
+
+using namespace ionrail::kmc;
+
+struct trace {
+  std::vector<sample> samples;
+  std::vector<std::uint16_t> positions;
+  run_info info;
+};
+
+std::shared_ptr<voltage_source> triangle() {
+  return std::make_shared<piecewise_linear_voltage>(std::vector<double>{0, 0.5, 1.0, 1.5, 2.0},
+                                                    std::vector<double>{0, 4, 0, -4, 0});
+}
+
+trace run(const device_params& d, sim_params sim, double until, int samples) {
+  engine e(d, sim, triangle());
+  trace t;
+  for (int k = 1; k <= samples; ++k) {
+    e.advance_to(until * k / samples);
+    t.samples.push_back(e.take_sample());
+  }
+  const auto& q = e.model().positions().q;
+  t.positions.assign(q.begin(), q.end());
+  t.info = e.info();
+  return t;
+}
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void expect_identical(const trace& a, const trace& b) {
+  ASSERT_EQ(a.positions, b.positions);
+  ASSERT_EQ(a.samples.size(), b.samples.size());
+  for (std::size_t i = 0; i < a.samples.size(); ++i) {
+    const sample &x = a.samples[i], &y = b.samples[i];
+    for (auto [u, v] : {std::pair{x.t_s, y.t_s}, {x.v, y.v}, {x.f_left, y.f_left}, {x.f_right, y.f_right},
+                        {x.g_s, y.g_s}, {x.i_a, y.i_a}, {x.i_ion_a, y.i_ion_a}, {x.energy_j, y.energy_j}})
+      EXPECT_TRUE(same_bits(u, v)) << "sample " << i << ": " << u << " vs " << v;
+    ASSERT_EQ(x.zones.size(), y.zones.size());
+    for (std::size_t z = 0; z < x.zones.size(); ++z) EXPECT_TRUE(same_bits(x.zones[z], y.zones[z]));
+  }
+}
+
+device_params polymer(int rails) {
+  device_params d;  // the spec's starting point: 100 nm, 100 sites, fill 1/3, c0 = 2e23
+  d.rails = rails;
+  return d;
+}
+
+TEST(Determinism, OneAndTwoThreadsGiveIdenticalBits) {
+  // 1000 rails: not a multiple of the 256-rail block, so threads split unevenly.
+  sim_params one;
+  one.seed = 2024;
+  one.threads = 1;
+  sim_params two = one;
+  two.threads = 2;
+  const auto a = run(polymer(1000), one, 2.0, 8);
+  const auto b = run(polymer(1000), two, 2.0, 8);
+  EXPECT_EQ(a.info.threads, 1);
+  EXPECT_EQ(b.info.threads, 2);
+  expect_identical(a, b);
+  EXPECT_GT(a.info.steps, 100u);
+  EXPECT_NE(a.samples[1].f_right, a.samples[3].f_right);  // something happened
+}
+
+TEST(Determinism, MixedSpeciesAndClassesAreThreadIndependent) {
+  device_params d = polymer(777);
+  d.species = {species_params{"li", 1, 0.70, 1e13, 0.2}, species_params{"anion", -1, 0.75, 1e13, 0.1}};
+  d.classes = {rail_class_params{"fast", 0.4, -0.03, 1.0, {}}, rail_class_params{"slow", 0.6, 0.05, 2.0, {}}};
+  d.field_per_class = true;
+  sim_params one;
+  one.seed = 9;
+  one.threads = 1;
+  sim_params two = one;
+  two.threads = 2;
+  expect_identical(run(d, one, 2.0, 5), run(d, two, 2.0, 5));
+}
+
+TEST(Determinism, IdenticalClassesOrSpeciesReproduceTheFastPath) {
+  sim_params sim;
+  sim.seed = 31;
+  sim.dt_s = 1e-3;  // same step for every variant (the automatic one would also agree)
+  const auto plain = run(polymer(600), sim, 1.0, 4);
+
+  device_params two_classes = polymer(600);
+  two_classes.classes = {rail_class_params{"a", 0.5, 0, 1, {}}, rail_class_params{"b", 0.5, 0, 1, {}}};
+  expect_identical(plain, run(two_classes, sim, 1.0, 4));
+
+  device_params two_species = polymer(600);
+  two_species.species = {species_params{"a", 1, 0.72, 1e13, 0.2}, species_params{"b", 1, 0.72, 1e13, 0.13}};
+  ASSERT_EQ(two_species.ions_per_rail(), 33);
+  expect_identical(plain, run(two_species, sim, 1.0, 4));
+}
+
+TEST(Determinism, SeedIsRecordedAndDifferentSeedsDiffer) {
+  sim_params a;
+  a.seed = 5;
+  sim_params b = a;
+  b.seed = 6;
+  const auto ta = run(polymer(300), a, 1.0, 2);
+  const auto tb = run(polymer(300), b, 1.0, 2);
+  EXPECT_EQ(ta.info.seed, 5u);
+  EXPECT_EQ(tb.info.seed, 6u);
+  EXPECT_NE(ta.positions, tb.positions);
+}
+
+TEST(Determinism, BklIsReproducible) {
+  device_params d = polymer(50);
+  d.sites = 30;
+  sim_params sim;
+  sim.solver = method::bkl;
+  sim.seed = 77;
+  const auto a = run(d, sim, 1.0, 3);
+  const auto b = run(d, sim, 1.0, 3);
+  expect_identical(a, b);
+  EXPECT_GT(a.info.events, 1000u);
+}
+
+}  // namespace
