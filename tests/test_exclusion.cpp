@@ -128,9 +128,12 @@ std::vector<double> middle_tracer_msd(engine& e, const std::vector<std::uint16_t
 TEST(SymmetricExclusion, TracerMsdGrowsAsSqrtTWithSingleFilePrefactor) {
   // ρ = 1/2, L = 600, R = 200 rails; tracers: the 60 middle ions of each rail.
   // Rails are independent: SE from the rail-to-rail spread of the per-rail mean MSD.
-  // Arratia's law is asymptotic; its finite-time correction is O((Γt)^-1/2)
-  // relative. We compare at Γt = 100 and 400 and allow 4 SE plus 8 % for that
-  // correction; the exponent from the two times must be 0.5 within 4 SE + 0.06.
+  // Arratia's law is asymptotic; at ρ = 1/2 its finite-time correction is an
+  // O(1) offset of about −0.2 a² (measured with an independent Monte Carlo
+  // program while writing tests/support/exact_reference.hpp: −0.21 ± 0.03 a²
+  // at Γt = 500), i.e. about −1.9 % at Γt = 100 and −0.9 % at Γt = 400. We
+  // allow 4 SE plus 3 %; the exponent from the two times must be 0.5 within
+  // 4 SE + 0.02 (the offset shifts it by about +0.007).
   constexpr int sites = 600, ions = 300, rails = 200;
   const int first = ions / 2 - 30, last = ions / 2 + 30;
   device_params d = ssep_device(sites, ions, rails);
@@ -150,13 +153,13 @@ TEST(SymmetricExclusion, TracerMsdGrowsAsSqrtTWithSingleFilePrefactor) {
     e.advance_to(20.0 + times[k]);
     msd[k] = t::mean_and_error(middle_tracer_msd(e, start, first, last));
     const double law = t::single_file_tracer_msd(rho, times[k]);
-    EXPECT_NEAR(msd[k].mean, law, 4 * msd[k].standard_error + 0.08 * law)
+    EXPECT_NEAR(msd[k].mean, law, 4 * msd[k].standard_error + 0.03 * law)
         << "Γt = " << times[k] << ": Arratia " << law << " a², SE " << msd[k].standard_error;
     RecordProperty("msd_over_arratia_" + std::to_string(static_cast<int>(times[k])), std::to_string(msd[k].mean / law));
   }
   const double exponent = std::log(msd[1].mean / msd[0].mean) / std::log(4.0);
   const double exponent_se = std::hypot(msd[0].standard_error / msd[0].mean, msd[1].standard_error / msd[1].mean) / std::log(4.0);
-  EXPECT_NEAR(exponent, 0.5, 4 * exponent_se + 0.06) << "MSD ∝ t^" << exponent << " ± " << exponent_se;
+  EXPECT_NEAR(exponent, 0.5, 4 * exponent_se + 0.02) << "MSD ∝ t^" << exponent << " ± " << exponent_se;
   // Far from free diffusion (exponent 1, MSD = 2Γt = 800 a² at Γt = 400).
   EXPECT_LT(msd[1].mean, 0.1 * 2 * times[1]);
 }

@@ -73,8 +73,9 @@ void validate(const device_params& d) {
     require_positive(k + "attempt_frequency_scale", c.attempt_frequency_scale);
     check_landscape(k + "site_energy_ev", c.site_energy_ev, d.sites);
     fraction_sum += c.fraction;
-    const double ea_min = d.species[0].activation_energy_ev + c.activation_shift_ev;
-    if (ea_min < 0) fail(k + "activation_shift_ev", c.activation_shift_ev, "must leave every Ea >= 0");
+    for (const auto& sp : d.species)
+      if (sp.activation_energy_ev + c.activation_shift_ev < 0)
+        fail(k + "activation_shift_ev", c.activation_shift_ev, "must leave every species' Ea + shift >= 0");
   }
   if (std::fabs(fraction_sum - 1.0) > 1e-9) fail("rail_class fractions (sum)", fraction_sum, "must sum to 1");
   check_landscape("device.site_energy_ev", d.site_energy_ev, d.sites);

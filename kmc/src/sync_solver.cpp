@@ -22,30 +22,49 @@ sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage
       info_(info),
       seed_(sim.seed),
       field_every_(sim.field_every),
-      threads_(sim.threads > 0 ? sim.threads : omp_get_max_threads()) {
+      threads_(sim.threads > 0 ? sim.threads : omp_get_max_threads()),
+      automatic_dt_(!(sim.dt_s > 0)),
+      p_max_(sim.p_max) {
   info_.field_bound_v_per_m = model_.field_bound(source_.max_abs_voltage());
-  const double worst_rate = model_.max_rate_sum(info_.field_bound_v_per_m);
-  if (sim.dt_s > 0) {
-    dt_ = sim.dt_s;
-    info_.dt_automatic = false;
-  } else {
-    dt_ = sim.p_max / worst_rate;
-    info_.dt_automatic = true;
-  }
-  info_.dt_s = dt_;
+  // First estimate: the applied field only; refined at every refresh.
+  dt_ = automatic_dt_ ? p_max_ / model_.max_rate_sum(source_.voltage(0.0) / (model_.device().thickness_nm * 1e-9))
+                      : sim.dt_s;
+  info_.dt_automatic = automatic_dt_;
   info_.threads = threads_;
   thread_histograms_.assign(threads_, std::vector<int>(static_cast<std::size_t>(histogram_ways) * model_.combos() *
                                                            model_.table_width()));
 }
 
-void sync_solver::refresh_tables(double voltage_v) {
-  model_.refresh_fields(voltage_v);
-  model_.fill_thresholds(dt_, thr_right_, thr_total_);
-  const std::uint32_t worst = *std::max_element(thr_total_.begin(), thr_total_.end());
+void sync_solver::prepare_step() {
+  if (prepared_) return;
+  if (step_ % static_cast<std::uint64_t>(field_every_) == 0) {
+    step_voltage_ = source_.voltage(t_ + 0.5 * dt_);
+    model_.refresh_fields(step_voltage_);
+    model_.fill_rates(rates_);
+    if (automatic_dt_) {
+      double worst = 0;
+      for (const auto& r : rates_) worst = std::max(worst, r.right + r.left);
+      if (worst > 0) dt_ = p_max_ / worst;
+    }
+    set_thresholds();
+  }
+  prepared_ = true;
+}
+
+void sync_solver::set_thresholds() {
+  thr_right_.resize(rates_.size());
+  thr_total_.resize(rates_.size());
+  std::uint32_t worst = 0;
+  for (std::size_t k = 0; k < rates_.size(); ++k) {
+    const hop_thresholds t = thresholds_from_rates(rates_[k], dt_);
+    thr_right_[k] = t.right;
+    thr_total_[k] = t.total;
+    worst = std::max(worst, t.total);
+  }
   info_.max_hop_probability = std::max(info_.max_hop_probability, worst / 4294967296.0);
   if (worst == 0xFFFFFFFFu) {
     std::ostringstream os;
-    os << "sim.dt_s = " << dt_ << " s: a hop probability (Γ+ + Γ−) dt reached 1 at t = " << time_s()
+    os << "sim.dt_s = " << dt_ << " s: a hop probability (Γ+ + Γ−) dt reached 1 at t = " << t_
        << " s; use a smaller dt_s, or dt_s = 0 for the automatic step";
     throw std::domain_error(os.str());
   }
@@ -114,9 +133,8 @@ void sync_solver::sweep_block(int first_rail, int end_rail, std::uint32_t* draws
 }
 
 void sync_solver::step() {
-  const double t0 = time_s();
-  const double voltage = source_.voltage(t0 + 0.5 * dt_);
-  if (step_ % static_cast<std::uint64_t>(field_every_) == 0) refresh_tables(voltage);
+  prepare_step();
+  const double voltage = step_voltage_;
   const double conductance = model_.conductance_s();
   const long long before = model_.charge_position_sum();
 
@@ -150,14 +168,23 @@ void sync_solver::step() {
   ledger_.account_interval(dt_, voltage, conductance);
   ledger_.account_hops(after - before, voltage);
   ++step_;
+  t_ += dt_;
+  prepared_ = false;
   info_.steps = step_;
+  info_.dt_s = t_ / static_cast<double>(step_);
+  info_.dt_min_s = step_ == 1 ? dt_ : std::min(info_.dt_min_s, dt_);
+  info_.dt_max_s = std::max(info_.dt_max_s, dt_);
   info_.attempts += static_cast<double>(rails) * model_.ions_per_rail();
 }
 
 void sync_solver::advance_to(double t_s) {
-  // Whole steps only: the step that would pass t_s (beyond rounding) is not taken.
-  const double target_steps = std::floor(t_s / dt_ * (1.0 + 1e-12) + 1e-9);
-  while (static_cast<double>(step_) < target_steps) step();
+  // Whole steps only: a step that would end past t_s (beyond rounding) is not taken.
+  const double slack = 1e-9 * dt_ + 1e-12 * std::fabs(t_s);
+  for (;;) {
+    prepare_step();
+    if (t_ + dt_ > t_s + slack) return;
+    step();
+  }
 }
 
 }  // namespace ionrail::kmc

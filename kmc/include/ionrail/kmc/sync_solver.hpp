@@ -2,6 +2,11 @@
 // The fast fixed-step method: each step, ions of even index then of odd index
 // each draw one Philox word and hop against the configuration left by the
 // previous half-sweep, so no two moving ions can target the same site.
+//
+// The step is sim.dt_s if given. Otherwise it is chosen at every field
+// refresh as p_max / max(Γ+ + Γ−) over the rates of the fields that occur
+// then, so strong space charge (whose worst-case field is far above what
+// screening lets happen) does not force a tiny step for the whole run.
 #include <cstdint>
 #include <vector>
 
@@ -19,14 +24,18 @@ class sync_solver final : public solver {
   sync_solver(rail_model& model, const sim_params& sim, const voltage_source& source, charge_ledger& ledger,
               run_info& info);
 
+  // Takes whole steps while the next one ends at or before t_s.
   void advance_to(double t_s) override;
-  double time_s() const override { return static_cast<double>(step_) * dt_; }
+  double time_s() const override { return t_; }
   void step();
   double dt_s() const { return dt_; }
   std::uint64_t steps() const { return step_; }
 
  private:
-  void refresh_tables(double voltage_v);
+  // Field, rates and (automatic mode) dt for the step starting now; kept
+  // until the step is taken, refreshed every field_every steps.
+  void prepare_step();
+  void set_thresholds();
   template <bool Mixed>
   void sweep_block(int first_rail, int end_rail, std::uint32_t* draws, int* histogram);
 
@@ -37,8 +46,14 @@ class sync_solver final : public solver {
   std::uint64_t seed_;
   int field_every_;
   int threads_;
+  bool automatic_dt_;
+  double p_max_;
   double dt_ = 0;
+  double t_ = 0;
+  double step_voltage_ = 0;
+  bool prepared_ = false;
   std::uint64_t step_ = 0;
+  std::vector<site_rates> rates_;
   std::vector<std::uint32_t> thr_right_;
   std::vector<std::uint32_t> thr_total_;
   std::vector<std::vector<int>> thread_histograms_;

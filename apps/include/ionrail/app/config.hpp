@@ -1,0 +1,49 @@
+#pragma once
+// The TOML run configuration of `ionrail run`: a run file, the material file
+// it includes and `--set key=value` overrides, resolved into the engine's
+// parameter structs and validated. Keys, units, defaults and ranges are listed
+// in docs/config.md.
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <ionrail/kmc/params.hpp>
+#include <ionrail/kmc/protocol.hpp>
+
+namespace ionrail::app {
+
+// A user's input was wrong: the CLI prints what() and exits with code 2.
+// Messages are one line, "FILE[:LINE]: KEY = VALUE: what is wrong / valid
+// range", where FILE is the run file, the material file or "--set".
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct run_config {
+  std::string path;                    // the file given to `ionrail run`
+  std::string material_path;           // the material it included, as opened ("" if none)
+  std::string title;                   // [output] title, default: file stem
+  kmc::device_params device;
+  kmc::sim_params sim;
+  std::string backend = "cpu";         // "cpu" | "cuda" | "auto"
+  kmc::protocol_params protocol;       // waveform_csv resolved relative to the file that named it
+  std::vector<double> temperatures_k;  // [protocol] temperatures_k; empty: just device.temperature_k
+  bool plots = true;                   // [output] plots
+  std::string series_key;              // [series] key: run once per value of this key ("" : one run)
+  std::vector<double> series_values;   // [series] values
+};
+
+// Loads FILE (and the material it includes), applies `--set key=value`
+// overrides (dotted keys, TOML values: --set device.rails=500,
+// --set sim.method=\"bkl\" or sim.method=bkl (bare words accepted as
+// strings), --set species[1].fill=0.2), and validates everything.
+// Throws config_error naming the file (and line where toml++ gives one), the
+// full dotted key, the value and the valid range or expected type.
+run_config load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Every resolved parameter as a JSON object (for summary.json), laid out like
+// the run file's sections, via toml++'s json_formatter.
+std::string resolved_parameters_json(const run_config& config);
+
+}  // namespace ionrail::app

@@ -1,0 +1,41 @@
+#pragma once
+// Figures of merit computed from a trace: what a report states and what the
+// demo's physics claims are tested on.
+#include <vector>
+
+#include <ionrail/kmc/engine.hpp>
+
+namespace ionrail::app {
+
+// Areas of the two lobes of an I–V loop, ∮ I dV over the parts of the sweep
+// with V > 0 and V < 0 (absolute values, A·V), and |I| where V crosses 0.
+struct loop_figures {
+  double lobe_area_positive = 0;
+  double lobe_area_negative = 0;
+  double max_abs_current_a = 0;
+  double max_abs_current_at_zero_v_a = 0;  // largest |I| interpolated at V = 0 crossings
+};
+loop_figures iv_loop(const std::vector<kmc::sample>& trace);
+
+// Exponential fit of the readout state's excess over its uniform value
+// during relaxation (t >= relax_start_s): s − s_eq ≈ A exp(−(t − t0)/τ),
+// by least squares on log(s − s_eq) over points still above 5 % of the
+// excess at relax_start_s.
+struct relax_figures {
+  double excess_at_start = 0;   // s − s_eq when the voltage is removed
+  double tau_s = 0;             // fitted time constant (0: no decay to fit)
+  double retained_after_10s = 0;  // (s − s_eq) 10 s after removal, as a fraction of excess_at_start
+  double final_excess = 0;        // s − s_eq at the end
+  int points = 0;
+};
+relax_figures relaxation(const std::vector<kmc::sample>& trace, double relax_start_s, double s_eq);
+
+// Ordinary least squares y = a + b x; returns {a, b, standard error of b}.
+struct line_fit {
+  double intercept = 0;
+  double slope = 0;
+  double slope_error = 0;
+};
+line_fit fit_line(const std::vector<double>& x, const std::vector<double>& y);
+
+}  // namespace ionrail::app

@@ -1,0 +1,29 @@
+#pragma once
+// Progress of a long run on stderr: a bar with ETA on a terminal, a plain
+// line every 10 % otherwise, nothing with --quiet.
+#include <chrono>
+#include <string>
+
+namespace ionrail::app {
+
+class progress_reporter {
+ public:
+  progress_reporter(double total_sim_s, bool quiet);
+  void begin_part(const std::string& label);
+  void advance_to(double part_sim_s);  // simulated time within the current part
+  void finish();
+
+ private:
+  void draw(bool force);
+  double total_;
+  double done_before_part_ = 0;
+  double part_ = 0;
+  double last_part_end_ = 0;
+  bool quiet_;
+  bool tty_;
+  int last_decile_ = -1;
+  std::string label_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+}  // namespace ionrail::app

@@ -1,0 +1,58 @@
+#pragma once
+// `ionrail run`: one experiment file → a directory of traces, profiles, a
+// summary and plots. Variants (a [series] of values of one key, and/or a list
+// of temperatures) each get a subdirectory and are overlaid in the plots.
+#include <string>
+#include <vector>
+
+#include <ionrail/app/config.hpp>
+#include <ionrail/app/metrics.hpp>
+#include <ionrail/kmc/engine.hpp>
+
+namespace ionrail::app {
+
+struct run_options {
+  std::string out_dir = "out/run";
+  bool force = false;                  // replace an existing output directory
+  bool quiet = false;
+  std::vector<std::string> overrides;  // --set key=value, applied to every variant
+};
+
+struct variant_result {
+  std::string label;      // "voltage_v = 5", "T = 300 K", or the title
+  std::string subdir;     // relative to the output directory ("" for a single run)
+  double series_value = 0;
+  double temperature_k = 0;
+  run_config config;
+  std::vector<kmc::sample> trace;
+  std::vector<double> read_times_s;     // pulses: reads in the gaps
+  std::vector<double> read_g_s;         // pulses: G at those reads
+  kmc::run_info info;
+  kmc::transport_estimate transport;
+  double drive_end_s = 0;
+  double s_eq = 0;
+  double wall_s = 0;
+  int snapshots = 0;                    // columns of profile.csv after zone, x_nm
+  loop_figures loop;
+  relax_figures relax;
+};
+
+struct experiment_result {
+  std::string out_dir;
+  std::string series_key;
+  std::vector<variant_result> variants;
+  bool arrhenius = false;
+  line_fit arrhenius_fit;         // ln τ = a + (Ea/kB) (1/T)
+  double arrhenius_ea_ev = 0;
+  double arrhenius_ea_error_ev = 0;
+  bool plotted = false;
+};
+
+experiment_result run_experiment(const std::string& path, const run_options& options);
+
+// Re-runs DIR/plots.gp with gnuplot; false (with a message) if gnuplot is missing.
+bool render_plots(const std::string& dir, bool quiet);
+
+std::string git_hash();
+
+}  // namespace ionrail::app

@@ -1,0 +1,103 @@
+// The `ionrail` command line.
+//
+// Exit codes: 0 success; 1 a run failed while running (e.g. a step became
+// invalid); 2 bad input (usage, configuration, files) with nothing written;
+// 3 `ionrail demo` finished but a physics claim of its report did not hold.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+
+#include <ionrail/app/demo.hpp>
+#include <ionrail/app/runner.hpp>
+#include <ionrail/kmc/engine.hpp>
+
+#include "build_info.hpp"
+
+namespace {
+
+using namespace ionrail;
+
+int print_info() {
+  fmt::print("ionrail {} ({}), git {}\n", IONRAIL_VERSION, kmc::engine_version(), app::git_hash());
+  fmt::print("build: C++17, OpenMP {} (max threads {})\n", _OPENMP, omp_get_max_threads());
+  fmt::print("backends:\n  cpu: sync (OpenMP, SIMD) and bkl\n");
+  fmt::print("  cuda: {}\n", IONRAIL_CUDA_BUILT ? "built" : "not built in this version (the CPU backend runs everything)");
+  fmt::print("co-simulation: SystemC {}, Verilator {}\n", IONRAIL_SYSTEMC_BUILT ? "built" : "not built",
+             IONRAIL_VERILATOR_BUILT ? "built" : "not built");
+  fmt::print("plots: gnuplot {}\n", std::system("command -v gnuplot >/dev/null 2>&1") == 0 ? "found" : "not found (data only)");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"ionrail: ion migration in polymer memristors, from kinetic Monte Carlo to circuits"};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", std::string("ionrail ") + IONRAIL_VERSION);
+
+  app::run_options run_opt;
+  std::string run_file, backend;
+  long long seed = -1;
+  int threads = -1;
+  auto* run = cli.add_subcommand("run", "Run an experiment file (TOML) and write traces, summary and plots to DIR");
+  run->add_option("FILE", run_file, "Experiment or material file (TOML)")->required();
+  run->add_option("--out", run_opt.out_dir, "Output directory")->capture_default_str();
+  run->add_option("--seed", seed, "Random seed (overrides sim.seed)");
+  run->add_option("--threads", threads, "OpenMP threads (overrides sim.threads; 0 = all cores)");
+  run->add_option("--backend", backend, "cpu | cuda | auto (overrides sim.backend)");
+  run->add_option("--set", run_opt.overrides, "Override a key: --set device.rails=500 (repeatable)");
+  run->add_flag("--force", run_opt.force, "Replace DIR if it exists");
+  run->add_flag("--quiet", run_opt.quiet, "No progress output");
+
+  std::string plot_dir;
+  auto* plot = cli.add_subcommand("plot", "Redraw the plots of a run directory from its data");
+  plot->add_option("DIR", plot_dir, "A directory written by `ionrail run`")->required();
+
+  auto* info = cli.add_subcommand("info", "Version, build options and backends");
+
+  app::demo_options demo_opt;
+  auto* demo = cli.add_subcommand("demo", "Run the paper's experiments on the default material and write a report");
+  demo->add_option("--out", demo_opt.out_dir, "Output directory")->capture_default_str();
+  demo->add_option("--experiments", demo_opt.experiments_dir, "Directory of the experiment files (default: found automatically)");
+  demo->add_flag("--quiet", demo_opt.quiet, "No progress output");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*info) return print_info();
+    if (*plot) {
+      if (!std::filesystem::exists(std::filesystem::path(plot_dir) / "plots.gp")) {
+        fmt::print(stderr, "ionrail plot: {}: no plots.gp here (not a run directory)\n", plot_dir);
+        return 2;
+      }
+      return app::render_plots(plot_dir, false) ? 0 : 1;
+    }
+    if (*run) {
+      if (seed >= 0) run_opt.overrides.push_back(fmt::format("sim.seed={}", seed));
+      if (threads >= 0) run_opt.overrides.push_back(fmt::format("sim.threads={}", threads));
+      if (!backend.empty()) run_opt.overrides.push_back(fmt::format("sim.backend=\"{}\"", backend));
+      const auto result = app::run_experiment(run_file, run_opt);
+      if (!run_opt.quiet) fmt::print(stderr, "ionrail: wrote {}\n", result.out_dir);
+      return 0;
+    }
+    if (*demo) return app::run_demo(demo_opt);
+  } catch (const app::config_error& e) {
+    fmt::print(stderr, "ionrail: {}\n", e.what());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "ionrail: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ionrail: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

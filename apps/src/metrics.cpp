@@ -1,0 +1,76 @@
+#include <ionrail/app/metrics.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace ionrail::app {
+
+loop_figures iv_loop(const std::vector<kmc::sample>& trace) {
+  loop_figures f;
+  for (std::size_t k = 0; k + 1 < trace.size(); ++k) {
+    const auto &a = trace[k], &b = trace[k + 1];
+    const double mid_v = 0.5 * (a.v + b.v);
+    const double piece = 0.5 * (a.i_a + b.i_a) * (b.v - a.v);
+    (mid_v >= 0 ? f.lobe_area_positive : f.lobe_area_negative) += piece;
+    if ((a.v <= 0 && b.v > 0) || (a.v >= 0 && b.v < 0) || (a.v == 0 && b.v == 0)) {
+      const double w = a.v == b.v ? 0.0 : -a.v / (b.v - a.v);
+      f.max_abs_current_at_zero_v_a = std::max(f.max_abs_current_at_zero_v_a, std::fabs(a.i_a + w * (b.i_a - a.i_a)));
+    }
+  }
+  for (const auto& s : trace) f.max_abs_current_a = std::max(f.max_abs_current_a, std::fabs(s.i_a));
+  f.lobe_area_positive = std::fabs(f.lobe_area_positive);
+  f.lobe_area_negative = std::fabs(f.lobe_area_negative);
+  return f;
+}
+
+line_fit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
+  line_fit f;
+  const double n = static_cast<double>(x.size());
+  if (x.size() < 2) return f;
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) mx += x[i] / n, my += y[i] / n;
+  double sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) sxx += (x[i] - mx) * (x[i] - mx), sxy += (x[i] - mx) * (y[i] - my);
+  if (sxx == 0) return f;
+  f.slope = sxy / sxx;
+  f.intercept = my - f.slope * mx;
+  if (x.size() > 2) {
+    double ss = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) ss += std::pow(y[i] - f.intercept - f.slope * x[i], 2);
+    f.slope_error = std::sqrt(ss / (n - 2) / sxx);
+  }
+  return f;
+}
+
+relax_figures relaxation(const std::vector<kmc::sample>& trace, double relax_start_s, double s_eq) {
+  relax_figures r;
+  auto at = [&](double t) {
+    // Linear interpolation of the state at time t.
+    for (std::size_t k = 0; k + 1 < trace.size(); ++k)
+      if (trace[k].t_s <= t && t <= trace[k + 1].t_s) {
+        const double span = trace[k + 1].t_s - trace[k].t_s;
+        const double w = span > 0 ? (t - trace[k].t_s) / span : 0.0;
+        return trace[k].state + w * (trace[k + 1].state - trace[k].state);
+      }
+    return t < trace.front().t_s ? trace.front().state : trace.back().state;
+  };
+  if (trace.empty()) return r;
+  r.excess_at_start = at(relax_start_s) - s_eq;
+  r.retained_after_10s = r.excess_at_start != 0 ? (at(relax_start_s + 10.0) - s_eq) / r.excess_at_start : 0.0;
+  r.final_excess = trace.back().state - s_eq;
+  std::vector<double> x, y;
+  const double floor_excess = 0.05 * std::fabs(r.excess_at_start);
+  for (const auto& s : trace) {
+    if (s.t_s < relax_start_s) continue;
+    const double excess = (s.state - s_eq) * (r.excess_at_start < 0 ? -1.0 : 1.0);
+    if (excess <= floor_excess) break;  // noise floor reached: stop before the fit sees it
+    x.push_back(s.t_s - relax_start_s);
+    y.push_back(std::log(excess));
+  }
+  r.points = static_cast<int>(x.size());
+  const line_fit f = fit_line(x, y);
+  if (r.points >= 3 && f.slope < 0) r.tau_s = -1.0 / f.slope;
+  return r;
+}
+
+}  // namespace ionrail::app

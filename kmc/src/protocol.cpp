@@ -1,0 +1,179 @@
+#include <ionrail/kmc/protocol.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace ionrail::kmc {
+namespace {
+
+template <class T>
+[[noreturn]] void fail(const std::string& key, T value, const std::string& range) {
+  std::ostringstream os;
+  os << "protocol." << key << " = " << value << ": " << range;
+  throw std::invalid_argument(os.str());
+}
+
+void positive(const std::string& key, double v) {
+  if (!std::isfinite(v) || !(v > 0)) fail(key, v, "must be finite and > 0");
+}
+void finite(const std::string& key, double v, double limit) {
+  if (!std::isfinite(v) || std::fabs(v) > limit) fail(key, v, "must be finite, |value| <= " + std::to_string(static_cast<int>(limit)));
+}
+
+// Builds a piecewise-linear V(t) from holds and steps.
+class drive_builder {
+ public:
+  explicit drive_builder(double v0) { times_.push_back(0.0), volts_.push_back(v0); }
+  void hold(double duration) { add(now() + duration, volts_.back()); }
+  void step_to(double v) { add(now() + protocol_edge_s, v); }
+  void ramp_to(double v, double duration) { add(now() + duration, v); }
+  double now() const { return times_.back(); }
+  std::shared_ptr<piecewise_linear_voltage> build(const std::string& origin) {
+    return std::make_shared<piecewise_linear_voltage>(times_, volts_, origin);
+  }
+
+ private:
+  void add(double t, double v) { times_.push_back(t), volts_.push_back(v); }
+  std::vector<double> times_, volts_;
+};
+
+}  // namespace
+
+const char* to_string(protocol_kind k) {
+  switch (k) {
+    case protocol_kind::relax: return "relax";
+    case protocol_kind::sweep: return "sweep";
+    case protocol_kind::pulses: return "pulses";
+    case protocol_kind::waveform: return "waveform";
+  }
+  return "?";
+}
+
+void validate(const protocol_params& p) {
+  positive("sample_every_s", p.sample_every_s);
+  for (double t : p.profile_times_s)
+    if (!std::isfinite(t) || t < 0) fail("profile_times_s", t, "every time must be finite and >= 0");
+  switch (p.kind) {
+    case protocol_kind::relax:
+      finite("voltage_v", p.relax.voltage_v, 1000);
+      positive("pulse_s", p.relax.pulse_s);
+      if (!std::isfinite(p.relax.relax_s) || p.relax.relax_s < 0) fail("relax_s", p.relax.relax_s, "must be finite and >= 0");
+      break;
+    case protocol_kind::sweep:
+      positive("v_max_v", p.sweep.v_max_v);
+      finite("v_max_v", p.sweep.v_max_v, 1000);
+      positive("rate_v_per_s", p.sweep.rate_v_per_s);
+      if (p.sweep.cycles < 1 || p.sweep.cycles > 100000) fail("cycles", p.sweep.cycles, "must be in [1, 100000]");
+      break;
+    case protocol_kind::pulses:
+      if (p.pulses.n_pot < 0 || p.pulses.n_dep < 0 || p.pulses.n_pot + p.pulses.n_dep < 1)
+        fail("n_pot + n_dep", p.pulses.n_pot + p.pulses.n_dep, "counts must be >= 0 with at least one pulse");
+      finite("v_pot_v", p.pulses.v_pot_v, 1000);
+      finite("v_dep_v", p.pulses.v_dep_v, 1000);
+      finite("read_v", p.pulses.read_v, 1000);
+      positive("width_s", p.pulses.width_s);
+      positive("gap_s", p.pulses.gap_s);
+      break;
+    case protocol_kind::waveform:
+      if (p.waveform_csv.empty()) fail("waveform_csv", "\"\"", "must name a CSV file of time_s, volts");
+      break;
+  }
+}
+
+std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument(path + ": cannot open waveform (protocol.waveform_csv)");
+  std::vector<double> times, volts;
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const auto comma = line.find(',');
+    auto parse = [&](const std::string& text, double& out) {
+      std::size_t used = 0;
+      try {
+        out = std::stod(text, &used);
+      } catch (const std::exception&) {
+        return false;
+      }
+      return text.find_first_not_of(" \t", used) == std::string::npos;
+    };
+    double t = 0, v = 0;
+    if (comma == std::string::npos || !parse(line.substr(0, comma), t) || !parse(line.substr(comma + 1), v)) {
+      if (times.empty() && number == 1) continue;  // a header line
+      throw std::invalid_argument(path + ":" + std::to_string(number) + ": expected 'time_s,volts' numbers, got '" + line + "'");
+    }
+    if (!std::isfinite(t) || !std::isfinite(v))
+      throw std::invalid_argument(path + ":" + std::to_string(number) + ": time and voltage must be finite");
+    if (!times.empty() && !(t > times.back()))
+      throw std::invalid_argument(path + ":" + std::to_string(number) + ": time_s " + std::to_string(t) +
+                                  " does not increase (previous " + std::to_string(times.back()) + ")");
+    times.push_back(t);
+    volts.push_back(v);
+  }
+  if (times.size() < 2) throw std::invalid_argument(path + ": a waveform needs at least two (time_s, volts) rows");
+  if (times.front() != 0.0) throw std::invalid_argument(path + ": the first time_s must be 0");
+  return std::make_shared<piecewise_linear_voltage>(times, volts, path);
+}
+
+protocol_drive make_drive(const protocol_params& p) {
+  validate(p);
+  protocol_drive d;
+  switch (p.kind) {
+    case protocol_kind::relax: {
+      drive_builder b(p.relax.voltage_v);
+      b.hold(p.relax.pulse_s);
+      d.drive_end_s = b.now();
+      if (p.relax.relax_s > 0) {
+        b.step_to(0.0);
+        b.hold(p.relax.relax_s - protocol_edge_s);
+      }
+      d.voltage = b.build("relax protocol");
+      break;
+    }
+    case protocol_kind::sweep: {
+      drive_builder b(0.0);
+      const double quarter = p.sweep.v_max_v / p.sweep.rate_v_per_s;
+      for (int c = 0; c < p.sweep.cycles; ++c) {
+        b.ramp_to(p.sweep.v_max_v, quarter);
+        b.ramp_to(0.0, quarter);
+        b.ramp_to(-p.sweep.v_max_v, quarter);
+        b.ramp_to(0.0, quarter);
+      }
+      d.voltage = b.build("sweep protocol");
+      d.drive_end_s = b.now();
+      break;
+    }
+    case protocol_kind::pulses: {
+      const auto& q = p.pulses;
+      drive_builder b(q.read_v);
+      b.hold(q.gap_s);
+      auto train = [&](int count, double v) {
+        for (int k = 0; k < count; ++k) {
+          b.step_to(v);
+          b.hold(q.width_s - protocol_edge_s);
+          b.step_to(q.read_v);
+          b.hold(q.gap_s - protocol_edge_s);
+        }
+      };
+      train(q.n_pot, q.v_pot_v);
+      train(q.n_dep, q.v_dep_v);
+      d.voltage = b.build("pulses protocol");
+      d.drive_end_s = b.now();
+      break;
+    }
+    case protocol_kind::waveform:
+      d.voltage = read_waveform_csv(p.waveform_csv);
+      d.drive_end_s = d.voltage->end_time_s();
+      break;
+  }
+  d.duration_s = d.voltage->end_time_s();
+  return d;
+}
+
+}  // namespace ionrail::kmc
