@@ -104,8 +104,15 @@ void bkl_solver::hop(int rail, int ion, int direction, double voltage_v) {
 }
 
 void bkl_solver::advance_to(double t_s) {
+  while (t_ < t_s && next_event(t_s)) {
+  }
+}
+
+void bkl_solver::step() { next_event(std::numeric_limits<double>::infinity()); }
+
+bool bkl_solver::next_event(double t_s) {
   const int n = model_.ions_per_rail();
-  while (t_ < t_s) {
+  {
     const double voltage = source_.voltage(t_);
     if (rates_stale_ || voltage != rates_voltage_) {
       model_.refresh_fields(voltage);
@@ -130,9 +137,9 @@ void bkl_solver::advance_to(double t_s) {
                                   : std::numeric_limits<double>::infinity();
     if (t_ + wait >= t_s) {
       // No event before t_s: exact for rates held constant over the wait.
-      ledger_.account_interval(t_s - t_, voltage, conductance);
-      t_ = t_s;
-      break;
+      if (std::isfinite(t_s)) ledger_.account_interval(t_s - t_, voltage, conductance);
+      if (std::isfinite(t_s)) t_ = t_s;
+      return false;
     }
     ledger_.account_interval(wait, voltage, conductance);
     t_ += wait;
@@ -158,6 +165,7 @@ void bkl_solver::advance_to(double t_s) {
     info_.events = event_;
     rates_stale_ = model_.space_charge();
   }
+  return true;
 }
 
 }  // namespace ionrail::kmc

@@ -23,6 +23,7 @@ class bkl_solver final : public solver {
              run_info& info);
 
   void advance_to(double t_s) override;
+  void step() override;
   double time_s() const override { return t_; }
   std::uint64_t events() const { return event_; }
 
@@ -32,6 +33,8 @@ class bkl_solver final : public solver {
   void insert(int rail, int ion);
   void erase(int rail, int ion);
   void hop(int rail, int ion, int direction, double voltage_v);
+  // One event if it happens before t_limit (true); else time moves to t_limit (false).
+  bool next_event(double t_limit);
   void set_weight(std::size_t bucket);
   void rebuild_tree();
   // Smallest bucket whose cumulative weight exceeds target; target is reduced

@@ -33,6 +33,8 @@ class engine {
   engine(const device_params& device, const sim_params& sim, std::shared_ptr<const voltage_source> source);
 
   void advance_to(double t_s);
+  // One sync step or one BKL event (for benchmarks and step-wise drivers).
+  void step() { solver_->step(); }
   double time_s() const { return solver_->time_s(); }
   // The state now; the ionic current is the mean since the previous call.
   sample take_sample();

@@ -42,6 +42,8 @@ class solver {
  public:
   virtual ~solver() = default;
   virtual void advance_to(double t_s) = 0;
+  // One sync step, or one BKL event.
+  virtual void step() = 0;
   virtual double time_s() const = 0;
 };
 

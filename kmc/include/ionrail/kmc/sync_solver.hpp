@@ -27,7 +27,7 @@ class sync_solver final : public solver {
   // Takes whole steps while the next one ends at or before t_s.
   void advance_to(double t_s) override;
   double time_s() const override { return t_; }
-  void step();
+  void step() override;
   double dt_s() const { return dt_; }
   std::uint64_t steps() const { return step_; }
 
