@@ -322,7 +322,7 @@ namespace {
 void write_plot_script(const fs::path& dir, const experiment_result& r) {
   std::ofstream gp(dir / "plots.gp");
   gp << "# Regenerate with: ionrail plot DIR  (or: cd DIR && gnuplot plots.gp)\n"
-        "set datafile separator ','\nset terminal pngcairo size 900,600 font 'DejaVu Sans,11'\n"
+        "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
         "set key outside right top\nset grid\n";
   const auto kind = r.variants.front().config.protocol.kind;
   const double s_eq = r.variants.front().s_eq;
