@@ -64,20 +64,21 @@ void write_trace(const fs::path& file, const std::vector<kmc::sample>& trace, in
   }
 }
 
-// Zone occupancy (ions per site) at the snapshot times: one row per zone,
-// one column per time.
-void write_profile(const fs::path& file, const std::vector<kmc::sample>& snaps, const kmc::device_params& d) {
+// Site occupancy (mean ions per site over the rails) at the snapshot times:
+// one row per site, one column per time.
+struct snapshot {
+  double t_s;
+  std::vector<double> occupancy;
+};
+
+void write_profile(const fs::path& file, const std::vector<snapshot>& snaps, const kmc::device_params& d) {
   auto out = fmt::output_file(file.string());
-  out.print("zone,x_nm");
-  for (const auto& s : snaps) out.print(",t_{:.6g}s", s.t_s);
+  out.print("site,x_nm");
+  for (const auto& s : snaps) out.print(",t_{:.4g}s", s.t_s);
   out.print("\n");
-  for (int z = 0; z < d.zones; ++z) {
-    int first = -1, count = 0;
-    for (int i = 0; i < d.sites; ++i)
-      if (static_cast<long long>(i) * d.zones / d.sites == z) first = first < 0 ? i : first, ++count;
-    const double x = (first + 0.5 * count) * d.thickness_nm / d.sites;
-    out.print("{},{:.6g}", z, x);
-    for (const auto& s : snaps) out.print(",{:.9g}", s.zones[z] / count);
+  for (int i = 0; i < d.sites; ++i) {
+    out.print("{},{:.6g}", i, (i + 0.5) * d.thickness_nm / d.sites);
+    for (const auto& s : snaps) out.print(",{:.6g}", s.occupancy[i]);
     out.print("\n");
   }
 }
@@ -114,14 +115,14 @@ variant_result run_variant(const run_config& cfg, const fs::path& dir, progress_
 
   const auto start = std::chrono::steady_clock::now();
   kmc::engine e(cfg.device, cfg.sim, drive.voltage);
-  std::vector<kmc::sample> snapshots;
+  std::vector<snapshot> snapshots;
   std::size_t next_profile = 0, next_read = 0;
   std::sort(profile_times.begin(), profile_times.end());
   for (double t : times) {
     e.advance_to(t);
     v.trace.push_back(e.take_sample());
     while (next_profile < profile_times.size() && profile_times[next_profile] <= t + 1e-12) {
-      snapshots.push_back(v.trace.back());
+      snapshots.push_back({v.trace.back().t_s, e.model().site_occupancy()});
       ++next_profile;
     }
     while (next_read < v.read_times_s.size() && v.read_times_s[next_read] <= t + 1e-12) {
@@ -344,10 +345,10 @@ void write_plot_script(const fs::path& dir, const experiment_result& r) {
     gp << "set ylabel 'V (V)'\nunset xlabel\nplot '" << path(v, "trace.csv") << "' every ::1 using 1:2 with lines lw 2 title 'V(t)'\n";
     gp << "set ylabel 'G (S)'\nset xlabel 't (s)'\nplot '" << path(v, "trace.csv")
        << "' every ::1 using 1:6 with lines lw 2 title 'G(t)'\nunset multiplot\n";
-    gp << fmt::format("set output '{}'\nset title 'Zone occupancy, {}'\nset xlabel 'x (nm), left electrode at 0'\n"
-                      "set ylabel 'ions per site'\nset style data linespoints\n",
+    gp << fmt::format("set output '{}'\nset title 'Ion occupancy across the film, {}'\nset xlabel 'x (nm), left electrode at 0'\n"
+                      "set ylabel 'ions per site (mean over rails)'\nset style data lines\n",
                       path(v, "profile.png"), v.label);
-    gp << fmt::format("plot for [c=3:{}] '{}' using 2:c title columnheader(c)\n", 2 + v.snapshots, path(v, "profile.csv"));
+    gp << fmt::format("plot for [c=3:{}] '{}' using 2:c lw 2 title columnheader(c)\n", 2 + v.snapshots, path(v, "profile.csv"));
   }
   gp << "set style data lines\n";
   if (kind == kmc::protocol_kind::relax) {

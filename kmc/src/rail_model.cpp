@@ -281,6 +281,15 @@ observation rail_model::observe() const {
   return o;
 }
 
+std::vector<double> rail_model::site_occupancy() const {
+  const int L = sites(), W = table_width();
+  std::vector<double> o(L, 0.0);
+  for (int k = 0; k < combos(); ++k)
+    for (int i = 0; i < L; ++i) o[i] += static_cast<double>(counts_[static_cast<std::size_t>(k) * W + i + 1]);
+  for (double& v : o) v /= rails();
+  return o;
+}
+
 double rail_model::conductance_s() const {
   const int W = table_width();
   long long in_zone = 0;

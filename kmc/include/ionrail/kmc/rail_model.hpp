@@ -93,6 +93,8 @@ class rail_model {
   long long charge_position_sum() const;
 
   observation observe() const;
+  // Mean ions per site over all rails, site by site.
+  std::vector<double> site_occupancy() const;
   // G alone, cheaply (the solvers need it every step or event for ∫ I V dt).
   double conductance_s() const;
   // Current through the device per net charge hop per second summed over the

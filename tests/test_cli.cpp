@@ -1,0 +1,140 @@
+// The `ionrail` executable: exit codes, messages, and no output left behind
+// on bad input (the path of the binary comes from CMake).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct result {
+  int code;
+  std::string output;
+};
+
+result run(const std::string& args) {
+  const std::string cmd = std::string(IONRAIL_CLI) + " " + args + " 2>&1";
+  result r{0, ""};
+  FILE* pipe = popen(cmd.c_str(), "r");
+  char buffer[4096];
+  while (fgets(buffer, sizeof buffer, pipe)) r.output += buffer;
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path p = fs::path(::testing::TempDir()) / ("ionrail_cli_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::string write(const fs::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+const std::string small_run = R"(
+[device]
+thickness_nm = 20
+sites = 20
+rails = 50
+zones = 4
+[[species]]
+name = "ion"
+activation_energy_ev = 0
+attempt_frequency_hz = 1
+fill = 0.3
+[field]
+ion_density_m3 = 0
+[protocol]
+kind = "relax"
+voltage_v = 0.5
+pulse_s = 2
+relax_s = 3
+sample_every_s = 0.5
+[output]
+plots = false
+)";
+
+TEST(Cli, HelpAndInfoSucceed) {
+  EXPECT_EQ(run("--help").code, 0);
+  EXPECT_EQ(run("run --help").code, 0);
+  const auto info = run("info");
+  EXPECT_EQ(info.code, 0);
+  EXPECT_NE(info.output.find("cpu: sync"), std::string::npos) << info.output;
+}
+
+TEST(Cli, RunWritesTraceProfileAndSummary) {
+  const auto dir = scratch("ok");
+  const auto file = write(dir / "run.toml", small_run);
+  const auto r = run("run " + file + " --out " + (dir / "out").string() + " --seed 5 --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream trace(dir / "out" / "trace.csv");
+  std::string header;
+  std::getline(trace, header);
+  EXPECT_EQ(header, "t_s,v,f_left,f_right,state,g_s,i_a,i_ion_a,energy_j,zone_0,zone_1,zone_2,zone_3");
+  EXPECT_TRUE(fs::exists(dir / "out" / "profile.csv"));
+  std::ifstream summary(dir / "out" / "summary.json");
+  const std::string json((std::istreambuf_iterator<char>(summary)), {});
+  EXPECT_NE(json.find("\"seed\": 5"), std::string::npos);
+  EXPECT_NE(json.find("\"method\": \"sync\""), std::string::npos);
+  EXPECT_NE(json.find("\"git\""), std::string::npos);
+  EXPECT_NE(json.find("\"dt_s\""), std::string::npos);
+  // No leftovers next to the result.
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().string().find(".partial"), std::string::npos);
+  // An existing result is not overwritten without --force.
+  const auto again = run("run " + file + " --out " + (dir / "out").string() + " --quiet");
+  EXPECT_EQ(again.code, 2);
+  EXPECT_NE(again.output.find("use --force"), std::string::npos) << again.output;
+}
+
+void expect_config_error(const std::string& name, const std::string& text, const std::string& fragment) {
+  const auto dir = scratch(name);
+  const auto file = write(dir / "bad.toml", text);
+  const auto out = dir / "out";
+  const auto r = run("run " + file + " --out " + out.string() + " --quiet");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find(fragment), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("bad.toml"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out)) << "left an output directory behind";
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().string().find(".partial"), std::string::npos);
+}
+
+TEST(Cli, ConfigErrorsExitTwoAndLeaveNoOutput) {
+  expect_config_error("unknown", small_run + "\n[sim]\nsed = 3\n", "did you mean 'seed'");
+  expect_config_error("range", "[device]\nsites = 0\n", "device.sites = 0: must be in [2, 65533]");
+  expect_config_error("unit", "[device]\nthickness = 100\n", "thickness_nm");
+  expect_config_error("type", "[device]\nrails = \"many\"\n", "device.rails");
+  expect_config_error("material", "material = \"nowhere.toml\"\n", "nowhere.toml");
+}
+
+TEST(Cli, MissingFileAndBadBackend) {
+  const auto missing = run("run /nonexistent/experiment.toml --quiet");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.output.find("/nonexistent/experiment.toml"), std::string::npos) << missing.output;
+  const auto dir = scratch("backend");
+  const auto file = write(dir / "run.toml", small_run);
+  const auto cuda = run("run " + file + " --out " + (dir / "out").string() + " --backend cuda --quiet");
+  EXPECT_EQ(cuda.code, 2);
+  EXPECT_NE(cuda.output.find("no CUDA backend"), std::string::npos) << cuda.output;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  const auto unknown = run("frobnicate");
+  EXPECT_EQ(unknown.code, 2);
+}
+
+TEST(Cli, SeriesRunsEachValueInItsOwnDirectory) {
+  const auto dir = scratch("series");
+  const auto file = write(dir / "run.toml", small_run + "\n[series]\nkey = \"protocol.voltage_v\"\nvalues = [0.5, 1.0]\n");
+  const auto r = run("run " + file + " --out " + (dir / "out").string() + " --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "out" / "voltage_v_0.5" / "trace.csv"));
+  EXPECT_TRUE(fs::exists(dir / "out" / "voltage_v_1" / "trace.csv"));
+}
+
+}  // namespace
