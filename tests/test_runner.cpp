@@ -1,0 +1,33 @@
+// `ionrail run` end to end through the library: the Arrhenius fit over a
+// temperature list recovers the configured activation energy.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <ionrail/app/runner.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+TEST(Runner, ArrheniusFitRecoversTheActivationEnergy) {
+  // Four temperatures (270-360 K), 2000 rails, c0 = 0, Ea = 0.30 eV. The fit's
+  // standard error comes from the scatter of ln τ about the line; the
+  // configured value must lie within 4 of them.
+  ionrail::app::run_options o;
+  o.out_dir = (fs::path(::testing::TempDir()) / "ionrail_arrhenius").string();
+  o.force = true;
+  o.quiet = true;
+  const auto r = ionrail::app::run_experiment(std::string(IONRAIL_SOURCE_DIR) + "/tests/data/arrhenius.toml", o);
+  ASSERT_TRUE(r.arrhenius);
+  ASSERT_EQ(r.variants.size(), 4u);
+  for (std::size_t k = 1; k < r.variants.size(); ++k)
+    EXPECT_LT(r.variants[k].relax.tau_s, r.variants[k - 1].relax.tau_s) << "hotter must relax faster";
+  EXPECT_GT(r.arrhenius_ea_error_ev, 0.0);
+  EXPECT_NEAR(r.arrhenius_ea_ev, 0.30, 4 * r.arrhenius_ea_error_ev)
+      << "fitted " << r.arrhenius_ea_ev << " ± " << r.arrhenius_ea_error_ev << " eV";
+  EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "arrhenius.csv"));
+  EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "T_300K" / "trace.csv"));
+}
+
+}  // namespace
