@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -126,6 +127,22 @@ TEST(Cli, MissingFileAndBadBackend) {
   EXPECT_FALSE(fs::exists(dir / "out"));
   const auto unknown = run("frobnicate");
   EXPECT_EQ(unknown.code, 2);
+}
+
+TEST(Cli, PlotRedrawsFromTheData) {
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) GTEST_SKIP() << "gnuplot not installed";
+  const auto dir = scratch("plot");
+  std::string text = small_run;
+  text.replace(text.find("plots = false"), 13, "plots = true");
+  const auto file = write(dir / "run.toml", text);
+  ASSERT_EQ(run("run " + file + " --out " + (dir / "out").string() + " --quiet").code, 0);
+  ASSERT_TRUE(fs::exists(dir / "out" / "relax.png"));
+  fs::remove(dir / "out" / "relax.png");
+  fs::remove(dir / "out" / "trace.png");
+  EXPECT_EQ(run("plot " + (dir / "out").string()).code, 0);
+  EXPECT_TRUE(fs::exists(dir / "out" / "relax.png"));
+  EXPECT_TRUE(fs::exists(dir / "out" / "trace.png"));
+  EXPECT_EQ(run("plot " + dir.string()).code, 2);  // not a run directory
 }
 
 TEST(Cli, SeriesRunsEachValueInItsOwnDirectory) {

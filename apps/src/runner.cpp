@@ -341,10 +341,12 @@ void write_plot_script(const fs::path& dir, const experiment_result& r) {
   };
   // Per variant: voltage and conductance against time, and zone profiles.
   for (const auto& v : r.variants) {
-    gp << fmt::format("set output '{}'\nset multiplot layout 2,1 title '{}'\n", path(v, "trace.png"), v.label);
+    // Fixed margins keep the two panels' time axes aligned.
+    gp << fmt::format("set output '{}'\nset lmargin 14\nset rmargin 18\nset multiplot layout 2,1 title '{}'\n",
+                      path(v, "trace.png"), v.label);
     gp << "set ylabel 'V (V)'\nunset xlabel\nplot '" << path(v, "trace.csv") << "' every ::1 using 1:2 with lines lw 2 title 'V(t)'\n";
     gp << "set ylabel 'G (S)'\nset xlabel 't (s)'\nplot '" << path(v, "trace.csv")
-       << "' every ::1 using 1:6 with lines lw 2 title 'G(t)'\nunset multiplot\n";
+       << "' every ::1 using 1:6 with lines lw 2 title 'G(t)'\nunset multiplot\nunset lmargin\nunset rmargin\n";
     gp << fmt::format("set output '{}'\nset title 'Ion occupancy across the film, {}'\nset xlabel 'x (nm), left electrode at 0'\n"
                       "set ylabel 'ions per site (mean over rails)'\nset style data lines\n",
                       path(v, "profile.png"), v.label);
