@@ -67,8 +67,16 @@ rail_model::rail_model(const device_params& device, std::uint64_t seed) : device
   }
   const bool right = device_.readout.source == readout_source::f_right;
   s_eq_ = static_cast<double>(right ? last_zone_sites : first_zone_sites) / L;
-  readout_first_q_ = right ? L - last_zone_sites + 1 : 1;
-  readout_last_q_ = right ? L : first_zone_sites;
+  const auto& ro = device_.readout;
+  readout_.first_q = right ? L - last_zone_sites + 1 : 1;
+  readout_.last_q = right ? L : first_zone_sites;
+  readout_.s_eq = s_eq_;
+  readout_.g0 = ro.g0_s;
+  readout_.g1 = ro.g1_s;
+  readout_.g_min = ro.g_min_s;
+  readout_.g_max = ro.g_max_s;
+  readout_.ions_total = static_cast<double>(pos_.ions) * device_.rails;
+  for (int k = 0; k < combos(); ++k) combo_charge_.push_back(charge_of_combo(k));
 
   const double area_m2 = device_.area_um2 * 1e-12;
   if (device_.rails_per_area_m2 > 0)
@@ -250,14 +258,7 @@ double rail_model::field_bound(double max_abs_v) const {
 }
 
 long long rail_model::charge_position_sum() const {
-  const int W = table_width();
-  long long sum = 0;
-  for (int k = 0; k < combos(); ++k) {
-    long long positions = 0;
-    for (int q = 1; q < W - 1; ++q) positions += q * counts_[static_cast<std::size_t>(k) * W + q];
-    sum += charge_of_combo(k) * positions;
-  }
-  return sum;
+  return kmc::charge_position_sum(counts_.data(), combo_charge_.data(), combos(), table_width());
 }
 
 observation rail_model::observe() const {
@@ -291,13 +292,7 @@ std::vector<double> rail_model::site_occupancy() const {
 }
 
 double rail_model::conductance_s() const {
-  const int W = table_width();
-  long long in_zone = 0;
-  for (int k = 0; k < combos(); ++k)
-    for (int q = readout_first_q_; q <= readout_last_q_; ++q) in_zone += counts_[static_cast<std::size_t>(k) * W + q];
-  const double state = static_cast<double>(in_zone) / (static_cast<double>(pos_.ions) * rails());
-  const auto& ro = device_.readout;
-  return std::clamp(ro.g0_s + ro.g1_s * (state - s_eq_), ro.g_min_s, ro.g_max_s);
+  return readout_conductance(readout_, counts_.data(), combos(), table_width());
 }
 
 void rail_model::set_transport_reference(double t_s) {

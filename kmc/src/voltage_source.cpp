@@ -1,5 +1,7 @@
 #include <ionrail/kmc/voltage_source.hpp>
 
+#include <ionrail/kmc/physics.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -27,12 +29,7 @@ piecewise_linear_voltage::piecewise_linear_voltage(std::vector<double> times_s, 
 }
 
 double piecewise_linear_voltage::voltage(double t_s) const {
-  if (t_s <= times_.front()) return volts_.front();
-  if (t_s >= times_.back()) return volts_.back();
-  const auto hi = static_cast<std::size_t>(std::upper_bound(times_.begin(), times_.end(), t_s) - times_.begin());
-  const std::size_t lo = hi - 1;
-  const double w = (t_s - times_[lo]) / (times_[hi] - times_[lo]);
-  return volts_[lo] + w * (volts_[hi] - volts_[lo]);
+  return piecewise_linear_at(times_.data(), volts_.data(), static_cast<int>(times_.size()), t_s);
 }
 
 double piecewise_linear_voltage::max_abs_voltage() const {

@@ -180,3 +180,49 @@ IONRAIL_HD inline double unit_interval_open0(std::uint32_t hi, std::uint32_t lo)
 }
 
 }  // namespace ionrail::kmc
+
+namespace ionrail::kmc {
+
+// V(t) of a piecewise-linear source: held before the first and after the
+// last breakpoint, linear between. Shared so CPU and GPU drive identically.
+IONRAIL_HD inline double piecewise_linear_at(const double* times, const double* volts, int points, double t) {
+  if (t <= times[0]) return volts[0];
+  if (t >= times[points - 1]) return volts[points - 1];
+  int lo = 0, hi = points - 1;  // times[lo] < t < times[hi]
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    if (times[mid] <= t) lo = mid;
+    else hi = mid;
+  }
+  const double w = (t - times[lo]) / (times[hi] - times[lo]);
+  return volts[lo] + w * (volts[hi] - volts[lo]);
+}
+
+struct readout_hd {
+  int first_q = 0, last_q = 0;  // stored positions of the readout zone
+  double s_eq = 0;
+  double g0 = 0, g1 = 0, g_min = 0, g_max = 0;
+  double ions_total = 0;        // ions per rail × rails
+};
+
+// G = clamp(g0 + g1 (s − s_eq)) with s the fraction of all ions in the readout zone.
+IONRAIL_HD inline double readout_conductance(const readout_hd& r, const long long* counts, int combos, int width) {
+  long long in_zone = 0;
+  for (int k = 0; k < combos; ++k)
+    for (int q = r.first_q; q <= r.last_q; ++q) in_zone += counts[k * width + q];
+  const double g = r.g0 + r.g1 * (static_cast<double>(in_zone) / r.ions_total - r.s_eq);
+  return g < r.g_min ? r.g_min : (g > r.g_max ? r.g_max : g);
+}
+
+// Σ z q over all ions: its change over a step is the net charge moved right, in hops.
+IONRAIL_HD inline long long charge_position_sum(const long long* counts, const int* combo_charge, int combos, int width) {
+  long long sum = 0;
+  for (int k = 0; k < combos; ++k) {
+    long long positions = 0;
+    for (int q = 1; q < width - 1; ++q) positions += q * counts[k * width + q];
+    sum += combo_charge[k] * positions;
+  }
+  return sum;
+}
+
+}  // namespace ionrail::kmc

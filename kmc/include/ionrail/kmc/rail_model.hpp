@@ -91,6 +91,14 @@ class rail_model {
   int charge_of_combo(int combo) const { return device_.species[combo % species_count()].charge; }
   // Σ z q over all ions: its change is the net charge moved right, in hops.
   long long charge_position_sum() const;
+  const std::vector<int>& combo_charges() const { return combo_charge_; }
+  const readout_hd& readout() const { return readout_; }
+  // What a backend needs to rebuild fields and rate tables itself.
+  field_params field_parameters() const { return make_field_params(); }
+  const std::vector<double>& rails_in_group() const { return rails_in_group_; }
+  const std::vector<double>& site_energy(int rail_class) const { return site_energy_[rail_class]; }
+  const std::vector<double>& species_fill() const { return fill_; }
+  const std::vector<int>& species_charge() const { return charge_; }
 
   observation observe() const;
   // Mean ions per site over all rails, site by site.
@@ -121,7 +129,8 @@ class rail_model {
   std::vector<double> bond_field_;                 // groups × (sites − 1)
   mutable std::vector<long long> group_counts_;    // scratch: species × sites
   std::vector<int> zone_of_site_;
-  int readout_first_q_ = 0, readout_last_q_ = 0;  // stored positions of the readout zone
+  readout_hd readout_;
+  std::vector<int> combo_charge_;
   double s_eq_ = 0;
   double current_per_hop_rate_ = 0;
   double device_rails_ = 0;
