@@ -41,11 +41,7 @@ void sync_solver::prepare_step() {
     step_voltage_ = source_.voltage(t_ + 0.5 * dt_);
     model_.refresh_fields(step_voltage_);
     model_.fill_rates(rates_);
-    if (automatic_dt_) {
-      double worst = 0;
-      for (const auto& r : rates_) worst = std::max(worst, r.right + r.left);
-      if (worst > 0) dt_ = p_max_ / worst;
-    }
+    if (automatic_dt_) dt_ = automatic_step(rates_.data(), static_cast<int>(rates_.size()), p_max_, dt_);
     set_thresholds();
   }
   prepared_ = true;
@@ -179,10 +175,9 @@ void sync_solver::step() {
 
 void sync_solver::advance_to(double t_s) {
   // Whole steps only: a step that would end past t_s (beyond rounding) is not taken.
-  const double slack = 1e-9 * dt_ + 1e-12 * std::fabs(t_s);
   for (;;) {
     prepare_step();
-    if (t_ + dt_ > t_s + slack) return;
+    if (!step_fits(t_, dt_, t_s)) return;
     step();
   }
 }

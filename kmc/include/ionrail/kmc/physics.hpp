@@ -226,3 +226,22 @@ IONRAIL_HD inline long long charge_position_sum(const long long* counts, const i
 }
 
 }  // namespace ionrail::kmc
+
+namespace ionrail::kmc {
+
+// Whether a sync step of length dt starting at t ends by target (within rounding).
+IONRAIL_HD inline bool step_fits(double t, double dt, double target) {
+  return !(t + dt > target + 1e-9 * dt + 1e-12 * fabs(target));
+}
+
+// The automatic sync step: p_max over the largest total hop rate in the table.
+IONRAIL_HD inline double automatic_step(const site_rates* rates, int entries, double p_max, double previous) {
+  double worst = 0;
+  for (int k = 0; k < entries; ++k) {
+    const double sum = rates[k].right + rates[k].left;
+    worst = sum > worst ? sum : worst;
+  }
+  return worst > 0 ? p_max / worst : previous;
+}
+
+}  // namespace ionrail::kmc
