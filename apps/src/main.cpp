@@ -17,6 +17,10 @@
 
 #include "build_info.hpp"
 
+#if IONRAIL_CUDA_BUILT
+#include <ionrail/gpu/cuda_backend.hpp>
+#endif
+
 namespace {
 
 using namespace ionrail;
@@ -25,7 +29,11 @@ int print_info() {
   fmt::print("ionrail {} ({}), git {}\n", IONRAIL_VERSION, kmc::engine_version(), app::git_hash());
   fmt::print("build: C++17, OpenMP {} (max threads {})\n", _OPENMP, omp_get_max_threads());
   fmt::print("backends:\n  cpu: sync (OpenMP, SIMD) and bkl\n");
-  fmt::print("  cuda: {}\n", IONRAIL_CUDA_BUILT ? "built" : "not built in this version (the CPU backend runs everything)");
+#if IONRAIL_CUDA_BUILT
+  fmt::print("  cuda: built (sync method); device: {}\n", gpu::device_description());
+#else
+  fmt::print("  cuda: not built (no CUDA compiler found at configure time); the CPU backend runs everything\n");
+#endif
   fmt::print("co-simulation: SystemC {}, Verilator {}\n", IONRAIL_SYSTEMC_BUILT ? "built" : "not built",
              IONRAIL_VERILATOR_BUILT ? "built" : "not built");
   fmt::print("plots: gnuplot {}\n", std::system("command -v gnuplot >/dev/null 2>&1") == 0 ? "found" : "not found (data only)");

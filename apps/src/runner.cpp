@@ -17,6 +17,10 @@
 
 #include "build_info.hpp"
 
+#if IONRAIL_CUDA_BUILT
+#include <ionrail/gpu/cuda_backend.hpp>
+#endif
+
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
@@ -90,6 +94,26 @@ double readout_uniform_state(const kmc::device_params& d) {
   return static_cast<double>(sites_in_zone) / d.sites;
 }
 
+// backend "cuda" runs on the GPU or fails; "auto" uses the GPU when this build
+// has the CUDA backend and a device is present, else the CPU.
+bool use_cuda(const run_config& cfg) {
+#if IONRAIL_CUDA_BUILT
+  if (cfg.backend == "cuda" && !gpu::cuda_available())
+    throw config_error("sim.backend = \"cuda\": no CUDA device is available (" + gpu::device_description() +
+                       "); use \"cpu\" or \"auto\"");
+  return cfg.backend == "cuda" || (cfg.backend == "auto" && cfg.sim.solver == kmc::method::sync && gpu::cuda_available());
+#else
+  return false;
+#endif
+}
+
+std::unique_ptr<kmc::engine> make_engine(const run_config& cfg, std::shared_ptr<const kmc::voltage_source> v) {
+#if IONRAIL_CUDA_BUILT
+  if (use_cuda(cfg)) return std::make_unique<kmc::engine>(cfg.device, cfg.sim, std::move(v), gpu::cuda_sync_backend());
+#endif
+  return std::make_unique<kmc::engine>(cfg.device, cfg.sim, std::move(v));
+}
+
 variant_result run_variant(const run_config& cfg, const fs::path& dir, progress_reporter& progress) {
   variant_result v;
   v.config = cfg;
@@ -114,7 +138,8 @@ variant_result run_variant(const run_config& cfg, const fs::path& dir, progress_
               times.end());
 
   const auto start = std::chrono::steady_clock::now();
-  kmc::engine e(cfg.device, cfg.sim, drive.voltage);
+  const std::unique_ptr<kmc::engine> engine = make_engine(cfg, drive.voltage);
+  kmc::engine& e = *engine;
   std::vector<snapshot> snapshots;
   std::size_t next_profile = 0, next_read = 0;
   std::sort(profile_times.begin(), profile_times.end());
@@ -156,8 +181,10 @@ std::string variant_json(const variant_result& v, const std::string& series_key)
   s += "\"label\": " + json_string(v.label) + ", \"dir\": " + json_string(v.subdir.empty() ? "." : v.subdir);
   if (!series_key.empty()) s += ", \"series_value\": " + json_number(v.series_value);
   s += ", \"temperature_k\": " + json_number(v.temperature_k);
-  s += fmt::format(", \"seed\": {}, \"method\": {}, \"dt_s\": {}, \"dt_automatic\": {}, \"threads\": {}",
-                   i.seed, json_string(kmc::to_string(i.solver)), json_number(i.dt_s), i.dt_automatic ? "true" : "false",
+  s += fmt::format(", \"seed\": {}, \"method\": {}, \"backend\": {}, \"device\": {}, \"dt_s\": {}, \"dt_min_s\": {}, "
+                   "\"dt_max_s\": {}, \"dt_automatic\": {}, \"threads\": {}",
+                   i.seed, json_string(kmc::to_string(i.solver)), json_string(i.backend), json_string(i.device),
+                   json_number(i.dt_s), json_number(i.dt_min_s), json_number(i.dt_max_s), i.dt_automatic ? "true" : "false",
                    i.threads);
   s += fmt::format(", \"steps\": {}, \"events\": {}, \"attempts\": {}, \"max_hop_probability\": {}", i.steps, i.events,
                    json_number(i.attempts), json_number(i.max_hop_probability));
@@ -199,6 +226,7 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
   if (base.backend == "cuda" && !IONRAIL_CUDA_BUILT)
     throw config_error("sim.backend = \"cuda\": this build has no CUDA backend; use \"cpu\" or \"auto\" "
                        "(auto runs on the CPU when no CUDA backend or GPU is present)");
+  use_cuda(base);  // refuses "cuda" without a device before anything is written
   experiment_result result;
   result.out_dir = options.out_dir;
   result.series_key = base.series_key;

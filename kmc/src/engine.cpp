@@ -28,6 +28,17 @@ engine::engine(const device_params& device, const sim_params& sim, std::shared_p
     solver_ = std::make_unique<bkl_solver>(model_, sim, *source_, ledger_, info_);
 }
 
+engine::engine(const device_params& device, const sim_params& sim, std::shared_ptr<const voltage_source> source,
+               const solver_factory& backend)
+    : source_(std::move(source)), model_(device, checked(sim).seed) {
+  if (!source_) throw std::invalid_argument("engine: no voltage source");
+  if (sim.solver != method::sync) throw std::invalid_argument("sim.method = \"bkl\": only the sync method runs on this backend");
+  ledger_.current_per_hop_rate_a = model_.current_per_hop_rate_a();
+  info_.solver = sim.solver;
+  info_.seed = sim.seed;
+  solver_ = backend(model_, sim, *source_, ledger_, info_);
+}
+
 void engine::advance_to(double t_s) { solver_->advance_to(t_s); }
 
 sample engine::take_sample() {

@@ -1,6 +1,7 @@
 #pragma once
 // The rail KMC engine: a device, a solver and a voltage source, advanced in
 // time and sampled. Everything a protocol or a test needs goes through here.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,9 +29,19 @@ struct sample {
 
 const char* engine_version();
 
+// Builds the solver of another backend (the CUDA one lives in gpu/, above kmc).
+using solver_factory = std::function<std::unique_ptr<solver>(rail_model&, const sim_params&, const voltage_source&,
+                                                             charge_ledger&, run_info&)>;
+
 class engine {
  public:
   engine(const device_params& device, const sim_params& sim, std::shared_ptr<const voltage_source> source);
+  // The same run on another backend's solver (sync method only).
+  engine(const device_params& device, const sim_params& sim, std::shared_ptr<const voltage_source> source,
+         const solver_factory& backend);
+  // The solver refers to this engine's model and ledger: never copied or moved.
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
 
   void advance_to(double t_s);
   // One sync step or one BKL event (for benchmarks and step-wise drivers).
@@ -39,11 +50,17 @@ class engine {
   // The state now; the ionic current is the mean since the previous call.
   sample take_sample();
 
-  transport_estimate transport() const { return model_.transport(time_s()); }
-  void reset_transport_reference() { model_.set_transport_reference(time_s()); }
+  transport_estimate transport() const { return model().transport(time_s()); }
+  void reset_transport_reference() {
+    solver_->sync_to_host();
+    model_.set_transport_reference(time_s());
+  }
 
   const run_info& info() const { return info_; }
-  const rail_model& model() const { return model_; }
+  const rail_model& model() const {
+    solver_->sync_to_host();
+    return model_;
+  }
   const device_params& device() const { return model_.device(); }
   const voltage_source& source() const { return *source_; }
   double energy_j() const { return ledger_.energy_j; }

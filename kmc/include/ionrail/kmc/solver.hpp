@@ -2,6 +2,7 @@
 // What the solvers share: the account of charge and energy they keep while
 // advancing, and the record of how a run was simulated.
 #include <cstdint>
+#include <string>
 
 #include <ionrail/kmc/params.hpp>
 
@@ -25,6 +26,8 @@ struct charge_ledger {
 
 struct run_info {
   method solver = method::sync;
+  const char* backend = "cpu";      // "cpu" or "cuda"
+  std::string device;               // e.g. the GPU's name
   std::uint64_t seed = 0;
   double dt_s = 0;                  // sync: mean step (time / steps)
   double dt_min_s = 0;              // sync: smallest and largest step taken
@@ -45,6 +48,9 @@ class solver {
   // One sync step, or one BKL event.
   virtual void step() = 0;
   virtual double time_s() const = 0;
+  // Backends that keep the state elsewhere (a GPU) bring positions back here
+  // before the host reads them; counts are current after every advance_to.
+  virtual void sync_to_host() const {}
 };
 
 }  // namespace ionrail::kmc

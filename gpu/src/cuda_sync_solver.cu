@@ -1,0 +1,471 @@
+// The sync method on CUDA. Every physical quantity comes from the same
+// IONRAIL_HD functions the CPU solver calls (physics.hpp), in the same order,
+// compiled without FMA contraction (--fmad=false), so for the same seed the
+// trajectory, the counts and every accumulated observable equal the CPU's bit
+// for bit.
+//
+// One step is three launches: `prepare` (one thread: field, rates, automatic
+// dt, thresholds when a refresh is due; the step-fits-target test; readout and
+// Σ z q before the step), `sweep` (one thread per rail: both parity
+// half-sweeps, then a block histogram added to the global counts), and
+// `finish` (one thread: energy and charge accounting, time). The host launches
+// batches of steps and reads the 100-byte status once per batch; positions come
+// back only when the host asks for them.
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <ionrail/gpu/cuda_backend.hpp>
+#include <ionrail/kmc/physics.hpp>
+#include <ionrail/kmc/rail_model.hpp>
+
+namespace ionrail::gpu {
+namespace {
+
+using namespace ionrail::kmc;
+
+void check(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw std::runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
+}
+
+template <class T>
+class device_array {
+ public:
+  device_array() = default;
+  explicit device_array(const std::vector<T>& host) { upload(host); }
+  device_array(const device_array&) = delete;
+  device_array& operator=(const device_array&) = delete;
+  ~device_array() { cudaFree(ptr_); }
+  void allocate(std::size_t n) {
+    if (n == size_) return;
+    cudaFree(ptr_);
+    ptr_ = nullptr;
+    size_ = n;
+    if (n) check(cudaMalloc(&ptr_, n * sizeof(T)), "cudaMalloc");
+  }
+  void upload(const std::vector<T>& host) {
+    allocate(host.size());
+    if (size_) check(cudaMemcpy(ptr_, host.data(), size_ * sizeof(T), cudaMemcpyHostToDevice), "upload");
+  }
+  void download(std::vector<T>& host) const {
+    host.resize(size_);
+    if (size_) check(cudaMemcpy(host.data(), ptr_, size_ * sizeof(T), cudaMemcpyDeviceToHost), "download");
+  }
+  T* get() const { return ptr_; }
+
+ private:
+  T* ptr_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+struct step_status {
+  double t = 0, dt = 0, voltage = 0, target = 0;
+  double energy = 0, conductance = 0, max_probability = 0, dt_min = 0, dt_max = 0;
+  long long step = 0, charge_hops_total = 0, charge_before = 0;
+  int prepared = 0, stop = 0, error = 0;
+};
+
+// Everything the one-thread kernels read; device pointers.
+struct table_args {
+  int sites, width, species, classes, combos, field_every, per_class_field;
+  int automatic;
+  double p_max, current_per_hop_rate;
+  field_params field;  // charge and fill point to device memory
+  long long* counts;
+  long long* group_scratch;
+  double* bond_field;
+  const double* rails_in_group;
+  const hop_params* hop;
+  const double* site_energy;  // classes × sites
+  site_rates* rates;
+  std::uint32_t* thr_right;
+  std::uint32_t* thr_total;
+  const double* pwl_times;
+  const double* pwl_volts;
+  int pwl_points;
+  readout_hd readout;
+  const int* combo_charge;
+  step_status* status;
+};
+
+struct sweep_args {
+  int rails, ions, width, species, stride, combos;
+  std::uint64_t seed;
+  std::uint16_t* q;
+  const std::uint8_t* species_of;  // null with one species
+  const std::uint8_t* class_of;    // null with one class
+  const std::uint32_t* thr_right;
+  const std::uint32_t* thr_total;
+  long long* counts;
+  const step_status* status;
+};
+
+__global__ void prepare_kernel(table_args a) {
+  step_status& s = *a.status;
+  if (s.stop || s.error) return;
+  const int L = a.sites, W = a.width, S = a.species;
+  if (!s.prepared) {
+    if (s.step % a.field_every == 0) {
+      s.voltage = piecewise_linear_at(a.pwl_times, a.pwl_volts, a.pwl_points, s.t + 0.5 * s.dt);
+      const int groups = a.per_class_field ? a.classes : 1;
+      for (int g = 0; g < groups; ++g) {
+        for (int k = 0; k < S * L; ++k) a.group_scratch[k] = 0;
+        for (int c = 0; c < a.classes; ++c) {
+          if ((a.per_class_field ? c : 0) != g) continue;
+          for (int sp = 0; sp < S; ++sp)
+            for (int i = 0; i < L; ++i) a.group_scratch[sp * L + i] += a.counts[(c * S + sp) * W + i + 1];
+        }
+        bond_fields(a.field, s.voltage, a.group_scratch, a.rails_in_group[g], a.bond_field + g * (L - 1));
+      }
+      for (int k = 0; k < a.combos * W; ++k) a.rates[k] = site_rates{};
+      for (int c = 0; c < a.classes; ++c)
+        for (int sp = 0; sp < S; ++sp) {
+          const int k = c * S + sp;
+          const double* field = a.bond_field + (a.per_class_field ? c : 0) * (L - 1);
+          for (int q = 1; q <= L; ++q) a.rates[k * W + q] = hop_rates_at(a.hop[k], field, a.site_energy + c * L, L, q);
+        }
+      if (a.automatic) s.dt = automatic_step(a.rates, a.combos * W, a.p_max, s.dt);
+      std::uint32_t worst = 0;
+      for (int k = 0; k < a.combos * W; ++k) {
+        const hop_thresholds t = thresholds_from_rates(a.rates[k], s.dt);
+        a.thr_right[k] = t.right;
+        a.thr_total[k] = t.total;
+        worst = t.total > worst ? t.total : worst;
+      }
+      const double p = worst / 4294967296.0;
+      s.max_probability = p > s.max_probability ? p : s.max_probability;
+      if (worst == 0xFFFFFFFFu) {
+        s.error = 1;
+        return;
+      }
+    }
+    s.prepared = 1;
+  }
+  if (!step_fits(s.t, s.dt, s.target)) {
+    s.stop = 1;
+    return;
+  }
+  s.conductance = readout_conductance(a.readout, a.counts, a.combos, W);
+  s.charge_before = charge_position_sum(a.counts, a.combo_charge, a.combos, W);
+  for (int k = 0; k < a.combos * W; ++k) a.counts[k] = 0;
+}
+
+template <bool SharedHistogram>
+__global__ void sweep_kernel(sweep_args a) {
+  extern __shared__ unsigned int histogram[];
+  const step_status& s = *a.status;
+  if (s.stop || s.error) return;
+  const int entries = a.combos * a.width;
+  if (SharedHistogram) {
+    for (int i = threadIdx.x; i < entries; i += blockDim.x) histogram[i] = 0;
+    __syncthreads();
+  }
+  const int r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r < a.rails) {
+    const std::size_t stride = static_cast<std::size_t>(a.stride);
+    const std::uint64_t step = static_cast<std::uint64_t>(s.step);
+    auto offset = [&](int ion) {
+      const int c = a.class_of ? a.class_of[r] : 0;
+      const int sp = a.species_of ? a.species_of[ion * stride + r] : 0;
+      return (c * a.species + sp) * a.width;
+    };
+    for (std::uint32_t half = 0; half < 2; ++half)
+      for (std::uint32_t group = 0; half + 8 * group < static_cast<std::uint32_t>(a.ions); ++group) {
+        const auto out = philox_draw(sync_hop_counter(a.seed, step, half, static_cast<std::uint32_t>(r), group));
+        for (int w = 0; w < 4; ++w) {
+          const int ion = static_cast<int>(half + 8 * group) + 2 * w;
+          if (ion >= a.ions) break;
+          std::uint16_t* row = a.q + (ion + 1) * stride + r;
+          const std::uint16_t q = *row;
+          const int k = offset(ion) + q;
+          *row = hop_target(q, row[-static_cast<std::ptrdiff_t>(stride)], row[stride], out.v[w], __ldg(a.thr_right + k),
+                            __ldg(a.thr_total + k));
+        }
+      }
+    for (int ion = 0; ion < a.ions; ++ion) {
+      const int k = offset(ion) + a.q[(ion + 1) * stride + r];
+      if (SharedHistogram)
+        atomicAdd(histogram + k, 1u);
+      else
+        atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + k), 1ull);
+    }
+  }
+  if (SharedHistogram) {
+    __syncthreads();
+    for (int i = threadIdx.x; i < entries; i += blockDim.x)
+      if (histogram[i]) atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + i), static_cast<unsigned long long>(histogram[i]));
+  }
+}
+
+__global__ void finish_kernel(table_args a) {
+  step_status& s = *a.status;
+  if (s.stop || s.error) return;
+  const long long after = charge_position_sum(a.counts, a.combo_charge, a.combos, a.width);
+  // The same operations, in the same order, as charge_ledger on the CPU.
+  s.energy += s.conductance * s.voltage * s.voltage * s.dt;
+  const long long moved = after - s.charge_before;
+  s.charge_hops_total += moved;
+  s.energy += a.current_per_hop_rate * static_cast<double>(moved) * s.voltage;
+  s.step += 1;
+  s.t += s.dt;
+  s.prepared = 0;
+  s.dt_min = s.step == 1 ? s.dt : (s.dt < s.dt_min ? s.dt : s.dt_min);
+  s.dt_max = s.dt > s.dt_max ? s.dt : s.dt_max;
+}
+
+class cuda_sync_solver final : public solver {
+ public:
+  cuda_sync_solver(rail_model& model, const sim_params& sim, const voltage_source& source, charge_ledger& ledger,
+                   run_info& info)
+      : model_(model), ledger_(ledger), info_(info) {
+    if (!cuda_available()) throw std::runtime_error("backend cuda: no CUDA device is available (" + device_description() + ")");
+    info_.backend = "cuda";
+    info_.device = device_description();
+    info_.threads = 1;
+    const auto& d = model_.device();
+    const int L = d.sites, W = model_.table_width(), S = model_.species_count(), C = model_.class_count();
+
+    std::vector<double> times, volts;
+    if (const auto* pwl = dynamic_cast<const piecewise_linear_voltage*>(&source)) {
+      times = pwl->times_s();
+      volts = pwl->volts();
+    } else if (dynamic_cast<const constant_voltage*>(&source)) {
+      times = {0.0};
+      volts = {source.voltage(0.0)};
+    } else {
+      throw std::invalid_argument("backend cuda: the voltage source must be constant or piecewise linear");
+    }
+    pwl_times_.upload(times);
+    pwl_volts_.upload(volts);
+
+    const auto& pos = model_.positions();
+    q_.upload(pos.q);
+    if (!pos.species.empty()) species_.upload(pos.species);
+    if (!pos.rail_class.empty()) classes_.upload(pos.rail_class);
+    counts_.upload(model_.counts());
+    std::vector<hop_params> hops;
+    for (int k = 0; k < model_.combos(); ++k) hops.push_back(model_.hop(k));
+    hop_.upload(hops);
+    std::vector<double> energies;
+    for (int c = 0; c < C; ++c) energies.insert(energies.end(), model_.site_energy(c).begin(), model_.site_energy(c).end());
+    site_energy_.upload(energies);
+    rails_in_group_.upload(model_.rails_in_group());
+    charge_.upload(model_.species_charge());
+    fill_.upload(model_.species_fill());
+    combo_charge_.upload(model_.combo_charges());
+    group_scratch_.allocate(static_cast<std::size_t>(S) * L);
+    bond_field_.allocate(static_cast<std::size_t>(model_.field_groups()) * (L - 1));
+    rates_.allocate(static_cast<std::size_t>(model_.combos()) * W);
+    thr_right_.allocate(static_cast<std::size_t>(model_.combos()) * W);
+    thr_total_.allocate(static_cast<std::size_t>(model_.combos()) * W);
+    status_.allocate(1);
+
+    // The same first step estimate as the CPU solver.
+    info_.field_bound_v_per_m = model_.field_bound(source.max_abs_voltage());
+    const bool automatic = !(sim.dt_s > 0);
+    host_status_.dt = automatic ? sim.p_max / model_.max_rate_sum(source.voltage(0.0) / (d.thickness_nm * 1e-9)) : sim.dt_s;
+    info_.dt_automatic = automatic;
+    upload_status();
+
+    table_.sites = L;
+    table_.width = W;
+    table_.species = S;
+    table_.classes = C;
+    table_.combos = model_.combos();
+    table_.field_every = sim.field_every;
+    table_.per_class_field = d.field_per_class ? 1 : 0;
+    table_.automatic = automatic ? 1 : 0;
+    table_.p_max = sim.p_max;
+    table_.current_per_hop_rate = model_.current_per_hop_rate_a();
+    table_.field = model_.field_parameters();
+    table_.field.charge = charge_.get();
+    table_.field.fill = fill_.get();
+    table_.counts = counts_.get();
+    table_.group_scratch = group_scratch_.get();
+    table_.bond_field = bond_field_.get();
+    table_.rails_in_group = rails_in_group_.get();
+    table_.hop = hop_.get();
+    table_.site_energy = site_energy_.get();
+    table_.rates = rates_.get();
+    table_.thr_right = thr_right_.get();
+    table_.thr_total = thr_total_.get();
+    table_.pwl_times = pwl_times_.get();
+    table_.pwl_volts = pwl_volts_.get();
+    table_.pwl_points = static_cast<int>(times.size());
+    table_.readout = model_.readout();
+    table_.combo_charge = combo_charge_.get();
+    table_.status = status_.get();
+
+    sweep_.rails = d.rails;
+    sweep_.ions = model_.ions_per_rail();
+    sweep_.width = W;
+    sweep_.species = S;
+    sweep_.stride = pos.stride;
+    sweep_.combos = model_.combos();
+    sweep_.seed = sim.seed;
+    sweep_.q = q_.get();
+    sweep_.species_of = pos.species.empty() ? nullptr : species_.get();
+    sweep_.class_of = pos.rail_class.empty() ? nullptr : classes_.get();
+    sweep_.thr_right = thr_right_.get();
+    sweep_.thr_total = thr_total_.get();
+    sweep_.counts = counts_.get();
+    sweep_.status = status_.get();
+    shared_bytes_ = static_cast<std::size_t>(model_.combos()) * W * sizeof(unsigned int);
+  }
+
+  void advance_to(double t_s) override {
+    sync_status();
+    host_status_.target = t_s;
+    host_status_.stop = 0;
+    upload_status();
+    for (;;) {
+      const double remaining = (t_s - host_status_.t) / host_status_.dt;
+      const int batch = remaining > 4096 ? 4096 : (remaining < 1 ? 1 : static_cast<int>(remaining) + 1);
+      for (int k = 0; k < batch; ++k) launch_step();
+      status_dirty_ = true;
+      sync_status();
+      if (host_status_.stop) break;
+    }
+    sync_to_host_counts();
+  }
+
+  void step() override {
+    sync_status();
+    host_status_.target = INFINITY;
+    host_status_.stop = 0;
+    upload_status();
+    launch_step();
+    status_dirty_ = counts_dirty_ = positions_dirty_ = true;
+  }
+
+  double time_s() const override {
+    sync_status();
+    return host_status_.t;
+  }
+
+  void sync_to_host() const override {
+    sync_status();
+    sync_to_host_counts();
+    if (positions_dirty_) {
+      q_.download(model_.positions().q);
+      positions_dirty_ = false;
+    }
+  }
+
+ private:
+  void launch_step() {
+    prepare_kernel<<<1, 1>>>(table_);
+    const int threads = 256;
+    const int blocks = (sweep_.rails + threads - 1) / threads;
+    if (shared_bytes_ <= 48 * 1024)
+      sweep_kernel<true><<<blocks, threads, shared_bytes_>>>(sweep_);
+    else
+      sweep_kernel<false><<<blocks, threads>>>(sweep_);
+    finish_kernel<<<1, 1>>>(table_);
+    check(cudaGetLastError(), "kernel launch");
+    counts_dirty_ = positions_dirty_ = true;
+  }
+
+  void upload_status() {
+    check(cudaMemcpy(status_.get(), &host_status_, sizeof host_status_, cudaMemcpyHostToDevice), "status upload");
+  }
+
+  // Brings the status back and carries it into the ledger and run info, the
+  // way the CPU solver updates them step by step.
+  void sync_status() const {
+    if (!status_dirty_) return;
+    check(cudaMemcpy(&host_status_, status_.get(), sizeof host_status_, cudaMemcpyDeviceToHost), "status download");
+    status_dirty_ = false;
+    if (host_status_.error) {
+      std::ostringstream os;
+      os << "sim.dt_s = " << host_status_.dt << " s: a hop probability (Γ+ + Γ−) dt reached 1 at t = " << host_status_.t
+         << " s; use a smaller dt_s, or dt_s = 0 for the automatic step";
+      throw std::domain_error(os.str());
+    }
+    const long long new_steps = host_status_.step - steps_seen_;
+    for (long long k = 0; k < new_steps; ++k)
+      info_.attempts += static_cast<double>(model_.rails()) * model_.ions_per_rail();
+    steps_seen_ = host_status_.step;
+    info_.steps = static_cast<std::uint64_t>(host_status_.step);
+    if (host_status_.step > 0) info_.dt_s = host_status_.t / static_cast<double>(host_status_.step);
+    info_.dt_min_s = host_status_.dt_min;
+    info_.dt_max_s = host_status_.dt_max;
+    info_.max_hop_probability = host_status_.max_probability;
+    ledger_.energy_j = host_status_.energy;
+    ledger_.interval_charge_hops += host_status_.charge_hops_total - hops_seen_;
+    hops_seen_ = host_status_.charge_hops_total;
+  }
+
+  void sync_to_host_counts() const {
+    if (!counts_dirty_) return;
+    counts_.download(model_.counts());
+    counts_dirty_ = false;
+  }
+
+  rail_model& model_;
+  charge_ledger& ledger_;
+  run_info& info_;
+  device_array<std::uint16_t> q_;
+  device_array<std::uint8_t> species_, classes_;
+  device_array<long long> counts_, group_scratch_;
+  device_array<hop_params> hop_;
+  device_array<double> site_energy_, rails_in_group_, fill_, bond_field_, pwl_times_, pwl_volts_;
+  device_array<int> charge_, combo_charge_;
+  device_array<site_rates> rates_;
+  device_array<std::uint32_t> thr_right_, thr_total_;
+  device_array<step_status> status_;
+  table_args table_{};
+  sweep_args sweep_{};
+  std::size_t shared_bytes_ = 0;
+  mutable step_status host_status_;
+  mutable bool status_dirty_ = false, counts_dirty_ = false, positions_dirty_ = false;
+  mutable long long steps_seen_ = 0, hops_seen_ = 0;
+};
+
+}  // namespace
+
+bool cuda_available() {
+  int count = 0;
+  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+}
+
+std::string device_description() {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) return std::string("no CUDA device: ") + cudaGetErrorString(e);
+  if (count == 0) return "no CUDA device";
+  cudaDeviceProp p{};
+  if (cudaGetDeviceProperties(&p, 0) != cudaSuccess) return "CUDA device 0 (properties unavailable)";
+  std::ostringstream os;
+  os << p.name << " (sm_" << p.major << p.minor << ", " << p.multiProcessorCount << " SMs, "
+     << static_cast<double>(p.totalGlobalMem) / (1024.0 * 1024 * 1024) << " GiB)";
+  return os.str();
+}
+
+kmc::solver_factory cuda_sync_backend() {
+  return [](rail_model& model, const sim_params& sim, const voltage_source& source, charge_ledger& ledger,
+            run_info& info) -> std::unique_ptr<solver> {
+    return std::make_unique<cuda_sync_solver>(model, sim, source, ledger, info);
+  };
+}
+
+double timed_gpu_steps(kmc::engine& engine, int steps) {
+  cudaEvent_t start, stop;
+  check(cudaEventCreate(&start), "event");
+  check(cudaEventCreate(&stop), "event");
+  check(cudaEventRecord(start), "event record");
+  for (int k = 0; k < steps; ++k) engine.step();
+  check(cudaEventRecord(stop), "event record");
+  check(cudaEventSynchronize(stop), "event sync");
+  float ms = 0;
+  check(cudaEventElapsedTime(&ms, start, stop), "event time");
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return ms * 1e-3;
+}
+
+}  // namespace ionrail::gpu
