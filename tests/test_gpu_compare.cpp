@@ -1,0 +1,138 @@
+// CPU vs GPU: for the same device, protocol and seed the CUDA sync solver must
+// reproduce the CPU trajectory bit for bit (positions, counts, every sample,
+// step count, time, energy). Skipped without a GPU; the CUDA code is still
+// compiled wherever nvcc is found.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+
+#include <ionrail/gpu/cuda_backend.hpp>
+#include <ionrail/kmc/engine.hpp>
+#include <ionrail/kmc/protocol.hpp>
+
+namespace {
+
+using namespace ionrail::kmc;
+namespace gpu = ionrail::gpu;
+
+bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+struct run_result {
+  std::vector<sample> samples;
+  std::vector<std::uint16_t> q;
+  std::vector<long long> counts;
+  run_info info;
+  double energy;
+};
+
+run_result run(const device_params& d, const sim_params& sim, const protocol_params& p, bool on_gpu) {
+  const auto drive = make_drive(p);
+  std::unique_ptr<engine> e = on_gpu ? std::make_unique<engine>(d, sim, drive.voltage, gpu::cuda_sync_backend())
+                                     : std::make_unique<engine>(d, sim, drive.voltage);
+  run_result r;
+  const int samples = 6;
+  for (int k = 1; k <= samples; ++k) {
+    e->advance_to(drive.duration_s * k / samples);
+    r.samples.push_back(e->take_sample());
+  }
+  r.q = e->model().positions().q;
+  r.counts = e->model().counts();
+  r.info = e->info();
+  r.energy = e->energy_j();
+  return r;
+}
+
+void expect_identical(const device_params& d, const sim_params& sim, const protocol_params& p) {
+  const auto cpu = run(d, sim, p, false);
+  const auto gpu_run = run(d, sim, p, true);
+  EXPECT_EQ(cpu.info.steps, gpu_run.info.steps);
+  EXPECT_TRUE(same_bits(cpu.info.dt_s, gpu_run.info.dt_s));
+  EXPECT_TRUE(same_bits(cpu.energy, gpu_run.energy)) << cpu.energy << " vs " << gpu_run.energy;
+  EXPECT_EQ(cpu.counts, gpu_run.counts);
+  EXPECT_EQ(cpu.q, gpu_run.q);
+  ASSERT_EQ(cpu.samples.size(), gpu_run.samples.size());
+  for (std::size_t i = 0; i < cpu.samples.size(); ++i) {
+    const auto &a = cpu.samples[i], &b = gpu_run.samples[i];
+    for (auto [x, y] : {std::pair{a.t_s, b.t_s}, {a.v, b.v}, {a.f_left, b.f_left}, {a.f_right, b.f_right}, {a.g_s, b.g_s},
+                        {a.i_a, b.i_a}, {a.i_ion_a, b.i_ion_a}, {a.energy_j, b.energy_j}})
+      EXPECT_TRUE(same_bits(x, y)) << "sample " << i << ": " << x << " vs " << y;
+  }
+}
+
+class GpuCompare : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!gpu::cuda_available()) GTEST_SKIP() << "no GPU: " << gpu::device_description();
+  }
+};
+
+protocol_params relax(double volts, double pulse, double rest) {
+  protocol_params p;
+  p.relax = {volts, pulse, rest};
+  return p;
+}
+
+TEST_F(GpuCompare, RelaxWithSpaceCharge_compare) {
+  for (int rails : {1000, 1337, 257}) {  // not multiples of the 256-thread block
+    SCOPED_TRACE(rails);
+    device_params d;
+    d.rails = rails;
+    expect_identical(d, sim_params{}, relax(5.0, 1.0, 1.0));
+  }
+}
+
+TEST_F(GpuCompare, RelaxWithoutSpaceCharge_compare) {
+  device_params d;
+  d.rails = 3001;
+  d.ion_density_m3 = 0;
+  expect_identical(d, sim_params{}, relax(3.0, 1.0, 1.0));
+}
+
+TEST_F(GpuCompare, SweepWithStrongSpaceCharge_compare) {
+  device_params d;
+  d.rails = 2000;
+  d.ion_density_m3 = 2e24;
+  d.zones = 4;
+  protocol_params p;
+  p.kind = protocol_kind::sweep;
+  p.sweep = {1.0, 1.0, 1};
+  expect_identical(d, sim_params{}, p);
+}
+
+TEST_F(GpuCompare, MixedSpeciesClassesFixedStepAndSlowFieldRefresh_compare) {
+  device_params d;
+  d.rails = 1500;
+  d.species = {species_params{"a", 1, 0.70, 1e13, 0.2}, species_params{"b", -1, 0.75, 1e13, 0.1}};
+  d.classes = {rail_class_params{"x", 0.4, -0.03, 1.0, {}}, rail_class_params{"y", 0.6, 0.05, 2.0, {}}};
+  d.field_per_class = true;
+  sim_params sim;
+  sim.dt_s = 2e-3;
+  sim.field_every = 3;
+  expect_identical(d, sim, relax(4.0, 0.5, 0.5));
+}
+
+TEST_F(GpuCompare, MillionRailsFit) {
+  device_params d;
+  d.rails = 1000000;
+  const auto drive = make_drive(relax(5.0, 0.05, 0.0));
+  engine e(d, sim_params{}, drive.voltage, gpu::cuda_sync_backend());
+  e.advance_to(0.05);
+  EXPECT_GT(e.info().steps, 0u);
+  EXPECT_GT(e.take_sample().f_right, 0.1);
+}
+
+TEST(GpuBackend, WithoutAGpuTheBackendRefusesClearly) {
+  if (gpu::cuda_available()) GTEST_SKIP() << "a GPU is present";
+  device_params d;
+  d.rails = 10;
+  try {
+    engine e(d, sim_params{}, std::make_shared<constant_voltage>(1.0), gpu::cuda_sync_backend());
+    FAIL() << "constructed a CUDA engine without a GPU";
+  } catch (const std::runtime_error& ex) {
+    EXPECT_NE(std::string(ex.what()).find("no CUDA device"), std::string::npos) << ex.what();
+  }
+  EXPECT_FALSE(gpu::device_description().empty());
+}
+
+}  // namespace
