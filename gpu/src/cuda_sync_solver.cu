@@ -319,6 +319,7 @@ class cuda_sync_solver final : public solver {
 
   void advance_to(double t_s) override {
     sync_status();
+    stepping_ = false;
     host_status_.target = t_s;
     host_status_.stop = 0;
     upload_status();
@@ -333,13 +334,18 @@ class cuda_sync_solver final : public solver {
     sync_to_host_counts();
   }
 
+  // Steps without a target; the status goes up once, not per step, so
+  // back-to-back steps run without host round trips.
   void step() override {
-    sync_status();
-    host_status_.target = INFINITY;
-    host_status_.stop = 0;
-    upload_status();
+    if (!stepping_) {
+      sync_status();
+      host_status_.target = INFINITY;
+      host_status_.stop = 0;
+      upload_status();
+      stepping_ = true;
+    }
     launch_step();
-    status_dirty_ = counts_dirty_ = positions_dirty_ = true;
+    status_dirty_ = true;
   }
 
   double time_s() const override {
@@ -347,9 +353,13 @@ class cuda_sync_solver final : public solver {
     return host_status_.t;
   }
 
-  void sync_to_host() const override {
+  void sync_counts() const override {
     sync_status();
     sync_to_host_counts();
+  }
+
+  void sync_to_host() const override {
+    sync_counts();
     if (positions_dirty_) {
       q_.download(model_.positions().q);
       positions_dirty_ = false;
@@ -424,6 +434,7 @@ class cuda_sync_solver final : public solver {
   mutable step_status host_status_;
   mutable bool status_dirty_ = false, counts_dirty_ = false, positions_dirty_ = false;
   mutable long long steps_seen_ = 0, hops_seen_ = 0;
+  bool stepping_ = false;
 };
 
 }  // namespace

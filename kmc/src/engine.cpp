@@ -42,6 +42,7 @@ engine::engine(const device_params& device, const sim_params& sim, std::shared_p
 void engine::advance_to(double t_s) { solver_->advance_to(t_s); }
 
 sample engine::take_sample() {
+  solver_->sync_counts();
   sample s;
   s.t_s = time_s();
   s.v = source_->voltage(s.t_s);

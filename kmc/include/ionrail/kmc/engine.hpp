@@ -63,7 +63,10 @@ class engine {
   }
   const device_params& device() const { return model_.device(); }
   const voltage_source& source() const { return *source_; }
-  double energy_j() const { return ledger_.energy_j; }
+  double energy_j() const {
+    solver_->sync_counts();
+    return ledger_.energy_j;
+  }
 
  private:
   std::shared_ptr<const voltage_source> source_;

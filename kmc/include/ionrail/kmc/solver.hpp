@@ -51,6 +51,8 @@ class solver {
   // Backends that keep the state elsewhere (a GPU) bring positions back here
   // before the host reads them; counts are current after every advance_to.
   virtual void sync_to_host() const {}
+  // The same for counts, time and the ledger only (cheap: no positions).
+  virtual void sync_counts() const {}
 };
 
 }  // namespace ionrail::kmc
