@@ -103,6 +103,7 @@ bool use_cuda(const run_config& cfg) {
                        "); use \"cpu\" or \"auto\"");
   return cfg.backend == "cuda" || (cfg.backend == "auto" && cfg.sim.solver == kmc::method::sync && gpu::cuda_available());
 #else
+  (void)cfg;
   return false;
 #endif
 }
