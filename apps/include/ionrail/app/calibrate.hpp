@@ -1,0 +1,56 @@
+#pragma once
+// Calibration: KMC ensembles under rich random protocols, reduced to the
+// response table of the compact model (spec compact-model §1): for every
+// grid point of (state, V), the mean and standard deviation of the change of
+// the state over one model step dt_m, and the conductance G(state).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ionrail/kmc/engine.hpp>
+#include <ionrail/kmc/voltage_source.hpp>
+
+namespace ionrail::app {
+
+struct calibration_params {
+  int device_rails = 100;      // rails per model device: the device size the noise is calibrated for
+  int devices = 32;            // devices per KMC run (rail classes, each with its own mean field)
+  int runs = 4;                // independent KMC runs, each under its own random protocol
+  double duration_s = 600.0;   // simulated time per run
+  double dt_m_s = 0.05;        // the compact model's step
+  double v_max_v = 10.0;       // random protocols span [-v_max, +v_max]
+  int state_bits = 6;          // state grid spacing 2^-state_bits over [0, 1]
+  double v_step_v = 0.5;       // voltage grid spacing
+  std::uint64_t seed = 1;
+};
+
+// A random protocol: pulse trains, holds at 0 V (relaxation), triangular
+// sweeps and random levels, drawn from (seed, index) until `duration_s`.
+std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration_params& c, std::uint64_t index);
+
+// Statistics of Δstate per (state, V) bin, bins centred on the grid points.
+struct transition_bins {
+  int n_s = 0, n_v = 0;
+  double ds = 0, dv = 0, v0 = 0;  // grid: s_i = i ds, V_j = v0 + j dv
+  std::vector<long long> count;
+  std::vector<double> sum, sum_sq;
+
+  transition_bins(int state_bits, double v_step, double v_max);
+  void add(double s, double v, double delta);
+  void merge(const transition_bins& other);
+  int index(int i, int j) const { return i * n_v + j; }
+};
+
+// A KMC engine whose rail classes are independent devices of
+// `device_rails` rails each (identical parameters, a mean field per class).
+kmc::device_params ensemble_device(const kmc::device_params& material, int devices, int device_rails);
+// The readout state of each device (class) from the engine's positions.
+std::vector<double> device_states(const kmc::engine& e, int devices);
+
+// Runs the calibration ensembles (runs in parallel over OpenMP threads) and
+// returns the merged bins.
+transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
+                                    const calibration_params& c, bool quiet);
+
+}  // namespace ionrail::app

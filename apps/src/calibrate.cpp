@@ -1,0 +1,149 @@
+#include <ionrail/app/calibrate.hpp>
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <ionrail/kmc/counter_draws.hpp>
+
+namespace ionrail::app {
+
+std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration_params& c, std::uint64_t index) {
+  // A stream of its own: key = seed, counter = (index, 0, 3 << 24).
+  kmc::counter_draws draw(c.seed, static_cast<kmc::draw_stream>(3), index);
+  std::vector<double> t{0.0}, v{0.0};
+  auto add = [&](double dt, double volts) {
+    t.push_back(t.back() + dt);
+    v.push_back(volts);
+  };
+  constexpr double edge = 1e-9;
+  auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * draw.unit(); };
+  while (t.back() < c.duration_s) {
+    switch (draw.below(4)) {
+      case 0: {  // pulse train
+        const int pulses = 1 + static_cast<int>(draw.below(20));
+        const double amplitude = uniform(-c.v_max_v, c.v_max_v);
+        const double width = uniform(0.05, 2.0), gap = uniform(0.05, 2.0);
+        for (int k = 0; k < pulses; ++k) {
+          add(edge, amplitude);
+          add(width - edge, amplitude);
+          add(edge, 0.0);
+          add(gap - edge, 0.0);
+        }
+        break;
+      }
+      case 1:  // rest: relaxation at 0 V
+        add(edge, 0.0);
+        add(uniform(1.0, 30.0), 0.0);
+        break;
+      case 2: {  // triangular sweep from 0
+        const double amplitude = uniform(0.5, c.v_max_v) * (draw.below(2) ? 1 : -1);
+        const double quarter = std::fabs(amplitude) / uniform(0.1, 2.0);
+        add(edge, 0.0);
+        add(quarter, amplitude);
+        add(2 * quarter, -amplitude);
+        add(quarter, 0.0);
+        break;
+      }
+      default: {  // a held level
+        add(edge, uniform(-c.v_max_v, c.v_max_v));
+        add(uniform(0.5, 10.0), v.back());
+        break;
+      }
+    }
+  }
+  return std::make_shared<kmc::piecewise_linear_voltage>(t, v, fmt::format("random calibration protocol {}", index));
+}
+
+transition_bins::transition_bins(int state_bits, double v_step, double v_max) {
+  ds = std::ldexp(1.0, -state_bits);
+  n_s = (1 << state_bits) + 1;
+  dv = v_step;
+  const int half = static_cast<int>(std::ceil(v_max / v_step));
+  n_v = 2 * half + 1;
+  v0 = -half * v_step;
+  count.assign(static_cast<std::size_t>(n_s) * n_v, 0);
+  sum.assign(count.size(), 0.0);
+  sum_sq.assign(count.size(), 0.0);
+}
+
+void transition_bins::add(double s, double v, double delta) {
+  const int i = std::clamp(static_cast<int>(std::lround(s / ds)), 0, n_s - 1);
+  const int j = std::clamp(static_cast<int>(std::lround((v - v0) / dv)), 0, n_v - 1);
+  const int k = index(i, j);
+  ++count[k];
+  sum[k] += delta;
+  sum_sq[k] += delta * delta;
+}
+
+void transition_bins::merge(const transition_bins& o) {
+  for (std::size_t k = 0; k < count.size(); ++k) count[k] += o.count[k], sum[k] += o.sum[k], sum_sq[k] += o.sum_sq[k];
+}
+
+kmc::device_params ensemble_device(const kmc::device_params& material, int devices, int device_rails) {
+  kmc::device_params d = material;
+  const kmc::rail_class_params base = material.classes.front();
+  d.classes.clear();
+  for (int k = 0; k < devices; ++k) {
+    kmc::rail_class_params c = base;
+    c.name = fmt::format("device{}", k);
+    c.fraction = 1.0 / devices;
+    d.classes.push_back(c);
+  }
+  d.rails = devices * device_rails;
+  d.field_per_class = true;
+  return d;
+}
+
+std::vector<double> device_states(const kmc::engine& e, int devices) {
+  const auto& m = e.model();
+  const auto& pos = m.positions();
+  const auto& ro = m.readout();
+  std::vector<long long> in_zone(devices, 0), rails(devices, 0);
+  for (int r = 0; r < pos.rails; ++r) ++rails[pos.class_of(r)];
+  for (int j = 0; j < pos.ions; ++j) {
+    const std::uint16_t* row = pos.row(j);
+    for (int r = 0; r < pos.rails; ++r) in_zone[pos.class_of(r)] += row[r] >= ro.first_q && row[r] <= ro.last_q;
+  }
+  std::vector<double> s(devices);
+  for (int k = 0; k < devices; ++k)
+    s[k] = static_cast<double>(in_zone[k]) / (static_cast<double>(rails[k]) * pos.ions);
+  return s;
+}
+
+transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
+                                    const calibration_params& c, bool quiet) {
+  transition_bins total(c.state_bits, c.v_step_v, c.v_max_v);
+  std::vector<transition_bins> per_run(c.runs, total);
+  const kmc::device_params d = ensemble_device(material, c.devices, c.device_rails);
+  int finished = 0;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int run = 0; run < c.runs; ++run) {
+    kmc::sim_params s = sim;
+    s.threads = 1;
+    s.seed = sim.seed + 1000003ull * static_cast<std::uint64_t>(run);
+    const auto protocol = random_protocol(c, static_cast<std::uint64_t>(run));
+    kmc::engine e(d, s, protocol);
+    std::vector<double> before = device_states(e, c.devices);
+    const long steps = std::lround(c.duration_s / c.dt_m_s);
+    for (long k = 1; k <= steps; ++k) {
+      const double t0 = (k - 1) * c.dt_m_s;
+      e.advance_to(k * c.dt_m_s);
+      const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);
+      const std::vector<double> after = device_states(e, c.devices);
+      for (int dev = 0; dev < c.devices; ++dev) per_run[run].add(before[dev], v, after[dev] - before[dev]);
+      before = after;
+    }
+#pragma omp critical
+    {
+      ++finished;
+      if (!quiet) fmt::print(stderr, "ionrail calibrate: run {}/{} done\n", finished, c.runs);
+    }
+  }
+  for (const auto& b : per_run) total.merge(b);  // in run order: the sums do not depend on threads
+  return total;
+}
+
+}  // namespace ionrail::app
