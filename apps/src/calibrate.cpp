@@ -127,8 +127,8 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
     const auto protocol = random_protocol(c, static_cast<std::uint64_t>(run));
     kmc::engine e(d, s, protocol);
     std::vector<double> before = device_states(e, c.devices);
-    const long steps = std::lround(c.duration_s / c.dt_m_s);
-    for (long k = 1; k <= steps; ++k) {
+    const int steps = static_cast<int>(std::lround(c.duration_s / c.dt_m_s));
+    for (int k = 1; k <= steps; ++k) {
       const double t0 = (k - 1) * c.dt_m_s;
       e.advance_to(k * c.dt_m_s);
       const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);

@@ -43,7 +43,7 @@ const std::string set_origin = "--set";
 // ---------------------------------------------------------------- schema
 
 const key_list top_keys{"material", "device",   "species", "rail_class", "field",
-                        "sim",      "readout",  "protocol", "output",    "series"};
+                        "sim",      "readout",  "protocol", "output",    "series", "calibration"};
 const key_list material_sections{"device", "species", "rail_class", "field", "readout"};
 const key_list device_keys{"thickness_nm", "sites",           "rails",           "temperature_k",       "zones",
                            "area_um2",     "rails_per_area_m2", "site_energy_csv", "initial_profile_csv", "site_energy"};
@@ -63,6 +63,8 @@ const key_list protocol_keys{"kind",    "sample_every_s", "profile_times_s", "te
                              "gap_s",   "read_v",         "waveform_csv"};
 const key_list output_keys{"title", "plots"};
 const key_list series_keys{"key", "values"};
+const key_list calibration_keys{"device_rails", "devices", "runs",       "duration_s", "dt_m_s",
+                                "v_max_v",      "state_bits", "v_step_v"};
 
 struct section_keys {
   std::string_view name;
@@ -72,7 +74,7 @@ const std::vector<section_keys> sections{{"device", &device_keys}, {"species", &
                                          {"rail_class", &rail_class_keys}, {"field", &field_keys},
                                          {"sim", &sim_keys},           {"readout", &readout_keys},
                                          {"protocol", &protocol_keys}, {"output", &output_keys},
-                                         {"series", &series_keys}};
+                                         {"series", &series_keys}, {"calibration", &calibration_keys}};
 
 // Names a reader of params.hpp might guess, and where that setting lives.
 const std::vector<std::pair<std::string_view, std::string_view>> aliases{
@@ -970,6 +972,35 @@ void read_config(loader& l, run_config& c) {
     l.get(*o, "output", "plots", c.plots);
   }
 
+  // [calibration]: used by `ionrail calibrate`.
+  if (const auto* cal = l.table_at(doc, "", "calibration", calibration_keys)) {
+    auto& k = c.calibration;
+    l.get(*cal, "calibration", "device_rails", k.device_rails);
+    l.get(*cal, "calibration", "devices", k.devices);
+    l.get(*cal, "calibration", "runs", k.runs);
+    l.get(*cal, "calibration", "duration_s", k.duration_s);
+    l.get(*cal, "calibration", "dt_m_s", k.dt_m_s);
+    l.get(*cal, "calibration", "v_max_v", k.v_max_v);
+    l.get(*cal, "calibration", "state_bits", k.state_bits);
+    l.get(*cal, "calibration", "v_step_v", k.v_step_v);
+    auto range = [&](const char* key, double v, double lo, double hi, const char* text) {
+      if (!(v >= lo && v <= hi)) l.fail(std::string("calibration.") + key, *cal->get(key), text);
+    };
+    if (cal->get("device_rails")) range("device_rails", k.device_rails, 1, 1e6, "must be in [1, 1000000]");
+    if (cal->get("devices")) range("devices", k.devices, 2, 255, "must be in [2, 255] (rail classes)");
+    if (cal->get("runs")) range("runs", k.runs, 1, 1e4, "must be in [1, 10000]");
+    if (cal->get("duration_s")) range("duration_s", k.duration_s, 1e-6, 1e7, "must be in (0, 1e7] s");
+    if (cal->get("dt_m_s")) range("dt_m_s", k.dt_m_s, 1e-9, 1e3, "must be in (0, 1000] s");
+    if (cal->get("v_max_v")) range("v_max_v", k.v_max_v, 1e-3, 15.5, "must be in (0, 15.5] V (the model's voltage format holds ±16 V)");
+    if (cal->get("state_bits")) range("state_bits", k.state_bits, 2, 12, "must be in [2, 12]");
+    if (cal->get("v_step_v")) {
+      // The model extracts the voltage index by a shift: the step is a power of two volts.
+      const double e = std::log2(k.v_step_v);
+      if (!(std::isfinite(e) && e == std::floor(e) && k.v_step_v >= 1.0 / 2048 && k.v_step_v <= 8))
+        l.fail("calibration.v_step_v", *cal->get("v_step_v"), "must be a power of two volts in [2^-11, 8]");
+    }
+  }
+
   // [series]: one numeric key run at several values (each a variant of the run).
   if (const auto* sr = l.table_at(doc, "", "series", series_keys)) {
     l.get(*sr, "series", "key", c.series_key);
@@ -1184,6 +1215,18 @@ std::string resolved_parameters_json(const run_config& c) {
   output.insert("title", c.title);
   output.insert("plots", c.plots);
   root.insert("output", std::move(output));
+  {
+    toml::table cal;
+    cal.insert("device_rails", c.calibration.device_rails);
+    cal.insert("devices", c.calibration.devices);
+    cal.insert("runs", c.calibration.runs);
+    cal.insert("duration_s", c.calibration.duration_s);
+    cal.insert("dt_m_s", c.calibration.dt_m_s);
+    cal.insert("v_max_v", c.calibration.v_max_v);
+    cal.insert("state_bits", c.calibration.state_bits);
+    cal.insert("v_step_v", c.calibration.v_step_v);
+    root.insert("calibration", std::move(cal));
+  }
   if (!c.series_key.empty()) {
     toml::table series;
     series.insert("key", c.series_key);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <ionrail/app/calibrate.hpp>
 #include <ionrail/kmc/params.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
@@ -32,6 +33,7 @@ struct run_config {
   bool plots = true;                   // [output] plots
   std::string series_key;              // [series] key: run once per value of this key ("" : one run)
   std::vector<double> series_values;   // [series] values
+  calibration_params calibration;      // [calibration] (ionrail calibrate)
 };
 
 // Loads FILE (and the material it includes), applies `--set key=value`
