@@ -51,7 +51,7 @@ IONRAIL_HD constexpr device make_device(std::uint64_t seed, variation_params var
   const q_z z_g = gauss4(x);
   const q_z z_o = gauss4(x);
   const q_gain dg = fixed_mul<q_gain>(z_g, var.gain_sigma);
-  const std::int64_t gain = saturate_range(std::int64_t{state_one_raw} + dg.raw(), 0, int_max<std::int32_t>);
+  const std::int64_t gain = saturate_range<std::int64_t>(std::int64_t{state_one_raw} + dg.raw(), 0, int_max<std::int32_t>);
   device d{};
   d.state = initial;
   d.gain = q_gain::from_raw(static_cast<std::int32_t>(gain));

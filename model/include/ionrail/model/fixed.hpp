@@ -40,17 +40,20 @@ IONRAIL_HD constexpr std::int64_t round_shift(std::int64_t x, int shift) noexcep
   return (x + ((std::int64_t{1} << shift) >> 1)) >> shift;
 }
 
-// Clamp to [lo, hi] (lo <= hi). Written with two selects so loops over it
-// vectorise to min/max.
-IONRAIL_HD constexpr std::int64_t saturate_range(std::int64_t x, std::int64_t lo, std::int64_t hi) noexcept {
-  const std::int64_t a = x < lo ? lo : x;
+// Clamp to [lo, hi] (lo <= hi), in the integer type T (int32 or int64: the
+// narrower type keeps a scalar clamp in general registers). Written with two
+// selects so loops over it vectorise to min/max.
+template <class T>
+IONRAIL_HD constexpr T saturate_range(T x, T lo, T hi) noexcept {
+  static_assert(std::is_integral_v<T> && std::is_signed_v<T>, "saturate_range: signed integers only");
+  const T a = x < lo ? lo : x;
   return a > hi ? hi : a;
 }
 
 // Clamp to the range of Int.
 template <class Int>
 IONRAIL_HD constexpr Int saturate(std::int64_t x) noexcept {
-  return static_cast<Int>(saturate_range(x, int_min<Int>, int_max<Int>));
+  return static_cast<Int>(saturate_range<std::int64_t>(x, int_min<Int>, int_max<Int>));
 }
 
 namespace detail {

@@ -65,7 +65,7 @@ struct s_cell {
   std::int32_t f;  // 0 .. 2^s_shift (2^s_shift only at s = 1)
 };
 IONRAIL_HD constexpr s_cell locate_s(const step_consts& c, std::int32_t s_raw) noexcept {
-  const auto s = static_cast<std::int32_t>(saturate_range(s_raw, 0, state_one_raw));
+  const std::int32_t s = saturate_range<std::int32_t>(s_raw, 0, state_one_raw);
   const std::int32_t i = min_i32(s >> c.s_shift, c.s_last);
   return s_cell{i, s - (i << c.s_shift)};
 }
@@ -78,7 +78,7 @@ struct cell {
 };
 IONRAIL_HD constexpr cell locate(const step_consts& c, std::int32_t s_raw, std::int32_t v_raw) noexcept {
   const s_cell sc = locate_s(c, s_raw);
-  const auto u = static_cast<std::int32_t>(saturate_range(std::int64_t{v_raw} + c.v_span, 0, 2 * std::int64_t{c.v_span}));
+  const std::int32_t u = saturate_range<std::int32_t>(v_raw + c.v_span, 0, 2 * c.v_span);  // |u| <= 2^17
   const std::int32_t j = min_i32(u >> c.v_shift, c.v_last);
   return cell{sc.i * c.n_v + j, sc.f, u - (j << c.v_shift)};
 }
@@ -91,9 +91,9 @@ IONRAIL_HD constexpr std::int64_t lerp(std::int64_t a, std::int64_t b, std::int6
 
 template <class Q>
 IONRAIL_HD constexpr std::int64_t bilerp(const Q* t, const step_consts& c, const cell& x) noexcept {
-  const Q* p = t + x.base;
-  const std::int64_t r0 = lerp(p[0].raw(), p[1].raw(), x.f_v, c.v_shift);
-  const std::int64_t r1 = lerp(p[c.n_v].raw(), p[c.n_v + 1].raw(), x.f_v, c.v_shift);
+  const std::int32_t b = x.base, u = x.base + c.n_v;
+  const std::int64_t r0 = lerp(t[b].raw(), t[b + 1].raw(), x.f_v, c.v_shift);
+  const std::int64_t r1 = lerp(t[u].raw(), t[u + 1].raw(), x.f_v, c.v_shift);
   return lerp(r0, r1, x.f_s, c.s_shift);
 }
 
@@ -117,14 +117,14 @@ IONRAIL_HD constexpr std::int32_t step_raw(const step_consts& c, std::int32_t s,
     (void)rng;
     (void)noise_on;
   }
-  return static_cast<std::int32_t>(saturate_range(next, 0, state_one_raw));
+  return static_cast<std::int32_t>(saturate_range<std::int64_t>(next, 0, state_one_raw));
 }
 
 // G(s) + offset, saturated to [0, q_cond max], raw µS.
 IONRAIL_HD constexpr std::int32_t conductance_raw(const step_consts& c, std::int32_t s, std::int32_t offset) noexcept {
   const s_cell sc = locate_s(c, s);
   const std::int64_t g = lerp(c.g[sc.i].raw(), c.g[sc.i + 1].raw(), sc.f, c.s_shift);
-  return static_cast<std::int32_t>(saturate_range(g + offset, 0, int_max<std::int32_t>));
+  return static_cast<std::int32_t>(saturate_range<std::int64_t>(g + offset, 0, int_max<std::int32_t>));
 }
 
 }  // namespace detail
