@@ -69,13 +69,13 @@ transition_bins::transition_bins(int state_bits, double v_step, double v_max) {
   sum_sq.assign(count.size(), 0.0);
 }
 
-void transition_bins::add(double s, double v, double delta) {
+void transition_bins::add(double s, double v, double delta, double deviation_sq) {
   const int i = std::clamp(static_cast<int>(std::lround(s / ds)), 0, n_s - 1);
   const int j = std::clamp(static_cast<int>(std::lround((v - v0) / dv)), 0, n_v - 1);
   const int k = index(i, j);
   ++count[k];
   sum[k] += delta;
-  sum_sq[k] += delta * delta;
+  sum_sq[k] += deviation_sq;
 }
 
 void transition_bins::merge(const transition_bins& o) {
@@ -133,7 +133,13 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
       e.advance_to(k * c.dt_m_s);
       const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);
       const std::vector<double> after = device_states(e, c.devices);
-      for (int dev = 0; dev < c.devices; ++dev) per_run[run].add(before[dev], v, after[dev] - before[dev]);
+      double mean_delta = 0;
+      for (int dev = 0; dev < c.devices; ++dev) mean_delta += (after[dev] - before[dev]) / c.devices;
+      const double unbias = static_cast<double>(c.devices) / (c.devices - 1);
+      for (int dev = 0; dev < c.devices; ++dev) {
+        const double delta = after[dev] - before[dev];
+        per_run[run].add(before[dev], v, delta, (delta - mean_delta) * (delta - mean_delta) * unbias);
+      }
       before = after;
     }
 #pragma omp critical

@@ -11,6 +11,7 @@
 #include <exception>
 #include <filesystem>
 
+#include <ionrail/app/calibrate.hpp>
 #include <ionrail/app/demo.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/kmc/engine.hpp>
@@ -73,6 +74,25 @@ int main(int argc, char** argv) {
   demo->add_option("--experiments", demo_opt.experiments_dir, "Directory of the experiment files (default: found automatically)");
   demo->add_flag("--quiet", demo_opt.quiet, "No progress output");
 
+  app::calibrate_options cal_opt;
+  std::string cal_file;
+  auto* calibrate = cli.add_subcommand("calibrate", "Calibrate the compact model's response table from KMC ensembles");
+  calibrate->add_option("FILE", cal_file, "Material or run file with a [calibration] section (TOML)")->required();
+  calibrate->add_option("--out", cal_opt.out_dir, "Output directory for the table")->capture_default_str();
+  calibrate->add_option("--set", cal_opt.overrides, "Override a key (repeatable)");
+  calibrate->add_flag("--force", cal_opt.force, "Replace DIR if it exists");
+  calibrate->add_flag("--quiet", cal_opt.quiet, "No progress output");
+
+  app::replay_options rep_opt;
+  auto* replay = cli.add_subcommand("replay", "Run the compact model of a calibrated table through a protocol");
+  replay->add_option("DIR", rep_opt.table_dir, "Directory written by `ionrail calibrate`")->required();
+  replay->add_option("--protocol", rep_opt.protocol_file, "Run file with the protocol (TOML)")->required();
+  replay->add_option("--out", rep_opt.out_dir, "Output directory")->capture_default_str();
+  replay->add_flag("--compare-kmc", rep_opt.compare_kmc, "Also run KMC and write fidelity.json");
+  replay->add_option("--set", rep_opt.overrides, "Override a key of the protocol file (repeatable)");
+  replay->add_flag("--force", rep_opt.force, "Replace the output directory if it exists");
+  replay->add_flag("--quiet", rep_opt.quiet, "No progress output");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -97,6 +117,17 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*demo) return app::run_demo(demo_opt);
+    if (*calibrate) {
+      app::run_calibration(cal_file, cal_opt);
+      return 0;
+    }
+    if (*replay) {
+      const auto f = app::run_replay(rep_opt);
+      if (f.compared && !rep_opt.quiet)
+        fmt::print(stderr, "ionrail replay: NRMSE of mean G {:.2f} %, spread ratio {:.2f} ({} devices); wrote {}\n",
+                   100 * f.nrmse_mean_g, f.spread_ratio, f.devices, rep_opt.out_dir);
+      return 0;
+    }
   } catch (const app::config_error& e) {
     fmt::print(stderr, "ionrail: {}\n", e.what());
     return 2;

@@ -30,14 +30,20 @@ struct calibration_params {
 std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration_params& c, std::uint64_t index);
 
 // Statistics of Δstate per (state, V) bin, bins centred on the grid points.
+// The drift is the mean Δs. The noise is NOT the spread of Δs within a bin,
+// which pools transitions of different histories (a freshly packed layer and
+// a relaxing one at the same s and V move differently: hidden state, not
+// noise); it is the spread of Δs across the devices of one run at one step,
+// which share V(t) and their history and differ only by finite-size chance.
 struct transition_bins {
   int n_s = 0, n_v = 0;
   double ds = 0, dv = 0, v0 = 0;  // grid: s_i = i ds, V_j = v0 + j dv
   std::vector<long long> count;
-  std::vector<double> sum, sum_sq;
+  std::vector<double> sum;          // Σ Δs
+  std::vector<double> sum_sq;       // Σ (Δs − mean over the run's devices at that step)² · D/(D−1)
 
   transition_bins(int state_bits, double v_step, double v_max);
-  void add(double s, double v, double delta);
+  void add(double s, double v, double delta, double deviation_sq);
   void merge(const transition_bins& other);
   int index(int i, int j) const { return i * n_v + j; }
 };
@@ -52,5 +58,36 @@ std::vector<double> device_states(const kmc::engine& e, int devices);
 // returns the merged bins.
 transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
                                     const calibration_params& c, bool quiet);
+
+}  // namespace ionrail::app
+
+namespace ionrail::app {
+
+struct calibrate_options {
+  std::string out_dir = "out/table";
+  bool force = false;
+  bool quiet = false;
+  std::vector<std::string> overrides;
+};
+// `ionrail calibrate FILE --out DIR`: the table in four formats plus metadata.
+void run_calibration(const std::string& path, const calibrate_options& options);
+
+struct replay_options {
+  std::string table_dir;
+  std::string protocol_file;
+  std::string out_dir = "out/replay";
+  bool compare_kmc = false;
+  bool force = false;
+  bool quiet = false;
+  std::vector<std::string> overrides;
+};
+struct fidelity_figures {
+  int devices = 0;
+  double nrmse_mean_g = 0;   // RMS(mean G model − mean G KMC) / (max − min of mean G KMC)
+  double spread_ratio = 0;   // time-averaged device-to-device std of G, model / KMC
+  bool compared = false;
+};
+// `ionrail replay DIR --protocol FILE [--compare-kmc]`.
+fidelity_figures run_replay(const replay_options& options);
 
 }  // namespace ionrail::app

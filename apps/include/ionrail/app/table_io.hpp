@@ -1,0 +1,43 @@
+#pragma once
+// Response tables on disk (compact-model spec §4): table.csv (people),
+// table.h (const arrays for embedded code), table.hex / table_noise.hex /
+// table_g.hex ($readmemh for RTL) and table.json (metadata: format version,
+// grid, checksum, calibration parameters, samples per bin, rules used).
+// Loading checks the format version, the grid and the checksum.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ionrail/app/calibrate.hpp>
+#include <ionrail/kmc/rail_model.hpp>
+#include <ionrail/model/table.hpp>
+
+namespace ionrail::app {
+
+struct table_build {
+  model::table table;
+  std::vector<long long> samples;   // per (s, V) bin
+  std::vector<int> visited;         // 1 if the bin had at least min_samples transitions
+  int min_samples = 5;
+  double noise_scale = 1.0;         // applied to Std[Δs] (see docs/compact-model.md)
+  double equilibrium_variance = 0;  // device-to-device variance of s at rest (KMC)
+  double restoring_per_step = 0;    // −∂drift/∂s at (s_eq, 0 V)
+};
+
+// Means and standard deviations per bin → fixed-point table. Bins with fewer
+// than min_samples transitions are filled from the nearest visited state at
+// the same voltage (then from the nearest filled voltage) and flagged.
+// The noise is scaled so that the model's stationary device-to-device
+// variance at 0 V equals the KMC's (`equilibrium_variance`).
+table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
+                        double equilibrium_variance, int min_samples = 5);
+
+// Writes the four formats into dir; `metadata_json` is inserted into table.json.
+void write_table(const std::string& dir, const table_build& t, const std::string& metadata_json);
+
+enum class table_format { csv, header, hex };
+// Loads the table written by write_table from one of its formats, checking
+// table.json's format version, grid and checksum; throws config_error naming the file.
+model::table load_table(const std::string& dir, table_format format);
+
+}  // namespace ionrail::app

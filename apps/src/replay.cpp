@@ -1,0 +1,199 @@
+#include <fmt/format.h>
+#include <fmt/os.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <ionrail/app/calibrate.hpp>
+#include <ionrail/app/config.hpp>
+#include <ionrail/app/runner.hpp>
+#include <ionrail/app/table_io.hpp>
+#include <ionrail/kmc/counter_draws.hpp>
+#include <ionrail/kmc/protocol.hpp>
+#include <ionrail/model/device.hpp>
+#include <ionrail/model/step.hpp>
+
+namespace fs = std::filesystem;
+
+namespace ionrail::app {
+namespace {
+
+// Output goes to DIR.partial-PID and is renamed to DIR when complete.
+struct staged_dir {
+  fs::path out, partial;
+  staged_dir(const std::string& dir, bool force) : out(dir) {
+    if (fs::exists(out) && !force) throw config_error(out.string() + ": output directory exists; use --force to replace it");
+    partial = out.parent_path() / (out.filename().string() + fmt::format(".partial-{}", ::getpid()));
+    fs::remove_all(partial);
+    fs::create_directories(partial);
+  }
+  void commit() {
+    if (fs::exists(out)) fs::remove_all(out);
+    if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
+    fs::rename(partial, out);
+    partial.clear();
+  }
+  ~staged_dir() {
+    std::error_code ignored;
+    if (!partial.empty()) fs::remove_all(partial, ignored);
+  }
+};
+
+double meta_number(const std::string& json, const std::string& key) {
+  const std::regex re("\"" + key + "\"\\s*:\\s*(-?[0-9.eE+-]+)");
+  std::smatch m;
+  if (!std::regex_search(json, m, re)) throw config_error("table.json: missing key \"" + key + "\"");
+  return std::stod(m[1].str());
+}
+
+double conductance_of(const kmc::readout_params& r, double s, double s_eq) {
+  return std::clamp(r.g0_s + r.g1_s * (s - s_eq), r.g_min_s, r.g_max_s);
+}
+
+}  // namespace
+
+void run_calibration(const std::string& path, const calibrate_options& options) {
+  const run_config cfg = load_run_config(path, options.overrides);
+  const calibration_params& c = cfg.calibration;
+  if (static_cast<double>(c.devices) * c.device_rails > 2e9) throw config_error("calibration: devices × device_rails too large");
+  staged_dir dir(options.out_dir, options.force);
+  calibration_params cal = c;
+  cal.seed = cfg.sim.seed;
+  const transition_bins bins = collect_transitions(cfg.device, cfg.sim, cal, options.quiet);
+
+  // Equilibrium device-to-device variance of the state: the initial random
+  // placement of every run's devices (the state at rest).
+  const kmc::device_params ensemble = ensemble_device(cfg.device, c.devices, c.device_rails);
+  std::vector<double> initial;
+  double s_eq = 0;
+  for (int run = 0; run < c.runs; ++run) {
+    kmc::sim_params s = cfg.sim;
+    s.seed = cfg.sim.seed + 1000003ull * static_cast<std::uint64_t>(run);
+    kmc::engine e(ensemble, s, std::make_shared<kmc::constant_voltage>(0.0));
+    s_eq = e.model().readout().s_eq;
+    for (double x : device_states(e, c.devices)) initial.push_back(x);
+  }
+  double mean = 0, var = 0;
+  for (double x : initial) mean += x / static_cast<double>(initial.size());
+  for (double x : initial) var += (x - mean) * (x - mean) / static_cast<double>(initial.size() - 1);
+
+  const table_build t = build_table(bins, cfg.device.readout, s_eq, var);
+  const std::string metadata = fmt::format(
+      "{{\"device_rails\": {}, \"devices\": {}, \"runs\": {}, \"duration_s\": {}, \"dt_m_s\": {}, \"v_max_v\": {}, "
+      "\"seed\": {}, \"s_eq\": {:.9g}, \"engine\": \"{}\", \"git\": \"{}\", \"command\": \"ionrail calibrate {}\", "
+      "\"parameters\": {}}}",
+      c.device_rails, c.devices, c.runs, c.duration_s, c.dt_m_s, c.v_max_v, cfg.sim.seed, s_eq, kmc::engine_version(),
+      git_hash(), path, resolved_parameters_json(cfg));
+  write_table(dir.partial.string(), t, metadata);
+  dir.commit();
+  if (!options.quiet)
+    fmt::print(stderr, "ionrail calibrate: wrote {} ({} of {} bins visited, noise scale {:.3f})\n", options.out_dir,
+               std::count(t.visited.begin(), t.visited.end(), 1), t.visited.size(), t.noise_scale);
+}
+
+fidelity_figures run_replay(const replay_options& o) {
+  const model::table table = load_table(o.table_dir, table_format::csv);
+  std::ifstream meta_in(fs::path(o.table_dir) / "table.json");
+  std::stringstream meta_ss;
+  meta_ss << meta_in.rdbuf();
+  const std::string meta = meta_ss.str();
+  const double dt_m = meta_number(meta, "dt_m_s");
+  const int device_rails = static_cast<int>(meta_number(meta, "device_rails"));
+  const double s_eq = meta_number(meta, "s_eq");
+  const double var_eq = meta_number(meta, "equilibrium_variance");
+
+  const run_config cfg = load_run_config(o.protocol_file, o.overrides);
+  const int devices = cfg.calibration.devices;
+  const kmc::protocol_drive drive = kmc::make_drive(cfg.protocol);
+  staged_dir dir(o.out_dir, o.force);
+
+  // Model devices: no parameter variation (the KMC devices are identical),
+  // noise on, initial states spread like the KMC's at rest.
+  std::vector<model::device> dev;
+  for (int d = 0; d < devices; ++d) {
+    kmc::counter_draws draw(cfg.sim.seed, static_cast<kmc::draw_stream>(4), static_cast<std::uint64_t>(d));
+    const double z = std::sqrt(-2 * std::log(draw.unit())) * std::cos(2 * M_PI * draw.unit());
+    const double s0 = std::clamp(s_eq + std::sqrt(var_eq) * z, 0.0, 1.0);
+    dev.push_back(model::make_device(cfg.sim.seed * 7919 + static_cast<std::uint64_t>(d), model::variation_params::none(),
+                                     model::q_state::from_double(s0), true));
+  }
+  std::unique_ptr<kmc::engine> kmc_engine;
+  if (o.compare_kmc)
+    kmc_engine = std::make_unique<kmc::engine>(ensemble_device(cfg.device, devices, device_rails), cfg.sim, drive.voltage);
+
+  auto out = fmt::output_file((dir.partial / "replay.csv").string());
+  out.print("t_s,v,g_model_mean_s,g_model_std_s{}\n", o.compare_kmc ? ",g_kmc_mean_s,g_kmc_std_s" : "");
+  const auto view = table.view();
+  auto stats = [](const std::vector<double>& x) {
+    double m = 0, v = 0;
+    for (double a : x) m += a / static_cast<double>(x.size());
+    for (double a : x) v += (a - m) * (a - m) / static_cast<double>(x.size() - 1);
+    return std::pair{m, std::sqrt(v)};
+  };
+  std::vector<double> mean_model, mean_kmc, std_model, std_kmc;
+  const int steps = static_cast<int>(std::floor(drive.duration_s / dt_m + 1e-9));
+  std::vector<double> g(devices);
+  for (int k = 1; k <= steps; ++k) {
+    const double v = drive.voltage->voltage((k - 0.5) * dt_m);
+    const model::q_volt qv = model::q_volt::from_double(v);
+    for (int d = 0; d < devices; ++d) {
+      model::step(view, dev[d], qv);
+      g[d] = model::conductance(view, dev[d]).to_double() * model::cond_unit_siemens;
+    }
+    const auto [mm, sm] = stats(g);
+    mean_model.push_back(mm), std_model.push_back(sm);
+    out.print("{:.6g},{:.6g},{:.9g},{:.9g}", k * dt_m, v, mm, sm);
+    if (kmc_engine) {
+      kmc_engine->advance_to(k * dt_m);
+      const auto s = device_states(*kmc_engine, devices);
+      for (int d = 0; d < devices; ++d) g[d] = conductance_of(cfg.device.readout, s[d], s_eq);
+      const auto [mk, sk] = stats(g);
+      mean_kmc.push_back(mk), std_kmc.push_back(sk);
+      out.print(",{:.9g},{:.9g}", mk, sk);
+    }
+    out.print("\n");
+  }
+  out.close();
+
+  fidelity_figures f;
+  f.devices = devices;
+  if (kmc_engine) {
+    f.compared = true;
+    double sq = 0, lo = 1e300, hi = -1e300, sm = 0, sk = 0;
+    for (std::size_t k = 0; k < mean_kmc.size(); ++k) {
+      sq += std::pow(mean_model[k] - mean_kmc[k], 2);
+      lo = std::min(lo, mean_kmc[k]), hi = std::max(hi, mean_kmc[k]);
+      sm += std_model[k], sk += std_kmc[k];
+    }
+    f.nrmse_mean_g = std::sqrt(sq / static_cast<double>(mean_kmc.size())) / (hi - lo);
+    f.spread_ratio = sm / sk;
+    std::ofstream(dir.partial / "fidelity.json")
+        << fmt::format("{{\n  \"protocol\": \"{}\",\n  \"table\": \"{}\",\n  \"devices\": {},\n  \"device_rails\": {},\n"
+                       "  \"nrmse_mean_g\": {:.6g},\n  \"spread_ratio\": {:.6g},\n  \"bar\": {{\"nrmse_max\": 0.05, "
+                       "\"spread_ratio_range\": [0.6667, 1.5]}},\n  \"meets_bar\": {}\n}}\n",
+                       o.protocol_file, o.table_dir, devices, device_rails, f.nrmse_mean_g, f.spread_ratio,
+                       f.nrmse_mean_g <= 0.05 && f.spread_ratio <= 1.5 && f.spread_ratio >= 1 / 1.5 ? "true" : "false");
+  }
+  {
+    std::ofstream gp(dir.partial / "plots.gp");
+    gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
+          "set output 'replay.png'\nset grid\nset key outside right top\nset xlabel 't (s)'\nset ylabel 'G (S)'\n"
+          "set title 'Compact model vs KMC: mean and device-to-device spread'\n"
+          "plot 'replay.csv' every ::1 using 1:($3-$4):($3+$4) with filledcurves fs transparent solid 0.25 title 'model ±1 sd', "
+          "'' every ::1 using 1:3 with lines lw 2 title 'model mean'";
+    if (o.compare_kmc)
+      gp << ", '' every ::1 using 1:($5-$6):($5+$6) with filledcurves fs transparent solid 0.25 title 'KMC ±1 sd', "
+            "'' every ::1 using 1:5 with lines lw 2 dt 2 title 'KMC mean'";
+    gp << "\n";
+  }
+  render_plots(dir.partial.string(), o.quiet);
+  dir.commit();
+  return f;
+}
+
+}  // namespace ionrail::app

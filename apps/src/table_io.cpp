@@ -1,0 +1,289 @@
+#include <ionrail/app/table_io.hpp>
+
+#include <fmt/format.h>
+#include <fmt/os.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <ionrail/app/config.hpp>
+
+namespace fs = std::filesystem;
+
+namespace ionrail::app {
+namespace {
+
+// The grid of the model that matches the bins: s spacing 2^-k, V spacing 2^m LSB.
+model::table_grid grid_of(const transition_bins& b) {
+  const int k = static_cast<int>(std::lround(-std::log2(b.ds)));
+  const int m = static_cast<int>(std::lround(std::log2(b.dv / model::q_volt::lsb)));
+  return model::table_grid::make(k, m, (b.n_v - 1) / 2);
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) throw config_error(p.string() + ": cannot open table file");
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+// A number field of table.json (our own flat writer).
+double json_number(const std::string& json, const std::string& key, const std::string& file) {
+  const std::regex re("\"" + key + "\"\\s*:\\s*(-?[0-9.eE+-]+)");
+  std::smatch m;
+  if (!std::regex_search(json, m, re)) throw config_error(file + ": missing key \"" + key + "\"");
+  return std::stod(m[1].str());
+}
+std::string json_text(const std::string& json, const std::string& key, const std::string& file) {
+  const std::regex re("\"" + key + "\"\\s*:\\s*\"([^\"]*)\"");
+  std::smatch m;
+  if (!std::regex_search(json, m, re)) throw config_error(file + ": missing key \"" + key + "\"");
+  return m[1].str();
+}
+
+}  // namespace
+
+table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
+                        double equilibrium_variance, int min_samples) {
+  table_build out;
+  out.min_samples = min_samples;
+  out.equilibrium_variance = equilibrium_variance;
+  const model::table_grid grid = grid_of(bins);
+  if (model::check_grid(grid) != model::table_status::ok)
+    throw config_error(std::string("calibration grid: ") + model::describe(model::check_grid(grid)));
+  const int ns = bins.n_s, nv = bins.n_v;
+  std::vector<double> drift(bins.count.size(), 0.0), noise(bins.count.size(), 0.0);
+  out.samples = bins.count;
+  out.visited.assign(bins.count.size(), 0);
+  for (std::size_t k = 0; k < bins.count.size(); ++k) {
+    if (bins.count[k] < min_samples) continue;
+    const double n = static_cast<double>(bins.count[k]);
+    drift[k] = bins.sum[k] / n;
+    noise[k] = std::sqrt(bins.sum_sq[k] / n);
+    out.visited[k] = 1;
+  }
+  // Fill rule: nearest visited state at the same V (lower state first on a tie)...
+  std::vector<int> filled = out.visited;
+  for (int j = 0; j < nv; ++j)
+    for (int i = 0; i < ns; ++i) {
+      if (out.visited[bins.index(i, j)]) continue;
+      for (int d = 1; d < ns; ++d) {
+        const int lo = i - d, hi = i + d;
+        const int src = lo >= 0 && out.visited[bins.index(lo, j)] ? lo : (hi < ns && out.visited[bins.index(hi, j)] ? hi : -1);
+        if (src < 0) continue;
+        drift[bins.index(i, j)] = drift[bins.index(src, j)];
+        noise[bins.index(i, j)] = noise[bins.index(src, j)];
+        filled[bins.index(i, j)] = 1;
+        break;
+      }
+    }
+  // ...then, for voltages never visited at all, the nearest voltage column that was.
+  for (int j = 0; j < nv; ++j) {
+    if (filled[bins.index(0, j)]) continue;
+    for (int d = 1; d < nv; ++d) {
+      const int lo = j - d, hi = j + d;
+      const int src = lo >= 0 && filled[bins.index(0, lo)] ? lo : (hi < nv && filled[bins.index(0, hi)] ? hi : -1);
+      if (src < 0) continue;
+      for (int i = 0; i < ns; ++i) {
+        drift[bins.index(i, j)] = drift[bins.index(i, src)];
+        noise[bins.index(i, j)] = noise[bins.index(i, src)];
+      }
+      break;
+    }
+  }
+  if (std::none_of(out.visited.begin(), out.visited.end(), [](int v) { return v != 0; }))
+    throw config_error("calibration: no (state, V) bin received enough transitions; run longer");
+
+  // Noise rule. Device fluctuations δ around the drift follow δ' = (1 − k) δ + σ z,
+  // with k = −∂drift/∂s; their stationary variance is σ² / (1 − (1 − k)²). Std[Δs]
+  // measured over one step is dominated by ions crossing the zone boundary and
+  // back, anti-correlated from step to step, so it overstates σ; σ is instead
+  // set so that the stationary variance at 0 V equals the KMC's at rest.
+  const int j0 = (nv - 1) / 2;
+  const double x = s_eq / bins.ds;
+  const int i0 = std::clamp(static_cast<int>(std::lround(x)), 1, ns - 2);
+  const double slope = (drift[bins.index(i0 + 1, j0)] - drift[bins.index(i0 - 1, j0)]) / (2 * bins.ds);
+  out.restoring_per_step = -slope;
+  const double measured = noise[bins.index(i0, j0)];
+  const double k = std::clamp(out.restoring_per_step, 1e-9, 1.0);
+  const double sigma = std::sqrt(equilibrium_variance * (1 - (1 - k) * (1 - k)));
+  out.noise_scale = measured > 0 ? sigma / measured : 1.0;
+
+  const double s_eq_ = s_eq;
+  out.table = model::make_table(
+      grid,
+      [&](double s, double v) {
+        const int i = static_cast<int>(std::lround(s / bins.ds)), j = static_cast<int>(std::lround((v - bins.v0) / bins.dv));
+        return drift[bins.index(i, j)];
+      },
+      [&](double s, double v) {
+        const int i = static_cast<int>(std::lround(s / bins.ds)), j = static_cast<int>(std::lround((v - bins.v0) / bins.dv));
+        return noise[bins.index(i, j)] * out.noise_scale;
+      },
+      [&](double s) {
+        const double g = std::clamp(readout.g0_s + readout.g1_s * (s - s_eq_), readout.g_min_s, readout.g_max_s);
+        return g / model::cond_unit_siemens;
+      });
+  return out;
+}
+
+void write_table(const std::string& dir_name, const table_build& t, const std::string& metadata_json) {
+  const fs::path dir(dir_name);
+  fs::create_directories(dir);
+  const auto& tab = t.table;
+  const auto& g = tab.grid;
+  const std::uint64_t checksum = tab.checksum();
+  {
+    auto out = fmt::output_file((dir / "table.csv").string());
+    out.print("i_s,i_v,s,v_v,drift,noise,g_s,drift_raw,noise_raw,g_raw,samples,visited\n");
+    for (int i = 0; i < g.n_s; ++i)
+      for (int j = 0; j < g.n_v; ++j) {
+        const auto k = tab.index(i, j);
+        out.print("{},{},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{},{},{},{},{}\n", i, j, g.s_at(i), g.v_at(j),
+                  tab.drift[k].to_double(), tab.noise[k].to_double(), tab.g[i].to_double() * model::cond_unit_siemens,
+                  tab.drift[k].raw(), tab.noise[k].raw(), tab.g[i].raw(), t.samples[k], t.visited[k]);
+      }
+  }
+  auto hex = [&](const char* name, auto const& values) {
+    auto out = fmt::output_file((dir / name).string());
+    for (const auto& v : values) out.print("{:08x}\n", static_cast<std::uint32_t>(v.raw()));
+  };
+  hex("table.hex", tab.drift);
+  hex("table_noise.hex", tab.noise);
+  hex("table_g.hex", tab.g);
+  {
+    auto out = fmt::output_file((dir / "table.h").string());
+    out.print("// Generated by `ionrail calibrate`: the compact model's response table (format version {}).\n"
+              "// Q formats: drift and noise Q1.30 state units per model step; g Q11.20 microsiemens.\n"
+              "#pragma once\n#include <stdint.h>\n\n",
+              model::table_format_version);
+    out.print("#define IONRAIL_TABLE_FORMAT_VERSION {}\n#define IONRAIL_TABLE_N_S {}\n#define IONRAIL_TABLE_N_V {}\n"
+              "#define IONRAIL_TABLE_S_LOG2_STEP {}\n#define IONRAIL_TABLE_V_LOG2_STEP {}\n"
+              "#define IONRAIL_TABLE_CHECKSUM 0x{:016x}ull\n\n",
+              model::table_format_version, g.n_s, g.n_v, g.s_log2_step, g.v_log2_step, checksum);
+    auto array = [&](const char* name, auto const& values) {
+      out.print("static const int32_t {}[{}] = {{\n", name, values.size());
+      for (std::size_t k = 0; k < values.size(); ++k) out.print("{}{}", values[k].raw(), (k + 1) % 8 == 0 ? ",\n" : ", ");
+      out.print("}};\n\n");
+    };
+    array("ionrail_table_drift", tab.drift);
+    array("ionrail_table_noise", tab.noise);
+    array("ionrail_table_g", tab.g);
+  }
+  {
+    std::ofstream out(dir / "table.json");
+    out << "{\n  \"format_version\": " << model::table_format_version << ",\n  \"grid\": {\"n_s\": " << g.n_s
+        << ", \"n_v\": " << g.n_v << ", \"s_log2_step\": " << g.s_log2_step << ", \"v_log2_step\": " << g.v_log2_step
+        << ", \"s_step\": " << fmt::format("{:.9g}", std::ldexp(1.0, -g.s_log2_step))
+        << ", \"v_step_v\": " << fmt::format("{:.9g}", g.v_at(1) - g.v_at(0)) << ", \"v_min_v\": " << g.v_at(0)
+        << ", \"v_max_v\": " << g.v_at(g.n_v - 1) << "},\n"
+        << "  \"formats\": {\"state\": \"Q1.30 int32\", \"voltage\": \"Q4.11 int16 (V)\", \"drift_noise\": \"Q1.30 int32 per "
+           "model step\", \"g\": \"Q11.20 int32 (microsiemens)\"},\n"
+        << "  \"checksum\": \"" << fmt::format("{:016x}", checksum) << "\",\n"
+        << "  \"fill_rule\": \"bins with fewer than " << t.min_samples
+        << " transitions take the nearest visited state at the same voltage (lower on a tie), then the nearest filled "
+           "voltage\",\n"
+        << "  \"noise_rule\": {\"scale\": " << fmt::format("{:.9g}", t.noise_scale)
+        << ", \"equilibrium_variance\": " << fmt::format("{:.9g}", t.equilibrium_variance)
+        << ", \"restoring_per_step\": " << fmt::format("{:.9g}", t.restoring_per_step) << "},\n"
+        << "  \"visited_bins\": " << std::count(t.visited.begin(), t.visited.end(), 1) << ",\n"
+        << "  \"calibration\": " << metadata_json << "\n}\n";
+  }
+}
+
+model::table load_table(const std::string& dir_name, table_format format) {
+  const fs::path dir(dir_name);
+  const std::string meta_file = (dir / "table.json").string();
+  const std::string meta = read_file(meta_file);
+  const int version = static_cast<int>(json_number(meta, "format_version", meta_file));
+  if (version != model::table_format_version)
+    throw config_error(fmt::format("{}: format_version = {}: this build reads version {}", meta_file, version,
+                                   model::table_format_version));
+  model::table_grid grid{};
+  grid.n_s = static_cast<std::int32_t>(json_number(meta, "n_s", meta_file));
+  grid.n_v = static_cast<std::int32_t>(json_number(meta, "n_v", meta_file));
+  grid.s_log2_step = static_cast<std::int32_t>(json_number(meta, "s_log2_step", meta_file));
+  grid.v_log2_step = static_cast<std::int32_t>(json_number(meta, "v_log2_step", meta_file));
+  if (model::check_grid(grid) != model::table_status::ok)
+    throw config_error(meta_file + ": grid: " + model::describe(model::check_grid(grid)));
+  const std::uint64_t checksum = std::stoull(json_text(meta, "checksum", meta_file), nullptr, 16);
+  model::table t(grid);
+  const std::size_t cells = grid.cells();
+  std::string source;
+  auto fail_size = [&](const std::string& file, std::size_t got, std::size_t want) {
+    throw config_error(fmt::format("{}: {} values, the grid in table.json needs {}", file, got, want));
+  };
+  if (format == table_format::csv) {
+    source = (dir / "table.csv").string();
+    std::istringstream in(read_file(source));
+    std::string line;
+    std::getline(in, line);  // header
+    std::size_t rows = 0;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      std::vector<std::string> f;
+      std::stringstream ls(line);
+      for (std::string c; std::getline(ls, c, ',');) f.push_back(c);
+      if (f.size() != 12) throw config_error(fmt::format("{}:{}: expected 12 columns", source, rows + 2));
+      const int i = std::stoi(f[0]), j = std::stoi(f[1]);
+      if (i < 0 || i >= grid.n_s || j < 0 || j >= grid.n_v)
+        throw config_error(fmt::format("{}:{}: bin ({}, {}) outside the grid", source, rows + 2, i, j));
+      t.drift_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(std::stol(f[7])));
+      t.noise_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(std::stol(f[8])));
+      t.g[static_cast<std::size_t>(i)] = model::q_cond::from_raw(static_cast<std::int32_t>(std::stol(f[9])));
+      ++rows;
+    }
+    if (rows != cells) fail_size(source, rows, cells);
+  } else if (format == table_format::hex) {
+    auto read_hex = [&](const char* name, auto& values, std::size_t want) {
+      const std::string file = (dir / name).string();
+      std::istringstream in(read_file(file));
+      std::size_t n = 0;
+      for (std::string word; in >> word; ++n) {
+        if (n >= want) fail_size(file, n + 1, want);
+        using value = typename std::decay_t<decltype(values)>::value_type;
+        values[n] = value::from_raw(static_cast<std::int32_t>(static_cast<std::uint32_t>(std::stoul(word, nullptr, 16))));
+      }
+      if (n != want) fail_size(file, n, want);
+    };
+    read_hex("table.hex", t.drift, cells);
+    read_hex("table_noise.hex", t.noise, cells);
+    read_hex("table_g.hex", t.g, static_cast<std::size_t>(grid.n_s));
+    source = (dir / "table.hex").string();
+  } else {
+    source = (dir / "table.h").string();
+    const std::string text = read_file(source);
+    auto read_array = [&](const std::string& name, auto& values, std::size_t want) {
+      const auto start = text.find(name + "[");
+      const auto open = text.find('{', start);
+      const auto close = text.find('}', open);
+      if (start == std::string::npos || open == std::string::npos || close == std::string::npos)
+        throw config_error(source + ": array " + name + " not found");
+      std::string body = text.substr(open + 1, close - open - 1);
+      std::replace(body.begin(), body.end(), ',', ' ');
+      std::istringstream in(body);
+      std::size_t n = 0;
+      using value = typename std::decay_t<decltype(values)>::value_type;
+      for (long long raw; in >> raw; ++n) {
+        if (n >= want) fail_size(source, n + 1, want);
+        values[n] = value::from_raw(static_cast<std::int32_t>(raw));
+      }
+      if (n != want) fail_size(source, n, want);
+    };
+    read_array("ionrail_table_drift", t.drift, cells);
+    read_array("ionrail_table_noise", t.noise, cells);
+    read_array("ionrail_table_g", t.g, static_cast<std::size_t>(grid.n_s));
+  }
+  if (t.checksum() != checksum)
+    throw config_error(fmt::format("{}: checksum {:016x} does not match table.json's {:016x}: the table is corrupted or "
+                                   "from another calibration",
+                                   source, t.checksum(), checksum));
+  return t;
+}
+
+}  // namespace ionrail::app
