@@ -1,0 +1,171 @@
+// Response tables on disk: every format round-trips to the identical table
+// (and so identical model behaviour), and a wrong version, grid, size or a
+// corrupted entry is refused with a message naming the file.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include <ionrail/app/calibrate.hpp>
+#include <ionrail/app/config.hpp>
+#include <ionrail/app/table_io.hpp>
+#include <ionrail/model/step.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using namespace ionrail;
+
+// Synthetic transitions: drift pulls s towards 0.25 + 0.02 V, noise 1e-3,
+// every bin of s <= 0.5 and |V| <= 4 visited, the rest left to the fill rule.
+app::transition_bins synthetic_bins() {
+  app::transition_bins b(5, 0.5, 6.0);
+  for (int i = 0; i < b.n_s; ++i)
+    for (int j = 0; j < b.n_v; ++j) {
+      const double s = i * b.ds, v = b.v0 + j * b.dv;
+      if (s > 0.5 || std::fabs(v) > 4) continue;
+      for (int n = 0; n < 10; ++n) b.add(s, v, 0.05 * (0.25 + 0.02 * v - s), 1e-6);
+    }
+  return b;
+}
+
+fs::path written_table(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("ionrail_table_" + name);
+  fs::remove_all(dir);
+  kmc::readout_params ro;
+  const auto built = app::build_table(synthetic_bins(), ro, 0.25, 4e-5);
+  app::write_table(dir.string(), built, "{\"dt_m_s\": 0.05}");
+  return dir;
+}
+
+TEST(TableIo, EveryFormatLoadsTheIdenticalTable) {
+  const auto dir = written_table("roundtrip");
+  const auto csv = app::load_table(dir.string(), app::table_format::csv);
+  const auto hex = app::load_table(dir.string(), app::table_format::hex);
+  const auto header = app::load_table(dir.string(), app::table_format::header);
+  EXPECT_EQ(csv.checksum(), hex.checksum());
+  EXPECT_EQ(csv.checksum(), header.checksum());
+  ASSERT_EQ(csv.drift.size(), hex.drift.size());
+  for (std::size_t k = 0; k < csv.drift.size(); ++k) {
+    EXPECT_EQ(csv.drift[k].raw(), hex.drift[k].raw());
+    EXPECT_EQ(csv.noise[k].raw(), header.noise[k].raw());
+  }
+  // Identical behaviour: the same device stepped through the same voltages.
+  auto a = model::make_device(3, model::variation_params::none(), model::q_state::from_double(0.3));
+  auto b = a;
+  for (int k = 0; k < 1000; ++k) {
+    const auto v = model::q_volt::from_double(4.0 * std::sin(0.01 * k));
+    model::step(csv.view(), a, v);
+    model::step(header.view(), b, v);
+  }
+  EXPECT_EQ(a.state.raw(), b.state.raw());
+}
+
+TEST(TableIo, UnvisitedBinsAreFilledAndFlagged) {
+  kmc::readout_params ro;
+  const auto built = app::build_table(synthetic_bins(), ro, 0.25, 4e-5);
+  const auto& g = built.table.grid;
+  int visited = 0;
+  for (int v : built.visited) visited += v;
+  EXPECT_GT(visited, 0);
+  EXPECT_LT(visited, static_cast<int>(built.visited.size()));
+  // s = 0.75 was never visited at V = 0: it takes the nearest visited state (0.5).
+  const int j0 = (g.n_v - 1) / 2;
+  EXPECT_EQ(built.table.drift_at(24, j0).raw(), built.table.drift_at(16, j0).raw());
+  EXPECT_EQ(built.visited[built.table.index(24, j0)], 0);
+  // V = 6 was never visited: it takes the nearest visited voltage column (4 V).
+  EXPECT_EQ(built.table.drift_at(8, g.n_v - 1).raw(), built.table.drift_at(8, g.n_v - 5).raw());
+  // No silent zeros: every drift at s > 0.5 equals a visited neighbour's, which is non-zero here.
+  EXPECT_NE(built.table.drift_at(g.n_s - 1, j0).raw(), 0);
+}
+
+void rewrite(const fs::path& file, const std::string& from, const std::string& to) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  const auto at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+  std::ofstream(file) << text;
+}
+
+void expect_refused(const fs::path& dir, app::table_format format, const std::string& fragment) {
+  try {
+    app::load_table(dir.string(), format);
+    FAIL() << "loaded a bad table";
+  } catch (const app::config_error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(TableIo, BadTablesAreRefusedWithTheFileNamed) {
+  {
+    const auto dir = written_table("version");
+    rewrite(dir / "table.json", "\"format_version\": 1", "\"format_version\": 7");
+    expect_refused(dir, app::table_format::csv, "format_version = 7: this build reads version 1");
+  }
+  {
+    const auto dir = written_table("corrupt");
+    std::ifstream in(dir / "table.hex");
+    std::string first;
+    in >> first;
+    in.close();
+    rewrite(dir / "table.hex", first + "\n", "0badc0de\n");
+    expect_refused(dir, app::table_format::hex, "table.hex: checksum");
+    EXPECT_NO_THROW(app::load_table(dir.string(), app::table_format::csv));  // the other formats are intact
+  }
+  {
+    const auto dir = written_table("truncated");
+    std::ifstream in(dir / "table_noise.hex");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    text.resize(text.size() / 2);
+    text.resize(text.rfind('\n') + 1);
+    std::ofstream(dir / "table_noise.hex") << text;
+    expect_refused(dir, app::table_format::hex, "table_noise.hex:");
+  }
+  {
+    const auto dir = written_table("grid");
+    rewrite(dir / "table.json", "\"n_v\": 25", "\"n_v\": 24");
+    expect_refused(dir, app::table_format::csv, "grid");
+  }
+  expect_refused(fs::path(::testing::TempDir()) / "no_such_table", app::table_format::csv, "cannot open");
+}
+
+TEST(Calibration, RandomProtocolsAreReproducibleAndSpanTheRange) {
+  app::calibration_params c;
+  c.duration_s = 300;
+  c.v_max_v = 6;
+  const auto a = app::random_protocol(c, 0), b = app::random_protocol(c, 0), other = app::random_protocol(c, 1);
+  EXPECT_EQ(a->times_s(), b->times_s());
+  EXPECT_EQ(a->volts(), b->volts());
+  EXPECT_NE(a->volts(), other->volts());
+  EXPECT_GE(a->end_time_s(), 300.0);
+  double lo = 0, hi = 0;
+  for (double v : a->volts()) lo = std::min(lo, v), hi = std::max(hi, v);
+  EXPECT_LE(hi, 6.0);
+  EXPECT_GE(lo, -6.0);
+  EXPECT_GT(hi - lo, 6.0);  // both polarities, a wide spread
+}
+
+TEST(Calibration, EnsembleDevicesAreIndependentClassesOfEqualSize) {
+  kmc::device_params material;
+  const auto d = app::ensemble_device(material, 8, 50);
+  EXPECT_EQ(d.rails, 400);
+  EXPECT_TRUE(d.field_per_class);
+  ASSERT_EQ(d.classes.size(), 8u);
+  kmc::engine e(d, kmc::sim_params{}, std::make_shared<kmc::constant_voltage>(0.0));
+  const auto s = app::device_states(e, 8);
+  ASSERT_EQ(s.size(), 8u);
+  double mean = 0;
+  for (double x : s) mean += x / 8;
+  EXPECT_NEAR(mean, e.take_sample().state, 1e-12);  // equal sizes: the mean of devices is the whole
+}
+
+}  // namespace
