@@ -28,7 +28,10 @@ app::transition_bins synthetic_bins() {
     for (int j = 0; j < b.n_v; ++j) {
       const double s = i * b.ds, v = b.v0 + j * b.dv;
       if (s > 0.5 || std::fabs(v) > 4) continue;
-      for (int n = 0; n < 10; ++n) b.add(s, v, 0.05 * (0.25 + 0.02 * v - s), 1e-6);
+      for (int n = 0; n < 10; ++n) {
+        b.add(s, v, 0.05 * (0.25 + 0.02 * v - s));
+        b.add_noise(s, v, 1e-6);
+      }
     }
   return b;
 }

@@ -66,20 +66,35 @@ transition_bins::transition_bins(int state_bits, double v_step, double v_max) {
   v0 = -half * v_step;
   count.assign(static_cast<std::size_t>(n_s) * n_v, 0);
   sum.assign(count.size(), 0.0);
-  sum_sq.assign(count.size(), 0.0);
+  noise_count.assign(count.size(), 0);
+  noise_sum.assign(count.size(), 0.0);
 }
 
-void transition_bins::add(double s, double v, double delta, double deviation_sq) {
-  const int i = std::clamp(static_cast<int>(std::lround(s / ds)), 0, n_s - 1);
-  const int j = std::clamp(static_cast<int>(std::lround((v - v0) / dv)), 0, n_v - 1);
-  const int k = index(i, j);
+namespace {
+int bin_of(const transition_bins& b, double s, double v) {
+  const int i = std::clamp(static_cast<int>(std::lround(s / b.ds)), 0, b.n_s - 1);
+  const int j = std::clamp(static_cast<int>(std::lround((v - b.v0) / b.dv)), 0, b.n_v - 1);
+  return b.index(i, j);
+}
+}  // namespace
+
+void transition_bins::add(double s, double v, double delta) {
+  const int k = bin_of(*this, s, v);
   ++count[k];
   sum[k] += delta;
-  sum_sq[k] += deviation_sq;
+}
+
+void transition_bins::add_noise(double s, double v, double per_step_variance) {
+  const int k = bin_of(*this, s, v);
+  ++noise_count[k];
+  noise_sum[k] += per_step_variance;
 }
 
 void transition_bins::merge(const transition_bins& o) {
-  for (std::size_t k = 0; k < count.size(); ++k) count[k] += o.count[k], sum[k] += o.sum[k], sum_sq[k] += o.sum_sq[k];
+  for (std::size_t k = 0; k < count.size(); ++k) {
+    count[k] += o.count[k], sum[k] += o.sum[k];
+    noise_count[k] += o.noise_count[k], noise_sum[k] += o.noise_sum[k];
+  }
 }
 
 kmc::device_params ensemble_device(const kmc::device_params& material, int devices, int device_rails) {
@@ -128,17 +143,29 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
     kmc::engine e(d, s, protocol);
     std::vector<double> before = device_states(e, c.devices);
     const int steps = static_cast<int>(std::lround(c.duration_s / c.dt_m_s));
+    const int lag = std::max(1, static_cast<int>(std::lround(c.noise_lag_s / c.dt_m_s)));
+    std::vector<std::vector<double>> history{before};  // states of the last `lag` steps
+    std::vector<double> voltages;
+    const double unbias = static_cast<double>(c.devices) / (c.devices - 1);
     for (int k = 1; k <= steps; ++k) {
       const double t0 = (k - 1) * c.dt_m_s;
       e.advance_to(k * c.dt_m_s);
       const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);
       const std::vector<double> after = device_states(e, c.devices);
-      double mean_delta = 0;
-      for (int dev = 0; dev < c.devices; ++dev) mean_delta += (after[dev] - before[dev]) / c.devices;
-      const double unbias = static_cast<double>(c.devices) / (c.devices - 1);
-      for (int dev = 0; dev < c.devices; ++dev) {
-        const double delta = after[dev] - before[dev];
-        per_run[run].add(before[dev], v, delta, (delta - mean_delta) * (delta - mean_delta) * unbias);
+      for (int dev = 0; dev < c.devices; ++dev) per_run[run].add(before[dev], v, after[dev] - before[dev]);
+      history.push_back(after);
+      voltages.push_back(v);
+      if (static_cast<int>(voltages.size()) == lag) {
+        const std::vector<double>& start = history.front();
+        double v_mean = 0, mean_delta = 0;
+        for (double x : voltages) v_mean += x / lag;
+        for (int dev = 0; dev < c.devices; ++dev) mean_delta += (after[dev] - start[dev]) / c.devices;
+        for (int dev = 0; dev < c.devices; ++dev) {
+          const double dev_delta = after[dev] - start[dev] - mean_delta;
+          per_run[run].add_noise(start[dev], v_mean, dev_delta * dev_delta * unbias / lag);
+        }
+        history.erase(history.begin());
+        voltages.erase(voltages.begin());
       }
       before = after;
     }

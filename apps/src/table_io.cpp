@@ -60,59 +60,58 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
   std::vector<double> drift(bins.count.size(), 0.0), noise(bins.count.size(), 0.0);
   out.samples = bins.count;
   out.visited.assign(bins.count.size(), 0);
+  std::vector<int> noise_seen(bins.count.size(), 0);
   for (std::size_t k = 0; k < bins.count.size(); ++k) {
-    if (bins.count[k] < min_samples) continue;
-    const double n = static_cast<double>(bins.count[k]);
-    drift[k] = bins.sum[k] / n;
-    noise[k] = std::sqrt(bins.sum_sq[k] / n);
-    out.visited[k] = 1;
-  }
-  // Fill rule: nearest visited state at the same V (lower state first on a tie)...
-  std::vector<int> filled = out.visited;
-  for (int j = 0; j < nv; ++j)
-    for (int i = 0; i < ns; ++i) {
-      if (out.visited[bins.index(i, j)]) continue;
-      for (int d = 1; d < ns; ++d) {
-        const int lo = i - d, hi = i + d;
-        const int src = lo >= 0 && out.visited[bins.index(lo, j)] ? lo : (hi < ns && out.visited[bins.index(hi, j)] ? hi : -1);
-        if (src < 0) continue;
-        drift[bins.index(i, j)] = drift[bins.index(src, j)];
-        noise[bins.index(i, j)] = noise[bins.index(src, j)];
-        filled[bins.index(i, j)] = 1;
-        break;
-      }
+    if (bins.count[k] >= min_samples) {
+      drift[k] = bins.sum[k] / static_cast<double>(bins.count[k]);
+      out.visited[k] = 1;
     }
-  // ...then, for voltages never visited at all, the nearest voltage column that was.
-  for (int j = 0; j < nv; ++j) {
-    if (filled[bins.index(0, j)]) continue;
-    for (int d = 1; d < nv; ++d) {
-      const int lo = j - d, hi = j + d;
-      const int src = lo >= 0 && filled[bins.index(0, lo)] ? lo : (hi < nv && filled[bins.index(0, hi)] ? hi : -1);
-      if (src < 0) continue;
-      for (int i = 0; i < ns; ++i) {
-        drift[bins.index(i, j)] = drift[bins.index(i, src)];
-        noise[bins.index(i, j)] = noise[bins.index(i, src)];
-      }
-      break;
+    if (bins.noise_count[k] >= min_samples) {
+      noise[k] = std::sqrt(bins.noise_sum[k] / static_cast<double>(bins.noise_count[k]));
+      noise_seen[k] = 1;
     }
   }
   if (std::none_of(out.visited.begin(), out.visited.end(), [](int v) { return v != 0; }))
     throw config_error("calibration: no (state, V) bin received enough transitions; run longer");
+  // Fill rule, for drift and noise alike: nearest visited state at the same V
+  // (lower state first on a tie), then, for voltages never visited, the
+  // nearest voltage column that was.
+  auto fill = [&](std::vector<double>& values, const std::vector<int>& seen) {
+    std::vector<int> done = seen;
+    for (int j = 0; j < nv; ++j)
+      for (int i = 0; i < ns; ++i) {
+        if (seen[bins.index(i, j)]) continue;
+        for (int d = 1; d < ns; ++d) {
+          const int lo = i - d, hi = i + d;
+          const int src = lo >= 0 && seen[bins.index(lo, j)] ? lo : (hi < ns && seen[bins.index(hi, j)] ? hi : -1);
+          if (src < 0) continue;
+          values[bins.index(i, j)] = values[bins.index(src, j)];
+          done[bins.index(i, j)] = 1;
+          break;
+        }
+      }
+    for (int j = 0; j < nv; ++j) {
+      if (done[bins.index(0, j)]) continue;
+      for (int d = 1; d < nv; ++d) {
+        const int lo = j - d, hi = j + d;
+        const int src = lo >= 0 && done[bins.index(0, lo)] ? lo : (hi < nv && done[bins.index(0, hi)] ? hi : -1);
+        if (src < 0) continue;
+        for (int i = 0; i < ns; ++i) values[bins.index(i, j)] = values[bins.index(i, src)];
+        break;
+      }
+    }
+  };
+  fill(drift, out.visited);
+  fill(noise, noise_seen);
 
-  // Noise rule. Device fluctuations δ around the drift follow δ' = (1 − k) δ + σ z,
-  // with k = −∂drift/∂s; their stationary variance is σ² / (1 − (1 − k)²). Std[Δs]
-  // measured over one step is dominated by ions crossing the zone boundary and
-  // back, anti-correlated from step to step, so it overstates σ; σ is instead
-  // set so that the stationary variance at 0 V equals the KMC's at rest.
+  // Diagnostics: the restoring rate at rest and the stationary variance the
+  // model's noise implies there (σ² / (1 − (1 − k)²)), next to the KMC's.
   const int j0 = (nv - 1) / 2;
-  const double x = s_eq / bins.ds;
-  const int i0 = std::clamp(static_cast<int>(std::lround(x)), 1, ns - 2);
-  const double slope = (drift[bins.index(i0 + 1, j0)] - drift[bins.index(i0 - 1, j0)]) / (2 * bins.ds);
-  out.restoring_per_step = -slope;
-  const double measured = noise[bins.index(i0, j0)];
+  const int i0 = std::clamp(static_cast<int>(std::lround(s_eq / bins.ds)), 1, ns - 2);
+  out.restoring_per_step = -(drift[bins.index(i0 + 1, j0)] - drift[bins.index(i0 - 1, j0)]) / (2 * bins.ds);
   const double k = std::clamp(out.restoring_per_step, 1e-9, 1.0);
-  const double sigma = std::sqrt(equilibrium_variance * (1 - (1 - k) * (1 - k)));
-  out.noise_scale = measured > 0 ? sigma / measured : 1.0;
+  out.model_equilibrium_variance = noise[bins.index(i0, j0)] * noise[bins.index(i0, j0)] / (1 - (1 - k) * (1 - k));
+  out.noise_scale = 1.0;
 
   const double s_eq_ = s_eq;
   out.table = model::make_table(
@@ -123,7 +122,7 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
       },
       [&](double s, double v) {
         const int i = static_cast<int>(std::lround(s / bins.ds)), j = static_cast<int>(std::lround((v - bins.v0) / bins.dv));
-        return noise[bins.index(i, j)] * out.noise_scale;
+        return noise[bins.index(i, j)];
       },
       [&](double s) {
         const double g = std::clamp(readout.g0_s + readout.g1_s * (s - s_eq_), readout.g_min_s, readout.g_max_s);
@@ -188,8 +187,10 @@ void write_table(const std::string& dir_name, const table_build& t, const std::s
         << "  \"fill_rule\": \"bins with fewer than " << t.min_samples
         << " transitions take the nearest visited state at the same voltage (lower on a tie), then the nearest filled "
            "voltage\",\n"
-        << "  \"noise_rule\": {\"scale\": " << fmt::format("{:.9g}", t.noise_scale)
-        << ", \"equilibrium_variance\": " << fmt::format("{:.9g}", t.equilibrium_variance)
+        << "  \"noise_rule\": {\"estimator\": \"cross-device variance of the state change over the noise lag, per "
+           "step\", \"equilibrium_variance\": "
+        << fmt::format("{:.9g}", t.equilibrium_variance)
+        << ", \"model_equilibrium_variance\": " << fmt::format("{:.9g}", t.model_equilibrium_variance)
         << ", \"restoring_per_step\": " << fmt::format("{:.9g}", t.restoring_per_step) << "},\n"
         << "  \"visited_bins\": " << std::count(t.visited.begin(), t.visited.end(), 1) << ",\n"
         << "  \"calibration\": " << metadata_json << "\n}\n";

@@ -22,6 +22,7 @@ struct calibration_params {
   double v_max_v = 10.0;       // random protocols span [-v_max, +v_max]
   int state_bits = 6;          // state grid spacing 2^-state_bits over [0, 1]
   double v_step_v = 0.5;       // voltage grid spacing
+  double noise_lag_s = 1.0;    // window over which the noise variance is measured (see transition_bins)
   std::uint64_t seed = 1;
 };
 
@@ -35,15 +36,21 @@ std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration
 // a relaxing one at the same s and V move differently: hidden state, not
 // noise); it is the spread of Δs across the devices of one run at one step,
 // which share V(t) and their history and differ only by finite-size chance.
+// That spread is measured over a lag of several steps and divided by their
+// number: over one step it is dominated by ions crossing the zone boundary
+// and back, anti-correlated from step to step, which a model drawing
+// independent noise each step would accumulate into far too wide a spread.
 struct transition_bins {
   int n_s = 0, n_v = 0;
   double ds = 0, dv = 0, v0 = 0;  // grid: s_i = i ds, V_j = v0 + j dv
   std::vector<long long> count;
-  std::vector<double> sum;          // Σ Δs
-  std::vector<double> sum_sq;       // Σ (Δs − mean over the run's devices at that step)² · D/(D−1)
+  std::vector<double> sum;          // Σ Δs over one step
+  std::vector<long long> noise_count;
+  std::vector<double> noise_sum;    // Σ (Δ_lag s − its mean over the run's devices)² · D/(D−1) / lag_steps
 
   transition_bins(int state_bits, double v_step, double v_max);
-  void add(double s, double v, double delta, double deviation_sq);
+  void add(double s, double v, double delta);
+  void add_noise(double s, double v, double per_step_variance);
   void merge(const transition_bins& other);
   int index(int i, int j) const { return i * n_v + j; }
 };

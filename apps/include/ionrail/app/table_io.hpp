@@ -19,16 +19,18 @@ struct table_build {
   std::vector<long long> samples;   // per (s, V) bin
   std::vector<int> visited;         // 1 if the bin had at least min_samples transitions
   int min_samples = 5;
-  double noise_scale = 1.0;         // applied to Std[Δs] (see docs/compact-model.md)
+  double noise_scale = 1.0;         // the noise is used as measured (kept for the record)
   double equilibrium_variance = 0;  // device-to-device variance of s at rest (KMC)
+  double model_equilibrium_variance = 0;  // what the table's drift and noise imply at rest
   double restoring_per_step = 0;    // −∂drift/∂s at (s_eq, 0 V)
 };
 
 // Means and standard deviations per bin → fixed-point table. Bins with fewer
 // than min_samples transitions are filled from the nearest visited state at
 // the same voltage (then from the nearest filled voltage) and flagged.
-// The noise is scaled so that the model's stationary device-to-device
-// variance at 0 V equals the KMC's (`equilibrium_variance`).
+// The noise is the cross-device spread measured over the noise lag
+// (transition_bins); `equilibrium_variance` (KMC at rest) is recorded with
+// the variance the table implies there, as a check.
 table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
                         double equilibrium_variance, int min_samples = 5);
 

@@ -1,0 +1,39 @@
+// Fidelity of the shipped compact-model table (tables/polymer, calibrated by
+// `ionrail calibrate experiments/calibrate_polymer.toml --out tables/polymer`)
+// on protocols NOT used for calibration (tests/data/heldout): the mean
+// conductance of 32 model devices must track a fresh KMC ensemble of 32
+// devices of 100 rails within NRMSE 5 % (compact-model spec §2). The spread
+// ratio is recorded; see docs/compact-model.md for where it stands.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include <ionrail/app/calibrate.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class HeldOut : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(HeldOut, MeanConductanceTracksKmc) {
+  ionrail::app::replay_options o;
+  o.table_dir = std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer";
+  o.protocol_file = std::string(IONRAIL_SOURCE_DIR) + "/tests/data/heldout/" + GetParam() + ".toml";
+  o.out_dir = (fs::path(::testing::TempDir()) / (std::string("ionrail_fidelity_") + GetParam())).string();
+  o.compare_kmc = true;
+  o.force = true;
+  o.quiet = true;
+  const auto f = ionrail::app::run_replay(o);
+  ASSERT_TRUE(f.compared);
+  EXPECT_LE(f.nrmse_mean_g, 0.05) << GetParam() << ": spread ratio " << f.spread_ratio;
+  RecordProperty("nrmse_mean_g", std::to_string(f.nrmse_mean_g));
+  RecordProperty("spread_ratio", std::to_string(f.spread_ratio));
+  EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "fidelity.json"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, HeldOut,
+                         ::testing::Values("relax_8v_2s", "relax_3v_8s", "relax_5v_4s_long", "pulses_3v", "sweep_2v"));
+
+}  // namespace
