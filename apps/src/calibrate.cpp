@@ -5,6 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <exception>
+#include <stdexcept>
 
 #include <ionrail/kmc/counter_draws.hpp>
 
@@ -128,19 +133,62 @@ std::vector<double> device_states(const kmc::engine& e, int devices) {
   return s;
 }
 
+namespace {
+
+// Exact text form of one run's bins: hexfloat keeps every bit.
+void save_bins(const transition_bins& b, const std::filesystem::path& file) {
+  const auto tmp = file.string() + ".tmp";
+  {
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    if (!f) throw std::runtime_error(tmp + ": cannot write calibration checkpoint");
+    std::fprintf(f, "ionrail-bins 1 %d %d\n", b.n_s, b.n_v);
+    for (std::size_t k = 0; k < b.count.size(); ++k)
+      std::fprintf(f, "%lld %a %lld %a\n", b.count[k], b.sum[k], b.noise_count[k], b.noise_sum[k]);
+    std::fclose(f);
+  }
+  std::filesystem::rename(tmp, file);
+}
+
+bool load_bins(transition_bins& b, const std::filesystem::path& file) {
+  std::FILE* f = std::fopen(file.string().c_str(), "r");
+  if (!f) return false;
+  int version = 0, n_s = 0, n_v = 0;
+  bool ok = std::fscanf(f, "ionrail-bins %d %d %d", &version, &n_s, &n_v) == 3 && version == 1 && n_s == b.n_s && n_v == b.n_v;
+  for (std::size_t k = 0; ok && k < b.count.size(); ++k)
+    ok = std::fscanf(f, "%lld %la %lld %la", &b.count[k], &b.sum[k], &b.noise_count[k], &b.noise_sum[k]) == 4;
+  std::fclose(f);
+  if (!ok) throw std::runtime_error(file.string() + ": calibration checkpoint is truncated or from another grid");
+  return true;
+}
+
+}  // namespace
+
 transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
-                                    const calibration_params& c, bool quiet) {
+                                    const calibration_params& c, bool quiet, const std::string& checkpoint_dir,
+                                    const kmc::solver_factory& backend) {
   transition_bins total(c.state_bits, c.v_step_v, c.v_max_v);
   std::vector<transition_bins> per_run(c.runs, total);
   const kmc::device_params d = ensemble_device(material, c.devices, c.device_rails);
   int finished = 0;
+  // Exceptions may not leave an OpenMP region: each run keeps its own, and the
+  // first (in run order) is rethrown after the loop.
+  std::vector<std::exception_ptr> failure(c.runs);
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int run = 0; run < c.runs; ++run) {
+  for (int run = 0; run < c.runs; ++run) try {
+    const std::filesystem::path saved =
+        checkpoint_dir.empty() ? std::filesystem::path() : std::filesystem::path(checkpoint_dir) / fmt::format("run_{}.bins", run);
+    if (!saved.empty() && load_bins(per_run[run], saved)) {
+#pragma omp critical
+      if (!quiet) fmt::print(stderr, "ionrail calibrate: run {} resumed from {}\n", run, saved.string());
+      continue;
+    }
     kmc::sim_params s = sim;
     s.threads = 1;
     s.seed = sim.seed + 1000003ull * static_cast<std::uint64_t>(run);
     const auto protocol = random_protocol(c, static_cast<std::uint64_t>(run));
-    kmc::engine e(d, s, protocol);
+    std::unique_ptr<kmc::engine> engine =
+        backend ? std::make_unique<kmc::engine>(d, s, protocol, backend) : std::make_unique<kmc::engine>(d, s, protocol);
+    kmc::engine& e = *engine;
     std::vector<double> before = device_states(e, c.devices);
     const int steps = static_cast<int>(std::lround(c.duration_s / c.dt_m_s));
     const int lag = std::max(1, static_cast<int>(std::lround(c.noise_lag_s / c.dt_m_s)));
@@ -169,12 +217,17 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
       }
       before = after;
     }
+    if (!saved.empty()) save_bins(per_run[run], saved);
 #pragma omp critical
     {
       ++finished;
       if (!quiet) fmt::print(stderr, "ionrail calibrate: run {}/{} done\n", finished, c.runs);
     }
+  } catch (...) {
+    failure[run] = std::current_exception();
   }
+  for (const auto& f : failure)
+    if (f) std::rethrow_exception(f);
   for (const auto& b : per_run) total.merge(b);  // in run order: the sums do not depend on threads
   return total;
 }

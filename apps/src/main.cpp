@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   calibrate->add_option("--out", cal_opt.out_dir, "Output directory for the table")->capture_default_str();
   calibrate->add_option("--set", cal_opt.overrides, "Override a key (repeatable)");
   calibrate->add_flag("--force", cal_opt.force, "Replace DIR if it exists");
+  calibrate->add_flag("--resume", cal_opt.resume, "Reuse the runs an interrupted calibration saved in DIR.checkpoint");
   calibrate->add_flag("--quiet", cal_opt.quiet, "No progress output");
 
   app::replay_options rep_opt;

@@ -64,7 +64,12 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   staged_dir dir(options.out_dir, options.force);
   calibration_params cal = c;
   cal.seed = cfg.sim.seed;
-  const transition_bins bins = collect_transitions(cfg.device, cfg.sim, cal, options.quiet);
+  // Finished runs are kept in DIR.checkpoint until the table is written.
+  const fs::path checkpoint = fs::path(options.out_dir + ".checkpoint");
+  if (!options.resume) fs::remove_all(checkpoint);
+  fs::create_directories(checkpoint);
+  const transition_bins bins =
+      collect_transitions(cfg.device, cfg.sim, cal, options.quiet, checkpoint.string(), engine_backend(cfg));
 
   // Equilibrium device-to-device variance of the state at rest. Not the
   // initial random placement: each device's own space charge restores its
@@ -98,6 +103,7 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
       git_hash(), path, resolved_parameters_json(cfg));
   write_table(dir.partial.string(), t, metadata);
   dir.commit();
+  fs::remove_all(checkpoint);
   if (!options.quiet)
     fmt::print(stderr, "ionrail calibrate: wrote {} ({} of {} bins visited; variance at rest: KMC {:.3g}, table {:.3g})\n",
                options.out_dir, std::count(t.visited.begin(), t.visited.end(), 1), t.visited.size(), t.equilibrium_variance,
@@ -131,8 +137,12 @@ fidelity_figures run_replay(const replay_options& o) {
                                      model::q_state::from_double(s0), true));
   }
   std::unique_ptr<kmc::engine> kmc_engine;
-  if (o.compare_kmc)
-    kmc_engine = std::make_unique<kmc::engine>(ensemble_device(cfg.device, devices, device_rails), cfg.sim, drive.voltage);
+  if (o.compare_kmc) {
+    const auto backend = engine_backend(cfg);
+    const auto ensemble = ensemble_device(cfg.device, devices, device_rails);
+    kmc_engine = backend ? std::make_unique<kmc::engine>(ensemble, cfg.sim, drive.voltage, backend)
+                         : std::make_unique<kmc::engine>(ensemble, cfg.sim, drive.voltage);
+  }
 
   auto out = fmt::output_file((dir.partial / "replay.csv").string());
   out.print("t_s,v,g_model_mean_s,g_model_std_s{}\n", o.compare_kmc ? ",g_kmc_mean_s,g_kmc_std_s" : "");

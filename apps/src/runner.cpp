@@ -109,9 +109,8 @@ bool use_cuda(const run_config& cfg) {
 }
 
 std::unique_ptr<kmc::engine> make_engine(const run_config& cfg, std::shared_ptr<const kmc::voltage_source> v) {
-#if IONRAIL_CUDA_BUILT
-  if (use_cuda(cfg)) return std::make_unique<kmc::engine>(cfg.device, cfg.sim, std::move(v), gpu::cuda_sync_backend());
-#endif
+  const kmc::solver_factory backend = engine_backend(cfg);
+  if (backend) return std::make_unique<kmc::engine>(cfg.device, cfg.sim, std::move(v), backend);
   return std::make_unique<kmc::engine>(cfg.device, cfg.sim, std::move(v));
 }
 
@@ -221,6 +220,15 @@ void write_plot_script(const fs::path& dir, const experiment_result& r);
 }  // namespace
 
 std::string git_hash() { return IONRAIL_GIT_HASH; }
+
+kmc::solver_factory engine_backend(const run_config& cfg) {
+#if IONRAIL_CUDA_BUILT
+  if (use_cuda(cfg)) return gpu::cuda_sync_backend();
+#else
+  (void)use_cuda(cfg);
+#endif
+  return {};
+}
 
 experiment_result run_experiment(const std::string& path, const run_options& options) {
   const run_config base = load_run_config(path, options.overrides);

@@ -62,9 +62,13 @@ kmc::device_params ensemble_device(const kmc::device_params& material, int devic
 std::vector<double> device_states(const kmc::engine& e, int devices);
 
 // Runs the calibration ensembles (runs in parallel over OpenMP threads) and
-// returns the merged bins.
+// returns the merged bins. With a checkpoint directory, each finished run's
+// bins are saved there (exactly, in hexfloat) and runs already saved are
+// loaded instead of simulated, so an interrupted calibration resumes to the
+// same bits. `backend` (empty: CPU) builds the engines' solver.
 transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
-                                    const calibration_params& c, bool quiet);
+                                    const calibration_params& c, bool quiet, const std::string& checkpoint_dir = "",
+                                    const kmc::solver_factory& backend = {});
 
 }  // namespace ionrail::app
 
@@ -73,6 +77,7 @@ namespace ionrail::app {
 struct calibrate_options {
   std::string out_dir = "out/table";
   bool force = false;
+  bool resume = false;   // reuse the runs saved in DIR.checkpoint by an interrupted calibration
   bool quiet = false;
   std::vector<std::string> overrides;
 };

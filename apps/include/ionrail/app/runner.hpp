@@ -55,4 +55,8 @@ bool render_plots(const std::string& dir, bool quiet);
 
 std::string git_hash();
 
+// The solver factory sim.backend asks for: empty for the CPU; the CUDA one for
+// "cuda" (refused without a device) or for "auto" when a device is present.
+kmc::solver_factory engine_backend(const run_config& config);
+
 }  // namespace ionrail::app
