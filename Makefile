@@ -22,6 +22,8 @@ test: build
 
 bench: build
 	$(BUILD_DIR)/bin/bench_kmc
+	$(BUILD_DIR)/bin/bench_model
+	@if [ -x $(BUILD_DIR)/bin/bench_gpu ]; then $(BUILD_DIR)/bin/bench_gpu; fi
 
 demo: build
 	$(BUILD_DIR)/bin/ionrail demo --out out
