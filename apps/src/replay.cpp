@@ -1,17 +1,16 @@
 #include <fmt/format.h>
 #include <fmt/os.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include <ionrail/app/calibrate.hpp>
 #include <ionrail/app/config.hpp>
 #include <ionrail/app/runner.hpp>
+#include <ionrail/app/staged_dir.hpp>
 #include <ionrail/app/table_io.hpp>
 #include <ionrail/kmc/counter_draws.hpp>
 #include <ionrail/kmc/protocol.hpp>
@@ -22,34 +21,6 @@ namespace fs = std::filesystem;
 
 namespace ionrail::app {
 namespace {
-
-// Output goes to DIR.partial-PID and is renamed to DIR when complete.
-struct staged_dir {
-  fs::path out, partial;
-  staged_dir(const std::string& dir, bool force) : out(dir) {
-    if (fs::exists(out) && !force) throw config_error(out.string() + ": output directory exists; use --force to replace it");
-    partial = out.parent_path() / (out.filename().string() + fmt::format(".partial-{}", ::getpid()));
-    fs::remove_all(partial);
-    fs::create_directories(partial);
-  }
-  void commit() {
-    if (fs::exists(out)) fs::remove_all(out);
-    if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
-    fs::rename(partial, out);
-    partial.clear();
-  }
-  ~staged_dir() {
-    std::error_code ignored;
-    if (!partial.empty()) fs::remove_all(partial, ignored);
-  }
-};
-
-double meta_number(const std::string& json, const std::string& key) {
-  const std::regex re("\"" + key + "\"\\s*:\\s*(-?[0-9.eE+-]+)");
-  std::smatch m;
-  if (!std::regex_search(json, m, re)) throw config_error("table.json: missing key \"" + key + "\"");
-  return std::stod(m[1].str());
-}
 
 double conductance_of(const kmc::readout_params& r, double s, double s_eq) {
   return std::clamp(r.g0_s + r.g1_s * (s - s_eq), r.g_min_s, r.g_max_s);
@@ -101,7 +72,7 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
       "\"parameters\": {}}}",
       c.device_rails, c.devices, c.runs, c.duration_s, c.dt_m_s, c.v_max_v, cfg.sim.seed, s_eq, kmc::engine_version(),
       git_hash(), path, resolved_parameters_json(cfg));
-  write_table(dir.partial.string(), t, metadata);
+  write_table(dir.path().string(), t, metadata);
   dir.commit();
   fs::remove_all(checkpoint);
   if (!options.quiet)
@@ -112,14 +83,10 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
 
 fidelity_figures run_replay(const replay_options& o) {
   const model::table table = load_table(o.table_dir, table_format::csv);
-  std::ifstream meta_in(fs::path(o.table_dir) / "table.json");
-  std::stringstream meta_ss;
-  meta_ss << meta_in.rdbuf();
-  const std::string meta = meta_ss.str();
-  const double dt_m = meta_number(meta, "dt_m_s");
-  const int device_rails = static_cast<int>(meta_number(meta, "device_rails"));
-  const double s_eq = meta_number(meta, "s_eq");
-  const double var_eq = meta_number(meta, "equilibrium_variance");
+  const double dt_m = table_metadata(o.table_dir, "dt_m_s");
+  const int device_rails = static_cast<int>(table_metadata(o.table_dir, "device_rails"));
+  const double s_eq = table_metadata(o.table_dir, "s_eq");
+  const double var_eq = table_metadata(o.table_dir, "equilibrium_variance");
 
   const run_config cfg = load_run_config(o.protocol_file, o.overrides);
   const int devices = cfg.calibration.devices;
@@ -144,7 +111,7 @@ fidelity_figures run_replay(const replay_options& o) {
                          : std::make_unique<kmc::engine>(ensemble, cfg.sim, drive.voltage);
   }
 
-  auto out = fmt::output_file((dir.partial / "replay.csv").string());
+  auto out = fmt::output_file((dir.path() / "replay.csv").string());
   out.print("t_s,v,g_model_mean_s,g_model_std_s{}\n", o.compare_kmc ? ",g_kmc_mean_s,g_kmc_std_s" : "");
   const auto view = table.view();
   auto stats = [](const std::vector<double>& x) {
@@ -190,7 +157,7 @@ fidelity_figures run_replay(const replay_options& o) {
     }
     f.nrmse_mean_g = std::sqrt(sq / static_cast<double>(mean_kmc.size())) / (hi - lo);
     f.spread_ratio = sm / sk;
-    std::ofstream(dir.partial / "fidelity.json")
+    std::ofstream(dir.path() / "fidelity.json")
         << fmt::format("{{\n  \"protocol\": \"{}\",\n  \"table\": \"{}\",\n  \"devices\": {},\n  \"device_rails\": {},\n"
                        "  \"nrmse_mean_g\": {:.6g},\n  \"spread_ratio\": {:.6g},\n  \"bar\": {{\"nrmse_max\": 0.05, "
                        "\"spread_ratio_range\": [0.6667, 1.5]}},\n  \"meets_bar\": {}\n}}\n",
@@ -198,7 +165,7 @@ fidelity_figures run_replay(const replay_options& o) {
                        f.nrmse_mean_g <= 0.05 && f.spread_ratio <= 1.5 && f.spread_ratio >= 1 / 1.5 ? "true" : "false");
   }
   {
-    std::ofstream gp(dir.partial / "plots.gp");
+    std::ofstream gp(dir.path() / "plots.gp");
     gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
           "set output 'replay.png'\nset grid\nset key outside right top\nset xlabel 't (s)'\nset ylabel 'G (S)'\n"
           "set title 'Compact model vs KMC: mean and device-to-device spread'\n"
@@ -209,7 +176,7 @@ fidelity_figures run_replay(const replay_options& o) {
             "'' every ::1 using 1:5 with lines lw 2 dt 2 title 'KMC mean'";
     gp << "\n";
   }
-  render_plots(dir.partial.string(), o.quiet);
+  render_plots(dir.path().string(), o.quiet);
   dir.commit();
   return f;
 }

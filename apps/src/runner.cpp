@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <fmt/os.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +12,7 @@
 #include <memory>
 
 #include <ionrail/app/progress.hpp>
+#include <ionrail/app/staged_dir.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
 #include "build_info.hpp"
@@ -240,15 +240,9 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
   result.out_dir = options.out_dir;
   result.series_key = base.series_key;
 
-  const fs::path out(options.out_dir);
-  if (fs::exists(out) && !options.force)
-    throw config_error(out.string() + ": output directory exists; use --force to replace it");
-  // Everything is written under a temporary name and renamed at the end, so
-  // a failed or interrupted run leaves no partial output directory behind.
-  const fs::path partial = out.parent_path() / (out.filename().string() + fmt::format(".partial-{}", ::getpid()));
-  fs::remove_all(partial);
-  fs::create_directories(partial);
-  try {
+  staged_dir staged(options.out_dir, options.force);
+  const fs::path partial = staged.path();
+  {
     std::vector<double> series = base.series_values.empty() ? std::vector<double>{0.0} : base.series_values;
     std::vector<double> temperatures =
         base.temperatures_k.empty() ? std::vector<double>{base.device.temperature_k} : base.temperatures_k;
@@ -331,13 +325,7 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
     write_plot_script(partial, result);
     if (base.plots) result.plotted = render_plots(partial.string(), options.quiet);
 
-    if (fs::exists(out)) fs::remove_all(out);
-    if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
-    fs::rename(partial, out);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove_all(partial, ignored);
-    throw;
+    staged.commit();
   }
   return result;
 }

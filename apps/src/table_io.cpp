@@ -48,6 +48,11 @@ std::string json_text(const std::string& json, const std::string& key, const std
 
 }  // namespace
 
+double table_metadata(const std::string& dir, const std::string& key) {
+  const std::string file = (fs::path(dir) / "table.json").string();
+  return json_number(read_file(file), key, file);
+}
+
 table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
                         double equilibrium_variance, int min_samples) {
   table_build out;

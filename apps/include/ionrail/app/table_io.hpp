@@ -41,5 +41,7 @@ enum class table_format { csv, header, hex };
 // Loads the table written by write_table from one of its formats, checking
 // table.json's format version, grid and checksum; throws config_error naming the file.
 model::table load_table(const std::string& dir, table_format format);
+// A number recorded in dir/table.json (e.g. "dt_m_s"); config_error if absent.
+double table_metadata(const std::string& dir, const std::string& key);
 
 }  // namespace ionrail::app
