@@ -113,29 +113,12 @@ __global__ void prepare_kernel(table_args a) {
       s.voltage = piecewise_linear_at(a.pwl_times, a.pwl_volts, a.pwl_points, s.t + 0.5 * s.dt);
       const int groups = a.per_class_field ? a.classes : 1;
       for (int g = 0; g < groups; ++g) {
-        for (int k = 0; k < S * L; ++k) a.group_scratch[k] = 0;
-        for (int c = 0; c < a.classes; ++c) {
-          if ((a.per_class_field ? c : 0) != g) continue;
-          for (int sp = 0; sp < S; ++sp)
-            for (int i = 0; i < L; ++i) a.group_scratch[sp * L + i] += a.counts[(c * S + sp) * W + i + 1];
-        }
+        group_site_counts(a.counts, a.classes, S, L, W, a.per_class_field != 0, g, a.group_scratch);
         bond_fields(a.field, s.voltage, a.group_scratch, a.rails_in_group[g], a.bond_field + g * (L - 1));
       }
-      for (int k = 0; k < a.combos * W; ++k) a.rates[k] = site_rates{};
-      for (int c = 0; c < a.classes; ++c)
-        for (int sp = 0; sp < S; ++sp) {
-          const int k = c * S + sp;
-          const double* field = a.bond_field + (a.per_class_field ? c : 0) * (L - 1);
-          for (int q = 1; q <= L; ++q) a.rates[k * W + q] = hop_rates_at(a.hop[k], field, a.site_energy + c * L, L, q);
-        }
+      fill_rate_table(a.hop, a.bond_field, a.site_energy, a.classes, S, L, a.per_class_field != 0, a.rates);
       if (a.automatic) s.dt = automatic_step(a.rates, a.combos * W, a.p_max, s.dt);
-      std::uint32_t worst = 0;
-      for (int k = 0; k < a.combos * W; ++k) {
-        const hop_thresholds t = thresholds_from_rates(a.rates[k], s.dt);
-        a.thr_right[k] = t.right;
-        a.thr_total[k] = t.total;
-        worst = t.total > worst ? t.total : worst;
-      }
+      const std::uint32_t worst = fill_threshold_table(a.rates, a.combos * W, s.dt, a.thr_right, a.thr_total);
       const double p = worst / 4294967296.0;
       s.max_probability = p > s.max_probability ? p : s.max_probability;
       if (worst == 0xFFFFFFFFu) {
@@ -250,9 +233,7 @@ class cuda_sync_solver final : public solver {
     std::vector<hop_params> hops;
     for (int k = 0; k < model_.combos(); ++k) hops.push_back(model_.hop(k));
     hop_.upload(hops);
-    std::vector<double> energies;
-    for (int c = 0; c < C; ++c) energies.insert(energies.end(), model_.site_energy(c).begin(), model_.site_energy(c).end());
-    site_energy_.upload(energies);
+    site_energy_.upload(model_.site_energies());
     rails_in_group_.upload(model_.rails_in_group());
     charge_.upload(model_.species_charge());
     fill_.upload(model_.species_fill());

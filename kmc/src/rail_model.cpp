@@ -28,9 +28,11 @@ rail_model::rail_model(const device_params& device, std::uint64_t seed) : device
 
   for (int c = 0; c < C; ++c) {
     const auto& cls = device_.classes[c];
-    std::vector<double> eps = !cls.site_energy_ev.empty() ? cls.site_energy_ev : device_.site_energy_ev;
-    if (eps.empty()) eps.assign(L, 0.0);
-    site_energy_.push_back(std::move(eps));
+    const std::vector<double>& eps = !cls.site_energy_ev.empty() ? cls.site_energy_ev : device_.site_energy_ev;
+    if (eps.empty())
+      site_energy_.insert(site_energy_.end(), L, 0.0);
+    else
+      site_energy_.insert(site_energy_.end(), eps.begin(), eps.end());
     for (int s = 0; s < S; ++s) {
       const auto& sp = device_.species[s];
       hop_params h;
@@ -176,46 +178,19 @@ field_params rail_model::make_field_params() const {
 
 void rail_model::refresh_fields(double voltage_v) {
   const field_params p = make_field_params();
-  const int L = sites(), S = species_count(), W = table_width();
+  const int L = sites();
   for (int g = 0; g < field_groups(); ++g) {
-    std::fill(group_counts_.begin(), group_counts_.end(), 0);
-    for (int c = 0; c < class_count(); ++c) {
-      if (field_group_of_class(c) != g) continue;
-      for (int s = 0; s < S; ++s)
-        for (int i = 0; i < L; ++i)
-          group_counts_[static_cast<std::size_t>(s) * L + i] += counts_[static_cast<std::size_t>(c * S + s) * W + i + 1];
-    }
+    group_site_counts(counts_.data(), class_count(), species_count(), L, table_width(), device_.field_per_class, g,
+                      group_counts_.data());
     bond_fields(p, voltage_v, group_counts_.data(), rails_in_group_[g],
                 bond_field_.data() + static_cast<std::size_t>(g) * (L - 1));
   }
 }
 
 void rail_model::fill_rates(std::vector<site_rates>& rates) const {
-  const int L = sites(), S = species_count(), W = table_width();
-  rates.assign(static_cast<std::size_t>(combos()) * W, site_rates{});
-  for (int c = 0; c < class_count(); ++c)
-    for (int s = 0; s < S; ++s) {
-      const int k = c * S + s;
-      const double* field = bond_field(field_group_of_class(c));
-      for (int q = 1; q <= L; ++q)
-        rates[static_cast<std::size_t>(k) * W + q] = hop_rates_at(hop_[k], field, site_energy_[c].data(), L, q);
-    }
-}
-
-void rail_model::fill_thresholds(double dt_s, std::vector<std::uint32_t>& right, std::vector<std::uint32_t>& total) const {
-  const int L = sites(), S = species_count(), W = table_width();
-  right.assign(static_cast<std::size_t>(combos()) * W, 0);
-  total.assign(static_cast<std::size_t>(combos()) * W, 0);
-  for (int c = 0; c < class_count(); ++c)
-    for (int s = 0; s < S; ++s) {
-      const int k = c * S + s;
-      const double* field = bond_field(field_group_of_class(c));
-      for (int q = 1; q <= L; ++q) {
-        const auto t = thresholds_from_rates(hop_rates_at(hop_[k], field, site_energy_[c].data(), L, q), dt_s);
-        right[static_cast<std::size_t>(k) * W + q] = t.right;
-        total[static_cast<std::size_t>(k) * W + q] = t.total;
-      }
-    }
+  rates.resize(static_cast<std::size_t>(combos()) * table_width());
+  fill_rate_table(hop_.data(), bond_field_.data(), site_energy_.data(), class_count(), species_count(), sites(),
+                  device_.field_per_class, rates.data());
 }
 
 double rail_model::max_rate_sum(double field_v_per_m) const {
@@ -226,7 +201,8 @@ double rail_model::max_rate_sum(double field_v_per_m) const {
     for (int c = 0; c < class_count(); ++c)
       for (int s = 0; s < S; ++s)
         for (int q = 1; q <= L; ++q) {
-          const site_rates r = hop_rates_at(hop_[c * S + s], uniform.data(), site_energy_[c].data(), L, q);
+          const site_rates r =
+              hop_rates_at(hop_[c * S + s], uniform.data(), site_energy_.data() + static_cast<std::size_t>(c) * L, L, q);
           worst = std::max(worst, r.right + r.left);
         }
   }

@@ -50,13 +50,8 @@ void sync_solver::prepare_step() {
 void sync_solver::set_thresholds() {
   thr_right_.resize(rates_.size());
   thr_total_.resize(rates_.size());
-  std::uint32_t worst = 0;
-  for (std::size_t k = 0; k < rates_.size(); ++k) {
-    const hop_thresholds t = thresholds_from_rates(rates_[k], dt_);
-    thr_right_[k] = t.right;
-    thr_total_[k] = t.total;
-    worst = std::max(worst, t.total);
-  }
+  const std::uint32_t worst =
+      fill_threshold_table(rates_.data(), static_cast<int>(rates_.size()), dt_, thr_right_.data(), thr_total_.data());
   info_.max_hop_probability = std::max(info_.max_hop_probability, worst / 4294967296.0);
   if (worst == 0xFFFFFFFFu) {
     std::ostringstream os;

@@ -245,3 +245,52 @@ IONRAIL_HD inline double automatic_step(const site_rates* rates, int entries, do
 }
 
 }  // namespace ionrail::kmc
+
+namespace ionrail::kmc {
+
+// The per-refresh table work, shared by the CPU solver and the CUDA prepare
+// kernel so that both build the same tables in the same order.
+// Layouts: counts and rates [(c·species + s)·width + q], width = sites + 2;
+// bond fields [group·(sites − 1) + b]; site energies [c·sites + i].
+
+// Ions per site of one field group (species-major, sites entries each),
+// summed over the rail classes of that group.
+IONRAIL_HD inline void group_site_counts(const long long* counts, int classes, int species, int sites, int width,
+                                         bool per_class_field, int group, long long* out) {
+  for (int k = 0; k < species * sites; ++k) out[k] = 0;
+  for (int c = 0; c < classes; ++c) {
+    if ((per_class_field ? c : 0) != group) continue;
+    for (int s = 0; s < species; ++s)
+      for (int i = 0; i < sites; ++i) out[s * sites + i] += counts[(c * species + s) * width + i + 1];
+  }
+}
+
+// Rates out of every stored position for every (class, species); the wall
+// positions q = 0 and q = sites + 1 get zero.
+IONRAIL_HD inline void fill_rate_table(const hop_params* hop, const double* bond_field, const double* site_energy,
+                                       int classes, int species, int sites, bool per_class_field, site_rates* rates) {
+  const int width = sites + 2;
+  for (int k = 0; k < classes * species * width; ++k) rates[k] = site_rates{};
+  for (int c = 0; c < classes; ++c)
+    for (int s = 0; s < species; ++s) {
+      const int k = c * species + s;
+      const double* field = bond_field + (per_class_field ? c : 0) * (sites - 1);
+      for (int q = 1; q <= sites; ++q) rates[k * width + q] = hop_rates_at(hop[k], field, site_energy + c * sites, sites, q);
+    }
+}
+
+// Thresholds of a whole rate table for the step dt; returns the largest
+// total threshold (0xFFFFFFFF means a hop probability reached 1).
+IONRAIL_HD inline std::uint32_t fill_threshold_table(const site_rates* rates, int entries, double dt_s,
+                                                     std::uint32_t* right, std::uint32_t* total) {
+  std::uint32_t worst = 0;
+  for (int k = 0; k < entries; ++k) {
+    const hop_thresholds t = thresholds_from_rates(rates[k], dt_s);
+    right[k] = t.right;
+    total[k] = t.total;
+    worst = t.total > worst ? t.total : worst;
+  }
+  return worst;
+}
+
+}  // namespace ionrail::kmc

@@ -80,7 +80,6 @@ class rail_model {
 
   // Rates out of every stored position for every combo, from the current fields.
   void fill_rates(std::vector<site_rates>& rates) const;
-  void fill_thresholds(double dt_s, std::vector<std::uint32_t>& right, std::vector<std::uint32_t>& total) const;
   // Largest Γ+ + Γ− over sites and combos when every bond carries ±field.
   double max_rate_sum(double field_v_per_m) const;
   // Bound on |E| over the fields that can occur with |V| <= max_abs_v:
@@ -96,7 +95,8 @@ class rail_model {
   // What a backend needs to rebuild fields and rate tables itself.
   field_params field_parameters() const { return make_field_params(); }
   const std::vector<double>& rails_in_group() const { return rails_in_group_; }
-  const std::vector<double>& site_energy(int rail_class) const { return site_energy_[rail_class]; }
+  // ε per class and site, class-major (classes × sites).
+  const std::vector<double>& site_energies() const { return site_energy_; }
   const std::vector<double>& species_fill() const { return fill_; }
   const std::vector<int>& species_charge() const { return charge_; }
 
@@ -121,7 +121,7 @@ class rail_model {
   rail_positions pos_;
   std::vector<long long> counts_;
   std::vector<hop_params> hop_;                    // per combo
-  std::vector<std::vector<double>> site_energy_;   // per class, sites entries
+  std::vector<double> site_energy_;                // classes × sites
   std::vector<int> charge_;
   std::vector<double> fill_;
   double space_charge_v_per_m_ = 0;                // e c0 a / (ε0 εr)
