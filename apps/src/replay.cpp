@@ -20,14 +20,6 @@
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
-namespace {
-
-double conductance_of(const kmc::readout_params& r, double s, double s_eq) {
-  return std::clamp(r.g0_s + r.g1_s * (s - s_eq), r.g_min_s, r.g_max_s);
-}
-
-}  // namespace
-
 void run_calibration(const std::string& path, const calibrate_options& options) {
   const run_config cfg = load_run_config(path, options.overrides);
   const calibration_params& c = cfg.calibration;
@@ -136,7 +128,7 @@ fidelity_figures run_replay(const replay_options& o) {
     if (kmc_engine) {
       kmc_engine->advance_to(k * dt_m);
       const auto s = device_states(*kmc_engine, devices);
-      for (int d = 0; d < devices; ++d) g[d] = conductance_of(cfg.device.readout, s[d], s_eq);
+      for (int d = 0; d < devices; ++d) g[d] = cfg.device.readout.conductance(s[d], s_eq);
       const auto [mk, sk] = stats(g);
       mean_kmc.push_back(mk), std_kmc.push_back(sk);
       out.print(",{:.9g},{:.9g}", mk, sk);

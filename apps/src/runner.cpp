@@ -87,13 +87,6 @@ void write_profile(const fs::path& file, const std::vector<snapshot>& snaps, con
   }
 }
 
-double readout_uniform_state(const kmc::device_params& d) {
-  int sites_in_zone = 0;
-  const int zone = d.readout.source == kmc::readout_source::f_right ? d.zones - 1 : 0;
-  for (int i = 0; i < d.sites; ++i) sites_in_zone += static_cast<long long>(i) * d.zones / d.sites == zone;
-  return static_cast<double>(sites_in_zone) / d.sites;
-}
-
 // backend "cuda" runs on the GPU or fails; "auto" uses the GPU when this build
 // has the CUDA backend and a device is present, else the CPU.
 bool use_cuda(const run_config& cfg) {
@@ -119,7 +112,6 @@ variant_result run_variant(const run_config& cfg, const fs::path& dir, progress_
   v.config = cfg;
   const kmc::protocol_drive drive = kmc::make_drive(cfg.protocol);
   v.drive_end_s = drive.drive_end_s;
-  v.s_eq = readout_uniform_state(cfg.device);
   v.temperature_k = cfg.device.temperature_k;
 
   std::vector<double> times;
@@ -140,6 +132,7 @@ variant_result run_variant(const run_config& cfg, const fs::path& dir, progress_
   const auto start = std::chrono::steady_clock::now();
   const std::unique_ptr<kmc::engine> engine = make_engine(cfg, drive.voltage);
   kmc::engine& e = *engine;
+  v.s_eq = e.model().readout().s_eq;
   std::vector<snapshot> snapshots;
   std::size_t next_profile = 0, next_read = 0;
   std::sort(profile_times.begin(), profile_times.end());

@@ -118,7 +118,6 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
   out.model_equilibrium_variance = noise[bins.index(i0, j0)] * noise[bins.index(i0, j0)] / (1 - (1 - k) * (1 - k));
   out.noise_scale = 1.0;
 
-  const double s_eq_ = s_eq;
   out.table = model::make_table(
       grid,
       [&](double s, double v) {
@@ -130,8 +129,7 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
         return noise[bins.index(i, j)];
       },
       [&](double s) {
-        const double g = std::clamp(readout.g0_s + readout.g1_s * (s - s_eq_), readout.g_min_s, readout.g_max_s);
-        return g / model::cond_unit_siemens;
+        return readout.conductance(s, s_eq) / model::cond_unit_siemens;
       });
   return out;
 }

@@ -16,12 +16,16 @@ const sim_params& checked(const sim_params& sim) {
 }
 }  // namespace
 
-engine::engine(const device_params& device, const sim_params& sim, std::shared_ptr<const voltage_source> source)
-    : source_(std::move(source)), model_(device, checked(sim).seed) {
+void engine::start(const sim_params& sim) {
   if (!source_) throw std::invalid_argument("engine: no voltage source");
   ledger_.current_per_hop_rate_a = model_.current_per_hop_rate_a();
   info_.solver = sim.solver;
   info_.seed = sim.seed;
+}
+
+engine::engine(const device_params& device, const sim_params& sim, std::shared_ptr<const voltage_source> source)
+    : source_(std::move(source)), model_(device, checked(sim).seed) {
+  start(sim);
   if (sim.solver == method::sync)
     solver_ = std::make_unique<sync_solver>(model_, sim, *source_, ledger_, info_);
   else
@@ -31,11 +35,8 @@ engine::engine(const device_params& device, const sim_params& sim, std::shared_p
 engine::engine(const device_params& device, const sim_params& sim, std::shared_ptr<const voltage_source> source,
                const solver_factory& backend)
     : source_(std::move(source)), model_(device, checked(sim).seed) {
-  if (!source_) throw std::invalid_argument("engine: no voltage source");
   if (sim.solver != method::sync) throw std::invalid_argument("sim.method = \"bkl\": only the sync method runs on this backend");
-  ledger_.current_per_hop_rate_a = model_.current_per_hop_rate_a();
-  info_.solver = sim.solver;
-  info_.seed = sim.seed;
+  start(sim);
   solver_ = backend(model_, sim, *source_, ledger_, info_);
 }
 

@@ -68,11 +68,10 @@ rail_model::rail_model(const device_params& device, std::uint64_t seed) : device
     first_zone_sites += zone_of_site_[i] == 0;
   }
   const bool right = device_.readout.source == readout_source::f_right;
-  s_eq_ = static_cast<double>(right ? last_zone_sites : first_zone_sites) / L;
   const auto& ro = device_.readout;
   readout_.first_q = right ? L - last_zone_sites + 1 : 1;
   readout_.last_q = right ? L : first_zone_sites;
-  readout_.s_eq = s_eq_;
+  readout_.s_eq = static_cast<double>(right ? last_zone_sites : first_zone_sites) / L;
   readout_.g0 = ro.g0_s;
   readout_.g1 = ro.g1_s;
   readout_.g_min = ro.g_min_s;
@@ -252,9 +251,8 @@ observation rail_model::observe() const {
   for (int z = 0; z < Z; ++z) o.zones[z] = static_cast<double>(zone_counts[z]) / rails();
   o.f_left = static_cast<double>(zone_counts[0]) / static_cast<double>(total);
   o.f_right = static_cast<double>(zone_counts[Z - 1]) / static_cast<double>(total);
-  const auto& ro = device_.readout;
-  o.state = ro.source == readout_source::f_right ? o.f_right : o.f_left;
-  o.conductance_s = std::clamp(ro.g0_s + ro.g1_s * (o.state - s_eq_), ro.g_min_s, ro.g_max_s);
+  o.state = device_.readout.source == readout_source::f_right ? o.f_right : o.f_left;
+  o.conductance_s = device_.readout.conductance(o.state, readout_.s_eq);
   return o;
 }
 

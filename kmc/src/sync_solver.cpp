@@ -27,8 +27,7 @@ sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage
       p_max_(sim.p_max) {
   info_.field_bound_v_per_m = model_.field_bound(source_.max_abs_voltage());
   // First estimate: the applied field only; refined at every refresh.
-  dt_ = automatic_dt_ ? p_max_ / model_.max_rate_sum(source_.voltage(0.0) / (model_.device().thickness_nm * 1e-9))
-                      : sim.dt_s;
+  dt_ = automatic_dt_ ? model_.first_step_estimate(p_max_, source_.voltage(0.0)) : sim.dt_s;
   info_.dt_automatic = automatic_dt_;
   info_.threads = threads_;
   thread_histograms_.assign(threads_, std::vector<int>(static_cast<std::size_t>(histogram_ways) * model_.combos() *

@@ -75,6 +75,8 @@ class engine {
   run_info info_;
   std::unique_ptr<solver> solver_;
   double last_sample_t_ = 0;
+
+  void start(const sim_params& sim);  // what both constructors do before choosing the solver
 };
 
 }  // namespace ionrail::kmc

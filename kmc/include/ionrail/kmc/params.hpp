@@ -33,6 +33,12 @@ struct readout_params {
   double g1_s = 1e-4;     // dG / d(state)
   double g_min_s = 1e-9;
   double g_max_s = 1e-3;
+
+  // G = clamp(g0 + g1 (s − s_eq), g_min, g_max) for a readout state s.
+  double conductance(double state, double s_eq) const {
+    const double g = g0_s + g1_s * (state - s_eq);
+    return g < g_min_s ? g_min_s : (g > g_max_s ? g_max_s : g);
+  }
 };
 
 struct device_params {

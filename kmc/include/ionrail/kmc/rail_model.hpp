@@ -82,6 +82,11 @@ class rail_model {
   void fill_rates(std::vector<site_rates>& rates) const;
   // Largest Γ+ + Γ− over sites and combos when every bond carries ±field.
   double max_rate_sum(double field_v_per_m) const;
+  // The automatic step's first estimate, before any field refresh: p_max over
+  // the largest total rate in the applied field of voltage_v alone.
+  double first_step_estimate(double p_max, double voltage_v) const {
+    return p_max / max_rate_sum(voltage_v / (device_.thickness_nm * 1e-9));
+  }
   // Bound on |E| over the fields that can occur with |V| <= max_abs_v:
   // applied field plus the space-charge field of the ions packed at either electrode.
   double field_bound(double max_abs_v) const;
@@ -131,7 +136,6 @@ class rail_model {
   std::vector<int> zone_of_site_;
   readout_hd readout_;
   std::vector<int> combo_charge_;
-  double s_eq_ = 0;
   double current_per_hop_rate_ = 0;
   double device_rails_ = 0;
   std::vector<std::uint16_t> reference_q_;
