@@ -25,12 +25,7 @@ bool strictly_increasing(const std::vector<double>& v) {
 }
 
 // State excess over uniform at a time after the voltage was removed.
-double excess_after(const variant_result& v, double after_s) {
-  double best = 0, dist = 1e300;
-  for (const auto& s : v.trace)
-    if (std::fabs(s.t_s - (v.drive_end_s + after_s)) < dist) dist = std::fabs(s.t_s - (v.drive_end_s + after_s)), best = s.state - v.s_eq;
-  return best;
-}
+double excess_after(const variant_result& v, double after_s) { return state_at(v.trace, v.drive_end_s + after_s) - v.s_eq; }
 
 }  // namespace
 

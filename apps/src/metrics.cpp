@@ -42,19 +42,20 @@ line_fit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
   return f;
 }
 
+double state_at(const std::vector<kmc::sample>& trace, double t) {
+  for (std::size_t k = 0; k + 1 < trace.size(); ++k)
+    if (trace[k].t_s <= t && t <= trace[k + 1].t_s) {
+      const double span = trace[k + 1].t_s - trace[k].t_s;
+      const double w = span > 0 ? (t - trace[k].t_s) / span : 0.0;
+      return trace[k].state + w * (trace[k + 1].state - trace[k].state);
+    }
+  return t < trace.front().t_s ? trace.front().state : trace.back().state;
+}
+
 relax_figures relaxation(const std::vector<kmc::sample>& trace, double relax_start_s, double s_eq) {
   relax_figures r;
-  auto at = [&](double t) {
-    // Linear interpolation of the state at time t.
-    for (std::size_t k = 0; k + 1 < trace.size(); ++k)
-      if (trace[k].t_s <= t && t <= trace[k + 1].t_s) {
-        const double span = trace[k + 1].t_s - trace[k].t_s;
-        const double w = span > 0 ? (t - trace[k].t_s) / span : 0.0;
-        return trace[k].state + w * (trace[k + 1].state - trace[k].state);
-      }
-    return t < trace.front().t_s ? trace.front().state : trace.back().state;
-  };
   if (trace.empty()) return r;
+  auto at = [&](double t) { return state_at(trace, t); };
   r.excess_at_start = at(relax_start_s) - s_eq;
   r.retained_after_10s = r.excess_at_start != 0 ? (at(relax_start_s + 10.0) - s_eq) / r.excess_at_start : 0.0;
   r.final_excess = trace.back().state - s_eq;

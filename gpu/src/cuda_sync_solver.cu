@@ -246,7 +246,6 @@ class cuda_sync_solver final : public solver {
     status_.allocate(1);
 
     // The same first step estimate as the CPU solver.
-    info_.field_bound_v_per_m = model_.field_bound(source.max_abs_voltage());
     const bool automatic = !(sim.dt_s > 0);
     host_status_.dt = automatic ? model_.first_step_estimate(sim.p_max, source.voltage(0.0)) : sim.dt_s;
     info_.dt_automatic = automatic;

@@ -208,30 +208,6 @@ double rail_model::max_rate_sum(double field_v_per_m) const {
   return worst;
 }
 
-double rail_model::field_bound(double max_abs_v) const {
-  const double applied = max_abs_v / (device_.thickness_nm * 1e-9);
-  if (!space_charge()) return applied;
-  // All ions of every rail packed against one electrode (species mixed in
-  // their mean proportions): the largest space-charge field a film can hold.
-  const field_params p = make_field_params();
-  const int L = sites(), S = species_count(), n = pos_.ions;
-  const std::vector<int> n_s = device_.species_counts();
-  const double rails = 1e6;  // any count: the field depends on occupancy only
-  std::vector<long long> packed(static_cast<std::size_t>(S) * L, 0);
-  std::vector<double> field(L - 1);
-  double worst = 0;
-  for (int side = 0; side < 2; ++side) {
-    for (int s = 0; s < S; ++s)
-      for (int i = 0; i < L; ++i) {
-        const bool filled = side == 0 ? i < n : i >= L - n;
-        packed[static_cast<std::size_t>(s) * L + i] = filled ? std::llround(rails * n_s[s] / n) : 0;
-      }
-    bond_fields(p, 0.0, packed.data(), rails, field.data());
-    for (double e : field) worst = std::max(worst, std::fabs(e));
-  }
-  return applied + worst;
-}
-
 long long rail_model::charge_position_sum() const {
   return kmc::charge_position_sum(counts_.data(), combo_charge_.data(), combos(), table_width());
 }

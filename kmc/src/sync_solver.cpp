@@ -25,7 +25,6 @@ sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage
       threads_(sim.threads > 0 ? sim.threads : omp_get_max_threads()),
       automatic_dt_(!(sim.dt_s > 0)),
       p_max_(sim.p_max) {
-  info_.field_bound_v_per_m = model_.field_bound(source_.max_abs_voltage());
   // First estimate: the applied field only; refined at every refresh.
   dt_ = automatic_dt_ ? model_.first_step_estimate(p_max_, source_.voltage(0.0)) : sim.dt_s;
   info_.dt_automatic = automatic_dt_;

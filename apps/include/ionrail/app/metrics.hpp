@@ -17,6 +17,10 @@ struct loop_figures {
 };
 loop_figures iv_loop(const std::vector<kmc::sample>& trace);
 
+// The readout state at time t, linearly interpolated between samples (held
+// at the ends).
+double state_at(const std::vector<kmc::sample>& trace, double t);
+
 // Exponential fit of the readout state's excess over its uniform value
 // during relaxation (t >= relax_start_s): s − s_eq ≈ A exp(−(t − t0)/τ),
 // by least squares on log(s − s_eq) over points still above 5 % of the

@@ -87,9 +87,6 @@ class rail_model {
   double first_step_estimate(double p_max, double voltage_v) const {
     return p_max / max_rate_sum(voltage_v / (device_.thickness_nm * 1e-9));
   }
-  // Bound on |E| over the fields that can occur with |V| <= max_abs_v:
-  // applied field plus the space-charge field of the ions packed at either electrode.
-  double field_bound(double max_abs_v) const;
 
   const hop_params& hop(int combo) const { return hop_[combo]; }
   int charge_of_combo(int combo) const { return device_.species[combo % species_count()].charge; }

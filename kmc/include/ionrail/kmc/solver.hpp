@@ -33,7 +33,6 @@ struct run_info {
   double dt_min_s = 0;              // sync: smallest and largest step taken
   double dt_max_s = 0;
   bool dt_automatic = false;        // chosen per refresh from p_max (else given as sim.dt_s)
-  double field_bound_v_per_m = 0;   // |E| bound: applied max plus ions packed at one electrode
   int threads = 1;
   std::uint64_t steps = 0;          // sync steps
   std::uint64_t events = 0;         // bkl hops
