@@ -3,10 +3,11 @@
 // physically identical.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <memory>
 
 #include <ionrail/kmc/engine.hpp>
+
+#include "same_bits.hpp"
 
 namespace {
 
@@ -36,19 +37,9 @@ trace run(const device_params& d, sim_params sim, double until, int samples) {
   return t;
 }
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
 void expect_identical(const trace& a, const trace& b) {
   ASSERT_EQ(a.positions, b.positions);
-  ASSERT_EQ(a.samples.size(), b.samples.size());
-  for (std::size_t i = 0; i < a.samples.size(); ++i) {
-    const sample &x = a.samples[i], &y = b.samples[i];
-    for (auto [u, v] : {std::pair{x.t_s, y.t_s}, {x.v, y.v}, {x.f_left, y.f_left}, {x.f_right, y.f_right},
-                        {x.g_s, y.g_s}, {x.i_a, y.i_a}, {x.i_ion_a, y.i_ion_a}, {x.energy_j, y.energy_j}})
-      EXPECT_TRUE(same_bits(u, v)) << "sample " << i << ": " << u << " vs " << v;
-    ASSERT_EQ(x.zones.size(), y.zones.size());
-    for (std::size_t z = 0; z < x.zones.size(); ++z) EXPECT_TRUE(same_bits(x.zones[z], y.zones[z]));
-  }
+  ionrail::test::expect_same_samples(a.samples, b.samples);
 }
 
 device_params polymer(int rails) {

@@ -4,19 +4,20 @@
 // compiled wherever nvcc is found.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <memory>
 
 #include <ionrail/gpu/cuda_backend.hpp>
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
+#include "same_bits.hpp"
+
 namespace {
 
 using namespace ionrail::kmc;
 namespace gpu = ionrail::gpu;
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+using ionrail::test::same_bits;
 
 struct run_result {
   std::vector<sample> samples;
@@ -51,13 +52,7 @@ void expect_identical(const device_params& d, const sim_params& sim, const proto
   EXPECT_TRUE(same_bits(cpu.energy, gpu_run.energy)) << cpu.energy << " vs " << gpu_run.energy;
   EXPECT_EQ(cpu.counts, gpu_run.counts);
   EXPECT_EQ(cpu.q, gpu_run.q);
-  ASSERT_EQ(cpu.samples.size(), gpu_run.samples.size());
-  for (std::size_t i = 0; i < cpu.samples.size(); ++i) {
-    const auto &a = cpu.samples[i], &b = gpu_run.samples[i];
-    for (auto [x, y] : {std::pair{a.t_s, b.t_s}, {a.v, b.v}, {a.f_left, b.f_left}, {a.f_right, b.f_right}, {a.g_s, b.g_s},
-                        {a.i_a, b.i_a}, {a.i_ion_a, b.i_ion_a}, {a.energy_j, b.energy_j}})
-      EXPECT_TRUE(same_bits(x, y)) << "sample " << i << ": " << x << " vs " << y;
-  }
+  ionrail::test::expect_same_samples(cpu.samples, gpu_run.samples);
 }
 
 class GpuCompare : public ::testing::Test {
