@@ -20,17 +20,24 @@ namespace {
 
 using namespace ionrail;
 
-// Synthetic transitions: drift pulls s towards 0.25 + 0.02 V, noise 1e-3,
-// every bin of s <= 0.5 and |V| <= 4 visited, the rest left to the fill rule.
+// Synthetic transitions: drift pulls s towards 0.25 + 0.02 V; lagged noise
+// variance 1e-6 per step over a lag of L = 20 steps; fluctuation variance
+// 4e-6 with ρ = 0.8; every bin of s <= 0.5 and |V| <= 4 visited, the rest
+// left to the fill rule.
+constexpr double synthetic_noise_var = 1e-6, synthetic_fluct_var = 4e-6, synthetic_rho = 0.8;
+constexpr int synthetic_lag = 20;
 app::transition_bins synthetic_bins() {
-  app::transition_bins b(5, 0.5, 6.0);
+  app::transition_bins b(5, 0.5, 6.0, synthetic_lag);
+  b.lag1_square = 10.0;
+  b.lag1_product = synthetic_rho * b.lag1_square;
   for (int i = 0; i < b.n_s; ++i)
     for (int j = 0; j < b.n_v; ++j) {
       const double s = i * b.ds, v = b.v0 + j * b.dv;
       if (s > 0.5 || std::fabs(v) > 4) continue;
       for (int n = 0; n < 10; ++n) {
         b.add(s, v, 0.05 * (0.25 + 0.02 * v - s));
-        b.add_noise(s, v, 1e-6);
+        b.add_noise(s, v, synthetic_noise_var);
+        b.add_fluct(s, v, synthetic_fluct_var);
       }
     }
   return b;
@@ -56,6 +63,13 @@ TEST(TableIo, EveryFormatLoadsTheIdenticalTable) {
   for (std::size_t k = 0; k < csv.drift.size(); ++k) {
     EXPECT_EQ(csv.drift[k].raw(), hex.drift[k].raw());
     EXPECT_EQ(csv.noise[k].raw(), header.noise[k].raw());
+    EXPECT_EQ(csv.fluct[k].raw(), hex.fluct[k].raw());
+    EXPECT_EQ(csv.fluct[k].raw(), header.fluct[k].raw());
+  }
+  for (const auto* t : {&csv, &hex, &header}) {
+    EXPECT_EQ(t->fluct_rho, model::q_coeff::from_double(synthetic_rho));
+    const double rho = t->fluct_rho.to_double();  // κ is made from the stored ρ
+    EXPECT_EQ(t->fluct_kick, model::q_coeff::from_double(std::sqrt(1 - rho * rho)));
   }
   // Identical behaviour: the same device stepped through the same voltages.
   auto a = model::make_device(3, model::variation_params::none(), model::q_state::from_double(0.3));
@@ -66,6 +80,26 @@ TEST(TableIo, EveryFormatLoadsTheIdenticalTable) {
     model::step(header.view(), b, v);
   }
   EXPECT_EQ(a.state.raw(), b.state.raw());
+  EXPECT_EQ(a.fluct.raw(), b.fluct.raw());
+}
+
+// The noise rule: the fluctuation is the square root of the mean
+// cross-device variance; the slow noise is the lagged variance per step less
+// the fluctuation's share 2 σ² (1 − ρ^L) / L, never below zero.
+TEST(TableIo, SlowNoiseIsTheLaggedVarianceLessTheFluctuationShare) {
+  kmc::readout_params ro;
+  const auto built = app::build_table(synthetic_bins(), ro, 0.25, 4e-5);
+  const auto& t = built.table;
+  const int j0 = (t.grid.n_v - 1) / 2;
+  EXPECT_NEAR(built.fluct_rho, synthetic_rho, 1e-12);
+  EXPECT_NEAR(t.fluct_at(4, j0).to_double(), std::sqrt(synthetic_fluct_var), model::q_delta::lsb);
+  const double share = 2 * (1 - std::pow(synthetic_rho, synthetic_lag)) / synthetic_lag;
+  EXPECT_NEAR(t.noise_at(4, j0).to_double(), std::sqrt(synthetic_noise_var - share * synthetic_fluct_var),
+              model::q_delta::lsb);
+  // A lagged variance below the fluctuation's share gives zero slow noise.
+  auto bins = synthetic_bins();
+  for (auto& x : bins.noise_sum) x *= 0.1;
+  EXPECT_EQ(app::build_table(bins, ro, 0.25, 4e-5).table.noise_at(4, j0).raw(), 0);
 }
 
 TEST(TableIo, UnvisitedBinsAreFilledAndFlagged) {
@@ -109,8 +143,8 @@ void expect_refused(const fs::path& dir, app::table_format format, const std::st
 TEST(TableIo, BadTablesAreRefusedWithTheFileNamed) {
   {
     const auto dir = written_table("version");
-    rewrite(dir / "table.json", "\"format_version\": 1", "\"format_version\": 7");
-    expect_refused(dir, app::table_format::csv, "format_version = 7: this build reads version 1");
+    rewrite(dir / "table.json", "\"format_version\": 2", "\"format_version\": 7");
+    expect_refused(dir, app::table_format::csv, "format_version = 7: this build reads version 2");
   }
   {
     const auto dir = written_table("corrupt");
@@ -137,6 +171,11 @@ TEST(TableIo, BadTablesAreRefusedWithTheFileNamed) {
     const auto dir = written_table("grid");
     rewrite(dir / "table.json", "\"n_v\": 25", "\"n_v\": 24");
     expect_refused(dir, app::table_format::csv, "grid");
+  }
+  {
+    const auto dir = written_table("coefficient");
+    std::ofstream(dir / "table_coeff.hex") << "7fffffff\n00000000\n";
+    expect_refused(dir, app::table_format::hex, "table_coeff.hex: fluct_rho (word 0) = 2147483647 outside [0, 1073741824]");
   }
   expect_refused(fs::path(::testing::TempDir()) / "no_such_table", app::table_format::csv, "cannot open");
 }
@@ -203,6 +242,11 @@ TEST(Calibration, CheckpointedRunsResumeToTheSameBits) {
   EXPECT_EQ(first.count, resumed.count);
   EXPECT_EQ(first.sum, resumed.sum);
   EXPECT_EQ(first.noise_sum, resumed.noise_sum);
+  EXPECT_EQ(first.fluct_sum, resumed.fluct_sum);
+  EXPECT_EQ(first.lag1_product, resumed.lag1_product);
+  EXPECT_EQ(first.lag1_square, resumed.lag1_square);
+  EXPECT_GT(first.fluct_rho(), 0.0);
+  EXPECT_LT(first.fluct_rho(), 1.0);
   long long total = 0;
   for (long long n : first.count) total += n;
   EXPECT_EQ(total, 2 * 4 * 40);  // runs × devices × steps

@@ -62,7 +62,8 @@ std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration
   return std::make_shared<kmc::piecewise_linear_voltage>(t, v, fmt::format("random calibration protocol {}", index));
 }
 
-transition_bins::transition_bins(int state_bits, double v_step, double v_max) {
+transition_bins::transition_bins(int state_bits, double v_step, double v_max, int lag) {
+  lag_steps = lag;
   ds = std::ldexp(1.0, -state_bits);
   n_s = (1 << state_bits) + 1;
   dv = v_step;
@@ -73,6 +74,8 @@ transition_bins::transition_bins(int state_bits, double v_step, double v_max) {
   sum.assign(count.size(), 0.0);
   noise_count.assign(count.size(), 0);
   noise_sum.assign(count.size(), 0.0);
+  fluct_count.assign(count.size(), 0);
+  fluct_sum.assign(count.size(), 0.0);
 }
 
 namespace {
@@ -95,11 +98,20 @@ void transition_bins::add_noise(double s, double v, double per_step_variance) {
   noise_sum[k] += per_step_variance;
 }
 
+void transition_bins::add_fluct(double mean_s, double v, double variance) {
+  const int k = bin_of(*this, mean_s, v);
+  ++fluct_count[k];
+  fluct_sum[k] += variance;
+}
+
 void transition_bins::merge(const transition_bins& o) {
   for (std::size_t k = 0; k < count.size(); ++k) {
     count[k] += o.count[k], sum[k] += o.sum[k];
     noise_count[k] += o.noise_count[k], noise_sum[k] += o.noise_sum[k];
+    fluct_count[k] += o.fluct_count[k], fluct_sum[k] += o.fluct_sum[k];
   }
+  lag1_product += o.lag1_product;
+  lag1_square += o.lag1_square;
 }
 
 kmc::device_params ensemble_device(const kmc::device_params& material, int devices, int device_rails) {
@@ -141,9 +153,10 @@ void save_bins(const transition_bins& b, const std::filesystem::path& file) {
   {
     std::FILE* f = std::fopen(tmp.c_str(), "w");
     if (!f) throw std::runtime_error(tmp + ": cannot write calibration checkpoint");
-    std::fprintf(f, "ionrail-bins 1 %d %d\n", b.n_s, b.n_v);
+    std::fprintf(f, "ionrail-bins 2 %d %d %d %a %a\n", b.n_s, b.n_v, b.lag_steps, b.lag1_product, b.lag1_square);
     for (std::size_t k = 0; k < b.count.size(); ++k)
-      std::fprintf(f, "%lld %a %lld %a\n", b.count[k], b.sum[k], b.noise_count[k], b.noise_sum[k]);
+      std::fprintf(f, "%lld %a %lld %a %lld %a\n", b.count[k], b.sum[k], b.noise_count[k], b.noise_sum[k],
+                   b.fluct_count[k], b.fluct_sum[k]);
     std::fclose(f);
   }
   std::filesystem::rename(tmp, file);
@@ -152,10 +165,13 @@ void save_bins(const transition_bins& b, const std::filesystem::path& file) {
 bool load_bins(transition_bins& b, const std::filesystem::path& file) {
   std::FILE* f = std::fopen(file.string().c_str(), "r");
   if (!f) return false;
-  int version = 0, n_s = 0, n_v = 0;
-  bool ok = std::fscanf(f, "ionrail-bins %d %d %d", &version, &n_s, &n_v) == 3 && version == 1 && n_s == b.n_s && n_v == b.n_v;
+  int version = 0, n_s = 0, n_v = 0, lag = 0;
+  bool ok = std::fscanf(f, "ionrail-bins %d %d %d %d %la %la", &version, &n_s, &n_v, &lag, &b.lag1_product,
+                        &b.lag1_square) == 6 &&
+            version == 2 && n_s == b.n_s && n_v == b.n_v && lag == b.lag_steps;
   for (std::size_t k = 0; ok && k < b.count.size(); ++k)
-    ok = std::fscanf(f, "%lld %la %lld %la", &b.count[k], &b.sum[k], &b.noise_count[k], &b.noise_sum[k]) == 4;
+    ok = std::fscanf(f, "%lld %la %lld %la %lld %la", &b.count[k], &b.sum[k], &b.noise_count[k], &b.noise_sum[k],
+                     &b.fluct_count[k], &b.fluct_sum[k]) == 6;
   std::fclose(f);
   if (!ok) throw std::runtime_error(file.string() + ": calibration checkpoint is truncated or from another grid");
   return true;
@@ -166,7 +182,8 @@ bool load_bins(transition_bins& b, const std::filesystem::path& file) {
 transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
                                     const calibration_params& c, bool quiet, const std::string& checkpoint_dir,
                                     const kmc::solver_factory& backend) {
-  transition_bins total(c.state_bits, c.v_step_v, c.v_max_v);
+  const int lag = std::max(1, static_cast<int>(std::lround(c.noise_lag_s / c.dt_m_s)));
+  transition_bins total(c.state_bits, c.v_step_v, c.v_max_v, lag);
   std::vector<transition_bins> per_run(c.runs, total);
   const kmc::device_params d = ensemble_device(material, c.devices, c.device_rails);
   int finished = 0;
@@ -191,7 +208,6 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
     kmc::engine& e = *engine;
     std::vector<double> before = device_states(e, c.devices);
     const int steps = static_cast<int>(std::lround(c.duration_s / c.dt_m_s));
-    const int lag = std::max(1, static_cast<int>(std::lround(c.noise_lag_s / c.dt_m_s)));
     std::vector<std::vector<double>> history{before};  // states of the last `lag` steps
     std::vector<double> voltages;
     const double unbias = static_cast<double>(c.devices) / (c.devices - 1);
@@ -200,7 +216,18 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
       e.advance_to(k * c.dt_m_s);
       const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);
       const std::vector<double> after = device_states(e, c.devices);
-      for (int dev = 0; dev < c.devices; ++dev) per_run[run].add(before[dev], v, after[dev] - before[dev]);
+      transition_bins& bins = per_run[run];
+      for (int dev = 0; dev < c.devices; ++dev) bins.add(before[dev], v, after[dev] - before[dev]);
+      double mean_before = 0, mean_after = 0;
+      for (int dev = 0; dev < c.devices; ++dev) mean_before += before[dev] / c.devices, mean_after += after[dev] / c.devices;
+      double variance = 0;
+      for (int dev = 0; dev < c.devices; ++dev) {
+        const double now = after[dev] - mean_after, prev = before[dev] - mean_before;
+        variance += now * now / (c.devices - 1);
+        bins.lag1_product += now * prev;
+        bins.lag1_square += prev * prev;
+      }
+      bins.add_fluct(mean_after, v, variance);
       history.push_back(after);
       voltages.push_back(v);
       if (static_cast<int>(voltages.size()) == lag) {

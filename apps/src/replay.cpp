@@ -78,7 +78,6 @@ fidelity_figures run_replay(const replay_options& o) {
   const double dt_m = table_metadata(o.table_dir, "dt_m_s");
   const int device_rails = static_cast<int>(table_metadata(o.table_dir, "device_rails"));
   const double s_eq = table_metadata(o.table_dir, "s_eq");
-  const double var_eq = table_metadata(o.table_dir, "equilibrium_variance");
 
   const run_config cfg = load_run_config(o.protocol_file, o.overrides);
   const int devices = cfg.calibration.devices;
@@ -86,14 +85,19 @@ fidelity_figures run_replay(const replay_options& o) {
   staged_dir dir(o.out_dir, o.force);
 
   // Model devices: no parameter variation (the KMC devices are identical),
-  // noise on, initial states spread like the KMC's at rest.
+  // noise on, slow state at rest and the fast fluctuation drawn from its
+  // stationary spread there (the KMC devices start at rest too).
+  const auto view = table.view();
+  const model::q_state s_rest = model::q_state::from_double(s_eq);
+  const double sigma_rest = model::fluct_at(view, s_rest, model::q_volt::zero()).to_double();
   std::vector<model::device> dev;
   for (int d = 0; d < devices; ++d) {
     kmc::counter_draws draw(cfg.sim.seed, static_cast<kmc::draw_stream>(4), static_cast<std::uint64_t>(d));
     const double z = std::sqrt(-2 * std::log(draw.unit())) * std::cos(2 * M_PI * draw.unit());
-    const double s0 = std::clamp(s_eq + std::sqrt(var_eq) * z, 0.0, 1.0);
-    dev.push_back(model::make_device(cfg.sim.seed * 7919 + static_cast<std::uint64_t>(d), model::variation_params::none(),
-                                     model::q_state::from_double(s0), true));
+    model::device m = model::make_device(cfg.sim.seed * 7919 + static_cast<std::uint64_t>(d),
+                                         model::variation_params::none(), s_rest, true);
+    m.fluct = model::q_fluct::from_double(std::clamp(sigma_rest * z, -1.0, 1.0));
+    dev.push_back(m);
   }
   std::unique_ptr<kmc::engine> kmc_engine;
   if (o.compare_kmc) {
@@ -105,7 +109,6 @@ fidelity_figures run_replay(const replay_options& o) {
 
   auto out = fmt::output_file((dir.path() / "replay.csv").string());
   out.print("t_s,v,g_model_mean_s,g_model_std_s{}\n", o.compare_kmc ? ",g_kmc_mean_s,g_kmc_std_s" : "");
-  const auto view = table.view();
   auto stats = [](const std::vector<double>& x) {
     double m = 0, v = 0;
     for (double a : x) m += a / static_cast<double>(x.size());

@@ -30,29 +30,39 @@ struct calibration_params {
 // sweeps and random levels, drawn from (seed, index) until `duration_s`.
 std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration_params& c, std::uint64_t index);
 
-// Statistics of Δstate per (state, V) bin, bins centred on the grid points.
-// The drift is the mean Δs. The noise is NOT the spread of Δs within a bin,
-// which pools transitions of different histories (a freshly packed layer and
-// a relaxing one at the same s and V move differently: hidden state, not
-// noise); it is the spread of Δs across the devices of one run at one step,
-// which share V(t) and their history and differ only by finite-size chance.
-// That spread is measured over a lag of several steps and divided by their
-// number: over one step it is dominated by ions crossing the zone boundary
-// and back, anti-correlated from step to step, which a model drawing
-// independent noise each step would accumulate into far too wide a spread.
+// Statistics of Δstate per (state, V) bin, bins centred on the grid points,
+// for the two-variable model: a slow state s and a fast fluctuation δ about
+// it (docs/compact-model.md).
+// - Drift: the mean Δs over one step of each device (per-device transitions).
+// - Fast fluctuation: a device's deviation from the run's mean over its
+//   devices (which share V(t) and their history and differ only by
+//   finite-size chance) relaxes in a fraction of a second, by exchange across
+//   the zone boundary under the device's own space charge. Its variance,
+//   binned by (mean s, V), is the stationary σ² of δ; its lag-one-step
+//   autocorrelation, pooled over everything, is ρ.
+// - Slow noise: the cross-device variance of the state change over a lag of
+//   L steps, per step, minus what δ contributes to it (2σ²(1 − ρ^L)/L): the
+//   part of the spread that accumulates.
 struct transition_bins {
   int n_s = 0, n_v = 0;
   double ds = 0, dv = 0, v0 = 0;  // grid: s_i = i ds, V_j = v0 + j dv
+  int lag_steps = 1;              // L
   std::vector<long long> count;
   std::vector<double> sum;          // Σ Δs over one step
   std::vector<long long> noise_count;
-  std::vector<double> noise_sum;    // Σ (Δ_lag s − its mean over the run's devices)² · D/(D−1) / lag_steps
+  std::vector<double> noise_sum;    // Σ (Δ_L s − its mean over the run's devices)² · D/(D−1) / L
+  std::vector<long long> fluct_count;
+  std::vector<double> fluct_sum;    // Σ cross-device variance of s (unbiased), at (mean s, V)
+  double lag1_product = 0;          // Σ dev(t) · dev(t − 1), dev = s − the run's mean
+  double lag1_square = 0;           // Σ dev(t − 1)²
 
-  transition_bins(int state_bits, double v_step, double v_max);
+  transition_bins(int state_bits, double v_step, double v_max, int lag = 1);
   void add(double s, double v, double delta);
   void add_noise(double s, double v, double per_step_variance);
+  void add_fluct(double mean_s, double v, double variance);
   void merge(const transition_bins& other);
   int index(int i, int j) const { return i * n_v + j; }
+  double fluct_rho() const { return lag1_square > 0 ? lag1_product / lag1_square : 0.0; }
 };
 
 // A KMC engine whose rail classes are independent devices of

@@ -1,7 +1,8 @@
 #pragma once
 // Response tables on disk (compact-model spec §4): table.csv (people),
 // table.h (const arrays for embedded code), table.hex / table_noise.hex /
-// table_g.hex ($readmemh for RTL) and table.json (metadata: format version,
+// table_fluct.hex / table_g.hex / table_coeff.hex (ρ, √(1 − ρ²)) ($readmemh
+// for RTL) and table.json (metadata: format version,
 // grid, checksum, calibration parameters, samples per bin, rules used).
 // Loading checks the format version, the grid and the checksum.
 #include <cstdint>
@@ -23,6 +24,7 @@ struct table_build {
   double equilibrium_variance = 0;  // device-to-device variance of s at rest (KMC)
   double model_equilibrium_variance = 0;  // what the table's drift and noise imply at rest
   double restoring_per_step = 0;    // −∂drift/∂s at (s_eq, 0 V)
+  double fluct_rho = 0;             // measured lag-one-step autocorrelation of δ
 };
 
 // Means and standard deviations per bin → fixed-point table. Bins with fewer

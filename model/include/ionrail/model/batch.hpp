@@ -16,6 +16,7 @@ namespace ionrail::model {
 
 struct device_batch {
   std::vector<std::int32_t> state;     // q_state raw
+  std::vector<std::int32_t> fluct;     // q_fluct raw
   std::vector<std::int32_t> gain;      // q_gain raw
   std::vector<std::int32_t> g_offset;  // q_cond raw (µS)
   std::vector<std::uint32_t> rng;      // xorshift32 states
@@ -24,6 +25,7 @@ struct device_batch {
   std::size_t size() const noexcept { return state.size(); }
   void reserve(std::size_t n) {
     state.reserve(n);
+    fluct.reserve(n);
     gain.reserve(n);
     g_offset.reserve(n);
     rng.reserve(n);
@@ -31,6 +33,7 @@ struct device_batch {
   }
   void push_back(const device& d) {
     state.push_back(d.state.raw());
+    fluct.push_back(d.fluct.raw());
     gain.push_back(d.gain.raw());
     g_offset.push_back(d.g_offset.raw());
     rng.push_back(d.rng);
@@ -39,6 +42,7 @@ struct device_batch {
   device at(std::size_t i) const noexcept {
     device d{};
     d.state = q_state::from_raw(state[i]);
+    d.fluct = q_fluct::from_raw(fluct[i]);
     d.gain = q_gain::from_raw(gain[i]);
     d.g_offset = q_cond::from_raw(g_offset[i]);
     d.rng = rng[i];
@@ -58,7 +62,8 @@ inline device_batch make_batch(std::size_t n, std::uint64_t base_seed, variation
 
 namespace detail {
 template <bool Noise>
-inline void step_span(const step_consts& c, std::int32_t* __restrict state, const std::int32_t* __restrict gain,
+inline void step_span(const step_consts& c, std::int32_t* __restrict state, std::int32_t* __restrict fluct,
+                      const std::int32_t* __restrict gain,
                       std::uint32_t* __restrict rng, const std::uint8_t* __restrict noise,
                       const std::int16_t* __restrict v, std::size_t n) noexcept {
   // The table is read-only and never overlaps the device arrays; GCC needs
@@ -68,7 +73,9 @@ inline void step_span(const step_consts& c, std::int32_t* __restrict state, cons
 #endif
   for (std::size_t i = 0; i < n; ++i) {
     std::uint32_t r = rng[i];
-    state[i] = step_raw<Noise>(c, state[i], v[i], gain[i], r, noise[i]);
+    std::int32_t f = fluct[i];
+    state[i] = step_raw<Noise>(c, state[i], f, v[i], gain[i], r, noise[i]);
+    fluct[i] = f;
     if constexpr (Noise) rng[i] = r;
   }
 }
@@ -87,9 +94,9 @@ inline void step_batch(const table_view& t, device_batch& b, const std::int16_t*
     unsigned any = 0;
     for (std::size_t i = 0; i < len; ++i) any |= nz[i];
     if (any != 0)
-      detail::step_span<true>(c, b.state.data() + i0, b.gain.data() + i0, b.rng.data() + i0, nz, v + i0, len);
+      detail::step_span<true>(c, b.state.data() + i0, b.fluct.data() + i0, b.gain.data() + i0, b.rng.data() + i0, nz, v + i0, len);
     else
-      detail::step_span<false>(c, b.state.data() + i0, b.gain.data() + i0, b.rng.data() + i0, nz, v + i0, len);
+      detail::step_span<false>(c, b.state.data() + i0, b.fluct.data() + i0, b.gain.data() + i0, b.rng.data() + i0, nz, v + i0, len);
   }
 }
 
@@ -99,8 +106,9 @@ inline void read_current_batch(const table_view& t, const device_batch& b, const
   const detail::step_consts c = detail::make_consts(t);
   const std::size_t n = b.size();
   const std::int32_t* __restrict s = b.state.data();
+  const std::int32_t* __restrict f = b.fluct.data();
   const std::int32_t* __restrict off = b.g_offset.data();
-  for (std::size_t i = 0; i < n; ++i) out[i] = std::int64_t{detail::conductance_raw(c, s[i], off[i])} * v[i];
+  for (std::size_t i = 0; i < n; ++i) out[i] = std::int64_t{detail::conductance_raw(c, s[i], f[i], off[i])} * v[i];
 }
 
 }  // namespace ionrail::model

@@ -12,7 +12,8 @@
 namespace ionrail::model {
 
 struct device {
-  q_state state;      // s in [0, 1]
+  q_state state;      // slow state s in [0, 1]
+  q_fluct fluct;      // fast fluctuation δ in [-1, 1]; the read state is s + δ
   q_gain gain;        // multiplies the tabulated drift, ~1
   q_cond g_offset;    // added to G(s) (µS); G + offset is saturated to [0, max]
   std::uint32_t rng;  // xorshift32 state, != 0
@@ -41,7 +42,7 @@ static_assert(std::is_trivial_v<variation_params> && std::is_standard_layout_v<v
 //   gain   = saturate_range(2^30 + round_shift(z_g · gain_sigma, 24), 0, int32 max)
 //   offset = saturate<int32>(round_shift(z_o · offset_sigma, 24))
 //   rng    = xorshift32_state(w2)
-// state starts at `initial` (default 0); noise as given (default on).
+// state starts at `initial` (default 0), fluct at 0; noise as given (default on).
 IONRAIL_HD constexpr device make_device(std::uint64_t seed, variation_params var,
                                         q_state initial = q_state::zero(), bool noise = true) noexcept {
   std::uint64_t sm = seed;
@@ -54,6 +55,7 @@ IONRAIL_HD constexpr device make_device(std::uint64_t seed, variation_params var
   const std::int64_t gain = saturate_range<std::int64_t>(std::int64_t{state_one_raw} + dg.raw(), 0, int_max<std::int32_t>);
   device d{};
   d.state = initial;
+  d.fluct = q_fluct::zero();
   d.gain = q_gain::from_raw(static_cast<std::int32_t>(gain));
   d.g_offset = fixed_mul<q_cond>(z_o, var.offset_sigma);
   d.rng = xorshift32_state(w2);

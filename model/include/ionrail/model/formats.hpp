@@ -18,6 +18,16 @@ inline constexpr std::int32_t state_one_raw = std::int32_t{1} << q_state::frac_b
 // [-16, 16 - 2^-11] V.
 using q_volt = fixed<std::int16_t, 11>;
 
+// Fast fluctuation δ of the read state about the slow state s (a second
+// state variable, docs/compact-model.md), dimensionless, same LSB as s so
+// the read state s + δ is a plain sum. The model saturates δ to [-1, 1].
+using q_fluct = fixed<std::int32_t, 30>;
+
+// Coefficients in [0, 1] of the fluctuation update: ρ (the per-step
+// autocorrelation) and √(1 − ρ²). LSB 2^-30; 1.0 is raw 2^30.
+using q_coeff = fixed<std::int32_t, 30>;
+inline constexpr std::int32_t coeff_one_raw = std::int32_t{1} << q_coeff::frac_bits;
+
 // Drift E[Δs] and noise Std[Δs] over one model step, in state units (the
 // same LSB as q_state so they add without a shift). LSB 2^-30; range [-2, 2).
 // Noise entries are >= 0.
@@ -48,6 +58,8 @@ static_assert(q_state::frac_bits == 30 && q_state::bits == 32, "state format is 
 static_assert(q_volt::frac_bits == 11 && q_volt::bits == 16, "voltage format is int16 with LSB 2^-11 V");
 static_assert(q_volt::max_value >= 16.0 - q_volt::lsb && q_volt::min_value <= -16.0, "voltage covers ±16 V");
 static_assert(q_delta::frac_bits == q_state::frac_bits, "drift/noise share the state LSB");
+static_assert(q_fluct::frac_bits == q_state::frac_bits && q_fluct::bits == 32, "s + δ is a plain sum");
+static_assert(q_coeff::frac_bits == 30 && q_coeff::max_value >= 1.0, "coefficients cover [0, 1]");
 static_assert(q_gain::max_value >= 1.5, "gain covers 1 ± 50 %");
 static_assert(q_z::max_value > 3.47, "z covers ±sqrt(12)");
 // G up to at least 1e-3 S, with head room for the device offset.

@@ -19,10 +19,12 @@ namespace ionrail::model {
 class reference_table {
  public:
   explicit reference_table(const table_view& t)
-      : grid_(t.grid), drift_(t.grid.cells()), noise_(t.grid.cells()), g_(static_cast<std::size_t>(t.grid.n_s)) {
+      : grid_(t.grid), drift_(t.grid.cells()), noise_(t.grid.cells()), fluct_(t.grid.cells()),
+        g_(static_cast<std::size_t>(t.grid.n_s)), rho_(t.fluct_rho.to_double()), kick_(t.fluct_kick.to_double()) {
     for (std::size_t i = 0; i < t.grid.cells(); ++i) {
       drift_[i] = t.drift[i].to_double();
       noise_[i] = t.noise[i].to_double();
+      fluct_[i] = t.fluct[i].to_double();
     }
     for (std::size_t i = 0; i < g_.size(); ++i) g_[i] = t.g[i].to_double();
   }
@@ -33,6 +35,9 @@ class reference_table {
   // volts (clamped to the grid); state units per model step.
   double drift_at(double s, double v) const noexcept { return bilinear(drift_, s, v); }
   double noise_at(double s, double v) const noexcept { return bilinear(noise_, s, v); }
+  double fluct_at(double s, double v) const noexcept { return bilinear(fluct_, s, v); }
+  double rho() const noexcept { return rho_; }
+  double kick() const noexcept { return kick_; }
   // Tabulated G(s), µS.
   double g_at(double s) const noexcept {
     const axis a = s_axis(s);
@@ -69,35 +74,48 @@ class reference_table {
   static double clamp(double x, double lo, double hi) noexcept { return x < lo ? lo : (x > hi ? hi : x); }
 
   table_grid grid_;
-  std::vector<double> drift_, noise_, g_;
+  std::vector<double> drift_, noise_, fluct_, g_;
+  double rho_, kick_;
 };
 
 struct reference_device {
   double state;       // s in [0, 1]
+  double fluct;       // δ in [-1, 1]
   double gain;
   double g_offset;    // µS
   std::uint32_t rng;  // same generator and recipe as the fixed model
   bool noise;
 
   static reference_device from(const device& d) noexcept {
-    return reference_device{d.state.to_double(), d.gain.to_double(), d.g_offset.to_double(), d.rng, d.noise};
+    return reference_device{d.state.to_double(), d.fluct.to_double(), d.gain.to_double(), d.g_offset.to_double(), d.rng, d.noise};
   }
 };
 
 // The ideal normal deviate of a centred four-uniform sum (no Q24 rounding).
 inline double reference_z(std::int32_t c) noexcept { return static_cast<double>(c) / gauss4_sigma_c; }
 
-// s' = clamp(s + gain · D(s, V) + [noise] N(s, V) · z, 0, 1), V in volts.
+// s' = clamp(s + gain · D(s, V) + [noise] N(s, V) · z1, 0, 1),
+// δ' = clamp(ρ δ + [noise] κ F(s, V) · z2, -1, 1), V in volts.
 inline double reference_step(const reference_table& t, reference_device& d, double v) noexcept {
   double next = d.state + d.gain * t.drift_at(d.state, v);
-  if (d.noise) next += t.noise_at(d.state, v) * reference_z(gauss4_centered(d.rng));
+  double next_fluct = t.rho() * d.fluct;
+  if (d.noise) {
+    next += t.noise_at(d.state, v) * reference_z(gauss4_centered(d.rng));
+    next_fluct += t.kick() * t.fluct_at(d.state, v) * reference_z(gauss4_centered(d.rng));
+  }
   d.state = next < 0.0 ? 0.0 : (next > 1.0 ? 1.0 : next);
+  d.fluct = next_fluct < -1.0 ? -1.0 : (next_fluct > 1.0 ? 1.0 : next_fluct);
   return d.state;
 }
 
-// Effective conductance (µS), clamped like the fixed model, and current (µA).
+// Read state s + δ clamped to [0, 1]; effective conductance (µS), clamped
+// like the fixed model, and current (µA).
+inline double reference_read_state(const reference_device& d) noexcept {
+  const double r = d.state + d.fluct;
+  return r < 0.0 ? 0.0 : (r > 1.0 ? 1.0 : r);
+}
 inline double reference_conductance(const reference_table& t, const reference_device& d) noexcept {
-  const double g = t.g_at(d.state) + d.g_offset;
+  const double g = t.g_at(reference_read_state(d)) + d.g_offset;
   return g < 0.0 ? 0.0 : (g > q_cond::max_value ? q_cond::max_value : g);
 }
 inline double reference_current(const reference_table& t, const reference_device& d, double v) noexcept {

@@ -1,5 +1,5 @@
 #pragma once
-// Response-table layout (format version 1), the non-owning view used by the
+// Response-table layout (format version 2), the non-owning view used by the
 // step, validation and the checksum. No heap, no exceptions, no <vector>: this
 // header is what a microcontroller or a CUDA kernel includes.
 //
@@ -7,8 +7,11 @@
 //   s axis: s_i = i · 2^-k, i = 0 .. n_s-1, n_s = 2^k + 1 (covers [0, 1]).
 //   V axis: V_j = (j - h) · 2^m LSB of q_volt, j = 0 .. n_v-1, n_v = 2h + 1
 //           (symmetric about 0), with h · 2^m <= 2^15 (at most ±16 V).
-//   Arrays, s-major (V fastest):  drift[i · n_v + j], noise[i · n_v + j]
-//   (q_delta, state units per model step) and g[i] (q_cond, µS).
+//   Arrays, s-major (V fastest):  drift[i · n_v + j], noise[i · n_v + j],
+//   fluct[i · n_v + j] (q_delta, state units: per-step drift and noise of the
+//   slow state s, stationary standard deviation of the fast fluctuation δ)
+//   and g[i] (q_cond, µS); scalars fluct_rho = ρ and fluct_kick = √(1 − ρ²)
+//   (q_coeff) of the fluctuation update δ' = ρ δ + √(1 − ρ²) σ(s, V) z.
 // Index and fraction come from the raw inputs by shifts and masks:
 //   s: i = s_raw >> (30 - k), f_s = s_raw & (2^(30-k) - 1)
 //   V: u = v_raw + h·2^m,     j = u >> m,        f_v = u & (2^m - 1)
@@ -24,7 +27,9 @@
 
 namespace ionrail::model {
 
-inline constexpr std::uint32_t table_format_version = 1;
+// 1: one state variable (drift, noise, g). 2: adds the fast fluctuation
+// (fluct array, fluct_rho, fluct_kick).
+inline constexpr std::uint32_t table_format_version = 2;
 
 // Limits the grid must respect (checked by check_grid).
 inline constexpr int s_log2_step_min = 1;   // at least 3 s points
@@ -74,7 +79,10 @@ struct table_view {
   table_grid grid;
   const q_delta* drift;  // [n_s · n_v], E[Δs | s_i, V_j] per model step
   const q_delta* noise;  // [n_s · n_v], Std[Δs | s_i, V_j] per model step, >= 0
+  const q_delta* fluct;  // [n_s · n_v], stationary Std[δ | s_i, V_j], >= 0
   const q_cond* g;       // [n_s], G(s_i) in µS, >= 0
+  q_coeff fluct_rho;     // ρ in [0, 1]: per-step autocorrelation of δ
+  q_coeff fluct_kick;    // √(1 − ρ²) in [0, 1], stored so no step takes a root
 };
 
 enum class table_status : int {
@@ -91,6 +99,8 @@ enum class table_status : int {
   bad_size,        // an owning table's arrays do not have the grid's sizes
   bad_version,     // format version differs from table_format_version
   bad_checksum,    // checksum differs from the one recorded
+  negative_fluct,  // a fluctuation standard deviation < 0
+  bad_coeff,       // fluct_rho or fluct_kick outside [0, 1]
 };
 
 inline const char* describe(table_status s) noexcept {
@@ -108,6 +118,8 @@ inline const char* describe(table_status s) noexcept {
     case table_status::bad_size: return "table arrays do not match the grid sizes";
     case table_status::bad_version: return "table format version does not match this build";
     case table_status::bad_checksum: return "table checksum mismatch (corrupt or edited table)";
+    case table_status::negative_fluct: return "fluctuation table has a negative standard deviation";
+    case table_status::bad_coeff: return "fluct_rho and fluct_kick must lie in [0, 1] (raw [0, 2^30])";
   }
   return "unknown table status";
 }
@@ -129,10 +141,14 @@ static_assert(check_grid(default_grid) == table_status::ok, "default grid is val
 inline table_status check_table(const table_view& t) noexcept {
   const table_status gs = check_grid(t.grid);
   if (gs != table_status::ok) return gs;
-  if (t.drift == nullptr || t.noise == nullptr || t.g == nullptr) return table_status::null_array;
+  if (t.drift == nullptr || t.noise == nullptr || t.fluct == nullptr || t.g == nullptr) return table_status::null_array;
   const std::size_t n = t.grid.cells();
   for (std::size_t i = 0; i < n; ++i)
     if (t.noise[i].raw() < 0) return table_status::negative_noise;
+  for (std::size_t i = 0; i < n; ++i)
+    if (t.fluct[i].raw() < 0) return table_status::negative_fluct;
+  for (const q_coeff c : {t.fluct_rho, t.fluct_kick})
+    if (c.raw() < 0 || c.raw() > coeff_one_raw) return table_status::bad_coeff;
   for (std::int32_t i = 0; i < t.grid.n_s; ++i)
     if (t.g[i].raw() < 0) return table_status::negative_g;
   return table_status::ok;
@@ -140,8 +156,9 @@ inline table_status check_table(const table_view& t) noexcept {
 
 // FNV-1a 64 over, in this order, each as 4 bytes little-endian (two's
 // complement): table_format_version; the fraction bits of q_state, q_volt,
-// q_delta, q_cond; n_s, n_v, s_log2_step, v_log2_step; then every raw entry of
-// drift, of noise (both s-major) and of g. Independent of the host's byte order.
+// q_delta, q_cond; n_s, n_v, s_log2_step, v_log2_step; fluct_rho, fluct_kick;
+// then every raw entry of drift, of noise, of fluct (all s-major) and of g.
+// Independent of the host's byte order.
 namespace detail {
 inline constexpr std::uint64_t fnv1a64_basis = 0xcbf29ce484222325ull;
 inline constexpr std::uint64_t fnv1a64_prime = 0x100000001b3ull;
@@ -166,10 +183,15 @@ inline std::uint64_t table_checksum(const table_view& t) noexcept {
   h = fnv1a64_u32(h, static_cast<std::uint32_t>(t.grid.n_v));
   h = fnv1a64_u32(h, static_cast<std::uint32_t>(t.grid.s_log2_step));
   h = fnv1a64_u32(h, static_cast<std::uint32_t>(t.grid.v_log2_step));
-  if (check_grid(t.grid) != table_status::ok || t.drift == nullptr || t.noise == nullptr || t.g == nullptr) return h;
+  h = fnv1a64_u32(h, static_cast<std::uint32_t>(t.fluct_rho.raw()));
+  h = fnv1a64_u32(h, static_cast<std::uint32_t>(t.fluct_kick.raw()));
+  if (check_grid(t.grid) != table_status::ok || t.drift == nullptr || t.noise == nullptr || t.fluct == nullptr ||
+      t.g == nullptr)
+    return h;
   const std::size_t n = t.grid.cells();
   for (std::size_t i = 0; i < n; ++i) h = fnv1a64_u32(h, static_cast<std::uint32_t>(t.drift[i].raw()));
   for (std::size_t i = 0; i < n; ++i) h = fnv1a64_u32(h, static_cast<std::uint32_t>(t.noise[i].raw()));
+  for (std::size_t i = 0; i < n; ++i) h = fnv1a64_u32(h, static_cast<std::uint32_t>(t.fluct[i].raw()));
   for (std::int32_t i = 0; i < t.grid.n_s; ++i) h = fnv1a64_u32(h, static_cast<std::uint32_t>(t.g[i].raw()));
   return h;
 }
