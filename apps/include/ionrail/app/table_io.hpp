@@ -2,7 +2,8 @@
 // Response tables on disk (compact-model spec §4): table.csv (people),
 // table.h (const arrays for embedded code), table.hex / table_noise.hex /
 // table_fluct.hex / table_g.hex / table_coeff.hex (ρ, √(1 − ρ²)) ($readmemh
-// for RTL) and table.json (metadata: format version,
+// for RTL), table.vh (Verilog defines of the grid and checksum for the RTL)
+// and table.json (metadata: format version,
 // grid, checksum, calibration parameters, samples per bin, rules used).
 // Loading checks the format version, the grid and the checksum.
 #include <cstdint>
