@@ -11,6 +11,7 @@
 #include <exception>
 #include <stdexcept>
 
+#include <ionrail/app/progress.hpp>
 #include <ionrail/kmc/counter_draws.hpp>
 
 namespace ionrail::app {
@@ -186,7 +187,17 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
   transition_bins total(c.state_bits, c.v_step_v, c.v_max_v, lag);
   std::vector<transition_bins> per_run(c.runs, total);
   const kmc::device_params d = ensemble_device(material, c.devices, c.device_rails);
-  int finished = 0;
+  // Progress over the simulated time of all runs together (runs run in parallel).
+  progress_reporter progress(c.runs * c.duration_s, quiet);
+  progress.begin_part(fmt::format("calibration: {} runs x {} devices", c.runs, c.devices));
+  double simulated = 0;
+  auto report = [&](double dt) {
+#pragma omp critical(ionrail_calibration_progress)
+    {
+      simulated += dt;
+      progress.advance_to(simulated);
+    }
+  };
   // Exceptions may not leave an OpenMP region: each run keeps its own, and the
   // first (in run order) is rethrown after the loop.
   std::vector<std::exception_ptr> failure(c.runs);
@@ -195,8 +206,7 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
     const std::filesystem::path saved =
         checkpoint_dir.empty() ? std::filesystem::path() : std::filesystem::path(checkpoint_dir) / fmt::format("run_{}.bins", run);
     if (!saved.empty() && load_bins(per_run[run], saved)) {
-#pragma omp critical
-      if (!quiet) fmt::print(stderr, "ionrail calibrate: run {} resumed from {}\n", run, saved.string());
+      report(c.duration_s);
       continue;
     }
     kmc::sim_params s = sim;
@@ -243,18 +253,16 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
         voltages.erase(voltages.begin());
       }
       before = after;
+      if (k % 20 == 0) report(20 * c.dt_m_s);
     }
+    report((steps % 20) * c.dt_m_s);
     if (!saved.empty()) save_bins(per_run[run], saved);
-#pragma omp critical
-    {
-      ++finished;
-      if (!quiet) fmt::print(stderr, "ionrail calibrate: run {}/{} done\n", finished, c.runs);
-    }
   } catch (...) {
     failure[run] = std::current_exception();
   }
   for (const auto& f : failure)
     if (f) std::rethrow_exception(f);
+  progress.finish();
   for (const auto& b : per_run) total.merge(b);  // in run order: the sums do not depend on threads
   return total;
 }

@@ -64,7 +64,7 @@ const key_list protocol_keys{"kind",    "sample_every_s", "profile_times_s", "te
 const key_list output_keys{"title", "plots"};
 const key_list series_keys{"key", "values"};
 const key_list calibration_keys{"device_rails", "devices",  "runs",     "duration_s", "dt_m_s",
-                                "v_max_v",      "state_bits", "v_step_v", "noise_lag_s"};
+                                "v_max_v",      "state_bits", "v_step_v", "noise_lag_s", "state_variables"};
 
 struct section_keys {
   std::string_view name;
@@ -984,6 +984,7 @@ void read_config(loader& l, run_config& c) {
     l.get(*cal, "calibration", "state_bits", k.state_bits);
     l.get(*cal, "calibration", "v_step_v", k.v_step_v);
     l.get(*cal, "calibration", "noise_lag_s", k.noise_lag_s);
+    l.get(*cal, "calibration", "state_variables", k.state_variables);
     auto range = [&](const char* key, double v, double lo, double hi, const char* text) {
       if (!(v >= lo && v <= hi)) l.fail(std::string("calibration.") + key, *cal->get(key), text);
     };
@@ -995,6 +996,8 @@ void read_config(loader& l, run_config& c) {
     if (cal->get("v_max_v")) range("v_max_v", k.v_max_v, 1e-3, 15.5, "must be in (0, 15.5] V (the model's voltage format holds ±16 V)");
     if (cal->get("state_bits")) range("state_bits", k.state_bits, 2, 12, "must be in [2, 12]");
     if (cal->get("noise_lag_s")) range("noise_lag_s", k.noise_lag_s, 1e-9, 1e4, "must be in (0, 10000] s");
+    if (cal->get("state_variables"))
+      range("state_variables", k.state_variables, 1, 2, "must be 1 (readout state only) or 2 (slow state + fast fluctuation)");
     if (cal->get("v_step_v")) {
       // The model extracts the voltage index by a shift: the step is a power of two volts.
       const double e = std::log2(k.v_step_v);
@@ -1228,6 +1231,7 @@ std::string resolved_parameters_json(const run_config& c) {
     cal.insert("state_bits", c.calibration.state_bits);
     cal.insert("v_step_v", c.calibration.v_step_v);
     cal.insert("noise_lag_s", c.calibration.noise_lag_s);
+    cal.insert("state_variables", c.calibration.state_variables);
     root.insert("calibration", std::move(cal));
   }
   if (!c.series_key.empty()) {

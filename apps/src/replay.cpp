@@ -34,13 +34,35 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   const transition_bins bins =
       collect_transitions(cfg.device, cfg.sim, cal, options.quiet, checkpoint.string(), engine_backend(cfg));
 
-  // Equilibrium device-to-device variance of the state at rest. Not the
-  // initial random placement: each device's own space charge restores its
-  // fluctuations, so an ensemble held at 0 V settles to a smaller variance.
-  // Held for 30 s (several relaxation times of the default material), then
-  // the cross-device variance is averaged over 20 snapshots 1 s apart.
+  // Device-to-device variance of the state at rest, and at the start. At
+  // rest it is not the initial random placement's: each device's own space
+  // charge restores its fluctuations, so an ensemble held at 0 V settles to a
+  // smaller variance. Held for 30 s (several relaxation times of the default
+  // material), then the cross-device variance is averaged over 20 snapshots
+  // 1 s apart. The initial variance (the material's initial placement) is
+  // the mean over 8 independently seeded ensembles, since one has only
+  // `devices` samples; replay starts its model devices with it. Part of it
+  // relaxes with the fast fluctuation (τ of a few model steps), part with the
+  // slow profile: the slow part is what is left after 1 s at 0 V, beyond the
+  // variance at rest.
   const kmc::device_params ensemble = ensemble_device(cfg.device, c.devices, c.device_rails);
-  double var = 0, s_eq = 0;
+  auto cross_device_variance = [&](const kmc::engine& e) {
+    const auto x = device_states(e, c.devices);
+    double mean = 0, v = 0;
+    for (double a : x) mean += a / c.devices;
+    for (double a : x) v += (a - mean) * (a - mean) / (c.devices - 1);
+    return v;
+  };
+  double var = 0, var_initial = 0, var_after_1s = 0, s_eq = 0;
+  const int initial_ensembles = 8;
+  for (int k = 0; k < initial_ensembles; ++k) {
+    kmc::sim_params s = cfg.sim;
+    s.seed = cfg.sim.seed + 8888888ull + static_cast<std::uint64_t>(k);
+    kmc::engine e(ensemble, s, std::make_shared<kmc::constant_voltage>(0.0));
+    var_initial += cross_device_variance(e) / initial_ensembles;
+    e.advance_to(1.0);
+    var_after_1s += cross_device_variance(e) / initial_ensembles;
+  }
   {
     kmc::sim_params s = cfg.sim;
     s.seed = cfg.sim.seed + 7777777ull;
@@ -49,20 +71,18 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
     const int snapshots = 20;
     for (int k = 0; k < snapshots; ++k) {
       e.advance_to(30.0 + k);
-      const auto x = device_states(e, c.devices);
-      double mean = 0, v = 0;
-      for (double a : x) mean += a / c.devices;
-      for (double a : x) v += (a - mean) * (a - mean) / (c.devices - 1);
-      var += v / snapshots;
+      var += cross_device_variance(e) / snapshots;
     }
   }
 
-  const table_build t = build_table(bins, cfg.device.readout, s_eq, var);
+  const table_build t = build_table(bins, cfg.device.readout, s_eq, var, 5, c.state_variables);
   const std::string metadata = fmt::format(
       "{{\"device_rails\": {}, \"devices\": {}, \"runs\": {}, \"duration_s\": {}, \"dt_m_s\": {}, \"v_max_v\": {}, "
-      "\"seed\": {}, \"s_eq\": {:.9g}, \"engine\": \"{}\", \"git\": \"{}\", \"command\": \"ionrail calibrate {}\", "
+      "\"seed\": {}, \"s_eq\": {:.9g}, \"initial_variance\": {:.9g}, \"initial_slow_variance\": {:.9g}, "
+      "\"engine\": \"{}\", \"git\": \"{}\", \"command\": \"ionrail calibrate {}\", "
       "\"parameters\": {}}}",
-      c.device_rails, c.devices, c.runs, c.duration_s, c.dt_m_s, c.v_max_v, cfg.sim.seed, s_eq, kmc::engine_version(),
+      c.device_rails, c.devices, c.runs, c.duration_s, c.dt_m_s, c.v_max_v, cfg.sim.seed, s_eq, var_initial,
+      std::max(0.0, var_after_1s - var), kmc::engine_version(),
       git_hash(), path, resolved_parameters_json(cfg));
   write_table(dir.path().string(), t, metadata);
   dir.commit();
@@ -78,6 +98,8 @@ fidelity_figures run_replay(const replay_options& o) {
   const double dt_m = table_metadata(o.table_dir, "dt_m_s");
   const int device_rails = static_cast<int>(table_metadata(o.table_dir, "device_rails"));
   const double s_eq = table_metadata(o.table_dir, "s_eq");
+  const double var_initial = table_metadata(o.table_dir, "initial_variance");
+  const double var_initial_slow = table_metadata(o.table_dir, "initial_slow_variance");
 
   const run_config cfg = load_run_config(o.protocol_file, o.overrides);
   const int devices = cfg.calibration.devices;
@@ -85,18 +107,26 @@ fidelity_figures run_replay(const replay_options& o) {
   staged_dir dir(o.out_dir, o.force);
 
   // Model devices: no parameter variation (the KMC devices are identical),
-  // noise on, slow state at rest and the fast fluctuation drawn from its
-  // stationary spread there (the KMC devices start at rest too).
+  // noise on, started like a fresh KMC ensemble: its devices begin with the
+  // material's initial placement, whose device-to-device variance
+  // (initial_variance, measured at calibration) exceeds the one at rest. Its
+  // slow part (initial_slow_variance: what is left after 1 s) goes to the
+  // slow state, the rest to δ, which relaxes it within a few steps. A table
+  // without the fluctuation (state_variables = 1) puts it all in s.
   const auto view = table.view();
   const model::q_state s_rest = model::q_state::from_double(s_eq);
-  const double sigma_rest = model::fluct_at(view, s_rest, model::q_volt::zero()).to_double();
+  const bool has_fluct = table.fluct_rho.raw() > 0 &&
+                         model::fluct_at(view, s_rest, model::q_volt::zero()).raw() > 0;
+  const double var_slow = has_fluct ? std::min(var_initial, var_initial_slow) : var_initial;
+  const double var_fast = var_initial - var_slow;
   std::vector<model::device> dev;
   for (int d = 0; d < devices; ++d) {
     kmc::counter_draws draw(cfg.sim.seed, static_cast<kmc::draw_stream>(4), static_cast<std::uint64_t>(d));
-    const double z = std::sqrt(-2 * std::log(draw.unit())) * std::cos(2 * M_PI * draw.unit());
+    auto normal = [&] { return std::sqrt(-2 * std::log(draw.unit())) * std::cos(2 * M_PI * draw.unit()); };
     model::device m = model::make_device(cfg.sim.seed * 7919 + static_cast<std::uint64_t>(d),
                                          model::variation_params::none(), s_rest, true);
-    m.fluct = model::q_fluct::from_double(std::clamp(sigma_rest * z, -1.0, 1.0));
+    m.state = model::q_state::from_double(std::clamp(s_eq + std::sqrt(var_slow) * normal(), 0.0, 1.0));
+    m.fluct = model::q_fluct::from_double(std::clamp(std::sqrt(var_fast) * normal(), -1.0, 1.0));
     dev.push_back(m);
   }
   std::unique_ptr<kmc::engine> kmc_engine;

@@ -54,9 +54,10 @@ double table_metadata(const std::string& dir, const std::string& key) {
 }
 
 table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
-                        double equilibrium_variance, int min_samples) {
+                        double equilibrium_variance, int min_samples, int state_variables) {
   table_build out;
   out.min_samples = min_samples;
+  out.state_variables = state_variables;
   out.equilibrium_variance = equilibrium_variance;
   const model::table_grid grid = grid_of(bins);
   if (model::check_grid(grid) != model::table_status::ok)
@@ -114,9 +115,10 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
   fill(drift, out.visited);
   fill(noise, noise_seen);
   fill(fluct, fluct_seen);
+  if (state_variables == 1) std::fill(fluct.begin(), fluct.end(), 0.0);
   // The slow state's noise is what accumulates: the lagged variance per step
   // less the fast fluctuation's share of it, never below zero.
-  out.fluct_rho = std::clamp(bins.fluct_rho(), 0.0, 1.0);
+  out.fluct_rho = state_variables == 1 ? 0.0 : std::clamp(bins.fluct_rho(), 0.0, 1.0);
   const double lag = bins.lag_steps;
   const double fast_share = 2 * (1 - std::pow(out.fluct_rho, lag)) / lag;
   for (std::size_t k = 0; k < noise.size(); ++k)
@@ -224,7 +226,8 @@ void write_table(const std::string& dir_name, const table_build& t, const std::s
   }
   {
     std::ofstream out(dir / "table.json");
-    out << "{\n  \"format_version\": " << model::table_format_version << ",\n  \"grid\": {\"n_s\": " << g.n_s
+    out << "{\n  \"format_version\": " << model::table_format_version << ",\n  \"state_variables\": " << t.state_variables
+        << ",\n  \"grid\": {\"n_s\": " << g.n_s
         << ", \"n_v\": " << g.n_v << ", \"s_log2_step\": " << g.s_log2_step << ", \"v_log2_step\": " << g.v_log2_step
         << ", \"s_step\": " << fmt::format("{:.9g}", std::ldexp(1.0, -g.s_log2_step))
         << ", \"v_step_v\": " << fmt::format("{:.9g}", g.v_at(1) - g.v_at(0)) << ", \"v_min_v\": " << g.v_at(0)
@@ -234,7 +237,7 @@ void write_table(const std::string& dir_name, const table_build& t, const std::s
            "\"coefficients\": \"Q1.30 int32\"},\n"
         << "  \"fluct_rho_raw\": " << tab.fluct_rho.raw() << ", \"fluct_kick_raw\": " << tab.fluct_kick.raw()
         << ", \"fluct_rho\": " << fmt::format("{:.9g}", tab.fluct_rho.to_double())
-        << ", \"fluct_tau_s\": " << fmt::format("{:.6g}", t.fluct_rho > 0 && t.fluct_rho < 1 ? -1.0 / std::log(t.fluct_rho) : 0.0)
+        << ", \"fluct_tau_steps\": " << fmt::format("{:.6g}", t.fluct_rho > 0 && t.fluct_rho < 1 ? -1.0 / std::log(t.fluct_rho) : 0.0)
         << ",\n"
         << "  \"checksum\": \"" << fmt::format("{:016x}", checksum) << "\",\n"
         << "  \"fill_rule\": \"bins with fewer than " << t.min_samples

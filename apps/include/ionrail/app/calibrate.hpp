@@ -23,6 +23,7 @@ struct calibration_params {
   int state_bits = 6;          // state grid spacing 2^-state_bits over [0, 1]
   double v_step_v = 0.5;       // voltage grid spacing
   double noise_lag_s = 1.0;    // window over which the noise variance is measured (see transition_bins)
+  int state_variables = 2;     // 2: slow state + fast fluctuation; 1: the readout state alone (for comparison)
   std::uint64_t seed = 1;
 };
 

@@ -21,6 +21,7 @@ struct table_build {
   std::vector<long long> samples;   // per (s, V) bin
   std::vector<int> visited;         // 1 if the bin had at least min_samples transitions
   int min_samples = 5;
+  int state_variables = 2;          // 1: no fast fluctuation, the slow noise is the whole lagged variance
   double noise_scale = 1.0;         // the noise is used as measured (kept for the record)
   double equilibrium_variance = 0;  // device-to-device variance of s at rest (KMC)
   double model_equilibrium_variance = 0;  // what the table's drift and noise imply at rest
@@ -31,11 +32,12 @@ struct table_build {
 // Means and standard deviations per bin → fixed-point table. Bins with fewer
 // than min_samples transitions are filled from the nearest visited state at
 // the same voltage (then from the nearest filled voltage) and flagged.
-// The noise is the cross-device spread measured over the noise lag
-// (transition_bins); `equilibrium_variance` (KMC at rest) is recorded with
-// the variance the table implies there, as a check.
+// The noise rule is transition_bins'; with state_variables = 1 the fast
+// fluctuation is left out (zero, ρ = 0) and the slow noise is the whole
+// lagged variance per step. `equilibrium_variance` (KMC at rest) is recorded
+// with the variance the table implies there, as a check.
 table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
-                        double equilibrium_variance, int min_samples = 5);
+                        double equilibrium_variance, int min_samples = 5, int state_variables = 2);
 
 // Writes the four formats into dir; `metadata_json` is inserted into table.json.
 void write_table(const std::string& dir, const table_build& t, const std::string& metadata_json);
