@@ -1,0 +1,77 @@
+// One compact-model device (docs/rtl.md §2): registers s, δ and the
+// xorshift32 state, the step and read datapaths and a private copy of the
+// table ROMs. Bit for bit model::step() and model::read_current()
+// (model/include/ionrail/model/step.hpp) for a model::device with
+// state = s, fluct = δ, rng, gain, g_offset and noise = noise_en.
+//
+// Timing: at a rising clock edge
+//   rst                 loads s ← s_init, δ ← fluct_init, rng ← rng_init
+//   else if step_en     takes one model step at voltage v (noise per noise_en)
+//   else                holds.
+// state, fluct and rng are those registers. g_eff and current are
+// combinational from the registers and v (the current through the device at
+// v now, before any step at this edge). gain and g_offset are read every
+// step: hold them constant for a device with fixed variation.
+//
+// Parameters: the grid from the table's table.vh (`IONRAIL_TABLE_N_S, ...),
+// TABLE_DIR its absolute path, TABLE_CHECKSUM `IONRAIL_TABLE_CHECKSUM.
+module ionrail_cell #(
+  parameter int          N_S = 3,
+  parameter int          N_V = 3,
+  parameter int          S_LOG2_STEP = 1,
+  parameter int          V_LOG2_STEP = 0,
+  parameter string       TABLE_DIR = "",
+  parameter logic [63:0] TABLE_CHECKSUM = 64'd0
+) (
+  input  logic               clk,
+  input  logic               rst,         // synchronous, active high: load the initial values
+  input  logic               step_en,     // take one model step at this edge
+  input  logic               noise_en,    // cycle-to-cycle noise on for this step
+  input  logic signed [15:0] v,           // Q4.11 V: step voltage and read voltage
+  input  logic signed [31:0] gain,        // Q1.30 drift gain
+  input  logic signed [31:0] g_offset,    // Q11.20 µS conductance offset
+  input  logic signed [31:0] s_init,      // Q1.30, loaded by rst
+  input  logic signed [31:0] fluct_init,  // Q1.30, loaded by rst (a new device: 0)
+  input  logic        [31:0] rng_init,    // xorshift32 seed state (!= 0 for noise), loaded by rst
+  output logic signed [31:0] state,       // s, Q1.30 in [0, 1]
+  output logic signed [31:0] fluct,       // δ, Q1.30 in [−1, 1]
+  output logic        [31:0] rng,
+  output logic signed [31:0] g_eff,       // Q11.20 µS
+  output logic signed [63:0] current      // Q32.31 µA = g_eff · v exactly
+);
+  logic        [$clog2(N_S*N_V)-1:0] step_addr [1];
+  logic        [$clog2(N_S)-1:0]     g_addr [1];
+  logic signed [31:0] drift_c [1][4], noise_c [1][4], fluct_c [1][4], g_lo [1], g_hi [1];
+  logic signed [31:0] rho, kick;
+  logic signed [31:0] s_next, fluct_next;
+  logic        [31:0] rng_next;
+
+  ionrail_table_rom #(
+    .N_S(N_S), .N_V(N_V), .S_LOG2_STEP(S_LOG2_STEP), .V_LOG2_STEP(V_LOG2_STEP),
+    .TABLE_DIR(TABLE_DIR), .TABLE_CHECKSUM(TABLE_CHECKSUM), .PORTS(1)
+  ) u_rom (
+    .step_addr, .drift_c, .noise_c, .fluct_c, .g_addr, .g_lo, .g_hi, .rho, .kick
+  );
+
+  ionrail_cell_step #(.N_S(N_S), .N_V(N_V), .S_LOG2_STEP(S_LOG2_STEP), .V_LOG2_STEP(V_LOG2_STEP)) u_step (
+    .s(state), .fluct, .rng, .v, .gain, .noise_en,
+    .rom_addr(step_addr[0]), .drift_c(drift_c[0]), .noise_c(noise_c[0]), .fluct_c(fluct_c[0]), .rho, .kick,
+    .s_next, .fluct_next, .rng_next
+  );
+
+  ionrail_cell_read #(.N_S(N_S), .S_LOG2_STEP(S_LOG2_STEP)) u_read (
+    .s(state), .fluct, .g_offset, .v, .g_addr(g_addr[0]), .g_lo(g_lo[0]), .g_hi(g_hi[0]), .g_eff, .current
+  );
+
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      state <= s_init;
+      fluct <= fluct_init;
+      rng <= rng_init;
+    end else if (step_en) begin
+      state <= s_next;
+      fluct <= fluct_next;
+      rng <= rng_next;
+    end
+  end
+endmodule

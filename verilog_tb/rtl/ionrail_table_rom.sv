@@ -1,0 +1,133 @@
+// The ROMs of one response table (format version 2), loaded with $readmemh
+// from the files `ionrail calibrate` writes into TABLE_DIR: table.hex (drift),
+// table_noise.hex, table_fluct.hex (n_s·n_v words each, s-major), table_g.hex
+// (n_s words), table_coeff.hex (ρ, √(1 − ρ²)). The grid parameters and the
+// checksum come from TABLE_DIR/table.vh (docs/rtl.md).
+//
+// PORTS read ports, all combinational (asynchronous ROM): a step port gives
+// the four corners of the drift, noise and fluctuation tables around a flat
+// index, a conductance port the two entries g[i], g[i+1]. In hardware each
+// port is a copy of the ROM (or a multi-ported memory): the cell has one,
+// the crossbar one per datapath.
+//
+// Loading fails loudly: a missing file, a table written for another format
+// version or grid, or any entry that differs from what table.vh's checksum
+// covers stops the simulation with $fatal (Verilator alone would only warn
+// about a missing $readmemh file and run on a ROM of zeros).
+`include "ionrail_formats.vh"
+
+module ionrail_table_rom #(
+  parameter int          N_S = 3,
+  parameter int          N_V = 3,
+  parameter int          S_LOG2_STEP = 1,
+  parameter int          V_LOG2_STEP = 0,
+  parameter string       TABLE_DIR = "",         // absolute path of the table directory
+  parameter logic [63:0] TABLE_CHECKSUM = 64'd0, // `IONRAIL_TABLE_CHECKSUM of table.vh
+  parameter int          PORTS = 1
+) (
+  input  logic        [$clog2(N_S*N_V)-1:0] step_addr [PORTS],  // i·n_v + j, i <= n_s − 2, j <= n_v − 2
+  output logic signed [31:0]                drift_c   [PORTS][4],
+  output logic signed [31:0]                noise_c   [PORTS][4],
+  output logic signed [31:0]                fluct_c   [PORTS][4],
+  input  logic        [$clog2(N_S)-1:0]     g_addr    [PORTS],  // i <= n_s − 2
+  output logic signed [31:0]                g_lo      [PORTS],
+  output logic signed [31:0]                g_hi      [PORTS],
+  output logic signed [31:0]                rho,
+  output logic signed [31:0]                kick
+);
+  localparam int CELLS = N_S * N_V;
+  localparam int AW = $clog2(CELLS);
+  localparam int IW = $clog2(N_S);
+
+  logic signed [31:0] drift_rom [CELLS];
+  logic signed [31:0] noise_rom [CELLS];
+  logic signed [31:0] fluct_rom [CELLS];
+  logic signed [31:0] g_rom [N_S];
+  logic signed [31:0] coeff_rom [2];
+
+  for (genvar p = 0; p < PORTS; ++p) begin : g_port
+    assign drift_c[p][0] = drift_rom[step_addr[p]];
+    assign drift_c[p][1] = drift_rom[step_addr[p] + AW'(1)];
+    assign drift_c[p][2] = drift_rom[step_addr[p] + AW'(N_V)];
+    assign drift_c[p][3] = drift_rom[step_addr[p] + AW'(N_V + 1)];
+    assign noise_c[p][0] = noise_rom[step_addr[p]];
+    assign noise_c[p][1] = noise_rom[step_addr[p] + AW'(1)];
+    assign noise_c[p][2] = noise_rom[step_addr[p] + AW'(N_V)];
+    assign noise_c[p][3] = noise_rom[step_addr[p] + AW'(N_V + 1)];
+    assign fluct_c[p][0] = fluct_rom[step_addr[p]];
+    assign fluct_c[p][1] = fluct_rom[step_addr[p] + AW'(1)];
+    assign fluct_c[p][2] = fluct_rom[step_addr[p] + AW'(N_V)];
+    assign fluct_c[p][3] = fluct_rom[step_addr[p] + AW'(N_V + 1)];
+    assign g_lo[p] = g_rom[g_addr[p]];
+    assign g_hi[p] = g_rom[g_addr[p] + IW'(1)];
+  end
+  assign rho = coeff_rom[0];
+  assign kick = coeff_rom[1];
+
+  // ---- Load and check (simulation set-up only; synthesis takes the same
+  // $readmemh as ROM contents) ----------------------------------------------
+  // FNV-1a 64 over 32-bit words fed as 4 bytes little-endian (table_view.hpp).
+  function automatic logic [63:0] fnv_word(logic [63:0] h, logic [31:0] w);
+    logic [63:0] x;
+    x = h;
+    for (int b = 0; b < 4; ++b) x = (x ^ {56'd0, w[8*b+:8]}) * `IONRAIL_FNV1A64_PRIME;
+    return x;
+  endfunction
+
+  task automatic require_file(string name);
+    int fd;
+    fd = $fopen({TABLE_DIR, "/", name}, "r");
+    if (fd == 0) $fatal(1, "ionrail_table_rom: cannot open %s/%s (TABLE_DIR must be the absolute path of a table directory)",
+                        TABLE_DIR, name);
+    $fclose(fd);
+  endtask
+
+  initial begin : load
+    logic [63:0] h;
+    if (TABLE_DIR == "") $fatal(1, "ionrail_table_rom: parameter TABLE_DIR is not set");
+    if (N_S != (1 << S_LOG2_STEP) + 1 || N_V < 3 || N_V % 2 == 0 ||
+        S_LOG2_STEP < `IONRAIL_S_LOG2_STEP_MIN || S_LOG2_STEP > `IONRAIL_S_LOG2_STEP_MAX ||
+        V_LOG2_STEP < 0 || V_LOG2_STEP > `IONRAIL_V_LOG2_STEP_MAX ||
+        ((N_V - 1) / 2) << V_LOG2_STEP > `IONRAIL_V_HALF_SPAN_MAX)
+      $fatal(1, "ionrail_table_rom: invalid grid n_s=%0d n_v=%0d k=%0d m=%0d", N_S, N_V, S_LOG2_STEP, V_LOG2_STEP);
+    require_file("table.hex");
+    require_file("table_noise.hex");
+    require_file("table_fluct.hex");
+    require_file("table_g.hex");
+    require_file("table_coeff.hex");
+    // A short file leaves the rest of the ROM at this pattern, which the
+    // checksum below then rejects.
+    for (int k = 0; k < CELLS; ++k) begin
+      drift_rom[k] = 32'hdeadbeef;
+      noise_rom[k] = 32'hdeadbeef;
+      fluct_rom[k] = 32'hdeadbeef;
+    end
+    for (int k = 0; k < N_S; ++k) g_rom[k] = 32'hdeadbeef;
+    coeff_rom[0] = 32'hdeadbeef;
+    coeff_rom[1] = 32'hdeadbeef;
+    $readmemh({TABLE_DIR, "/table.hex"}, drift_rom);
+    $readmemh({TABLE_DIR, "/table_noise.hex"}, noise_rom);
+    $readmemh({TABLE_DIR, "/table_fluct.hex"}, fluct_rom);
+    $readmemh({TABLE_DIR, "/table_g.hex"}, g_rom);
+    $readmemh({TABLE_DIR, "/table_coeff.hex"}, coeff_rom);
+    h = `IONRAIL_FNV1A64_BASIS;
+    h = fnv_word(h, `IONRAIL_TABLE_FORMAT_VERSION_RTL);
+    h = fnv_word(h, `IONRAIL_STATE_F);
+    h = fnv_word(h, `IONRAIL_VOLT_F);
+    h = fnv_word(h, `IONRAIL_DELTA_F);
+    h = fnv_word(h, `IONRAIL_COND_F);
+    h = fnv_word(h, N_S);
+    h = fnv_word(h, N_V);
+    h = fnv_word(h, S_LOG2_STEP);
+    h = fnv_word(h, V_LOG2_STEP);
+    h = fnv_word(h, coeff_rom[0]);
+    h = fnv_word(h, coeff_rom[1]);
+    for (int k = 0; k < CELLS; ++k) h = fnv_word(h, drift_rom[k]);
+    for (int k = 0; k < CELLS; ++k) h = fnv_word(h, noise_rom[k]);
+    for (int k = 0; k < CELLS; ++k) h = fnv_word(h, fluct_rom[k]);
+    for (int k = 0; k < N_S; ++k) h = fnv_word(h, g_rom[k]);
+    if (h != TABLE_CHECKSUM)
+      $fatal(1, "ionrail_table_rom: %s: checksum %016h of the loaded files differs from %016h (table.vh): wrong, short or corrupt table files, or a table of another format version",
+             TABLE_DIR, h, TABLE_CHECKSUM);
+  end
+endmodule

@@ -1,0 +1,30 @@
+// Testbench top of one ionrail_cell: the grid and checksum from the table's
+// table.vh (on the include path), TABLE_DIR set by the build (-G). This is
+// how a design instantiates the cell (docs/rtl.md).
+`include "table.vh"
+
+module tb_cell #(
+  parameter string TABLE_DIR = ""
+) (
+  input  logic               clk,
+  input  logic               rst,
+  input  logic               step_en,
+  input  logic               noise_en,
+  input  logic signed [15:0] v,
+  input  logic signed [31:0] gain,
+  input  logic signed [31:0] g_offset,
+  input  logic signed [31:0] s_init,
+  input  logic signed [31:0] fluct_init,
+  input  logic        [31:0] rng_init,
+  output logic signed [31:0] state,
+  output logic signed [31:0] fluct,
+  output logic        [31:0] rng,
+  output logic signed [31:0] g_eff,
+  output logic signed [63:0] current
+);
+  ionrail_cell #(
+    .N_S(`IONRAIL_TABLE_N_S), .N_V(`IONRAIL_TABLE_N_V),
+    .S_LOG2_STEP(`IONRAIL_TABLE_S_LOG2_STEP), .V_LOG2_STEP(`IONRAIL_TABLE_V_LOG2_STEP),
+    .TABLE_DIR(TABLE_DIR), .TABLE_CHECKSUM(`IONRAIL_TABLE_CHECKSUM)
+  ) u_cell (.*);
+endmodule
