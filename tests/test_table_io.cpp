@@ -120,6 +120,27 @@ TEST(TableIo, UnvisitedBinsAreFilledAndFlagged) {
   EXPECT_NE(built.table.drift_at(g.n_s - 1, j0).raw(), 0);
 }
 
+// Beyond the states visited at a voltage, the filled drift never points
+// further out: a column visited only on its way up (positive drift at its
+// highest visited state) gets zero drift above it, not a copy that would
+// drive the model past anything the KMC did.
+TEST(TableIo, FilledDriftNeverPointsOutOfTheVisitedStates) {
+  app::transition_bins b(5, 0.5, 2.0);
+  const int j = (b.n_v - 1) / 2 + 2;  // V = +1
+  for (int i = 4; i <= 8; ++i)
+    for (int n = 0; n < 10; ++n) b.add(i * b.ds, 1.0, i <= 6 ? 0.01 : -0.01);  // visited s in [4, 8] / 32
+  for (int i = 10; i <= 12; ++i)
+    for (int n = 0; n < 10; ++n) b.add(i * b.ds, -1.0, 0.02);  // V = -1 visited only while rising
+  kmc::readout_params ro;
+  const auto t = app::build_table(b, ro, 0.25, 1e-6).table;
+  const int jm = (b.n_v - 1) / 2 - 2;  // V = -1
+  const auto drift = [&](int i, int col) { return t.drift_at(i, col).to_double(); };
+  EXPECT_NEAR(drift(2, j), 0.01, 1e-9);    // below the visited states: the inward (upward) drift is copied
+  EXPECT_NEAR(drift(20, j), -0.01, 1e-9);  // above them: the inward (downward) drift is copied
+  EXPECT_EQ(t.drift_at(20, jm).raw(), 0);  // above a column seen only rising: clipped to zero
+  EXPECT_NEAR(drift(5, jm), 0.02, 1e-9);   // below it: the upward drift is copied
+}
+
 void rewrite(const fs::path& file, const std::string& from, const std::string& to) {
   std::ifstream in(file);
   std::stringstream ss;

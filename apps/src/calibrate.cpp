@@ -27,7 +27,7 @@ std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration
   constexpr double edge = 1e-9;
   auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * draw.unit(); };
   while (t.back() < c.duration_s) {
-    switch (draw.below(4)) {
+    switch (draw.below(5)) {
       case 0: {  // pulse train
         const int pulses = 1 + static_cast<int>(draw.below(20));
         const double amplitude = uniform(-c.v_max_v, c.v_max_v);
@@ -53,9 +53,17 @@ std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration
         add(quarter, 0.0);
         break;
       }
-      default: {  // a held level
+      case 3: {  // a held level
         add(edge, uniform(-c.v_max_v, c.v_max_v));
         add(uniform(0.5, 10.0), v.back());
+        break;
+      }
+      default: {  // reversal: saturate one way for long, then drive hard the other way
+        const double sign = draw.below(2) ? 1 : -1;
+        add(edge, sign * uniform(0.5 * c.v_max_v, c.v_max_v));
+        add(uniform(5.0, 30.0), v.back());
+        add(edge, -sign * uniform(0.5 * c.v_max_v, c.v_max_v));
+        add(uniform(0.1, 3.0), v.back());
         break;
       }
     }

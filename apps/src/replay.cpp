@@ -20,6 +20,106 @@
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
+namespace {
+
+// What a replay needs besides the table: the calibration's metadata, the
+// KMC side (for the comparison) and the drive.
+struct replay_setup {
+  double dt_m = 0, s_eq = 0, var_initial = 0, var_initial_slow = 0;
+  int devices = 0, device_rails = 0;
+  kmc::device_params device;
+  kmc::sim_params sim;
+  kmc::solver_factory backend;
+  std::shared_ptr<const kmc::voltage_source> voltage;
+  double duration_s = 0;
+  bool compare_kmc = false;
+};
+
+// Mean and device-to-device standard deviation of G at every model step.
+struct replay_trace {
+  std::vector<double> t, v, mean_model, std_model, mean_kmc, std_kmc;
+};
+
+replay_trace replay_steps(const model::table& table, const replay_setup& r) {
+  // Model devices: no parameter variation (the KMC devices are identical),
+  // noise on, started like a fresh KMC ensemble: its devices begin with the
+  // material's initial placement, whose device-to-device variance
+  // (initial_variance, measured at calibration) exceeds the one at rest. Its
+  // slow part (initial_slow_variance: what is left after 1 s) goes to the
+  // slow state, the rest to δ, which relaxes it within a few steps. A table
+  // without the fluctuation (state_variables = 1) puts it all in s.
+  const auto view = table.view();
+  const model::q_state s_rest = model::q_state::from_double(r.s_eq);
+  const bool has_fluct = table.fluct_rho.raw() > 0 &&
+                         model::fluct_at(view, s_rest, model::q_volt::zero()).raw() > 0;
+  const double var_slow = has_fluct ? std::min(r.var_initial, r.var_initial_slow) : r.var_initial;
+  const double var_fast = r.var_initial - var_slow;
+  std::vector<model::device> dev;
+  for (int d = 0; d < r.devices; ++d) {
+    kmc::counter_draws draw(r.sim.seed, static_cast<kmc::draw_stream>(4), static_cast<std::uint64_t>(d));
+    auto normal = [&] { return std::sqrt(-2 * std::log(draw.unit())) * std::cos(2 * M_PI * draw.unit()); };
+    model::device m = model::make_device(r.sim.seed * 7919 + static_cast<std::uint64_t>(d),
+                                         model::variation_params::none(), s_rest, true);
+    m.state = model::q_state::from_double(std::clamp(r.s_eq + std::sqrt(var_slow) * normal(), 0.0, 1.0));
+    m.fluct = model::q_fluct::from_double(std::clamp(std::sqrt(var_fast) * normal(), -1.0, 1.0));
+    dev.push_back(m);
+  }
+  std::unique_ptr<kmc::engine> kmc_engine;
+  if (r.compare_kmc) {
+    const auto ensemble = ensemble_device(r.device, r.devices, r.device_rails);
+    kmc_engine = r.backend ? std::make_unique<kmc::engine>(ensemble, r.sim, r.voltage, r.backend)
+                           : std::make_unique<kmc::engine>(ensemble, r.sim, r.voltage);
+  }
+  auto stats = [](const std::vector<double>& x) {
+    double m = 0, v = 0;
+    for (double a : x) m += a / static_cast<double>(x.size());
+    for (double a : x) v += (a - m) * (a - m) / static_cast<double>(x.size() - 1);
+    return std::pair{m, std::sqrt(v)};
+  };
+  replay_trace out;
+  const int steps = static_cast<int>(std::floor(r.duration_s / r.dt_m + 1e-9));
+  std::vector<double> g(r.devices);
+  for (int k = 1; k <= steps; ++k) {
+    const double v = r.voltage->voltage((k - 0.5) * r.dt_m);
+    const model::q_volt qv = model::q_volt::from_double(v);
+    for (int d = 0; d < r.devices; ++d) {
+      model::step(view, dev[d], qv);
+      g[d] = model::conductance(view, dev[d]).to_double() * model::cond_unit_siemens;
+    }
+    const auto [mm, sm] = stats(g);
+    out.t.push_back(k * r.dt_m), out.v.push_back(v);
+    out.mean_model.push_back(mm), out.std_model.push_back(sm);
+    if (kmc_engine) {
+      kmc_engine->advance_to(k * r.dt_m);
+      const auto s = device_states(*kmc_engine, r.devices);
+      for (int d = 0; d < r.devices; ++d) g[d] = r.device.readout.conductance(s[d], r.s_eq);
+      const auto [mk, sk] = stats(g);
+      out.mean_kmc.push_back(mk), out.std_kmc.push_back(sk);
+    }
+  }
+  return out;
+}
+
+// NRMSE of the mean G (normalised by the KMC's range) and the ratio of the
+// time-averaged device-to-device spreads.
+fidelity_figures figures_of(const replay_trace& tr, int devices) {
+  fidelity_figures f;
+  f.devices = devices;
+  if (tr.mean_kmc.empty()) return f;
+  f.compared = true;
+  double sq = 0, lo = 1e300, hi = -1e300, sm = 0, sk = 0;
+  for (std::size_t k = 0; k < tr.mean_kmc.size(); ++k) {
+    sq += std::pow(tr.mean_model[k] - tr.mean_kmc[k], 2);
+    lo = std::min(lo, tr.mean_kmc[k]), hi = std::max(hi, tr.mean_kmc[k]);
+    sm += tr.std_model[k], sk += tr.std_kmc[k];
+  }
+  f.nrmse_mean_g = std::sqrt(sq / static_cast<double>(tr.mean_kmc.size())) / (hi - lo);
+  f.spread_ratio = sm / sk;
+  return f;
+}
+
+}  // namespace
+
 void run_calibration(const std::string& path, const calibrate_options& options) {
   const run_config cfg = load_run_config(path, options.overrides);
   const calibration_params& c = cfg.calibration;
@@ -76,14 +176,64 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   }
 
   const table_build t = build_table(bins, cfg.device.readout, s_eq, var, 5, c.state_variables);
+
+  // Fidelity at calibration time (spec §2), on random protocols NOT used for
+  // calibration (indices after the calibration runs), each against a fresh
+  // KMC ensemble of the same size; the held-out protocol files are checked
+  // by `ionrail replay` and the tests.
+  constexpr int validation_protocols = 2;
+  constexpr double validation_s = 60.0;
+  const double var_initial_slow = std::max(0.0, var_after_1s - var);
+  std::vector<fidelity_figures> fidelity(validation_protocols);
+  {
+    if (!options.quiet)
+      fmt::print(stderr, "ionrail calibrate: fidelity on {} unseen random protocols of {} s\n", validation_protocols,
+                 validation_s);
+    calibration_params vc = cal;
+    vc.duration_s = validation_s;
+    const auto backend = engine_backend(cfg);
+    std::vector<std::exception_ptr> failure(validation_protocols);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int k = 0; k < validation_protocols; ++k) try {
+      replay_setup r;
+      r.dt_m = c.dt_m_s;
+      r.s_eq = s_eq;
+      r.var_initial = var_initial;
+      r.var_initial_slow = var_initial_slow;
+      r.devices = c.devices;
+      r.device_rails = c.device_rails;
+      r.device = cfg.device;
+      r.sim = cfg.sim;
+      r.sim.threads = 1;
+      r.sim.seed = cfg.sim.seed + 5555555ull + static_cast<std::uint64_t>(k);
+      r.backend = backend;
+      r.voltage = random_protocol(vc, static_cast<std::uint64_t>(c.runs + k));
+      r.duration_s = validation_s;
+      r.compare_kmc = true;
+      fidelity[k] = figures_of(replay_steps(t.table, r), c.devices);
+    } catch (...) {
+      failure[k] = std::current_exception();
+    }
+    for (const auto& f : failure)
+      if (f) std::rethrow_exception(f);
+  }
+  std::string fidelity_json = fmt::format(
+      "{{\"protocols\": \"{} random protocols of {} s with indices runs .. runs+{} (not used for calibration)\", "
+      "\"nrmse_mean_g\": [",
+      validation_protocols, validation_s, validation_protocols - 1);
+  for (int k = 0; k < validation_protocols; ++k)
+    fidelity_json += fmt::format("{}{:.4g}", k ? ", " : "", fidelity[k].nrmse_mean_g);
+  fidelity_json += "], \"spread_ratio\": [";
+  for (int k = 0; k < validation_protocols; ++k)
+    fidelity_json += fmt::format("{}{:.4g}", k ? ", " : "", fidelity[k].spread_ratio);
+  fidelity_json += "]}";
   const std::string metadata = fmt::format(
       "{{\"device_rails\": {}, \"devices\": {}, \"runs\": {}, \"duration_s\": {}, \"dt_m_s\": {}, \"v_max_v\": {}, "
       "\"seed\": {}, \"s_eq\": {:.9g}, \"initial_variance\": {:.9g}, \"initial_slow_variance\": {:.9g}, "
       "\"engine\": \"{}\", \"git\": \"{}\", \"command\": \"ionrail calibrate {}\", "
-      "\"parameters\": {}}}",
+      "\"fidelity\": {}, \"parameters\": {}}}",
       c.device_rails, c.devices, c.runs, c.duration_s, c.dt_m_s, c.v_max_v, cfg.sim.seed, s_eq, var_initial,
-      std::max(0.0, var_after_1s - var), kmc::engine_version(),
-      git_hash(), path, resolved_parameters_json(cfg));
+      var_initial_slow, kmc::engine_version(), git_hash(), path, fidelity_json, resolved_parameters_json(cfg));
   write_table(dir.path().string(), t, metadata);
   dir.commit();
   fs::remove_all(checkpoint);
@@ -91,97 +241,43 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
     fmt::print(stderr, "ionrail calibrate: wrote {} ({} of {} bins visited; variance at rest: KMC {:.3g}, table {:.3g})\n",
                options.out_dir, std::count(t.visited.begin(), t.visited.end(), 1), t.visited.size(), t.equilibrium_variance,
                t.model_equilibrium_variance);
+  if (!options.quiet)
+    for (int k = 0; k < validation_protocols; ++k)
+      fmt::print(stderr, "ionrail calibrate: unseen protocol {}: NRMSE of mean G {:.2f} %, spread ratio {:.2f}\n", k,
+                 100 * fidelity[k].nrmse_mean_g, fidelity[k].spread_ratio);
 }
 
 fidelity_figures run_replay(const replay_options& o) {
   const model::table table = load_table(o.table_dir, table_format::csv);
-  const double dt_m = table_metadata(o.table_dir, "dt_m_s");
-  const int device_rails = static_cast<int>(table_metadata(o.table_dir, "device_rails"));
-  const double s_eq = table_metadata(o.table_dir, "s_eq");
-  const double var_initial = table_metadata(o.table_dir, "initial_variance");
-  const double var_initial_slow = table_metadata(o.table_dir, "initial_slow_variance");
-
   const run_config cfg = load_run_config(o.protocol_file, o.overrides);
-  const int devices = cfg.calibration.devices;
   const kmc::protocol_drive drive = kmc::make_drive(cfg.protocol);
+  replay_setup r;
+  r.dt_m = table_metadata(o.table_dir, "dt_m_s");
+  r.device_rails = static_cast<int>(table_metadata(o.table_dir, "device_rails"));
+  r.s_eq = table_metadata(o.table_dir, "s_eq");
+  r.var_initial = table_metadata(o.table_dir, "initial_variance");
+  r.var_initial_slow = table_metadata(o.table_dir, "initial_slow_variance");
+  r.devices = cfg.calibration.devices;
+  r.device = cfg.device;
+  r.sim = cfg.sim;
+  r.backend = engine_backend(cfg);
+  r.voltage = drive.voltage;
+  r.duration_s = drive.duration_s;
+  r.compare_kmc = o.compare_kmc;
+  const int devices = r.devices, device_rails = r.device_rails;
   staged_dir dir(o.out_dir, o.force);
-
-  // Model devices: no parameter variation (the KMC devices are identical),
-  // noise on, started like a fresh KMC ensemble: its devices begin with the
-  // material's initial placement, whose device-to-device variance
-  // (initial_variance, measured at calibration) exceeds the one at rest. Its
-  // slow part (initial_slow_variance: what is left after 1 s) goes to the
-  // slow state, the rest to δ, which relaxes it within a few steps. A table
-  // without the fluctuation (state_variables = 1) puts it all in s.
-  const auto view = table.view();
-  const model::q_state s_rest = model::q_state::from_double(s_eq);
-  const bool has_fluct = table.fluct_rho.raw() > 0 &&
-                         model::fluct_at(view, s_rest, model::q_volt::zero()).raw() > 0;
-  const double var_slow = has_fluct ? std::min(var_initial, var_initial_slow) : var_initial;
-  const double var_fast = var_initial - var_slow;
-  std::vector<model::device> dev;
-  for (int d = 0; d < devices; ++d) {
-    kmc::counter_draws draw(cfg.sim.seed, static_cast<kmc::draw_stream>(4), static_cast<std::uint64_t>(d));
-    auto normal = [&] { return std::sqrt(-2 * std::log(draw.unit())) * std::cos(2 * M_PI * draw.unit()); };
-    model::device m = model::make_device(cfg.sim.seed * 7919 + static_cast<std::uint64_t>(d),
-                                         model::variation_params::none(), s_rest, true);
-    m.state = model::q_state::from_double(std::clamp(s_eq + std::sqrt(var_slow) * normal(), 0.0, 1.0));
-    m.fluct = model::q_fluct::from_double(std::clamp(std::sqrt(var_fast) * normal(), -1.0, 1.0));
-    dev.push_back(m);
-  }
-  std::unique_ptr<kmc::engine> kmc_engine;
-  if (o.compare_kmc) {
-    const auto backend = engine_backend(cfg);
-    const auto ensemble = ensemble_device(cfg.device, devices, device_rails);
-    kmc_engine = backend ? std::make_unique<kmc::engine>(ensemble, cfg.sim, drive.voltage, backend)
-                         : std::make_unique<kmc::engine>(ensemble, cfg.sim, drive.voltage);
-  }
-
-  auto out = fmt::output_file((dir.path() / "replay.csv").string());
-  out.print("t_s,v,g_model_mean_s,g_model_std_s{}\n", o.compare_kmc ? ",g_kmc_mean_s,g_kmc_std_s" : "");
-  auto stats = [](const std::vector<double>& x) {
-    double m = 0, v = 0;
-    for (double a : x) m += a / static_cast<double>(x.size());
-    for (double a : x) v += (a - m) * (a - m) / static_cast<double>(x.size() - 1);
-    return std::pair{m, std::sqrt(v)};
-  };
-  std::vector<double> mean_model, mean_kmc, std_model, std_kmc;
-  const int steps = static_cast<int>(std::floor(drive.duration_s / dt_m + 1e-9));
-  std::vector<double> g(devices);
-  for (int k = 1; k <= steps; ++k) {
-    const double v = drive.voltage->voltage((k - 0.5) * dt_m);
-    const model::q_volt qv = model::q_volt::from_double(v);
-    for (int d = 0; d < devices; ++d) {
-      model::step(view, dev[d], qv);
-      g[d] = model::conductance(view, dev[d]).to_double() * model::cond_unit_siemens;
+  const replay_trace tr = replay_steps(table, r);
+  {
+    auto out = fmt::output_file((dir.path() / "replay.csv").string());
+    out.print("t_s,v,g_model_mean_s,g_model_std_s{}\n", o.compare_kmc ? ",g_kmc_mean_s,g_kmc_std_s" : "");
+    for (std::size_t k = 0; k < tr.t.size(); ++k) {
+      out.print("{:.6g},{:.6g},{:.9g},{:.9g}", tr.t[k], tr.v[k], tr.mean_model[k], tr.std_model[k]);
+      if (o.compare_kmc) out.print(",{:.9g},{:.9g}", tr.mean_kmc[k], tr.std_kmc[k]);
+      out.print("\n");
     }
-    const auto [mm, sm] = stats(g);
-    mean_model.push_back(mm), std_model.push_back(sm);
-    out.print("{:.6g},{:.6g},{:.9g},{:.9g}", k * dt_m, v, mm, sm);
-    if (kmc_engine) {
-      kmc_engine->advance_to(k * dt_m);
-      const auto s = device_states(*kmc_engine, devices);
-      for (int d = 0; d < devices; ++d) g[d] = cfg.device.readout.conductance(s[d], s_eq);
-      const auto [mk, sk] = stats(g);
-      mean_kmc.push_back(mk), std_kmc.push_back(sk);
-      out.print(",{:.9g},{:.9g}", mk, sk);
-    }
-    out.print("\n");
   }
-  out.close();
-
-  fidelity_figures f;
-  f.devices = devices;
-  if (kmc_engine) {
-    f.compared = true;
-    double sq = 0, lo = 1e300, hi = -1e300, sm = 0, sk = 0;
-    for (std::size_t k = 0; k < mean_kmc.size(); ++k) {
-      sq += std::pow(mean_model[k] - mean_kmc[k], 2);
-      lo = std::min(lo, mean_kmc[k]), hi = std::max(hi, mean_kmc[k]);
-      sm += std_model[k], sk += std_kmc[k];
-    }
-    f.nrmse_mean_g = std::sqrt(sq / static_cast<double>(mean_kmc.size())) / (hi - lo);
-    f.spread_ratio = sm / sk;
+  const fidelity_figures f = figures_of(tr, devices);
+  if (f.compared) {
     std::ofstream(dir.path() / "fidelity.json")
         << fmt::format("{{\n  \"protocol\": \"{}\",\n  \"table\": \"{}\",\n  \"devices\": {},\n  \"device_rails\": {},\n"
                        "  \"nrmse_mean_g\": {:.6g},\n  \"spread_ratio\": {:.6g},\n  \"bar\": {{\"nrmse_max\": 0.05, "

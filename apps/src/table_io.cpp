@@ -87,20 +87,32 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
   // Fill rule, for drift and noise alike: nearest visited state at the same V
   // (lower state first on a tie), then, for voltages never visited, the
   // nearest voltage column that was.
-  auto fill = [&](std::vector<double>& values, const std::vector<int>& seen) {
+  // For the drift, a filled bin beyond the states the KMC visited at that
+  // voltage never points further out of them (an outward drift is set to
+  // zero): the KMC never went there under that voltage, so the model must not
+  // be driven there either (copying the drift of the last visited state, still
+  // on its way to the steady state, would run away past it).
+  auto fill = [&](std::vector<double>& values, const std::vector<int>& seen, bool drift_rule) {
     std::vector<int> done = seen;
-    for (int j = 0; j < nv; ++j)
+    for (int j = 0; j < nv; ++j) {
+      int first = ns, last = -1;
+      for (int i = 0; i < ns; ++i)
+        if (seen[bins.index(i, j)]) first = std::min(first, i), last = std::max(last, i);
       for (int i = 0; i < ns; ++i) {
         if (seen[bins.index(i, j)]) continue;
         for (int d = 1; d < ns; ++d) {
           const int lo = i - d, hi = i + d;
           const int src = lo >= 0 && seen[bins.index(lo, j)] ? lo : (hi < ns && seen[bins.index(hi, j)] ? hi : -1);
           if (src < 0) continue;
-          values[bins.index(i, j)] = values[bins.index(src, j)];
+          double v = values[bins.index(src, j)];
+          if (drift_rule && i > last) v = std::min(v, 0.0);
+          if (drift_rule && i < first) v = std::max(v, 0.0);
+          values[bins.index(i, j)] = v;
           done[bins.index(i, j)] = 1;
           break;
         }
       }
+    }
     for (int j = 0; j < nv; ++j) {
       if (done[bins.index(0, j)]) continue;
       for (int d = 1; d < nv; ++d) {
@@ -112,9 +124,9 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
       }
     }
   };
-  fill(drift, out.visited);
-  fill(noise, noise_seen);
-  fill(fluct, fluct_seen);
+  fill(drift, out.visited, true);
+  fill(noise, noise_seen, false);
+  fill(fluct, fluct_seen, false);
   if (state_variables == 1) std::fill(fluct.begin(), fluct.end(), 0.0);
   // The slow state's noise is what accumulates: the lagged variance per step
   // less the fast fluctuation's share of it, never below zero.
@@ -241,8 +253,8 @@ void write_table(const std::string& dir_name, const table_build& t, const std::s
         << ",\n"
         << "  \"checksum\": \"" << fmt::format("{:016x}", checksum) << "\",\n"
         << "  \"fill_rule\": \"bins with fewer than " << t.min_samples
-        << " transitions take the nearest visited state at the same voltage (lower on a tie), then the nearest filled "
-           "voltage\",\n"
+        << " transitions take the nearest visited state at the same voltage (lower on a tie), a drift beyond the visited "
+           "states never pointing further out (clipped at zero), then the nearest filled voltage\",\n"
         << "  \"noise_rule\": {\"estimator\": \"slow noise: cross-device variance of the state change over the noise lag, "
            "per step, less the fast fluctuation's share 2 fluct^2 (1 - rho^L) / L; fluct: cross-device standard deviation "
            "of the state at (mean state, V); rho: lag-one-step autocorrelation of the device deviations\", "

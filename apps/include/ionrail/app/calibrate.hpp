@@ -28,7 +28,9 @@ struct calibration_params {
 };
 
 // A random protocol: pulse trains, holds at 0 V (relaxation), triangular
-// sweeps and random levels, drawn from (seed, index) until `duration_s`.
+// sweeps, random levels and reversals (a long strong hold of one sign, then
+// a strong level of the other: the states a saturated device passes through
+// only then), drawn from (seed, index) until `duration_s`.
 std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration_params& c, std::uint64_t index);
 
 // Statistics of Δstate per (state, V) bin, bins centred on the grid points,
