@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
 namespace {
@@ -117,4 +118,41 @@ TEST(Protocol, InvalidParametersAreRefused) {
   EXPECT_THROW(make_drive(p), std::invalid_argument);
 }
 
+}  // namespace
+
+// A slow (retentive) material at rest gets an automatic step of ~0.3 s, far
+// longer than a 50 ms pulse: the step samples V at its midpoint only and can
+// step over the pulse entirely. sim.dt_max_s caps the step so the pulse is
+// seen. Thin film, 0.9 eV barrier; 2 s at 0 V, then 50 ms at 10 V.
+namespace {
+TEST(Protocol, CappedStepResolvesAPulseShorterThanTheAutomaticStep) {
+  ionrail::kmc::device_params d;
+  d.thickness_nm = 20;
+  d.sites = 20;
+  d.rails = 400;
+  d.zones = 4;
+  d.species.front().activation_energy_ev = 0.9;
+  d.ion_density_m3 = 2e24;
+  auto pulse = std::make_shared<ionrail::kmc::piecewise_linear_voltage>(
+      std::vector<double>{0.0, 2.0, 2.0 + 1e-9, 2.05, 2.05 + 1e-9, 3.0},
+      std::vector<double>{0.0, 0.0, 10.0, 10.0, 0.0, 0.0}, "short pulse");
+  auto moved = [&](double dt_max) {
+    ionrail::kmc::sim_params s;
+    s.seed = 3;
+    s.dt_max_s = dt_max;
+    ionrail::kmc::engine e(d, s, pulse);
+    e.advance_to(1.99);
+    const double before = e.take_sample().state;
+    e.advance_to(2.2);
+    if (dt_max > 0) {
+      EXPECT_LE(e.info().dt_max_s, dt_max);
+    }
+    return e.take_sample().state - before;
+  };
+  const double uncapped = moved(0.0), capped = moved(0.01);
+  // 400 rails x 7 ions: a 10 V pulse of 50 ms moves the readout fraction by
+  // far more than its statistical noise (~0.01).
+  EXPECT_GT(capped, 0.1) << "uncapped: " << uncapped;
+  EXPECT_GT(capped, uncapped + 0.05);
+}
 }  // namespace

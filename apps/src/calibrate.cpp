@@ -81,6 +81,7 @@ transition_bins::transition_bins(int state_bits, double v_step, double v_max, in
   v0 = -half * v_step;
   count.assign(static_cast<std::size_t>(n_s) * n_v, 0);
   sum.assign(count.size(), 0.0);
+  dev_sum.assign(count.size(), 0.0);
   noise_count.assign(count.size(), 0);
   noise_sum.assign(count.size(), 0.0);
   fluct_count.assign(count.size(), 0);
@@ -95,10 +96,11 @@ int bin_of(const transition_bins& b, double s, double v) {
 }
 }  // namespace
 
-void transition_bins::add(double s, double v, double delta) {
+void transition_bins::add(double s, double v, double delta, double deviation) {
   const int k = bin_of(*this, s, v);
   ++count[k];
   sum[k] += delta;
+  dev_sum[k] += deviation;
 }
 
 void transition_bins::add_noise(double s, double v, double per_step_variance) {
@@ -115,7 +117,7 @@ void transition_bins::add_fluct(double mean_s, double v, double variance) {
 
 void transition_bins::merge(const transition_bins& o) {
   for (std::size_t k = 0; k < count.size(); ++k) {
-    count[k] += o.count[k], sum[k] += o.sum[k];
+    count[k] += o.count[k], sum[k] += o.sum[k], dev_sum[k] += o.dev_sum[k];
     noise_count[k] += o.noise_count[k], noise_sum[k] += o.noise_sum[k];
     fluct_count[k] += o.fluct_count[k], fluct_sum[k] += o.fluct_sum[k];
   }
@@ -162,10 +164,10 @@ void save_bins(const transition_bins& b, const std::filesystem::path& file) {
   {
     std::FILE* f = std::fopen(tmp.c_str(), "w");
     if (!f) throw std::runtime_error(tmp + ": cannot write calibration checkpoint");
-    std::fprintf(f, "ionrail-bins 2 %d %d %d %a %a\n", b.n_s, b.n_v, b.lag_steps, b.lag1_product, b.lag1_square);
+    std::fprintf(f, "ionrail-bins 3 %d %d %d %a %a\n", b.n_s, b.n_v, b.lag_steps, b.lag1_product, b.lag1_square);
     for (std::size_t k = 0; k < b.count.size(); ++k)
-      std::fprintf(f, "%lld %a %lld %a %lld %a\n", b.count[k], b.sum[k], b.noise_count[k], b.noise_sum[k],
-                   b.fluct_count[k], b.fluct_sum[k]);
+      std::fprintf(f, "%lld %a %a %lld %a %lld %a\n", b.count[k], b.sum[k], b.dev_sum[k], b.noise_count[k],
+                   b.noise_sum[k], b.fluct_count[k], b.fluct_sum[k]);
     std::fclose(f);
   }
   std::filesystem::rename(tmp, file);
@@ -177,10 +179,10 @@ bool load_bins(transition_bins& b, const std::filesystem::path& file) {
   int version = 0, n_s = 0, n_v = 0, lag = 0;
   bool ok = std::fscanf(f, "ionrail-bins %d %d %d %d %la %la", &version, &n_s, &n_v, &lag, &b.lag1_product,
                         &b.lag1_square) == 6 &&
-            version == 2 && n_s == b.n_s && n_v == b.n_v && lag == b.lag_steps;
+            version == 3 && n_s == b.n_s && n_v == b.n_v && lag == b.lag_steps;
   for (std::size_t k = 0; ok && k < b.count.size(); ++k)
-    ok = std::fscanf(f, "%lld %la %lld %la %lld %la", &b.count[k], &b.sum[k], &b.noise_count[k], &b.noise_sum[k],
-                     &b.fluct_count[k], &b.fluct_sum[k]) == 6;
+    ok = std::fscanf(f, "%lld %la %la %lld %la %lld %la", &b.count[k], &b.sum[k], &b.dev_sum[k], &b.noise_count[k],
+                     &b.noise_sum[k], &b.fluct_count[k], &b.fluct_sum[k]) == 7;
   std::fclose(f);
   if (!ok) throw std::runtime_error(file.string() + ": calibration checkpoint is truncated or from another grid");
   return true;
@@ -235,9 +237,10 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
       const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);
       const std::vector<double> after = device_states(e, c.devices);
       transition_bins& bins = per_run[run];
-      for (int dev = 0; dev < c.devices; ++dev) bins.add(before[dev], v, after[dev] - before[dev]);
       double mean_before = 0, mean_after = 0;
       for (int dev = 0; dev < c.devices; ++dev) mean_before += before[dev] / c.devices, mean_after += after[dev] / c.devices;
+      for (int dev = 0; dev < c.devices; ++dev)
+        bins.add(before[dev], v, after[dev] - before[dev], before[dev] - mean_before);
       double variance = 0;
       for (int dev = 0; dev < c.devices; ++dev) {
         const double now = after[dev] - mean_after, prev = before[dev] - mean_before;

@@ -51,7 +51,7 @@ const key_list species_keys{"name", "charge", "activation_energy_ev", "attempt_f
 const key_list rail_class_keys{"name", "fraction", "activation_shift_ev", "attempt_frequency_scale", "site_energy"};
 const key_list range_keys{"first_site", "last_site", "energy_ev"};
 const key_list field_keys{"ion_density_m3", "rel_permittivity", "per_class", "field_every"};
-const key_list sim_keys{"method", "dt_s", "p_max", "seed", "threads", "backend"};
+const key_list sim_keys{"method", "dt_s", "p_max", "dt_max_s", "seed", "threads", "backend"};
 const key_list readout_keys{"source", "g0_s", "g1_s", "g_min_s", "g_max_s"};
 const key_list relax_keys{"voltage_v", "pulse_s", "relax_s"};
 const key_list sweep_keys{"v_max_v", "rate_v_per_s", "cycles"};
@@ -917,6 +917,7 @@ void read_config(loader& l, run_config& c) {
     l.get_choice(*s, "sim", "method", method_choices, c.sim.solver);
     l.get(*s, "sim", "dt_s", c.sim.dt_s);
     l.get(*s, "sim", "p_max", c.sim.p_max);
+    l.get(*s, "sim", "dt_max_s", c.sim.dt_max_s);
     l.get(*s, "sim", "seed", c.sim.seed);
     l.get(*s, "sim", "threads", c.sim.threads);
     l.get_choice(*s, "sim", "backend", backend_choices, c.backend);
@@ -1168,6 +1169,7 @@ std::string resolved_parameters_json(const run_config& c) {
   sim.insert("method", std::string(kmc::to_string(c.sim.solver)));
   sim.insert("dt_s", c.sim.dt_s);
   sim.insert("p_max", c.sim.p_max);
+  sim.insert("dt_max_s", c.sim.dt_max_s);
   if (c.sim.seed <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
     sim.insert("seed", static_cast<std::int64_t>(c.sim.seed));
   else

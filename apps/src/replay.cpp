@@ -120,8 +120,19 @@ fidelity_figures figures_of(const replay_trace& tr, int devices) {
 
 }  // namespace
 
+namespace {
+// The KMC step must resolve the drive at the model's time scale: unless the
+// file caps it, the automatic step is at most dt_m / 4.
+kmc::sim_params resolved_sim(const kmc::sim_params& sim, double dt_m) {
+  kmc::sim_params s = sim;
+  if (!(s.dt_max_s > 0)) s.dt_max_s = dt_m / 4;
+  return s;
+}
+}  // namespace
+
 void run_calibration(const std::string& path, const calibrate_options& options) {
-  const run_config cfg = load_run_config(path, options.overrides);
+  run_config cfg = load_run_config(path, options.overrides);
+  cfg.sim = resolved_sim(cfg.sim, cfg.calibration.dt_m_s);
   const calibration_params& c = cfg.calibration;
   if (static_cast<double>(c.devices) * c.device_rails > 2e9) throw config_error("calibration: devices × device_rails too large");
   staged_dir dir(options.out_dir, options.force);
@@ -259,7 +270,7 @@ fidelity_figures run_replay(const replay_options& o) {
   r.var_initial_slow = table_metadata(o.table_dir, "initial_slow_variance");
   r.devices = cfg.calibration.devices;
   r.device = cfg.device;
-  r.sim = cfg.sim;
+  r.sim = resolved_sim(cfg.sim, r.dt_m);
   r.backend = engine_backend(cfg);
   r.voltage = drive.voltage;
   r.duration_s = drive.duration_s;

@@ -68,13 +68,17 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
   out.visited.assign(bins.count.size(), 0);
   std::vector<int> noise_seen(bins.count.size(), 0), fluct_seen(bins.count.size(), 0);
   std::vector<double> fluct(bins.count.size(), 0.0);
+  // The fast fluctuation's mean reversion is taken out of the drift (see
+  // transition_bins); with one state variable there is no δ and nothing to
+  // take out.
+  const double reversion = state_variables == 1 ? 0.0 : 1.0 - std::clamp(bins.fluct_rho(), 0.0, 1.0);
   for (std::size_t k = 0; k < bins.count.size(); ++k) {
     if (bins.fluct_count[k] >= min_samples) {
       fluct[k] = std::sqrt(bins.fluct_sum[k] / static_cast<double>(bins.fluct_count[k]));
       fluct_seen[k] = 1;
     }
     if (bins.count[k] >= min_samples) {
-      drift[k] = bins.sum[k] / static_cast<double>(bins.count[k]);
+      drift[k] = (bins.sum[k] + reversion * bins.dev_sum[k]) / static_cast<double>(bins.count[k]);
       out.visited[k] = 1;
     }
     if (bins.noise_count[k] >= min_samples) {

@@ -73,7 +73,7 @@ struct step_status {
 struct table_args {
   int sites, width, species, classes, combos, field_every, per_class_field;
   int automatic;
-  double p_max, current_per_hop_rate;
+  double p_max, dt_max, current_per_hop_rate;
   field_params field;  // charge and fill point to device memory
   long long* counts;
   long long* group_scratch;
@@ -117,7 +117,7 @@ __global__ void prepare_kernel(table_args a) {
         bond_fields(a.field, s.voltage, a.group_scratch, a.rails_in_group[g], a.bond_field + g * (L - 1));
       }
       fill_rate_table(a.hop, a.bond_field, a.site_energy, a.classes, S, L, a.per_class_field != 0, a.rates);
-      if (a.automatic) s.dt = automatic_step(a.rates, a.combos * W, a.p_max, s.dt);
+      if (a.automatic) s.dt = automatic_step(a.rates, a.combos * W, a.p_max, s.dt, a.dt_max);
       const std::uint32_t worst = fill_threshold_table(a.rates, a.combos * W, s.dt, a.thr_right, a.thr_total);
       const double p = worst / 4294967296.0;
       s.max_probability = p > s.max_probability ? p : s.max_probability;
@@ -247,7 +247,7 @@ class cuda_sync_solver final : public solver {
 
     // The same first step estimate as the CPU solver.
     const bool automatic = !(sim.dt_s > 0);
-    host_status_.dt = automatic ? model_.first_step_estimate(sim.p_max, source.voltage(0.0)) : sim.dt_s;
+    host_status_.dt = automatic ? model_.first_step_estimate(sim.p_max, source.voltage(0.0), sim.dt_max_s) : sim.dt_s;
     info_.dt_automatic = automatic;
     upload_status();
 
@@ -260,6 +260,7 @@ class cuda_sync_solver final : public solver {
     table_.per_class_field = d.field_per_class ? 1 : 0;
     table_.automatic = automatic ? 1 : 0;
     table_.p_max = sim.p_max;
+    table_.dt_max = sim.dt_max_s;
     table_.current_per_hop_rate = model_.current_per_hop_rate_a();
     table_.field = model_.field_parameters();
     table_.field.charge = charge_.get();

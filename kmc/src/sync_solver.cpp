@@ -24,9 +24,10 @@ sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage
       field_every_(sim.field_every),
       threads_(sim.threads > 0 ? sim.threads : omp_get_max_threads()),
       automatic_dt_(!(sim.dt_s > 0)),
-      p_max_(sim.p_max) {
+      p_max_(sim.p_max),
+      dt_max_(sim.dt_max_s) {
   // First estimate: the applied field only; refined at every refresh.
-  dt_ = automatic_dt_ ? model_.first_step_estimate(p_max_, source_.voltage(0.0)) : sim.dt_s;
+  dt_ = automatic_dt_ ? model_.first_step_estimate(p_max_, source_.voltage(0.0), dt_max_) : sim.dt_s;
   info_.dt_automatic = automatic_dt_;
   info_.threads = threads_;
   thread_histograms_.assign(threads_, std::vector<int>(static_cast<std::size_t>(histogram_ways) * model_.combos() *
@@ -39,7 +40,7 @@ void sync_solver::prepare_step() {
     step_voltage_ = source_.voltage(t_ + 0.5 * dt_);
     model_.refresh_fields(step_voltage_);
     model_.fill_rates(rates_);
-    if (automatic_dt_) dt_ = automatic_step(rates_.data(), static_cast<int>(rates_.size()), p_max_, dt_);
+    if (automatic_dt_) dt_ = automatic_step(rates_.data(), static_cast<int>(rates_.size()), p_max_, dt_, dt_max_);
     set_thresholds();
   }
   prepared_ = true;

@@ -36,7 +36,14 @@ std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration
 // Statistics of Δstate per (state, V) bin, bins centred on the grid points,
 // for the two-variable model: a slow state s and a fast fluctuation δ about
 // it (docs/compact-model.md).
-// - Drift: the mean Δs over one step of each device (per-device transitions).
+// - Drift: the mean Δs over one step of each device (per-device transitions),
+//   corrected for the fast fluctuation's mean reversion: a device that sits
+//   above the run's mean by dev moves back by (1 − ρ) dev on average, which is
+//   δ relaxing, not the slow state moving. Binned by the device's own s, that
+//   reversion would otherwise show up as a restoring drift toward the states
+//   most visited (Tweedie's bias: (1 − ρ) σ² ∂ ln p(s)/∂s), a fake forgetting
+//   that dominates a retentive device at rest. So the bins keep Σ dev too and
+//   the drift is (Σ Δs + (1 − ρ) Σ dev) / n.
 // - Fast fluctuation: a device's deviation from the run's mean over its
 //   devices (which share V(t) and their history and differ only by
 //   finite-size chance) relaxes in a fraction of a second, by exchange across
@@ -52,6 +59,7 @@ struct transition_bins {
   int lag_steps = 1;              // L
   std::vector<long long> count;
   std::vector<double> sum;          // Σ Δs over one step
+  std::vector<double> dev_sum;      // Σ (s − the run's mean over its devices) at the start of the step
   std::vector<long long> noise_count;
   std::vector<double> noise_sum;    // Σ (Δ_L s − its mean over the run's devices)² · D/(D−1) / L
   std::vector<long long> fluct_count;
@@ -60,7 +68,7 @@ struct transition_bins {
   double lag1_square = 0;           // Σ dev(t − 1)²
 
   transition_bins(int state_bits, double v_step, double v_max, int lag = 1);
-  void add(double s, double v, double delta);
+  void add(double s, double v, double delta, double deviation = 0);
   void add_noise(double s, double v, double per_step_variance);
   void add_fluct(double mean_s, double v, double variance);
   void merge(const transition_bins& other);

@@ -69,6 +69,7 @@ struct sim_params {
   method solver = method::sync;
   double dt_s = 0.0;        // sync step; 0: automatic from p_max
   double p_max = 0.5;       // bound on (Γ+ + Γ−) dt for the automatic step
+  double dt_max_s = 0.0;    // cap on the automatic step (0: none)
   int field_every = 1;      // sync: refresh the field every this many steps
   std::uint64_t seed = 1;
   int threads = 0;          // 0: OpenMP default

@@ -235,13 +235,20 @@ IONRAIL_HD inline bool step_fits(double t, double dt, double target) {
 }
 
 // The automatic sync step: p_max over the largest total hop rate in the table.
-IONRAIL_HD inline double automatic_step(const site_rates* rates, int entries, double p_max, double previous) {
+// The automatic step never exceeds dt_max (0: no cap): with slow rates (a
+// retentive material at rest) p_max / rate can be longer than the features of
+// the drive, and a step samples V only at its midpoint, so a pulse shorter
+// than the step could be missed.
+IONRAIL_HD inline double capped_step(double dt, double dt_max) { return dt_max > 0 && dt > dt_max ? dt_max : dt; }
+
+IONRAIL_HD inline double automatic_step(const site_rates* rates, int entries, double p_max, double previous,
+                                         double dt_max = 0) {
   double worst = 0;
   for (int k = 0; k < entries; ++k) {
     const double sum = rates[k].right + rates[k].left;
     worst = sum > worst ? sum : worst;
   }
-  return worst > 0 ? p_max / worst : previous;
+  return capped_step(worst > 0 ? p_max / worst : previous, dt_max);
 }
 
 }  // namespace ionrail::kmc

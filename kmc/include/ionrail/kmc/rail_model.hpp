@@ -84,8 +84,8 @@ class rail_model {
   double max_rate_sum(double field_v_per_m) const;
   // The automatic step's first estimate, before any field refresh: p_max over
   // the largest total rate in the applied field of voltage_v alone.
-  double first_step_estimate(double p_max, double voltage_v) const {
-    return p_max / max_rate_sum(voltage_v / (device_.thickness_nm * 1e-9));
+  double first_step_estimate(double p_max, double voltage_v, double dt_max = 0) const {
+    return capped_step(p_max / max_rate_sum(voltage_v / (device_.thickness_nm * 1e-9)), dt_max);
   }
 
   const hop_params& hop(int combo) const { return hop_[combo]; }

@@ -48,6 +48,7 @@ class sync_solver final : public solver {
   int threads_;
   bool automatic_dt_;
   double p_max_;
+  double dt_max_;
   double dt_ = 0;
   double t_ = 0;
   double step_voltage_ = 0;
