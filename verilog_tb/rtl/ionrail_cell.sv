@@ -59,7 +59,7 @@ module ionrail_cell #(
     .s_next, .fluct_next, .rng_next
   );
 
-  ionrail_cell_read #(.N_S(N_S), .S_LOG2_STEP(S_LOG2_STEP)) u_read (
+  ionrail_cell_read #(.N_S(N_S), .N_V(N_V), .S_LOG2_STEP(S_LOG2_STEP), .V_LOG2_STEP(V_LOG2_STEP)) u_read (
     .s(state), .fluct, .g_offset, .v, .g_addr(g_addr[0]), .g_lo(g_lo[0]), .g_hi(g_hi[0]), .g_eff, .current
   );
 

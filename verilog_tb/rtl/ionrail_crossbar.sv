@@ -24,9 +24,11 @@
 // read of column c. start while busy is ignored.
 //
 // Device registers (s, δ, rng, gain, offset, noise) are loaded one device
-// per cycle through the cfg port (cfg_we, wins over an operation on the same
-// device; configure while idle). rst clears them all to zero (like
-// model::device{}: gain 0, noise off), and the control state.
+// per cycle through the cfg port; configure only while busy is low (a cfg
+// write takes the register file's write port, so a step of another device
+// of the same row and lane in that cycle would be lost). rst resets the
+// control state and i_col only: the devices keep their state, like the
+// contents of a memory, until configured.
 `include "ionrail_formats.vh"
 
 module ionrail_crossbar
@@ -69,13 +71,18 @@ module ionrail_crossbar
   localparam int CW = $clog2(COLS);
   localparam int PORTS = ROWS * LANES;
 
-  // ---- Device registers (testbenches read them hierarchically) ------------
-  logic signed [31:0] s_q     [ROWS][COLS];
-  logic signed [31:0] fluct_q [ROWS][COLS];
-  logic        [31:0] rng_q   [ROWS][COLS];
-  logic signed [31:0] gain_q  [ROWS][COLS];
-  logic signed [31:0] off_q   [ROWS][COLS];
-  logic               noise_q [ROWS][COLS];
+  // ---- Device registers ---------------------------------------------------
+  // Stored per datapath: lane l of row r keeps the devices (r, g·LANES + l)
+  // of every group g, one word per group (a register file of depth GROUPS;
+  // with LANES = 1 a row's devices, addressed by column). The operation
+  // addresses them by the current group; the cfg port by cfg_col.
+  // Testbenches read s_mem, fluct_mem and rng_mem.
+  logic signed [31:0] s_mem     [ROWS][LANES][GROUPS];
+  logic signed [31:0] fluct_mem [ROWS][LANES][GROUPS];
+  logic        [31:0] rng_mem   [ROWS][LANES][GROUPS];
+  logic signed [31:0] gain_mem  [ROWS][LANES][GROUPS];
+  logic signed [31:0] off_mem   [ROWS][LANES][GROUPS];
+  logic               noise_mem [ROWS][LANES][GROUPS];
 
   // ---- Operation state --------------------------------------------------
   logic signed [15:0] vr_q [ROWS];
@@ -85,19 +92,26 @@ module ionrail_crossbar
   logic signed [63:0] i_col_q [COLS];
 
   // ---- Lanes: the columns of the current group --------------------------
-  logic [CW-1:0]      col [LANES];
-  logic signed [15:0] v_cell [ROWS][LANES];
-  logic               steps [ROWS][LANES];
-  logic signed [31:0] s_next [ROWS][LANES], fluct_next [ROWS][LANES];
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic signed [31:0] g_eff [ROWS][LANES];  // the read datapath's conductance; only the current is summed
-  /* verilator lint_on UNUSEDSIGNAL */
-  logic        [31:0] rng_next [ROWS][LANES];
-  logic signed [63:0] current [ROWS][LANES];
-  logic signed [63:0] lane_sum [LANES];
+  // Datapath p = r·LANES + l serves device (r, col[l]). Written as loops
+  // over p calling the shared datapath functions (ionrail_datapath.svh), so a
+  // parallel crossbar simulates as one loop rather than ROWS × COLS copies;
+  // in hardware each iteration is one datapath.
+`include "ionrail_datapath.svh"
 
-  logic [$clog2(N_S*N_V)-1:0] step_addr [PORTS];
-  logic [$clog2(N_S)-1:0]     g_addr [PORTS];
+  logic signed [15:0]  v_cell [PORTS];
+  logic                steps [PORTS];
+  logic [DP_S_SHIFT:0] f_s [PORTS], f_g [PORTS];
+  logic [DP_V_SHIFT:0] f_v [PORTS];
+  logic signed [31:0]  s_next [PORTS], fluct_next [PORTS];
+  logic        [31:0]  rng_next [PORTS];
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic signed [31:0]  g_eff [PORTS];  // the read datapath's conductance; only the current is summed
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic signed [63:0]  current [PORTS];
+  logic signed [63:0]  lane_sum [LANES];
+
+  logic [DP_AW-1:0]   step_addr [PORTS];
+  logic [DP_IW-1:0]   g_addr [PORTS];
   logic signed [31:0] drift_c [PORTS][4], noise_c [PORTS][4], fluct_c [PORTS][4], g_lo [PORTS], g_hi [PORTS];
   logic signed [31:0] rho, kick;
 
@@ -108,34 +122,42 @@ module ionrail_crossbar
     .step_addr, .drift_c, .noise_c, .fluct_c, .g_addr, .g_lo, .g_hi, .rho, .kick
   );
 
-  for (genvar l = 0; l < LANES; ++l) begin : g_lane
-    assign col[l] = CW'(int'(grp_q) * LANES + l);
-    for (genvar r = 0; r < ROWS; ++r) begin : g_row
-      localparam int P = r * LANES + l;
+  // Addresses (a block of their own: they must not depend on the ROM's answer).
+  always_comb begin
+    for (int p = 0; p < PORTS; ++p) begin
       // The voltage across the device, saturated to int16.
-      assign v_cell[r][l] = 16'(sat(64'(vr_q[r]) - 64'(vc_q[col[l]]), -64'sd32768, 64'sd32767));
-      assign steps[r][l] = v_cell[r][l] != 16'sd0 || relax_q;
-
-      ionrail_cell_step #(.N_S(N_S), .N_V(N_V), .S_LOG2_STEP(S_LOG2_STEP), .V_LOG2_STEP(V_LOG2_STEP)) u_step (
-        .s(s_q[r][col[l]]), .fluct(fluct_q[r][col[l]]), .rng(rng_q[r][col[l]]), .v(v_cell[r][l]),
-        .gain(gain_q[r][col[l]]), .noise_en(noise_q[r][col[l]]),
-        .rom_addr(step_addr[P]), .drift_c(drift_c[P]), .noise_c(noise_c[P]), .fluct_c(fluct_c[P]), .rho, .kick,
-        .s_next(s_next[r][l]), .fluct_next(fluct_next[r][l]), .rng_next(rng_next[r][l])
-      );
-
-      ionrail_cell_read #(.N_S(N_S), .S_LOG2_STEP(S_LOG2_STEP)) u_read (
-        .s(s_q[r][col[l]]), .fluct(fluct_q[r][col[l]]), .g_offset(off_q[r][col[l]]), .v(vr_q[r]),
-        .g_addr(g_addr[P]), .g_lo(g_lo[P]), .g_hi(g_hi[P]), .g_eff(g_eff[r][l]), .current(current[r][l])
-      );
-    end
-    // Column sum: an adder chain here, a tree after synthesis; 64 bits hold
-    // up to 2^17 rows of |I| < 2^46 exactly.
-    always_comb begin
-      lane_sum[l] = 64'sd0;
-      for (int r = 0; r < ROWS; ++r) lane_sum[l] = lane_sum[l] + current[r][l];
+      v_cell[p] = 16'(sat(64'(vr_q[p / LANES]) - 64'(vc_q[CW'(int'(grp_q) * LANES + p % LANES)]), -64'sd32768,
+                          64'sd32767));
+      steps[p] = v_cell[p] != 16'sd0 || relax_q;
+      dp_locate(s_mem[p / LANES][p % LANES][grp_q], v_cell[p], step_addr[p], f_s[p], f_v[p]);
+      dp_read_index(s_mem[p / LANES][p % LANES][grp_q], fluct_mem[p / LANES][p % LANES][grp_q], g_addr[p], f_g[p]);
     end
   end
 
+  // Next state and read current of every datapath.
+  always_comb begin
+    for (int p = 0; p < PORTS; ++p) begin
+      dp_step(s_mem[p / LANES][p % LANES][grp_q], fluct_mem[p / LANES][p % LANES][grp_q], rng_mem[p / LANES][p % LANES][grp_q],
+              gain_mem[p / LANES][p % LANES][grp_q], noise_mem[p / LANES][p % LANES][grp_q], f_s[p], f_v[p],
+              drift_c[p][0], drift_c[p][1], drift_c[p][2], drift_c[p][3], noise_c[p][0], noise_c[p][1],
+              noise_c[p][2], noise_c[p][3], fluct_c[p][0], fluct_c[p][1], fluct_c[p][2], fluct_c[p][3], rho, kick,
+              s_next[p], fluct_next[p], rng_next[p]);
+      dp_read(g_lo[p], g_hi[p], f_g[p], off_mem[p / LANES][p % LANES][grp_q], vr_q[p / LANES], g_eff[p], current[p]);
+    end
+  end
+
+  // Column sums: an adder chain here, a tree after synthesis; 64 bits hold
+  // up to 2^17 rows of |I| < 2^46 exactly.
+  always_comb begin
+    for (int l = 0; l < LANES; ++l) begin
+      lane_sum[l] = 64'sd0;
+      for (int r = 0; r < ROWS; ++r) lane_sum[l] = lane_sum[l] + current[r * LANES + l];
+    end
+  end
+
+  // Control and the latched drive. (The per-column and per-lane registers
+  // below are in generate blocks: Verilator 5.006 cannot schedule
+  // non-blocking writes to array elements inside long for loops.)
   always_ff @(posedge clk) begin
     if (rst) begin
       busy_q <= 1'b0;
@@ -143,11 +165,8 @@ module ionrail_crossbar
       grp_q <= '0;
       wr_q <= 1'b0;
       relax_q <= 1'b0;
-      for (int r = 0; r < ROWS; ++r) vr_q[r] <= 16'sd0;
-      for (int c = 0; c < COLS; ++c) begin
-        vc_q[c] <= 16'sd0;
-        i_col_q[c] <= 64'sd0;
-      end
+      vr_q <= '{default: '0};
+      vc_q <= '{default: '0};
     end else begin
       done_q <= 1'b0;
       if (!busy_q) begin
@@ -159,43 +178,47 @@ module ionrail_crossbar
           wr_q <= op_write;
           relax_q <= relax;
         end
+      end else if (int'(grp_q) == GROUPS - 1) begin
+        busy_q <= 1'b0;
+        done_q <= 1'b1;
+        grp_q <= '0;
       end else begin
-        if (!wr_q)
-          for (int l = 0; l < LANES; ++l) i_col_q[col[l]] <= lane_sum[l];
-        if (int'(grp_q) == GROUPS - 1) begin
-          busy_q <= 1'b0;
-          done_q <= 1'b1;
-          grp_q <= '0;
-        end else begin
-          grp_q <= grp_q + GW'(1);
-        end
+        grp_q <= grp_q + GW'(1);
       end
     end
   end
 
-  always_ff @(posedge clk) begin
-    for (int r = 0; r < ROWS; ++r)
-      for (int c = 0; c < COLS; ++c) begin
-        if (rst) begin
-          s_q[r][c] <= 32'sd0;
-          fluct_q[r][c] <= 32'sd0;
-          rng_q[r][c] <= 32'd0;
-          gain_q[r][c] <= 32'sd0;
-          off_q[r][c] <= 32'sd0;
-          noise_q[r][c] <= 1'b0;
-        end else if (cfg_we && int'(cfg_row) == r && int'(cfg_col) == c) begin
-          s_q[r][c] <= cfg_state;
-          fluct_q[r][c] <= cfg_fluct;
-          rng_q[r][c] <= cfg_rng;
-          gain_q[r][c] <= cfg_gain;
-          off_q[r][c] <= cfg_offset;
-          noise_q[r][c] <= cfg_noise;
-        end else if (busy_q && wr_q && int'(grp_q) == c / LANES && steps[r][c % LANES]) begin
-          s_q[r][c] <= s_next[r][c % LANES];
-          fluct_q[r][c] <= fluct_next[r][c % LANES];
-          rng_q[r][c] <= rng_next[r][c % LANES];
+  for (genvar c = 0; c < COLS; ++c) begin : g_col
+    // Column c is lane c % LANES of group c / LANES.
+    logic signed [63:0] i_col_r;
+    always_ff @(posedge clk) begin
+      if (rst) i_col_r <= 64'sd0;
+      else if (busy_q && !wr_q && int'(grp_q) == c / LANES) i_col_r <= lane_sum[c % LANES];
+    end
+    assign i_col_q[c] = i_col_r;
+  end
+
+  // Device registers: one write port per (row, lane), the cfg port first.
+  for (genvar r = 0; r < ROWS; ++r) begin : g_row
+    for (genvar l = 0; l < LANES; ++l) begin : g_lane
+      localparam int P = r * LANES + l;
+      wire           cfg_hit = cfg_we && int'(cfg_row) == r && int'(cfg_col) % LANES == l;
+      wire [GW-1:0]  cfg_grp = GW'(int'(cfg_col) / LANES);
+      always_ff @(posedge clk) begin
+        if (cfg_hit) begin
+          s_mem[r][l][cfg_grp] <= cfg_state;
+          fluct_mem[r][l][cfg_grp] <= cfg_fluct;
+          rng_mem[r][l][cfg_grp] <= cfg_rng;
+          gain_mem[r][l][cfg_grp] <= cfg_gain;
+          off_mem[r][l][cfg_grp] <= cfg_offset;
+          noise_mem[r][l][cfg_grp] <= cfg_noise;
+        end else if (busy_q && wr_q && steps[P]) begin
+          s_mem[r][l][grp_q] <= s_next[P];
+          fluct_mem[r][l][grp_q] <= fluct_next[P];
+          rng_mem[r][l][grp_q] <= rng_next[P];
         end
       end
+    end
   end
 
   assign busy = busy_q;

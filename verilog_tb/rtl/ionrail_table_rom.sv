@@ -45,21 +45,24 @@ module ionrail_table_rom #(
   logic signed [31:0] g_rom [N_S];
   logic signed [31:0] coeff_rom [2];
 
-  for (genvar p = 0; p < PORTS; ++p) begin : g_port
-    assign drift_c[p][0] = drift_rom[step_addr[p]];
-    assign drift_c[p][1] = drift_rom[step_addr[p] + AW'(1)];
-    assign drift_c[p][2] = drift_rom[step_addr[p] + AW'(N_V)];
-    assign drift_c[p][3] = drift_rom[step_addr[p] + AW'(N_V + 1)];
-    assign noise_c[p][0] = noise_rom[step_addr[p]];
-    assign noise_c[p][1] = noise_rom[step_addr[p] + AW'(1)];
-    assign noise_c[p][2] = noise_rom[step_addr[p] + AW'(N_V)];
-    assign noise_c[p][3] = noise_rom[step_addr[p] + AW'(N_V + 1)];
-    assign fluct_c[p][0] = fluct_rom[step_addr[p]];
-    assign fluct_c[p][1] = fluct_rom[step_addr[p] + AW'(1)];
-    assign fluct_c[p][2] = fluct_rom[step_addr[p] + AW'(N_V)];
-    assign fluct_c[p][3] = fluct_rom[step_addr[p] + AW'(N_V + 1)];
-    assign g_lo[p] = g_rom[g_addr[p]];
-    assign g_hi[p] = g_rom[g_addr[p] + IW'(1)];
+  // One loop over the ports (in simulation one loop, not PORTS copies).
+  always_comb begin
+    for (int p = 0; p < PORTS; ++p) begin
+      drift_c[p][0] = drift_rom[step_addr[p]];
+      drift_c[p][1] = drift_rom[step_addr[p] + AW'(1)];
+      drift_c[p][2] = drift_rom[step_addr[p] + AW'(N_V)];
+      drift_c[p][3] = drift_rom[step_addr[p] + AW'(N_V + 1)];
+      noise_c[p][0] = noise_rom[step_addr[p]];
+      noise_c[p][1] = noise_rom[step_addr[p] + AW'(1)];
+      noise_c[p][2] = noise_rom[step_addr[p] + AW'(N_V)];
+      noise_c[p][3] = noise_rom[step_addr[p] + AW'(N_V + 1)];
+      fluct_c[p][0] = fluct_rom[step_addr[p]];
+      fluct_c[p][1] = fluct_rom[step_addr[p] + AW'(1)];
+      fluct_c[p][2] = fluct_rom[step_addr[p] + AW'(N_V)];
+      fluct_c[p][3] = fluct_rom[step_addr[p] + AW'(N_V + 1)];
+      g_lo[p] = g_rom[g_addr[p]];
+      g_hi[p] = g_rom[g_addr[p] + IW'(1)];
+    end
   end
   assign rho = coeff_rom[0];
   assign kick = coeff_rom[1];

@@ -1,7 +1,7 @@
 // Testbench top of one ionrail_crossbar: grid and checksum from table.vh,
 // size, lanes and TABLE_DIR set by the build (-G). The device registers are
 // brought out (hierarchical references, testbench only) so the C++ bench can
-// compare every device every cycle.
+// compare every device every cycle: device (r, c) is [r][c % LANES][c / LANES].
 `include "table.vh"
 
 module tb_crossbar #(
@@ -29,9 +29,9 @@ module tb_crossbar #(
   output logic                    busy,
   output logic                    done,
   output logic signed [63:0]      i_col [COLS],
-  output logic signed [31:0]      mon_state [ROWS][COLS],
-  output logic signed [31:0]      mon_fluct [ROWS][COLS],
-  output logic        [31:0]      mon_rng [ROWS][COLS]
+  output logic signed [31:0]      mon_state [ROWS][LANES][COLS/LANES],
+  output logic signed [31:0]      mon_fluct [ROWS][LANES][COLS/LANES],
+  output logic        [31:0]      mon_rng [ROWS][LANES][COLS/LANES]
 );
   ionrail_crossbar #(
     .ROWS(ROWS), .COLS(COLS), .LANES(LANES),
@@ -40,7 +40,7 @@ module tb_crossbar #(
     .TABLE_DIR(TABLE_DIR), .TABLE_CHECKSUM(`IONRAIL_TABLE_CHECKSUM)
   ) u_xbar (.clk, .rst, .cfg_we, .cfg_row, .cfg_col, .cfg_state, .cfg_fluct, .cfg_gain, .cfg_offset, .cfg_rng,
             .cfg_noise, .start, .op_write, .relax, .v_row, .v_col, .busy, .done, .i_col);
-  assign mon_state = u_xbar.s_q;
-  assign mon_fluct = u_xbar.fluct_q;
-  assign mon_rng = u_xbar.rng_q;
+  assign mon_state = u_xbar.s_mem;
+  assign mon_fluct = u_xbar.fluct_mem;
+  assign mon_rng = u_xbar.rng_mem;
 endmodule
