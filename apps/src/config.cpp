@@ -43,7 +43,7 @@ const std::string set_origin = "--set";
 // ---------------------------------------------------------------- schema
 
 const key_list top_keys{"material", "device",   "species", "rail_class", "field",
-                        "sim",      "readout",  "protocol", "output",    "series", "calibration"};
+                        "sim",      "readout",  "protocol", "output",    "series", "calibration", "crossbar"};
 const key_list material_sections{"device", "species", "rail_class", "field", "readout"};
 const key_list device_keys{"thickness_nm", "sites",           "rails",           "temperature_k",       "zones",
                            "area_um2",     "rails_per_area_m2", "site_energy_csv", "initial_profile_csv", "site_energy"};
@@ -63,6 +63,11 @@ const key_list protocol_keys{"kind",    "sample_every_s", "profile_times_s", "te
                              "gap_s",   "read_v",         "waveform_csv"};
 const key_list output_keys{"title", "plots"};
 const key_list series_keys{"key", "values"};
+const key_list crossbar_keys{"table",          "data",           "epochs",       "v_write_v",     "v_write_final_v",
+                             "softmax_beta",   "error_threshold", "active_pixel", "rest_steps",    "retention_s",
+                             "test_count",     "train_limit",    "dac_bits",     "adc_bits",      "v_read_v",
+                             "adc_full_scale_a", "wire_ohm",     "gain_sigma",   "offset_sigma_s", "noise",
+                             "initial_state"};
 const key_list calibration_keys{"device_rails", "devices",  "runs",     "duration_s", "dt_m_s",
                                 "v_max_v",      "state_bits", "v_step_v", "noise_lag_s", "state_variables"};
 
@@ -74,7 +79,8 @@ const std::vector<section_keys> sections{{"device", &device_keys}, {"species", &
                                          {"rail_class", &rail_class_keys}, {"field", &field_keys},
                                          {"sim", &sim_keys},           {"readout", &readout_keys},
                                          {"protocol", &protocol_keys}, {"output", &output_keys},
-                                         {"series", &series_keys}, {"calibration", &calibration_keys}};
+                                         {"series", &series_keys}, {"calibration", &calibration_keys},
+                                         {"crossbar", &crossbar_keys}};
 
 // Names a reader of params.hpp might guess, and where that setting lives.
 const std::vector<std::pair<std::string_view, std::string_view>> aliases{
@@ -1007,6 +1013,73 @@ void read_config(loader& l, run_config& c) {
     }
   }
 
+  // [crossbar]: used by `ionrail crossbar`.
+  if (const auto* xb = l.table_at(doc, "", "crossbar", crossbar_keys)) {
+    auto& x = c.crossbar;
+    auto dir_of = [&](const char* key, std::string& out, bool directory) {
+      std::string ref;
+      if (!l.get(*xb, "crossbar", key, ref)) return;
+      const std::string path = std::string("crossbar.") + key;
+      const fs::path named_by(l.origin_of(path).file);
+      std::vector<fs::path> candidates;
+      if (!fs::path(ref).is_absolute() && named_by.string() != set_origin)
+        candidates.push_back((named_by.parent_path() / ref).lexically_normal());
+      candidates.push_back(fs::path(ref).lexically_normal());
+      std::error_code ec;
+      for (const auto& cand : candidates)
+        if (directory ? fs::is_directory(cand, ec) : fs::is_regular_file(cand, ec)) {
+          out = cand.string();
+          return;
+        }
+      l.fail(path, *xb->get(key), std::string("no such ") + (directory ? "directory" : "file") + " (tried '" +
+                                      candidates.front().string() + "')");
+    };
+    dir_of("table", x.table_dir, true);
+    dir_of("data", x.data_file, false);
+    auto& a = x.array;
+    auto& lp = x.learning;
+    l.get(*xb, "crossbar", "epochs", lp.epochs);
+    l.get(*xb, "crossbar", "v_write_v", lp.v_write_v);
+    l.get(*xb, "crossbar", "v_write_final_v", lp.v_write_final_v);
+    l.get(*xb, "crossbar", "softmax_beta", lp.softmax_beta);
+    l.get(*xb, "crossbar", "error_threshold", lp.error_threshold);
+    l.get(*xb, "crossbar", "active_pixel", lp.active_pixel);
+    l.get(*xb, "crossbar", "rest_steps", lp.rest_steps);
+    l.get(*xb, "crossbar", "retention_s", lp.retention_s);
+    l.get(*xb, "crossbar", "test_count", lp.test_count);
+    l.get(*xb, "crossbar", "train_limit", lp.train_limit);
+    l.get(*xb, "crossbar", "dac_bits", a.dac_bits);
+    l.get(*xb, "crossbar", "adc_bits", a.adc_bits);
+    l.get(*xb, "crossbar", "v_read_v", a.v_read_v);
+    l.get(*xb, "crossbar", "adc_full_scale_a", a.adc_full_scale_a);
+    l.get(*xb, "crossbar", "wire_ohm", a.wire_ohm);
+    l.get(*xb, "crossbar", "gain_sigma", a.gain_sigma);
+    l.get(*xb, "crossbar", "offset_sigma_s", a.offset_sigma_s);
+    l.get(*xb, "crossbar", "noise", a.noise);
+    x.initial_state_given = l.get(*xb, "crossbar", "initial_state", a.initial_state);
+    auto range = [&](const char* key, double v, double lo, double hi, const char* text) {
+      if (xb->get(key) && !(v >= lo && v <= hi)) l.fail(std::string("crossbar.") + key, *xb->get(key), text);
+    };
+    range("epochs", lp.epochs, 1, 1000, "must be in [1, 1000]");
+    range("v_write_v", lp.v_write_v, 1e-3, 15.9, "must be in (0, 15.9] V (the model's voltage format holds ±16 V)");
+    range("v_write_final_v", lp.v_write_final_v, 0, 15.9, "must be in [0, 15.9] V (0: v_write_v throughout)");
+    range("softmax_beta", lp.softmax_beta, 1e-9, 1e6, "must be > 0");
+    range("error_threshold", lp.error_threshold, 0, 0.999, "must be in [0, 1)");
+    range("active_pixel", lp.active_pixel, 0, 16, "must be in [0, 16] (pixel values)");
+    range("rest_steps", lp.rest_steps, 0, 1e6, "must be in [0, 10^6]");
+    range("retention_s", lp.retention_s, 0, 1e7, "must be in [0, 10^7] s");
+    range("test_count", lp.test_count, 10, 1000, "must be in [10, 1000] (of 1797 digits)");
+    range("train_limit", lp.train_limit, 0, 1e6, "must be >= 0 (0: all)");
+    range("dac_bits", a.dac_bits, 1, 16, "must be in [1, 16]");
+    range("adc_bits", a.adc_bits, 2, 24, "must be in [2, 24]");
+    range("v_read_v", a.v_read_v, 1e-6, 15.9, "must be in (0, 15.9] V");
+    range("adc_full_scale_a", a.adc_full_scale_a, 0, 1, "must be in [0, 1] A (0: automatic)");
+    range("wire_ohm", a.wire_ohm, 0, 1e6, "must be in [0, 10^6] ohm (0: ideal wires)");
+    range("gain_sigma", a.gain_sigma, 0, 0.5, "must be in [0, 0.5]");
+    range("offset_sigma_s", a.offset_sigma_s, 0, 1e-3, "must be in [0, 1e-3] S");
+    range("initial_state", a.initial_state, 0, 1, "must be in [0, 1]");
+  }
+
   // [series]: one numeric key run at several values (each a variant of the run).
   if (const auto* sr = l.table_at(doc, "", "series", series_keys)) {
     l.get(*sr, "series", "key", c.series_key);
@@ -1235,6 +1308,32 @@ std::string resolved_parameters_json(const run_config& c) {
     cal.insert("noise_lag_s", c.calibration.noise_lag_s);
     cal.insert("state_variables", c.calibration.state_variables);
     root.insert("calibration", std::move(cal));
+  }
+  if (!c.crossbar.table_dir.empty()) {
+    const auto& x = c.crossbar;
+    toml::table xb;
+    xb.insert("table", x.table_dir);
+    xb.insert("data", x.data_file);
+    xb.insert("epochs", x.learning.epochs);
+    xb.insert("v_write_v", x.learning.v_write_v);
+    xb.insert("v_write_final_v", x.learning.v_write_final_v);
+    xb.insert("softmax_beta", x.learning.softmax_beta);
+    xb.insert("error_threshold", x.learning.error_threshold);
+    xb.insert("active_pixel", x.learning.active_pixel);
+    xb.insert("rest_steps", x.learning.rest_steps);
+    xb.insert("retention_s", x.learning.retention_s);
+    xb.insert("test_count", x.learning.test_count);
+    xb.insert("train_limit", x.learning.train_limit);
+    xb.insert("dac_bits", x.array.dac_bits);
+    xb.insert("adc_bits", x.array.adc_bits);
+    xb.insert("v_read_v", x.array.v_read_v);
+    xb.insert("adc_full_scale_a", x.array.adc_full_scale_a);
+    xb.insert("wire_ohm", x.array.wire_ohm);
+    xb.insert("gain_sigma", x.array.gain_sigma);
+    xb.insert("offset_sigma_s", x.array.offset_sigma_s);
+    xb.insert("noise", x.array.noise);
+    xb.insert("initial_state", x.array.initial_state);
+    root.insert("crossbar", std::move(xb));
   }
   if (!c.series_key.empty()) {
     toml::table series;

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include <ionrail/app/calibrate.hpp>
+#include <ionrail/app/crossbar_run.hpp>
 #include <ionrail/app/demo.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/kmc/engine.hpp>
@@ -94,6 +95,15 @@ int main(int argc, char** argv) {
   replay->add_flag("--force", rep_opt.force, "Replace the output directory if it exists");
   replay->add_flag("--quiet", rep_opt.quiet, "No progress output");
 
+  app::crossbar_options xb_opt;
+  std::string xb_file;
+  auto* crossbar = cli.add_subcommand("crossbar", "Train a crossbar of compact-model devices on the 8x8 digits");
+  crossbar->add_option("FILE", xb_file, "Run file with a [crossbar] section (TOML)")->required();
+  crossbar->add_option("--out", xb_opt.out_dir, "Output directory")->capture_default_str();
+  crossbar->add_option("--set", xb_opt.overrides, "Override a key (repeatable)");
+  crossbar->add_flag("--force", xb_opt.force, "Replace the output directory if it exists");
+  crossbar->add_flag("--quiet", xb_opt.quiet, "No progress output");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -120,6 +130,14 @@ int main(int argc, char** argv) {
     if (*demo) return app::run_demo(demo_opt);
     if (*calibrate) {
       app::run_calibration(cal_file, cal_opt);
+      return 0;
+    }
+    if (*crossbar) {
+      const auto r = app::run_crossbar(xb_file, xb_opt);
+      if (!xb_opt.quiet)
+        fmt::print(stderr, "ionrail crossbar: test accuracy {:.1f} % (ideal devices {:.1f} %, float64 {:.1f} %); wrote {}\n",
+                   100 * r.device.epochs.back().test_accuracy, 100 * r.ideal.epochs.back().test_accuracy,
+                   100 * r.baseline.epochs.back().test_accuracy, xb_opt.out_dir);
       return 0;
     }
     if (*replay) {

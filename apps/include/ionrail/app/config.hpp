@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <ionrail/app/calibrate.hpp>
+#include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/kmc/params.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
@@ -34,6 +35,15 @@ struct run_config {
   std::string series_key;              // [series] key: run once per value of this key ("" : one run)
   std::vector<double> series_values;   // [series] values
   calibration_params calibration;      // [calibration] (ionrail calibrate)
+  // [crossbar] (ionrail crossbar): the table and data set, resolved relative
+  // to the file that named them; the array and the learning rule.
+  struct crossbar_section {
+    std::string table_dir;
+    std::string data_file;
+    bool initial_state_given = false;  // else the table's rest state
+    circuits::crossbar_params array;
+    circuits::learning_params learning;
+  } crossbar;
 };
 
 // Loads FILE (and the material it includes), applies `--set key=value`

@@ -1,0 +1,23 @@
+#pragma once
+// `ionrail crossbar FILE.toml [--out DIR]`: the digit-learning crossbar
+// experiment (docs/circuits.md) with its report.
+#include <string>
+#include <vector>
+
+#include <ionrail/circuits/crossbar_learning.hpp>
+
+namespace ionrail::app {
+
+struct crossbar_options {
+  std::string out_dir = "out/crossbar";
+  bool force = false;
+  bool quiet = false;
+  std::vector<std::string> overrides;
+};
+
+// Runs the three learners of FILE's [crossbar] section and writes
+// epochs.csv, confusion.csv, conductance.csv, weights.csv, summary.json,
+// report.md and its plots into DIR. Returns the report.
+circuits::learning_report run_crossbar(const std::string& path, const crossbar_options& options);
+
+}  // namespace ionrail::app

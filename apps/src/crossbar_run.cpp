@@ -1,0 +1,172 @@
+#include <ionrail/app/crossbar_run.hpp>
+
+#include <fmt/format.h>
+#include <fmt/os.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include <ionrail/app/config.hpp>
+#include <ionrail/app/progress.hpp>
+#include <ionrail/app/runner.hpp>
+#include <ionrail/app/staged_dir.hpp>
+#include <ionrail/app/table_io.hpp>
+
+namespace ionrail::app {
+namespace {
+
+void write_plots(const std::filesystem::path& dir, const circuits::learning_report& r) {
+  std::ofstream gp(dir / "plots.gp");
+  gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\nset grid\n"
+        "set output 'accuracy.png'\nset title 'Test accuracy per epoch (train: dashed)'\nset xlabel 'epoch'\n"
+        "set ylabel 'accuracy'\nset yrange [0:1]\nset key bottom right\n"
+        "plot 'epochs.csv' every ::1 using ($2==0?$1:1/0):4 with linespoints lw 2 title 'crossbar (compact model)', "
+        "'' every ::1 using ($2==1?$1:1/0):4 with linespoints lw 2 title 'crossbar (ideal devices)', "
+        "'' every ::1 using ($2==2?$1:1/0):4 with linespoints lw 2 title 'float64 baseline', "
+        "'' every ::1 using ($2==0?$1:1/0):3 with lines dt 2 lc 1 notitle, "
+        "'' every ::1 using ($2==1?$1:1/0):3 with lines dt 2 lc 2 notitle, "
+        "'' every ::1 using ($2==2?$1:1/0):3 with lines dt 2 lc 3 notitle\n"
+        "set output 'energy.png'\nset title 'Energy of the write pulses per epoch'\nset ylabel 'energy (J)'\n"
+        "set autoscale y\nplot 'epochs.csv' every ::1 using ($2==0?$1:1/0):5 with linespoints lw 2 title "
+        "'crossbar (compact model)', '' every ::1 using ($2==1?$1:1/0):5 with linespoints lw 2 title "
+        "'crossbar (ideal devices)'\n"
+        "set output 'conductance.png'\nset title 'Device conductances before and after training'\n"
+        "set xlabel 'G (uS)'\nset ylabel 'devices'\nset style fill transparent solid 0.5\nset autoscale\n"
+        "plot 'conductance.csv' every ::1 using ($1*1e6):2 with boxes title 'before', '' every ::1 using ($1*1e6):3 "
+        "with boxes title 'after'\n"
+        "set output 'confusion.png'\nset title 'Confusion matrix, crossbar (compact model), test set'\n"
+        "set xlabel 'predicted'\nset ylabel 'true'\nset xrange [-0.5:9.5]\nset yrange [9.5:-0.5]\nset cbrange [0:*]\n"
+        "set palette defined (0 'white', 1 '#08519c')\nunset key\n"
+        "plot 'confusion.csv' every ::1 using 2:1:3 with image, '' every ::1 using 2:1:(sprintf('%d',$3)) with labels "
+        "font ',9'\n"
+        "set terminal pngcairo noenhanced size 1000,420 font 'DejaVu Sans,10'\nset output 'receptive_fields.png'\n"
+        "unset xlabel\nunset ylabel\nunset xtics\nunset ytics\nset palette defined (-1 '#b2182b', 0 'white', 1 "
+        "'#2166ac')\nunset cbrange\nset multiplot layout 2,5 title 'Learned weights (G+ - G-) of each digit, crossbar "
+        "(compact model)'\n";
+  for (int d = 0; d < 10; ++d)
+    gp << "set title '" << d << "'\nset xrange [-0.5:7.5]\nset yrange [7.5:-0.5]\nset datafile separator whitespace\n"
+       << "plot 'receptive_fields.dat' index " << d << " matrix with image\n";
+  gp << "unset multiplot\n";
+  // One 8 × 8 matrix block per digit (gnuplot `index`), the compact-model
+  // crossbar's weights in pulse units.
+  std::ofstream m(dir / "receptive_fields.dat");
+  for (int d = 0; d < 10; ++d) {
+    m << "# digit " << d << "\n";
+    for (int y = 0; y < 8; ++y) {
+      for (int xx = 0; xx < 8; ++xx) m << (xx ? " " : "") << r.device.weights[static_cast<std::size_t>(y * 8 + xx) * 10 + d];
+      m << "\n";
+    }
+    m << "\n\n";
+  }
+}
+
+}  // namespace
+
+circuits::learning_report run_crossbar(const std::string& path, const crossbar_options& o) {
+  const run_config cfg = load_run_config(path, o.overrides);
+  const auto& x = cfg.crossbar;
+  if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
+  if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the digits file is required");
+  const model::table table = load_table(x.table_dir, table_format::csv);
+  circuits::crossbar_params array = x.array;
+  array.dt_m_s = table_metadata(x.table_dir, "dt_m_s");
+  if (!x.initial_state_given) array.initial_state = table_metadata(x.table_dir, "s_eq");
+  array.seed = cfg.sim.seed;
+  circuits::learning_params learning = x.learning;
+  learning.seed = cfg.sim.seed;
+  const auto data = circuits::load_digits(x.data_file);
+  const auto split = circuits::split_digits(data, learning.test_count, cfg.sim.seed);
+  staged_dir dir(o.out_dir, o.force);
+
+  progress_reporter progress(learning.epochs, o.quiet);
+  progress.begin_part(fmt::format("crossbar: {} epochs of {} digits", learning.epochs,
+                                  learning.train_limit > 0 ? learning.train_limit : static_cast<int>(split.train.size())));
+  const auto rep = circuits::train_digits(data, split, table, array, learning,
+                                          [&](int epoch, const circuits::learning_report&) { progress.advance_to(epoch); });
+  progress.finish();
+
+  const circuits::learner_result* all[3] = {&rep.device, &rep.ideal, &rep.baseline};
+  {
+    auto out = fmt::output_file((dir.path() / "epochs.csv").string());
+    out.print("epoch,learner,train_accuracy,test_accuracy,energy_j,cell_pulses\n");
+    for (int l = 0; l < 3; ++l)
+      for (const auto& e : all[l]->epochs)
+        out.print("{},{},{:.6f},{:.6f},{:.6g},{}\n", e.epoch, l, e.train_accuracy, e.test_accuracy, e.energy_j, e.pulses);
+  }
+  {
+    auto out = fmt::output_file((dir.path() / "confusion.csv").string());
+    out.print("true,predicted,count\n");
+    for (int t = 0; t < 10; ++t)
+      for (int p = 0; p < 10; ++p) out.print("{},{},{}\n", t, p, rep.device.confusion[static_cast<std::size_t>(t)][static_cast<std::size_t>(p)]);
+  }
+  {
+    // Histograms of every device's conductance, 1 µS bins.
+    const double top = std::max(*std::max_element(rep.g_before_s.begin(), rep.g_before_s.end()),
+                                *std::max_element(rep.g_after_s.begin(), rep.g_after_s.end()));
+    const int bins = std::max(1, static_cast<int>(std::ceil(top * 1e6)) + 1);
+    std::vector<int> before(static_cast<std::size_t>(bins)), after(static_cast<std::size_t>(bins));
+    for (double g : rep.g_before_s) ++before[static_cast<std::size_t>(std::clamp(static_cast<int>(g * 1e6), 0, bins - 1))];
+    for (double g : rep.g_after_s) ++after[static_cast<std::size_t>(std::clamp(static_cast<int>(g * 1e6), 0, bins - 1))];
+    auto out = fmt::output_file((dir.path() / "conductance.csv").string());
+    out.print("g_bin_s,devices_before,devices_after\n");
+    for (int b = 0; b < bins; ++b) out.print("{:.6g},{},{}\n", (b + 0.5) * 1e-6, before[static_cast<std::size_t>(b)], after[static_cast<std::size_t>(b)]);
+  }
+  {
+    auto out = fmt::output_file((dir.path() / "weights.csv").string());
+    out.print("learner,input,output,weight_pulses\n");
+    for (int l = 0; l < 3; ++l)
+      for (int i = 0; i < 65; ++i)
+        for (int j = 0; j < 10; ++j) out.print("{},{},{},{:.6g}\n", l, i, j, all[l]->weights[static_cast<std::size_t>(i) * 10 + j]);
+  }
+  const auto& d = rep.device.epochs.back();
+  {
+    std::ofstream js(dir.path() / "summary.json");
+    js << "{\n  \"config\": \"" << path << "\",\n  \"seed\": " << cfg.sim.seed << ",\n  \"git\": \"" << git_hash()
+       << "\",\n  \"train_digits\": " << (learning.train_limit > 0 ? learning.train_limit : static_cast<int>(split.train.size()))
+       << ",\n  \"test_digits\": " << split.test.size() << ",\n";
+    const char* keys[3] = {"device", "ideal", "baseline"};
+    for (int l = 0; l < 3; ++l)
+      js << fmt::format("  \"{}\": {{\"test_accuracy\": {:.4f}, \"test_after_retention\": {:.4f}, \"energy_last_epoch_j\": "
+                        "{:.6g}}},\n",
+                        keys[l], all[l]->epochs.back().test_accuracy, all[l]->test_after_retention,
+                        all[l]->epochs.back().energy_j);
+    js << fmt::format("  \"pulse_step_s\": {:.6g},\n  \"seconds_per_epoch\": {:.4g},\n  \"parameters\": {}\n}}\n",
+                      rep.pulse_step_s, rep.seconds_per_epoch, resolved_parameters_json(cfg));
+  }
+  {
+    std::ofstream md(dir.path() / "report.md");
+    md << "# Crossbar learning: 8×8 digits\n\n"
+       << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} training digits, {} test digits (stratified, "
+                      "fixed seed). A 65 × 10 crossbar of differential pairs ({} devices), "
+                      "DAC {} bits, ADC {} bits, read {} V, write {} V → {} V (V/2 scheme), one write pulse = {:.3g} µS "
+                      "at rest; device variation: gain σ {}, offset σ {} µS; noise {}.\n\n",
+                      path, cfg.sim.seed, x.table_dir, git_hash(),
+                      learning.train_limit > 0 ? learning.train_limit : static_cast<int>(split.train.size()),
+                      split.test.size(), 2 * 65 * 10, array.dac_bits, array.adc_bits, array.v_read_v,
+                      learning.v_write_v, learning.v_write_final_v > 0 ? learning.v_write_final_v : learning.v_write_v,
+                      rep.pulse_step_s * 1e6, array.gain_sigma, array.offset_sigma_s * 1e6, array.noise ? "on" : "off")
+       << "| epoch | compact model train / test | ideal devices train / test | float64 baseline train / test | "
+          "write energy (J) |\n| ---: | --- | --- | --- | ---: |\n";
+    for (std::size_t e = 0; e < rep.device.epochs.size(); ++e)
+      md << fmt::format("| {} | {:.1f} % / {:.1f} % | {:.1f} % / {:.1f} % | {:.1f} % / {:.1f} % | {:.3g} |\n", e + 1,
+                        100 * rep.device.epochs[e].train_accuracy, 100 * rep.device.epochs[e].test_accuracy,
+                        100 * rep.ideal.epochs[e].train_accuracy, 100 * rep.ideal.epochs[e].test_accuracy,
+                        100 * rep.baseline.epochs[e].train_accuracy, 100 * rep.baseline.epochs[e].test_accuracy,
+                        rep.device.epochs[e].energy_j);
+    md << fmt::format("\nFinal test accuracy: compact-model crossbar **{:.1f} %**, ideal devices {:.1f} %, float64 "
+                      "baseline {:.1f} %; after {} s at 0 V the compact-model crossbar scores {:.1f} % (the devices "
+                      "relax). Wall time {:.3f} s per epoch for the compact-model crossbar.\n\n",
+                      100 * d.test_accuracy, 100 * rep.ideal.epochs.back().test_accuracy,
+                      100 * rep.baseline.epochs.back().test_accuracy, learning.retention_s,
+                      100 * rep.device.test_after_retention, rep.seconds_per_epoch)
+       << "![accuracy](accuracy.png)\n\n![energy](energy.png)\n\n![confusion](confusion.png)\n\n"
+          "![conductances](conductance.png)\n\n![receptive fields](receptive_fields.png)\n";
+  }
+  write_plots(dir.path(), rep);
+  render_plots(dir.path().string(), o.quiet);
+  dir.commit();
+  return rep;
+}
+
+}  // namespace ionrail::app

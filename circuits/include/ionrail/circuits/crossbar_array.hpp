@@ -1,0 +1,112 @@
+#pragma once
+// A crossbar of compact-model devices (docs/circuits.md): ROWS input lines
+// (word lines) and, per weight column, two bit lines carrying the devices
+// G+ and G− of a differential pair, so a weight is G+ − G−.
+//
+// Read: each input x in [0, 1] goes through a DAC (dac_bits, V = level ·
+// v_read), the bit-line currents are summed by Kirchhoff (ideal wires) or
+// solved as a resistive network (wire_ohm > 0, ir_drop.hpp), and each
+// differential current I+ − I− goes through a signed ADC (adc_bits, full
+// scale ±adc_full_scale_a). A read is short compared with the model step, so
+// it does not move the devices.
+//
+// Write: voltages on every word line and bit line for one model step dt_m;
+// every device sees V_row − V_col and is stepped through its dynamics (the
+// table's drift, noise and fluctuation), the unselected ones included: with
+// the V/2 scheme a selected cell sees ±V_write and half-selected cells
+// ±V_write/2 (disturb), every other cell 0 V (relaxation). Weights are never
+// written directly.
+#include <cstdint>
+#include <vector>
+
+#include <ionrail/model/batch.hpp>
+#include <ionrail/model/table.hpp>
+
+namespace ionrail::circuits {
+
+struct crossbar_params {
+  int rows = 0;                    // input lines
+  int cols = 0;                    // weights per input line (two bit lines each)
+  int dac_bits = 8;                // input resolution
+  int adc_bits = 8;                // output resolution (signed)
+  double v_read_v = 0.2;           // read voltage of a full-scale input
+  double adc_full_scale_a = 0;     // ±full scale of the ADC; 0: rows · v_read · g_span / 4
+  double wire_ohm = 0;             // wire resistance per cell pitch, word and bit lines (0: ideal)
+  double gain_sigma = 0;           // device-to-device spread of the drift gain (relative)
+  double offset_sigma_s = 0;       // device-to-device spread of the G offset (S)
+  bool noise = true;               // cycle-to-cycle noise and fluctuation of the devices
+  double dt_m_s = 0.05;            // the table's model step (for energy and elapsed time)
+  double initial_state = 0.25;     // slow state every device starts from (the table's rest state)
+  std::uint64_t seed = 1;
+};
+
+class crossbar_array {
+ public:
+  crossbar_array(const model::table& table, const crossbar_params& p);
+
+  int rows() const { return p_.rows; }
+  int cols() const { return p_.cols; }
+  const crossbar_params& params() const { return p_; }
+  // Device index of the G+ (minus = false) or G− device of weight (r, c).
+  std::size_t index(int r, int c, bool minus) const {
+    return static_cast<std::size_t>(r) * static_cast<std::size_t>(2 * p_.cols) + static_cast<std::size_t>(2 * c) +
+           (minus ? 1u : 0u);
+  }
+
+  // Effective conductance of every device (S), in index order.
+  std::vector<double> conductances() const;
+  // G+ − G− of every weight (S), row-major.
+  std::vector<double> weights() const;
+
+  // Quantised differential column currents (A) for inputs x[rows] in [0, 1].
+  void read(const double* x, double* out) const;
+  // The same without DAC/ADC quantisation and with ideal wires (analysis).
+  void read_exact(const double* x, double* out) const;
+  // read() with the given device conductances g (index order, S) instead of
+  // the devices' own: the same DAC, wires and ADC (an ideal-device twin).
+  void read_with(const std::vector<double>& g, const double* x, double* out) const;
+
+  // One model step with row_v[rows] on the word lines and col_plus_v[cols],
+  // col_minus_v[cols] on the bit lines. Returns the energy the pulse
+  // dissipates in the devices, Σ G V² dt_m (J).
+  double pulse(const double* row_v, const double* col_plus_v, const double* col_minus_v);
+  // Steps at 0 V: the devices relax.
+  void relax(int steps);
+
+  double adc_full_scale_a() const { return adc_fs_; }
+  double g_span_s() const { return g_span_; }
+  long long steps() const { return steps_; }
+  const model::device_batch& devices() const { return devices_; }
+
+ private:
+  double dac(double x) const;
+  double adc(double i) const;
+  void column_currents(const std::vector<double>& v_row, const std::vector<double>& g, std::vector<double>& i) const;
+
+  crossbar_params p_;
+  model::table table_;
+  model::device_batch devices_;
+  std::vector<std::int16_t> volts_;
+  double g_span_ = 0;  // G at s = 1 minus G at s = 0 (table), S
+  double adc_fs_ = 0;
+  long long steps_ = 0;
+};
+
+// Fixed-size front end for arrays whose size is known at compile time.
+template <int ROWS, int COLS>
+class crossbar : public crossbar_array {
+  static_assert(ROWS > 0 && COLS > 0, "a crossbar has at least one row and one column");
+  static_assert(static_cast<long long>(ROWS) * COLS <= (1ll << 24), "at most 2^24 weights");
+
+ public:
+  crossbar(const model::table& table, crossbar_params p) : crossbar_array(table, sized(p)) {}
+
+ private:
+  static crossbar_params sized(crossbar_params p) {
+    p.rows = ROWS;
+    p.cols = COLS;
+    return p;
+  }
+};
+
+}  // namespace ionrail::circuits

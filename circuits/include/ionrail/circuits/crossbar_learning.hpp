@@ -1,0 +1,72 @@
+#pragma once
+// Online learning of a single-layer digit classifier in a crossbar
+// (docs/circuits.md). Inputs: the 64 pixels / 16 plus a bias line held at 1;
+// outputs: 10 differential columns. Rule: Manhattan (sign) updates of the
+// softmax cross-entropy gradient, one write pulse per weight and sample:
+// for every output j with |t_j − p_j| > error_threshold and every input line
+// whose pixel is at least active_pixel, the weight moves one pulse in the
+// direction of t_j − p_j. In a crossbar that is two model steps per sample:
+// a potentiation phase (active rows at +V/2, the bit lines to raise at −V/2)
+// and a depression phase (active rows at −V/2, the bit lines to lower at
+// +V/2): G+ rises and G− falls for a weight to increase, and the reverse.
+// Three learners see the same samples in the same order:
+//   device   the compact-model crossbar: noise, fluctuation, variation,
+//            half-select disturb, relaxation, DAC/ADC;
+//   ideal    the same crossbar with ideal devices: every selected cell moves
+//            by exactly the mean step of a real one, nothing else moves;
+//   baseline float64 weights, the same rule with unit steps, no quantisation.
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <ionrail/circuits/crossbar_array.hpp>
+#include <ionrail/circuits/digits.hpp>
+#include <ionrail/model/table.hpp>
+
+namespace ionrail::circuits {
+
+struct learning_params {
+  int epochs = 5;
+  double v_write_v = 8.0;         // write amplitude of the first epoch: ±v_write/2 on the lines (V/2 scheme)
+  double v_write_final_v = 0;     // of the last epoch, linear in between (0: v_write_v throughout); a
+                                  // smaller pulse moves a nonlinear device by a finer step (annealing)
+  double softmax_beta = 0.1;      // inverse temperature on scores in units of one pulse on one full input
+  double error_threshold = 0.1;   // |t − p| above which an output is updated
+  int active_pixel = 8;           // pixels >= this drive their word line during writes
+  int rest_steps = 0;             // extra model steps at 0 V after each training sample
+  double retention_s = 60;        // test again after this long at 0 V
+  int test_count = 450;           // of the 1,797 digits
+  int train_limit = 0;            // 0: every training digit; else the first n (fast tests)
+  std::uint64_t seed = 1;
+};
+
+struct epoch_record {
+  int epoch = 0;
+  double train_accuracy = 0;  // on the fly, before each sample's update
+  double test_accuracy = 0;
+  double energy_j = 0;        // write pulses of the epoch, Σ G V² dt
+  long long pulses = 0;       // cell-pulses at full write voltage
+};
+
+struct learner_result {
+  std::string name;
+  std::vector<epoch_record> epochs;
+  double test_after_retention = 0;
+  std::array<std::array<int, 10>, 10> confusion{};  // [true][predicted], final test
+  std::vector<double> weights;                     // 65 × 10, in pulse units
+};
+
+struct learning_report {
+  learner_result device, ideal, baseline;
+  std::vector<double> g_before_s, g_after_s;  // every device of the real crossbar
+  double pulse_step_s = 0;                     // mean ΔG of one write pulse at rest (S)
+  double seconds_per_epoch = 0;                // wall time of the real crossbar's epochs
+};
+
+// Runs the three learners. `progress(epoch, report)` is called after each epoch.
+learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
+                             crossbar_params xp, const learning_params& lp,
+                             const std::function<void(int, const learning_report&)>& progress = {});
+
+}  // namespace ionrail::circuits
