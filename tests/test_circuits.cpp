@@ -14,6 +14,7 @@
 #include <ionrail/app/table_io.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/ir_drop.hpp>
+#include <ionrail/circuits/snn.hpp>
 #include <ionrail/model/step.hpp>
 
 namespace {
@@ -211,6 +212,51 @@ TEST(CrossbarLearning, TheVolatileDefaultMaterialForgets) {
   const auto r = circuits::train_digits(data, split, t, xp, lp);
   EXPECT_LT(r.device.test_after_retention, 0.3);
   EXPECT_GT(r.ideal.epochs.back().test_accuracy, 0.5);
+}
+
+// The STDP window the waveforms imply on the thin material: a post spike
+// within the pre spike's eligibility window (0 <= Δ < pre_steps) puts
+// pre_v + post_v1 across the device and potentiates; a post spike outside it
+// (before the pre spike, or after the window) puts −post_v2 across it and
+// depresses. 256 devices per Δ with noise on; the expected changes are
+// several standard errors (noise ~1 µS per device / 16) from zero.
+TEST(Snn, StdpWindowHasTheSignStructureOfTheWaveforms) {
+  const model::table t = app::load_table(thin_table, app::table_format::csv);
+  circuits::spike_waveform w;
+  w.pre_steps = 2;
+  const auto win = circuits::stdp_window(t, w, 0.3, 5, 256, true, 7);
+  ASSERT_EQ(win.size(), 11u);
+  for (const auto& [d, g] : win) {
+    if (d >= 0 && d < w.pre_steps) {
+      EXPECT_GT(g, 0.3e-6) << "delta " << d;
+    } else if (d < -1 || d > w.pre_steps) {
+      EXPECT_LT(g, -0.1e-6) << "delta " << d;
+    }
+  }
+}
+
+// Fast: 20 neurons, 300 digits; unsupervised, so just clearly above chance,
+// and reproducible to the bit.
+TEST(Snn, UnsupervisedTrainingBeatsChance) {
+  const model::table t = app::load_table(thin_table, app::table_format::csv);
+  const auto data = circuits::load_digits(digits_file);
+  const auto split = circuits::split_digits(data, 450, 1);
+  circuits::snn_params p;
+  p.neurons = 20;
+  p.train_limit = 300;
+  p.label_limit = 300;
+  p.waveform.pre_v = 3.5;
+  p.waveform.pre_steps = 2;
+  p.waveform.post_v1 = 3.5;
+  p.waveform.post_v2 = 6.0;
+  p.threshold = 10;
+  p.max_rate = 0.6;
+  const auto a = circuits::train_snn(data, split, t, 0.05, p);
+  EXPECT_GT(a.test_accuracy, 0.3);
+  EXPECT_GT(a.train_spikes, 300);
+  const auto b = circuits::train_snn(data, split, t, 0.05, p);
+  EXPECT_EQ(a.test_accuracy, b.test_accuracy);
+  EXPECT_EQ(a.weights_after_s, b.weights_after_s);
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ const std::string set_origin = "--set";
 // ---------------------------------------------------------------- schema
 
 const key_list top_keys{"material", "device",   "species", "rail_class", "field",
-                        "sim",      "readout",  "protocol", "output",    "series", "calibration", "crossbar"};
+                        "sim",      "readout",  "protocol", "output",    "series", "calibration", "crossbar", "snn"};
 const key_list material_sections{"device", "species", "rail_class", "field", "readout"};
 const key_list device_keys{"thickness_nm", "sites",           "rails",           "temperature_k",       "zones",
                            "area_um2",     "rails_per_area_m2", "site_energy_csv", "initial_profile_csv", "site_energy"};
@@ -63,6 +63,10 @@ const key_list protocol_keys{"kind",    "sample_every_s", "profile_times_s", "te
                              "gap_s",   "read_v",         "waveform_csv"};
 const key_list output_keys{"title", "plots"};
 const key_list series_keys{"key", "values"};
+const key_list snn_keys{"table",        "data",       "neurons",     "epochs",           "present_steps", "rest_steps",
+                        "max_rate",     "v_read_v",   "leak",        "threshold",        "theta_plus",    "theta_decay",
+                        "refractory_steps", "pre_v",  "pre_steps",   "post_v1",          "post_v2",       "initial_state",
+                        "init_spread",  "train_limit", "label_limit", "test_count",      "noise",         "window_steps"};
 const key_list crossbar_keys{"table",          "data",           "epochs",       "v_write_v",     "v_write_final_v",
                              "softmax_beta",   "error_threshold", "active_pixel", "rest_steps",    "retention_s",
                              "test_count",     "train_limit",    "dac_bits",     "adc_bits",      "v_read_v",
@@ -80,7 +84,7 @@ const std::vector<section_keys> sections{{"device", &device_keys}, {"species", &
                                          {"sim", &sim_keys},           {"readout", &readout_keys},
                                          {"protocol", &protocol_keys}, {"output", &output_keys},
                                          {"series", &series_keys}, {"calibration", &calibration_keys},
-                                         {"crossbar", &crossbar_keys}};
+                                         {"crossbar", &crossbar_keys}, {"snn", &snn_keys}};
 
 // Names a reader of params.hpp might guess, and where that setting lives.
 const std::vector<std::pair<std::string_view, std::string_view>> aliases{
@@ -1013,26 +1017,31 @@ void read_config(loader& l, run_config& c) {
     }
   }
 
+  // A directory or file named by a key of a circuit section, relative to the
+  // file that named it (else to the current directory).
+  auto path_of = [&](const toml::table& sec, const char* section, const char* key, std::string& out, bool directory) {
+    std::string ref;
+    if (!l.get(sec, section, key, ref)) return;
+    const std::string path = std::string(section) + "." + key;
+    const fs::path named_by(l.origin_of(path).file);
+    std::vector<fs::path> candidates;
+    if (!fs::path(ref).is_absolute() && named_by.string() != set_origin)
+      candidates.push_back((named_by.parent_path() / ref).lexically_normal());
+    candidates.push_back(fs::path(ref).lexically_normal());
+    std::error_code ec;
+    for (const auto& cand : candidates)
+      if (directory ? fs::is_directory(cand, ec) : fs::is_regular_file(cand, ec)) {
+        out = cand.string();
+        return;
+      }
+    l.fail(path, *sec.get(key), std::string("no such ") + (directory ? "directory" : "file") + " (tried '" +
+                                    candidates.front().string() + "')");
+  };
   // [crossbar]: used by `ionrail crossbar`.
   if (const auto* xb = l.table_at(doc, "", "crossbar", crossbar_keys)) {
     auto& x = c.crossbar;
     auto dir_of = [&](const char* key, std::string& out, bool directory) {
-      std::string ref;
-      if (!l.get(*xb, "crossbar", key, ref)) return;
-      const std::string path = std::string("crossbar.") + key;
-      const fs::path named_by(l.origin_of(path).file);
-      std::vector<fs::path> candidates;
-      if (!fs::path(ref).is_absolute() && named_by.string() != set_origin)
-        candidates.push_back((named_by.parent_path() / ref).lexically_normal());
-      candidates.push_back(fs::path(ref).lexically_normal());
-      std::error_code ec;
-      for (const auto& cand : candidates)
-        if (directory ? fs::is_directory(cand, ec) : fs::is_regular_file(cand, ec)) {
-          out = cand.string();
-          return;
-        }
-      l.fail(path, *xb->get(key), std::string("no such ") + (directory ? "directory" : "file") + " (tried '" +
-                                      candidates.front().string() + "')");
+      path_of(*xb, "crossbar", key, out, directory);
     };
     dir_of("table", x.table_dir, true);
     dir_of("data", x.data_file, false);
@@ -1078,6 +1087,60 @@ void read_config(loader& l, run_config& c) {
     range("gain_sigma", a.gain_sigma, 0, 0.5, "must be in [0, 0.5]");
     range("offset_sigma_s", a.offset_sigma_s, 0, 1e-3, "must be in [0, 1e-3] S");
     range("initial_state", a.initial_state, 0, 1, "must be in [0, 1]");
+  }
+
+  // [snn]: used by `ionrail snn`.
+  if (const auto* sn = l.table_at(doc, "", "snn", snn_keys)) {
+    auto& x = c.snn;
+    path_of(*sn, "snn", "table", x.table_dir, true);
+    path_of(*sn, "snn", "data", x.data_file, false);
+    auto& n = x.network;
+    l.get(*sn, "snn", "neurons", n.neurons);
+    l.get(*sn, "snn", "epochs", n.epochs);
+    l.get(*sn, "snn", "present_steps", n.present_steps);
+    l.get(*sn, "snn", "rest_steps", n.rest_steps);
+    l.get(*sn, "snn", "max_rate", n.max_rate);
+    l.get(*sn, "snn", "v_read_v", n.v_read_v);
+    l.get(*sn, "snn", "leak", n.leak);
+    l.get(*sn, "snn", "threshold", n.threshold);
+    l.get(*sn, "snn", "theta_plus", n.theta_plus);
+    l.get(*sn, "snn", "theta_decay", n.theta_decay);
+    l.get(*sn, "snn", "refractory_steps", n.refractory_steps);
+    l.get(*sn, "snn", "pre_v", n.waveform.pre_v);
+    l.get(*sn, "snn", "pre_steps", n.waveform.pre_steps);
+    l.get(*sn, "snn", "post_v1", n.waveform.post_v1);
+    l.get(*sn, "snn", "post_v2", n.waveform.post_v2);
+    l.get(*sn, "snn", "initial_state", n.initial_state);
+    l.get(*sn, "snn", "init_spread", n.init_spread);
+    l.get(*sn, "snn", "train_limit", n.train_limit);
+    l.get(*sn, "snn", "label_limit", n.label_limit);
+    l.get(*sn, "snn", "test_count", n.test_count);
+    l.get(*sn, "snn", "noise", n.noise);
+    l.get(*sn, "snn", "window_steps", x.window_steps);
+    auto range = [&](const char* key, double v, double lo, double hi, const char* text) {
+      if (sn->get(key) && !(v >= lo && v <= hi)) l.fail(std::string("snn.") + key, *sn->get(key), text);
+    };
+    range("neurons", n.neurons, 1, 10000, "must be in [1, 10000]");
+    range("epochs", n.epochs, 1, 100, "must be in [1, 100]");
+    range("present_steps", n.present_steps, 1, 10000, "must be in [1, 10000]");
+    range("rest_steps", n.rest_steps, 0, 10000, "must be in [0, 10000]");
+    range("max_rate", n.max_rate, 1e-6, 1, "must be in (0, 1] (spike probability per step)");
+    range("v_read_v", n.v_read_v, 1e-6, 15.9, "must be in (0, 15.9] V");
+    range("leak", n.leak, 0, 1, "must be in [0, 1] (retention per step)");
+    range("threshold", n.threshold, 1e-6, 100, "must be in (0, 100] membrane units");
+    range("theta_plus", n.theta_plus, 0, 100, "must be in [0, 100]");
+    range("theta_decay", n.theta_decay, 0, 1, "must be in [0, 1]");
+    range("refractory_steps", n.refractory_steps, 0, 65535, "must be in [0, 65535]");
+    for (const char* k : {"pre_v", "post_v1", "post_v2"})
+      range(k, k[1] == 'r' ? n.waveform.pre_v : (k[5] == '1' ? n.waveform.post_v1 : n.waveform.post_v2), 0, 7.9,
+            "must be in [0, 7.9] V (pre and post levels add up across a device: ±16 V at most)");
+    range("pre_steps", n.waveform.pre_steps, 1, 100, "must be in [1, 100]");
+    range("initial_state", n.initial_state, 0, 1, "must be in [0, 1]");
+    range("init_spread", n.init_spread, 0, 0.5, "must be in [0, 0.5]");
+    range("train_limit", n.train_limit, 0, 1e6, "must be >= 0 (0: all)");
+    range("label_limit", n.label_limit, 0, 1e6, "must be >= 0 (0: all)");
+    range("test_count", n.test_count, 10, 1000, "must be in [10, 1000]");
+    range("window_steps", x.window_steps, 1, 100, "must be in [1, 100]");
   }
 
   // [series]: one numeric key run at several values (each a variant of the run).
@@ -1334,6 +1397,35 @@ std::string resolved_parameters_json(const run_config& c) {
     xb.insert("noise", x.array.noise);
     xb.insert("initial_state", x.array.initial_state);
     root.insert("crossbar", std::move(xb));
+  }
+  if (!c.snn.table_dir.empty()) {
+    const auto& n = c.snn.network;
+    toml::table sn;
+    sn.insert("table", c.snn.table_dir);
+    sn.insert("data", c.snn.data_file);
+    sn.insert("neurons", n.neurons);
+    sn.insert("epochs", n.epochs);
+    sn.insert("present_steps", n.present_steps);
+    sn.insert("rest_steps", n.rest_steps);
+    sn.insert("max_rate", n.max_rate);
+    sn.insert("v_read_v", n.v_read_v);
+    sn.insert("leak", n.leak);
+    sn.insert("threshold", n.threshold);
+    sn.insert("theta_plus", n.theta_plus);
+    sn.insert("theta_decay", n.theta_decay);
+    sn.insert("refractory_steps", n.refractory_steps);
+    sn.insert("pre_v", n.waveform.pre_v);
+    sn.insert("pre_steps", n.waveform.pre_steps);
+    sn.insert("post_v1", n.waveform.post_v1);
+    sn.insert("post_v2", n.waveform.post_v2);
+    sn.insert("initial_state", n.initial_state);
+    sn.insert("init_spread", n.init_spread);
+    sn.insert("train_limit", n.train_limit);
+    sn.insert("label_limit", n.label_limit);
+    sn.insert("test_count", n.test_count);
+    sn.insert("noise", n.noise);
+    sn.insert("window_steps", c.snn.window_steps);
+    root.insert("snn", std::move(sn));
   }
   if (!c.series_key.empty()) {
     toml::table series;

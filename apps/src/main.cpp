@@ -13,6 +13,7 @@
 
 #include <ionrail/app/calibrate.hpp>
 #include <ionrail/app/crossbar_run.hpp>
+#include <ionrail/app/snn_run.hpp>
 #include <ionrail/app/demo.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/kmc/engine.hpp>
@@ -104,6 +105,15 @@ int main(int argc, char** argv) {
   crossbar->add_flag("--force", xb_opt.force, "Replace the output directory if it exists");
   crossbar->add_flag("--quiet", xb_opt.quiet, "No progress output");
 
+  app::snn_options snn_opt;
+  std::string snn_file;
+  auto* snn = cli.add_subcommand("snn", "Train a spiking network with memristive STDP synapses on the 8x8 digits");
+  snn->add_option("FILE", snn_file, "Run file with an [snn] section (TOML)")->required();
+  snn->add_option("--out", snn_opt.out_dir, "Output directory")->capture_default_str();
+  snn->add_option("--set", snn_opt.overrides, "Override a key (repeatable)");
+  snn->add_flag("--force", snn_opt.force, "Replace the output directory if it exists");
+  snn->add_flag("--quiet", snn_opt.quiet, "No progress output");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -138,6 +148,12 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "ionrail crossbar: test accuracy {:.1f} % (ideal devices {:.1f} %, float64 {:.1f} %); wrote {}\n",
                    100 * r.device.epochs.back().test_accuracy, 100 * r.ideal.epochs.back().test_accuracy,
                    100 * r.baseline.epochs.back().test_accuracy, xb_opt.out_dir);
+      return 0;
+    }
+    if (*snn) {
+      const auto r = app::run_snn(snn_file, snn_opt);
+      if (!snn_opt.quiet)
+        fmt::print(stderr, "ionrail snn: test accuracy {:.1f} %; wrote {}\n", 100 * r.test_accuracy, snn_opt.out_dir);
       return 0;
     }
     if (*replay) {

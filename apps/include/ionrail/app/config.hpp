@@ -9,6 +9,7 @@
 
 #include <ionrail/app/calibrate.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
+#include <ionrail/circuits/snn.hpp>
 #include <ionrail/kmc/params.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
@@ -44,6 +45,13 @@ struct run_config {
     circuits::crossbar_params array;
     circuits::learning_params learning;
   } crossbar;
+  // [snn] (ionrail snn): table and data as for [crossbar], the network.
+  struct snn_section {
+    std::string table_dir;
+    std::string data_file;
+    circuits::snn_params network;
+    int window_steps = 6;  // the STDP window is measured for |Δt| up to this many model steps
+  } snn;
 };
 
 // Loads FILE (and the material it includes), applies `--set key=value`

@@ -1,0 +1,138 @@
+#include <ionrail/app/snn_run.hpp>
+
+#include <fmt/format.h>
+#include <fmt/os.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include <ionrail/app/config.hpp>
+#include <ionrail/app/progress.hpp>
+#include <ionrail/app/runner.hpp>
+#include <ionrail/app/staged_dir.hpp>
+#include <ionrail/app/table_io.hpp>
+
+namespace ionrail::app {
+
+circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
+  const run_config cfg = load_run_config(path, o.overrides);
+  const auto& x = cfg.snn;
+  if (x.table_dir.empty()) throw config_error(path + ": [snn] table: a table directory is required");
+  if (x.data_file.empty()) throw config_error(path + ": [snn] data: the digits file is required");
+  const model::table table = load_table(x.table_dir, table_format::csv);
+  const double dt_m = table_metadata(x.table_dir, "dt_m_s");
+  circuits::snn_params p = x.network;
+  p.seed = cfg.sim.seed;
+  const auto data = circuits::load_digits(x.data_file);
+  const auto split = circuits::split_digits(data, p.test_count, cfg.sim.seed);
+  staged_dir dir(o.out_dir, o.force);
+
+  // The STDP window the devices produce (256 devices per Δt, noise as configured).
+  const auto window = circuits::stdp_window(table, p.waveform, p.initial_state, x.window_steps, 256, p.noise, cfg.sim.seed);
+  {
+    auto out = fmt::output_file((dir.path() / "window.csv").string());
+    out.print("delta_steps,delta_ms,mean_dg_s\n");
+    for (const auto& [d, g] : window) out.print("{},{:.6g},{:.6g}\n", d, d * dt_m * 1e3, g);
+  }
+
+  const int train_n = p.train_limit > 0 ? std::min<int>(p.train_limit, static_cast<int>(split.train.size()))
+                                        : static_cast<int>(split.train.size());
+  progress_reporter progress(static_cast<double>(p.epochs) * train_n, o.quiet);
+  progress.begin_part(fmt::format("snn: {} neurons, {} epochs of {} digits", p.neurons, p.epochs, train_n));
+  const auto r = circuits::train_snn(data, split, table, dt_m, p, [&](int done, int) { progress.advance_to(done); });
+  progress.finish();
+
+  {
+    auto out = fmt::output_file((dir.path() / "labels.csv").string());
+    out.print("neuron,label\n");
+    for (std::size_t j = 0; j < r.neuron_label.size(); ++j) out.print("{},{}\n", j, r.neuron_label[j]);
+  }
+  {
+    auto out = fmt::output_file((dir.path() / "confusion.csv").string());
+    out.print("true,predicted,count\n");
+    for (int t = 0; t < 10; ++t)
+      for (int q = 0; q < 10; ++q) out.print("{},{},{}\n", t, q, r.confusion[static_cast<std::size_t>(t)][static_cast<std::size_t>(q)]);
+  }
+  {
+    const double top = std::max(*std::max_element(r.weights_before_s.begin(), r.weights_before_s.end()),
+                                *std::max_element(r.weights_after_s.begin(), r.weights_after_s.end()));
+    const int bins = std::max(1, static_cast<int>(std::ceil(top * 1e6)) + 1);
+    std::vector<int> before(static_cast<std::size_t>(bins)), after(static_cast<std::size_t>(bins));
+    for (double g : r.weights_before_s) ++before[static_cast<std::size_t>(std::clamp(static_cast<int>(g * 1e6), 0, bins - 1))];
+    for (double g : r.weights_after_s) ++after[static_cast<std::size_t>(std::clamp(static_cast<int>(g * 1e6), 0, bins - 1))];
+    auto out = fmt::output_file((dir.path() / "conductance.csv").string());
+    out.print("g_bin_s,devices_before,devices_after\n");
+    for (int b = 0; b < bins; ++b) out.print("{:.6g},{},{}\n", (b + 0.5) * 1e-6, before[static_cast<std::size_t>(b)], after[static_cast<std::size_t>(b)]);
+  }
+  const int shown = std::min(p.neurons, 50);
+  {
+    // One 8 × 8 block of synapse conductances (µS) per neuron, for gnuplot `index`.
+    std::ofstream m(dir.path() / "receptive_fields.dat");
+    for (int j = 0; j < shown; ++j) {
+      m << "# neuron " << j << " label " << r.neuron_label[static_cast<std::size_t>(j)] << "\n";
+      for (int yy = 0; yy < 8; ++yy) {
+        for (int xx = 0; xx < 8; ++xx)
+          m << (xx ? " " : "") << r.weights_after_s[static_cast<std::size_t>(yy * 8 + xx) * static_cast<std::size_t>(p.neurons) + static_cast<std::size_t>(j)] * 1e6;
+        m << "\n";
+      }
+      m << "\n\n";
+    }
+  }
+  {
+    std::ofstream gp(dir.path() / "plots.gp");
+    gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\nset grid\n"
+          "set output 'stdp_window.png'\nset title 'STDP window of the devices: mean conductance change per spike pair'\n"
+          "set xlabel 't_post - t_pre (ms)'\nset ylabel 'mean dG (uS)'\nset key off\n"
+          "plot 'window.csv' every ::1 using 2:($3*1e6) with linespoints lw 2 pt 7, 0 lc rgb 'black'\n"
+          "set output 'conductance.png'\nset title 'Synapse conductances before and after training'\nset xlabel 'G (uS)'\n"
+          "set ylabel 'devices'\nset style fill transparent solid 0.5\nset key on\n"
+          "plot 'conductance.csv' every ::1 using ($1*1e6):2 with boxes title 'before', '' every ::1 using ($1*1e6):3 "
+          "with boxes title 'after'\n"
+          "set output 'confusion.png'\nset title 'Confusion matrix, test set'\nset xlabel 'predicted'\nset ylabel 'true'\n"
+          "set xrange [-0.5:9.5]\nset yrange [9.5:-0.5]\nset palette defined (0 'white', 1 '#08519c')\nunset key\n"
+          "plot 'confusion.csv' every ::1 using 2:1:3 with image, '' every ::1 using 2:1:(sprintf('%d',$3)) with labels "
+          "font ',9'\n"
+          "set terminal pngcairo noenhanced size 1200,620 font 'DejaVu Sans,8'\nset output 'receptive_fields.png'\n"
+          "unset xlabel\nunset ylabel\nunset xtics\nunset ytics\nunset colorbox\nset datafile separator whitespace\n"
+          "set palette grey\nset multiplot layout 5,10 title 'Synapse conductances of the first neurons (label in the "
+          "title)'\n";
+    for (int j = 0; j < shown; ++j)
+      gp << "set title '" << j << ": " << r.neuron_label[static_cast<std::size_t>(j)]
+         << "'\nset xrange [-0.5:7.5]\nset yrange [7.5:-0.5]\nplot 'receptive_fields.dat' index " << j
+         << " matrix with image\n";
+    gp << "unset multiplot\n";
+  }
+  {
+    std::ofstream js(dir.path() / "summary.json");
+    js << fmt::format("{{\n  \"config\": \"{}\",\n  \"seed\": {},\n  \"git\": \"{}\",\n  \"neurons\": {},\n  \"train_digits\": {},\n"
+                      "  \"test_digits\": {},\n  \"test_accuracy\": {:.4f},\n  \"train_spikes\": {},\n  \"seconds\": {:.3g},\n"
+                      "  \"parameters\": {}\n}}\n",
+                      path, cfg.sim.seed, git_hash(), p.neurons, train_n, split.test.size(), r.test_accuracy,
+                      r.train_spikes, r.seconds, resolved_parameters_json(cfg));
+  }
+  {
+    int labelled = 0;
+    for (int l : r.neuron_label) labelled += l >= 0;
+    std::ofstream md(dir.path() / "report.md");
+    md << "# Spiking network with memristive STDP: 8×8 digits\n\n"
+       << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} LIF neurons, winner-take-all, adaptive thresholds; "
+                      "64 × {} synapse devices. Unsupervised training on {} digits × {} epochs ({} steps of {} ms per "
+                      "digit, Poisson rate coding up to {} spikes per step); {} neurons labelled.\n\n"
+                      "**Test accuracy: {:.1f} %** on {} digits (chance 10 %). Wall time {:.1f} s.\n\n",
+                      path, cfg.sim.seed, x.table_dir, git_hash(), p.neurons, p.neurons, train_n, p.epochs,
+                      p.present_steps, dt_m * 1e3, p.max_rate, labelled, 100 * r.test_accuracy, split.test.size(),
+                      r.seconds)
+       << "The STDP window below is measured, not assumed: 256 devices per Δt see the pre and post spike waveforms "
+          "(row: +pre_v for pre_steps steps; column: −post_v1 then +post_v2) and the table's dynamics decide the "
+          "change.\n\n| Δt (ms) | mean ΔG (µS) |\n| ---: | ---: |\n";
+    for (const auto& [d, g] : window) md << fmt::format("| {:.0f} | {:+.3f} |\n", d * dt_m * 1e3, g * 1e6);
+    md << "\n![STDP window](stdp_window.png)\n\n![receptive fields](receptive_fields.png)\n\n![confusion](confusion.png)"
+          "\n\n![conductances](conductance.png)\n";
+  }
+  render_plots(dir.path().string(), o.quiet);
+  dir.commit();
+  return r;
+}
+
+}  // namespace ionrail::app

@@ -1,0 +1,83 @@
+#pragma once
+// A spiking network with memristive synapses whose plasticity comes from the
+// devices themselves (docs/circuits.md): every input line (row) carries its
+// neuron's spike waveform, every output line (column) its neuron's, and each
+// synapse device sees V_pre(t) − V_post(t) for one model step at a time.
+// Spike waveforms, τ model steps after the spike:
+//   pre (on the row):     +pre_v for 0 <= τ < pre_steps (an eligibility window)
+//   post (on the column): −post_v1 at τ = 0, +post_v2 at τ = 1
+// A post spike within pre_steps of a pre spike puts pre_v + post_v1 across the
+// device (strong potentiation), then pre_v − post_v2 (weak); a post spike with
+// no recent pre spike puts +post_v1 (weak) then −post_v2 (strong
+// depression). A lone pre spike puts pre_v across its devices, where a
+// strongly nonlinear device barely moves. So synapses from inputs that fired
+// just before the neuron grow and the others shrink: STDP is not a formula
+// here, it is what the device does with the overlap of the waveforms.
+// Network: rate-coded digits (Poisson: a pixel p/16 spikes with probability
+// max_rate · p/16 per step), one layer of LIF neurons (model/lif.hpp) whose
+// input is the read current Σ G_ij v_read over the inputs that spiked,
+// winner-take-all lateral inhibition (a spike resets every other neuron) and
+// adaptive thresholds (+theta_plus per spike, decaying by theta_decay per
+// step). Unsupervised training; neurons are then labelled by the class they
+// answer most, and a test digit is given the class whose neurons spike most.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <ionrail/circuits/digits.hpp>
+#include <ionrail/model/table.hpp>
+
+namespace ionrail::circuits {
+
+struct spike_waveform {
+  double pre_v = 3.0;    // row level during the eligibility window
+  int pre_steps = 3;     // steps of the window, from the pre spike on
+  double post_v1 = 4.0;  // column level −post_v1 at the post spike
+  double post_v2 = 6.0;  // column level +post_v2 one step later
+  double pre(int tau) const { return tau >= 0 && tau < pre_steps ? pre_v : 0.0; }
+  double post(int tau) const { return tau == 0 ? -post_v1 : (tau == 1 ? post_v2 : 0.0); }
+};
+
+struct snn_params {
+  int neurons = 50;
+  int epochs = 1;
+  int present_steps = 20;    // model steps a digit is shown
+  int rest_steps = 4;        // steps between digits: no input, neurons reset
+  double max_rate = 0.5;     // spike probability per step of a full (16/16) pixel
+  double v_read_v = 0.05;    // read voltage of a spiking input line
+  double leak = 0.7;         // membrane retention per step
+  double threshold = 8.0;    // membrane units (1 µA of input for one step = 1)
+  double theta_plus = 0.5;   // threshold added per spike
+  double theta_decay = 0.999;  // per step
+  int refractory_steps = 1;
+  spike_waveform waveform;
+  double initial_state = 0.3;  // device slow state at the start
+  double init_spread = 0.05;   // ± uniform spread of the initial states (breaks symmetry)
+  int train_limit = 0;         // 0: all training digits
+  int label_limit = 0;         // digits used for labelling (0: all training digits)
+  int test_count = 450;
+  bool noise = true;
+  std::uint64_t seed = 1;
+};
+
+struct snn_report {
+  double test_accuracy = 0;
+  std::vector<int> neuron_label;               // per neuron, -1 if it never fired
+  std::vector<double> weights_before_s, weights_after_s;  // 64 × neurons, row-major
+  std::array<std::array<int, 10>, 10> confusion{};
+  long long train_spikes = 0;
+  double seconds = 0;
+};
+
+snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
+                     double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress = {});
+
+// The STDP window of a single device pair of spikes: the mean conductance
+// change of `devices` devices (from `initial_state`) when a pre spike at step
+// 0 is followed by a post spike at step delta (negative: post first), for
+// every delta in [-max_delta, max_delta]. Returns (delta, mean ΔG in S).
+std::vector<std::pair<int, double>> stdp_window(const model::table& table, const spike_waveform& w, double initial_state,
+                                                int max_delta, int devices, bool noise, std::uint64_t seed);
+
+}  // namespace ionrail::circuits

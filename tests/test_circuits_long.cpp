@@ -1,0 +1,40 @@
+// The full circuit experiments (ctest -L long; excluded from the default
+// set): experiments/crossbar_digits.toml and experiments/snn_digits.toml as
+// shipped, seed 1. Their figures are in docs/circuits.md; these tests keep
+// them from regressing (the runs are deterministic, so the numbers are exact
+// for this build; the bars leave room for other compilers' floating point in
+// the float64 baseline and the read-outs).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <ionrail/app/crossbar_run.hpp>
+#include <ionrail/app/snn_run.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(CircuitsLong, CrossbarDigitsAsShipped) {
+  ionrail::app::crossbar_options o;
+  o.out_dir = (fs::path(::testing::TempDir()) / "ionrail_long_crossbar").string();
+  o.force = true;
+  o.quiet = true;
+  const auto r = ionrail::app::run_crossbar(std::string(IONRAIL_SOURCE_DIR) + "/experiments/crossbar_digits.toml", o);
+  const double device = r.device.epochs.back().test_accuracy, base = r.baseline.epochs.back().test_accuracy;
+  EXPECT_GE(device, 0.92);
+  EXPECT_LE(base - device, 0.03);
+  EXPECT_LT(r.seconds_per_epoch, 2.0);
+}
+
+TEST(CircuitsLong, SnnDigitsAsShipped) {
+  ionrail::app::snn_options o;
+  o.out_dir = (fs::path(::testing::TempDir()) / "ionrail_long_snn").string();
+  o.force = true;
+  o.quiet = true;
+  const auto r = ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/snn_digits.toml", o);
+  // Measured 73.8 % (seed 1); the target of 80 % is not reached (docs/circuits.md).
+  EXPECT_GE(r.test_accuracy, 0.70);
+}
+
+}  // namespace
