@@ -19,10 +19,12 @@
 module ionrail_table_rom #(
   parameter int          N_S = 3,
   parameter int          N_V = 3,
+  /* verilator lint_off UNUSEDPARAM */  // the grid exponents and checksum feed only the simulation load check
   parameter int          S_LOG2_STEP = 1,
   parameter int          V_LOG2_STEP = 0,
   parameter string       TABLE_DIR = "",         // absolute path of the table directory
   parameter logic [63:0] TABLE_CHECKSUM = 64'd0, // `IONRAIL_TABLE_CHECKSUM of table.vh
+  /* verilator lint_on UNUSEDPARAM */
   parameter int          PORTS = 1
 ) (
   input  logic        [$clog2(N_S*N_V)-1:0] step_addr [PORTS],  // i·n_v + j, i <= n_s − 2, j <= n_v − 2
@@ -67,8 +69,10 @@ module ionrail_table_rom #(
   assign rho = coeff_rom[0];
   assign kick = coeff_rom[1];
 
-  // ---- Load and check (simulation set-up only; synthesis takes the same
-  // $readmemh as ROM contents) ----------------------------------------------
+  // ---- Load and check ----------------------------------------------------
+  // $readmemh is the ROM contents for synthesis too (FPGA tools take it from
+  // an initial block); the checks around it are simulation only.
+`ifndef SYNTHESIS
   // FNV-1a 64 over 32-bit words fed as 4 bytes little-endian (table_view.hpp).
   function automatic logic [63:0] fnv_word(logic [63:0] h, logic [31:0] w);
     logic [63:0] x;
@@ -84,8 +88,10 @@ module ionrail_table_rom #(
                         TABLE_DIR, name);
     $fclose(fd);
   endtask
+`endif
 
   initial begin : load
+`ifndef SYNTHESIS
     logic [63:0] h;
     if (TABLE_DIR == "") $fatal(1, "ionrail_table_rom: parameter TABLE_DIR is not set");
     if (N_S != (1 << S_LOG2_STEP) + 1 || N_V < 3 || N_V % 2 == 0 ||
@@ -108,11 +114,13 @@ module ionrail_table_rom #(
     for (int k = 0; k < N_S; ++k) g_rom[k] = 32'hdeadbeef;
     coeff_rom[0] = 32'hdeadbeef;
     coeff_rom[1] = 32'hdeadbeef;
+`endif
     $readmemh({TABLE_DIR, "/table.hex"}, drift_rom);
     $readmemh({TABLE_DIR, "/table_noise.hex"}, noise_rom);
     $readmemh({TABLE_DIR, "/table_fluct.hex"}, fluct_rom);
     $readmemh({TABLE_DIR, "/table_g.hex"}, g_rom);
     $readmemh({TABLE_DIR, "/table_coeff.hex"}, coeff_rom);
+`ifndef SYNTHESIS
     h = `IONRAIL_FNV1A64_BASIS;
     h = fnv_word(h, `IONRAIL_TABLE_FORMAT_VERSION_RTL);
     h = fnv_word(h, `IONRAIL_STATE_F);
@@ -132,5 +140,6 @@ module ionrail_table_rom #(
     if (h != TABLE_CHECKSUM)
       $fatal(1, "ionrail_table_rom: %s: checksum %016h of the loaded files differs from %016h (table.vh): wrong, short or corrupt table files, or a table of another format version",
              TABLE_DIR, h, TABLE_CHECKSUM);
+`endif
   end
 endmodule
