@@ -5,7 +5,7 @@
 // devices of 100 rails within NRMSE 5 %, and the time-averaged
 // device-to-device spread of G must match the KMC's within a factor 1.5
 // (compact-model spec §2). Fixed seeds; over four replay seeds the figures
-// were NRMSE 0.7-3.3 % and spread ratio 0.87-1.11 (docs/compact-model.md),
+// were NRMSE 0.7-1.9 % and spread ratio 0.91-1.17 (docs/compact-model.md),
 // so the margin to the bar is larger than the seed-to-seed scatter.
 #include <gtest/gtest.h>
 
