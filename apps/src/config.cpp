@@ -43,7 +43,8 @@ const std::string set_origin = "--set";
 // ---------------------------------------------------------------- schema
 
 const key_list top_keys{"material", "device",   "species", "rail_class", "field",
-                        "sim",      "readout",  "protocol", "output",    "series", "calibration", "crossbar", "snn"};
+                        "sim",      "readout",  "protocol", "output",    "series", "calibration", "crossbar", "snn",
+                        "sweep"};  // [sweep] is read by `ionrail sweep` (sweep.cpp); a run ignores it
 const key_list material_sections{"device", "species", "rail_class", "field", "readout"};
 const key_list device_keys{"thickness_nm", "sites",           "rails",           "temperature_k",       "zones",
                            "area_um2",     "rails_per_area_m2", "site_energy_csv", "initial_profile_csv", "site_energy"};
