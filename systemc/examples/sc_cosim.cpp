@@ -16,11 +16,13 @@
 // and the crossbar's device registers at the falling edge. On a difference
 // it prints the cycle, the inputs and both outputs and the program exits 1.
 //
-// Usage: sc_cosim [--cycles N] [--seed S] [--trace DIR] [--fault-cycle K]
+// Usage: sc_cosim [--cycles N] [--seed S] [--trace DIR] [--fault-cycle K [--fault-in cell|crossbar]]
 //   --trace DIR      writes DIR/cosim_sc.vcd (sc_trace of both sides' ports)
 //                    and Verilator's DIR/cosim_rtl_cell.vcd, DIR/cosim_rtl_xbar.vcd
-//   --fault-cycle K  adds one LSB to the SystemC cell's voltage from cycle K on
-//                    (the checker must catch it)
+//   --fault-cycle K  a deliberate difference that the checker must catch: from
+//                    cycle K on the SystemC cell sees one LSB more voltage
+//                    (cell, the default), or at cycle K one bit of a SystemC
+//                    crossbar device's state flips (crossbar)
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
@@ -51,10 +53,12 @@ struct options {
   std::uint64_t seed = 1;
   std::string trace;
   long long fault_cycle = -1;
+  std::string fault_in = "cell";
 };
 
 [[noreturn]] void usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--cycles N] [--seed S] [--trace DIR] [--fault-cycle K]\n", argv0);
+  std::fprintf(stderr, "usage: %s [--cycles N] [--seed S] [--trace DIR] [--fault-cycle K [--fault-in cell|crossbar]]\n",
+               argv0);
   std::exit(2);
 }
 
@@ -72,6 +76,8 @@ options parse(int argc, char** argv) {
       o.trace = value;
     else if (a == "--fault-cycle")
       o.fault_cycle = std::stoll(value);
+    else if (a == "--fault-in" && (value == "cell" || value == "crossbar"))
+      o.fault_in = value;
     else
       usage(argv[0]);
   }
@@ -189,7 +195,7 @@ class cell_pair : public sc_core::sc_module {
       step_en.write(r.chance(7, 8));
       noise_en.write(noise_mode == 2 ? r.chance(1, 2) : noise_mode == 1);
       v_rtl.write(sc::volt_t(v));
-      const bool fault = opt_.fault_cycle >= 0 && n >= opt_.fault_cycle;
+      const bool fault = opt_.fault_in == "cell" && opt_.fault_cycle >= 0 && n >= opt_.fault_cycle;
       v_sc.write(sc::volt_t(fault ? (v == 32767 ? v - 1 : v + 1) : v));
       if (reset) {
         // The RTL reads gain and offset as inputs, the SystemC cell loads them
@@ -263,7 +269,7 @@ class xbar_pair : public sc_core::sc_module {
 
   xbar_pair(sc_core::sc_module_name name, const model::table_view& t, const options& o, verdict& v)
       : sc_core::sc_module(name), clk("clk"), sc_x("sc_x", t, sc::rtl::rtl_crossbar::lanes), rtl_x("rtl_x"), table_(t),
-        verdict_(v), rand_{0x78626172ULL ^ (o.seed * 0xD1B54A32D192ED03ULL)} {
+        opt_(o), verdict_(v), rand_{0x78626172ULL ^ (o.seed * 0xD1B54A32D192ED03ULL)} {
     bind(sc_x);
     bind(rtl_x);
     sc_x.busy(busy_sc);
@@ -329,9 +335,14 @@ class xbar_pair : public sc_core::sc_module {
 
   void stimulus() {
     kat::rand64& r = rand_;
-    int to_configure = rows * cols;  // after a reset: load every device, one per cycle
-    for (;;) {
+    int to_configure = rows * cols;  // at the start and after a reset: load every device, one per cycle
+    for (long long n = 0;; ++n) {
       wait(clk.negedge_event());
+      if (opt_.fault_in == "crossbar" && n == opt_.fault_cycle) {
+        model::device d = sc_x.device(1, 1);
+        d.state = model::q_state::from_raw(d.state.raw() ^ 1);
+        sc_x.set_device(1, 1, d);
+      }
       const bool reset = r.chance(1, 20000);
       rst.write(reset);
       cfg_we.write(false);
@@ -426,6 +437,7 @@ class xbar_pair : public sc_core::sc_module {
   }
 
   model::table_view table_;
+  const options& opt_;
   verdict& verdict_;
   kat::rand64 rand_;
   bool write_next_ = false;  // op_write as last written (the signal shows it a delta later)
