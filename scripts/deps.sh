@@ -10,6 +10,7 @@ packages=(
   gnuplot-nox
   verilator libsystemc-dev
   zlib1g-dev
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #include <ionrail/app/calibrate.hpp>
 #include <ionrail/app/crossbar_run.hpp>
 #include <ionrail/app/snn_run.hpp>
+#include <ionrail/app/sweep.hpp>
 #include <ionrail/app/demo.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/kmc/engine.hpp>
@@ -105,6 +106,19 @@ int main(int argc, char** argv) {
   crossbar->add_flag("--force", xb_opt.force, "Replace the output directory if it exists");
   crossbar->add_flag("--quiet", xb_opt.quiet, "No progress output");
 
+  app::sweep_options sw_opt;
+  std::string sw_file;
+  bool sw_mpi = false;
+  auto* sweep = cli.add_subcommand("sweep", "Run a parameter sweep: one run per point of FILE's [sweep] section");
+  sweep->add_option("FILE", sw_file, "Run file with a [sweep] section (TOML)")->required();
+  sweep->add_option("--out", sw_opt.out_dir, "Output directory (re-launching skips finished points)")->capture_default_str();
+  sweep->add_option("--set", sw_opt.overrides, "Override a key of every point (repeatable)");
+  sweep->add_option("--jobs", sw_opt.jobs, "Points run side by side on this machine")->capture_default_str();
+  sweep->add_flag("--mpi", sw_mpi, "Distribute the points over MPI ranks (run under mpirun)");
+  sweep->add_option("--gpus-per-node", sw_opt.gpus_per_node, "With --mpi: one rank per GPU, rank i sees GPU i mod N");
+  sweep->add_flag("--force", sw_opt.force, "Start over: remove DIR first");
+  sweep->add_flag("--quiet", sw_opt.quiet, "No progress output");
+
   app::snn_options snn_opt;
   std::string snn_file;
   auto* snn = cli.add_subcommand("snn", "Train a spiking network with memristive STDP synapses on the 8x8 digits");
@@ -148,6 +162,19 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "ionrail crossbar: test accuracy {:.1f} % (ideal devices {:.1f} %, float64 {:.1f} %); wrote {}\n",
                    100 * r.device.epochs.back().test_accuracy, 100 * r.ideal.epochs.back().test_accuracy,
                    100 * r.baseline.epochs.back().test_accuracy, xb_opt.out_dir);
+      return 0;
+    }
+    if (*sweep) {
+      if (sw_mpi) {
+#ifdef IONRAIL_HAVE_MPI
+        return app::run_sweep_mpi(sw_file, sw_opt);
+#else
+        fmt::print(stderr, "ionrail sweep: --mpi: this build has no MPI (configure with Open MPI installed, "
+                           "IONRAIL_MPI=ON); without --mpi the points run on this machine (--jobs)\n");
+        return 2;
+#endif
+      }
+      app::run_sweep(sw_file, sw_opt);
       return 0;
     }
     if (*snn) {

@@ -1,0 +1,80 @@
+#pragma once
+// `ionrail sweep FILE.toml --out DIR`: a parameter sweep. FILE is a run file
+// with a [sweep] section; every point is one `ionrail run` of FILE with the
+// point's values set and its own seed, a pure function of the base seed and
+// the point's index, so the results do not depend on which worker ran it.
+//
+//   [sweep]
+//   figure = "tau_s"                      # for the heat map (a points.csv column)
+//   heatmap = ["device.temperature_k", "field.ion_density_m3"]   # optional
+//   points_csv = "points_in.csv"          # optional: a header of keys, a row per point
+//   [[sweep.axis]]                        # or axes; the points are their product
+//   key = "device.temperature_k"
+//   values = [260, 280, 300]              # or range = [lo, hi, n] / log_range = [lo, hi, n]
+//
+// Output: DIR/points/pNNNNN/ (each point's run directory, written atomically),
+// DIR/points.csv (a row per point: index, seed, the keys, summary figures),
+// DIR/summary.json (an Arrhenius fit when device.temperature_k varies) and
+// plots. A re-launched sweep skips the points whose directory exists.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ionrail::app {
+
+struct sweep_point {
+  int index = 0;
+  std::uint64_t seed = 0;
+  std::vector<double> values;  // one per key
+};
+
+struct sweep_plan {
+  std::string file;
+  std::vector<std::string> keys;
+  std::vector<sweep_point> points;
+  std::string figure = "tau_s";
+  std::vector<std::string> heatmap;  // empty or two keys
+  std::uint64_t base_seed = 1;
+};
+
+// Reads FILE's [sweep] section (errors name the file, line and key, like the
+// run configuration's) and lists the points.
+sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& overrides = {});
+
+struct sweep_options {
+  std::string out_dir = "out/sweep";
+  bool force = false;   // start over: remove DIR first
+  bool quiet = false;
+  int jobs = 1;         // points run side by side on this machine (OpenMP), each single-threaded
+  int gpus_per_node = 0;  // MPI: each rank sees GPU (node-local rank mod this) only; 0: leave CUDA alone
+  std::vector<std::string> overrides;
+};
+
+// The figures a point contributes to points.csv (from its run's result).
+inline const std::vector<std::string>& sweep_figures() {
+  static const std::vector<std::string> names{"tau_s",          "retained_after_10s", "lobe_area_positive_av",
+                                              "lobe_area_negative_av", "d_tracer_m2_s",  "d_jump_m2_s",
+                                              "haven_ratio",    "conductivity_s_m",   "energy_j"};
+  return names;
+}
+
+// Runs the points of `plan` whose index i satisfies `take(i)` (all when
+// empty) into DIR/points, skipping finished ones; returns the rows (CSV text
+// without the header) of the points it ran or found, by index.
+std::vector<std::pair<int, std::string>> run_sweep_points(const sweep_plan& plan, const sweep_options& options,
+                                                          const std::vector<int>& indices);
+// One point's row of points.csv (runs it unless its directory exists).
+std::string run_sweep_point(const sweep_plan& plan, const sweep_options& options, const sweep_point& p);
+
+// Writes points.csv, summary.json and the plots from the rows of every point.
+void write_sweep_outputs(const sweep_plan& plan, const sweep_options& options,
+                         const std::vector<std::pair<int, std::string>>& rows);
+
+// `ionrail sweep` on one machine (points across OpenMP threads).
+void run_sweep(const std::string& path, const sweep_options& options);
+
+// `ionrail sweep` under mpirun (IONRAIL_MPI builds): initialises and
+// finalises MPI itself; returns the process exit code.
+int run_sweep_mpi(const std::string& path, sweep_options options);
+
+}  // namespace ionrail::app

@@ -1,0 +1,334 @@
+#include <ionrail/app/sweep.hpp>
+
+#include <fmt/format.h>
+#include <fmt/os.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#if __has_include(<toml++/toml.hpp>)
+#include <toml++/toml.hpp>
+#else
+#include <toml++/toml.h>
+#endif
+
+#include <ionrail/app/config.hpp>
+#include <ionrail/app/metrics.hpp>
+#include <ionrail/app/runner.hpp>
+#include <ionrail/kmc/params.hpp>
+#include <ionrail/kmc/physics.hpp>
+#include <ionrail/model/rng.hpp>
+
+namespace fs = std::filesystem;
+
+namespace ionrail::app {
+namespace {
+
+std::string where(const std::string& file, const toml::node& n) {
+  return n.source().begin.line ? fmt::format("{}:{}", file, n.source().begin.line) : file;
+}
+
+std::vector<double> axis_values(const std::string& file, const toml::table& axis, const std::string& path) {
+  const int given = !!axis.get("values") + !!axis.get("range") + !!axis.get("log_range");
+  if (given != 1)
+    throw config_error(fmt::format("{}: {}: give exactly one of values, range = [lo, hi, n], log_range = [lo, hi, n]",
+                                   where(file, axis), path));
+  auto numbers = [&](const char* key) {
+    const auto* a = axis.get(key)->as_array();
+    if (!a) throw config_error(fmt::format("{}: {}.{}: expected an array of numbers", where(file, *axis.get(key)), path, key));
+    std::vector<double> out;
+    for (const auto& e : *a) {
+      const auto v = e.value<double>();
+      if (!v || !std::isfinite(*v))
+        throw config_error(fmt::format("{}: {}.{}: expected finite numbers", where(file, *axis.get(key)), path, key));
+      out.push_back(*v);
+    }
+    return out;
+  };
+  if (axis.get("values")) {
+    auto v = numbers("values");
+    if (v.empty()) throw config_error(fmt::format("{}: {}.values: at least one value", where(file, axis), path));
+    return v;
+  }
+  const bool log = axis.get("log_range") != nullptr;
+  const char* key = log ? "log_range" : "range";
+  const auto r = numbers(key);
+  const double n = r.size() == 3 ? r[2] : 0;
+  if (r.size() != 3 || n < 1 || n > 1e6 || n != std::floor(n) || (log && (r[0] <= 0 || r[1] <= 0)))
+    throw config_error(fmt::format("{}: {}.{}: expected [lo, hi, n] with n an integer in [1, 10^6]{}",
+                                   where(file, *axis.get(key)), path, key, log ? " and lo, hi > 0" : ""));
+  std::vector<double> out;
+  for (int i = 0; i < static_cast<int>(n); ++i) {
+    const double f = n > 1 ? i / (n - 1) : 0.0;
+    out.push_back(log ? std::exp(std::log(r[0]) + f * (std::log(r[1]) - std::log(r[0]))) : r[0] + f * (r[1] - r[0]));
+  }
+  return out;
+}
+
+std::string format_value(double v) { return fmt::format("{:.10g}", v); }
+
+// A number field of a run's summary.json (its first variant).
+bool json_figure(const std::string& json, const std::string& key, double& out) {
+  const std::regex re("\"" + key + "\"\\s*:\\s*(-?[0-9.eE+-]+|null)");
+  std::smatch m;
+  if (!std::regex_search(json, m, re) || m[1].str() == "null") return false;
+  out = std::stod(m[1].str());
+  return true;
+}
+
+}  // namespace
+
+sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
+  sweep_plan plan;
+  plan.file = path;
+  toml::table doc;
+  try {
+    doc = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    throw config_error(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+  }
+  const auto* sw = doc.get_as<toml::table>("sweep");
+  if (!sw) throw config_error(path + ": no [sweep] section (see docs/scaling.md)");
+  for (auto&& [k, v] : *sw) {
+    const std::string key(k.str());
+    if (key != "axis" && key != "figure" && key != "heatmap" && key != "points_csv")
+      throw config_error(fmt::format("{}: sweep.{}: unknown key (expected axis, figure, heatmap, points_csv)", where(path, v), key));
+  }
+  if (const auto f = sw->get("figure")) {
+    if (!f->is_string()) throw config_error(fmt::format("{}: sweep.figure: expected a string", where(path, *f)));
+    plan.figure = f->as_string()->get();
+    const auto& names = sweep_figures();
+    if (std::find(names.begin(), names.end(), plan.figure) == names.end())
+      throw config_error(fmt::format("{}: sweep.figure = \"{}\": not a points.csv figure (one of {})", where(path, *f),
+                                     plan.figure, fmt::join(names, ", ")));
+  }
+  std::vector<std::vector<double>> axes;
+  if (const auto* a = sw->get_as<toml::array>("axis")) {
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const std::string p = fmt::format("sweep.axis[{}]", i);
+      const auto* t = (*a)[i].as_table();
+      if (!t || !t->get("key") || !t->get("key")->is_string())
+        throw config_error(fmt::format("{}: {}: each [[sweep.axis]] needs key = \"section.key\"", where(path, (*a)[i]), p));
+      for (auto&& [k, v] : *t)
+        if (k.str() != "key" && k.str() != "values" && k.str() != "range" && k.str() != "log_range")
+          throw config_error(fmt::format("{}: {}.{}: unknown key (expected key, values, range, log_range)", where(path, v), p, k.str()));
+      plan.keys.push_back(t->get("key")->as_string()->get());
+      axes.push_back(axis_values(path, *t, p));
+    }
+  }
+  std::vector<std::vector<double>> rows;
+  if (const auto csv = sw->get("points_csv")) {
+    if (!axes.empty()) throw config_error(fmt::format("{}: sweep: give axes or points_csv, not both", where(path, *csv)));
+    const fs::path file = (fs::path(path).parent_path() / csv->as_string()->get()).lexically_normal();
+    std::ifstream in(file);
+    if (!in) throw config_error(fmt::format("{}: sweep.points_csv: cannot open '{}'", where(path, *csv), file.string()));
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+      ++number;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      std::vector<std::string> cells;
+      std::stringstream ls(line);
+      for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
+      if (plan.keys.empty()) {
+        plan.keys = cells;
+        continue;
+      }
+      if (cells.size() != plan.keys.size())
+        throw config_error(fmt::format("{}:{}: {} values, the header has {} keys", file.string(), number, cells.size(), plan.keys.size()));
+      std::vector<double> row;
+      for (const auto& c : cells) {
+        char* end = nullptr;
+        const double v = std::strtod(c.c_str(), &end);
+        if (end == c.c_str() || !std::isfinite(v))
+          throw config_error(fmt::format("{}:{}: '{}' is not a finite number", file.string(), number, c));
+        row.push_back(v);
+      }
+      rows.push_back(row);
+    }
+    if (rows.empty()) throw config_error(file.string() + ": no points (a header of keys, then a row per point)");
+  } else {
+    if (axes.empty()) throw config_error(path + ": [sweep] needs at least one [[sweep.axis]] or points_csv");
+    std::size_t total = 1;
+    for (const auto& a : axes) total *= a.size();
+    if (total > 1000000) throw config_error(fmt::format("{}: the sweep has {} points (at most 10^6)", path, total));
+    for (std::size_t n = 0; n < total; ++n) {  // first axis slowest
+      std::vector<double> row(axes.size());
+      std::size_t rest = n;
+      for (std::size_t a = axes.size(); a-- > 0;) {
+        row[a] = axes[a][rest % axes[a].size()];
+        rest /= axes[a].size();
+      }
+      rows.push_back(row);
+    }
+  }
+  if (const auto h = sw->get("heatmap")) {
+    const auto* a = h->as_array();
+    if (!a || a->size() != 2 || !(*a)[0].is_string() || !(*a)[1].is_string())
+      throw config_error(fmt::format("{}: sweep.heatmap: expected two keys of the sweep", where(path, *h)));
+    for (int i = 0; i < 2; ++i) {
+      plan.heatmap.push_back((*a)[static_cast<std::size_t>(i)].as_string()->get());
+      if (std::find(plan.keys.begin(), plan.keys.end(), plan.heatmap.back()) == plan.keys.end())
+        throw config_error(fmt::format("{}: sweep.heatmap: '{}' is not a key of the sweep", where(path, *h), plan.heatmap.back()));
+    }
+  }
+  // The run configuration checks every key and value (at the first point, then
+  // each point again when it runs) and gives the base seed.
+  std::vector<std::string> first = overrides;
+  for (std::size_t k = 0; k < plan.keys.size(); ++k) first.push_back(plan.keys[k] + "=" + format_value(rows.front()[k]));
+  const run_config cfg = load_run_config(path, first);
+  plan.base_seed = cfg.sim.seed;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    sweep_point p;
+    p.index = static_cast<int>(i);
+    p.seed = model::device_seed(plan.base_seed, i) >> 1;  // 63 bits: a TOML integer
+    p.values = rows[i];
+    plan.points.push_back(p);
+  }
+  return plan;
+}
+
+std::string run_sweep_point(const sweep_plan& plan, const sweep_options& o, const sweep_point& p) {
+  const fs::path dir = fs::path(o.out_dir) / "points" / fmt::format("p{:05d}", p.index);
+  if (!fs::exists(dir / "summary.json")) {
+    run_options ro;
+    ro.out_dir = dir.string();
+    ro.quiet = true;
+    ro.force = true;  // a directory without summary.json is an unfinished leftover
+    ro.overrides = o.overrides;
+    for (std::size_t k = 0; k < plan.keys.size(); ++k) ro.overrides.push_back(plan.keys[k] + "=" + format_value(p.values[k]));
+    ro.overrides.push_back(fmt::format("sim.seed={}", p.seed));
+    ro.overrides.push_back("sim.threads=1");
+    ro.overrides.push_back("output.plots=false");
+    run_experiment(plan.file, ro);
+  }
+  std::ifstream in(dir / "summary.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string json = ss.str();
+  std::string row = fmt::format("{},{}", p.index, p.seed);
+  for (double v : p.values) row += "," + format_value(v);
+  for (const auto& f : sweep_figures()) {
+    double v = 0;
+    row += json_figure(json, f, v) ? "," + format_value(v) : ",";
+  }
+  return row;
+}
+
+std::vector<std::pair<int, std::string>> run_sweep_points(const sweep_plan& plan, const sweep_options& o,
+                                                          const std::vector<int>& indices) {
+  std::vector<std::pair<int, std::string>> rows(indices.size());
+  std::vector<std::exception_ptr> failure(indices.size());
+  fs::create_directories(fs::path(o.out_dir) / "points");
+  int done = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, o.jobs))
+  for (int k = 0; k < static_cast<int>(indices.size()); ++k) try {
+    const sweep_point& p = plan.points[static_cast<std::size_t>(indices[static_cast<std::size_t>(k)])];
+    rows[static_cast<std::size_t>(k)] = {p.index, run_sweep_point(plan, o, p)};
+#pragma omp critical(ionrail_sweep_progress)
+    if (!o.quiet) fmt::print(stderr, "ionrail sweep: point {} done ({}/{})\n", p.index, ++done, indices.size());
+  } catch (...) {
+    failure[static_cast<std::size_t>(k)] = std::current_exception();
+  }
+  for (const auto& f : failure)
+    if (f) std::rethrow_exception(f);
+  return rows;
+}
+
+void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const std::vector<std::pair<int, std::string>>& rows_in) {
+  auto rows = rows_in;
+  std::sort(rows.begin(), rows.end());
+  const fs::path dir(o.out_dir);
+  std::string header = "index,seed";
+  for (const auto& k : plan.keys) header += "," + k;
+  for (const auto& f : sweep_figures()) header += "," + f;
+  {
+    const fs::path tmp = dir / "points.csv.tmp";
+    {
+      std::ofstream out(tmp);
+      out << header << "\n";
+      for (const auto& [i, r] : rows) out << r << "\n";
+    }
+    fs::rename(tmp, dir / "points.csv");
+  }
+  // Arrhenius fit when temperature is the only key: ln(figure) against 1/T.
+  std::string arrhenius_json = "null";
+  const auto col = [&](const std::string& name) {
+    int c = 2;
+    for (const auto& k : plan.keys) {
+      if (k == name) return c;
+      ++c;
+    }
+    for (const auto& f : sweep_figures()) {
+      if (f == name) return c;
+      ++c;
+    }
+    return -1;
+  };
+  if (plan.keys.size() == 1 && plan.keys[0] == "device.temperature_k" && rows.size() >= 3) {
+    std::vector<double> x, y;
+    const int fc = col(plan.figure);
+    for (const auto& [i, r] : rows) {
+      std::vector<std::string> cells;
+      std::stringstream ls(r);
+      for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
+      const double t = std::stod(cells[2]);
+      if (static_cast<int>(cells.size()) <= fc || cells[static_cast<std::size_t>(fc)].empty()) continue;
+      const double f = std::stod(cells[static_cast<std::size_t>(fc)]);
+      if (!(f > 0)) continue;
+      x.push_back(1.0 / t);
+      y.push_back(std::log(f));
+    }
+    if (x.size() >= 3) {
+      const line_fit fit = fit_line(x, y);
+      // τ ∝ exp(+Ea/kT); rates, diffusivities and conductivities ∝ exp(−Ea/kT).
+      const double sign = plan.figure == "tau_s" ? 1.0 : -1.0;
+      arrhenius_json = fmt::format("{{\"figure\": \"{}\", \"activation_energy_ev\": {:.6g}, \"standard_error_ev\": {:.3g}, "
+                                   "\"points\": {}}}",
+                                   plan.figure, sign * fit.slope * kmc::boltzmann_ev_per_k,
+                                   fit.slope_error * kmc::boltzmann_ev_per_k, x.size());
+      if (!o.quiet)
+        fmt::print(stderr, "ionrail sweep: Arrhenius fit of {}: Ea = {:.4f} ± {:.4f} eV ({} points)\n", plan.figure,
+                   sign * fit.slope * kmc::boltzmann_ev_per_k, fit.slope_error * kmc::boltzmann_ev_per_k, x.size());
+    }
+  }
+  {
+    std::ofstream js(dir / "summary.json");
+    js << fmt::format("{{\n  \"file\": \"{}\",\n  \"points\": {},\n  \"keys\": [\"{}\"],\n  \"base_seed\": {},\n  \"git\": \"{}\",\n"
+                      "  \"arrhenius\": {}\n}}\n",
+                      plan.file, rows.size(), fmt::join(plan.keys, "\", \""), plan.base_seed, git_hash(), arrhenius_json);
+  }
+  std::ofstream gp(dir / "plots.gp");
+  gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\nset grid\n";
+  if (arrhenius_json != "null")
+    gp << "set output 'arrhenius.png'\nset title 'Arrhenius plot over the sweep'\nset xlabel '1/T (1/K)'\nset ylabel 'ln("
+       << plan.figure << ")'\nf(x) = a + b*x\nfit f(x) 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
+       << ")) via a, b\nplot 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
+       << ")) with points pt 7 ps 1.5 title 'points', f(x) with lines lw 2 title 'fit'\n";
+  if (plan.heatmap.size() == 2)
+    gp << "set output 'heatmap.png'\nset title '" << plan.figure << " over " << plan.heatmap[0] << " and " << plan.heatmap[1]
+       << "'\nset xlabel '" << plan.heatmap[0] << "'\nset ylabel '" << plan.heatmap[1] << "'\nset palette rgb 33,13,10\n"
+       << "plot 'points.csv' every ::1 using " << col(plan.heatmap[0]) + 1 << ":" << col(plan.heatmap[1]) + 1 << ":"
+       << col(plan.figure) + 1 << " with points pt 5 ps 4 palette title ''\n";
+  if (arrhenius_json != "null" || plan.heatmap.size() == 2) render_plots(dir.string(), o.quiet);
+}
+
+void run_sweep(const std::string& path, const sweep_options& o) {
+  const sweep_plan plan = load_sweep(path, o.overrides);
+  if (o.force) fs::remove_all(o.out_dir);
+  std::vector<int> all(plan.points.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  if (!o.quiet) fmt::print(stderr, "ionrail sweep: {} points, {} at a time\n", plan.points.size(), std::max(1, o.jobs));
+  const auto rows = run_sweep_points(plan, o, all);
+  write_sweep_outputs(plan, o, rows);
+  if (!o.quiet) fmt::print(stderr, "ionrail sweep: wrote {}\n", (fs::path(o.out_dir) / "points.csv").string());
+}
+
+}  // namespace ionrail::app

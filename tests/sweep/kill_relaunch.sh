@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# A sweep killed with SIGKILL mid-way and re-launched completes only the
+# missing points and ends with the points.csv of an uninterrupted sweep.
+set -euo pipefail
+bin=$1 src=$2 work=$3
+rm -rf "$work" && mkdir -p "$work"
+sweep=(sweep "$src/experiments/arrhenius_sweep.toml" --set device.rails=4000 --set protocol.relax_s=800 --quiet)
+"$bin" "${sweep[@]}" --out "$work/whole"
+"$bin" "${sweep[@]}" --out "$work/killed" &
+pid=$!
+# Kill once at least one point has finished and before all have.
+for _ in $(seq 1 400); do
+  done_points=$(find "$work/killed/points" -name summary.json 2>/dev/null | wc -l)
+  [ "$done_points" -ge 1 ] && break
+  sleep 0.02
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+before=$(find "$work/killed/points" -name summary.json 2>/dev/null | wc -l)
+[ "$before" -ge 1 ] && [ "$before" -lt 6 ] || { echo "kill_relaunch: killed after $before of 6 points; cannot test"; exit 1; }
+stamp=$(stat -c %Y.%y "$work"/killed/points/p00000/summary.json 2>/dev/null || true)
+"$bin" "${sweep[@]}" --out "$work/killed"
+cmp "$work/whole/points.csv" "$work/killed/points.csv"
+[ -z "$stamp" ] || [ "$stamp" = "$(stat -c %Y.%y "$work"/killed/points/p00000/summary.json)" ]
+echo "kill_relaunch: killed with $before of 6 points finished; the re-launch completed the rest, points.csv identical"
