@@ -305,6 +305,7 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
                       "  \"arrhenius\": {}\n}}\n",
                       plan.file, rows.size(), fmt::join(plan.keys, "\", \""), plan.base_seed, git_hash(), arrhenius_json);
   }
+  {
   std::ofstream gp(dir / "plots.gp");
   gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\nset grid\n";
   if (arrhenius_json != "null")
@@ -317,6 +318,7 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
        << "'\nset xlabel '" << plan.heatmap[0] << "'\nset ylabel '" << plan.heatmap[1] << "'\nset palette rgb 33,13,10\n"
        << "plot 'points.csv' every ::1 using " << col(plan.heatmap[0]) + 1 << ":" << col(plan.heatmap[1]) + 1 << ":"
        << col(plan.figure) + 1 << " with points pt 5 ps 4 palette title ''\n";
+  }  // closed before gnuplot reads it
   if (arrhenius_json != "null" || plan.heatmap.size() == 2) render_plots(dir.string(), o.quiet);
 }
 
