@@ -310,7 +310,7 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
   gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\nset grid\n";
   if (arrhenius_json != "null")
     gp << "set output 'arrhenius.png'\nset title 'Arrhenius plot over the sweep'\nset xlabel '1/T (1/K)'\nset ylabel 'ln("
-       << plan.figure << ")'\nf(x) = a + b*x\nfit f(x) 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
+       << plan.figure << ")'\nset fit quiet\nset fit logfile '/dev/null'\nf(x) = a + b*x\nfit f(x) 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
        << ")) via a, b\nplot 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
        << ")) with points pt 7 ps 1.5 title 'points', f(x) with lines lw 2 title 'fit'\n";
   if (plan.heatmap.size() == 2)
