@@ -11,6 +11,15 @@ install(TARGETS ionrail_model ionrail_random123 ionrail_kmc EXPORT ionrailTarget
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/model/include/ ${PROJECT_SOURCE_DIR}/kmc/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT ionrailTargets NAMESPACE ionrail:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ionrail)
+# The SystemC modules (ionrail::systemc) in an export set of their own, so a
+# package built without SystemC has no such file and needs no SystemC.
+if(TARGET ionrail_systemc)
+  install(TARGETS ionrail_systemc EXPORT ionrailSystemcTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/systemc/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT ionrailSystemcTargets NAMESPACE ionrail:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ionrail)
+endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/ionrailConfig.cmake.in
                               ${PROJECT_BINARY_DIR}/ionrailConfig.cmake
                               INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ionrail)

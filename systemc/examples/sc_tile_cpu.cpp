@@ -53,9 +53,9 @@ int sc_main(int argc, char** argv) {
                     plan.target_us[static_cast<std::size_t>(r * 4 + c)]);
       std::printf("\n");
     }
-    std::printf("%lld pulses, %lld verify reads, %llu transactions, programming took %s\n", rep.pulses,
-                rep.verify_reads, static_cast<unsigned long long>(rep.transactions),
-                rep.programming_time.to_string().c_str());
+    std::printf("%lld pulses, %lld verify reads, %llu transactions, programming took %.3f s (simulated)\n",
+                rep.pulses, rep.verify_reads, static_cast<unsigned long long>(rep.transactions),
+                rep.programming_time.to_seconds());
     for (std::size_t k = 0; k < rep.products.size(); ++k) {
       std::printf("I = G^T v for v = [");
       for (const auto v : plan.inputs[k]) std::printf(" %.4f", v.to_double());
@@ -63,7 +63,7 @@ int sc_main(int argc, char** argv) {
       for (const auto i : rep.products[k]) std::printf(" %9.5f", i.to_double());
       std::printf(" uA\n");
     }
-    std::printf("simulated %s; reads differing from model::crossbar: %lld\n", rep.total_time.to_string().c_str(),
+    std::printf("simulated %.6f s in all; reads differing from model::crossbar: %lld\n", rep.total_time.to_seconds(),
                 rep.mismatches);
     bool same = rep.mismatches == 0;
     for (int i = 0; i < 16; ++i) {

@@ -150,7 +150,7 @@ TEST(sc_memristor, random_stimulus_equals_model_on_calibrated_table) {
     std::int16_t v = 0;
     int noise_mode = 1;
     long long steps = 0, resets = 0;
-    for (int cycle = 0; cycle < 20000; ++cycle) {
+    for (int cycle = 0; cycle < 200000; ++cycle) {
       const bool rst = r.chance(1, 500);
       if (rst) {
         reset_value = kat::stimulus_device(r, false, static_cast<unsigned>(r.next() % 10));
@@ -176,8 +176,8 @@ TEST(sc_memristor, random_stimulus_equals_model_on_calibrated_table) {
       expect_shows(b, t, shadow, v, "after edge of cycle " + std::to_string(cycle));
       if (::testing::Test::HasFailure()) return;
     }
-    EXPECT_GT(steps, 15000);
-    EXPECT_GT(resets, 10);
+    EXPECT_GT(steps, 150000);
+    EXPECT_GT(resets, 100);
   });
 }
 
