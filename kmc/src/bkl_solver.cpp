@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
+
+#include <ionrail/kmc/state_io.hpp>
 
 namespace ionrail::kmc {
 
 bkl_solver::bkl_solver(rail_model& model, const sim_params& sim, const voltage_source& source,
                        charge_ledger& ledger, run_info& info)
     : model_(model), source_(source), ledger_(ledger), info_(info), seed_(sim.seed) {
+  validate(model_.device(), sim);  // ion ids must fit 32 bits
   info_.threads = 1;
   const std::size_t ids = static_cast<std::size_t>(model_.rails()) * model_.ions_per_rail();
   buckets_.resize(static_cast<std::size_t>(model_.combos()) * model_.table_width() * 2);
@@ -104,8 +108,60 @@ void bkl_solver::hop(int rail, int ion, int direction, double voltage_v) {
 }
 
 void bkl_solver::advance_to(double t_s) {
-  while (t_ < t_s && next_event(t_s)) {
+  while (t_ < t_s && !stop_requested() && next_event(t_s)) {
   }
+}
+
+// Everything, bucket order included: which ion of a bucket an event picks
+// depends on where it sits, and the Fenwick sums on the order of the updates.
+void bkl_solver::save_state(state_writer& out) const {
+  out.put_tag("bkl");
+  out.put(seed_);
+  out.put(event_);
+  out.put(t_);
+  out.put(rates_voltage_);
+  out.put_bool(rates_stale_);
+  out.put(updates_since_rebuild_);
+  out.put_vector(rates_);
+  out.put_vector(bucket_rate_);
+  out.put_vector(weight_);
+  out.put_vector(tree_);
+  for (const auto& b : buckets_) out.put_vector(b);
+  out.put_vector(slot_);
+  out.put_vector(slot_bucket_);
+}
+
+void bkl_solver::load_state(state_reader& in) {
+  in.expect_tag("bkl");
+  if (in.get<std::uint64_t>() != seed_) in.fail("written with another sim.seed");
+  event_ = in.get<std::uint64_t>();
+  t_ = in.get<double>();
+  rates_voltage_ = in.get<double>();
+  rates_stale_ = in.get_bool();
+  updates_since_rebuild_ = in.get<std::uint64_t>();
+  if (!std::isfinite(t_) || t_ < 0) in.fail("bkl time out of range");
+  const std::size_t table = static_cast<std::size_t>(model_.combos()) * model_.table_width();
+  in.get_vector_up_to(rates_, table, "bkl rate table");
+  if (!rates_.empty() && rates_.size() != table) in.fail("bkl rate table of another size");
+  in.get_vector(bucket_rate_, buckets_.size(), "bkl bucket rates");
+  in.get_vector(weight_, buckets_.size(), "bkl bucket weights");
+  in.get_vector(tree_, buckets_.size() + 1, "bkl tree");
+  const std::size_t ids = static_cast<std::size_t>(model_.rails()) * model_.ions_per_rail();
+  for (auto& b : buckets_) in.get_vector_up_to(b, ids, "bkl bucket");
+  in.get_vector(slot_, ids * 2, "bkl slots");
+  in.get_vector(slot_bucket_, ids * 2, "bkl slot buckets");
+  // The buckets and the slots must describe each other (an id sits where its
+  // slot says): a state that does not would make events pick wrong ions.
+  for (std::size_t b = 0; b < buckets_.size(); ++b)
+    for (std::size_t s = 0; s < buckets_[b].size(); ++s) {
+      const std::uint32_t id = buckets_[b][s];
+      const std::size_t k = static_cast<std::size_t>(id) * 2 + (b & 1);
+      if (id >= ids || slot_[k] != s || slot_bucket_[k] != b) in.fail("bkl buckets and slots disagree");
+    }
+  std::size_t entries = 0, slots = 0;
+  for (const auto& b : buckets_) entries += b.size();
+  for (std::uint32_t s : slot_) slots += s != none;
+  if (entries != slots) in.fail("bkl buckets and slots disagree");
 }
 
 void bkl_solver::step() { next_event(std::numeric_limits<double>::infinity()); }

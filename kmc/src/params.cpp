@@ -48,6 +48,7 @@ void validate(const device_params& d) {
   require_positive("device.thickness_nm", d.thickness_nm);
   if (d.sites < 2 || d.sites > 65533) fail("device.sites", d.sites, "must be in [2, 65533]");
   if (d.rails < 1) fail("device.rails", d.rails, "must be >= 1");
+  if (d.rails > max_rails) fail("device.rails", d.rails, "must be <= " + std::to_string(max_rails));
   require_positive("device.temperature_k", d.temperature_k);
   require_finite_range("device.ion_density_m3", d.ion_density_m3, 0.0, 1e30, "must be in [0, 1e30] (0: no space charge)");
   require_positive("device.rel_permittivity", d.rel_permittivity);
@@ -112,6 +113,19 @@ void validate(const sim_params& s) {
   require_finite_range("sim.dt_max_s", s.dt_max_s, 0.0, 1e9, "must be >= 0 (0: no cap on the automatic step)");
   if (s.field_every < 1) fail("sim.field_every", s.field_every, "must be >= 1");
   if (s.threads < 0 || s.threads > 4096) fail("sim.threads", s.threads, "must be in [0, 4096] (0: all cores)");
+}
+
+void validate(const device_params& d, const sim_params& s) {
+  validate(d);
+  validate(s);
+  const double ions = static_cast<double>(d.rails) * d.ions_per_rail();
+  if (s.solver == method::bkl && ions > max_bkl_ions) {
+    std::ostringstream range;
+    range << "holds at most " << static_cast<long long>(max_bkl_ions)
+          << " ions (32-bit ion ids), rails x ions per rail = " << static_cast<long long>(ions)
+          << "; use \"sync\" or fewer rails";
+    fail("sim.method", "\"bkl\"", range.str());
+  }
 }
 
 const char* to_string(method m) { return m == method::sync ? "sync" : "bkl"; }

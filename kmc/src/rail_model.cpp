@@ -6,17 +6,65 @@
 #include <stdexcept>
 
 #include <ionrail/kmc/counter_draws.hpp>
+#include <ionrail/kmc/state_io.hpp>
 
 namespace ionrail::kmc {
 namespace {
 constexpr double boltzmann_j_per_k = 1.380649e-23;
+
+// Hop parameters per (class, species) combo and site energies per class and
+// site (class-major), as the model keeps them.
+void hop_tables(const device_params& device, std::vector<hop_params>& hops, std::vector<double>& energies) {
+  const int L = device.sites;
+  const double a = device.spacing_m();
+  for (const auto& cls : device.classes) {
+    const std::vector<double>& eps = !cls.site_energy_ev.empty() ? cls.site_energy_ev : device.site_energy_ev;
+    if (eps.empty())
+      energies.insert(energies.end(), L, 0.0);
+    else
+      energies.insert(energies.end(), eps.begin(), eps.end());
+    for (const auto& sp : device.species) {
+      hop_params h;
+      h.base_rate_hz = base_hop_rate(sp.attempt_frequency_hz * cls.attempt_frequency_scale,
+                                     sp.activation_energy_ev + cls.activation_shift_ev, device.temperature_k);
+      h.half_beta_per_ev = 1.0 / (2.0 * boltzmann_ev_per_k * device.temperature_k);
+      h.charge_spacing_m = sp.charge * a;
+      hops.push_back(h);
+    }
+  }
+}
+
+double max_rate_sum_of(const std::vector<hop_params>& hops, const std::vector<double>& energies, int classes, int species,
+                       int sites, double field_v_per_m) {
+  const int L = sites, S = species;
+  double worst = 0;
+  for (double sign : {1.0, -1.0}) {
+    const std::vector<double> uniform(L - 1, sign * field_v_per_m);
+    for (int c = 0; c < classes; ++c)
+      for (int s = 0; s < S; ++s)
+        for (int q = 1; q <= L; ++q) {
+          const site_rates r =
+              hop_rates_at(hops[c * S + s], uniform.data(), energies.data() + static_cast<std::size_t>(c) * L, L, q);
+          worst = std::max(worst, r.right + r.left);
+        }
+  }
+  return worst;
+}
+}  // namespace
+
+double max_rate_sum(const device_params& device, double field_v_per_m) {
+  validate(device);
+  std::vector<hop_params> hops;
+  std::vector<double> energies;
+  hop_tables(device, hops, energies);
+  return max_rate_sum_of(hops, energies, static_cast<int>(device.classes.size()), static_cast<int>(device.species.size()),
+                         device.sites, field_v_per_m);
 }
 
 rail_model::rail_model(const device_params& device, std::uint64_t seed) : device_(device) {
   validate(device_);
   const int L = device_.sites;
   const int S = species_count();
-  const int C = class_count();
   const double a = device_.spacing_m();
   const double d = device_.thickness_nm * 1e-9;
 
@@ -26,23 +74,7 @@ rail_model::rail_model(const device_params& device, std::uint64_t seed) : device
     fill_.push_back(static_cast<double>(n_s[s]) / L);
   }
 
-  for (int c = 0; c < C; ++c) {
-    const auto& cls = device_.classes[c];
-    const std::vector<double>& eps = !cls.site_energy_ev.empty() ? cls.site_energy_ev : device_.site_energy_ev;
-    if (eps.empty())
-      site_energy_.insert(site_energy_.end(), L, 0.0);
-    else
-      site_energy_.insert(site_energy_.end(), eps.begin(), eps.end());
-    for (int s = 0; s < S; ++s) {
-      const auto& sp = device_.species[s];
-      hop_params h;
-      h.base_rate_hz = base_hop_rate(sp.attempt_frequency_hz * cls.attempt_frequency_scale,
-                                     sp.activation_energy_ev + cls.activation_shift_ev, device_.temperature_k);
-      h.half_beta_per_ev = 1.0 / (2.0 * boltzmann_ev_per_k * device_.temperature_k);
-      h.charge_spacing_m = sp.charge * a;
-      hop_.push_back(h);
-    }
-  }
+  hop_tables(device_, hop_, site_energy_);
 
   space_charge_v_per_m_ = elementary_charge_c * device_.ion_density_m3 * a /
                           (vacuum_permittivity_f_per_m * device_.rel_permittivity);
@@ -193,19 +225,7 @@ void rail_model::fill_rates(std::vector<site_rates>& rates) const {
 }
 
 double rail_model::max_rate_sum(double field_v_per_m) const {
-  const int L = sites(), S = species_count();
-  double worst = 0;
-  for (double sign : {1.0, -1.0}) {
-    const std::vector<double> uniform(L - 1, sign * field_v_per_m);
-    for (int c = 0; c < class_count(); ++c)
-      for (int s = 0; s < S; ++s)
-        for (int q = 1; q <= L; ++q) {
-          const site_rates r =
-              hop_rates_at(hop_[c * S + s], uniform.data(), site_energy_.data() + static_cast<std::size_t>(c) * L, L, q);
-          worst = std::max(worst, r.right + r.left);
-        }
-  }
-  return worst;
+  return max_rate_sum_of(hop_, site_energy_, class_count(), species_count(), sites(), field_v_per_m);
 }
 
 long long rail_model::charge_position_sum() const {
@@ -283,6 +303,42 @@ transport_estimate rail_model::transport(double t_s) const {
                          e.d_jump_m2_s / (boltzmann_j_per_k * device_.temperature_k);
   }
   return e;
+}
+
+void rail_model::save_state(state_writer& out) const {
+  out.put_tag("rail_model");
+  out.put_vector(pos_.q);
+  out.put_vector(pos_.species);
+  out.put_vector(counts_);
+  out.put_vector(bond_field_);
+  out.put_vector(reference_q_);
+  out.put(reference_t_);
+}
+
+void rail_model::load_state(state_reader& in) {
+  in.expect_tag("rail_model");
+  std::vector<std::uint16_t> q;
+  std::vector<std::uint8_t> species;
+  in.get_vector(q, pos_.q.size(), "positions");
+  in.get_vector(species, pos_.species.size(), "species order");
+  if (species != pos_.species) in.fail("the species order differs (another sim.seed or configuration?)");
+  // Every rail: walls in place, ions strictly ordered between them.
+  const int L = pos_.sites, n = pos_.ions;
+  const std::size_t stride = static_cast<std::size_t>(pos_.stride);
+  for (int r = 0; r < pos_.rails; ++r) {
+    if (q[r] != 0 || q[static_cast<std::size_t>(n + 1) * stride + r] != L + 1) in.fail("a wall sentinel was overwritten");
+    for (int j = 0; j <= n; ++j)
+      if (!(q[static_cast<std::size_t>(j) * stride + r] < q[static_cast<std::size_t>(j + 1) * stride + r]))
+        in.fail("positions of rail " + std::to_string(r) + " are not ordered between the walls");
+  }
+  std::vector<long long> counts;
+  in.get_vector(counts, counts_.size(), "site counts");
+  in.get_vector(bond_field_, bond_field_.size(), "bond fields");
+  in.get_vector(reference_q_, reference_q_.size(), "transport reference");
+  reference_t_ = in.get<double>();
+  pos_.q = std::move(q);
+  recount();
+  if (counts != counts_) in.fail("site counts do not match the positions");
 }
 
 }  // namespace ionrail::kmc

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <ionrail/kmc/state_io.hpp>
+
 namespace ionrail::kmc {
 namespace {
 // Sub-histograms per thread: neighbouring rails often share a site, and
@@ -170,10 +172,41 @@ void sync_solver::step() {
 void sync_solver::advance_to(double t_s) {
   // Whole steps only: a step that would end past t_s (beyond rounding) is not taken.
   for (;;) {
+    if (stop_requested()) return;
     prepare_step();
     if (!step_fits(t_, dt_, t_s)) return;
     step();
   }
+}
+
+void sync_solver::save_state(state_writer& out) const {
+  out.put_tag("sync");
+  out.put(seed_);
+  out.put(step_);
+  out.put(t_);
+  out.put(dt_);
+  out.put(step_voltage_);
+  out.put_bool(prepared_);
+  out.put_vector(rates_);
+  out.put_vector(thr_right_);
+  out.put_vector(thr_total_);
+}
+
+void sync_solver::load_state(state_reader& in) {
+  in.expect_tag("sync");
+  if (in.get<std::uint64_t>() != seed_) in.fail("written with another sim.seed");
+  step_ = in.get<std::uint64_t>();
+  t_ = in.get<double>();
+  dt_ = in.get<double>();
+  step_voltage_ = in.get<double>();
+  prepared_ = in.get_bool();
+  // The tables exist once the first step was prepared; they are all or nothing.
+  const std::size_t table = static_cast<std::size_t>(model_.combos()) * model_.table_width();
+  const bool tables = step_ > 0 || prepared_;
+  in.get_vector(rates_, tables ? table : 0, "sync rate table");
+  in.get_vector(thr_right_, tables ? table : 0, "sync threshold table");
+  in.get_vector(thr_total_, tables ? table : 0, "sync threshold table");
+  if (!std::isfinite(t_) || t_ < 0 || !std::isfinite(dt_) || !(dt_ > 0)) in.fail("sync time or step out of range");
 }
 
 }  // namespace ionrail::kmc

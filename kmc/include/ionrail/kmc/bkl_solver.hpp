@@ -26,6 +26,9 @@ class bkl_solver final : public solver {
   void step() override;
   double time_s() const override { return t_; }
   std::uint64_t events() const { return event_; }
+  bool can_save_state() const override { return true; }
+  void save_state(state_writer& out) const override;
+  void load_state(state_reader& in) override;
 
  private:
   static constexpr std::uint32_t none = 0xFFFFFFFFu;

@@ -1,9 +1,12 @@
 #pragma once
 // The rail KMC engine: a device, a solver and a voltage source, advanced in
 // time and sampled. Everything a protocol or a test needs goes through here.
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <ionrail/kmc/params.hpp>
@@ -28,6 +31,12 @@ struct sample {
 };
 
 const char* engine_version();
+
+// What an engine of this configuration allocates, in bytes, estimated from
+// rails × (ions per rail + 2) positions etc. before anything is allocated,
+// with one checkpoint's copy of the state on top, so that a caller can refuse
+// a size the machine cannot hold. `threads` as in sim_params (0: OpenMP's).
+double engine_memory_bytes(const device_params& device, const sim_params& sim);
 
 // Builds the solver of another backend (the CUDA one lives in gpu/, above kmc).
 using solver_factory = std::function<std::unique_ptr<solver>(rail_model&, const sim_params&, const voltage_source&,
@@ -67,6 +76,21 @@ class engine {
     solver_->sync_counts();
     return ledger_.energy_j;
   }
+
+  // Checkpoints. save_state() is the engine's whole state (positions, counts,
+  // fields, the charge ledger, the run record, the last sample time and the
+  // solver's time, counter and tables) as bytes; load_state() on an engine
+  // built from the same parameters makes it continue bit for bit as the saved
+  // one would have. Throws state_error (naming `what`) on a state that does
+  // not fit, std::logic_error where the backend cannot (can_save_state()).
+  bool can_save_state() const { return solver_->can_save_state(); }
+  std::string save_state() const;
+  void load_state(std::string_view bytes, const std::string& what);
+
+  // advance_to returns early once *flag is set (between sync steps or BKL
+  // events; the CUDA backend does not poll it); advancing again continues
+  // exactly. For checkpoints on a timer or a signal.
+  void set_stop_flag(const std::atomic<bool>* flag) { solver_->set_stop_flag(flag); }
 
  private:
   std::shared_ptr<const voltage_source> source_;

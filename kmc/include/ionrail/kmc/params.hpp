@@ -41,6 +41,9 @@ struct readout_params {
   }
 };
 
+// Rails are padded to a multiple of 64 in an int: at most this many.
+inline constexpr int max_rails = 2147483647 / 64 * 64;
+
 struct device_params {
   double thickness_nm = 100.0;
   int sites = 100;
@@ -78,6 +81,9 @@ struct sim_params {
 // Throws std::invalid_argument naming the key, the value and the valid range.
 void validate(const device_params& d);
 void validate(const sim_params& s);
+// Both, and what depends on the two together (BKL's 32-bit ion ids).
+void validate(const device_params& d, const sim_params& s);
+inline constexpr double max_bkl_ions = 4294967294.0;
 
 const char* to_string(method m);
 

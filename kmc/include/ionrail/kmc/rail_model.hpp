@@ -10,6 +10,9 @@
 
 namespace ionrail::kmc {
 
+class state_writer;
+class state_reader;
+
 // Positions as structure of arrays: row j+1 holds ion j of every rail
 // (stored q = site + 1), row 0 and row n+1 are the wall sentinels.
 struct rail_positions {
@@ -115,6 +118,12 @@ class rail_model {
   void set_transport_reference(double t_s);
   transport_estimate transport(double t_s) const;
 
+  // Checkpoints: positions, counts, bond fields and the transport reference.
+  // load_state checks that the state fits this configuration (sizes, species
+  // order, positions ordered between the walls, counts matching them).
+  void save_state(state_writer& out) const;
+  void load_state(state_reader& in);
+
  private:
   void place_initial_ions(std::uint64_t seed);
   field_params make_field_params() const;
@@ -138,5 +147,9 @@ class rail_model {
   std::vector<std::uint16_t> reference_q_;
   double reference_t_ = 0;
 };
+
+// rail_model::max_rate_sum without building the model (no positions are
+// allocated): for checks of a configuration before it is run.
+double max_rate_sum(const device_params& device, double field_v_per_m);
 
 }  // namespace ionrail::kmc

@@ -1,12 +1,16 @@
 #pragma once
 // What the solvers share: the account of charge and energy they keep while
 // advancing, and the record of how a run was simulated.
+#include <atomic>
 #include <cstdint>
 #include <string>
 
 #include <ionrail/kmc/params.hpp>
 
 namespace ionrail::kmc {
+
+class state_writer;
+class state_reader;
 
 // ∫ I V dt and the charge moved, accumulated over intervals of constant V and G
 // and over hops (each hop moves charge z e across a of the film thickness d).
@@ -52,6 +56,25 @@ class solver {
   virtual void sync_to_host() const {}
   // The same for counts, time and the ledger only (cheap: no positions).
   virtual void sync_counts() const {}
+
+  // Checkpoints: the solver's whole state (time, step or event counter, rate
+  // tables, ...), so that a solver of the same configuration that loads it
+  // continues bit for bit. Philox draws are pure functions of (seed, counter),
+  // so no generator state is needed. Backends that cannot say so.
+  virtual bool can_save_state() const { return false; }
+  virtual void save_state(state_writer& out) const;
+  virtual void load_state(state_reader& in);
+
+  // A flag polled between sync steps and BKL events: once it is set,
+  // advance_to returns early (time_s() < the target); calling advance_to
+  // again continues exactly where it stopped. Null: never stop.
+  void set_stop_flag(const std::atomic<bool>* flag) { stop_ = flag; }
+
+ protected:
+  bool stop_requested() const { return stop_ != nullptr && stop_->load(std::memory_order_relaxed); }
+
+ private:
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 }  // namespace ionrail::kmc

@@ -30,6 +30,9 @@ class sync_solver final : public solver {
   void step() override;
   double dt_s() const { return dt_; }
   std::uint64_t steps() const { return step_; }
+  bool can_save_state() const override { return true; }
+  void save_state(state_writer& out) const override;
+  void load_state(state_reader& in) override;
 
  private:
   // Field, rates and (automatic mode) dt for the step starting now; kept
