@@ -135,7 +135,8 @@ TEST(CrossbarArray, ReadIsTheQuantisedDifferentialCurrent) {
   xb.read(x.data(), q.data());
   xb.read_exact(x.data(), e.data());
   // DAC error ≤ half an LSB of v_read per input; ADC ≤ half an LSB of full scale.
-  const double g_max = *std::max_element(xb.conductances().begin(), xb.conductances().end());
+  const std::vector<double> g = xb.conductances();
+  const double g_max = *std::max_element(g.begin(), g.end());
   const double dac_err = 8 * 2 * g_max * 0.5 * p.v_read_v / 255;
   const double adc_err = 0.5 * xb.adc_full_scale_a() / 127;
   for (int c = 0; c < 4; ++c) EXPECT_NEAR(q[c], e[c], dac_err + adc_err) << c;
