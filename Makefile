@@ -23,10 +23,12 @@ test: build
 bench: build
 	$(BUILD_DIR)/bin/bench_kmc
 	$(BUILD_DIR)/bin/bench_model
-	@if [ -x $(BUILD_DIR)/bin/bench_gpu ]; then $(BUILD_DIR)/bin/bench_gpu; fi
+	@for b in bench_gpu bench_rtl_crossbar bench_systemc; do \
+	  if [ -x $(BUILD_DIR)/bin/$$b ]; then $(BUILD_DIR)/bin/$$b; else echo "make bench: $$b not built (optional part off)"; fi; \
+	done
 
 demo: build
-	$(BUILD_DIR)/bin/ionrail demo --out out
+	$(BUILD_DIR)/bin/ionrail demo --out out/demo --force
 
 clean:
 	rm -rf build build-debug build-asan
