@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 
+#include <ionrail/app/circuit_report.hpp>
 #include <ionrail/app/config.hpp>
 #include <ionrail/app/progress.hpp>
 #include <ionrail/app/runner.hpp>
@@ -94,24 +95,8 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
       for (const auto& e : all[l]->epochs)
         out.print("{},{},{:.6f},{:.6f},{:.6g},{}\n", e.epoch, l, e.train_accuracy, e.test_accuracy, e.energy_j, e.pulses);
   }
-  {
-    auto out = fmt::output_file((dir.path() / "confusion.csv").string());
-    out.print("true,predicted,count\n");
-    for (int t = 0; t < 10; ++t)
-      for (int p = 0; p < 10; ++p) out.print("{},{},{}\n", t, p, rep.device.confusion[static_cast<std::size_t>(t)][static_cast<std::size_t>(p)]);
-  }
-  {
-    // Histograms of every device's conductance, 1 µS bins.
-    const double top = std::max(*std::max_element(rep.g_before_s.begin(), rep.g_before_s.end()),
-                                *std::max_element(rep.g_after_s.begin(), rep.g_after_s.end()));
-    const int bins = std::max(1, static_cast<int>(std::ceil(top * 1e6)) + 1);
-    std::vector<int> before(static_cast<std::size_t>(bins)), after(static_cast<std::size_t>(bins));
-    for (double g : rep.g_before_s) ++before[static_cast<std::size_t>(std::clamp(static_cast<int>(g * 1e6), 0, bins - 1))];
-    for (double g : rep.g_after_s) ++after[static_cast<std::size_t>(std::clamp(static_cast<int>(g * 1e6), 0, bins - 1))];
-    auto out = fmt::output_file((dir.path() / "conductance.csv").string());
-    out.print("g_bin_s,devices_before,devices_after\n");
-    for (int b = 0; b < bins; ++b) out.print("{:.6g},{},{}\n", (b + 0.5) * 1e-6, before[static_cast<std::size_t>(b)], after[static_cast<std::size_t>(b)]);
-  }
+  write_confusion_csv(dir.path() / "confusion.csv", rep.device.confusion);
+  write_conductance_histogram(dir.path() / "conductance.csv", rep.g_before_s, rep.g_after_s);
   {
     auto out = fmt::output_file((dir.path() / "weights.csv").string());
     out.print("learner,input,output,weight_pulses\n");

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 
+#include <ionrail/app/circuit_report.hpp>
 #include <ionrail/app/config.hpp>
 #include <ionrail/app/progress.hpp>
 #include <ionrail/app/runner.hpp>
@@ -48,23 +49,8 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     out.print("neuron,label\n");
     for (std::size_t j = 0; j < r.neuron_label.size(); ++j) out.print("{},{}\n", j, r.neuron_label[j]);
   }
-  {
-    auto out = fmt::output_file((dir.path() / "confusion.csv").string());
-    out.print("true,predicted,count\n");
-    for (int t = 0; t < 10; ++t)
-      for (int q = 0; q < 10; ++q) out.print("{},{},{}\n", t, q, r.confusion[static_cast<std::size_t>(t)][static_cast<std::size_t>(q)]);
-  }
-  {
-    const double top = std::max(*std::max_element(r.weights_before_s.begin(), r.weights_before_s.end()),
-                                *std::max_element(r.weights_after_s.begin(), r.weights_after_s.end()));
-    const int bins = std::max(1, static_cast<int>(std::ceil(top * 1e6)) + 1);
-    std::vector<int> before(static_cast<std::size_t>(bins)), after(static_cast<std::size_t>(bins));
-    for (double g : r.weights_before_s) ++before[static_cast<std::size_t>(std::clamp(static_cast<int>(g * 1e6), 0, bins - 1))];
-    for (double g : r.weights_after_s) ++after[static_cast<std::size_t>(std::clamp(static_cast<int>(g * 1e6), 0, bins - 1))];
-    auto out = fmt::output_file((dir.path() / "conductance.csv").string());
-    out.print("g_bin_s,devices_before,devices_after\n");
-    for (int b = 0; b < bins; ++b) out.print("{:.6g},{},{}\n", (b + 0.5) * 1e-6, before[static_cast<std::size_t>(b)], after[static_cast<std::size_t>(b)]);
-  }
+  write_confusion_csv(dir.path() / "confusion.csv", r.confusion);
+  write_conductance_histogram(dir.path() / "conductance.csv", r.weights_before_s, r.weights_after_s);
   const int shown = std::min(p.neurons, 50);
   {
     // One 8 × 8 block of synapse conductances (µS) per neuron, for gnuplot `index`.

@@ -28,17 +28,17 @@ crossbar_array::crossbar_array(const model::table& table, const crossbar_params&
   volts_.assign(n, 0);
 }
 
-std::vector<double> crossbar_array::conductances() const {
-  // The read current at exactly 1 V is G in µA (q_current), so this is the
-  // model's own read-out, bit for bit.
-  const std::vector<std::int16_t> one_volt(devices_.size(), static_cast<std::int16_t>(1 << model::q_volt::frac_bits));
-  std::vector<std::int64_t> raw(devices_.size());
-  model::read_current_batch(table_.view(), devices_, one_volt.data(), raw.data());
+std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices) {
+  const std::vector<std::int16_t> one_volt(devices.size(), static_cast<std::int16_t>(1 << model::q_volt::frac_bits));
+  std::vector<std::int64_t> raw(devices.size());
+  model::read_current_batch(table, devices, one_volt.data(), raw.data());
   std::vector<double> g(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i)
     g[i] = static_cast<double>(raw[i]) * model::q_current::lsb * model::current_unit_ampere;
   return g;
 }
+
+std::vector<double> crossbar_array::conductances() const { return device_conductances_s(table_.view(), devices_); }
 
 std::vector<double> crossbar_array::weights() const {
   const std::vector<double> g = conductances();

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <ionrail/circuits/crossbar_array.hpp>
 #include <ionrail/model/batch.hpp>
 #include <ionrail/model/lif.hpp>
 #include <ionrail/model/rng.hpp>
@@ -19,12 +20,7 @@ constexpr int inputs = 64;
 double uniform(std::uint64_t& s) { return static_cast<double>(model::splitmix64(s) >> 11) * 0x1.0p-53; }
 
 std::vector<double> conductances_s(const model::table& t, const model::device_batch& b) {
-  const std::vector<std::int16_t> one_volt(b.size(), static_cast<std::int16_t>(1 << model::q_volt::frac_bits));
-  std::vector<std::int64_t> raw(b.size());
-  model::read_current_batch(t.view(), b, one_volt.data(), raw.data());
-  std::vector<double> g(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) g[i] = static_cast<double>(raw[i]) * model::q_current::lsb * model::current_unit_ampere;
-  return g;
+  return device_conductances_s(t.view(), b);
 }
 
 class network {

@@ -24,6 +24,11 @@
 
 namespace ionrail::circuits {
 
+// Effective conductance (S) of every device of a batch: the model's read
+// current at exactly 1 V is G in µA (q_current), so this is the model's own
+// read-out, bit for bit.
+std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices);
+
 struct crossbar_params {
   int rows = 0;                    // input lines
   int cols = 0;                    // weights per input line (two bit lines each)
