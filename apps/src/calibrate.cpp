@@ -11,8 +11,11 @@
 #include <exception>
 #include <stdexcept>
 
+#include <ionrail/app/checkpoint.hpp>
+#include <ionrail/app/config.hpp>
 #include <ionrail/app/progress.hpp>
 #include <ionrail/kmc/counter_draws.hpp>
+#include <ionrail/kmc/state_io.hpp>
 
 namespace ionrail::app {
 
@@ -184,7 +187,78 @@ bool load_bins(transition_bins& b, const std::filesystem::path& file) {
     ok = std::fscanf(f, "%lld %la %la %lld %la %lld %la", &b.count[k], &b.sum[k], &b.dev_sum[k], &b.noise_count[k],
                      &b.noise_sum[k], &b.fluct_count[k], &b.fluct_sum[k]) == 7;
   std::fclose(f);
-  if (!ok) throw std::runtime_error(file.string() + ": calibration checkpoint is truncated or from another grid");
+  if (!ok) throw config_error(file.string() + ": calibration checkpoint is truncated or from another grid");
+  return true;
+}
+
+// A run part-way: the step it is in, its bins so far, the device states of
+// the last `lag` steps and the engine (kmc::engine::save_state).
+struct run_progress {
+  int step = 1;
+  std::vector<double> before;
+  std::vector<std::vector<double>> history;
+  std::vector<double> voltages;
+  std::string engine_state;
+};
+
+void put_bins(kmc::state_writer& w, const transition_bins& b) {
+  w.put_vector(b.count);
+  w.put_vector(b.sum);
+  w.put_vector(b.dev_sum);
+  w.put_vector(b.noise_count);
+  w.put_vector(b.noise_sum);
+  w.put_vector(b.fluct_count);
+  w.put_vector(b.fluct_sum);
+  w.put(b.lag1_product);
+  w.put(b.lag1_square);
+}
+
+void get_bins(kmc::state_reader& r, transition_bins& b) {
+  const std::size_t n = b.count.size();
+  r.get_vector(b.count, n, "bin counts");
+  r.get_vector(b.sum, n, "bin sums");
+  r.get_vector(b.dev_sum, n, "bin deviations");
+  r.get_vector(b.noise_count, n, "noise counts");
+  r.get_vector(b.noise_sum, n, "noise sums");
+  r.get_vector(b.fluct_count, n, "fluctuation counts");
+  r.get_vector(b.fluct_sum, n, "fluctuation sums");
+  b.lag1_product = r.get<double>();
+  b.lag1_square = r.get<double>();
+}
+
+void save_progress(const std::filesystem::path& file, const transition_bins& b, const run_progress& p) {
+  kmc::state_writer w;
+  w.put_tag("calibration-run");
+  w.put<std::int32_t>(p.step);
+  put_bins(w, b);
+  w.put_vector(p.before);
+  w.put<std::uint64_t>(p.history.size());
+  for (const auto& h : p.history) w.put_vector(h);
+  w.put_vector(p.voltages);
+  w.put_string(p.engine_state);
+  write_checkpoint(file, "calibration-run", w.bytes());
+}
+
+bool load_progress(const std::filesystem::path& file, transition_bins& b, run_progress& p, int devices, int steps, int lag) {
+  if (!std::filesystem::exists(file)) return false;
+  const std::string payload = read_checkpoint(file, "calibration-run");
+  try {
+    kmc::state_reader r(payload, file.string());
+    r.expect_tag("calibration-run");
+    p.step = r.get<std::int32_t>();
+    if (p.step < 1 || p.step > steps) r.fail("step " + std::to_string(p.step) + " outside [1, " + std::to_string(steps) + "]");
+    get_bins(r, b);
+    r.get_vector(p.before, static_cast<std::size_t>(devices), "device states");
+    const std::uint64_t h = r.get<std::uint64_t>();
+    if (h < 1 || h > static_cast<std::uint64_t>(lag)) r.fail("state history of another noise lag");
+    p.history.resize(static_cast<std::size_t>(h));
+    for (auto& x : p.history) r.get_vector(x, static_cast<std::size_t>(devices), "device states");
+    r.get_vector(p.voltages, static_cast<std::size_t>(h - 1), "voltages");
+    p.engine_state = r.get_string(std::size_t{1} << 40);
+    r.expect_end();
+  } catch (const kmc::state_error& e) {
+    throw config_error(std::string(e.what()) + " (the checkpoint does not fit this calibration)");
+  }
   return true;
 }
 
@@ -192,7 +266,7 @@ bool load_bins(transition_bins& b, const std::filesystem::path& file) {
 
 transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
                                     const calibration_params& c, bool quiet, const std::string& checkpoint_dir,
-                                    const kmc::solver_factory& backend) {
+                                    const kmc::solver_factory& backend, run_control* ctl) {
   const int lag = std::max(1, static_cast<int>(std::lround(c.noise_lag_s / c.dt_m_s)));
   transition_bins total(c.state_bits, c.v_step_v, c.v_max_v, lag);
   std::vector<transition_bins> per_run(c.runs, total);
@@ -211,14 +285,21 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
   // Exceptions may not leave an OpenMP region: each run keeps its own, and the
   // first (in run order) is rethrown after the loop.
   std::vector<std::exception_ptr> failure(c.runs);
+  std::vector<int> stopped(c.runs, 0);  // 1: stopped by a signal, 2: and its state saved
 #pragma omp parallel for schedule(dynamic, 1)
   for (int run = 0; run < c.runs; ++run) try {
-    const std::filesystem::path saved =
-        checkpoint_dir.empty() ? std::filesystem::path() : std::filesystem::path(checkpoint_dir) / fmt::format("run_{}.bins", run);
+    const std::filesystem::path dir(checkpoint_dir);
+    const std::filesystem::path saved = checkpoint_dir.empty() ? std::filesystem::path() : dir / fmt::format("run_{}.bins", run);
+    const std::filesystem::path partial = checkpoint_dir.empty() ? std::filesystem::path() : dir / fmt::format("run_{}.state", run);
     if (!saved.empty() && load_bins(per_run[run], saved)) {
       report(c.duration_s);
       continue;
     }
+    if (ctl && ctl->interrupted()) {  // a signal came: runs not begun are not begun
+      stopped[run] = 1;
+      continue;
+    }
+    const int worker = omp_get_thread_num();
     kmc::sim_params s = sim;
     s.threads = 1;
     s.seed = sim.seed + 1000003ull * static_cast<std::uint64_t>(run);
@@ -226,14 +307,41 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
     std::unique_ptr<kmc::engine> engine =
         backend ? std::make_unique<kmc::engine>(d, s, protocol, backend) : std::make_unique<kmc::engine>(d, s, protocol);
     kmc::engine& e = *engine;
-    std::vector<double> before = device_states(e, c.devices);
+    if (ctl) e.set_stop_flag(ctl->flag(worker));
     const int steps = static_cast<int>(std::lround(c.duration_s / c.dt_m_s));
-    std::vector<std::vector<double>> history{before};  // states of the last `lag` steps
-    std::vector<double> voltages;
+    run_progress at;
+    if (!partial.empty() && load_progress(partial, per_run[run], at, c.devices, steps, lag)) {
+      e.load_state(at.engine_state, partial.string());
+      at.engine_state.clear();
+      report((at.step - 1) * c.dt_m_s);
+    } else {
+      at.before = device_states(e, c.devices);
+      at.history = {at.before};  // states of the last `lag` steps
+    }
+    std::vector<double>& before = at.before;
+    std::vector<std::vector<double>>& history = at.history;
+    std::vector<double>& voltages = at.voltages;
     const double unbias = static_cast<double>(c.devices) / (c.devices - 1);
-    for (int k = 1; k <= steps; ++k) {
+    for (int k = at.step; k <= steps; ++k) {
       const double t0 = (k - 1) * c.dt_m_s;
-      e.advance_to(k * c.dt_m_s);
+      for (;;) {
+        e.advance_to(k * c.dt_m_s);
+        if (!ctl || !ctl->pause_requested(worker)) break;
+        // Mid-step: the bins and histories hold steps before k, the engine is inside step k.
+        const bool can = e.can_save_state() && !partial.empty();
+        if (can) {
+          at.step = k;
+          at.engine_state = e.save_state();
+          save_progress(partial, per_run[run], at);
+          at.engine_state.clear();
+        }
+        if (ctl->interrupted()) break;
+        ctl->resume(worker);
+      }
+      if (ctl && ctl->interrupted()) {
+        stopped[run] = e.can_save_state() && !partial.empty() ? 2 : 1;
+        break;
+      }
       const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);
       const std::vector<double> after = device_states(e, c.devices);
       transition_bins& bins = per_run[run];
@@ -266,13 +374,26 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
       before = after;
       if (k % 20 == 0) report(20 * c.dt_m_s);
     }
+    if (stopped[run]) continue;
     report((steps % 20) * c.dt_m_s);
-    if (!saved.empty()) save_bins(per_run[run], saved);
+    if (!saved.empty()) {
+      save_bins(per_run[run], saved);
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+    }
   } catch (...) {
     failure[run] = std::current_exception();
   }
   for (const auto& f : failure)
     if (f) std::rethrow_exception(f);
+  if (ctl && ctl->interrupted()) {
+    const auto mid = std::count(stopped.begin(), stopped.end(), 2);
+    const auto lost = std::count(stopped.begin(), stopped.end(), 1);
+    throw interrupted(ctl->signal(),
+                      fmt::format("interrupted by {}: {} of {} calibration runs finished, {} saved part-way{} in {}",
+                                  signal_name(ctl->signal()), c.runs - mid - lost, c.runs, mid,
+                                  lost ? fmt::format(", {} to start over", lost) : "", checkpoint_dir));
+  }
   progress.finish();
   for (const auto& b : per_run) total.merge(b);  // in run order: the sums do not depend on threads
   return total;

@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <ionrail/app/checkpoint.hpp>
+#include <ionrail/app/staged_dir.hpp>
+
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
@@ -108,12 +111,12 @@ std::string find_experiments_dir(const std::string& hint) {
 
 int run_demo(const demo_options& options) {
   const fs::path exp = find_experiments_dir(options.experiments_dir);
-  const fs::path out = options.out_dir;
-  fs::create_directories(out);
+  // Everything goes to DIR.partial-PID, renamed to DIR at the end.
+  staged_dir staged(options.out_dir, options.force);
+  const fs::path out = staged.path();
   auto run = [&](const std::string& name) {
     run_options o;
     o.out_dir = (out / name).string();
-    o.force = true;
     o.quiet = options.quiet;
     o.overrides = options.overrides;
     if (!options.quiet) fmt::print(stderr, "ionrail demo: {}\n", name);
@@ -175,12 +178,12 @@ int run_demo(const demo_options& options) {
     md += fmt::format("| {} | {} | {} |\n", c.text, c.holds ? "yes" : "**NO**", c.evidence);
     all = all && c.holds;
   }
-  const fs::path tmp = out / "report.md.tmp";
-  std::ofstream(tmp) << md;
-  fs::rename(tmp, out / "report.md");
-  if (!options.quiet) fmt::print(stderr, "ionrail demo: wrote {}\n", (out / "report.md").string());
+  write_file_atomic(out / "report.md", md);
+  staged.commit();
+  const fs::path report = fs::path(options.out_dir) / "report.md";
+  if (!options.quiet) fmt::print(stderr, "ionrail demo: wrote {}\n", report.string());
   if (!all) {
-    fmt::print(stderr, "ionrail demo: a physics claim did not hold; see the table in {}\n", (out / "report.md").string());
+    fmt::print(stderr, "ionrail demo: a physics claim did not hold; see the table in {}\n", report.string());
     return 3;
   }
   return 0;

@@ -2,7 +2,9 @@
 //
 // Exit codes: 0 success; 1 a run failed while running (e.g. a step became
 // invalid); 2 bad input (usage, configuration, files) with nothing written;
-// 3 `ionrail demo` finished but a physics claim of its report did not hold.
+// 3 `ionrail demo` finished but a physics claim of its report did not hold;
+// 130 / 143 `run` or `calibrate` stopped by SIGINT / SIGTERM after saving a
+// checkpoint (the message says how to resume).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <omp.h>
@@ -12,6 +14,7 @@
 #include <filesystem>
 
 #include <ionrail/app/calibrate.hpp>
+#include <ionrail/app/checkpoint.hpp>
 #include <ionrail/app/crossbar_run.hpp>
 #include <ionrail/app/snn_run.hpp>
 #include <ionrail/app/sweep.hpp>
@@ -44,6 +47,33 @@ int print_info() {
   return 0;
 }
 
+// `--resume [DIR]`: DIR, if given, is the output directory to continue.
+void resume_option(CLI::App* cmd, std::string& dir, const char* what) {
+  cmd->add_option("--resume", dir, what)->expected(0, 1);
+}
+bool resolve_resume(CLI::App* cmd, const std::string& dir, std::string& out_dir) {
+  if (cmd->count("--resume") == 0) return false;
+  if (!dir.empty()) {
+    if (cmd->count("--out") && dir != out_dir)
+      throw app::config_error("--resume " + dir + " and --out " + out_dir + " name different directories");
+    out_dir = dir;
+  }
+  return true;
+}
+
+// The command line again, with --resume, for the message of an interrupted run.
+std::string resume_command(int argc, char** argv) {
+  std::string cmd, arg;
+  bool has_resume = false;
+  for (int k = 0; k < argc; ++k) {
+    arg = argv[k];
+    has_resume = has_resume || arg == "--resume" || arg.rfind("--resume=", 0) == 0;
+    const bool plain = !arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=,:+") == std::string::npos;
+    cmd += (k ? " " : "") + (plain ? arg : "'" + arg + "'");
+  }
+  return has_resume ? cmd : cmd + " --resume";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,8 +92,12 @@ int main(int argc, char** argv) {
   run->add_option("--threads", threads, "OpenMP threads (overrides sim.threads; 0 = all cores)");
   run->add_option("--backend", backend, "cpu | cuda | auto (overrides sim.backend)");
   run->add_option("--set", run_opt.overrides, "Override a key: --set device.rails=500 (repeatable)");
-  run->add_flag("--force", run_opt.force, "Replace DIR if it exists");
+  run->add_flag("--force", run_opt.force, "Replace DIR (and an interrupted run's DIR.checkpoint) if it exists");
   run->add_flag("--quiet", run_opt.quiet, "No progress output");
+  run->add_option("--checkpoint-every", run_opt.checkpoint_every_s,
+                  "Save a checkpoint in DIR.checkpoint every SECONDS of wall-clock time (SIGINT/SIGTERM always save one)");
+  std::string run_resume;
+  resume_option(run, run_resume, "Continue the run interrupted in DIR.checkpoint (DIR: the output directory, else --out)");
 
   std::string plot_dir;
   auto* plot = cli.add_subcommand("plot", "Redraw the plots of a run directory from its data");
@@ -76,6 +110,7 @@ int main(int argc, char** argv) {
   demo->add_option("--out", demo_opt.out_dir, "Output directory")->capture_default_str();
   demo->add_option("--experiments", demo_opt.experiments_dir, "Directory of the experiment files (default: found automatically)");
   demo->add_flag("--quiet", demo_opt.quiet, "No progress output");
+  demo->add_flag("--force", demo_opt.force, "Replace DIR if it exists");
 
   app::calibrate_options cal_opt;
   std::string cal_file;
@@ -84,7 +119,10 @@ int main(int argc, char** argv) {
   calibrate->add_option("--out", cal_opt.out_dir, "Output directory for the table")->capture_default_str();
   calibrate->add_option("--set", cal_opt.overrides, "Override a key (repeatable)");
   calibrate->add_flag("--force", cal_opt.force, "Replace DIR if it exists");
-  calibrate->add_flag("--resume", cal_opt.resume, "Reuse the runs an interrupted calibration saved in DIR.checkpoint");
+  std::string cal_resume;
+  resume_option(calibrate, cal_resume, "Continue the calibration interrupted in DIR.checkpoint (DIR: the output directory, else --out)");
+  calibrate->add_option("--checkpoint-every", cal_opt.checkpoint_every_s,
+                        "Save the runs' states in DIR.checkpoint every SECONDS of wall-clock time (SIGINT/SIGTERM always do)");
   calibrate->add_flag("--quiet", cal_opt.quiet, "No progress output");
 
   app::replay_options rep_opt;
@@ -147,12 +185,16 @@ int main(int argc, char** argv) {
       if (seed >= 0) run_opt.overrides.push_back(fmt::format("sim.seed={}", seed));
       if (threads >= 0) run_opt.overrides.push_back(fmt::format("sim.threads={}", threads));
       if (!backend.empty()) run_opt.overrides.push_back(fmt::format("sim.backend=\"{}\"", backend));
+      run_opt.resume = resolve_resume(run, run_resume, run_opt.out_dir);
+      run_opt.checkpoints = true;
       const auto result = app::run_experiment(run_file, run_opt);
       if (!run_opt.quiet) fmt::print(stderr, "ionrail: wrote {}\n", result.out_dir);
       return 0;
     }
     if (*demo) return app::run_demo(demo_opt);
     if (*calibrate) {
+      cal_opt.resume = resolve_resume(calibrate, cal_resume, cal_opt.out_dir);
+      cal_opt.checkpoints = true;
       app::run_calibration(cal_file, cal_opt);
       return 0;
     }
@@ -190,6 +232,9 @@ int main(int argc, char** argv) {
                    100 * f.nrmse_mean_g, f.spread_ratio, f.devices, rep_opt.out_dir);
       return 0;
     }
+  } catch (const app::interrupted& e) {
+    fmt::print(stderr, "ionrail: {}; resume with: {}\n", e.what(), resume_command(argc, argv));
+    return 128 + e.signal();
   } catch (const app::config_error& e) {
     fmt::print(stderr, "ionrail: {}\n", e.what());
     return 2;

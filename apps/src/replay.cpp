@@ -7,7 +7,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <omp.h>
+
 #include <ionrail/app/calibrate.hpp>
+#include <ionrail/app/checkpoint.hpp>
 #include <ionrail/app/config.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/app/staged_dir.hpp>
@@ -33,6 +36,7 @@ struct replay_setup {
   std::shared_ptr<const kmc::voltage_source> voltage;
   double duration_s = 0;
   bool compare_kmc = false;
+  run_control* ctl = nullptr;  // a signal stops the KMC side (interrupted)
 };
 
 // Mean and device-to-device standard deviation of G at every model step.
@@ -69,6 +73,7 @@ replay_trace replay_steps(const model::table& table, const replay_setup& r) {
     const auto ensemble = ensemble_device(r.device, r.devices, r.device_rails);
     kmc_engine = r.backend ? std::make_unique<kmc::engine>(ensemble, r.sim, r.voltage, r.backend)
                            : std::make_unique<kmc::engine>(ensemble, r.sim, r.voltage);
+    if (r.ctl) kmc_engine->set_stop_flag(r.ctl->flag(omp_get_thread_num()));
   }
   auto stats = [](const std::vector<double>& x) {
     double m = 0, v = 0;
@@ -90,7 +95,14 @@ replay_trace replay_steps(const model::table& table, const replay_setup& r) {
     out.t.push_back(k * r.dt_m), out.v.push_back(v);
     out.mean_model.push_back(mm), out.std_model.push_back(sm);
     if (kmc_engine) {
-      kmc_engine->advance_to(k * r.dt_m);
+      for (;;) {  // a timer's flag (checkpoints of other phases) is lowered and the step continued
+        kmc_engine->advance_to(k * r.dt_m);
+        const int worker = omp_get_thread_num();
+        if (!r.ctl || !r.ctl->pause_requested(worker)) break;
+        if (r.ctl->interrupted())
+          throw interrupted(r.ctl->signal(), fmt::format("interrupted by {}", signal_name(r.ctl->signal())));
+        r.ctl->resume(worker);
+      }
       const auto s = device_states(*kmc_engine, r.devices);
       for (int d = 0; d < r.devices; ++d) g[d] = r.device.readout.conductance(s[d], r.s_eq);
       const auto [mk, sk] = stats(g);
@@ -134,16 +146,56 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   run_config cfg = load_run_config(path, options.overrides);
   cfg.sim = resolved_sim(cfg.sim, cfg.calibration.dt_m_s);
   const calibration_params& c = cfg.calibration;
-  if (static_cast<double>(c.devices) * c.device_rails > 2e9) throw config_error("calibration: devices × device_rails too large");
-  staged_dir dir(options.out_dir, options.force);
+  if (static_cast<double>(c.devices) * c.device_rails > 2e9)
+    throw config_error(fmt::format("{}: calibration.devices x calibration.device_rails = {} x {} rails: at most 2e9", path,
+                                   c.devices, c.device_rails));
+  if (!(options.checkpoint_every_s >= 0) || !std::isfinite(options.checkpoint_every_s))
+    throw config_error(fmt::format("--checkpoint-every = {}: must be finite and >= 0 seconds", options.checkpoint_every_s));
+  // Memory: one ensemble engine per OpenMP thread at once.
+  {
+    const kmc::device_params ensemble = ensemble_device(cfg.device, c.devices, c.device_rails);
+    kmc::sim_params one = cfg.sim;
+    one.threads = 1;
+    const int at_once = std::min(c.runs, omp_get_max_threads());
+    check_memory(at_once * kmc::engine_memory_bytes(ensemble, one),
+                 fmt::format("{}: {} calibration runs at once of calibration.devices x calibration.device_rails = {} x {} "
+                             "rails of {} ions on device.sites = {}",
+                             path, at_once, c.devices, c.device_rails, ensemble.ions_per_rail(), ensemble.sites));
+  }
   calibration_params cal = c;
   cal.seed = cfg.sim.seed;
-  // Finished runs are kept in DIR.checkpoint until the table is written.
+  // Finished runs (run_N.bins) and interrupted ones (run_N.state) are kept in
+  // DIR.checkpoint until the table is written; `config` says what for.
   const fs::path checkpoint = fs::path(options.out_dir + ".checkpoint");
-  if (!options.resume) fs::remove_all(checkpoint);
+  const std::string fingerprint = std::string(kmc::engine_version()) + "\n" + resolved_parameters_json(cfg) + "\n";
+  if (options.resume) {
+    if (!fs::exists(checkpoint / "config"))
+      throw config_error((checkpoint / "config").string() + ": --resume: no checkpoint here (nothing was interrupted, or it finished)");
+    if (read_checkpoint(checkpoint / "config", "calibration") != fingerprint)
+      throw config_error(checkpoint.string() + ": was written for another configuration; resume with the same file and "
+                         "options, or start over with --force");
+  } else if (fs::exists(checkpoint)) {
+    if (!options.force)
+      throw config_error(checkpoint.string() + ": holds an interrupted calibration: continue it with --resume, or start "
+                         "over with --force (which deletes it)");
+    fs::remove_all(checkpoint);
+  }
+  if (options.checkpoints && options.checkpoint_every_s > 0 && engine_backend(cfg))
+    throw config_error("--checkpoint-every: the cuda backend cannot save its state; use sim.backend = \"cpu\"");
+  staged_dir dir(options.out_dir, options.force || options.resume);
   fs::create_directories(checkpoint);
+  write_checkpoint(checkpoint / "config", "calibration", fingerprint);
+  std::unique_ptr<run_control> ctl;
+  if (options.checkpoints) ctl = std::make_unique<run_control>(options.checkpoint_every_s, omp_get_max_threads());
   const transition_bins bins =
-      collect_transitions(cfg.device, cfg.sim, cal, options.quiet, checkpoint.string(), engine_backend(cfg));
+      collect_transitions(cfg.device, cfg.sim, cal, options.quiet, checkpoint.string(), engine_backend(cfg), ctl.get());
+  auto check_interrupt = [&] {
+    if (ctl && ctl->interrupted())
+      throw interrupted(ctl->signal(), fmt::format("interrupted by {} after all {} calibration runs (saved in {}); the "
+                                                   "table is computed again on resume",
+                                                   signal_name(ctl->signal()), c.runs, checkpoint.string()));
+  };
+  check_interrupt();
 
   // Device-to-device variance of the state at rest, and at the start. At
   // rest it is not the initial random placement's: each device's own space
@@ -167,6 +219,7 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   double var = 0, var_initial = 0, var_after_1s = 0, s_eq = 0;
   const int initial_ensembles = 8;
   for (int k = 0; k < initial_ensembles; ++k) {
+    check_interrupt();
     kmc::sim_params s = cfg.sim;
     s.seed = cfg.sim.seed + 8888888ull + static_cast<std::uint64_t>(k);
     kmc::engine e(ensemble, s, std::make_shared<kmc::constant_voltage>(0.0));
@@ -181,11 +234,13 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
     s_eq = e.model().readout().s_eq;
     const int snapshots = 20;
     for (int k = 0; k < snapshots; ++k) {
+      check_interrupt();
       e.advance_to(30.0 + k);
       var += cross_device_variance(e) / snapshots;
     }
   }
 
+  check_interrupt();
   const table_build t = build_table(bins, cfg.device.readout, s_eq, var, 5, c.state_variables);
 
   // Fidelity at calibration time (spec §2), on random protocols NOT used for
@@ -221,12 +276,18 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
       r.voltage = random_protocol(vc, static_cast<std::uint64_t>(c.runs + k));
       r.duration_s = validation_s;
       r.compare_kmc = true;
+      r.ctl = ctl.get();
       fidelity[k] = figures_of(replay_steps(t.table, r), c.devices);
     } catch (...) {
       failure[k] = std::current_exception();
     }
-    for (const auto& f : failure)
-      if (f) std::rethrow_exception(f);
+    try {
+      for (const auto& f : failure)
+        if (f) std::rethrow_exception(f);
+    } catch (const interrupted&) {
+      check_interrupt();
+      throw;
+    }
   }
   std::string fidelity_json = fmt::format(
       "{{\"protocols\": \"{} random protocols of {} s with indices runs .. runs+{} (not used for calibration)\", "

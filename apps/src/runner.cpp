@@ -9,11 +9,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <sstream>
 
+#include <ionrail/app/checkpoint.hpp>
 #include <ionrail/app/progress.hpp>
 #include <ionrail/app/staged_dir.hpp>
 #include <ionrail/kmc/protocol.hpp>
+#include <ionrail/kmc/state_io.hpp>
 
 #include "build_info.hpp"
 
@@ -55,17 +59,18 @@ std::vector<double> pulse_read_times(const kmc::pulses_protocol& q) {
   return t;
 }
 
-void write_trace(const fs::path& file, const std::vector<kmc::sample>& trace, int zones) {
-  auto out = fmt::output_file(file.string());
-  out.print("t_s,v,f_left,f_right,state,g_s,i_a,i_ion_a,energy_j");
-  for (int z = 0; z < zones; ++z) out.print(",zone_{}", z);
-  out.print("\n");
+std::string trace_text(const std::vector<kmc::sample>& trace, int zones) {
+  fmt::memory_buffer out;
+  fmt::format_to(std::back_inserter(out), "t_s,v,f_left,f_right,state,g_s,i_a,i_ion_a,energy_j");
+  for (int z = 0; z < zones; ++z) fmt::format_to(std::back_inserter(out), ",zone_{}", z);
+  fmt::format_to(std::back_inserter(out), "\n");
   for (const auto& s : trace) {
-    out.print("{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g}", s.t_s, s.v, s.f_left, s.f_right,
-              s.state, s.g_s, s.i_a, s.i_ion_a, s.energy_j);
-    for (double z : s.zones) out.print(",{:.9g}", z);
-    out.print("\n");
+    fmt::format_to(std::back_inserter(out), "{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g},{:.9g}", s.t_s, s.v,
+                   s.f_left, s.f_right, s.state, s.g_s, s.i_a, s.i_ion_a, s.energy_j);
+    for (double z : s.zones) fmt::format_to(std::back_inserter(out), ",{:.9g}", z);
+    fmt::format_to(std::back_inserter(out), "\n");
   }
+  return fmt::to_string(out);
 }
 
 // Site occupancy (mean ions per site over the rails) at the snapshot times:
@@ -75,16 +80,25 @@ struct snapshot {
   std::vector<double> occupancy;
 };
 
-void write_profile(const fs::path& file, const std::vector<snapshot>& snaps, const kmc::device_params& d) {
-  auto out = fmt::output_file(file.string());
-  out.print("site,x_nm");
-  for (const auto& s : snaps) out.print(",t_{:.4g}s", s.t_s);
-  out.print("\n");
+std::string profile_text(const std::vector<snapshot>& snaps, const kmc::device_params& d) {
+  fmt::memory_buffer out;
+  fmt::format_to(std::back_inserter(out), "site,x_nm");
+  for (const auto& s : snaps) fmt::format_to(std::back_inserter(out), ",t_{:.4g}s", s.t_s);
+  fmt::format_to(std::back_inserter(out), "\n");
   for (int i = 0; i < d.sites; ++i) {
-    out.print("{},{:.6g}", i, (i + 0.5) * d.thickness_nm / d.sites);
-    for (const auto& s : snaps) out.print(",{:.6g}", s.occupancy[i]);
-    out.print("\n");
+    fmt::format_to(std::back_inserter(out), "{},{:.6g}", i, (i + 0.5) * d.thickness_nm / d.sites);
+    for (const auto& s : snaps) fmt::format_to(std::back_inserter(out), ",{:.6g}", s.occupancy[i]);
+    fmt::format_to(std::back_inserter(out), "\n");
   }
+  return fmt::to_string(out);
+}
+
+// Writes a whole file or throws naming it (a full disk is not a success).
+void write_text(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error(file.string() + ": cannot write");
 }
 
 // backend "cuda" runs on the GPU or fails; "auto" uses the GPU when this build
@@ -107,62 +121,206 @@ std::unique_ptr<kmc::engine> make_engine(const run_config& cfg, std::shared_ptr<
   return std::make_unique<kmc::engine>(cfg.device, cfg.sim, std::move(v));
 }
 
-variant_result run_variant(const run_config& cfg, const fs::path& dir, progress_reporter& progress) {
-  variant_result v;
-  v.config = cfg;
-  const kmc::protocol_drive drive = kmc::make_drive(cfg.protocol);
-  v.drive_end_s = drive.drive_end_s;
-  v.temperature_k = cfg.device.temperature_k;
+// The times a variant samples at: every sample_every_s, the profile
+// snapshots, the pulse reads, the end of the drive and the end.
+struct variant_times {
+  kmc::protocol_drive drive;
+  std::vector<double> times, profile_times, read_times;
+};
 
-  std::vector<double> times;
+variant_times times_of(const run_config& cfg) {
+  variant_times vt;
+  vt.drive = kmc::make_drive(cfg.protocol);
+  const auto& drive = vt.drive;
+  std::vector<double>& times = vt.times;
   for (int k = 0; k * cfg.protocol.sample_every_s <= drive.duration_s * (1 + 1e-12); ++k)
     times.push_back(k * cfg.protocol.sample_every_s);
-  std::vector<double> profile_times =
+  vt.profile_times =
       cfg.protocol.profile_times_s.empty() ? default_profile_times(cfg.protocol, drive) : cfg.protocol.profile_times_s;
-  for (double& t : profile_times) t = std::min(t, drive.duration_s);
-  if (cfg.protocol.kind == kmc::protocol_kind::pulses) v.read_times_s = pulse_read_times(cfg.protocol.pulses);
-  times.insert(times.end(), profile_times.begin(), profile_times.end());
-  times.insert(times.end(), v.read_times_s.begin(), v.read_times_s.end());
+  for (double& t : vt.profile_times) t = std::min(t, drive.duration_s);
+  if (cfg.protocol.kind == kmc::protocol_kind::pulses) vt.read_times = pulse_read_times(cfg.protocol.pulses);
+  times.insert(times.end(), vt.profile_times.begin(), vt.profile_times.end());
+  times.insert(times.end(), vt.read_times.begin(), vt.read_times.end());
   times.push_back(drive.drive_end_s);
   times.push_back(drive.duration_s);
   std::sort(times.begin(), times.end());
   times.erase(std::unique(times.begin(), times.end(), [](double a, double b) { return std::fabs(a - b) < 1e-12; }),
               times.end());
+  std::sort(vt.profile_times.begin(), vt.profile_times.end());
+  return vt;
+}
 
-  const auto start = std::chrono::steady_clock::now();
-  const std::unique_ptr<kmc::engine> engine = make_engine(cfg, drive.voltage);
-  kmc::engine& e = *engine;
-  v.s_eq = e.model().readout().s_eq;
+// A variant as a checkpoint keeps it: part-way run (samples so far and the
+// engine's state), or finished (everything its outputs are made from).
+struct variant_state {
+  bool finished = false;
+  std::uint64_t next_time = 0;         // index of the next sample time
+  std::vector<kmc::sample> trace;
   std::vector<snapshot> snapshots;
-  std::size_t next_profile = 0, next_read = 0;
-  std::sort(profile_times.begin(), profile_times.end());
-  for (double t : times) {
-    e.advance_to(t);
-    v.trace.push_back(e.take_sample());
-    while (next_profile < profile_times.size() && profile_times[next_profile] <= t + 1e-12) {
-      snapshots.push_back({v.trace.back().t_s, e.model().site_occupancy()});
-      ++next_profile;
+  std::vector<double> read_g_s;
+  double wall_s = 0;                   // wall-clock time spent on it so far
+  std::string engine_state;            // running: the engine at the checkpoint
+  double s_eq = 0;                     // finished: the readout state at uniform filling
+  kmc::run_info info;
+  kmc::transport_estimate transport;
+};
+
+void put_sample(kmc::state_writer& w, const kmc::sample& s) {
+  for (double x : {s.t_s, s.v, s.f_left, s.f_right, s.state, s.g_s, s.i_a, s.i_ion_a, s.energy_j}) w.put(x);
+  w.put_vector(s.zones);
+}
+
+kmc::sample get_sample(kmc::state_reader& r, std::size_t zones) {
+  kmc::sample s;
+  for (double* x : {&s.t_s, &s.v, &s.f_left, &s.f_right, &s.state, &s.g_s, &s.i_a, &s.i_ion_a, &s.energy_j})
+    *x = r.get<double>();
+  r.get_vector(s.zones, zones, "trace zones");
+  return s;
+}
+
+void put_variant(kmc::state_writer& w, const variant_state& v) {
+  w.put_tag("variant");
+  w.put_bool(v.finished);
+  w.put(v.next_time);
+  w.put<std::uint64_t>(v.trace.size());
+  for (const auto& s : v.trace) put_sample(w, s);
+  w.put<std::uint64_t>(v.snapshots.size());
+  for (const auto& s : v.snapshots) {
+    w.put(s.t_s);
+    w.put_vector(s.occupancy);
+  }
+  w.put_vector(v.read_g_s);
+  w.put(v.wall_s);
+  w.put_string(v.engine_state);
+  w.put(v.s_eq);
+  const auto& i = v.info;
+  w.put<std::int32_t>(static_cast<std::int32_t>(i.solver));
+  w.put_string(i.backend);
+  w.put_string(i.device);
+  w.put(i.seed);
+  for (double x : {i.dt_s, i.dt_min_s, i.dt_max_s, i.attempts, i.max_hop_probability}) w.put(x);
+  w.put_bool(i.dt_automatic);
+  w.put<std::int32_t>(i.threads);
+  w.put(i.steps);
+  w.put(i.events);
+  w.put(v.transport);
+}
+
+variant_state get_variant(kmc::state_reader& r, const run_config& cfg, const variant_times& vt) {
+  variant_state v;
+  r.expect_tag("variant");
+  v.finished = r.get_bool();
+  v.next_time = r.get<std::uint64_t>();
+  const auto zones = static_cast<std::size_t>(cfg.device.zones);
+  const std::uint64_t rows = r.get<std::uint64_t>();
+  if (rows > vt.times.size() || v.next_time != rows || (v.finished && rows != vt.times.size()))
+    r.fail(fmt::format("{} trace rows at sample {} of {}: not this run's sample times", rows, v.next_time, vt.times.size()));
+  for (std::uint64_t k = 0; k < rows; ++k) v.trace.push_back(get_sample(r, zones));
+  const std::uint64_t snaps = r.get<std::uint64_t>();
+  if (snaps > vt.profile_times.size()) r.fail("more profile snapshots than this run takes");
+  for (std::uint64_t k = 0; k < snaps; ++k) {
+    snapshot s;
+    s.t_s = r.get<double>();
+    r.get_vector(s.occupancy, static_cast<std::size_t>(cfg.device.sites), "profile snapshot");
+    v.snapshots.push_back(std::move(s));
+  }
+  r.get_vector_up_to(v.read_g_s, vt.read_times.size(), "pulse reads");
+  v.wall_s = r.get<double>();
+  v.engine_state = r.get_string(std::size_t{1} << 42);
+  if (!v.finished && v.engine_state.empty() && rows > 0) r.fail("a running variant without its engine state");
+  v.s_eq = r.get<double>();
+  auto& i = v.info;
+  const auto solver = r.get<std::int32_t>();
+  if (solver != 0 && solver != 1) r.fail("unknown method");
+  i.solver = static_cast<kmc::method>(solver);
+  const std::string backend = r.get_string(16);
+  i.backend = backend == "cuda" ? "cuda" : "cpu";
+  i.device = r.get_string(1024);
+  i.seed = r.get<std::uint64_t>();
+  for (double* x : {&i.dt_s, &i.dt_min_s, &i.dt_max_s, &i.attempts, &i.max_hop_probability}) *x = r.get<double>();
+  i.dt_automatic = r.get_bool();
+  i.threads = r.get<std::int32_t>();
+  i.steps = r.get<std::uint64_t>();
+  i.events = r.get<std::uint64_t>();
+  v.transport = r.get<kmc::transport_estimate>();
+  return v;
+}
+
+// Runs (or continues) one variant. With a controller, a raised flag stops
+// the engine between steps: `save` writes the checkpoint (the engine's state
+// is in `st` meanwhile), then a signal ends the run with `interrupted`, a
+// timer's request lets it go on.
+void run_variant(const run_config& cfg, const variant_times& vt, variant_state& st, run_control* ctl,
+                 const std::function<void()>& save, const std::string& where, progress_reporter& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const double wall_before = st.wall_s;
+  auto wall_now = [&] { return wall_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  const std::unique_ptr<kmc::engine> engine = make_engine(cfg, vt.drive.voltage);
+  kmc::engine& e = *engine;
+  if (!st.engine_state.empty()) {
+    e.load_state(st.engine_state, where);
+    st.engine_state.clear();
+    st.engine_state.shrink_to_fit();
+  }
+  if (ctl) e.set_stop_flag(ctl->flag());
+  st.s_eq = e.model().readout().s_eq;
+  for (; st.next_time < vt.times.size(); ++st.next_time) {
+    const double t = vt.times[st.next_time];
+    for (;;) {
+      e.advance_to(t);
+      if (!ctl || !ctl->pause_requested()) break;
+      const int sig = ctl->signal();
+      if (e.can_save_state()) {
+        st.wall_s = wall_now();
+        st.engine_state = e.save_state();
+        save();
+        st.engine_state.clear();
+        st.engine_state.shrink_to_fit();
+      }
+      if (sig != 0)
+        throw interrupted(sig, fmt::format("interrupted by {} at t = {:.6g} s of {:.6g} s ({}); {}", signal_name(sig),
+                                           e.time_s(), vt.drive.duration_s, cfg.title,
+                                           e.can_save_state() ? "checkpoint saved"
+                                                              : "the " + std::string(e.info().backend) +
+                                                                    " backend cannot save its state: nothing saved for this run"));
+      ctl->resume();
     }
-    while (next_read < v.read_times_s.size() && v.read_times_s[next_read] <= t + 1e-12) {
-      v.read_g_s.push_back(v.trace.back().g_s);
-      ++next_read;
-    }
+    st.trace.push_back(e.take_sample());
+    while (st.snapshots.size() < vt.profile_times.size() && vt.profile_times[st.snapshots.size()] <= t + 1e-12)
+      st.snapshots.push_back({st.trace.back().t_s, e.model().site_occupancy()});
+    while (st.read_g_s.size() < vt.read_times.size() && vt.read_times[st.read_g_s.size()] <= t + 1e-12)
+      st.read_g_s.push_back(st.trace.back().g_s);
     progress.advance_to(t);
   }
-  v.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  v.info = e.info();
-  v.transport = e.transport();
-  v.loop = iv_loop(v.trace);
-  v.relax = relaxation(v.trace, drive.drive_end_s, v.s_eq);
+  st.wall_s = wall_now();
+  st.info = e.info();
+  st.transport = e.transport();
+  st.finished = true;
+}
 
+// The outputs of a finished variant, and its result.
+variant_result finish_variant(const run_config& cfg, const variant_times& vt, variant_state&& st, const fs::path& dir) {
+  variant_result v;
+  v.config = cfg;
+  v.drive_end_s = vt.drive.drive_end_s;
+  v.temperature_k = cfg.device.temperature_k;
+  v.read_times_s = vt.read_times;
+  v.read_g_s = std::move(st.read_g_s);
+  v.s_eq = st.s_eq;
+  v.info = st.info;
+  v.transport = st.transport;
+  v.wall_s = st.wall_s;
+  v.snapshots = static_cast<int>(st.snapshots.size());
+  v.trace = std::move(st.trace);
+  v.loop = iv_loop(v.trace);
+  v.relax = relaxation(v.trace, vt.drive.drive_end_s, v.s_eq);
   fs::create_directories(dir);
-  write_trace(dir / "trace.csv", v.trace, cfg.device.zones);
-  write_profile(dir / "profile.csv", snapshots, cfg.device);
-  v.snapshots = static_cast<int>(snapshots.size());
+  write_text(dir / "trace.csv", trace_text(v.trace, cfg.device.zones));
+  write_text(dir / "profile.csv", profile_text(st.snapshots, cfg.device));
   if (!v.read_times_s.empty()) {
-    auto out = fmt::output_file((dir / "reads.csv").string());
-    out.print("pulse,t_s,g_s\n");
-    for (std::size_t k = 0; k < v.read_g_s.size(); ++k) out.print("{},{:.9g},{:.9g}\n", k, v.read_times_s[k], v.read_g_s[k]);
+    std::string reads = "pulse,t_s,g_s\n";
+    for (std::size_t k = 0; k < v.read_g_s.size(); ++k) reads += fmt::format("{},{:.9g},{:.9g}\n", k, v.read_times_s[k], v.read_g_s[k]);
+    write_text(dir / "reads.csv", reads);
   }
   return v;
 }
@@ -223,6 +381,41 @@ kmc::solver_factory engine_backend(const run_config& cfg) {
   return {};
 }
 
+namespace {
+
+// What a checkpoint must match: every variant's resolved parameters and the
+// contents of a waveform file (a changed file would give other results).
+std::string fingerprint_of(const std::vector<std::pair<std::string, run_config>>& plans) {
+  std::string f = std::string(kmc::engine_version()) + "\n";
+  for (const auto& [label, cfg] : plans) {
+    f += label + "\n" + resolved_parameters_json(cfg) + "\n";
+    if (cfg.protocol.kind == kmc::protocol_kind::waveform) {
+      std::ifstream in(cfg.protocol.waveform_csv, std::ios::binary);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      f += fmt::format("waveform {:016x}\n", fnv1a64(ss.str()));
+    }
+  }
+  return f;
+}
+
+std::string one_line_text(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+// The first place two fingerprints differ, for the refusal message.
+std::string first_difference(const std::string& a, const std::string& b) {
+  std::size_t k = 0;
+  while (k < a.size() && k < b.size() && a[k] == b[k]) ++k;
+  const std::size_t from = k > 40 ? k - 40 : 0;
+  auto around = [&](const std::string& s) { return one_line_text(s.substr(from, std::min<std::size_t>(80, s.size() - std::min(from, s.size())))); };
+  return "checkpointed '..." + around(a) + "...', now '..." + around(b) + "...'";
+}
+
+}  // namespace
+
 experiment_result run_experiment(const std::string& path, const run_options& options) {
   const run_config base = load_run_config(path, options.overrides);
   if (base.backend == "cuda" && !IONRAIL_CUDA_BUILT)
@@ -232,51 +425,131 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
   experiment_result result;
   result.out_dir = options.out_dir;
   result.series_key = base.series_key;
+  if (!(options.checkpoint_every_s >= 0) || !std::isfinite(options.checkpoint_every_s))
+    throw config_error(fmt::format("--checkpoint-every = {}: must be finite and >= 0 seconds", options.checkpoint_every_s));
 
-  staged_dir staged(options.out_dir, options.force);
+  // The variants: [series] values × temperatures.
+  std::vector<double> series = base.series_values.empty() ? std::vector<double>{0.0} : base.series_values;
+  std::vector<double> temperatures =
+      base.temperatures_k.empty() ? std::vector<double>{base.device.temperature_k} : base.temperatures_k;
+  struct plan {
+    run_config config;
+    std::string label, subdir;
+    double series_value;
+  };
+  std::vector<plan> plans;
+  double total_time = 0;
+  for (double value : series)
+    for (double temperature : temperatures) {
+      std::vector<std::string> overrides = options.overrides;
+      std::string label, subdir;
+      const std::string short_key = base.series_key.substr(base.series_key.rfind('.') + 1);
+      if (!base.series_key.empty()) {
+        overrides.push_back(fmt::format("{}={}", base.series_key, value));
+        label = fmt::format("{} = {:g}", short_key, value);
+        subdir = fmt::format("{}_{:g}", short_key, value);
+      }
+      if (!base.temperatures_k.empty()) {
+        overrides.push_back(fmt::format("device.temperature_k={}", temperature));
+        label += fmt::format("{}T = {:g} K", label.empty() ? "" : ", ", temperature);
+        subdir += fmt::format("{}T_{:g}K", subdir.empty() ? "" : "_", temperature);
+      }
+      run_config cfg = overrides.size() == options.overrides.size() ? base : load_run_config(path, overrides);
+      if (label.empty()) label = cfg.title;
+      total_time += kmc::make_drive(cfg.protocol).duration_s;
+      plans.push_back({std::move(cfg), label, subdir, value});
+    }
+
+  // Memory: the engine and the trace of the largest variant (they run one
+  // at a time), refused before anything is allocated.
+  for (const auto& p : plans) {
+    const auto& c = p.config;
+    const kmc::protocol_drive drive = kmc::make_drive(c.protocol);
+    const double rows = drive.duration_s / c.protocol.sample_every_s + 2 + 2.0 * static_cast<double>(c.protocol.profile_times_s.size()) +
+                        (c.protocol.kind == kmc::protocol_kind::pulses ? c.protocol.pulses.n_pot + c.protocol.pulses.n_dep + 1 : 0);
+    const double bytes = kmc::engine_memory_bytes(c.device, c.sim) + rows * (9.0 + c.device.zones) * 8 * 2 +
+                         10.0 * c.device.sites * 8;
+    check_memory(bytes, fmt::format("{}: device.rails = {} x {} ions per rail on device.sites = {} with sim.method = \"{}\" "
+                                    "and {:.3g} trace rows of {} zones",
+                                    path, c.device.rails, c.device.ions_per_rail(), c.device.sites,
+                                    kmc::to_string(c.sim.solver), rows, c.device.zones));
+  }
+
+  // Checkpoints: DIR.checkpoint/run.ckpt, kept until DIR is complete.
+  const fs::path checkpoint_dir = options.out_dir + ".checkpoint";
+  const fs::path checkpoint_file = checkpoint_dir / "run.ckpt";
+  std::vector<std::pair<std::string, run_config>> labelled;
+  for (const auto& p : plans) labelled.emplace_back(p.label, p.config);
+  const std::string fingerprint = fingerprint_of(labelled);
+  std::vector<variant_times> vtimes;
+  for (const auto& p : plans) vtimes.push_back(times_of(p.config));
+  std::vector<variant_state> states;
+  if (options.resume) {
+    if (!fs::exists(checkpoint_file))
+      throw config_error(checkpoint_file.string() + ": --resume: no checkpoint here (nothing was interrupted, or it finished)");
+    const std::string payload = read_checkpoint(checkpoint_file, "run");
+    kmc::state_reader r(payload, checkpoint_file.string());
+    try {
+      r.expect_tag("ionrail-run");
+      const std::string saved = r.get_string(std::size_t{1} << 30);
+      if (saved != fingerprint)
+        throw config_error(checkpoint_file.string() + ": was written for another configuration (" +
+                           first_difference(saved, fingerprint) + "); resume with the same file and options, or start over with --force");
+      const std::uint64_t count = r.get<std::uint64_t>();
+      if (count > plans.size()) r.fail("more variants than this run has");
+      for (std::uint64_t k = 0; k < count; ++k) {
+        states.push_back(get_variant(r, plans[k].config, vtimes[k]));
+        if (k + 1 < count && !states.back().finished) r.fail("an unfinished variant before the last");
+      }
+      r.expect_end();
+    } catch (const kmc::state_error& e) {
+      throw config_error(std::string(e.what()) + " (the checkpoint does not fit this run)");
+    }
+  } else if (fs::exists(checkpoint_dir)) {
+    if (!options.force)
+      throw config_error(checkpoint_dir.string() + ": holds an interrupted run: continue it with --resume, or start over "
+                         "with --force (which deletes it)");
+    fs::remove_all(checkpoint_dir);
+  }
+  if (options.checkpoints && options.checkpoint_every_s > 0)
+    for (const auto& p : plans)
+      if (use_cuda(p.config))
+        throw config_error("--checkpoint-every: the cuda backend cannot save its state; use --backend cpu");
+
+  staged_dir staged(options.out_dir, options.force || options.resume);
   const fs::path partial = staged.path();
   {
-    std::vector<double> series = base.series_values.empty() ? std::vector<double>{0.0} : base.series_values;
-    std::vector<double> temperatures =
-        base.temperatures_k.empty() ? std::vector<double>{base.device.temperature_k} : base.temperatures_k;
-    struct plan {
-      run_config config;
-      std::string label, subdir;
-      double series_value;
+    std::unique_ptr<run_control> ctl;
+    if (options.checkpoints) ctl = std::make_unique<run_control>(options.checkpoint_every_s);
+    auto save = [&] {
+      kmc::state_writer w;
+      w.put_tag("ionrail-run");
+      w.put_string(fingerprint);
+      w.put<std::uint64_t>(states.size());
+      for (const auto& st : states) put_variant(w, st);
+      fs::create_directories(checkpoint_dir);
+      write_checkpoint(checkpoint_file, "run", w.bytes());
     };
-    std::vector<plan> plans;
-    double total_time = 0;
-    for (double value : series)
-      for (double temperature : temperatures) {
-        std::vector<std::string> overrides = options.overrides;
-        std::string label, subdir;
-        const std::string short_key = base.series_key.substr(base.series_key.rfind('.') + 1);
-        if (!base.series_key.empty()) {
-          overrides.push_back(fmt::format("{}={}", base.series_key, value));
-          label = fmt::format("{} = {:g}", short_key, value);
-          subdir = fmt::format("{}_{:g}", short_key, value);
-        }
-        if (!base.temperatures_k.empty()) {
-          overrides.push_back(fmt::format("device.temperature_k={}", temperature));
-          label += fmt::format("{}T = {:g} K", label.empty() ? "" : ", ", temperature);
-          subdir += fmt::format("{}T_{:g}K", subdir.empty() ? "" : "_", temperature);
-        }
-        run_config cfg = overrides.size() == options.overrides.size() ? base : load_run_config(path, overrides);
-        if (label.empty()) label = cfg.title;
-        total_time += kmc::make_drive(cfg.protocol).duration_s;
-        plans.push_back({std::move(cfg), label, subdir, value});
-      }
 
     progress_reporter progress(total_time, options.quiet);
-    for (const auto& p : plans) {
-      progress.begin_part(p.label);
-      variant_result v = run_variant(p.config, partial / p.subdir, progress);
-      v.label = p.label;
-      v.subdir = p.subdir;
-      v.series_value = p.series_value;
-      result.variants.push_back(std::move(v));
+    for (std::size_t k = 0; k < plans.size(); ++k) {
+      progress.begin_part(plans[k].label);
+      if (k < states.size() && states[k].finished) {
+        progress.advance_to(vtimes[k].drive.duration_s);
+        continue;
+      }
+      if (k == states.size()) states.emplace_back();
+      run_variant(plans[k].config, vtimes[k], states[k], ctl.get(), save, checkpoint_file.string(), progress);
+      if (ctl && options.checkpoint_every_s > 0 && k + 1 < plans.size()) save();
     }
     progress.finish();
+    for (std::size_t k = 0; k < plans.size(); ++k) {
+      variant_result v = finish_variant(plans[k].config, vtimes[k], std::move(states[k]), partial / plans[k].subdir);
+      v.label = plans[k].label;
+      v.subdir = plans[k].subdir;
+      v.series_value = plans[k].series_value;
+      result.variants.push_back(std::move(v));
+    }
 
     if (temperatures.size() >= 2 && base.protocol.kind == kmc::protocol_kind::relax) {
       // Arrhenius: τ = τ0 exp(Ea / kB T)  =>  ln τ is linear in 1/T with slope Ea / kB.
@@ -288,9 +561,10 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
         result.arrhenius_fit = fit_line(x, y);
         result.arrhenius_ea_ev = result.arrhenius_fit.slope * kmc::boltzmann_ev_per_k;
         result.arrhenius_ea_error_ev = result.arrhenius_fit.slope_error * kmc::boltzmann_ev_per_k;
-        auto arr = fmt::output_file((partial / "arrhenius.csv").string());
-        arr.print("temperature_k,inv_t_per_k,tau_s,ln_tau\n");
-        for (std::size_t k = 0; k < x.size(); ++k) arr.print("{:.9g},{:.9g},{:.9g},{:.9g}\n", 1 / x[k], x[k], std::exp(y[k]), y[k]);
+        std::string arr = "temperature_k,inv_t_per_k,tau_s,ln_tau\n";
+        for (std::size_t k = 0; k < x.size(); ++k)
+          arr += fmt::format("{:.9g},{:.9g},{:.9g},{:.9g}\n", 1 / x[k], x[k], std::exp(y[k]), y[k]);
+        write_text(partial / "arrhenius.csv", arr);
       }
     }
 
@@ -313,13 +587,15 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
       json += "    " + variant_json(result.variants[k], base.series_key) + (k + 1 < result.variants.size() ? ",\n" : "\n");
     json += "  ],\n";
     json += "  \"parameters\": " + resolved_parameters_json(base) + "\n}\n";
-    std::ofstream(partial / "summary.json") << json;
+    write_text(partial / "summary.json", json);
 
     write_plot_script(partial, result);
     if (base.plots) result.plotted = render_plots(partial.string(), options.quiet);
 
     staged.commit();
   }
+  std::error_code ignored;
+  fs::remove_all(checkpoint_dir, ignored);
   return result;
 }
 
@@ -339,7 +615,7 @@ bool render_plots(const std::string& dir, bool quiet) {
 namespace {
 
 void write_plot_script(const fs::path& dir, const experiment_result& r) {
-  std::ofstream gp(dir / "plots.gp");
+  std::ostringstream gp;
   gp << "# Regenerate with: ionrail plot DIR  (or: cd DIR && gnuplot plots.gp)\n"
         "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
         "set key outside right top\nset grid\n";
@@ -398,6 +674,7 @@ void write_plot_script(const fs::path& dir, const experiment_result& r) {
                       "'fit: Ea = {:.3f} +- {:.3f} eV'\n",
                       r.arrhenius_fit.intercept, r.arrhenius_fit.slope, r.arrhenius_ea_ev, r.arrhenius_ea_error_ev);
   }
+  write_text(dir / "plots.gp", gp.str());
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 
 namespace ionrail::app {
 
+class run_control;
+
 struct calibration_params {
   int device_rails = 100;      // rails per model device: the device size the noise is calibrated for
   int devices = 32;            // devices per KMC run (rail classes, each with its own mean field)
@@ -86,10 +88,14 @@ std::vector<double> device_states(const kmc::engine& e, int devices);
 // returns the merged bins. With a checkpoint directory, each finished run's
 // bins are saved there (exactly, in hexfloat) and runs already saved are
 // loaded instead of simulated, so an interrupted calibration resumes to the
-// same bits. `backend` (empty: CPU) builds the engines' solver.
+// same bits. `backend` (empty: CPU) builds the engines' solver. With a
+// controller (one worker per OpenMP thread), a raised flag saves each
+// running run's state in the checkpoint directory (run_N.state: its bins so
+// far and its engine) and a signal then ends the collection with
+// `interrupted`; a run with a saved state continues from it, to the same bits.
 transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
                                     const calibration_params& c, bool quiet, const std::string& checkpoint_dir = "",
-                                    const kmc::solver_factory& backend = {});
+                                    const kmc::solver_factory& backend = {}, run_control* ctl = nullptr);
 
 }  // namespace ionrail::app
 
@@ -100,6 +106,11 @@ struct calibrate_options {
   bool force = false;
   bool resume = false;   // reuse the runs saved in DIR.checkpoint by an interrupted calibration
   bool quiet = false;
+  // SIGINT/SIGTERM save the running runs' states in DIR.checkpoint and end
+  // the calibration with `interrupted` (the CLI turns this on); with
+  // checkpoint_every_s > 0 they are also saved every that many seconds.
+  bool checkpoints = false;
+  double checkpoint_every_s = 0;
   std::vector<std::string> overrides;
 };
 // `ionrail calibrate FILE --out DIR`: the table in four formats plus metadata.

@@ -9,9 +9,10 @@
 namespace ionrail::app {
 
 struct demo_options {
-  std::string out_dir = "out";
+  std::string out_dir = "out/demo";
   std::string experiments_dir;  // empty: ./experiments, then the installed share/ionrail/experiments
   bool quiet = false;
+  bool force = false;  // replace an existing output directory
   std::vector<std::string> overrides;  // applied to every experiment (tests use smaller runs)
 };
 

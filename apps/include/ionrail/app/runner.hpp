@@ -16,6 +16,13 @@ struct run_options {
   bool force = false;                  // replace an existing output directory
   bool quiet = false;
   std::vector<std::string> overrides;  // --set key=value, applied to every variant
+  // Checkpoints in DIR.checkpoint/ (the CLI turns them on): SIGINT/SIGTERM
+  // save one and end the run with `interrupted`; checkpoint_every_s > 0 also
+  // saves one every that many seconds of wall-clock time; `resume` continues
+  // from the last one, bit for bit as if never interrupted.
+  bool checkpoints = false;
+  double checkpoint_every_s = 0;
+  bool resume = false;
 };
 
 struct variant_result {

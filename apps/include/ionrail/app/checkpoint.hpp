@@ -1,0 +1,91 @@
+#pragma once
+// Checkpoints and interruption of long commands (`ionrail run`, `ionrail
+// calibrate`): files written atomically, a checkpoint file format with a
+// checksum, and a controller that turns SIGINT/SIGTERM and a wall-clock timer
+// into a flag the engines poll.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace ionrail::app {
+
+// Writes `bytes` to FILE.tmp-PID, flushes it to disk and renames it to FILE:
+// a reader sees the old file or the new one, never a part. Throws
+// std::runtime_error (naming the file) if anything fails.
+void write_file_atomic(const std::filesystem::path& file, std::string_view bytes);
+
+// FNV-1a 64 of bytes.
+std::uint64_t fnv1a64(std::string_view bytes);
+
+// A checkpoint file: a text header line "ionrail-checkpoint VERSION KIND
+// BYTES FNV1A64" and the payload; written with write_file_atomic.
+void write_checkpoint(const std::filesystem::path& file, std::string_view kind, std::string_view payload);
+// The payload, after checking the header, the size and the checksum; a file
+// that fails any check is refused with config_error naming it and what is
+// wrong (truncated, corrupted, another kind or version).
+std::string read_checkpoint(const std::filesystem::path& file, std::string_view kind);
+
+// A command stopped by a signal after saving what it had: the CLI prints
+// what() and exits with 128 + signal.
+class interrupted : public std::runtime_error {
+ public:
+  interrupted(int signal, const std::string& what) : std::runtime_error(what), signal_(signal) {}
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
+const char* signal_name(int signal);
+
+// While it lives: SIGINT and SIGTERM are caught (the first one only: a second
+// one ends the process as usual), and with every_s > 0 a checkpoint is asked
+// for every every_s seconds of wall-clock time. Either raises the flag of
+// every worker (one per engine running at once), which the engines poll
+// (kmc::engine::set_stop_flag); a worker saves its checkpoint and calls
+// resume(), which lowers its flag again unless a signal came.
+class run_control {
+ public:
+  explicit run_control(double every_s, int workers = 1);
+  ~run_control();
+  run_control(const run_control&) = delete;
+  run_control& operator=(const run_control&) = delete;
+
+  const std::atomic<bool>* flag(int worker = 0) const { return &flags_[static_cast<std::size_t>(worker)]; }
+  bool pause_requested(int worker = 0) const { return flags_[static_cast<std::size_t>(worker)].load(); }
+  bool interrupted() const { return signal() != 0; }
+  int signal() const;
+  void resume(int worker = 0);
+
+ private:
+  void watch();
+  double every_s_;
+  std::unique_ptr<std::atomic<bool>[]> flags_;
+  int workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread watcher_;
+};
+
+// Output directories of a command that was killed (SIGKILL, power loss)
+// stay behind as DIR.partial-PID: removes those of DIR whose process is gone.
+void remove_stale_partials(const std::filesystem::path& dir);
+
+// The memory this machine can give a new process now, in bytes: the kernel's
+// MemAvailable, lowered to a cgroup limit if one is set; the environment
+// variable IONRAIL_MEMORY_LIMIT_MB overrides it (for tests and shared hosts).
+double available_memory_bytes();
+// config_error unless `bytes` fits in available_memory_bytes(); `what` names
+// the run and how the estimate was made.
+void check_memory(double bytes, const std::string& what);
+
+}  // namespace ionrail::app

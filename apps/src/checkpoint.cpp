@@ -1,0 +1,249 @@
+#include <ionrail/app/checkpoint.hpp>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <ionrail/app/config.hpp>
+
+namespace fs = std::filesystem;
+
+namespace ionrail::app {
+
+// ---------------------------------------------------------------- files
+
+namespace {
+[[noreturn]] void write_failed(const fs::path& file, const std::string& what) {
+  throw std::runtime_error(file.string() + ": cannot " + what + " (" + std::strerror(errno) + ")");
+}
+}  // namespace
+
+void write_file_atomic(const fs::path& file, std::string_view bytes) {
+  const fs::path tmp = file.string() + fmt::format(".tmp-{}", ::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) write_failed(tmp, "create");
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int saved = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      errno = saved;
+      write_failed(tmp, "write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    write_failed(tmp, "flush");
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    write_failed(file, "rename " + tmp.string() + " to");
+  }
+  // The rename itself reaches the disk with the directory.
+  const fs::path parent = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+  const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+std::uint64_t fnv1a64(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+namespace {
+constexpr int checkpoint_version = 1;
+}
+
+void write_checkpoint(const fs::path& file, std::string_view kind, std::string_view payload) {
+  std::string bytes = fmt::format("ionrail-checkpoint {} {} {} {:016x}\n", checkpoint_version, kind, payload.size(),
+                                  fnv1a64(payload));
+  bytes.append(payload.data(), payload.size());
+  write_file_atomic(file, bytes);
+}
+
+std::string read_checkpoint(const fs::path& file, std::string_view kind) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw config_error(file.string() + ": cannot open the checkpoint");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string bytes = ss.str();
+  const auto eol = bytes.find('\n');
+  const std::string name = file.string();
+  if (eol == std::string::npos || eol > 200) throw config_error(name + ": not an ionrail checkpoint (no header line)");
+  std::istringstream header(bytes.substr(0, eol));
+  std::string magic, got_kind, sum_text;
+  int version = 0;
+  unsigned long long size = 0;
+  if (!(header >> magic >> version >> got_kind >> size >> sum_text) || magic != "ionrail-checkpoint")
+    throw config_error(name + ": not an ionrail checkpoint (header '" + bytes.substr(0, eol) + "')");
+  if (version != checkpoint_version)
+    throw config_error(fmt::format("{}: checkpoint version = {}: this build reads version {}", name, version,
+                                   checkpoint_version));
+  if (got_kind != kind)
+    throw config_error(fmt::format("{}: a checkpoint of '{}', expected '{}'", name, got_kind, kind));
+  const std::size_t have = bytes.size() - eol - 1;
+  if (have != size)
+    throw config_error(fmt::format("{}: checkpoint holds {} bytes, its header says {}: truncated or corrupted", name,
+                                   have, size));
+  std::string payload = bytes.substr(eol + 1);
+  const std::string sum = fmt::format("{:016x}", fnv1a64(payload));
+  if (sum != sum_text)
+    throw config_error(fmt::format("{}: checksum {} does not match the header's {}: the checkpoint is corrupted", name,
+                                   sum, sum_text));
+  return payload;
+}
+
+// ---------------------------------------------------------------- signals
+
+namespace {
+
+std::atomic<int> caught_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_signal(int signal) { caught_signal.store(signal); }
+
+}  // namespace
+
+const char* signal_name(int signal) {
+  switch (signal) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    default: return "a signal";
+  }
+}
+
+run_control::run_control(double every_s, int workers)
+    : every_s_(every_s), flags_(new std::atomic<bool>[static_cast<std::size_t>(workers)]), workers_(workers) {
+  for (int w = 0; w < workers_; ++w) flags_[static_cast<std::size_t>(w)] = false;
+  caught_signal = 0;
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;  // a second signal ends the process
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  watcher_ = std::thread([this] { watch(); });
+}
+
+run_control::~run_control() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+  }
+  wake_.notify_all();
+  watcher_.join();
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
+}
+
+int run_control::signal() const { return caught_signal.load(); }
+
+void run_control::resume(int worker) {
+  if (!interrupted()) flags_[static_cast<std::size_t>(worker)] = false;
+}
+
+void run_control::watch() {
+  using clock = std::chrono::steady_clock;
+  const auto period = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(every_s_ > 0 ? every_s_ : 0));
+  auto next = clock::now() + period;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!done_) {
+    // Signals are seen within 20 ms (the handler only sets a number).
+    wake_.wait_for(lock, std::chrono::milliseconds(20));
+    const bool due = every_s_ > 0 && clock::now() >= next;
+    if (caught_signal.load() != 0 || due)
+      for (int w = 0; w < workers_; ++w) flags_[static_cast<std::size_t>(w)] = true;
+    if (due) next = clock::now() + period;
+  }
+}
+
+// ---------------------------------------------------------------- leftovers
+
+void remove_stale_partials(const fs::path& dir) {
+  const fs::path parent = dir.parent_path().empty() ? fs::path(".") : dir.parent_path();
+  const std::string base = dir.filename().string();
+  std::error_code ec;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::string pid_text;
+    for (const char* tag : {".partial-", ".replaced-"}) {
+      const std::string prefix = base + tag;
+      if (name.compare(0, prefix.size(), prefix) == 0) pid_text = name.substr(prefix.size());
+    }
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
+    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // still running (or not ours to judge)
+    std::error_code ignored;
+    fs::remove_all(it->path(), ignored);
+  }
+}
+
+// ---------------------------------------------------------------- memory
+
+double available_memory_bytes() {
+  if (const char* env = std::getenv("IONRAIL_MEMORY_LIMIT_MB")) {
+    char* end = nullptr;
+    const double mb = std::strtod(env, &end);
+    if (end != env && *end == '\0' && std::isfinite(mb) && mb > 0) return mb * 1024 * 1024;
+  }
+  double bytes = 0;
+  {
+    std::ifstream meminfo("/proc/meminfo");
+    std::string key;
+    double kb = 0;
+    std::string unit;
+    while (meminfo >> key >> kb) {
+      std::getline(meminfo, unit);
+      if (key == "MemAvailable:") {
+        bytes = kb * 1024;
+        break;
+      }
+    }
+  }
+  if (!(bytes > 0)) bytes = static_cast<double>(::sysconf(_SC_AVPHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+  // A cgroup (v2, then v1) limit below that: what the container may still use.
+  for (const auto& [limit_file, usage_file] :
+       {std::pair{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
+        std::pair{"/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"}}) {
+    std::ifstream l(limit_file), u(usage_file);
+    double limit = 0, usage = 0;
+    if (l >> limit && u >> usage && limit > 0 && limit < 1e18) {
+      bytes = std::min(bytes, std::max(0.0, limit - usage));
+      break;
+    }
+  }
+  return bytes;
+}
+
+void check_memory(double bytes, const std::string& what) {
+  const double available = available_memory_bytes();
+  if (bytes <= available) return;
+  auto gib = [](double b) { return fmt::format("{:.3g} GiB", b / (1024.0 * 1024 * 1024)); };
+  throw config_error(fmt::format("{}: needs about {}, more than the {} this machine has available{}", what, gib(bytes),
+                                 gib(available),
+                                 std::getenv("IONRAIL_MEMORY_LIMIT_MB") ? " (IONRAIL_MEMORY_LIMIT_MB)" : ""));
+}
+
+}  // namespace ionrail::app
