@@ -91,9 +91,9 @@ void expect_waveform_error(const std::string& text, const std::string& fragment)
 }
 
 TEST(Protocol, BadWaveformsNameFileAndLine) {
-  expect_waveform_error("0,0\n1,1\n1,2\n", ":3: time_s 1");
+  expect_waveform_error("0,0\n1,1\n1,2\n", ":3: time_s = 1 does not increase");
   expect_waveform_error("0,0\n1,abc\n", ":2: expected 'time_s,volts'");
-  expect_waveform_error("0,0\n1,nan\n", ":2: time and voltage must be finite");
+  expect_waveform_error("0,0\n1,nan\n", ":2: volts = nan: must be finite");
   expect_waveform_error("0,0\n", "at least two");
   expect_waveform_error("0.5,0\n1,1\n", "first time_s must be 0");
   try {

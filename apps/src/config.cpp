@@ -172,6 +172,23 @@ std::string format_number(double v) {
   return buf;
 }
 
+// Whole numbers in full (900, not 9e+02), others as format_number.
+std::string format_plain(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) {
+    char whole[24];
+    std::snprintf(whole, sizeof whole, "%lld", static_cast<long long>(v));
+    return whole;
+  }
+  return format_number(v);
+}
+
+// Three significant digits, for derived numbers in messages.
+std::string format_short(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
 std::string quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
@@ -307,6 +324,9 @@ std::string tried_text(const std::vector<std::string>& tried) {
   return out;
 }
 
+constexpr std::size_t max_csv_values = 65533;
+constexpr double max_trace_rows = 1e8;
+
 // One value per site: one per line or comma/whitespace-separated, '#' starts a
 // comment, a first line that is not a number is a header. Errors: "FILE:LINE: ...".
 bool parse_number_list(const std::string& file, const std::string& text, std::vector<double>& out, std::string& error) {
@@ -327,6 +347,16 @@ bool parse_number_list(const std::string& file, const std::string& text, std::ve
       if (end == token.c_str() || *end != '\0') {
         if (!seen_data && first_token) break;  // a header line
         error = file + ":" + std::to_string(number) + ": expected a number, got '" + token + "'";
+        return false;
+      }
+      if (!std::isfinite(v)) {
+        error = file + ":" + std::to_string(number) + ": value " + std::to_string(out.size()) + " = " + token +
+                ": must be finite";
+        return false;
+      }
+      if (out.size() >= max_csv_values) {
+        error = file + ":" + std::to_string(number) + ": more than " + std::to_string(max_csv_values) +
+                " values (one per site, and sites <= 65533)";
         return false;
       }
       out.push_back(v);
@@ -1165,6 +1195,7 @@ void read_config(loader& l, run_config& c) {
   check_unique_names(l, doc, d.species, "species");
   check_unique_names(l, doc, d.classes, "rail_class");
   l.checked([&] { kmc::validate(c.sim); });
+  l.checked([&] { kmc::validate(c.device, c.sim); });
   l.checked([&] { kmc::validate(c.protocol); });
   for (std::size_t i = 0; i < c.temperatures_k.size(); ++i) {
     const double v = c.temperatures_k[i];
@@ -1173,11 +1204,41 @@ void read_config(loader& l, run_config& c) {
       l.fail_at(key, key + " = " + format_number(v) + ": must be finite and > 0");
     }
   }
+  kmc::protocol_drive drive;
   if (p.kind == kmc::protocol_kind::waveform) {
     try {
-      kmc::read_waveform_csv(p.waveform_csv);
+      drive = kmc::make_drive(p);
     } catch (const std::invalid_argument& e) {
       l.fail("protocol.waveform_csv", *protocol->get("waveform_csv"), one_line(e.what()));
+    }
+  } else {
+    drive = kmc::make_drive(p);
+  }
+
+  // The trace: one row per sample_every_s over the drive (held in memory).
+  const double rows = drive.duration_s / p.sample_every_s;
+  if (!(rows <= max_trace_rows)) {
+    const std::string key = "protocol.sample_every_s";
+    const std::string what = "gives " + format_short(std::floor(rows) + 1) + " trace rows over the " +
+                             format_plain(drive.duration_s) + " s protocol; at most " + format_short(max_trace_rows) +
+                             ": sample less often";
+    if (const auto* n = l.doc.at_path(key).node()) l.fail(key, *n, what);
+    l.fail_at(key, key + " = " + format_number(p.sample_every_s) + " (default): " + what);
+  }
+
+  // A given sync step must keep every hop probability below 1: (Γ+ + Γ−) dt
+  // at the largest rate the applied field alone can give (space charge can
+  // only raise it; the run still checks every rate table it builds).
+  if (c.sim.solver == kmc::method::sync && c.sim.dt_s > 0) {
+    const double volts = drive.voltage->max_abs_voltage();
+    const double rate = kmc::max_rate_sum(c.device, volts / (c.device.thickness_nm * 1e-9));
+    const double probability = rate * c.sim.dt_s;
+    if (!(probability < 1)) {
+      const std::string what = "the hop probability (rate right + rate left) x dt reaches " + format_short(probability) +
+                               " at |V| = " + format_plain(volts) + " V (largest total hop rate " + format_short(rate) +
+                               " /s at T = " + format_plain(c.device.temperature_k) + " K); must be < 1: dt_s < " +
+                               format_short(1 / rate) + " s, or dt_s = 0 for the automatic step";
+      l.fail("sim.dt_s", *l.doc.at_path("sim.dt_s").node(), what);
     }
   }
 }

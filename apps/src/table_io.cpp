@@ -7,7 +7,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <sstream>
 
 #include <ionrail/app/config.hpp>
@@ -32,19 +34,67 @@ std::string read_file(const fs::path& p) {
   return os.str();
 }
 
-// A number field of table.json (our own flat writer).
+// The text after "key": in table.json (our own flat writer), up to the next
+// ',', '}' or ']' (a number) or the closing quote (a string).
+std::string json_raw(const std::string& json, const std::string& key, const std::string& file) {
+  const std::string quoted = "\"" + key + "\"";
+  for (std::size_t at = json.find(quoted); at != std::string::npos; at = json.find(quoted, at + 1)) {
+    std::size_t k = at + quoted.size();
+    while (k < json.size() && std::isspace(static_cast<unsigned char>(json[k]))) ++k;
+    if (k >= json.size() || json[k] != ':') continue;
+    ++k;
+    while (k < json.size() && std::isspace(static_cast<unsigned char>(json[k]))) ++k;
+    if (k < json.size() && json[k] == '"') {
+      const auto end = json.find('"', k + 1);
+      if (end == std::string::npos) break;
+      return json.substr(k, end - k + 1);
+    }
+    const auto end = json.find_first_of(",}]\n", k);
+    std::string v = json.substr(k, end == std::string::npos ? std::string::npos : end - k);
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+    return v;
+  }
+  throw config_error(file + ": missing key \"" + key + "\"");
+}
+
+std::string shown_value(const std::string& v) { return v.size() > 40 ? v.substr(0, 40) + "..." : v; }
+
 double json_number(const std::string& json, const std::string& key, const std::string& file) {
-  const std::regex re("\"" + key + "\"\\s*:\\s*(-?[0-9.eE+-]+)");
-  std::smatch m;
-  if (!std::regex_search(json, m, re)) throw config_error(file + ": missing key \"" + key + "\"");
-  return std::stod(m[1].str());
+  const std::string v = json_raw(json, key, file);
+  char* end = nullptr;
+  const double x = v.empty() || v.find_first_not_of("0123456789+-.eE") != std::string::npos ? 0.0 : std::strtod(v.c_str(), &end);
+  if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(x))
+    throw config_error(file + ": " + key + " = " + shown_value(v) + ": expected a finite number");
+  return x;
+}
+// An integer field within [lo, hi].
+long long json_integer(const std::string& json, const std::string& key, const std::string& file, long long lo, long long hi) {
+  const double x = json_number(json, key, file);
+  if (x != std::floor(x) || x < static_cast<double>(lo) || x > static_cast<double>(hi))
+    throw config_error(fmt::format("{}: {} = {}: expected an integer in [{}, {}]", file, key, json_raw(json, key, file), lo, hi));
+  return static_cast<long long>(x);
 }
 std::string json_text(const std::string& json, const std::string& key, const std::string& file) {
-  const std::regex re("\"" + key + "\"\\s*:\\s*\"([^\"]*)\"");
-  std::smatch m;
-  if (!std::regex_search(json, m, re)) throw config_error(file + ": missing key \"" + key + "\"");
-  return m[1].str();
+  const std::string v = json_raw(json, key, file);
+  if (v.size() < 2 || v.front() != '"' || v.back() != '"')
+    throw config_error(file + ": " + key + " = " + shown_value(v) + ": expected a string");
+  return v.substr(1, v.size() - 2);
 }
+
+// A decimal integer field of a table file within [lo, hi].
+bool parse_integer(const std::string& text, long long lo, long long hi, long long& out) {
+  if (text.empty() || text.size() > 20) return false;
+  std::size_t k = text[0] == '-' || text[0] == '+' ? 1 : 0;
+  if (k == text.size() || text.find_first_not_of("0123456789", k) != std::string::npos) return false;
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || v < lo || v > hi) return false;
+  out = v;
+  return true;
+}
+
+constexpr long long i32_lo = -2147483648LL, i32_hi = 2147483647LL;
 
 }  // namespace
 
@@ -275,18 +325,35 @@ model::table load_table(const std::string& dir_name, table_format format) {
   const fs::path dir(dir_name);
   const std::string meta_file = (dir / "table.json").string();
   const std::string meta = read_file(meta_file);
-  const int version = static_cast<int>(json_number(meta, "format_version", meta_file));
+  const long long version = json_integer(meta, "format_version", meta_file, -1000000, 1000000);
   if (version != model::table_format_version)
     throw config_error(fmt::format("{}: format_version = {}: this build reads version {}", meta_file, version,
                                    model::table_format_version));
   model::table_grid grid{};
-  grid.n_s = static_cast<std::int32_t>(json_number(meta, "n_s", meta_file));
-  grid.n_v = static_cast<std::int32_t>(json_number(meta, "n_v", meta_file));
-  grid.s_log2_step = static_cast<std::int32_t>(json_number(meta, "s_log2_step", meta_file));
-  grid.v_log2_step = static_cast<std::int32_t>(json_number(meta, "v_log2_step", meta_file));
+  grid.n_s = static_cast<std::int32_t>(json_integer(meta, "n_s", meta_file, 0, 1 << 20));
+  grid.n_v = static_cast<std::int32_t>(json_integer(meta, "n_v", meta_file, 0, 1 << 20));
+  grid.s_log2_step = static_cast<std::int32_t>(json_integer(meta, "s_log2_step", meta_file, -64, 64));
+  grid.v_log2_step = static_cast<std::int32_t>(json_integer(meta, "v_log2_step", meta_file, -64, 64));
   if (model::check_grid(grid) != model::table_status::ok)
-    throw config_error(meta_file + ": grid: " + model::describe(model::check_grid(grid)));
-  const std::uint64_t checksum = std::stoull(json_text(meta, "checksum", meta_file), nullptr, 16);
+    throw config_error(fmt::format("{}: grid n_s = {}, n_v = {}, s_log2_step = {}, v_log2_step = {}: {}", meta_file,
+                                   grid.n_s, grid.n_v, grid.s_log2_step, grid.v_log2_step,
+                                   model::describe(model::check_grid(grid))));
+  const std::string checksum_text = json_text(meta, "checksum", meta_file);
+  if (checksum_text.size() != 16 || checksum_text.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    throw config_error(meta_file + ": checksum = \"" + shown_value(checksum_text) + "\": expected 16 hex digits");
+  const std::uint64_t checksum = std::strtoull(checksum_text.c_str(), nullptr, 16);
+  // Nothing is allocated for a grid the files cannot hold (a corrupted
+  // table.json could ask for 2^28 cells): each value takes at least 2 bytes
+  // (a CSV row at least 28).
+  {
+    const char* first = format == table_format::csv ? "table.csv" : format == table_format::hex ? "table.hex" : "table.h";
+    std::error_code ec;
+    const auto size = fs::file_size(dir / first, ec);
+    const double need = static_cast<double>(grid.cells()) * (format == table_format::csv ? 28 : 2);
+    if (!ec && static_cast<double>(size) < need)
+      throw config_error(fmt::format("{}: {} bytes cannot hold the {} entries of the grid in table.json (n_s = {}, n_v = {})",
+                                     (dir / first).string(), size, grid.cells(), grid.n_s, grid.n_v));
+  }
   model::table t(grid);
   auto coeff = [&](double raw, const std::string& file, const char* key) {
     if (!(raw >= 0 && raw <= model::coeff_one_raw))
@@ -295,44 +362,70 @@ model::table load_table(const std::string& dir_name, table_format format) {
   };
   const std::size_t cells = grid.cells();
   std::string source;
-  auto fail_size = [&](const std::string& file, std::size_t got, std::size_t want) {
-    throw config_error(fmt::format("{}: {} values, the grid in table.json needs {}", file, got, want));
+  auto fail_size = [&](const std::string& file, const std::string& got, std::size_t want) {
+    throw config_error(fmt::format("{}: {} values, the grid in table.json needs {} (n_s = {}, n_v = {})", file, got, want,
+                                   grid.n_s, grid.n_v));
   };
   if (format == table_format::csv) {
     source = (dir / "table.csv").string();
     std::istringstream in(read_file(source));
     std::string line;
     std::getline(in, line);  // header
+    static const char* const columns[] = {"i_s",       "i_v",       "s",         "v_v",    "drift",   "noise",   "fluct",
+                                          "g_s",       "drift_raw", "noise_raw", "fluct_raw", "g_raw", "samples", "visited"};
     std::size_t rows = 0;
+    long long number = 1;
+    std::vector<char> seen(cells, 0);
     while (std::getline(in, line)) {
+      ++number;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty()) continue;
       std::vector<std::string> f;
       std::stringstream ls(line);
       for (std::string c; std::getline(ls, c, ',');) f.push_back(c);
-      if (f.size() != 14) throw config_error(fmt::format("{}:{}: expected 14 columns", source, rows + 2));
-      const int i = std::stoi(f[0]), j = std::stoi(f[1]);
-      if (i < 0 || i >= grid.n_s || j < 0 || j >= grid.n_v)
-        throw config_error(fmt::format("{}:{}: bin ({}, {}) outside the grid", source, rows + 2, i, j));
-      t.drift_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(std::stol(f[8])));
-      t.noise_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(std::stol(f[9])));
-      t.fluct_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(std::stol(f[10])));
-      t.g[static_cast<std::size_t>(i)] = model::q_cond::from_raw(static_cast<std::int32_t>(std::stol(f[11])));
+      if (f.size() != 14)
+        throw config_error(fmt::format("{}:{}: {} columns, expected 14 (i_s,i_v,...,visited)", source, number, f.size()));
+      auto field = [&](int col, long long lo, long long hi) {
+        long long v = 0;
+        if (!parse_integer(f[static_cast<std::size_t>(col)], lo, hi, v))
+          throw config_error(fmt::format("{}:{}: {} = '{}': expected an integer in [{}, {}]", source, number, columns[col],
+                                         shown_value(f[static_cast<std::size_t>(col)]), lo, hi));
+        return v;
+      };
+      const int i = static_cast<int>(field(0, 0, grid.n_s - 1)), j = static_cast<int>(field(1, 0, grid.n_v - 1));
+      if (seen[t.index(i, j)]++)
+        throw config_error(fmt::format("{}:{}: bin (i_s, i_v) = ({}, {}) appears twice", source, number, i, j));
+      t.drift_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(field(8, i32_lo, i32_hi)));
+      t.noise_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(field(9, i32_lo, i32_hi)));
+      t.fluct_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(field(10, i32_lo, i32_hi)));
+      t.g[static_cast<std::size_t>(i)] = model::q_cond::from_raw(static_cast<std::int32_t>(field(11, i32_lo, i32_hi)));
       ++rows;
     }
-    if (rows != cells) fail_size(source, rows, cells);
+    if (rows != cells) fail_size(source, std::to_string(rows), cells);
     t.fluct_rho = coeff(json_number(meta, "fluct_rho_raw", meta_file), meta_file, "fluct_rho_raw");
     t.fluct_kick = coeff(json_number(meta, "fluct_kick_raw", meta_file), meta_file, "fluct_kick_raw");
   } else if (format == table_format::hex) {
+    // One 32-bit word per line, 1 to 8 hex digits, as $readmemh reads them.
     auto read_hex = [&](const char* name, auto& values, std::size_t want) {
       const std::string file = (dir / name).string();
       std::istringstream in(read_file(file));
       std::size_t n = 0;
-      for (std::string word; in >> word; ++n) {
-        if (n >= want) fail_size(file, n + 1, want);
+      long long number = 0;
+      for (std::string line; std::getline(in, line);) {
+        ++number;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        const auto b = line.find_first_not_of(" \t");
+        if (b == std::string::npos) continue;
+        const auto e = line.find_last_not_of(" \t");
+        const std::string word = line.substr(b, e - b + 1);
+        if (word.size() > 8 || word.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+          throw config_error(fmt::format("{}:{}: '{}': expected one 32-bit word of 1 to 8 hex digits", file, number,
+                                         shown_value(word)));
+        if (n >= want) fail_size(file, "more than " + std::to_string(want), want);
         using value = typename std::decay_t<decltype(values)>::value_type;
-        values[n] = value::from_raw(static_cast<std::int32_t>(static_cast<std::uint32_t>(std::stoul(word, nullptr, 16))));
+        values[n++] = value::from_raw(static_cast<std::int32_t>(static_cast<std::uint32_t>(std::strtoul(word.c_str(), nullptr, 16))));
       }
-      if (n != want) fail_size(file, n, want);
+      if (n != want) fail_size(file, std::to_string(n), want);
     };
     read_hex("table.hex", t.drift, cells);
     read_hex("table_noise.hex", t.noise, cells);
@@ -349,8 +442,8 @@ model::table load_table(const std::string& dir_name, table_format format) {
     const std::string text = read_file(source);
     auto read_array = [&](const std::string& name, auto& values, std::size_t want) {
       const auto start = text.find(name + "[");
-      const auto open = text.find('{', start);
-      const auto close = text.find('}', open);
+      const auto open = start == std::string::npos ? start : text.find('{', start);
+      const auto close = open == std::string::npos ? open : text.find('}', open);
       if (start == std::string::npos || open == std::string::npos || close == std::string::npos)
         throw config_error(source + ": array " + name + " not found");
       std::string body = text.substr(open + 1, close - open - 1);
@@ -358,21 +451,30 @@ model::table load_table(const std::string& dir_name, table_format format) {
       std::istringstream in(body);
       std::size_t n = 0;
       using value = typename std::decay_t<decltype(values)>::value_type;
-      for (long long raw; in >> raw; ++n) {
-        if (n >= want) fail_size(source, n + 1, want);
-        values[n] = value::from_raw(static_cast<std::int32_t>(raw));
+      for (std::string word; in >> word;) {
+        long long raw = 0;
+        if (!parse_integer(word, i32_lo, i32_hi, raw))
+          throw config_error(fmt::format("{}: {}[{}] = '{}': expected an integer in [{}, {}]", source, name, n,
+                                         shown_value(word), i32_lo, i32_hi));
+        if (n >= want) fail_size(source + " " + name, "more than " + std::to_string(want), want);
+        values[n++] = value::from_raw(static_cast<std::int32_t>(raw));
       }
-      if (n != want) fail_size(source, n, want);
+      if (n != want) fail_size(source + " " + name, std::to_string(n), want);
     };
     read_array("ionrail_table_drift", t.drift, cells);
     read_array("ionrail_table_noise", t.noise, cells);
     read_array("ionrail_table_fluct", t.fluct, cells);
     read_array("ionrail_table_g", t.g, static_cast<std::size_t>(grid.n_s));
     auto define = [&](const std::string& name) {
-      const std::regex re("#define " + name + " (-?[0-9]+)");
-      std::smatch m;
-      if (!std::regex_search(text, m, re)) throw config_error(source + ": #define " + name + " not found");
-      return coeff(std::stod(m[1].str()), source, name.c_str());
+      const std::string tag = "#define " + name + " ";
+      const auto at = text.find(tag);
+      if (at == std::string::npos) throw config_error(source + ": #define " + name + " not found");
+      const auto end = text.find_first_of(" \t\r\n", at + tag.size());
+      const std::string word = text.substr(at + tag.size(), end == std::string::npos ? end : end - at - tag.size());
+      long long raw = 0;
+      if (!parse_integer(word, i32_lo, i32_hi, raw))
+        throw config_error(fmt::format("{}: #define {} {}: expected an integer", source, name, shown_value(word)));
+      return coeff(static_cast<double>(raw), source, name.c_str());
     };
     t.fluct_rho = define("IONRAIL_TABLE_FLUCT_RHO");
     t.fluct_kick = define("IONRAIL_TABLE_FLUCT_KICK");

@@ -1,6 +1,7 @@
 #include <ionrail/kmc/protocol.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -13,6 +14,25 @@ template <class T>
   std::ostringstream os;
   os << "protocol." << key << " = " << value << ": " << range;
   throw std::invalid_argument(os.str());
+}
+
+constexpr double max_protocol_s = 1e12;
+constexpr int max_pulses = 1000000;
+constexpr std::size_t max_waveform_rows = 10000000;
+
+// A number as the shortest text that reads back to it.
+std::string shown(double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  std::ostringstream os;
+  os.precision(17);
+  for (int p = 1; p <= 17; ++p) {
+    std::ostringstream t;
+    t.precision(p);
+    t << v;
+    if (std::strtod(t.str().c_str(), nullptr) == v || !std::isfinite(v)) return t.str();
+  }
+  os << v;
+  return os.str();
 }
 
 void positive(const std::string& key, double v) {
@@ -55,26 +75,46 @@ void validate(const protocol_params& p) {
   positive("sample_every_s", p.sample_every_s);
   for (double t : p.profile_times_s)
     if (!std::isfinite(t) || t < 0) fail("profile_times_s", t, "every time must be finite and >= 0");
+  // A pulse, gap or relaxation shorter than its edges would run time backwards.
+  auto longer_than_edges = [](const std::string& key, double v) {
+    if (!(v > 2 * protocol_edge_s)) fail(key, v, "must be > 2e-09 s (the voltage edges take 1e-09 s each)");
+  };
+  auto total = [](const std::string& key, double value, double duration) {
+    if (!(duration <= max_protocol_s))
+      fail(key, value, "makes the protocol last " + shown(duration) + " s; at most 1e12 s");
+  };
   switch (p.kind) {
     case protocol_kind::relax:
       finite("voltage_v", p.relax.voltage_v, 1000);
       positive("pulse_s", p.relax.pulse_s);
+      longer_than_edges("pulse_s", p.relax.pulse_s);
       if (!std::isfinite(p.relax.relax_s) || p.relax.relax_s < 0) fail("relax_s", p.relax.relax_s, "must be finite and >= 0");
+      if (p.relax.relax_s > 0) longer_than_edges("relax_s", p.relax.relax_s);
+      total("pulse_s", p.relax.pulse_s, p.relax.pulse_s + p.relax.relax_s);
       break;
     case protocol_kind::sweep:
       positive("v_max_v", p.sweep.v_max_v);
       finite("v_max_v", p.sweep.v_max_v, 1000);
       positive("rate_v_per_s", p.sweep.rate_v_per_s);
       if (p.sweep.cycles < 1 || p.sweep.cycles > 100000) fail("cycles", p.sweep.cycles, "must be in [1, 100000]");
+      total("rate_v_per_s", p.sweep.rate_v_per_s, 4.0 * p.sweep.cycles * p.sweep.v_max_v / p.sweep.rate_v_per_s);
+      if (!(p.sweep.v_max_v / p.sweep.rate_v_per_s > 2 * protocol_edge_s))
+        fail("rate_v_per_s", p.sweep.rate_v_per_s, "makes a quarter sweep shorter than 2e-09 s");
       break;
     case protocol_kind::pulses:
       if (p.pulses.n_pot < 0 || p.pulses.n_dep < 0 || p.pulses.n_pot + p.pulses.n_dep < 1)
         fail("n_pot + n_dep", p.pulses.n_pot + p.pulses.n_dep, "counts must be >= 0 with at least one pulse");
+      if (p.pulses.n_pot > max_pulses) fail("n_pot", p.pulses.n_pot, "must be <= 1000000");
+      if (p.pulses.n_dep > max_pulses) fail("n_dep", p.pulses.n_dep, "must be <= 1000000");
       finite("v_pot_v", p.pulses.v_pot_v, 1000);
       finite("v_dep_v", p.pulses.v_dep_v, 1000);
       finite("read_v", p.pulses.read_v, 1000);
       positive("width_s", p.pulses.width_s);
       positive("gap_s", p.pulses.gap_s);
+      longer_than_edges("width_s", p.pulses.width_s);
+      longer_than_edges("gap_s", p.pulses.gap_s);
+      total("width_s", p.pulses.width_s,
+            p.pulses.gap_s + (p.pulses.n_pot + p.pulses.n_dep) * (p.pulses.width_s + p.pulses.gap_s));
       break;
     case protocol_kind::waveform:
       if (p.waveform_csv.empty()) fail("waveform_csv", "\"\"", "must name a CSV file of time_s, volts");
@@ -87,37 +127,52 @@ std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& p
   if (!in) throw std::invalid_argument(path + ": cannot open waveform (protocol.waveform_csv)");
   std::vector<double> times, volts;
   std::string line;
-  int number = 0;
+  long long number = 0;
+  auto at = [&](long long line_number) { return path + ":" + std::to_string(line_number) + ": "; };
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
     const auto comma = line.find(',');
-    auto parse = [&](const std::string& text, double& out) {
-      std::size_t used = 0;
-      try {
-        out = std::stod(text, &used);
-      } catch (const std::exception&) {
+    // A decimal number, nothing else on its side of the comma (strtod alone
+    // would also take hex floats and stop at trailing junk).
+    auto parse = [](const std::string& text, double& out) {
+      const auto b = text.find_first_not_of(" \t");
+      if (b == std::string::npos) return false;
+      const auto e = text.find_last_not_of(" \t");
+      const std::string t = text.substr(b, e - b + 1);
+      if (t.find_first_not_of("0123456789+-.eE") != std::string::npos && t.find_first_of("nNiI") == std::string::npos)
         return false;
-      }
-      return text.find_first_not_of(" \t", used) == std::string::npos;
+      if (t.find_first_of("xXpP") != std::string::npos) return false;
+      char* end = nullptr;
+      out = std::strtod(t.c_str(), &end);
+      return end == t.c_str() + t.size();
     };
     double t = 0, v = 0;
-    if (comma == std::string::npos || !parse(line.substr(0, comma), t) || !parse(line.substr(comma + 1), v)) {
+    if (comma == std::string::npos || line.find(',', comma + 1) != std::string::npos || !parse(line.substr(0, comma), t) ||
+        !parse(line.substr(comma + 1), v)) {
       if (times.empty() && number == 1) continue;  // a header line
-      throw std::invalid_argument(path + ":" + std::to_string(number) + ": expected 'time_s,volts' numbers, got '" + line + "'");
+      std::string shown_line = line.size() > 80 ? line.substr(0, 80) + "..." : line;
+      throw std::invalid_argument(at(number) + "expected 'time_s,volts' numbers, got '" + shown_line + "'");
     }
-    if (!std::isfinite(t) || !std::isfinite(v))
-      throw std::invalid_argument(path + ":" + std::to_string(number) + ": time and voltage must be finite");
+    if (!std::isfinite(t) || t < 0) throw std::invalid_argument(at(number) + "time_s = " + shown(t) + ": must be finite and >= 0");
+    if (!std::isfinite(v) || std::fabs(v) > 1000)
+      throw std::invalid_argument(at(number) + "volts = " + shown(v) + ": must be finite, |V| <= 1000");
+    if (times.empty() && t != 0.0)
+      throw std::invalid_argument(at(number) + "time_s = " + shown(t) + ": the first time_s must be 0");
     if (!times.empty() && !(t > times.back()))
-      throw std::invalid_argument(path + ":" + std::to_string(number) + ": time_s " + std::to_string(t) +
-                                  " does not increase (previous " + std::to_string(times.back()) + ")");
+      throw std::invalid_argument(at(number) + "time_s = " + shown(t) + " does not increase (previous " +
+                                  shown(times.back()) + "): times must be strictly increasing");
+    if (t > max_protocol_s) throw std::invalid_argument(at(number) + "time_s = " + shown(t) + ": at most 1e12 s");
+    if (times.size() >= max_waveform_rows)
+      throw std::invalid_argument(at(number) + "more than 10000000 rows");
     times.push_back(t);
     volts.push_back(v);
   }
-  if (times.size() < 2) throw std::invalid_argument(path + ": a waveform needs at least two (time_s, volts) rows");
-  if (times.front() != 0.0) throw std::invalid_argument(path + ": the first time_s must be 0");
+  if (times.size() < 2)
+    throw std::invalid_argument(path + ": " + std::to_string(times.size()) +
+                                " (time_s, volts) rows: a waveform needs at least two");
   return std::make_shared<piecewise_linear_voltage>(times, volts, path);
 }
 

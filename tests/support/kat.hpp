@@ -11,6 +11,7 @@
 // the files are the same on every platform.
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -313,18 +314,209 @@ inline std::vector<std::pair<std::string, std::string>> vector_files() {
 }
 
 // ---- Reading ----------------------------------------------------------------
-// The non-comment lines of a vector file, split into words.
+// Every record of a vector file is checked when it is read, so a replayer
+// never meets a field it cannot convert: the record name must be one of the
+// file's kind (cell, neuron or crossbar: told by its first record), the
+// number of fields exact, every number a decimal integer in its format's
+// range, and the records in an order the README allows. A bad file is
+// refused with "FILE:LINE: ..." naming the record, the field, the value and
+// the valid range (std::runtime_error).
+namespace detail {
+
+enum class field { i16, i32, u32, i64, flag, name, checksum, count, row, col, refractory, shift };
+
+inline const char* range_of(field f) {
+  switch (f) {
+    case field::i16: return "an integer in [-32768, 32767]";
+    case field::i32: return "an integer in [-2147483648, 2147483647]";
+    case field::u32: return "an integer in [0, 4294967295]";
+    case field::i64: return "an integer in [-9223372036854775808, 9223372036854775807]";
+    case field::flag: return "0 or 1";
+    case field::name: return "a table name of letters, digits and _";
+    case field::checksum: return "16 lower-case hex digits";
+    case field::count: return "an integer in [1, 64]";
+    case field::row: return "a row index in [0, rows)";
+    case field::col: return "a column index in [0, cols)";
+    case field::refractory: return "an integer in [0, 65535]";
+    case field::shift: return "an integer in [0, 62]";
+  }
+  return "";
+}
+
+// A decimal integer in [lo, hi] (as text: no sign for unsigned, no spaces, no leading '+').
+inline bool integer_in(const std::string& w, long double lo, long double hi) {
+  if (w.empty() || w.size() > 21) return false;
+  const std::size_t first = w[0] == '-' ? 1 : 0;
+  if (first == w.size() || w.find_first_not_of("0123456789", first) != std::string::npos) return false;
+  if (w.size() - first > 1 && w[first] == '0') return false;
+  const long double v = std::strtold(w.c_str(), nullptr);
+  return v >= lo && v <= hi;
+}
+
+inline bool valid(field f, const std::string& w, int rows, int cols) {
+  switch (f) {
+    case field::i16: return integer_in(w, -32768.0L, 32767.0L);
+    case field::i32: return integer_in(w, -2147483648.0L, 2147483647.0L);
+    case field::u32: return integer_in(w, 0.0L, 4294967295.0L);
+    case field::i64: return integer_in(w, -9223372036854775808.0L, 9223372036854775807.0L);
+    case field::flag: return w == "0" || w == "1";
+    case field::name:
+      return !w.empty() && w.size() <= 64 &&
+             w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == std::string::npos;
+    case field::checksum: return w.size() == 16 && w.find_first_not_of("0123456789abcdef") == std::string::npos;
+    case field::count: return integer_in(w, 1.0L, 64.0L);
+    case field::row: return integer_in(w, 0.0L, rows - 1.0L);
+    case field::col: return integer_in(w, 0.0L, cols - 1.0L);
+    case field::refractory: return integer_in(w, 0.0L, 65535.0L);
+    case field::shift: return integer_in(w, 0.0L, 62.0L);
+  }
+  return false;
+}
+
+struct record_schema {
+  const char* name;
+  std::vector<std::pair<const char*, field>> fields;  // empty: laid out by the crossbar's size
+};
+
+inline const std::vector<record_schema>& cell_schema() {
+  static const std::vector<record_schema> s{
+      {"table", {{"name", field::name}, {"checksum", field::checksum}}},
+      {"device", {{"s", field::i32}, {"fluct", field::i32}, {"gain", field::i32}, {"g_offset", field::i32}, {"rng", field::u32}}},
+      {"step",
+       {{"v", field::i16}, {"noise", field::flag}, {"v_read", field::i16}, {"state", field::i32}, {"fluct", field::i32},
+        {"rng", field::u32}, {"g_eff", field::i32}, {"current", field::i64}}}};
+  return s;
+}
+inline const std::vector<record_schema>& lif_schema() {
+  static const std::vector<record_schema> s{
+      {"neuron",
+       {{"decay", field::i32}, {"v_rest", field::i32}, {"v_reset", field::i32}, {"threshold", field::i32},
+        {"refractory_steps", field::refractory}, {"input_shift", field::shift}}},
+      {"step", {{"i_in", field::i64}, {"spike", field::flag}, {"v", field::i32}, {"refractory", field::refractory}}}};
+  return s;
+}
+inline const std::vector<record_schema>& crossbar_schema() {
+  static const std::vector<record_schema> s{
+      {"table", {{"name", field::name}, {"checksum", field::checksum}}},
+      {"crossbar", {{"rows", field::count}, {"cols", field::count}}},
+      {"device",
+       {{"r", field::row}, {"c", field::col}, {"s", field::i32}, {"fluct", field::i32}, {"gain", field::i32},
+        {"g_offset", field::i32}, {"rng", field::u32}, {"noise", field::flag}}},
+      {"write", {}},
+      {"cells", {}},
+      {"read", {}},
+      {"currents", {}}};
+  return s;
+}
+
+// The fields of a crossbar record whose layout depends on rows and cols.
+inline std::vector<std::pair<std::string, field>> sized_fields(const std::string& name, int rows, int cols) {
+  std::vector<std::pair<std::string, field>> f;
+  if (name == "write") {
+    f.push_back({"relax", field::flag});
+    for (int r = 0; r < rows; ++r) f.push_back({"v_row " + std::to_string(r), field::i16});
+    for (int c = 0; c < cols; ++c) f.push_back({"v_col " + std::to_string(c), field::i16});
+  } else if (name == "cells") {
+    for (int k = 0; k < rows * cols; ++k) {
+      const std::string at = " of device (" + std::to_string(k / cols) + ", " + std::to_string(k % cols) + ")";
+      f.push_back({"s" + at, field::i32});
+      f.push_back({"fluct" + at, field::i32});
+      f.push_back({"rng" + at, field::u32});
+    }
+  } else if (name == "read") {
+    for (int r = 0; r < rows; ++r) f.push_back({"v_row " + std::to_string(r), field::i16});
+  } else if (name == "currents") {
+    for (int c = 0; c < cols; ++c) f.push_back({"i_col " + std::to_string(c), field::i64});
+  }
+  return f;
+}
+
+}  // namespace detail
+
+// The non-comment lines of a vector file, split into words, every record
+// checked as described above.
 inline std::vector<std::vector<std::string>> read_lines(const std::string& file) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error(file + ": cannot open");
   std::vector<std::vector<std::string>> out;
+  const std::vector<detail::record_schema>* schema = nullptr;
+  const char* kind = "";
+  int rows = 0, cols = 0;
+  std::string expect_next;  // "cells" after a write, "currents" after a read
+  bool table_seen = false, owner_seen = false;
+  long long number = 0;
   for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
     std::istringstream ls(line);
     std::vector<std::string> words;
     for (std::string w; ls >> w;) words.push_back(w);
-    if (!words.empty()) out.push_back(std::move(words));
+    if (words.empty()) continue;
+    const std::string at = file + ":" + std::to_string(number) + ": ";
+    const std::string& name = words[0];
+    if (!schema) {  // the first record tells the kind
+      if (name == "neuron")
+        schema = &detail::lif_schema(), kind = "neuron";
+      else if (name == "table") {
+        // cell or crossbar: told by the second record; read this one as a cell's (the same layout).
+        schema = &detail::cell_schema(), kind = "cell";
+      } else
+        throw std::runtime_error(at + "record '" + name.substr(0, 40) + "': a vector file starts with 'table' or 'neuron'");
+    } else if (table_seen && !owner_seen && name == "crossbar") {
+      schema = &detail::crossbar_schema(), kind = "crossbar";
+    }
+    const detail::record_schema* rec = nullptr;
+    for (const auto& r : *schema)
+      if (name == r.name) rec = &r;
+    if (!rec) {
+      std::string names;
+      for (const auto& r : *schema) names += (names.empty() ? "" : ", ") + std::string(r.name);
+      throw std::runtime_error(at + "record '" + name.substr(0, 40) + "': unknown in a " + kind + " file (records: " + names + ")");
+    }
+    // Order.
+    if (!expect_next.empty() && name != expect_next)
+      throw std::runtime_error(at + "record '" + name + "': expected '" + expect_next + "' after the previous record");
+    expect_next.clear();
+    if (name == "table") {
+      if (table_seen || !out.empty()) throw std::runtime_error(at + "record 'table': only as the first record");
+      table_seen = true;
+    } else if (std::string(kind) != "neuron" && !table_seen) {
+      throw std::runtime_error(at + "record '" + name + "': the first record must be 'table'");
+    }
+    if (name == "crossbar") {
+      if (owner_seen) throw std::runtime_error(at + "record 'crossbar': only once, after 'table'");
+    } else if (name == "device" || name == "neuron") {
+      if (std::string(kind) == "crossbar" && rows == 0) throw std::runtime_error(at + "record 'device' before 'crossbar'");
+    } else if (name == "step" || name == "write" || name == "read") {
+      if (!owner_seen) throw std::runtime_error(at + "record '" + name + "' before any '" + (std::string(kind) == "neuron" ? "neuron" : std::string(kind) == "cell" ? "device" : "crossbar") + "'");
+    } else if ((name == "cells" || name == "currents") && out.empty()) {
+      throw std::runtime_error(at + "record '" + name + "' without its write or read");
+    }
+    if (name == "write") expect_next = "cells";
+    if (name == "read") expect_next = "currents";
+    // Fields.
+    std::vector<std::pair<std::string, detail::field>> fields;
+    if (rec->fields.empty())
+      fields = detail::sized_fields(name, rows, cols);
+    else
+      for (const auto& [n, f] : rec->fields) fields.push_back({n, f});
+    if (words.size() - 1 != fields.size())
+      throw std::runtime_error(at + "record '" + name + "' has " + std::to_string(words.size() - 1) + " fields, expected " +
+                               std::to_string(fields.size()));
+    for (std::size_t k = 0; k < fields.size(); ++k)
+      if (!detail::valid(fields[k].second, words[k + 1], rows, cols))
+        throw std::runtime_error(at + "record '" + name + "' field " + std::to_string(k + 1) + " (" + fields[k].first +
+                                 ") = '" + words[k + 1].substr(0, 40) + "': expected " + detail::range_of(fields[k].second));
+    if (name == "crossbar") {
+      rows = std::stoi(words[1]);
+      cols = std::stoi(words[2]);
+    }
+    if (name == "crossbar" || name == "neuron" || (name == "device" && std::string(kind) == "cell")) owner_seen = true;
+    out.push_back(std::move(words));
   }
+  if (!expect_next.empty()) throw std::runtime_error(file + ": ends without the '" + expect_next + "' record of its last operation");
+  if (out.empty()) throw std::runtime_error(file + ": no records");
   return out;
 }
 inline std::int64_t num(const std::vector<std::string>& words, std::size_t k) {
