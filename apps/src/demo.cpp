@@ -98,7 +98,12 @@ std::vector<claim> pulse_claims(const experiment_result& pulses) {
 
 std::string find_experiments_dir(const std::string& hint) {
   std::vector<fs::path> candidates;
-  if (!hint.empty()) candidates.push_back(hint);
+  // A directory the user names is used or refused, never silently replaced by another.
+  if (!hint.empty()) {
+    if (!fs::exists(fs::path(hint) / "relax_voltage.toml"))
+      throw config_error("--experiments " + hint + ": no relax_voltage.toml there (not an experiments directory)");
+    return hint;
+  }
   if (const char* env = std::getenv("IONRAIL_DATA_DIR")) candidates.push_back(fs::path(env) / "experiments");
   candidates.push_back("experiments");
   candidates.push_back(fs::path(IONRAIL_INSTALL_DATA_DIR) / "experiments");

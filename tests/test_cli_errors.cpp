@@ -1,0 +1,222 @@
+// Bad input at the command line, for every command that writes: exit code 2,
+// one message naming the file, the key or line, the value and the range, and
+// no output directory (nor DIR.partial-PID) left behind; an existing output
+// directory is kept unless --force.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct result {
+  int code;
+  std::string output;
+};
+
+result run(const std::string& args) {
+  const std::string cmd = std::string(IONRAIL_CLI) + " " + args + " 2>&1";
+  result r{0, ""};
+  FILE* pipe = popen(cmd.c_str(), "r");
+  char buffer[4096];
+  while (fgets(buffer, sizeof buffer, pipe)) r.output += buffer;
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+fs::path scratch(const std::string& name) {
+  const fs::path p = fs::path(::testing::TempDir()) / ("ionrail_cli_errors_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+std::string write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+const std::string source = IONRAIL_SOURCE_DIR;
+
+// Runs `args` (which writes to DIR/out) and expects exit 2, every fragment in
+// the message, and nothing written next to the inputs.
+void expect_refused(const fs::path& dir, const std::string& args, std::initializer_list<std::string> fragments) {
+  const auto r = run(args + " --quiet");
+  EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+  for (const auto& f : fragments) EXPECT_NE(r.output.find(f), std::string::npos) << "lacks '" << f << "':\n" << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << "not one line:\n" << r.output;
+  EXPECT_FALSE(fs::exists(dir / "out")) << "left an output directory: " << args;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_EQ(name.find(".partial-"), std::string::npos) << name;
+    EXPECT_EQ(name.find(".checkpoint"), std::string::npos) << name;
+  }
+}
+
+const std::string small_run = R"([device]
+thickness_nm = 20
+sites = 20
+rails = 50
+zones = 4
+[[species]]
+activation_energy_ev = 0
+attempt_frequency_hz = 1
+fill = 0.3
+[field]
+ion_density_m3 = 0
+[protocol]
+pulse_s = 2
+relax_s = 3
+sample_every_s = 0.5
+[output]
+plots = false
+)";
+
+TEST(CliErrors, Run) {
+  const auto dir = scratch("run");
+  const std::string out = " --out " + (dir / "out").string();
+  auto file = [&](const std::string& text) { return write(dir / "run.toml", text); };
+  expect_refused(dir, "run " + file(small_run + "[sim]\ndt_s = 1\n") + out,
+                 {"run.toml:19: sim.dt_s = 1: the hop probability", "must be < 1"});
+  expect_refused(dir, "run " + file(small_run) + out + " --set sim.dt_s=1", {"--set: sim.dt_s = 1: the hop probability"});
+  expect_refused(dir, "run " + file("[device]\nsites = 10\n[[species]]\nfill = 1.5\n") + out,
+                 {"run.toml", "species[0].fill = 1.5: must be in [0, 1]"});
+  expect_refused(dir, "run " + file("[device]\nsites = 10\n[[species]]\nname = \"a\"\nfill = 0.6\n[[species]]\nname = \"b\"\nfill = 0.6\n") + out,
+                 {"run.toml", "species fill (ions per rail) = 12: must not exceed device.sites = 10"});
+  expect_refused(dir, "run " + file("[device]\nrails = 0\n") + out, {"run.toml:2: device.rails = 0: must be >= 1"});
+  expect_refused(dir, "run " + file("[device]\nthickness_nm = nan\n") + out, {"run.toml:2: device.thickness_nm = nan: must be finite"});
+  expect_refused(dir, "run " + file("[device]\nzone = 4\n") + out, {"run.toml:2: device.zone = 4: unknown key, did you mean 'zones'?"});
+  expect_refused(dir, "run " + file("[sim]\nseed = \"x\"\n") + out, {"run.toml:2: sim.seed = \"x\": expected an integer >= 0"});
+  write(dir / "w.csv", "0,0\n2,1\n1,0\n");
+  expect_refused(dir, "run " + file("[protocol]\nkind = \"waveform\"\nwaveform_csv = \"w.csv\"\n") + out,
+                 {"run.toml:3: protocol.waveform_csv = \"w.csv\": ", "w.csv:3: time_s = 1 does not increase (previous 2)"});
+  expect_refused(dir, "run " + file("[device]\nsites = 60000\nrails = 2000000000\n") + out,
+                 {"run.toml: device.rails = 2000000000 x 20000 ions per rail", "GiB, more than the "});
+  expect_refused(dir, "run " + file(small_run) + out + " --checkpoint-every nan", {"--checkpoint-every"});
+  expect_refused(dir, "run " + file(small_run) + " --out " + dir.string() + "/", {"output directory exists; use --force"});
+  expect_refused(dir, "run " + file(small_run) + " --out .", {"the output must be a named directory"});
+}
+
+TEST(CliErrors, Calibrate) {
+  const auto dir = scratch("calibrate");
+  const std::string out = " --out " + (dir / "out").string();
+  expect_refused(dir, "calibrate " + write(dir / "c.toml", "[calibration]\ndevice = 4\n") + out,
+                 {"c.toml:2: calibration.device = 4: unknown key, did you mean 'device_rails'?"});
+  expect_refused(dir, "calibrate " + write(dir / "c.toml", "[calibration]\nv_step_v = 0.3\n") + out,
+                 {"c.toml:2: calibration.v_step_v = 0.3: must be a power of two volts in [2^-11, 8]"});
+  expect_refused(dir, "calibrate " + write(dir / "c.toml", "[calibration]\nruns = 0\n") + out,
+                 {"c.toml:2: calibration.runs = 0: must be in [1, 10000]"});
+  expect_refused(dir, "calibrate " + write(dir / "c.toml", "[device]\nsites = 1000\n[calibration]\ndevices = 255\ndevice_rails = 1000000\n") + out,
+                 {"c.toml: ", "calibration.devices x calibration.device_rails", "GiB, more than the "});
+  expect_refused(dir, "calibrate " + write(dir / "c.toml", "") + out + " --resume", {"--resume: no checkpoint here"});
+}
+
+// A copy of a shipped table, then broken.
+fs::path table_copy(const fs::path& dir) {
+  const fs::path t = dir / "table";
+  fs::create_directories(t);
+  for (const auto& e : fs::directory_iterator(fs::path(source) / "tables" / "polymer")) fs::copy_file(e.path(), t / e.path().filename());
+  return t;
+}
+
+TEST(CliErrors, Replay) {
+  const auto dir = scratch("replay");
+  const fs::path t = table_copy(dir);
+  const std::string protocol = source + "/tests/data/heldout/pulses_3v.toml";
+  const std::string out = " --out " + (dir / "out").string();
+  {  // corrupted: one raw value changed
+    std::ifstream in(t / "table.csv");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string csv = ss.str();
+    const auto row = csv.find('\n') + 1;
+    csv.insert(row, "1");  // i_s 0 -> 10
+    std::ofstream(t / "table.csv") << csv;
+  }
+  expect_refused(dir, "replay " + t.string() + " --protocol " + protocol + out, {"table.csv:412: bin (i_s, i_v) = (10, 0) appears twice"});
+  fs::remove_all(t);
+  table_copy(dir);
+  {
+    std::ifstream in(t / "table.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string json = ss.str();
+    json.replace(json.find("\"format_version\": 2"), 19, "\"format_version\": 9");
+    std::ofstream(t / "table.json") << json;
+  }
+  expect_refused(dir, "replay " + t.string() + " --protocol " + protocol + out, {"table.json: format_version = 9: this build reads version 2"});
+  expect_refused(dir, "replay " + (dir / "none").string() + " --protocol " + protocol + out, {"none/table.json: cannot open"});
+  fs::remove_all(t);
+  table_copy(dir);
+  expect_refused(dir, "replay " + t.string() + " --protocol " + write(dir / "p.toml", "[protocol]\nkind = \"pulse\"\n") + out,
+                 {"p.toml:2: protocol.kind = \"pulse\": expected one of", "did you mean \"pulses\"?"});
+}
+
+TEST(CliErrors, CrossbarAndSnn) {
+  const auto dir = scratch("circuits");
+  const std::string out = " --out " + (dir / "out").string();
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\ntable = \"nowhere\"\n") + out,
+                 {"x.toml:2: crossbar.table = \"nowhere\": no such directory"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nepochs = 0\n") + out, {"x.toml:2: crossbar.epochs = 0: must be in [1, 1000]"});
+  expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nneuron = 4\n") + out, {"s.toml:2: snn.neuron = 4: unknown key, did you mean 'neurons'?"});
+  expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nmax_rate = 2\n") + out, {"s.toml:2: snn.max_rate = 2: must be in (0, 1]"});
+}
+
+TEST(CliErrors, Demo) {
+  const auto dir = scratch("demo");
+  expect_refused(dir, "demo --out " + (dir / "out").string() + " --experiments " + (dir / "none").string(),
+                 {"--experiments " + (dir / "none").string() + ": no relax_voltage.toml there"});
+}
+
+// Every command keeps an existing output directory unless --force.
+TEST(CliErrors, ExistingOutputIsKeptWithoutForce) {
+  const auto dir = scratch("existing");
+  const fs::path out = dir / "out";
+  const std::string o = " --out " + out.string() + " --quiet";
+  const fs::path t = table_copy(dir);
+  const std::string commands[] = {
+      "run " + write(dir / "run.toml", small_run) + o,
+      "calibrate " + source + "/experiments/calibrate_polymer.toml" + o,
+      "replay " + t.string() + " --protocol " + source + "/tests/data/heldout/pulses_3v.toml" + o,
+      "crossbar " + source + "/experiments/crossbar_digits.toml" + o,
+      "snn " + source + "/experiments/snn_digits.toml" + o,
+      "demo --experiments " + source + "/experiments" + o,
+  };
+  for (const auto& c : commands) {
+    SCOPED_TRACE(c);
+    fs::create_directories(out);
+    write(out / "mine.txt", "keep me");
+    const auto r = run(c);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find(out.string() + ": output directory exists; use --force to replace it"), std::string::npos) << r.output;
+    EXPECT_TRUE(fs::exists(out / "mine.txt"));
+    for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().string().find(".partial-"), std::string::npos);
+  }
+  // --force replaces it (a short run).
+  const auto r = run("run " + (dir / "run.toml").string() + o + " --force");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(out / "mine.txt"));
+  EXPECT_TRUE(fs::exists(out / "trace.csv"));
+}
+
+// A killed command's DIR.partial-PID is removed by the next one on DIR.
+TEST(CliErrors, StalePartialDirectoriesAreRemoved) {
+  const auto dir = scratch("stale");
+  fs::create_directories(dir / "out.partial-999999999");
+  write(dir / "out.partial-999999999" / "trace.csv", "half");
+  fs::create_directories(dir / "other.partial-999999999");
+  const auto r = run("run " + write(dir / "run.toml", small_run) + " --out " + (dir / "out").string() + " --quiet");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "out.partial-999999999"));
+  EXPECT_TRUE(fs::exists(dir / "other.partial-999999999"));  // another output's: not ours to judge
+}
+
+}  // namespace
