@@ -3,6 +3,7 @@
 option(IONRAIL_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(IONRAIL_BUILD_BENCHMARKS "Build the Google Benchmark binaries" ON)
 option(IONRAIL_NATIVE "Tune for the building machine (-march=native)" ON)
+option(IONRAIL_FUZZ "Build the libFuzzer targets (tests/fuzz; clang++, see the fuzz preset)" OFF)
 
 include(CheckLanguage)
 check_language(CUDA)

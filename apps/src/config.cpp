@@ -267,11 +267,22 @@ std::string join(const std::string& path, std::string_view key) {
 }
 std::string indexed(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
+constexpr std::uintmax_t max_input_bytes = std::uintmax_t{64} << 20;
+
 // Reads a whole file; on failure returns false and says why.
 bool read_text(const std::string& file, std::string& text, std::string& why) {
   std::error_code ec;
   if (fs::is_directory(file, ec)) {
     why = "is a directory";
+    return false;
+  }
+  // A device or a pipe (/dev/zero, a FIFO) would be read forever.
+  if (fs::exists(file, ec) && !fs::is_regular_file(file, ec)) {
+    why = "not a regular file";
+    return false;
+  }
+  if (fs::exists(file, ec) && fs::file_size(file, ec) > max_input_bytes) {
+    why = "larger than 64 MiB";
     return false;
   }
   std::ifstream in(file, std::ios::binary);
@@ -1185,6 +1196,9 @@ void read_config(loader& l, run_config& c) {
         if (sec.name == c.series_key.substr(0, dot) && sec.name != "series" &&
             contains(*sec.keys, c.series_key.substr(dot + 1)))
           known = true;
+    // (Found by fuzzing: a [series] without key or values.)
+    if (!sr->get("key")) l.fail_at("series", "series.key is missing: [series] needs key and values");
+    if (!sr->get("values")) l.fail_at("series", "series.values is missing: [series] needs key and values");
     if (!known)
       l.fail("series.key", *sr->get("key"), "must name a numeric key as section.key, e.g. \"protocol.voltage_v\"");
     if (c.series_values.empty()) l.fail("series.values", *sr->get("values"), "must list at least one value");
@@ -1238,7 +1252,8 @@ void read_config(loader& l, run_config& c) {
                                " at |V| = " + format_plain(volts) + " V (largest total hop rate " + format_short(rate) +
                                " /s at T = " + format_plain(c.device.temperature_k) + " K); must be < 1: dt_s < " +
                                format_short(1 / rate) + " s, or dt_s = 0 for the automatic step";
-      l.fail("sim.dt_s", *l.doc.at_path("sim.dt_s").node(), what);
+      if (const auto* n = l.doc.at_path("sim.dt_s").node()) l.fail("sim.dt_s", *n, what);
+      l.fail_at("sim.dt_s", "sim.dt_s = " + format_number(c.sim.dt_s) + ": " + what);
     }
   }
 }
