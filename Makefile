@@ -9,7 +9,7 @@ BUILD_DIR := $(if $(filter default,$(PRESET)),build,build-$(PRESET))
 all: build
 
 deps:
-	@bash scripts/deps.sh
+	@bash scripts/deps.sh $(PRESET)
 
 configure: deps
 	cmake --preset $(PRESET)
@@ -31,4 +31,4 @@ demo: build
 	$(BUILD_DIR)/bin/ionrail demo --out out/demo --force
 
 clean:
-	rm -rf build build-debug build-asan
+	rm -rf build build-debug build-asan build-fuzz

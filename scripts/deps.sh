@@ -13,6 +13,11 @@ packages=(
   libopenmpi-dev openmpi-bin
 )
 
+# `scripts/deps.sh fuzz` (make ... PRESET=fuzz): clang with libFuzzer and its OpenMP.
+if [ "${1:-}" = "fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev libomp-dev)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
