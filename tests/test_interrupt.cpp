@@ -295,25 +295,32 @@ state_bits = 4
 noise_lag_s = 0.2
 )";
 
-TEST(InterruptCalibration, SignalMidRunThenResumeGivesTheSameTable) {
+TEST(InterruptCalibration, StoppedMidRunThenResumeGivesTheSameTable) {
   const fs::path dir = scratch("calibrate");
   write(dir / "cal.toml", calibration_file);
   const std::string file = (dir / "cal.toml").string();
   ASSERT_EQ(run({"calibrate", file, "--out", (dir / "ref").string(), "--quiet"}, dir / "ref.log"), 0)
       << slurp(dir / "ref.log");
-
-  const std::vector<std::string> args{"calibrate", file, "--out", (dir / "t").string(), "--quiet", "--checkpoint-every", "0.05"};
-  const pid_t pid = spawn(args, dir / "t.log");
-  ASSERT_TRUE(wait_for_file(dir / "t.checkpoint" / "run_0.state", pid));
-  kill(pid, SIGINT);
-  ASSERT_EQ(wait_for(pid), 130) << slurp(dir / "t.log");
-  EXPECT_NE(slurp(dir / "t.log").find("resume with: "), std::string::npos) << slurp(dir / "t.log");
-  EXPECT_FALSE(fs::exists(dir / "t"));
-
-  auto resume = args;
-  resume.push_back("--resume");
-  ASSERT_EQ(run(resume, dir / "resume.log"), 0) << slurp(dir / "resume.log");
-  expect_same_outputs(dir / "ref", dir / "t");
+  // SIGINT: the runs part-way save their states; SIGKILL: the last periodic ones are used.
+  for (int sig : {SIGINT, SIGKILL}) {
+    SCOPED_TRACE(sig);
+    const fs::path out = dir / ("t" + std::to_string(sig));
+    fs::path checkpoint = out;
+    checkpoint += ".checkpoint";
+    const std::vector<std::string> args{"calibrate", file, "--out", out.string(), "--quiet", "--checkpoint-every", "0.05"};
+    const pid_t pid = spawn(args, dir / "t.log");
+    ASSERT_TRUE(wait_for_file(checkpoint / "run_0.state", pid));
+    kill(pid, sig);
+    ASSERT_EQ(wait_for(pid), 128 + sig) << slurp(dir / "t.log");
+    if (sig == SIGINT) {
+      EXPECT_NE(slurp(dir / "t.log").find("resume with: "), std::string::npos) << slurp(dir / "t.log");
+    }
+    EXPECT_FALSE(fs::exists(out));
+    auto resume = args;
+    resume.push_back("--resume");
+    ASSERT_EQ(run(resume, dir / "resume.log"), 0) << slurp(dir / "resume.log");
+    expect_same_outputs(dir / "ref", out);
+  }
   expect_no_leftovers(dir);
 }
 

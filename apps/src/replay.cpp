@@ -337,6 +337,12 @@ fidelity_figures run_replay(const replay_options& o) {
   r.duration_s = drive.duration_s;
   r.compare_kmc = o.compare_kmc;
   const int devices = r.devices, device_rails = r.device_rails;
+  if (o.compare_kmc) {
+    const kmc::device_params ensemble = ensemble_device(r.device, r.devices, r.device_rails);
+    check_memory(kmc::engine_memory_bytes(ensemble, r.sim),
+                 fmt::format("{}: --compare-kmc: calibration.devices x device_rails = {} x {} rails of {} ions on device.sites = {}",
+                             o.protocol_file, r.devices, r.device_rails, ensemble.ions_per_rail(), ensemble.sites));
+  }
   staged_dir dir(o.out_dir, o.force);
   const replay_trace tr = replay_steps(table, r);
   {
@@ -350,15 +356,14 @@ fidelity_figures run_replay(const replay_options& o) {
   }
   const fidelity_figures f = figures_of(tr, devices);
   if (f.compared) {
-    std::ofstream(dir.path() / "fidelity.json")
-        << fmt::format("{{\n  \"protocol\": \"{}\",\n  \"table\": \"{}\",\n  \"devices\": {},\n  \"device_rails\": {},\n"
+    write_file_atomic(dir.path() / "fidelity.json", fmt::format("{{\n  \"protocol\": \"{}\",\n  \"table\": \"{}\",\n  \"devices\": {},\n  \"device_rails\": {},\n"
                        "  \"nrmse_mean_g\": {:.6g},\n  \"spread_ratio\": {:.6g},\n  \"bar\": {{\"nrmse_max\": 0.05, "
                        "\"spread_ratio_range\": [0.6667, 1.5]}},\n  \"meets_bar\": {}\n}}\n",
                        o.protocol_file, o.table_dir, devices, device_rails, f.nrmse_mean_g, f.spread_ratio,
-                       f.nrmse_mean_g <= 0.05 && f.spread_ratio <= 1.5 && f.spread_ratio >= 1 / 1.5 ? "true" : "false");
+                       f.nrmse_mean_g <= 0.05 && f.spread_ratio <= 1.5 && f.spread_ratio >= 1 / 1.5 ? "true" : "false"));
   }
   {
-    std::ofstream gp(dir.path() / "plots.gp");
+    std::ostringstream gp;
     gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
           "set output 'replay.png'\nset grid\nset key outside right top\nset xlabel 't (s)'\nset ylabel 'G (S)'\n"
           "set title 'Compact model vs KMC: mean and device-to-device spread'\n"
@@ -368,6 +373,7 @@ fidelity_figures run_replay(const replay_options& o) {
       gp << ", '' every ::1 using 1:($5-$6):($5+$6) with filledcurves fs transparent solid 0.25 title 'KMC ±1 sd', "
             "'' every ::1 using 1:5 with lines lw 2 dt 2 title 'KMC mean'";
     gp << "\n";
+    write_file_atomic(dir.path() / "plots.gp", gp.str());
   }
   render_plots(dir.path().string(), o.quiet);
   dir.commit();

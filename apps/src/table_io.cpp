@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include <ionrail/app/checkpoint.hpp>
 #include <ionrail/app/config.hpp>
 
 namespace fs = std::filesystem;
@@ -291,7 +292,7 @@ void write_table(const std::string& dir_name, const table_build& t, const std::s
               tab.fluct_kick.raw(), checksum);
   }
   {
-    std::ofstream out(dir / "table.json");
+    std::ostringstream out;
     out << "{\n  \"format_version\": " << model::table_format_version << ",\n  \"state_variables\": " << t.state_variables
         << ",\n  \"grid\": {\"n_s\": " << g.n_s
         << ", \"n_v\": " << g.n_v << ", \"s_log2_step\": " << g.s_log2_step << ", \"v_log2_step\": " << g.v_log2_step
@@ -318,6 +319,8 @@ void write_table(const std::string& dir_name, const table_build& t, const std::s
         << ", \"restoring_per_step\": " << fmt::format("{:.9g}", t.restoring_per_step) << "},\n"
         << "  \"visited_bins\": " << std::count(t.visited.begin(), t.visited.end(), 1) << ",\n"
         << "  \"calibration\": " << metadata_json << "\n}\n";
+    // Last, and whole or not at all: a directory with table.json is complete.
+    write_file_atomic(dir / "table.json", out.str());
   }
 }
 
