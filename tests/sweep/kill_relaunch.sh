@@ -6,17 +6,21 @@ bin=$1 src=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"
 sweep=(sweep "$src/experiments/arrhenius_sweep.toml" --set device.rails=4000 --set protocol.relax_s=800 --quiet)
 "$bin" "${sweep[@]}" --out "$work/whole"
+# Finished points so far (0 before the sweep has made its directory: find's
+# failure must not end the script under set -e -o pipefail).
+count_done() { { find "$work/killed/points" -name summary.json 2>/dev/null || true; } | wc -l; }
 "$bin" "${sweep[@]}" --out "$work/killed" &
 pid=$!
-# Kill once at least one point has finished and before all have.
-for _ in $(seq 1 400); do
-  done_points=$(find "$work/killed/points" -name summary.json 2>/dev/null | wc -l)
+# Kill once at least one point has finished and before all have (polled while
+# the sweep runs, however slow the build: sanitizer builds are ~10x slower).
+while kill -0 "$pid" 2>/dev/null; do
+  done_points=$(count_done)
   [ "$done_points" -ge 1 ] && break
   sleep 0.02
 done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-before=$(find "$work/killed/points" -name summary.json 2>/dev/null | wc -l)
+before=$(count_done)
 [ "$before" -ge 1 ] && [ "$before" -lt 6 ] || { echo "kill_relaunch: killed after $before of 6 points; cannot test"; exit 1; }
 stamp=$(stat -c %Y.%y "$work"/killed/points/p00000/summary.json 2>/dev/null || true)
 "$bin" "${sweep[@]}" --out "$work/killed"
