@@ -30,7 +30,7 @@ else
 pid=$!
 mkdir -p "$out/one.checkpoint"
 while kill -0 "$pid" 2>/dev/null; do
-  cp "$out/two.checkpoint/"*.bins "$out/one.checkpoint/" 2>/dev/null || true
+  cp "$out/two.checkpoint/"*.bins "$out/two.checkpoint/config" "$out/one.checkpoint/" 2>/dev/null || true
   sleep 2
 done
 wait "$pid"

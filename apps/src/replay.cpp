@@ -167,7 +167,12 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   // Finished runs (run_N.bins) and interrupted ones (run_N.state) are kept in
   // DIR.checkpoint until the table is written; `config` says what for.
   const fs::path checkpoint = fs::path(options.out_dir + ".checkpoint");
-  const std::string fingerprint = std::string(kmc::engine_version()) + "\n" + resolved_parameters_json(cfg) + "\n";
+  // What the runs depend on: everything but calibration.state_variables (which
+  // only the table built from them uses; scripts/compare_state_variables.sh
+  // builds both tables from one set of runs).
+  run_config runs_of = cfg;
+  runs_of.calibration.state_variables = 0;
+  const std::string fingerprint = std::string(kmc::engine_version()) + "\n" + resolved_parameters_json(runs_of) + "\n";
   if (options.resume) {
     if (!fs::exists(checkpoint / "config"))
       throw config_error((checkpoint / "config").string() + ": --resume: no checkpoint here (nothing was interrupted, or it finished)");
