@@ -195,6 +195,33 @@ TEST(CrossbarLearning, BeatsChanceAfterOneEpochAndIsReproducible) {
   EXPECT_EQ(a.g_after_s, b.g_after_s);
 }
 
+// The stochastic pulse-train rule (pulse_train_length > 0) learns too, draws
+// the same pulses for the same seed, and writes differently from the
+// Manhattan rule (a cell moves only where a drawn row meets a drawn column).
+TEST(CrossbarLearning, StochasticPulseTrainsLearnAndAreReproducible) {
+  const model::table t = app::load_table(thin_table, app::table_format::csv);
+  const auto data = circuits::load_digits(digits_file);
+  const auto split = circuits::split_digits(data, 450, 1);
+  circuits::crossbar_params xp;
+  xp.initial_state = app::table_metadata(thin_table, "s_eq");
+  circuits::learning_params lp;
+  lp.epochs = 1;
+  lp.train_limit = 300;
+  lp.v_write_v = 8;
+  lp.error_threshold = 0.3;
+  lp.retention_s = 5;
+  const auto manhattan = circuits::train_digits(data, split, t, xp, lp);
+  lp.pulse_train_length = 2;
+  const auto a = circuits::train_digits(data, split, t, xp, lp);
+  EXPECT_GT(a.device.epochs.front().test_accuracy, 0.5);
+  EXPECT_GT(a.baseline.epochs.front().test_accuracy, 0.5);
+  EXPECT_GT(a.device.epochs.front().pulses, 0);
+  EXPECT_NE(a.device.epochs.front().pulses, manhattan.device.epochs.front().pulses);
+  const auto b = circuits::train_digits(data, split, t, xp, lp);
+  EXPECT_EQ(a.g_after_s, b.g_after_s);
+  EXPECT_EQ(a.device.epochs.front().pulses, b.device.epochs.front().pulses);
+}
+
 // The default 100 nm material forgets within seconds: the same run leaves its
 // crossbar near chance. This is physics the circuit must show, not a bug.
 TEST(CrossbarLearning, TheVolatileDefaultMaterialForgets) {

@@ -72,7 +72,7 @@ const key_list crossbar_keys{"table",          "data",           "epochs",      
                              "softmax_beta",   "error_threshold", "active_pixel", "rest_steps",    "retention_s",
                              "test_count",     "train_limit",    "dac_bits",     "adc_bits",      "v_read_v",
                              "adc_full_scale_a", "wire_ohm",     "gain_sigma",   "offset_sigma_s", "noise",
-                             "initial_state"};
+                             "initial_state",  "pulse_train_length"};
 const key_list calibration_keys{"device_rails", "devices",  "runs",     "duration_s", "dt_m_s",
                                 "v_max_v",      "state_bits", "v_step_v", "noise_lag_s", "state_variables"};
 
@@ -1095,6 +1095,7 @@ void read_config(loader& l, run_config& c) {
     l.get(*xb, "crossbar", "softmax_beta", lp.softmax_beta);
     l.get(*xb, "crossbar", "error_threshold", lp.error_threshold);
     l.get(*xb, "crossbar", "active_pixel", lp.active_pixel);
+    l.get(*xb, "crossbar", "pulse_train_length", lp.pulse_train_length);
     l.get(*xb, "crossbar", "rest_steps", lp.rest_steps);
     l.get(*xb, "crossbar", "retention_s", lp.retention_s);
     l.get(*xb, "crossbar", "test_count", lp.test_count);
@@ -1117,6 +1118,8 @@ void read_config(loader& l, run_config& c) {
     range("softmax_beta", lp.softmax_beta, 1e-9, 1e6, "must be > 0");
     range("error_threshold", lp.error_threshold, 0, 0.999, "must be in [0, 1)");
     range("active_pixel", lp.active_pixel, 0, 16, "must be in [0, 16] (pixel values)");
+    range("pulse_train_length", lp.pulse_train_length, 0, 1000,
+          "must be in [0, 1000] (0: Manhattan rule; else slots of a stochastic pulse train)");
     range("rest_steps", lp.rest_steps, 0, 1e6, "must be in [0, 10^6]");
     range("retention_s", lp.retention_s, 0, 1e7, "must be in [0, 10^7] s");
     range("test_count", lp.test_count, 10, 1000, "must be in [10, 1000] (of 1797 digits)");
@@ -1460,6 +1463,7 @@ std::string resolved_parameters_json(const run_config& c) {
     xb.insert("softmax_beta", x.learning.softmax_beta);
     xb.insert("error_threshold", x.learning.error_threshold);
     xb.insert("active_pixel", x.learning.active_pixel);
+    xb.insert("pulse_train_length", x.learning.pulse_train_length);
     xb.insert("rest_steps", x.learning.rest_steps);
     xb.insert("retention_s", x.learning.retention_s);
     xb.insert("test_count", x.learning.test_count);

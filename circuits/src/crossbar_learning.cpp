@@ -156,6 +156,7 @@ std::array<double, inputs> input_of(const digit& d) {
 
 int argmax(const double* z) { return static_cast<int>(std::max_element(z, z + outputs) - z); }
 
+
 double test_accuracy(const learner& l, const std::vector<digit>& data, const std::vector<int>& test,
                      std::array<std::array<int, 10>, 10>* confusion) {
   int right = 0;
@@ -177,9 +178,10 @@ double test_accuracy(const learner& l, const std::vector<digit>& data, const std
 learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                              crossbar_params xp, const learning_params& lp,
                              const std::function<void(int, const learning_report&)>& progress) {
-  if (lp.epochs < 1 || !(lp.v_write_v > 0) || !(lp.softmax_beta > 0) || lp.rest_steps < 0 || lp.retention_s < 0)
+  if (lp.epochs < 1 || !(lp.v_write_v > 0) || !(lp.softmax_beta > 0) || lp.rest_steps < 0 || lp.retention_s < 0 ||
+      lp.pulse_train_length < 0)
     throw std::invalid_argument("train_digits: epochs >= 1, v_write_v > 0, softmax_beta > 0, rest_steps >= 0, "
-                                "retention_s >= 0");
+                                "retention_s >= 0, pulse_train_length >= 0");
   xp.rows = inputs;
   xp.cols = outputs;
   // One write pulse at rest, from the table (float64 reference of the same
@@ -218,6 +220,7 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
     train = subset;
   }
   double device_seconds = 0;
+  std::uint64_t rng[3] = {};  // pulse-train draws of each learner, restarted every epoch
   for (int epoch = 1; epoch <= lp.epochs; ++epoch) {
     const auto order = permutation(static_cast<int>(train.size()), lp.seed + static_cast<std::uint64_t>(epoch));
     // The write voltage of this epoch; the ideal devices and the float
@@ -234,6 +237,7 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
       const long long pulses_before = le.pulses;
       epoch_record rec;
       rec.epoch = epoch;
+      rng[l] = lp.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch) * 0xD1B54A32D192ED03ull;
       int right = 0;
       double z[outputs];
       for (int k : order) {
@@ -245,16 +249,32 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
         const double zmax = *std::max_element(z, z + outputs);
         double p[outputs], sum = 0;
         for (int j = 0; j < outputs; ++j) sum += p[j] = std::exp(lp.softmax_beta * (z[j] - zmax));
+        std::array<double, outputs> err{};
         std::array<int, outputs> dir{};
         for (int j = 0; j < outputs; ++j) {
-          const double err = (j == d.label ? 1.0 : 0.0) - p[j] / sum;
-          dir[static_cast<std::size_t>(j)] = err > lp.error_threshold ? 1 : (err < -lp.error_threshold ? -1 : 0);
+          const double e = (j == d.label ? 1.0 : 0.0) - p[j] / sum;
+          err[static_cast<std::size_t>(j)] = e;
+          dir[static_cast<std::size_t>(j)] = e > lp.error_threshold ? 1 : (e < -lp.error_threshold ? -1 : 0);
         }
         std::vector<int> active;
-        for (int r = 0; r < 64; ++r)
-          if (d.pixels[static_cast<std::size_t>(r)] >= lp.active_pixel) active.push_back(r);
-        active.push_back(64);  // the bias line
-        rec.energy_j += le.update(active, dir);
+        if (lp.pulse_train_length == 0) {
+          for (int r = 0; r < 64; ++r)
+            if (d.pixels[static_cast<std::size_t>(r)] >= lp.active_pixel) active.push_back(r);
+          active.push_back(64);  // the bias line
+          rec.energy_j += le.update(active, dir);
+        } else {
+          // Stochastic pulse trains: each slot draws which rows and columns
+          // are driven; every learner draws from the same stream.
+          for (int slot = 0; slot < lp.pulse_train_length; ++slot) {
+            active.clear();
+            for (int r = 0; r < inputs; ++r)
+              if (uniform01(rng[l]) < x[static_cast<std::size_t>(r)]) active.push_back(r);
+            std::array<int, outputs> fire{};
+            for (int j = 0; j < outputs; ++j)
+              if (uniform01(rng[l]) < std::fabs(err[static_cast<std::size_t>(j)])) fire[static_cast<std::size_t>(j)] = dir[static_cast<std::size_t>(j)];
+            rec.energy_j += le.update(active, fire);
+          }
+        }
         if (lp.rest_steps > 0) le.idle(lp.rest_steps);
       }
       rec.train_accuracy = static_cast<double>(right) / static_cast<double>(train.size());

@@ -51,6 +51,8 @@ std::vector<digit> load_digits(const std::string& path) {
   return out;
 }
 
+double uniform01(std::uint64_t& state) { return static_cast<double>(model::splitmix64(state) >> 11) * 0x1.0p-53; }
+
 std::vector<int> permutation(int n, std::uint64_t seed) {
   std::vector<int> p(static_cast<std::size_t>(n));
   std::iota(p.begin(), p.end(), 0);

@@ -16,8 +16,6 @@ namespace {
 
 constexpr int inputs = 64;
 
-// Uniform in [0, 1) from a splitmix64 stream (the same on every platform).
-double uniform(std::uint64_t& s) { return static_cast<double>(model::splitmix64(s) >> 11) * 0x1.0p-53; }
 
 std::vector<double> conductances_s(const model::table& t, const model::device_batch& b) {
   return device_conductances_s(t.view(), b);
@@ -33,7 +31,7 @@ class network {
         volts_(static_cast<std::size_t>(inputs) * static_cast<std::size_t>(n_), 0) {
     std::uint64_t s = p.seed + 99;
     for (int k = 0; k < inputs * n_; ++k) {
-      const double s0 = std::clamp(p.initial_state + p.init_spread * (2 * uniform(s) - 1), 0.0, 1.0);
+      const double s0 = std::clamp(p.initial_state + p.init_spread * (2 * uniform01(s) - 1), 0.0, 1.0);
       devices_.push_back(model::make_device(model::device_seed(p.seed, static_cast<std::uint64_t>(k)),
                                             model::variation_params::none(), model::q_state::from_double(s0), p.noise));
     }
@@ -53,7 +51,7 @@ class network {
       std::fill(current.begin(), current.end(), 0.0);
       for (int i = 0; i < inputs; ++i) {
         const double rate = showing ? p_.max_rate * d.pixels[static_cast<std::size_t>(i)] / 16.0 : 0.0;
-        fired[static_cast<std::size_t>(i)] = rate > 0 && uniform(rng_) < rate;
+        fired[static_cast<std::size_t>(i)] = rate > 0 && uniform01(rng_) < rate;
         if (fired[static_cast<std::size_t>(i)]) {
           pre_tau_[static_cast<std::size_t>(i)] = 0;
           const double* row = g.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(n_);

@@ -9,6 +9,12 @@
 // a potentiation phase (active rows at +V/2, the bit lines to raise at −V/2)
 // and a depression phase (active rows at −V/2, the bit lines to lower at
 // +V/2): G+ rises and G− falls for a weight to increase, and the reverse.
+// Or, with pulse_train_length = BL > 0, stochastic pulse trains (Gokmen &
+// Vlasov 2016): in each of BL slots a row is driven with probability x_i and
+// a column with probability |t_j − p_j| (when above error_threshold), in the
+// direction of t_j − p_j; a cell moves only where a driven row meets a
+// driven column, so the expected update is BL · x_i · (t_j − p_j) pulses:
+// the gradient itself, not its sign. Each slot is one two-phase write.
 // Three learners see the same samples in the same order:
 //   device   the compact-model crossbar: noise, fluctuation, variation,
 //            half-select disturb, relaxation, DAC/ADC;
@@ -33,7 +39,8 @@ struct learning_params {
                                   // smaller pulse moves a nonlinear device by a finer step (annealing)
   double softmax_beta = 0.1;      // inverse temperature on scores in units of one pulse on one full input
   double error_threshold = 0.1;   // |t − p| above which an output is updated
-  int active_pixel = 8;           // pixels >= this drive their word line during writes
+  int active_pixel = 8;           // pixels >= this drive their word line during writes (Manhattan rule)
+  int pulse_train_length = 0;     // 0: Manhattan rule; BL > 0: stochastic pulse trains of BL slots
   int rest_steps = 0;             // extra model steps at 0 V after each training sample
   double retention_s = 60;        // test again after this long at 0 V
   int test_count = 450;           // of the 1,797 digits

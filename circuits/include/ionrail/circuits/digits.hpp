@@ -28,4 +28,8 @@ digit_split split_digits(const std::vector<digit>& data, int test_count, std::ui
 // A seeded permutation of 0..n-1 (splitmix64 Fisher–Yates).
 std::vector<int> permutation(int n, std::uint64_t seed);
 
+// Uniform in [0, 1) from a splitmix64 stream (the experiments' Poisson
+// spikes and pulse-train draws; the same on every platform).
+double uniform01(std::uint64_t& state);
+
 }  // namespace ionrail::circuits
