@@ -125,12 +125,15 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
        << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} training digits, {} test digits (stratified, "
                       "fixed seed). A 65 × 10 crossbar of differential pairs ({} devices), "
                       "DAC {} bits, ADC {} bits, read {} V, write {} V → {} V (V/2 scheme), one write pulse = {:.3g} µS "
-                      "at rest; device variation: gain σ {}, offset σ {} µS; noise {}.\n\n",
+                      "at rest; device variation: gain σ {}, offset σ {} µS; noise {}. Rule: {}.\n\n",
                       path, cfg.sim.seed, x.table_dir, git_hash(),
                       learning.train_limit > 0 ? learning.train_limit : static_cast<int>(split.train.size()),
                       split.test.size(), 2 * 65 * 10, array.dac_bits, array.adc_bits, array.v_read_v,
                       learning.v_write_v, learning.v_write_final_v > 0 ? learning.v_write_final_v : learning.v_write_v,
-                      rep.pulse_step_s * 1e6, array.gain_sigma, array.offset_sigma_s * 1e6, array.noise ? "on" : "off")
+                      rep.pulse_step_s * 1e6, array.gain_sigma, array.offset_sigma_s * 1e6, array.noise ? "on" : "off",
+                      learning.pulse_train_length > 0
+                          ? fmt::format("stochastic pulse trains of {} slots per sample", learning.pulse_train_length)
+                          : std::string("Manhattan (one signed pulse per weight and sample)"))
        << "| epoch | compact model train / test | ideal devices train / test | float64 baseline train / test | "
           "write energy (J) |\n| ---: | --- | --- | --- | ---: |\n";
     for (std::size_t e = 0; e < rep.device.epochs.size(); ++e)
