@@ -170,27 +170,42 @@ TEST(Digits, MalformedFilesNameFileAndLine) {
   EXPECT_THROW(circuits::load_digits((dir / "no_such_digits.csv.gz").string()), std::runtime_error);
 }
 
+// A fast learning task: 300 training digits of the fixed split, one epoch,
+// 8 V writes, the crossbar starting at the table's resting state.
+struct learning_task {
+  model::table table;
+  std::vector<circuits::digit> data;
+  circuits::digit_split split;
+  circuits::crossbar_params xp;
+  circuits::learning_params lp;
+  circuits::learning_report run() const { return circuits::train_digits(data, split, table, xp, lp); }
+};
+
+learning_task small_learning_task(const std::string& table_dir) {
+  learning_task k{app::load_table(table_dir, app::table_format::csv), circuits::load_digits(digits_file), {}, {}, {}};
+  k.split = circuits::split_digits(k.data, 450, 1);
+  k.xp.initial_state = app::table_metadata(table_dir, "s_eq");
+  k.lp.epochs = 1;
+  k.lp.train_limit = 300;
+  k.lp.v_write_v = 8;
+  k.lp.error_threshold = 0.3;
+  k.lp.retention_s = 5;
+  return k;
+}
+
 // Fast: 300 training digits, 2 epochs. Chance is 10 %; the compact-model
 // crossbar must be far above it, and the run must be reproducible to the bit.
 TEST(CrossbarLearning, BeatsChanceAfterOneEpochAndIsReproducible) {
-  const model::table t = app::load_table(thin_table, app::table_format::csv);
-  const auto data = circuits::load_digits(digits_file);
-  const auto split = circuits::split_digits(data, 450, 1);
-  circuits::crossbar_params xp;
-  xp.initial_state = app::table_metadata(thin_table, "s_eq");
-  xp.gain_sigma = 0.05;
-  circuits::learning_params lp;
-  lp.epochs = 2;
-  lp.train_limit = 300;
-  lp.v_write_v = 7.5;
-  lp.v_write_final_v = 7.0;
-  lp.error_threshold = 0.3;
-  lp.retention_s = 5;
-  const auto a = circuits::train_digits(data, split, t, xp, lp);
+  learning_task k = small_learning_task(thin_table);
+  k.xp.gain_sigma = 0.05;
+  k.lp.epochs = 2;
+  k.lp.v_write_v = 7.5;
+  k.lp.v_write_final_v = 7.0;
+  const auto a = k.run();
   EXPECT_GT(a.device.epochs.front().test_accuracy, 0.5);
   EXPECT_GT(a.baseline.epochs.front().test_accuracy, 0.5);
   EXPECT_GT(a.device.epochs.front().energy_j, 0.0);
-  const auto b = circuits::train_digits(data, split, t, xp, lp);
+  const auto b = k.run();
   EXPECT_EQ(a.device.epochs.back().test_accuracy, b.device.epochs.back().test_accuracy);
   EXPECT_EQ(a.g_after_s, b.g_after_s);
 }
@@ -199,25 +214,15 @@ TEST(CrossbarLearning, BeatsChanceAfterOneEpochAndIsReproducible) {
 // the same pulses for the same seed, and writes differently from the
 // Manhattan rule (a cell moves only where a drawn row meets a drawn column).
 TEST(CrossbarLearning, StochasticPulseTrainsLearnAndAreReproducible) {
-  const model::table t = app::load_table(thin_table, app::table_format::csv);
-  const auto data = circuits::load_digits(digits_file);
-  const auto split = circuits::split_digits(data, 450, 1);
-  circuits::crossbar_params xp;
-  xp.initial_state = app::table_metadata(thin_table, "s_eq");
-  circuits::learning_params lp;
-  lp.epochs = 1;
-  lp.train_limit = 300;
-  lp.v_write_v = 8;
-  lp.error_threshold = 0.3;
-  lp.retention_s = 5;
-  const auto manhattan = circuits::train_digits(data, split, t, xp, lp);
-  lp.pulse_train_length = 2;
-  const auto a = circuits::train_digits(data, split, t, xp, lp);
+  learning_task k = small_learning_task(thin_table);
+  const auto manhattan = k.run();
+  k.lp.pulse_train_length = 2;
+  const auto a = k.run();
   EXPECT_GT(a.device.epochs.front().test_accuracy, 0.5);
   EXPECT_GT(a.baseline.epochs.front().test_accuracy, 0.5);
   EXPECT_GT(a.device.epochs.front().pulses, 0);
   EXPECT_NE(a.device.epochs.front().pulses, manhattan.device.epochs.front().pulses);
-  const auto b = circuits::train_digits(data, split, t, xp, lp);
+  const auto b = k.run();
   EXPECT_EQ(a.g_after_s, b.g_after_s);
   EXPECT_EQ(a.device.epochs.front().pulses, b.device.epochs.front().pulses);
 }
@@ -225,19 +230,9 @@ TEST(CrossbarLearning, StochasticPulseTrainsLearnAndAreReproducible) {
 // The default 100 nm material forgets within seconds: the same run leaves its
 // crossbar near chance. This is physics the circuit must show, not a bug.
 TEST(CrossbarLearning, TheVolatileDefaultMaterialForgets) {
-  const std::string table_dir = std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer";
-  const model::table t = app::load_table(table_dir, app::table_format::csv);
-  const auto data = circuits::load_digits(digits_file);
-  const auto split = circuits::split_digits(data, 450, 1);
-  circuits::crossbar_params xp;
-  xp.initial_state = app::table_metadata(table_dir, "s_eq");
-  circuits::learning_params lp;
-  lp.epochs = 1;
-  lp.train_limit = 300;
-  lp.v_write_v = 8;
-  lp.error_threshold = 0.3;
-  lp.retention_s = 60;
-  const auto r = circuits::train_digits(data, split, t, xp, lp);
+  learning_task k = small_learning_task(std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer");
+  k.lp.retention_s = 60;
+  const auto r = k.run();
   EXPECT_LT(r.device.test_after_retention, 0.3);
   EXPECT_GT(r.ideal.epochs.back().test_accuracy, 0.5);
 }

@@ -2,6 +2,8 @@
 // on bad input (the path of the binary comes from CMake).
 #include <gtest/gtest.h>
 
+#include "cli_run.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -12,33 +14,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct result {
-  int code;
-  std::string output;
-};
+using result = ionrail_test::cli_result;
 
-result run(const std::string& args) {
-  const std::string cmd = std::string(IONRAIL_CLI) + " " + args + " 2>&1";
-  result r{0, ""};
-  FILE* pipe = popen(cmd.c_str(), "r");
-  char buffer[4096];
-  while (fgets(buffer, sizeof buffer, pipe)) r.output += buffer;
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+result run(const std::string& args) { return ionrail_test::run_command(std::string(IONRAIL_CLI) + " " + args); }
 
-fs::path scratch(const std::string& name) {
-  const fs::path p = fs::path(::testing::TempDir()) / ("ionrail_cli_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path scratch(const std::string& name) { return ionrail_test::scratch_dir("ionrail_cli_" + name); }
 
-std::string write(const fs::path& p, const std::string& text) {
-  std::ofstream(p) << text;
-  return p.string();
-}
+std::string write(const fs::path& p, const std::string& text) { return ionrail_test::write_file(p, text); }
 
 const std::string small_run = R"(
 [device]
