@@ -109,22 +109,7 @@ class signal_rig : public sc_core::sc_module {
 
   signal_rig(sc_core::sc_module_name name, const model::table_view& t, int lanes, const drives& d)
       : sc_core::sc_module(name), clock("clock"), x("x", t, lanes), d_(d) {
-    x.clk(clock.clk);
-    x.rst(rst);
-    x.cfg_we(cfg_we);
-    x.cfg_row(cfg_row);
-    x.cfg_col(cfg_col);
-    x.cfg_state(cfg_state);
-    x.cfg_fluct(cfg_fluct);
-    x.cfg_gain(cfg_gain);
-    x.cfg_offset(cfg_offset);
-    x.cfg_rng(cfg_rng);
-    x.cfg_noise(cfg_noise);
-    x.start(start);
-    x.op_write(op_write);
-    x.relax(relax);
-    x.v_row(v_row);
-    x.v_col(v_col);
+    sc::bind_crossbar_inputs(x, clock.clk, *this);
     x.busy(busy);
     x.done(done);
     x.i_col(i_col);

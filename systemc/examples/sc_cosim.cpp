@@ -302,22 +302,7 @@ class xbar_pair : public sc_core::sc_module {
  private:
   template <class X>
   void bind(X& x) {
-    x.clk(clk);
-    x.rst(rst);
-    x.cfg_we(cfg_we);
-    x.cfg_row(cfg_row);
-    x.cfg_col(cfg_col);
-    x.cfg_state(cfg_state);
-    x.cfg_fluct(cfg_fluct);
-    x.cfg_gain(cfg_gain);
-    x.cfg_offset(cfg_offset);
-    x.cfg_rng(cfg_rng);
-    x.cfg_noise(cfg_noise);
-    x.start(start);
-    x.op_write(op_write);
-    x.relax(relax);
-    x.v_row(v_row);
-    x.v_col(v_col);
+    sc::bind_crossbar_inputs(x, clk, *this);
   }
 
   void load(int r, int c, const model::device& d) {

@@ -58,22 +58,7 @@ struct xbar_bench {
   long long cycles = 0;
 
   xbar_bench(const model::table_view& t, int lanes) : x("x", t, lanes) {
-    x.clk(clk);
-    x.rst(rst);
-    x.cfg_we(cfg_we);
-    x.cfg_row(cfg_row);
-    x.cfg_col(cfg_col);
-    x.cfg_state(cfg_state);
-    x.cfg_fluct(cfg_fluct);
-    x.cfg_gain(cfg_gain);
-    x.cfg_offset(cfg_offset);
-    x.cfg_rng(cfg_rng);
-    x.cfg_noise(cfg_noise);
-    x.start(start);
-    x.op_write(op_write);
-    x.relax(relax);
-    x.v_row(v_row);
-    x.v_col(v_col);
+    sc::bind_crossbar_inputs(x, clk, *this);
     x.busy(busy);
     x.done(done);
     x.i_col(i_col);

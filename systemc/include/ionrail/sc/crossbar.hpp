@@ -185,4 +185,28 @@ class crossbar : public sc_core::sc_module {
   int group_ = 0;
 };
 
+// Binds the inputs of a crossbar, or of anything with the same port names
+// (the Verilated RTL's wrapper), to `clk` and to the same-named signals of
+// `s` (a testbench, a benchmark, a co-simulation); the caller binds the
+// outputs, which differ between one device under test and two.
+template <class Ports, class Clock, class Signals>
+void bind_crossbar_inputs(Ports& x, Clock& clk, Signals& s) {
+  x.clk(clk);
+  x.rst(s.rst);
+  x.cfg_we(s.cfg_we);
+  x.cfg_row(s.cfg_row);
+  x.cfg_col(s.cfg_col);
+  x.cfg_state(s.cfg_state);
+  x.cfg_fluct(s.cfg_fluct);
+  x.cfg_gain(s.cfg_gain);
+  x.cfg_offset(s.cfg_offset);
+  x.cfg_rng(s.cfg_rng);
+  x.cfg_noise(s.cfg_noise);
+  x.start(s.start);
+  x.op_write(s.op_write);
+  x.relax(s.relax);
+  x.v_row(s.v_row);
+  x.v_col(s.v_col);
+}
+
 }  // namespace ionrail::sc
