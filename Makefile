@@ -23,6 +23,7 @@ test: build
 bench: build
 	$(BUILD_DIR)/bin/bench_kmc
 	$(BUILD_DIR)/bin/bench_model
+	$(BUILD_DIR)/bin/bench_circuits
 	@for b in bench_gpu bench_rtl_crossbar bench_systemc; do \
 	  if [ -x $(BUILD_DIR)/bin/$$b ]; then $(BUILD_DIR)/bin/$$b; else echo "make bench: $$b not built (optional part off)"; fi; \
 	done
