@@ -1,10 +1,13 @@
-// Speed of the circuits built from the compact model (docs/circuits.md), on
-// the shipped thin-film table and the 8x8 digits. Items: digits presented.
+// Speed of the circuits built from the compact model (docs/circuits.md): the
+// shipped experiments (experiments/crossbar_digits.toml, snn_digits.toml)
+// read as `ionrail crossbar` / `ionrail snn` read them, with fewer epochs or
+// digits. Items: digits presented.
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
+#include <ionrail/app/config.hpp>
 #include <ionrail/app/table_io.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/digits.hpp>
@@ -14,41 +17,38 @@ namespace {
 
 using namespace ionrail;
 
-const std::string thin_table = std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer_thin";
+const std::string experiments = std::string(IONRAIL_SOURCE_DIR) + "/experiments/";
 
-struct digits_data {
-  model::table table = app::load_table(thin_table, app::table_format::csv);
-  std::vector<circuits::digit> data = circuits::load_digits(std::string(IONRAIL_SOURCE_DIR) + "/data/digits.csv.gz");
-  circuits::digit_split split = circuits::split_digits(data, 450, 1);
+// An experiment's table, digits and split.
+struct circuit_inputs {
+  model::table table;
+  std::vector<circuits::digit> data;
+  circuits::digit_split split;
+  circuit_inputs(const std::string& table_dir, const std::string& data_file, int test_count, std::uint64_t seed)
+      : table(app::load_table(table_dir, app::table_format::csv)), data(circuits::load_digits(data_file)),
+        split(circuits::split_digits(data, test_count, seed)) {}
 };
 
-const digits_data& shared_data() {
-  static const digits_data d;
-  return d;
-}
-
-// One training epoch over the 1,347 training digits, as experiments/
-// crossbar_digits.toml runs it, for all three learners (compact-model
-// crossbar, ideal devices, float64 baseline) plus their test evaluations; the
-// compact-model crossbar alone is about a third of it. Arg: pulse-train
-// length (0: Manhattan rule).
+// One training epoch over the 1,347 training digits for all three learners
+// (compact-model crossbar, ideal devices, float64 baseline) plus their test
+// evaluations; the compact-model crossbar alone is about a third of it.
+// Arg: pulse-train length (0: Manhattan rule, as shipped).
 void BM_circuits_crossbar_epoch(benchmark::State& state) {
-  const digits_data& d = shared_data();
-  circuits::crossbar_params xp;
-  xp.initial_state = app::table_metadata(thin_table, "s_eq");
-  xp.gain_sigma = 0.05;
-  xp.offset_sigma_s = 0.5e-6;
-  circuits::learning_params lp;
-  lp.epochs = 1;
-  lp.v_write_v = 8.0;
-  lp.softmax_beta = 0.2;
-  lp.error_threshold = 0.3;
+  const app::run_config cfg = app::load_run_config(experiments + "crossbar_digits.toml", {"crossbar.epochs=1"});
+  const auto& x = cfg.crossbar;
+  const circuit_inputs in(x.table_dir, x.data_file, x.learning.test_count, cfg.sim.seed);
+  circuits::crossbar_params xp = x.array;
+  xp.dt_m_s = app::table_metadata(x.table_dir, "dt_m_s");
+  if (!x.initial_state_given) xp.initial_state = app::table_metadata(x.table_dir, "s_eq");
+  xp.seed = cfg.sim.seed;
+  circuits::learning_params lp = x.learning;
+  lp.seed = cfg.sim.seed;
   lp.pulse_train_length = static_cast<int>(state.range(0));
   for (auto _ : state) {
-    const auto r = circuits::train_digits(d.data, d.split, d.table, xp, lp);
+    const auto r = circuits::train_digits(in.data, in.split, in.table, xp, lp);
     benchmark::DoNotOptimize(r.device.epochs.back().test_accuracy);
   }
-  state.SetItemsProcessed(state.iterations() * static_cast<long long>(d.split.train.size()));
+  state.SetItemsProcessed(state.iterations() * static_cast<long long>(in.split.train.size()));
 }
 BENCHMARK(BM_circuits_crossbar_epoch)->Arg(0)->Arg(2)->Unit(benchmark::kMillisecond);
 
@@ -57,23 +57,18 @@ BENCHMARK(BM_circuits_crossbar_epoch)->Arg(0)->Arg(2)->Unit(benchmark::kMillisec
 // digit is 24 model steps of 100 LIF neurons and, in training, 6,400 device
 // steps per model step. Items: digits presented (train + label + test).
 void BM_circuits_snn_digits(benchmark::State& state) {
-  const digits_data& d = shared_data();
-  circuits::snn_params p;
-  p.neurons = 100;
-  p.max_rate = 0.6;
-  p.threshold = 20;
-  p.theta_plus = 0.2;
-  p.waveform.pre_v = 3.5;
-  p.waveform.pre_steps = 2;
-  p.waveform.post_v1 = 4.0;
-  p.waveform.post_v2 = 6.0;
-  p.train_limit = 200;
-  p.label_limit = 200;
+  const app::run_config cfg =
+      app::load_run_config(experiments + "snn_digits.toml", {"snn.train_limit=200", "snn.label_limit=200"});
+  const auto& x = cfg.snn;
+  const circuit_inputs in(x.table_dir, x.data_file, x.network.test_count, cfg.sim.seed);
+  const double dt_m = app::table_metadata(x.table_dir, "dt_m_s");
+  circuits::snn_params p = x.network;
+  p.seed = cfg.sim.seed;
   for (auto _ : state) {
-    const auto r = circuits::train_snn(d.data, d.split, d.table, 0.05, p);
+    const auto r = circuits::train_snn(in.data, in.split, in.table, dt_m, p);
     benchmark::DoNotOptimize(r.test_accuracy);
   }
-  state.SetItemsProcessed(state.iterations() * (200 + 200 + static_cast<long long>(d.split.test.size())));
+  state.SetItemsProcessed(state.iterations() * (2 * 200 + static_cast<long long>(in.split.test.size())));
 }
 BENCHMARK(BM_circuits_snn_digits)->Unit(benchmark::kMillisecond);
 

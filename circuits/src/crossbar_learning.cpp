@@ -156,7 +156,6 @@ std::array<double, inputs> input_of(const digit& d) {
 
 int argmax(const double* z) { return static_cast<int>(std::max_element(z, z + outputs) - z); }
 
-
 double test_accuracy(const learner& l, const std::vector<digit>& data, const std::vector<int>& test,
                      std::array<std::array<int, 10>, 10>* confusion) {
   int right = 0;
@@ -220,7 +219,6 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
     train = subset;
   }
   double device_seconds = 0;
-  std::uint64_t rng[3] = {};  // pulse-train draws of each learner, restarted every epoch
   for (int epoch = 1; epoch <= lp.epochs; ++epoch) {
     const auto order = permutation(static_cast<int>(train.size()), lp.seed + static_cast<std::uint64_t>(epoch));
     // The write voltage of this epoch; the ideal devices and the float
@@ -237,7 +235,8 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
       const long long pulses_before = le.pulses;
       epoch_record rec;
       rec.epoch = epoch;
-      rng[l] = lp.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch) * 0xD1B54A32D192ED03ull;
+      // Pulse-train draws: every learner restarts the same stream each epoch.
+      std::uint64_t rng = lp.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch) * 0xD1B54A32D192ED03ull;
       int right = 0;
       double z[outputs];
       for (int k : order) {
@@ -264,14 +263,14 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
           rec.energy_j += le.update(active, dir);
         } else {
           // Stochastic pulse trains: each slot draws which rows and columns
-          // are driven; every learner draws from the same stream.
+          // are driven.
           for (int slot = 0; slot < lp.pulse_train_length; ++slot) {
             active.clear();
             for (int r = 0; r < inputs; ++r)
-              if (uniform01(rng[l]) < x[static_cast<std::size_t>(r)]) active.push_back(r);
+              if (uniform01(rng) < x[static_cast<std::size_t>(r)]) active.push_back(r);
             std::array<int, outputs> fire{};
             for (int j = 0; j < outputs; ++j)
-              if (uniform01(rng[l]) < std::fabs(err[static_cast<std::size_t>(j)])) fire[static_cast<std::size_t>(j)] = dir[static_cast<std::size_t>(j)];
+              if (uniform01(rng) < std::fabs(err[static_cast<std::size_t>(j)])) fire[static_cast<std::size_t>(j)] = dir[static_cast<std::size_t>(j)];
             rec.energy_j += le.update(active, fire);
           }
         }
