@@ -25,7 +25,7 @@ void BM_kmc_gpu_step(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * steps * d.rails * e.model().ions_per_rail());
   state.SetLabel(ionrail::gpu::device_description());
 }
-BENCHMARK(BM_kmc_gpu_step)->ArgName("rails")->Arg(10000)->Arg(100000)->Arg(1000000)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_kmc_gpu_step)->ArgName("rails")->Arg(10000)->Arg(100000)->Arg(1000000)->Arg(10000000)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -2,6 +2,8 @@
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/sync_solver.hpp>
@@ -27,9 +29,15 @@ void BM_kmc_sync_step(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(ions * static_cast<double>(state.iterations())));
   state.counters["threads"] = static_cast<double>(e.info().threads);
 }
+// Threads: 1, 2 and, on a larger machine, every hardware thread.
+void sync_step_args(benchmark::internal::Benchmark* b) {
+  std::vector<int64_t> threads{1, 2};
+  if (const auto all = static_cast<int64_t>(std::thread::hardware_concurrency()); all > 2) threads.push_back(all);
+  b->ArgNames({"rails", "threads"});
+  b->ArgsProduct({{1000, 10000, 100000, 1000000}, threads});
+}
 BENCHMARK(BM_kmc_sync_step)
-    ->ArgNames({"rails", "threads"})
-    ->ArgsProduct({{1000, 10000, 100000}, {1, 2}})
+    ->Apply(sync_step_args)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

@@ -107,6 +107,25 @@ TEST_F(GpuCompare, MixedSpeciesClassesFixedStepAndSlowFieldRefresh_compare) {
   expect_identical(d, sim, relax(4.0, 0.5, 0.5));
 }
 
+// Rails too long for the shared-memory paths: 2000 ions per rail do not fit a
+// 32-rail tile, and 6000 sites do not fit the field's running sum in shared
+// memory, so the sweep and the field run from device memory instead.
+TEST_F(GpuCompare, LongRailsRunFromDeviceMemory_compare) {
+  device_params d;
+  d.rails = 300;
+  d.sites = 6000;
+  d.thickness_nm = 6000.0;
+  d.zones = 6;
+  expect_identical(d, sim_params{}, relax(60.0, 1.0, 1.0));
+}
+
+// More rails than one wave of 32-rail tiles: one thread per rail.
+TEST_F(GpuCompare, ManyRailsOneThreadPerRail_compare) {
+  device_params d;
+  d.rails = 50000;
+  expect_identical(d, sim_params{}, relax(5.0, 0.2, 0.2));
+}
+
 TEST_F(GpuCompare, MillionRailsFit) {
   device_params d;
   d.rails = 1000000;

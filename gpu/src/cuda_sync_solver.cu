@@ -4,13 +4,17 @@
 // trajectory, the counts and every accumulated observable equal the CPU's bit
 // for bit.
 //
-// One step is three launches: `prepare` (one thread: field, rates, automatic
+// One step is three launches: `prepare` (one block: field, rates, automatic
 // dt, thresholds when a refresh is due; the step-fits-target test; readout and
-// Σ z q before the step), `sweep` (one thread per rail: both parity
-// half-sweeps, then a block histogram added to the global counts), and
-// `finish` (one thread: energy and charge accounting, time). The host launches
+// Σ z q before the step), `sweep` (both parity half-sweeps: one thread per rail
+// in device memory, or, when the rails fit in one wave of 32-rail tiles, the
+// tiles in shared memory with several threads per rail; then a block
+// histogram added to the global counts), and
+// `finish` (one block: energy and charge accounting, time). The host launches
 // batches of steps and reads the 100-byte status once per batch; positions come
 // back only when the host asks for them.
+#include <cub/block/block_reduce.cuh>
+#include <cuda/functional>
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -77,6 +81,7 @@ struct table_args {
   field_params field;  // charge and fill point to device memory
   long long* counts;
   long long* group_scratch;
+  double* site_scratch;  // used when `sites` doubles do not fit in shared memory
   double* bond_field;
   const double* rails_in_group;
   const hop_params* hop;
@@ -104,37 +109,104 @@ struct sweep_args {
   const step_status* status;
 };
 
-__global__ void prepare_kernel(table_args a) {
+// The table kernels run as one block: each table entry is computed by one
+// thread from the same per-entry function the CPU loops call, and the
+// reductions are maxima and integer sums, which do not depend on order. Only
+// the Poisson solve (a running sum of doubles) runs on one thread, in the
+// CPU's order.
+constexpr int table_threads = 256;
+using block_max = cub::BlockReduce<double, table_threads>;
+using block_max_u32 = cub::BlockReduce<std::uint32_t, table_threads>;
+using block_sum = cub::BlockReduce<long long, table_threads>;
+
+__device__ long long block_total(block_sum::TempStorage& temp, long long mine) {
+  const long long total = block_sum(temp).Sum(mine);  // valid in thread 0
+  __syncthreads();                                     // temp is reused next
+  return total;
+}
+
+__global__ void __launch_bounds__(table_threads) prepare_kernel(table_args a) {
+  __shared__ union {
+    block_max::TempStorage max;
+    block_max_u32::TempStorage max_u32;
+    block_sum::TempStorage sum;
+  } temp;
+  extern __shared__ double site_steps[];  // sites doubles, unless a.site_scratch is set
+  __shared__ double voltage, dt, mean_s;
+  __shared__ int state;  // 0 run, 1 stop or error
   step_status& s = *a.status;
-  if (s.stop || s.error) return;
-  const int L = a.sites, W = a.width, S = a.species;
-  if (!s.prepared) {
-    if (s.step % a.field_every == 0) {
-      s.voltage = piecewise_linear_at(a.pwl_times, a.pwl_volts, a.pwl_points, s.t + 0.5 * s.dt);
-      const int groups = a.per_class_field ? a.classes : 1;
-      for (int g = 0; g < groups; ++g) {
-        group_site_counts(a.counts, a.classes, S, L, W, a.per_class_field != 0, g, a.group_scratch);
-        bond_fields(a.field, s.voltage, a.group_scratch, a.rails_in_group[g], a.bond_field + g * (L - 1));
+  const int tid = static_cast<int>(threadIdx.x);
+  const int L = a.sites, W = a.width, S = a.species, entries = a.combos * W;
+  const bool refresh = !s.prepared && s.step % a.field_every == 0;
+  const bool halted = s.stop || s.error;
+  __syncthreads();  // every thread has read the status before thread 0 writes it
+  if (halted) return;
+  if (refresh) {
+    if (tid == 0) voltage = s.voltage = piecewise_linear_at(a.pwl_times, a.pwl_volts, a.pwl_points, s.t + 0.5 * s.dt);
+    __syncthreads();
+    const double applied = applied_field(a.field, voltage);
+    const bool space_charge = a.field.space_charge_v_per_m != 0.0;
+    double* steps = a.site_scratch ? a.site_scratch : site_steps;
+    const int groups = a.per_class_field ? a.classes : 1;
+    for (int g = 0; g < groups; ++g) {
+      if (space_charge) {
+        for (int k = tid; k < S * L; k += table_threads)
+          a.group_scratch[k] = group_site_count_at(a.counts, a.classes, S, L, W, a.per_class_field != 0, g, k);
+        __syncthreads();
+        for (int i = tid; i < L; i += table_threads)
+          steps[i] = space_charge_step_at(a.field, a.group_scratch, a.rails_in_group[g], i);
+        __syncthreads();
+        if (tid == 0) mean_s = running_space_charge(steps, L);
+        __syncthreads();
       }
-      fill_rate_table(a.hop, a.bond_field, a.site_energy, a.classes, S, L, a.per_class_field != 0, a.rates);
-      if (a.automatic) s.dt = automatic_step(a.rates, a.combos * W, a.p_max, s.dt, a.dt_max);
-      const std::uint32_t worst = fill_threshold_table(a.rates, a.combos * W, s.dt, a.thr_right, a.thr_total);
+      for (int b = tid; b < L - 1; b += table_threads)
+        a.bond_field[g * (L - 1) + b] = bond_field_at(a.field, applied, space_charge ? steps[b] : 0.0, mean_s);
+      __syncthreads();
+    }
+    double worst_rate = 0;
+    for (int k = tid; k < entries; k += table_threads) {
+      const site_rates r = rate_table_entry(a.hop, a.bond_field, a.site_energy, S, L, a.per_class_field != 0, k);
+      a.rates[k] = r;
+      const double sum = r.right + r.left;
+      worst_rate = sum > worst_rate ? sum : worst_rate;
+    }
+    worst_rate = block_max(temp.max).Reduce(worst_rate, ::cuda::maximum<>{});
+    if (tid == 0) dt = s.dt = a.automatic ? automatic_step_for(worst_rate, a.p_max, s.dt, a.dt_max) : s.dt;
+    __syncthreads();
+    std::uint32_t worst = 0;
+    for (int k = tid; k < entries; k += table_threads) {
+      const hop_thresholds t = thresholds_from_rates(a.rates[k], dt);
+      a.thr_right[k] = t.right;
+      a.thr_total[k] = t.total;
+      worst = t.total > worst ? t.total : worst;
+    }
+    worst = block_max_u32(temp.max_u32).Reduce(worst, ::cuda::maximum<>{});
+    if (tid == 0) {
       const double p = worst / 4294967296.0;
       s.max_probability = p > s.max_probability ? p : s.max_probability;
-      if (worst == 0xFFFFFFFFu) {
-        s.error = 1;
-        return;
-      }
+      if (worst == 0xFFFFFFFFu) s.error = 1;
     }
-    s.prepared = 1;
+    __syncthreads();
   }
-  if (!step_fits(s.t, s.dt, s.target)) {
-    s.stop = 1;
-    return;
+  if (tid == 0) {
+    if (!s.error) s.prepared = 1;
+    if (!s.error && !step_fits(s.t, s.dt, s.target)) s.stop = 1;
+    state = s.error || s.stop;
   }
-  s.conductance = readout_conductance(a.readout, a.counts, a.combos, W);
-  s.charge_before = charge_position_sum(a.counts, a.combo_charge, a.combos, W);
-  for (int k = 0; k < a.combos * W; ++k) a.counts[k] = 0;
+  __syncthreads();
+  if (state) return;
+  long long in_zone = 0, charge = 0;
+  for (int k = tid; k < entries; k += table_threads) {
+    in_zone += readout_ions_at(a.readout, a.counts, W, k);
+    charge += charge_position_at(a.counts, a.combo_charge, W, k);
+  }
+  in_zone = block_total(temp.sum, in_zone);
+  charge = block_total(temp.sum, charge);
+  if (tid == 0) {
+    s.conductance = readout_conductance_of(a.readout, in_zone);
+    s.charge_before = charge;
+  }
+  for (int k = tid; k < entries; k += table_threads) a.counts[k] = 0;
 }
 
 template <bool SharedHistogram>
@@ -184,10 +256,80 @@ __global__ void sweep_kernel(sweep_args a) {
   }
 }
 
-__global__ void finish_kernel(table_args a) {
+// The same sweep with a tile of 32 rails held in shared memory, for films of
+// few rails: the ions of one parity are spread over blockDim.y threads per
+// rail (one Philox draw, four ions, each), so there are up to eight times more
+// threads than rails, and each position is read and written once per step. Ions of one parity never neighbour each other, so within a half
+// sweep their hops are independent and the order of the threads cannot change
+// the result: the draws are the same function of (step, half, rail, group).
+constexpr int tile_rails = 32;
+
+template <bool SharedHistogram>
+__global__ void sweep_tile_kernel(sweep_args a) {
+  extern __shared__ unsigned int tile_memory[];  // [histogram entries] then (ions + 2) × 32 positions
+  const step_status& s = *a.status;
+  if (s.stop || s.error) return;
+  const int entries = a.combos * a.width;
+  unsigned int* histogram = tile_memory;
+  std::uint16_t* tile = reinterpret_cast<std::uint16_t*>(tile_memory + (SharedHistogram ? entries : 0));
+  const int x = static_cast<int>(threadIdx.x), y = static_cast<int>(threadIdx.y), ny = static_cast<int>(blockDim.y);
+  const int tid = y * tile_rails + x, threads = tile_rails * ny;
+  const std::size_t stride = static_cast<std::size_t>(a.stride);
+  const std::uint64_t step = static_cast<std::uint64_t>(s.step);
+  const int r = static_cast<int>(blockIdx.x) * tile_rails + x;
+  const bool live = r < a.rails;
+  if (SharedHistogram)
+    for (int i = tid; i < entries; i += threads) histogram[i] = 0;
+  for (int row = y; row < a.ions + 2; row += ny) tile[row * tile_rails + x] = live ? a.q[row * stride + r] : 0;
+  __syncthreads();
+  auto offset = [&](int ion) {
+    const int c = a.class_of ? a.class_of[r] : 0;
+    const int sp = a.species_of ? a.species_of[ion * stride + r] : 0;
+    return (c * a.species + sp) * a.width;
+  };
+  for (std::uint32_t half = 0; half < 2; ++half) {
+    if (live)
+      for (std::uint32_t group = static_cast<std::uint32_t>(y); half + 8 * group < static_cast<std::uint32_t>(a.ions);
+           group += static_cast<std::uint32_t>(ny)) {
+        const auto out = philox_draw(sync_hop_counter(a.seed, step, half, static_cast<std::uint32_t>(r), group));
+        for (int w = 0; w < 4; ++w) {
+          const int ion = static_cast<int>(half + 8 * group) + 2 * w;
+          if (ion >= a.ions) break;
+          std::uint16_t* cell = tile + (ion + 1) * tile_rails + x;
+          const std::uint16_t q = *cell;
+          const int k = offset(ion) + q;
+          *cell = hop_target(q, cell[-tile_rails], cell[tile_rails], out.v[w], __ldg(a.thr_right + k),
+                             __ldg(a.thr_total + k));
+        }
+      }
+    __syncthreads();
+  }
+  if (live)
+    for (int ion = y; ion < a.ions; ion += ny) {
+      const std::uint16_t q = tile[(ion + 1) * tile_rails + x];
+      a.q[(ion + 1) * stride + r] = q;
+      const int k = offset(ion) + q;
+      if (SharedHistogram)
+        atomicAdd(histogram + k, 1u);
+      else
+        atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + k), 1ull);
+    }
+  if (SharedHistogram) {
+    __syncthreads();
+    for (int i = tid; i < entries; i += threads)
+      if (histogram[i]) atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + i), static_cast<unsigned long long>(histogram[i]));
+  }
+}
+
+__global__ void __launch_bounds__(table_threads) finish_kernel(table_args a) {
+  __shared__ block_sum::TempStorage temp;
   step_status& s = *a.status;
   if (s.stop || s.error) return;
-  const long long after = charge_position_sum(a.counts, a.combo_charge, a.combos, a.width);
+  long long mine = 0;
+  for (int k = static_cast<int>(threadIdx.x); k < a.combos * a.width; k += table_threads)
+    mine += charge_position_at(a.counts, a.combo_charge, a.width, k);
+  const long long after = block_total(temp, mine);
+  if (threadIdx.x != 0) return;
   // The same operations, in the same order, as charge_ledger on the CPU.
   s.energy += s.conductance * s.voltage * s.voltage * s.dt;
   const long long moved = after - s.charge_before;
@@ -239,6 +381,14 @@ class cuda_sync_solver final : public solver {
     fill_.upload(model_.species_fill());
     combo_charge_.upload(model_.combo_charges());
     group_scratch_.allocate(static_cast<std::size_t>(S) * L);
+    // The running sum of the field reads its sites from shared memory when they fit.
+    const std::size_t site_bytes = static_cast<std::size_t>(L) * sizeof(double);
+    if (site_bytes <= shared_limit) {
+      prepare_shared_bytes_ = site_bytes;
+    } else {
+      site_scratch_.allocate(static_cast<std::size_t>(L));
+      table_.site_scratch = site_scratch_.get();
+    }
     bond_field_.allocate(static_cast<std::size_t>(model_.field_groups()) * (L - 1));
     rates_.allocate(static_cast<std::size_t>(model_.combos()) * W);
     thr_right_.allocate(static_cast<std::size_t>(model_.combos()) * W);
@@ -296,6 +446,32 @@ class cuda_sync_solver final : public solver {
     sweep_.counts = counts_.get();
     sweep_.status = status_.get();
     shared_bytes_ = static_cast<std::size_t>(model_.combos()) * W * sizeof(unsigned int);
+    histogram_in_shared_ = shared_bytes_ <= shared_limit;
+    const std::size_t tile_bytes = static_cast<std::size_t>(sweep_.ions + 2) * tile_rails * sizeof(std::uint16_t);
+    tile_shared_bytes_ = (histogram_in_shared_ ? shared_bytes_ : 0) + tile_bytes;
+    use_tile_ = tile_shared_bytes_ <= shared_limit;
+    const int groups = (sweep_.ions + 7) / 8;
+    tile_rows_ = groups < 1 ? 1 : (groups > 8 ? 8 : groups);
+    if (use_tile_) {
+      int sms = 0, per_sm = 0;
+      check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0), "multiprocessor count");
+      const int threads = tile_rails * tile_rows_;
+      if (histogram_in_shared_)
+        check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, sweep_tile_kernel<true>, threads, tile_shared_bytes_),
+              "occupancy");
+      else
+        check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, sweep_tile_kernel<false>, threads, tile_shared_bytes_),
+              "occupancy");
+      // Measured on an H200 (docs/performance.md): the tiles win while they
+      // fit in one wave (10^4 rails: 9 µs per sweep against 19 µs; a thread
+      // per rail leaves the chip mostly idle, each thread walking all its ions
+      // through a chain of dependent loads) and lose beyond it (10^5 rails:
+      // about 22 against 17 µs; 10^6 rails: 190 against 133 µs), where a
+      // thread per rail keeps more loads in flight than tiles waiting at
+      // their barriers.
+      tile_blocks_ = (sweep_.rails + tile_rails - 1) / tile_rails;
+      use_tile_ = tile_blocks_ <= sms * (per_sm > 0 ? per_sm : 1);
+    }
   }
 
   void advance_to(double t_s) override {
@@ -349,14 +525,22 @@ class cuda_sync_solver final : public solver {
 
  private:
   void launch_step() {
-    prepare_kernel<<<1, 1>>>(table_);
-    const int threads = 256;
-    const int blocks = (sweep_.rails + threads - 1) / threads;
-    if (shared_bytes_ <= 48 * 1024)
-      sweep_kernel<true><<<blocks, threads, shared_bytes_>>>(sweep_);
-    else
-      sweep_kernel<false><<<blocks, threads>>>(sweep_);
-    finish_kernel<<<1, 1>>>(table_);
+    prepare_kernel<<<1, table_threads, prepare_shared_bytes_>>>(table_);
+    if (use_tile_) {
+      const dim3 threads(tile_rails, static_cast<unsigned>(tile_rows_));
+      if (histogram_in_shared_)
+        sweep_tile_kernel<true><<<tile_blocks_, threads, tile_shared_bytes_>>>(sweep_);
+      else
+        sweep_tile_kernel<false><<<tile_blocks_, threads, tile_shared_bytes_>>>(sweep_);
+    } else {
+      const int threads = 256;
+      const int blocks = (sweep_.rails + threads - 1) / threads;
+      if (histogram_in_shared_)
+        sweep_kernel<true><<<blocks, threads, shared_bytes_>>>(sweep_);
+      else
+        sweep_kernel<false><<<blocks, threads>>>(sweep_);
+    }
+    finish_kernel<<<1, table_threads>>>(table_);
     check(cudaGetLastError(), "kernel launch");
     counts_dirty_ = positions_dirty_ = true;
   }
@@ -403,6 +587,7 @@ class cuda_sync_solver final : public solver {
   device_array<std::uint16_t> q_;
   device_array<std::uint8_t> species_, classes_;
   device_array<long long> counts_, group_scratch_;
+  device_array<double> site_scratch_;
   device_array<hop_params> hop_;
   device_array<double> site_energy_, rails_in_group_, fill_, bond_field_, pwl_times_, pwl_volts_;
   device_array<int> charge_, combo_charge_;
@@ -411,7 +596,11 @@ class cuda_sync_solver final : public solver {
   device_array<step_status> status_;
   table_args table_{};
   sweep_args sweep_{};
-  std::size_t shared_bytes_ = 0;
+  // Dynamic shared memory stays within the 48 KiB every device gives without opting in.
+  static constexpr std::size_t shared_limit = 40 * 1024;
+  std::size_t shared_bytes_ = 0, prepare_shared_bytes_ = 0, tile_shared_bytes_ = 0;
+  bool histogram_in_shared_ = false, use_tile_ = false;
+  int tile_rows_ = 1, tile_blocks_ = 1;
   mutable step_status host_status_;
   mutable bool status_dirty_ = false, counts_dirty_ = false, positions_dirty_ = false;
   mutable long long steps_seen_ = 0, hops_seen_ = 0;

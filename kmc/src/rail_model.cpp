@@ -89,6 +89,7 @@ rail_model::rail_model(const device_params& device, std::uint64_t seed) : device
   for (int r = 0; r < device_.rails; ++r) rails_in_group_[field_group_of_class(pos_.class_of(r))] += 1.0;
   bond_field_.assign(static_cast<std::size_t>(field_groups()) * (L - 1), 0.0);
   group_counts_.assign(static_cast<std::size_t>(S) * L, 0);
+  site_scratch_.assign(static_cast<std::size_t>(L), 0.0);
   recount();
 
   const int Z = device_.zones;
@@ -214,7 +215,7 @@ void rail_model::refresh_fields(double voltage_v) {
     group_site_counts(counts_.data(), class_count(), species_count(), L, table_width(), device_.field_per_class, g,
                       group_counts_.data());
     bond_fields(p, voltage_v, group_counts_.data(), rails_in_group_[g],
-                bond_field_.data() + static_cast<std::size_t>(g) * (L - 1));
+                bond_field_.data() + static_cast<std::size_t>(g) * (L - 1), site_scratch_.data());
   }
 }
 

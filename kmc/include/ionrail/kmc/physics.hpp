@@ -101,33 +101,57 @@ struct field_params {
   double fill_total = 0;               // Σ n_s / L
 };
 
+// The bond fields in three passes: the step of S across each zone (each site
+// on its own), the running sum S and its mean (a sum of doubles, so one
+// thread, in site order), and the field at each bond (each bond on its own).
+// The CUDA prepare kernel runs the first and last passes in parallel; the
+// values are the same as these loops give.
+
 // counts[s * sites + i]: ions of species s at site i summed over the
-// rails_in_group rails the field is averaged over. Writes sites-1 bond fields.
-IONRAIL_HD inline void bond_fields(const field_params& p, double voltage_v, const long long* counts,
-                                   double rails_in_group, double* bond_field) {
-  const double applied = voltage_v * p.inv_thickness_per_m;
-  const int bonds = p.sites - 1;
-  if (p.space_charge_v_per_m == 0.0) {
-    for (int b = 0; b < bonds; ++b) bond_field[b] = applied;
-    return;
+// rails_in_group rails the field is averaged over. The step of S (in units of
+// a) across zone i.
+IONRAIL_HD inline double space_charge_step_at(const field_params& p, const long long* counts, double rails_in_group,
+                                              int i) {
+  double charge = 0.0;
+  for (int sp = 0; sp < p.species; ++sp) {
+    const double occupancy = static_cast<double>(counts[sp * p.sites + i]) / rails_in_group;
+    charge += p.charge[sp] * (occupancy - p.fill[sp]);
   }
-  // Pass 1: S at each bond (in units of a) into bond_field, and the mean of
-  // the piecewise-linear S over the film (trapezoid per zone, exact).
+  return charge / p.fill_total;
+}
+
+// In place: steps[i] (the step across zone i) becomes S at the right edge of
+// zone i, i.e. at bond i. Returns the mean of the piecewise-linear S over the
+// film (trapezoid per zone, exact).
+IONRAIL_HD inline double running_space_charge(double* steps, int sites) {
   double s = 0.0;
   double twice_integral = 0.0;
-  for (int i = 0; i < p.sites; ++i) {
-    double charge = 0.0;
-    for (int sp = 0; sp < p.species; ++sp) {
-      const double occupancy = static_cast<double>(counts[sp * p.sites + i]) / rails_in_group;
-      charge += p.charge[sp] * (occupancy - p.fill[sp]);
-    }
-    const double s_next = s + charge / p.fill_total;
+  for (int i = 0; i < sites; ++i) {
+    const double s_next = s + steps[i];
     twice_integral += s + s_next;
-    if (i < bonds) bond_field[i] = s_next;
+    steps[i] = s_next;
     s = s_next;
   }
-  const double mean_s = twice_integral / (2.0 * p.sites);
-  for (int b = 0; b < bonds; ++b) bond_field[b] = applied + p.space_charge_v_per_m * (bond_field[b] - mean_s);
+  return twice_integral / (2.0 * sites);
+}
+
+IONRAIL_HD inline double applied_field(const field_params& p, double voltage_v) { return voltage_v * p.inv_thickness_per_m; }
+
+IONRAIL_HD inline double bond_field_at(const field_params& p, double applied, double s_at_bond, double mean_s) {
+  return p.space_charge_v_per_m == 0.0 ? applied : applied + p.space_charge_v_per_m * (s_at_bond - mean_s);
+}
+
+// Writes sites-1 bond fields; scratch holds `sites` doubles.
+IONRAIL_HD inline void bond_fields(const field_params& p, double voltage_v, const long long* counts,
+                                   double rails_in_group, double* bond_field, double* scratch) {
+  const double applied = applied_field(p, voltage_v);
+  double mean_s = 0.0;
+  if (p.space_charge_v_per_m != 0.0) {
+    for (int i = 0; i < p.sites; ++i) scratch[i] = space_charge_step_at(p, counts, rails_in_group, i);
+    mean_s = running_space_charge(scratch, p.sites);
+  }
+  for (int b = 0; b < p.sites - 1; ++b)
+    bond_field[b] = bond_field_at(p, applied, p.space_charge_v_per_m != 0.0 ? scratch[b] : 0.0, mean_s);
 }
 
 // Counter layout of Philox4x32-10 draws: a draw is a pure function of the
@@ -205,23 +229,37 @@ struct readout_hd {
   double ions_total = 0;        // ions per rail × rails
 };
 
+// The sums below are integer sums, so a parallel reduction over the entries
+// (the CUDA prepare kernel) gives the same value as these loops.
+
+// Ions of one count-table entry (k = combo · width + q) that are in the readout zone.
+IONRAIL_HD inline long long readout_ions_at(const readout_hd& r, const long long* counts, int width, int k) {
+  const int q = k % width;
+  return q >= r.first_q && q <= r.last_q ? counts[k] : 0;
+}
+
 // G = clamp(g0 + g1 (s − s_eq)) with s the fraction of all ions in the readout zone.
-IONRAIL_HD inline double readout_conductance(const readout_hd& r, const long long* counts, int combos, int width) {
-  long long in_zone = 0;
-  for (int k = 0; k < combos; ++k)
-    for (int q = r.first_q; q <= r.last_q; ++q) in_zone += counts[k * width + q];
+IONRAIL_HD inline double readout_conductance_of(const readout_hd& r, long long in_zone) {
   const double g = r.g0 + r.g1 * (static_cast<double>(in_zone) / r.ions_total - r.s_eq);
   return g < r.g_min ? r.g_min : (g > r.g_max ? r.g_max : g);
+}
+
+IONRAIL_HD inline double readout_conductance(const readout_hd& r, const long long* counts, int combos, int width) {
+  long long in_zone = 0;
+  for (int k = 0; k < combos * width; ++k) in_zone += readout_ions_at(r, counts, width, k);
+  return readout_conductance_of(r, in_zone);
+}
+
+// z q summed over the ions of one count-table entry (walls hold none).
+IONRAIL_HD inline long long charge_position_at(const long long* counts, const int* combo_charge, int width, int k) {
+  const int q = k % width;
+  return q == 0 || q == width - 1 ? 0 : combo_charge[k / width] * (q * counts[k]);
 }
 
 // Σ z q over all ions: its change over a step is the net charge moved right, in hops.
 IONRAIL_HD inline long long charge_position_sum(const long long* counts, const int* combo_charge, int combos, int width) {
   long long sum = 0;
-  for (int k = 0; k < combos; ++k) {
-    long long positions = 0;
-    for (int q = 1; q < width - 1; ++q) positions += q * counts[k * width + q];
-    sum += combo_charge[k] * positions;
-  }
+  for (int k = 0; k < combos * width; ++k) sum += charge_position_at(counts, combo_charge, width, k);
   return sum;
 }
 
@@ -241,6 +279,12 @@ IONRAIL_HD inline bool step_fits(double t, double dt, double target) {
 // than the step could be missed.
 IONRAIL_HD inline double capped_step(double dt, double dt_max) { return dt_max > 0 && dt > dt_max ? dt_max : dt; }
 
+// From the largest total hop rate of the table (a maximum: any reduction
+// order gives the same value).
+IONRAIL_HD inline double automatic_step_for(double worst_rate_hz, double p_max, double previous, double dt_max) {
+  return capped_step(worst_rate_hz > 0 ? p_max / worst_rate_hz : previous, dt_max);
+}
+
 IONRAIL_HD inline double automatic_step(const site_rates* rates, int entries, double p_max, double previous,
                                          double dt_max = 0) {
   double worst = 0;
@@ -248,7 +292,7 @@ IONRAIL_HD inline double automatic_step(const site_rates* rates, int entries, do
     const double sum = rates[k].right + rates[k].left;
     worst = sum > worst ? sum : worst;
   }
-  return capped_step(worst > 0 ? p_max / worst : previous, dt_max);
+  return automatic_step_for(worst, p_max, previous, dt_max);
 }
 
 }  // namespace ionrail::kmc
@@ -262,28 +306,40 @@ namespace ionrail::kmc {
 
 // Ions per site of one field group (species-major, sites entries each),
 // summed over the rail classes of that group.
-IONRAIL_HD inline void group_site_counts(const long long* counts, int classes, int species, int sites, int width,
-                                         bool per_class_field, int group, long long* out) {
-  for (int k = 0; k < species * sites; ++k) out[k] = 0;
-  for (int c = 0; c < classes; ++c) {
-    if ((per_class_field ? c : 0) != group) continue;
-    for (int s = 0; s < species; ++s)
-      for (int i = 0; i < sites; ++i) out[s * sites + i] += counts[(c * species + s) * width + i + 1];
-  }
+// Entry k = s · sites + i of that table (an integer sum: exact in any order).
+IONRAIL_HD inline long long group_site_count_at(const long long* counts, int classes, int species, int sites, int width,
+                                                bool per_class_field, int group, int k) {
+  const int s = k / sites, i = k % sites;
+  long long sum = 0;
+  for (int c = 0; c < classes; ++c)
+    if ((per_class_field ? c : 0) == group) sum += counts[(c * species + s) * width + i + 1];
+  return sum;
 }
 
-// Rates out of every stored position for every (class, species); the wall
-// positions q = 0 and q = sites + 1 get zero.
+IONRAIL_HD inline void group_site_counts(const long long* counts, int classes, int species, int sites, int width,
+                                         bool per_class_field, int group, long long* out) {
+  for (int k = 0; k < species * sites; ++k)
+    out[k] = group_site_count_at(counts, classes, species, sites, width, per_class_field, group, k);
+}
+
+// Rates out of stored position q of entry k = (c · species + s) · width + q;
+// the wall positions q = 0 and q = sites + 1 get zero. Each entry depends on
+// the fields alone, so the entries can be computed in any order or in parallel.
+IONRAIL_HD inline site_rates rate_table_entry(const hop_params* hop, const double* bond_field, const double* site_energy,
+                                              int species, int sites, bool per_class_field, int k) {
+  const int width = sites + 2;
+  const int combo = k / width, q = k % width;
+  if (q == 0 || q == width - 1) return site_rates{};
+  const int c = combo / species;
+  const double* field = bond_field + (per_class_field ? c : 0) * (sites - 1);
+  return hop_rates_at(hop[combo], field, site_energy + c * sites, sites, q);
+}
+
+// Rates out of every stored position for every (class, species).
 IONRAIL_HD inline void fill_rate_table(const hop_params* hop, const double* bond_field, const double* site_energy,
                                        int classes, int species, int sites, bool per_class_field, site_rates* rates) {
-  const int width = sites + 2;
-  for (int k = 0; k < classes * species * width; ++k) rates[k] = site_rates{};
-  for (int c = 0; c < classes; ++c)
-    for (int s = 0; s < species; ++s) {
-      const int k = c * species + s;
-      const double* field = bond_field + (per_class_field ? c : 0) * (sites - 1);
-      for (int q = 1; q <= sites; ++q) rates[k * width + q] = hop_rates_at(hop[k], field, site_energy + c * sites, sites, q);
-    }
+  for (int k = 0; k < classes * species * (sites + 2); ++k)
+    rates[k] = rate_table_entry(hop, bond_field, site_energy, species, sites, per_class_field, k);
 }
 
 // Thresholds of a whole rate table for the step dt; returns the largest

@@ -139,6 +139,7 @@ class rail_model {
   std::vector<double> rails_in_group_;
   std::vector<double> bond_field_;                 // groups × (sites − 1)
   mutable std::vector<long long> group_counts_;    // scratch: species × sites
+  std::vector<double> site_scratch_;               // scratch: sites
   std::vector<int> zone_of_site_;
   readout_hd readout_;
   std::vector<int> combo_charge_;
