@@ -53,12 +53,12 @@ void BM_circuits_crossbar_epoch(benchmark::State& state) {
 BENCHMARK(BM_circuits_crossbar_epoch)->Arg(0)->Arg(2)->Unit(benchmark::kMillisecond);
 
 // The spiking network of experiments/snn_digits.toml on its first 200
-// training digits, then labelling on 200 and the 450 test digits: every
+// training digits (one epoch), then labelling on 200 and the 450 test digits: every
 // digit is 24 model steps of 100 LIF neurons and, in training, 6,400 device
 // steps per model step. Items: digits presented (train + label + test).
 void BM_circuits_snn_digits(benchmark::State& state) {
   const app::run_config cfg =
-      app::load_run_config(experiments + "snn_digits.toml", {"snn.train_limit=200", "snn.label_limit=200"});
+      app::load_run_config(experiments + "snn_digits.toml", {"snn.train_limit=200", "snn.label_limit=200", "snn.epochs=1"});
   const auto& x = cfg.snn;
   const circuit_inputs in(x.table_dir, x.data_file, x.network.test_count, cfg.sim.seed);
   const double dt_m = app::table_metadata(x.table_dir, "dt_m_s");

@@ -282,4 +282,57 @@ TEST(Snn, UnsupervisedTrainingBeatsChance) {
   EXPECT_EQ(a.weights_after_s, b.weights_after_s);
 }
 
+// With input_spikes set, every digit sends that many input spikes per step
+// on average, in proportion to its pixels; without, a pixel's rate is
+// max_rate · p / 16.
+TEST(Snn, InputRatesAreNormalisedPerDigit) {
+  const auto data = circuits::load_digits(digits_file);
+  circuits::snn_params p;
+  p.input_spikes = 14;
+  for (int k : {0, 1, 7, 100}) {
+    const auto& d = data[static_cast<std::size_t>(k)];
+    const auto r = circuits::input_rates(d, p);
+    double total = 0, ink = 0;
+    for (int i = 0; i < 64; ++i) total += r[static_cast<std::size_t>(i)], ink += d.pixels[static_cast<std::size_t>(i)];
+    EXPECT_NEAR(total, 14.0, 1e-12) << "digit " << k;
+    for (int i = 0; i < 64; ++i) EXPECT_NEAR(r[static_cast<std::size_t>(i)], 14.0 * d.pixels[static_cast<std::size_t>(i)] / ink, 1e-15);
+  }
+  p.input_spikes = 0;
+  p.max_rate = 0.6;
+  const auto r = circuits::input_rates(data[0], p);
+  for (int i = 0; i < 64; ++i) EXPECT_DOUBLE_EQ(r[static_cast<std::size_t>(i)], 0.6 * data[0].pixels[static_cast<std::size_t>(i)] / 16.0);
+  EXPECT_DOUBLE_EQ(circuits::write_scale(p, 1), 1.0);
+  p.anneal = 0.9;
+  EXPECT_DOUBLE_EQ(circuits::write_scale(p, 3), 0.9 * 0.9);
+}
+
+// The shipped learning circuit on a small task: normalised input and
+// programming levels that fall per epoch. Beats chance, is reproducible to
+// the bit, and the schedule is applied (the second epoch at 0.9 of the
+// levels ends elsewhere than at full levels).
+TEST(Snn, NormalisedInputAndAnnealedProgrammingLearn) {
+  const model::table t = app::load_table(thin_table, app::table_format::csv);
+  const auto data = circuits::load_digits(digits_file);
+  const auto split = circuits::split_digits(data, 450, 1);
+  circuits::snn_params p;
+  p.neurons = 20;
+  p.epochs = 2;
+  p.anneal = 0.9;
+  p.input_spikes = 14;
+  p.train_limit = 300;
+  p.label_limit = 300;
+  p.waveform = {3.5, 2, 4.0, 6.5};
+  p.threshold = 20;
+  p.theta_plus = 0.2;
+  const auto a = circuits::train_snn(data, split, t, 0.05, p);
+  EXPECT_GT(a.test_accuracy, 0.3);
+  EXPECT_GT(a.train_spikes, 2 * 300);
+  const auto b = circuits::train_snn(data, split, t, 0.05, p);
+  EXPECT_EQ(a.test_accuracy, b.test_accuracy);
+  EXPECT_EQ(a.weights_after_s, b.weights_after_s);
+  p.anneal = 1.0;
+  const auto c = circuits::train_snn(data, split, t, 0.05, p);
+  EXPECT_NE(a.weights_after_s, c.weights_after_s);
+}
+
 }  // namespace

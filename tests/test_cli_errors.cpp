@@ -149,6 +149,8 @@ TEST(CliErrors, CrossbarAndSnn) {
   expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nepochs = 0\n") + out, {"x.toml:2: crossbar.epochs = 0: must be in [1, 1000]"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nneuron = 4\n") + out, {"s.toml:2: snn.neuron = 4: unknown key, did you mean 'neurons'?"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nmax_rate = 2\n") + out, {"s.toml:2: snn.max_rate = 2: must be in (0, 1]"});
+  expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nanneal = 0.0\n") + out, {"s.toml:2: snn.anneal = 0: must be in (0, 1]"});
+  expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\ninput_spikes = 80\n") + out, {"s.toml:2: snn.input_spikes = 80: must be in [0, 64]"});
 }
 
 TEST(CliErrors, Demo) {

@@ -67,7 +67,8 @@ const key_list series_keys{"key", "values"};
 const key_list snn_keys{"table",        "data",       "neurons",     "epochs",           "present_steps", "rest_steps",
                         "max_rate",     "v_read_v",   "leak",        "threshold",        "theta_plus",    "theta_decay",
                         "refractory_steps", "pre_v",  "pre_steps",   "post_v1",          "post_v2",       "initial_state",
-                        "init_spread",  "train_limit", "label_limit", "test_count",      "noise",         "window_steps"};
+                        "init_spread",  "train_limit", "label_limit", "test_count",      "noise",         "window_steps",
+                        "input_spikes", "anneal"};
 const key_list crossbar_keys{"table",          "data",           "epochs",       "v_write_v",     "v_write_final_v",
                              "softmax_beta",   "error_threshold", "active_pixel", "rest_steps",    "retention_s",
                              "test_count",     "train_limit",    "dac_bits",     "adc_bits",      "v_read_v",
@@ -1145,6 +1146,8 @@ void read_config(loader& l, run_config& c) {
     l.get(*sn, "snn", "present_steps", n.present_steps);
     l.get(*sn, "snn", "rest_steps", n.rest_steps);
     l.get(*sn, "snn", "max_rate", n.max_rate);
+    l.get(*sn, "snn", "input_spikes", n.input_spikes);
+    l.get(*sn, "snn", "anneal", n.anneal);
     l.get(*sn, "snn", "v_read_v", n.v_read_v);
     l.get(*sn, "snn", "leak", n.leak);
     l.get(*sn, "snn", "threshold", n.threshold);
@@ -1170,6 +1173,8 @@ void read_config(loader& l, run_config& c) {
     range("present_steps", n.present_steps, 1, 10000, "must be in [1, 10000]");
     range("rest_steps", n.rest_steps, 0, 10000, "must be in [0, 10000]");
     range("max_rate", n.max_rate, 1e-6, 1, "must be in (0, 1] (spike probability per step)");
+    range("input_spikes", n.input_spikes, 0, 64, "must be in [0, 64] input spikes per step (0: off)");
+    range("anneal", n.anneal, 1e-6, 1, "must be in (0, 1] (programming levels × anneal per epoch)");
     range("v_read_v", n.v_read_v, 1e-6, 15.9, "must be in (0, 15.9] V");
     range("leak", n.leak, 0, 1, "must be in [0, 1] (retention per step)");
     range("threshold", n.threshold, 1e-6, 100, "must be in (0, 100] membrane units");
@@ -1489,6 +1494,8 @@ std::string resolved_parameters_json(const run_config& c) {
     sn.insert("present_steps", n.present_steps);
     sn.insert("rest_steps", n.rest_steps);
     sn.insert("max_rate", n.max_rate);
+    sn.insert("input_spikes", n.input_spikes);
+    sn.insert("anneal", n.anneal);
     sn.insert("v_read_v", n.v_read_v);
     sn.insert("leak", n.leak);
     sn.insert("threshold", n.threshold);

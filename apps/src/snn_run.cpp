@@ -101,14 +101,19 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     int labelled = 0;
     for (int l : r.neuron_label) labelled += l >= 0;
     std::ofstream md(dir.path() / "report.md");
+    const std::string coding =
+        p.input_spikes > 0 ? fmt::format("Poisson rate coding, {} input spikes per step per digit on average", p.input_spikes)
+                           : fmt::format("Poisson rate coding up to {} spikes per step", p.max_rate);
+    const std::string programming =
+        p.anneal < 1 ? fmt::format("programming levels ×{} per epoch", p.anneal) : std::string("fixed programming levels");
     md << "# Spiking network with memristive STDP: 8×8 digits\n\n"
        << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} LIF neurons, winner-take-all, adaptive thresholds; "
                       "64 × {} synapse devices. Unsupervised training on {} digits × {} epochs ({} steps of {} ms per "
-                      "digit, Poisson rate coding up to {} spikes per step); {} neurons labelled.\n\n"
+                      "digit, {}; {}); {} neurons labelled.\n\n"
                       "**Test accuracy: {:.1f} %** on {} digits (chance 10 %). Wall time {:.1f} s.\n\n",
                       path, cfg.sim.seed, x.table_dir, git_hash(), p.neurons, p.neurons, train_n, p.epochs,
-                      p.present_steps, dt_m * 1e3, p.max_rate, labelled, 100 * r.test_accuracy, split.test.size(),
-                      r.seconds)
+                      p.present_steps, dt_m * 1e3, coding, programming, labelled, 100 * r.test_accuracy,
+                      split.test.size(), r.seconds)
        << "The STDP window below is measured, not assumed: 256 devices per Δt see the pre and post spike waveforms "
           "(row: +pre_v for pre_steps steps; column: −post_v1 then +post_v2) and the table's dynamics decide the "
           "change.\n\n| Δt (ms) | mean ΔG (µS) |\n| ---: | ---: |\n";

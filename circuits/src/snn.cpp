@@ -46,11 +46,12 @@ class network {
     std::vector<char> fired(inputs);
     std::vector<double> current(static_cast<std::size_t>(n_));
     const int total = p_.present_steps + p_.rest_steps;
+    const auto rates = input_rates(d, p_);
     for (int step = 0; step < total; ++step) {
       const bool showing = step < p_.present_steps;
       std::fill(current.begin(), current.end(), 0.0);
       for (int i = 0; i < inputs; ++i) {
-        const double rate = showing ? p_.max_rate * d.pixels[static_cast<std::size_t>(i)] / 16.0 : 0.0;
+        const double rate = showing ? rates[static_cast<std::size_t>(i)] : 0.0;
         fired[static_cast<std::size_t>(i)] = rate > 0 && uniform01(rng_) < rate;
         if (fired[static_cast<std::size_t>(i)]) {
           pre_tau_[static_cast<std::size_t>(i)] = 0;
@@ -91,16 +92,19 @@ class network {
       }
       // Every synapse sees V_pre − V_post for this step.
       for (int i = 0; i < inputs; ++i) {
-        const double vi = p_.waveform.pre(pre_tau_[static_cast<std::size_t>(i)]);
+        const double vi = scale_ * p_.waveform.pre(pre_tau_[static_cast<std::size_t>(i)]);
         for (int j = 0; j < n_; ++j)
           volts_[static_cast<std::size_t>(i) * static_cast<std::size_t>(n_) + static_cast<std::size_t>(j)] =
-              model::q_volt::from_double(vi - p_.waveform.post(post_tau_[static_cast<std::size_t>(j)])).raw();
+              model::q_volt::from_double(vi - scale_ * p_.waveform.post(post_tau_[static_cast<std::size_t>(j)])).raw();
       }
       model::step_batch(t_.view(), devices_, volts_.data());
       g = conductances_s(t_, devices_);
     }
     return count;
   }
+
+  // Scales the programming waveforms' levels (the anneal schedule).
+  void set_write_scale(double s) { scale_ = s; }
 
   std::vector<double> weights() const { return conductances_s(t_, devices_); }
 
@@ -115,14 +119,32 @@ class network {
   std::vector<int> pre_tau_, post_tau_;
   std::vector<std::int16_t> volts_;
   model::device_batch devices_;
+  double scale_ = 1.0;
 };
 
 }  // namespace
 
+std::array<double, 64> input_rates(const digit& d, const snn_params& p) {
+  std::array<double, 64> rates{};
+  double ink = 0;
+  for (int i = 0; i < inputs; ++i) ink += d.pixels[static_cast<std::size_t>(i)];
+  for (int i = 0; i < inputs; ++i) {
+    const double pixel = d.pixels[static_cast<std::size_t>(i)];
+    rates[static_cast<std::size_t>(i)] = p.input_spikes > 0 ? (ink > 0 ? std::min(1.0, p.input_spikes * pixel / ink) : 0.0)
+                                                            : p.max_rate * pixel / 16.0;
+  }
+  return rates;
+}
+
+double write_scale(const snn_params& p, int epoch) { return std::pow(p.anneal, epoch - 1); }
+
 snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                      double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress) {
-  if (p.neurons < 1 || p.epochs < 1 || p.present_steps < 1 || p.rest_steps < 0 || !(p.max_rate > 0 && p.max_rate <= 1))
-    throw std::invalid_argument("snn: neurons, epochs, present_steps >= 1, rest_steps >= 0, max_rate in (0, 1]");
+  if (p.neurons < 1 || p.epochs < 1 || p.present_steps < 1 || p.rest_steps < 0 || !(p.max_rate > 0 && p.max_rate <= 1) ||
+      !(p.input_spikes >= 0 && p.input_spikes <= inputs) || !(p.anneal > 0 && p.anneal <= 1))
+    throw std::invalid_argument(
+        "snn: neurons, epochs, present_steps >= 1, rest_steps >= 0, max_rate in (0, 1], input_spikes in [0, 64], "
+        "anneal in (0, 1]");
   (void)dt_m_s;
   const auto t0 = std::chrono::steady_clock::now();
   network net(table, p);
@@ -133,6 +155,7 @@ snn_report train_snn(const std::vector<digit>& data, const digit_split& split, c
   const int total = p.epochs * static_cast<int>(train.size());
   int done = 0;
   for (int e = 1; e <= p.epochs; ++e) {
+    net.set_write_scale(write_scale(p, e));
     const auto order = permutation(static_cast<int>(train.size()), p.seed + static_cast<std::uint64_t>(e));
     for (int k : order) {
       net.present(data[static_cast<std::size_t>(train[static_cast<std::size_t>(k)])], true, r.train_spikes);

@@ -14,12 +14,18 @@
 // just before the neuron grow and the others shrink: STDP is not a formula
 // here, it is what the device does with the overlap of the waveforms.
 // Network: rate-coded digits (Poisson: a pixel p/16 spikes with probability
-// max_rate · p/16 per step), one layer of LIF neurons (model/lif.hpp) whose
+// max_rate · p/16 per step, or, with input_spikes set, every digit sends the
+// same expected number of spikes per step whatever its ink, so that heavy
+// digits do not win by mass), one layer of LIF neurons (model/lif.hpp) whose
 // input is the read current Σ G_ij v_read over the inputs that spiked,
 // winner-take-all lateral inhibition (a spike resets every other neuron) and
 // adaptive thresholds (+theta_plus per spike, decaying by theta_decay per
-// step). Unsupervised training; neurons are then labelled by the class they
-// answer most, and a test digit is given the class whose neurons spike most.
+// step). Training runs over several epochs with the programming drivers'
+// levels falling by a factor anneal per epoch, so that later epochs refine
+// what the first learned instead of overwriting it; the update is still the
+// device's response to the waveforms' overlap. Unsupervised training; neurons are then
+// labelled by the class they answer most, and a test digit is given the class
+// whose neurons spike most.
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -45,6 +51,14 @@ struct snn_params {
   int present_steps = 20;    // model steps a digit is shown
   int rest_steps = 4;        // steps between digits: no input, neurons reset
   double max_rate = 0.5;     // spike probability per step of a full (16/16) pixel
+  // > 0: rates scaled so that every digit sends this many input spikes per
+  // step on average (rate_i = input_spikes · p_i / Σp, at most 1), whatever
+  // its ink; 0: rate_i = max_rate · p_i / 16.
+  double input_spikes = 0.0;
+  // Programming levels fall from epoch to epoch (the row and column drivers'
+  // levels are scaled by anneal^(epoch − 1)), so later epochs refine what
+  // the first one learned instead of overwriting it.
+  double anneal = 1.0;
   double v_read_v = 0.05;    // read voltage of a spiking input line
   double leak = 0.7;         // membrane retention per step
   double threshold = 8.0;    // membrane units (1 µA of input for one step = 1)
@@ -69,6 +83,12 @@ struct snn_report {
   long long train_spikes = 0;
   double seconds = 0;
 };
+
+// Spike probability per step of each of the 64 input lines for a digit.
+std::array<double, 64> input_rates(const digit& d, const snn_params& p);
+
+// Scale of the programming waveforms' levels in epoch e (1-based).
+double write_scale(const snn_params& p, int epoch);
 
 snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                      double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress = {});
