@@ -258,28 +258,36 @@ TEST(Snn, StdpWindowHasTheSignStructureOfTheWaveforms) {
   }
 }
 
-// Fast: 20 neurons, 300 digits; unsupervised, so just clearly above chance,
-// and reproducible to the bit.
+// Fast: 20 neurons trained and labelled on 300 digits.
+struct small_snn {
+  model::table table = app::load_table(thin_table, app::table_format::csv);
+  std::vector<circuits::digit> data = circuits::load_digits(digits_file);
+  circuits::digit_split split = circuits::split_digits(data, 450, 1);
+
+  circuits::snn_report train(circuits::snn_params p) const {
+    p.neurons = 20;
+    p.train_limit = 300;
+    p.label_limit = 300;
+    return circuits::train_snn(data, split, table, 0.05, p);
+  }
+  // Unsupervised, so just clearly above chance; and the same bits twice.
+  circuits::snn_report expect_learns_reproducibly(const circuits::snn_params& p) const {
+    const auto a = train(p);
+    EXPECT_GT(a.test_accuracy, 0.3);
+    EXPECT_GT(a.train_spikes, 300LL * p.epochs);
+    const auto b = train(p);
+    EXPECT_EQ(a.test_accuracy, b.test_accuracy);
+    EXPECT_EQ(a.weights_after_s, b.weights_after_s);
+    return a;
+  }
+};
+
 TEST(Snn, UnsupervisedTrainingBeatsChance) {
-  const model::table t = app::load_table(thin_table, app::table_format::csv);
-  const auto data = circuits::load_digits(digits_file);
-  const auto split = circuits::split_digits(data, 450, 1);
   circuits::snn_params p;
-  p.neurons = 20;
-  p.train_limit = 300;
-  p.label_limit = 300;
-  p.waveform.pre_v = 3.5;
-  p.waveform.pre_steps = 2;
-  p.waveform.post_v1 = 3.5;
-  p.waveform.post_v2 = 6.0;
+  p.waveform = {3.5, 2, 3.5, 6.0};
   p.threshold = 10;
   p.max_rate = 0.6;
-  const auto a = circuits::train_snn(data, split, t, 0.05, p);
-  EXPECT_GT(a.test_accuracy, 0.3);
-  EXPECT_GT(a.train_spikes, 300);
-  const auto b = circuits::train_snn(data, split, t, 0.05, p);
-  EXPECT_EQ(a.test_accuracy, b.test_accuracy);
-  EXPECT_EQ(a.weights_after_s, b.weights_after_s);
+  small_snn().expect_learns_reproducibly(p);
 }
 
 // With input_spikes set, every digit sends that many input spikes per step
@@ -311,28 +319,17 @@ TEST(Snn, InputRatesAreNormalisedPerDigit) {
 // the bit, and the schedule is applied (the second epoch at 0.9 of the
 // levels ends elsewhere than at full levels).
 TEST(Snn, NormalisedInputAndAnnealedProgrammingLearn) {
-  const model::table t = app::load_table(thin_table, app::table_format::csv);
-  const auto data = circuits::load_digits(digits_file);
-  const auto split = circuits::split_digits(data, 450, 1);
+  const small_snn task;
   circuits::snn_params p;
-  p.neurons = 20;
   p.epochs = 2;
   p.anneal = 0.9;
   p.input_spikes = 14;
-  p.train_limit = 300;
-  p.label_limit = 300;
   p.waveform = {3.5, 2, 4.0, 6.5};
   p.threshold = 20;
   p.theta_plus = 0.2;
-  const auto a = circuits::train_snn(data, split, t, 0.05, p);
-  EXPECT_GT(a.test_accuracy, 0.3);
-  EXPECT_GT(a.train_spikes, 2 * 300);
-  const auto b = circuits::train_snn(data, split, t, 0.05, p);
-  EXPECT_EQ(a.test_accuracy, b.test_accuracy);
-  EXPECT_EQ(a.weights_after_s, b.weights_after_s);
+  const auto a = task.expect_learns_reproducibly(p);
   p.anneal = 1.0;
-  const auto c = circuits::train_snn(data, split, t, 0.05, p);
-  EXPECT_NE(a.weights_after_s, c.weights_after_s);
+  EXPECT_NE(a.weights_after_s, task.train(p).weights_after_s);
 }
 
 }  // namespace

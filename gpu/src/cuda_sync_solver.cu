@@ -209,6 +209,46 @@ __global__ void __launch_bounds__(table_threads) prepare_kernel(table_args a) {
   for (int k = tid; k < entries; k += table_threads) a.counts[k] = 0;
 }
 
+// Shared by both sweep kernels. The rate-table row of ion `ion` of rail r.
+__device__ __forceinline__ int table_offset(const sweep_args& a, int r, int ion) {
+  const int c = a.class_of ? a.class_of[r] : 0;
+  const int sp = a.species_of ? a.species_of[static_cast<std::size_t>(ion) * static_cast<std::size_t>(a.stride) + r] : 0;
+  return (c * a.species + sp) * a.width;
+}
+
+// The four same-parity ions of one Philox draw of rail r. first[(ion + 1) *
+// pitch] holds ion's position, with the wall sentinels at rows 0 and ions + 1
+// (device memory: pitch = the row stride; a shared-memory tile: pitch = 32).
+__device__ __forceinline__ void hop_group(const sweep_args& a, std::uint64_t step, std::uint32_t half, int r,
+                                          std::uint32_t group, std::uint16_t* first, std::ptrdiff_t pitch) {
+  const auto out = philox_draw(sync_hop_counter(a.seed, step, half, static_cast<std::uint32_t>(r), group));
+  for (int w = 0; w < 4; ++w) {
+    const int ion = static_cast<int>(half + 8 * group) + 2 * w;
+    if (ion >= a.ions) break;
+    std::uint16_t* cell = first + (ion + 1) * pitch;
+    const std::uint16_t q = *cell;
+    const int k = table_offset(a, r, ion) + q;
+    *cell = hop_target(q, cell[-pitch], cell[pitch], out.v[w], __ldg(a.thr_right + k), __ldg(a.thr_total + k));
+  }
+}
+
+template <bool SharedHistogram>
+__device__ __forceinline__ void count_ion(const sweep_args& a, unsigned int* histogram, int k) {
+  if (SharedHistogram)
+    atomicAdd(histogram + k, 1u);
+  else
+    atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + k), 1ull);
+}
+
+// Every thread of the block calls it: the block histogram into the counts.
+template <bool SharedHistogram>
+__device__ __forceinline__ void flush_histogram(const sweep_args& a, const unsigned int* histogram, int tid, int threads) {
+  if (!SharedHistogram) return;
+  __syncthreads();
+  for (int i = tid; i < a.combos * a.width; i += threads)
+    if (histogram[i]) atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + i), static_cast<unsigned long long>(histogram[i]));
+}
+
 template <bool SharedHistogram>
 __global__ void sweep_kernel(sweep_args a) {
   extern __shared__ unsigned int histogram[];
@@ -221,47 +261,24 @@ __global__ void sweep_kernel(sweep_args a) {
   }
   const int r = blockIdx.x * blockDim.x + threadIdx.x;
   if (r < a.rails) {
-    const std::size_t stride = static_cast<std::size_t>(a.stride);
+    const std::ptrdiff_t stride = a.stride;
     const std::uint64_t step = static_cast<std::uint64_t>(s.step);
-    auto offset = [&](int ion) {
-      const int c = a.class_of ? a.class_of[r] : 0;
-      const int sp = a.species_of ? a.species_of[ion * stride + r] : 0;
-      return (c * a.species + sp) * a.width;
-    };
     for (std::uint32_t half = 0; half < 2; ++half)
-      for (std::uint32_t group = 0; half + 8 * group < static_cast<std::uint32_t>(a.ions); ++group) {
-        const auto out = philox_draw(sync_hop_counter(a.seed, step, half, static_cast<std::uint32_t>(r), group));
-        for (int w = 0; w < 4; ++w) {
-          const int ion = static_cast<int>(half + 8 * group) + 2 * w;
-          if (ion >= a.ions) break;
-          std::uint16_t* row = a.q + (ion + 1) * stride + r;
-          const std::uint16_t q = *row;
-          const int k = offset(ion) + q;
-          *row = hop_target(q, row[-static_cast<std::ptrdiff_t>(stride)], row[stride], out.v[w], __ldg(a.thr_right + k),
-                            __ldg(a.thr_total + k));
-        }
-      }
-    for (int ion = 0; ion < a.ions; ++ion) {
-      const int k = offset(ion) + a.q[(ion + 1) * stride + r];
-      if (SharedHistogram)
-        atomicAdd(histogram + k, 1u);
-      else
-        atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + k), 1ull);
-    }
+      for (std::uint32_t group = 0; half + 8 * group < static_cast<std::uint32_t>(a.ions); ++group)
+        hop_group(a, step, half, r, group, a.q + r, stride);
+    for (int ion = 0; ion < a.ions; ++ion)
+      count_ion<SharedHistogram>(a, histogram, table_offset(a, r, ion) + a.q[(ion + 1) * stride + r]);
   }
-  if (SharedHistogram) {
-    __syncthreads();
-    for (int i = threadIdx.x; i < entries; i += blockDim.x)
-      if (histogram[i]) atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + i), static_cast<unsigned long long>(histogram[i]));
-  }
+  flush_histogram<SharedHistogram>(a, histogram, static_cast<int>(threadIdx.x), static_cast<int>(blockDim.x));
 }
 
 // The same sweep with a tile of 32 rails held in shared memory, for films of
 // few rails: the ions of one parity are spread over blockDim.y threads per
 // rail (one Philox draw, four ions, each), so there are up to eight times more
-// threads than rails, and each position is read and written once per step. Ions of one parity never neighbour each other, so within a half
-// sweep their hops are independent and the order of the threads cannot change
-// the result: the draws are the same function of (step, half, rail, group).
+// threads than rails, and each position is read and written once per step.
+// Ions of one parity never neighbour each other, so within a half sweep their
+// hops are independent and the order of the threads cannot change the result:
+// the draws are the same function of (step, half, rail, group).
 constexpr int tile_rails = 32;
 
 template <bool SharedHistogram>
@@ -274,7 +291,7 @@ __global__ void sweep_tile_kernel(sweep_args a) {
   std::uint16_t* tile = reinterpret_cast<std::uint16_t*>(tile_memory + (SharedHistogram ? entries : 0));
   const int x = static_cast<int>(threadIdx.x), y = static_cast<int>(threadIdx.y), ny = static_cast<int>(blockDim.y);
   const int tid = y * tile_rails + x, threads = tile_rails * ny;
-  const std::size_t stride = static_cast<std::size_t>(a.stride);
+  const std::ptrdiff_t stride = a.stride;
   const std::uint64_t step = static_cast<std::uint64_t>(s.step);
   const int r = static_cast<int>(blockIdx.x) * tile_rails + x;
   const bool live = r < a.rails;
@@ -282,43 +299,20 @@ __global__ void sweep_tile_kernel(sweep_args a) {
     for (int i = tid; i < entries; i += threads) histogram[i] = 0;
   for (int row = y; row < a.ions + 2; row += ny) tile[row * tile_rails + x] = live ? a.q[row * stride + r] : 0;
   __syncthreads();
-  auto offset = [&](int ion) {
-    const int c = a.class_of ? a.class_of[r] : 0;
-    const int sp = a.species_of ? a.species_of[ion * stride + r] : 0;
-    return (c * a.species + sp) * a.width;
-  };
   for (std::uint32_t half = 0; half < 2; ++half) {
     if (live)
       for (std::uint32_t group = static_cast<std::uint32_t>(y); half + 8 * group < static_cast<std::uint32_t>(a.ions);
-           group += static_cast<std::uint32_t>(ny)) {
-        const auto out = philox_draw(sync_hop_counter(a.seed, step, half, static_cast<std::uint32_t>(r), group));
-        for (int w = 0; w < 4; ++w) {
-          const int ion = static_cast<int>(half + 8 * group) + 2 * w;
-          if (ion >= a.ions) break;
-          std::uint16_t* cell = tile + (ion + 1) * tile_rails + x;
-          const std::uint16_t q = *cell;
-          const int k = offset(ion) + q;
-          *cell = hop_target(q, cell[-tile_rails], cell[tile_rails], out.v[w], __ldg(a.thr_right + k),
-                             __ldg(a.thr_total + k));
-        }
-      }
+           group += static_cast<std::uint32_t>(ny))
+        hop_group(a, step, half, r, group, tile + x, tile_rails);
     __syncthreads();
   }
   if (live)
     for (int ion = y; ion < a.ions; ion += ny) {
       const std::uint16_t q = tile[(ion + 1) * tile_rails + x];
       a.q[(ion + 1) * stride + r] = q;
-      const int k = offset(ion) + q;
-      if (SharedHistogram)
-        atomicAdd(histogram + k, 1u);
-      else
-        atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + k), 1ull);
+      count_ion<SharedHistogram>(a, histogram, table_offset(a, r, ion) + q);
     }
-  if (SharedHistogram) {
-    __syncthreads();
-    for (int i = tid; i < entries; i += threads)
-      if (histogram[i]) atomicAdd(reinterpret_cast<unsigned long long*>(a.counts + i), static_cast<unsigned long long>(histogram[i]));
-  }
+  flush_histogram<SharedHistogram>(a, histogram, tid, threads);
 }
 
 __global__ void __launch_bounds__(table_threads) finish_kernel(table_args a) {
