@@ -328,6 +328,14 @@ TEST(Snn, NormalisedInputAndAnnealedProgrammingLearn) {
   p.threshold = 20;
   p.theta_plus = 0.2;
   const auto a = task.expect_learns_reproducibly(p);
+  ASSERT_EQ(a.epoch_test_accuracy.size(), 2u);
+  EXPECT_GT(a.epoch_test_accuracy[0], 0.2);
+  EXPECT_EQ(a.epoch_test_accuracy.back(), a.test_accuracy);
+  // Evaluating after epoch 1 works on a copy: training is the same as with one
+  // epoch and then a second, i.e. the one-epoch run's result is epoch 1's.
+  circuits::snn_params one = p;
+  one.epochs = 1;
+  EXPECT_EQ(task.train(one).test_accuracy, a.epoch_test_accuracy[0]);
   p.anneal = 1.0;
   EXPECT_NE(a.weights_after_s, task.train(p).weights_after_s);
 }

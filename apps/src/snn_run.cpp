@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <fmt/os.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -49,6 +50,11 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     out.print("neuron,label\n");
     for (std::size_t j = 0; j < r.neuron_label.size(); ++j) out.print("{},{}\n", j, r.neuron_label[j]);
   }
+  {
+    auto out = fmt::output_file((dir.path() / "accuracy.csv").string());
+    out.print("epoch,test_accuracy\n");
+    for (std::size_t e = 0; e < r.epoch_test_accuracy.size(); ++e) out.print("{},{:.6f}\n", e + 1, r.epoch_test_accuracy[e]);
+  }
   write_confusion_csv(dir.path() / "confusion.csv", r.confusion);
   write_conductance_histogram(dir.path() / "conductance.csv", r.weights_before_s, r.weights_after_s);
   const int shown = std::min(p.neurons, 50);
@@ -68,6 +74,9 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   {
     std::ofstream gp(dir.path() / "plots.gp");
     gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\nset grid\n"
+          "set output 'accuracy.png'\nset title 'Test accuracy after each epoch (neurons labelled afresh each time)'\n"
+          "set xlabel 'epoch'\nset ylabel 'accuracy'\nset yrange [0:1]\nset xtics 1\nset key off\n"
+          "plot 'accuracy.csv' every ::1 using 1:2 with linespoints lw 2 pt 7\nset autoscale y\nset xtics autofreq\n"
           "set output 'stdp_window.png'\nset title 'STDP window of the devices: mean conductance change per spike pair'\n"
           "set xlabel 't_post - t_pre (ms)'\nset ylabel 'mean dG (uS)'\nset key off\n"
           "plot 'window.csv' every ::1 using 2:($3*1e6) with linespoints lw 2 pt 7, 0 lc rgb 'black'\n"
@@ -92,10 +101,11 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   {
     std::ofstream js(dir.path() / "summary.json");
     js << fmt::format("{{\n  \"config\": \"{}\",\n  \"seed\": {},\n  \"git\": \"{}\",\n  \"neurons\": {},\n  \"train_digits\": {},\n"
-                      "  \"test_digits\": {},\n  \"test_accuracy\": {:.4f},\n  \"train_spikes\": {},\n  \"seconds\": {:.3g},\n"
+                      "  \"test_digits\": {},\n  \"test_accuracy\": {:.4f},\n  \"epoch_test_accuracy\": [{:.4f}],\n"
+                      "  \"train_spikes\": {},\n  \"seconds\": {:.3g},\n"
                       "  \"parameters\": {}\n}}\n",
                       path, cfg.sim.seed, git_hash(), p.neurons, train_n, split.test.size(), r.test_accuracy,
-                      r.train_spikes, r.seconds, resolved_parameters_json(cfg));
+                      fmt::join(r.epoch_test_accuracy, ", "), r.train_spikes, r.seconds, resolved_parameters_json(cfg));
   }
   {
     int labelled = 0;
@@ -114,6 +124,11 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
                       path, cfg.sim.seed, x.table_dir, git_hash(), p.neurons, p.neurons, train_n, p.epochs,
                       p.present_steps, dt_m * 1e3, coding, programming, labelled, 100 * r.test_accuracy,
                       split.test.size(), r.seconds)
+       << "Test accuracy after each epoch (neurons labelled afresh, on a copy of the network so that training is "
+          "not disturbed):\n\n| epoch | test accuracy |\n| ---: | ---: |\n";
+    for (std::size_t e = 0; e < r.epoch_test_accuracy.size(); ++e)
+      md << fmt::format("| {} | {:.1f} % |\n", e + 1, 100 * r.epoch_test_accuracy[e]);
+    md << "\n![accuracy](accuracy.png)\n\n"
        << "The STDP window below is measured, not assumed: 256 devices per Δt see the pre and post spike waveforms "
           "(row: +pre_v for pre_steps steps; column: −post_v1 then +post_v2) and the table's dynamics decide the "
           "change.\n\n| Δt (ms) | mean ΔG (µS) |\n| ---: | ---: |\n";

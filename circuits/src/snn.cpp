@@ -138,6 +138,58 @@ std::array<double, 64> input_rates(const digit& d, const snn_params& p) {
 
 double write_scale(const snn_params& p, int epoch) { return std::pow(p.anneal, epoch - 1); }
 
+namespace {
+
+// Labels every neuron by the class it answers most (mean spikes per digit of
+// the labelling set), then tests: a test digit gets the class whose labelled
+// neurons spike most (mean per neuron). Fills neuron_label, confusion and
+// test_accuracy of r.
+void evaluate(network& net, const std::vector<digit>& data, const digit_split& split, const snn_params& p, snn_report& r) {
+  std::vector<std::array<double, 10>> response(static_cast<std::size_t>(p.neurons), std::array<double, 10>{});
+  std::array<int, 10> shown{};
+  long long ignored = 0;
+  const int label_n = p.label_limit > 0 ? std::min(p.label_limit, static_cast<int>(split.train.size()))
+                                        : static_cast<int>(split.train.size());
+  for (int k = 0; k < label_n; ++k) {
+    const digit& d = data[static_cast<std::size_t>(split.train[static_cast<std::size_t>(k)])];
+    const auto c = net.present(d, false, ignored);
+    ++shown[static_cast<std::size_t>(d.label)];
+    for (int j = 0; j < p.neurons; ++j) response[static_cast<std::size_t>(j)][static_cast<std::size_t>(d.label)] += c[static_cast<std::size_t>(j)];
+  }
+  r.neuron_label.assign(static_cast<std::size_t>(p.neurons), -1);
+  for (int j = 0; j < p.neurons; ++j) {
+    double best = 0;
+    for (int c = 0; c < 10; ++c) {
+      const double m = shown[static_cast<std::size_t>(c)] ? response[static_cast<std::size_t>(j)][static_cast<std::size_t>(c)] / shown[static_cast<std::size_t>(c)] : 0.0;
+      if (m > best) best = m, r.neuron_label[static_cast<std::size_t>(j)] = c;
+    }
+  }
+  int right = 0;
+  r.confusion = {};
+  for (int i : split.test) {
+    const digit& d = data[static_cast<std::size_t>(i)];
+    const auto c = net.present(d, false, ignored);
+    std::array<double, 10> votes{};
+    std::array<int, 10> members{};
+    for (int j = 0; j < p.neurons; ++j) {
+      const int l = r.neuron_label[static_cast<std::size_t>(j)];
+      if (l < 0) continue;
+      votes[static_cast<std::size_t>(l)] += c[static_cast<std::size_t>(j)];
+      ++members[static_cast<std::size_t>(l)];
+    }
+    int guess = -1;
+    double best = 0;
+    for (int k = 0; k < 10; ++k)
+      if (members[static_cast<std::size_t>(k)] && votes[static_cast<std::size_t>(k)] / members[static_cast<std::size_t>(k)] > best)
+        best = votes[static_cast<std::size_t>(k)] / members[static_cast<std::size_t>(k)], guess = k;
+    right += guess == d.label;
+    if (guess >= 0) ++r.confusion[static_cast<std::size_t>(d.label)][static_cast<std::size_t>(guess)];
+  }
+  r.test_accuracy = static_cast<double>(right) / static_cast<double>(split.test.size());
+}
+
+}  // namespace
+
 snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                      double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress) {
   if (p.neurons < 1 || p.epochs < 1 || p.present_steps < 1 || p.rest_steps < 0 || !(p.max_rate > 0 && p.max_rate <= 1) ||
@@ -161,50 +213,18 @@ snn_report train_snn(const std::vector<digit>& data, const digit_split& split, c
       net.present(data[static_cast<std::size_t>(train[static_cast<std::size_t>(k)])], true, r.train_spikes);
       if (progress && ++done % 50 == 0) progress(done, total);
     }
+    if (e < p.epochs) {
+      // On a copy, so that the evaluation's draws and neuron states do not
+      // change the training that follows.
+      network copy = net;
+      snn_report at_epoch;
+      evaluate(copy, data, split, p, at_epoch);
+      r.epoch_test_accuracy.push_back(at_epoch.test_accuracy);
+    }
   }
   r.weights_after_s = net.weights();
-  // Label each neuron by the class it answers most (mean spikes per digit).
-  std::vector<std::array<double, 10>> response(static_cast<std::size_t>(p.neurons), std::array<double, 10>{});
-  std::array<int, 10> shown{};
-  long long ignored = 0;
-  const int label_n = p.label_limit > 0 ? std::min(p.label_limit, static_cast<int>(split.train.size()))
-                                        : static_cast<int>(split.train.size());
-  for (int k = 0; k < label_n; ++k) {
-    const digit& d = data[static_cast<std::size_t>(split.train[static_cast<std::size_t>(k)])];
-    const auto c = net.present(d, false, ignored);
-    ++shown[static_cast<std::size_t>(d.label)];
-    for (int j = 0; j < p.neurons; ++j) response[static_cast<std::size_t>(j)][static_cast<std::size_t>(d.label)] += c[static_cast<std::size_t>(j)];
-  }
-  r.neuron_label.assign(static_cast<std::size_t>(p.neurons), -1);
-  for (int j = 0; j < p.neurons; ++j) {
-    double best = 0;
-    for (int c = 0; c < 10; ++c) {
-      const double m = shown[static_cast<std::size_t>(c)] ? response[static_cast<std::size_t>(j)][static_cast<std::size_t>(c)] / shown[static_cast<std::size_t>(c)] : 0.0;
-      if (m > best) best = m, r.neuron_label[static_cast<std::size_t>(j)] = c;
-    }
-  }
-  // Test: the class whose neurons spike most (mean per labelled neuron).
-  int right = 0;
-  for (int i : split.test) {
-    const digit& d = data[static_cast<std::size_t>(i)];
-    const auto c = net.present(d, false, ignored);
-    std::array<double, 10> votes{};
-    std::array<int, 10> members{};
-    for (int j = 0; j < p.neurons; ++j) {
-      const int l = r.neuron_label[static_cast<std::size_t>(j)];
-      if (l < 0) continue;
-      votes[static_cast<std::size_t>(l)] += c[static_cast<std::size_t>(j)];
-      ++members[static_cast<std::size_t>(l)];
-    }
-    int guess = -1;
-    double best = 0;
-    for (int k = 0; k < 10; ++k)
-      if (members[static_cast<std::size_t>(k)] && votes[static_cast<std::size_t>(k)] / members[static_cast<std::size_t>(k)] > best)
-        best = votes[static_cast<std::size_t>(k)] / members[static_cast<std::size_t>(k)], guess = k;
-    right += guess == d.label;
-    if (guess >= 0) ++r.confusion[static_cast<std::size_t>(d.label)][static_cast<std::size_t>(guess)];
-  }
-  r.test_accuracy = static_cast<double>(right) / static_cast<double>(split.test.size());
+  evaluate(net, data, split, p, r);
+  r.epoch_test_accuracy.push_back(r.test_accuracy);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

@@ -77,6 +77,7 @@ struct snn_params {
 
 struct snn_report {
   double test_accuracy = 0;
+  std::vector<double> epoch_test_accuracy;     // labelled and tested after each epoch; the last is test_accuracy
   std::vector<int> neuron_label;               // per neuron, -1 if it never fired
   std::vector<double> weights_before_s, weights_after_s;  // 64 × neurons, row-major
   std::array<std::array<int, 10>, 10> confusion{};
