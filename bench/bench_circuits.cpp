@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <ionrail/app/config.hpp>
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/config/run_config.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/digits.hpp>
 #include <ionrail/circuits/snn.hpp>
@@ -25,7 +25,7 @@ struct circuit_inputs {
   std::vector<circuits::digit> data;
   circuits::digit_split split;
   circuit_inputs(const std::string& table_dir, const std::string& data_file, int test_count, std::uint64_t seed)
-      : table(app::load_table(table_dir, app::table_format::csv)), data(circuits::load_digits(data_file)),
+      : table(model_io::load_table(table_dir, model_io::table_format::csv)), data(circuits::load_digits(data_file)),
         split(circuits::split_digits(data, test_count, seed)) {}
 };
 
@@ -34,12 +34,12 @@ struct circuit_inputs {
 // evaluations; the compact-model crossbar alone is about a third of it.
 // Arg: pulse-train length (0: Manhattan rule, as shipped).
 void BM_circuits_crossbar_epoch(benchmark::State& state) {
-  const app::run_config cfg = app::load_run_config(experiments + "crossbar_digits.toml", {"crossbar.epochs=1"});
+  const config::run_config cfg = config::load_run_config(experiments + "crossbar_digits.toml", {"crossbar.epochs=1"});
   const auto& x = cfg.crossbar;
   const circuit_inputs in(x.table_dir, x.data_file, x.learning.test_count, cfg.sim.seed);
   circuits::crossbar_params xp = x.array;
-  xp.dt_m_s = app::table_metadata(x.table_dir, "dt_m_s");
-  if (!x.initial_state_given) xp.initial_state = app::table_metadata(x.table_dir, "s_eq");
+  xp.dt_m_s = model_io::table_metadata(x.table_dir, "dt_m_s");
+  if (!x.initial_state_given) xp.initial_state = model_io::table_metadata(x.table_dir, "s_eq");
   xp.seed = cfg.sim.seed;
   circuits::learning_params lp = x.learning;
   lp.seed = cfg.sim.seed;
@@ -57,11 +57,11 @@ BENCHMARK(BM_circuits_crossbar_epoch)->Arg(0)->Arg(2)->Unit(benchmark::kMillisec
 // digit is 24 model steps of 100 LIF neurons and, in training, 6,400 device
 // steps per model step. Items: digits presented (train + label + test).
 void BM_circuits_snn_digits(benchmark::State& state) {
-  const app::run_config cfg =
-      app::load_run_config(experiments + "snn_digits.toml", {"snn.train_limit=200", "snn.label_limit=200", "snn.epochs=1"});
+  const config::run_config cfg =
+      config::load_run_config(experiments + "snn_digits.toml", {"snn.train_limit=200", "snn.label_limit=200", "snn.epochs=1"});
   const auto& x = cfg.snn;
   const circuit_inputs in(x.table_dir, x.data_file, x.network.test_count, cfg.sim.seed);
-  const double dt_m = app::table_metadata(x.table_dir, "dt_m_s");
+  const double dt_m = model_io::table_metadata(x.table_dir, "dt_m_s");
   circuits::snn_params p = x.network;
   p.seed = cfg.sim.seed;
   for (auto _ : state) {

@@ -9,7 +9,7 @@ packages=(
   librandom123-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   gnuplot-nox
   verilator libsystemc-dev
-  zlib1g-dev
+  zlib1g-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
 )
 

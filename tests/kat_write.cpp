@@ -1,4 +1,4 @@
-// Regenerates tests/kat/: the synthetic tables (with app::write_table) and
+// Regenerates tests/kat/: the synthetic tables (with model_io::write_table) and
 // the known-answer vector files, all from the C++ model (tests/support/kat.hpp).
 // Usage: kat_write DIR   (normally tests/kat; test_kat checks the result)
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kat.hpp"
+#include <ionrail/kat/kat.hpp>
 
 int main(int argc, char** argv) {
   if (argc != 2) {

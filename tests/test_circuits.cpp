@@ -11,7 +11,7 @@
 #include <fstream>
 #include <random>
 
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/ir_drop.hpp>
 #include <ionrail/circuits/snn.hpp>
@@ -56,8 +56,8 @@ TEST(IrDrop, LineRelaxationMatchesTheDirectSolve) {
 // bit the same model step), every other cell as one at 0 V. With the noise
 // off the crossbar's devices equal single devices stepped by hand.
 TEST(CrossbarArray, HalfSelectDisturbIsWhatTheTablePredicts) {
-  const model::table t = app::load_table(thin_table, app::table_format::csv);
-  const double s_eq = app::table_metadata(thin_table, "s_eq");
+  const model::table t = model_io::load_table(thin_table, model_io::table_format::csv);
+  const double s_eq = model_io::table_metadata(thin_table, "s_eq");
   circuits::crossbar_params p;
   p.rows = 4;
   p.cols = 3;
@@ -103,7 +103,7 @@ TEST(CrossbarArray, HalfSelectDisturbIsWhatTheTablePredicts) {
 }
 
 TEST(CrossbarArray, PulseEnergyIsSumOfGVSquaredDt) {
-  const model::table t = app::load_table(thin_table, app::table_format::csv);
+  const model::table t = model_io::load_table(thin_table, model_io::table_format::csv);
   circuits::crossbar_params p;
   p.rows = 3;
   p.cols = 2;
@@ -123,7 +123,7 @@ TEST(CrossbarArray, PulseEnergyIsSumOfGVSquaredDt) {
 }
 
 TEST(CrossbarArray, ReadIsTheQuantisedDifferentialCurrent) {
-  const model::table t = app::load_table(thin_table, app::table_format::csv);
+  const model::table t = model_io::load_table(thin_table, model_io::table_format::csv);
   circuits::crossbar_params p;
   p.rows = 8;
   p.cols = 4;
@@ -182,9 +182,9 @@ struct learning_task {
 };
 
 learning_task small_learning_task(const std::string& table_dir) {
-  learning_task k{app::load_table(table_dir, app::table_format::csv), circuits::load_digits(digits_file), {}, {}, {}};
+  learning_task k{model_io::load_table(table_dir, model_io::table_format::csv), circuits::load_digits(digits_file), {}, {}, {}};
   k.split = circuits::split_digits(k.data, 450, 1);
-  k.xp.initial_state = app::table_metadata(table_dir, "s_eq");
+  k.xp.initial_state = model_io::table_metadata(table_dir, "s_eq");
   k.lp.epochs = 1;
   k.lp.train_limit = 300;
   k.lp.v_write_v = 8;
@@ -244,7 +244,7 @@ TEST(CrossbarLearning, TheVolatileDefaultMaterialForgets) {
 // depresses. 256 devices per Δ with noise on; the expected changes are
 // several standard errors (noise ~1 µS per device / 16) from zero.
 TEST(Snn, StdpWindowHasTheSignStructureOfTheWaveforms) {
-  const model::table t = app::load_table(thin_table, app::table_format::csv);
+  const model::table t = model_io::load_table(thin_table, model_io::table_format::csv);
   circuits::spike_waveform w;
   w.pre_steps = 2;
   const auto win = circuits::stdp_window(t, w, 0.3, 5, 256, true, 7);
@@ -260,7 +260,7 @@ TEST(Snn, StdpWindowHasTheSignStructureOfTheWaveforms) {
 
 // Fast: 20 neurons trained and labelled on 300 digits.
 struct small_snn {
-  model::table table = app::load_table(thin_table, app::table_format::csv);
+  model::table table = model_io::load_table(thin_table, model_io::table_format::csv);
   std::vector<circuits::digit> data = circuits::load_digits(digits_file);
   circuits::digit_split split = circuits::split_digits(data, 450, 1);
 

@@ -3,7 +3,7 @@
 // message naming file, key, value and range.
 #include <gtest/gtest.h>
 
-#include <ionrail/app/config.hpp>
+#include <ionrail/config/run_config.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -15,9 +15,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-using ionrail::app::config_error;
-using ionrail::app::load_run_config;
-using ionrail::app::run_config;
+using ionrail::config::config_error;
+using ionrail::config::load_run_config;
+using ionrail::config::run_config;
 namespace kmc = ionrail::kmc;
 
 const fs::path fixtures = fs::path(__FILE__).parent_path() / "data" / "config";
@@ -579,7 +579,7 @@ TEST(ConfigErrors, MaterialFilesHoldOnlyTheDevice) {
 
 TEST(Config, ResolvedParametersJsonHoldsEveryKey) {
   const auto c = load_run_config(fixture("full.toml"));
-  const std::string json = ionrail::app::resolved_parameters_json(c);
+  const std::string json = ionrail::config::resolved_parameters_json(c);
   ASSERT_FALSE(json.empty());
   EXPECT_EQ(json.front(), '{');
   EXPECT_EQ(json.back(), '}');
@@ -599,7 +599,7 @@ TEST(Config, ResolvedParametersJsonHoldsEveryKey) {
   EXPECT_TRUE(has(json, "\"Full run\""));
   EXPECT_EQ(json.find("rate_v_per_s"), std::string::npos);  // only the chosen protocol's keys
 
-  const auto w = ionrail::app::resolved_parameters_json(load_run_config(fixture("waveform.toml")));
+  const auto w = ionrail::config::resolved_parameters_json(load_run_config(fixture("waveform.toml")));
   EXPECT_TRUE(has(w, "\"waveform_csv\" :"));
   EXPECT_TRUE(has(w, "triangle.csv"));
 }

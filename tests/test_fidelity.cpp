@@ -13,6 +13,7 @@
 #include <string>
 
 #include <ionrail/app/calibrate.hpp>
+#include <ionrail/calibration/table_build.hpp>
 
 namespace fs = std::filesystem;
 

@@ -18,13 +18,14 @@
 #include <vector>
 
 #include <ionrail/app/calibrate.hpp>
-#include <ionrail/app/checkpoint.hpp>
-#include <ionrail/app/config.hpp>
+#include <ionrail/calibration/table_build.hpp>
+#include <ionrail/calibration/run_control.hpp>
+#include <ionrail/config/run_config.hpp>
 #include <ionrail/app/runner.hpp>
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
-#include "kat.hpp"
+#include <ionrail/kat/kat.hpp>
 
 namespace fs = std::filesystem;
 
@@ -67,8 +68,8 @@ class scratch {
 std::string config_error_of(const scratch& s, const std::string& text, const std::vector<std::string>& sets = {}) {
   const std::string file = s.write("run.toml", text);
   try {
-    app::load_run_config(file, sets);
-  } catch (const app::config_error& e) {
+    config::load_run_config(file, sets);
+  } catch (const ionrail::input_error& e) {
     const std::string what = e.what();
     EXPECT_EQ(what.find('\n'), std::string::npos) << "not one line: " << what;
     return what;
@@ -127,8 +128,8 @@ TEST(InputErrors, StepTooLargeForTheRates) {
   // Set on the command line: named as such.
   EXPECT_TRUE(has(config_error_of(s, device, {"sim.dt_s=1e-3"}), "--set: sim.dt_s = 0.001: the hop probability"));
   // A step that keeps p < 1 loads; BKL ignores dt_s.
-  EXPECT_NO_THROW(app::load_run_config(s.write("ok.toml", device + "[sim]\ndt_s = 1e-8\n")));
-  EXPECT_NO_THROW(app::load_run_config(s.write("bkl.toml", device + "[sim]\nmethod = \"bkl\"\ndt_s = 1e-3\n")));
+  EXPECT_NO_THROW(config::load_run_config(s.write("ok.toml", device + "[sim]\ndt_s = 1e-8\n")));
+  EXPECT_NO_THROW(config::load_run_config(s.write("bkl.toml", device + "[sim]\nmethod = \"bkl\"\ndt_s = 1e-3\n")));
   // The check is at the largest |V| of the protocol and the temperature of the run.
   const std::string hot = config_error_of(s, device + "[device]\ntemperature_k = 1000\n[sim]\ndt_s = 1e-6\n[protocol]\nvoltage_v = 900\n");
   EXPECT_TRUE(has(hot, "at |V| = 900 V")) << hot;
@@ -193,7 +194,7 @@ TEST(InputErrors, SizesBeyondTheMachinesMemoryAreRefusedBeforeAllocating) {
   try {
     app::run_experiment(file, o);
     FAIL() << "ran a petabyte engine";
-  } catch (const app::config_error& e) {
+  } catch (const ionrail::input_error& e) {
     const std::string what = e.what();
     EXPECT_TRUE(has(what, file + ": device.rails = 2000000000 x 20000 ions per rail on device.sites = 60000")) << what;
     EXPECT_TRUE(has(what, "needs about ")) << what;
@@ -207,24 +208,24 @@ TEST(InputErrors, SizesBeyondTheMachinesMemoryAreRefusedBeforeAllocating) {
   try {
     app::run_experiment(small, o);
     ADD_FAILURE() << "ran beyond IONRAIL_MEMORY_LIMIT_MB";
-  } catch (const app::config_error& e) {
+  } catch (const ionrail::input_error& e) {
     EXPECT_TRUE(has(e.what(), "(IONRAIL_MEMORY_LIMIT_MB)"));
   }
   ::unsetenv("IONRAIL_MEMORY_LIMIT_MB");
   EXPECT_FALSE(fs::exists(s.path("out")));
-  EXPECT_GT(app::available_memory_bytes(), 1e6);
+  EXPECT_GT(calibration::available_memory_bytes(), 1e6);
 }
 
 // ---------------------------------------------------------------- tables
 
 fs::path table_dir(const scratch& s) {
   const fs::path dir = s.dir() / "table";
-  app::transition_bins b(4, 0.5, 2.0, 1);
+  calibration::transition_bins b(4, 0.5, 2.0, 1);
   for (int i = 0; i < b.n_s; ++i)
     for (int j = 0; j < b.n_v; ++j)
       for (int n = 0; n < 6; ++n) b.add(i * b.ds, b.v0 + j * b.dv, 0.01 * (0.5 - i * b.ds));
   kmc::readout_params ro;
-  app::write_table(dir.string(), app::build_table(b, ro, 0.25, 1e-5), "{\"dt_m_s\": 0.05}");
+  calibration::write_table(dir.string(), calibration::build_table(b, ro, 0.25, 1e-5), "{\"dt_m_s\": 0.05}");
   return dir;
 }
 
@@ -243,10 +244,10 @@ void replace_in(const fs::path& file, const std::string& from, const std::string
   std::ofstream(file, std::ios::binary) << text;
 }
 
-std::string table_error(const fs::path& dir, app::table_format f) {
+std::string table_error(const fs::path& dir, model_io::table_format f) {
   try {
-    app::load_table(dir.string(), f);
-  } catch (const app::config_error& e) {
+    model_io::load_table(dir.string(), f);
+  } catch (const ionrail::input_error& e) {
     return e.what();
   }
   ADD_FAILURE() << "loaded a bad table";
@@ -261,7 +262,7 @@ TEST(InputErrors, TableMetadata) {
   auto with = [&](const std::string& from, const std::string& to) {
     std::ofstream(dir / "table.json", std::ios::binary) << good;
     replace_in(dir / "table.json", from, to);
-    return table_error(dir, app::table_format::hex);
+    return table_error(dir, model_io::table_format::hex);
   };
   EXPECT_EQ(with("\"format_version\": 2", "\"format_version\": 1"), json + ": format_version = 1: this build reads version 2");
   EXPECT_EQ(with("\"format_version\": 2", "\"format_version\": -"), json + ": format_version = -: expected a finite number");
@@ -287,7 +288,7 @@ TEST(InputErrors, TableCsv) {
   const std::string good = slurp(dir / "table.csv");
   auto with = [&](const std::string& text) {
     std::ofstream(dir / "table.csv", std::ios::binary) << text;
-    return table_error(dir, app::table_format::csv);
+    return table_error(dir, model_io::table_format::csv);
   };
   const auto second = good.find('\n') + 1;  // the first data row
   const auto third = good.find('\n', second) + 1;
@@ -322,7 +323,7 @@ TEST(InputErrors, TableHexOfTheWrongLengthForTheRtl) {
   const std::string good = slurp(dir / "table.hex");
   auto with = [&](const std::string& text) {
     std::ofstream(dir / "table.hex", std::ios::binary) << text;
-    return table_error(dir, app::table_format::hex);
+    return table_error(dir, model_io::table_format::hex);
   };
   EXPECT_EQ(with(good + "00000000\n"), hex + ": more than 153 values, the grid in table.json needs 153 (n_s = 17, n_v = 9)");
   EXPECT_EQ(with(good.substr(0, good.size() - 9)), hex + ": 152 values, the grid in table.json needs 153 (n_s = 17, n_v = 9)");
@@ -332,7 +333,7 @@ TEST(InputErrors, TableHexOfTheWrongLengthForTheRtl) {
   EXPECT_TRUE(has(with("0badc0de\n" + good.substr(9)), hex + ": checksum "));
   std::ofstream(dir / "table.hex", std::ios::binary) << good;
   std::ofstream(dir / "table_g.hex", std::ios::binary) << "00000000\n";
-  EXPECT_EQ(table_error(dir, app::table_format::hex),
+  EXPECT_EQ(table_error(dir, model_io::table_format::hex),
             (dir / "table_g.hex").string() + ": 1 values, the grid in table.json needs 17 (n_s = 17, n_v = 9)");
 }
 
@@ -341,11 +342,11 @@ TEST(InputErrors, TableHeader) {
   const fs::path dir = table_dir(s);
   const std::string h = (dir / "table.h").string();
   replace_in(dir / "table.h", "ionrail_table_noise[153] = {\n", "ionrail_table_noise[153] = {\nabc, ");
-  EXPECT_EQ(table_error(dir, app::table_format::header),
+  EXPECT_EQ(table_error(dir, model_io::table_format::header),
             h + ": ionrail_table_noise[0] = 'abc': expected an integer in [-2147483648, 2147483647]");
   replace_in(dir / "table.h", "abc, ", "");
   replace_in(dir / "table.h", "#define IONRAIL_TABLE_FLUCT_RHO ", "#define IONRAIL_TABLE_FLUCT_RHO x");
-  EXPECT_TRUE(has(table_error(dir, app::table_format::header), h + ": #define IONRAIL_TABLE_FLUCT_RHO x"));
+  EXPECT_TRUE(has(table_error(dir, model_io::table_format::header), h + ": #define IONRAIL_TABLE_FLUCT_RHO x"));
 }
 
 // ---------------------------------------------------------------- known-answer vectors
@@ -424,7 +425,7 @@ TEST(InputErrors, FuzzRegressionInputsAreRefusedCleanly) {
       ++inputs;
       try {
         if (kind == "config") {
-          const auto c = app::load_run_config(input.path().string());
+          const auto c = config::load_run_config(input.path().string());
           (void)kmc::make_drive(c.protocol);
         } else if (kind == "waveform") {
           (void)kmc::read_waveform_csv(input.path().string());
@@ -439,9 +440,9 @@ TEST(InputErrors, FuzzRegressionInputsAreRefusedCleanly) {
             s.write(std::string("t/") + name, text.substr(at, end == std::string::npos ? std::string::npos : end - at));
             at = end == std::string::npos ? text.size() : end + 6;
           }
-          for (auto f : {app::table_format::csv, app::table_format::hex, app::table_format::header}) try {
-              (void)app::load_table(s.path("t"), f);
-            } catch (const app::config_error&) {
+          for (auto f : {model_io::table_format::csv, model_io::table_format::hex, model_io::table_format::header}) try {
+              (void)model_io::load_table(s.path("t"), f);
+            } catch (const ionrail::input_error&) {
             }
         } else if (kind == "kat") {
           try {
@@ -451,7 +452,7 @@ TEST(InputErrors, FuzzRegressionInputsAreRefusedCleanly) {
         } else {
           ADD_FAILURE() << "unknown fuzz target directory " << kind;
         }
-      } catch (const app::config_error&) {
+      } catch (const ionrail::input_error&) {
       } catch (const std::invalid_argument&) {
       }
     }

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <string>
 
-#include "kat.hpp"
+#include <ionrail/kat/kat.hpp>
 
 namespace fs = std::filesystem;
 
@@ -38,8 +38,8 @@ TEST(Kat, CommittedTablesAreWhatTheGeneratorWrites) {
     for (const char* f : {"table.hex", "table_noise.hex", "table_fluct.hex", "table_g.hex", "table_coeff.hex", "table.vh"})
       EXPECT_EQ(slurp(committed / f), slurp(fresh / f)) << committed / f << " is stale; " << regenerate;
     // The others (whose layout belongs to write_table) by their content.
-    for (const auto format : {app::table_format::hex, app::table_format::csv, app::table_format::header}) {
-      const model::table loaded = app::load_table(committed.string(), format);
+    for (const auto format : {model_io::table_format::hex, model_io::table_format::csv, model_io::table_format::header}) {
+      const model::table loaded = model_io::load_table(committed.string(), format);
       EXPECT_EQ(loaded.checksum(), t.table.checksum()) << committed << " is stale; " << regenerate;
     }
   }
@@ -51,7 +51,7 @@ TEST(Kat, CommittedVectorsAreWhatTheModelMakes) {
 
 // Each table's file is the one the vectors name.
 model::table committed_table(const std::vector<std::string>& table_line) {
-  const model::table t = app::load_table((kat_dir / "tables" / table_line.at(1)).string(), app::table_format::hex);
+  const model::table t = model_io::load_table((kat_dir / "tables" / table_line.at(1)).string(), model_io::table_format::hex);
   EXPECT_EQ(kat::checksum_hex(t), table_line.at(2));
   return t;
 }
@@ -70,12 +70,7 @@ cell_counts replay_cell(const std::string& file) {
   for (std::size_t k = 1; k < lines.size(); ++k) {
     const auto& w = lines[k];
     if (w[0] == "device") {
-      d = model::device{};
-      d.state = model::q_state::from_raw(static_cast<std::int32_t>(kat::num(w, 1)));
-      d.fluct = model::q_fluct::from_raw(static_cast<std::int32_t>(kat::num(w, 2)));
-      d.gain = model::q_gain::from_raw(static_cast<std::int32_t>(kat::num(w, 3)));
-      d.g_offset = model::q_cond::from_raw(static_cast<std::int32_t>(kat::num(w, 4)));
-      d.rng = kat::unum32(w, 5);
+      d = kat::device_record(w);
       continue;
     }
     EXPECT_EQ(w[0], "step");
@@ -161,12 +156,7 @@ TEST(Kat, CrossbarVectorsReplay) {
     const auto& w = lines[k];
     if (w[0] == "device") {
       model::device& d = x.at(static_cast<int>(kat::num(w, 1)), static_cast<int>(kat::num(w, 2)));
-      d.state = model::q_state::from_raw(static_cast<std::int32_t>(kat::num(w, 3)));
-      d.fluct = model::q_fluct::from_raw(static_cast<std::int32_t>(kat::num(w, 4)));
-      d.gain = model::q_gain::from_raw(static_cast<std::int32_t>(kat::num(w, 5)));
-      d.g_offset = model::q_cond::from_raw(static_cast<std::int32_t>(kat::num(w, 6)));
-      d.rng = kat::unum32(w, 7);
-      d.noise = kat::num(w, 8) != 0;
+      d = kat::device_record(w, 3);
     } else if (w[0] == "write") {
       const bool relax = kat::num(w, 1) != 0;
       for (int i = 0; i < rows; ++i) v_row[static_cast<std::size_t>(i)] = model::q_volt::from_raw(static_cast<std::int16_t>(kat::num(w, 2 + static_cast<std::size_t>(i))));

@@ -9,7 +9,7 @@
 #include <regex>
 #include <sstream>
 
-#include <ionrail/app/config.hpp>
+#include <ionrail/config/run_config.hpp>
 #include <ionrail/app/sweep.hpp>
 
 namespace {
@@ -92,7 +92,7 @@ TEST(Sweep, BadSweepSectionsAreRefusedWithFileAndKey) {
     try {
       app::load_sweep(f.string());
       ADD_FAILURE() << "accepted: " << sweep;
-    } catch (const app::config_error& e) {
+    } catch (const ionrail::input_error& e) {
       EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
     }
   };

@@ -9,9 +9,9 @@
 #include <regex>
 #include <sstream>
 
-#include <ionrail/app/calibrate.hpp>
-#include <ionrail/app/config.hpp>
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/calibration/table_build.hpp>
+#include <ionrail/config/run_config.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/model/step.hpp>
 
 namespace fs = std::filesystem;
@@ -26,8 +26,8 @@ using namespace ionrail;
 // left to the fill rule.
 constexpr double synthetic_noise_var = 1e-6, synthetic_fluct_var = 4e-6, synthetic_rho = 0.8;
 constexpr int synthetic_lag = 20;
-app::transition_bins synthetic_bins() {
-  app::transition_bins b(5, 0.5, 6.0, synthetic_lag);
+calibration::transition_bins synthetic_bins() {
+  calibration::transition_bins b(5, 0.5, 6.0, synthetic_lag);
   b.lag1_square = 10.0;
   b.lag1_product = synthetic_rho * b.lag1_square;
   for (int i = 0; i < b.n_s; ++i)
@@ -47,16 +47,16 @@ fs::path written_table(const std::string& name) {
   const fs::path dir = fs::path(::testing::TempDir()) / ("ionrail_table_" + name);
   fs::remove_all(dir);
   kmc::readout_params ro;
-  const auto built = app::build_table(synthetic_bins(), ro, 0.25, 4e-5);
-  app::write_table(dir.string(), built, "{\"dt_m_s\": 0.05}");
+  const auto built = calibration::build_table(synthetic_bins(), ro, 0.25, 4e-5);
+  calibration::write_table(dir.string(), built, "{\"dt_m_s\": 0.05}");
   return dir;
 }
 
 TEST(TableIo, EveryFormatLoadsTheIdenticalTable) {
   const auto dir = written_table("roundtrip");
-  const auto csv = app::load_table(dir.string(), app::table_format::csv);
-  const auto hex = app::load_table(dir.string(), app::table_format::hex);
-  const auto header = app::load_table(dir.string(), app::table_format::header);
+  const auto csv = model_io::load_table(dir.string(), model_io::table_format::csv);
+  const auto hex = model_io::load_table(dir.string(), model_io::table_format::hex);
+  const auto header = model_io::load_table(dir.string(), model_io::table_format::header);
   EXPECT_EQ(csv.checksum(), hex.checksum());
   EXPECT_EQ(csv.checksum(), header.checksum());
   ASSERT_EQ(csv.drift.size(), hex.drift.size());
@@ -88,7 +88,7 @@ TEST(TableIo, EveryFormatLoadsTheIdenticalTable) {
 // the fluctuation's share 2 σ² (1 − ρ^L) / L, never below zero.
 TEST(TableIo, SlowNoiseIsTheLaggedVarianceLessTheFluctuationShare) {
   kmc::readout_params ro;
-  const auto built = app::build_table(synthetic_bins(), ro, 0.25, 4e-5);
+  const auto built = calibration::build_table(synthetic_bins(), ro, 0.25, 4e-5);
   const auto& t = built.table;
   const int j0 = (t.grid.n_v - 1) / 2;
   EXPECT_NEAR(built.fluct_rho, synthetic_rho, 1e-12);
@@ -99,12 +99,12 @@ TEST(TableIo, SlowNoiseIsTheLaggedVarianceLessTheFluctuationShare) {
   // A lagged variance below the fluctuation's share gives zero slow noise.
   auto bins = synthetic_bins();
   for (auto& x : bins.noise_sum) x *= 0.1;
-  EXPECT_EQ(app::build_table(bins, ro, 0.25, 4e-5).table.noise_at(4, j0).raw(), 0);
+  EXPECT_EQ(calibration::build_table(bins, ro, 0.25, 4e-5).table.noise_at(4, j0).raw(), 0);
 }
 
 TEST(TableIo, UnvisitedBinsAreFilledAndFlagged) {
   kmc::readout_params ro;
-  const auto built = app::build_table(synthetic_bins(), ro, 0.25, 4e-5);
+  const auto built = calibration::build_table(synthetic_bins(), ro, 0.25, 4e-5);
   const auto& g = built.table.grid;
   int visited = 0;
   for (int v : built.visited) visited += v;
@@ -125,14 +125,14 @@ TEST(TableIo, UnvisitedBinsAreFilledAndFlagged) {
 // highest visited state) gets zero drift above it, not a copy that would
 // drive the model past anything the KMC did.
 TEST(TableIo, FilledDriftNeverPointsOutOfTheVisitedStates) {
-  app::transition_bins b(5, 0.5, 2.0);
+  calibration::transition_bins b(5, 0.5, 2.0);
   const int j = (b.n_v - 1) / 2 + 2;  // V = +1
   for (int i = 4; i <= 8; ++i)
     for (int n = 0; n < 10; ++n) b.add(i * b.ds, 1.0, i <= 6 ? 0.01 : -0.01);  // visited s in [4, 8] / 32
   for (int i = 10; i <= 12; ++i)
     for (int n = 0; n < 10; ++n) b.add(i * b.ds, -1.0, 0.02);  // V = -1 visited only while rising
   kmc::readout_params ro;
-  const auto t = app::build_table(b, ro, 0.25, 1e-6).table;
+  const auto t = calibration::build_table(b, ro, 0.25, 1e-6).table;
   const int jm = (b.n_v - 1) / 2 - 2;  // V = -1
   const auto drift = [&](int i, int col) { return t.drift_at(i, col).to_double(); };
   EXPECT_NEAR(drift(2, j), 0.01, 1e-9);    // below the visited states: the inward (upward) drift is copied
@@ -152,11 +152,11 @@ void rewrite(const fs::path& file, const std::string& from, const std::string& t
   std::ofstream(file) << text;
 }
 
-void expect_refused(const fs::path& dir, app::table_format format, const std::string& fragment) {
+void expect_refused(const fs::path& dir, model_io::table_format format, const std::string& fragment) {
   try {
-    app::load_table(dir.string(), format);
+    model_io::load_table(dir.string(), format);
     FAIL() << "loaded a bad table";
-  } catch (const app::config_error& e) {
+  } catch (const ionrail::input_error& e) {
     EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
   }
 }
@@ -165,7 +165,7 @@ TEST(TableIo, BadTablesAreRefusedWithTheFileNamed) {
   {
     const auto dir = written_table("version");
     rewrite(dir / "table.json", "\"format_version\": 2", "\"format_version\": 7");
-    expect_refused(dir, app::table_format::csv, "format_version = 7: this build reads version 2");
+    expect_refused(dir, model_io::table_format::csv, "format_version = 7: this build reads version 2");
   }
   {
     const auto dir = written_table("corrupt");
@@ -174,8 +174,8 @@ TEST(TableIo, BadTablesAreRefusedWithTheFileNamed) {
     in >> first;
     in.close();
     rewrite(dir / "table.hex", first + "\n", "0badc0de\n");
-    expect_refused(dir, app::table_format::hex, "table.hex: checksum");
-    EXPECT_NO_THROW(app::load_table(dir.string(), app::table_format::csv));  // the other formats are intact
+    expect_refused(dir, model_io::table_format::hex, "table.hex: checksum");
+    EXPECT_NO_THROW(model_io::load_table(dir.string(), model_io::table_format::csv));  // the other formats are intact
   }
   {
     const auto dir = written_table("truncated");
@@ -186,26 +186,26 @@ TEST(TableIo, BadTablesAreRefusedWithTheFileNamed) {
     text.resize(text.size() / 2);
     text.resize(text.rfind('\n') + 1);
     std::ofstream(dir / "table_noise.hex") << text;
-    expect_refused(dir, app::table_format::hex, "table_noise.hex:");
+    expect_refused(dir, model_io::table_format::hex, "table_noise.hex:");
   }
   {
     const auto dir = written_table("grid");
     rewrite(dir / "table.json", "\"n_v\": 25", "\"n_v\": 24");
-    expect_refused(dir, app::table_format::csv, "grid");
+    expect_refused(dir, model_io::table_format::csv, "grid");
   }
   {
     const auto dir = written_table("coefficient");
     std::ofstream(dir / "table_coeff.hex") << "7fffffff\n00000000\n";
-    expect_refused(dir, app::table_format::hex, "table_coeff.hex: fluct_rho (word 0) = 2147483647 outside [0, 1073741824]");
+    expect_refused(dir, model_io::table_format::hex, "table_coeff.hex: fluct_rho (word 0) = 2147483647 outside [0, 1073741824]");
   }
-  expect_refused(fs::path(::testing::TempDir()) / "no_such_table", app::table_format::csv, "cannot open");
+  expect_refused(fs::path(::testing::TempDir()) / "no_such_table", model_io::table_format::csv, "cannot open");
 }
 
 TEST(Calibration, RandomProtocolsAreReproducibleAndSpanTheRange) {
-  app::calibration_params c;
+  calibration::calibration_params c;
   c.duration_s = 300;
   c.v_max_v = 6;
-  const auto a = app::random_protocol(c, 0), b = app::random_protocol(c, 0), other = app::random_protocol(c, 1);
+  const auto a = calibration::random_protocol(c, 0), b = calibration::random_protocol(c, 0), other = calibration::random_protocol(c, 1);
   EXPECT_EQ(a->times_s(), b->times_s());
   EXPECT_EQ(a->volts(), b->volts());
   EXPECT_NE(a->volts(), other->volts());
@@ -219,12 +219,12 @@ TEST(Calibration, RandomProtocolsAreReproducibleAndSpanTheRange) {
 
 TEST(Calibration, EnsembleDevicesAreIndependentClassesOfEqualSize) {
   kmc::device_params material;
-  const auto d = app::ensemble_device(material, 8, 50);
+  const auto d = calibration::ensemble_device(material, 8, 50);
   EXPECT_EQ(d.rails, 400);
   EXPECT_TRUE(d.field_per_class);
   ASSERT_EQ(d.classes.size(), 8u);
   kmc::engine e(d, kmc::sim_params{}, std::make_shared<kmc::constant_voltage>(0.0));
-  const auto s = app::device_states(e, 8);
+  const auto s = calibration::device_states(e, 8);
   ASSERT_EQ(s.size(), 8u);
   double mean = 0;
   for (double x : s) mean += x / 8;
@@ -244,7 +244,7 @@ TEST(Calibration, CheckpointedRunsResumeToTheSameBits) {
   material.sites = 20;
   material.thickness_nm = 20;
   material.zones = 4;
-  ionrail::app::calibration_params c;
+  ionrail::calibration::calibration_params c;
   c.devices = 4;
   c.device_rails = 20;
   c.runs = 2;
@@ -255,11 +255,11 @@ TEST(Calibration, CheckpointedRunsResumeToTheSameBits) {
   const fs::path dir = fs::path(::testing::TempDir()) / "ionrail_checkpoint";
   fs::remove_all(dir);
   fs::create_directories(dir);
-  const auto first = ionrail::app::collect_transitions(material, ionrail::kmc::sim_params{}, c, true, dir.string());
+  const auto first = ionrail::calibration::collect_transitions(material, ionrail::kmc::sim_params{}, c, true, dir.string());
   ASSERT_TRUE(fs::exists(dir / "run_0.bins"));
   ASSERT_TRUE(fs::exists(dir / "run_1.bins"));
   fs::remove(dir / "run_1.bins");
-  const auto resumed = ionrail::app::collect_transitions(material, ionrail::kmc::sim_params{}, c, true, dir.string());
+  const auto resumed = ionrail::calibration::collect_transitions(material, ionrail::kmc::sim_params{}, c, true, dir.string());
   EXPECT_EQ(first.count, resumed.count);
   EXPECT_EQ(first.sum, resumed.sum);
   EXPECT_EQ(first.noise_sum, resumed.noise_sum);
@@ -273,7 +273,7 @@ TEST(Calibration, CheckpointedRunsResumeToTheSameBits) {
   EXPECT_EQ(total, 2 * 4 * 40);  // runs × devices × steps
   // A truncated checkpoint is refused, not silently used.
   std::ofstream(dir / "run_0.bins") << "ionrail-bins 1 65";
-  EXPECT_THROW(ionrail::app::collect_transitions(material, ionrail::kmc::sim_params{}, c, true, dir.string()),
+  EXPECT_THROW(ionrail::calibration::collect_transitions(material, ionrail::kmc::sim_params{}, c, true, dir.string()),
                std::runtime_error);
 }
 

@@ -18,7 +18,7 @@
 #include <ionrail/model/lif.hpp>
 
 #include "Vlif.h"
-#include "kat.hpp"
+#include <ionrail/kat/kat.hpp>
 #include "tb_common.hpp"
 
 namespace {

@@ -7,12 +7,18 @@
 #include <filesystem>
 #include <fstream>
 
-#include <ionrail/app/checkpoint.hpp>
+#include <ionrail/calibration/run_control.hpp>
+#include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/app/staged_dir.hpp>
 
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
+
+// The libraries this command layer calls.
+using namespace ionrail::calibration;
+using namespace ionrail::config;
+using namespace ionrail::model_io;
 namespace {
 
 std::string ordered(const std::vector<double>& v) {

@@ -14,7 +14,8 @@
 #include <filesystem>
 
 #include <ionrail/app/calibrate.hpp>
-#include <ionrail/app/checkpoint.hpp>
+#include <ionrail/calibration/run_control.hpp>
+#include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/app/crossbar_run.hpp>
 #include <ionrail/app/snn_run.hpp>
 #include <ionrail/app/sweep.hpp>
@@ -55,7 +56,7 @@ bool resolve_resume(CLI::App* cmd, const std::string& dir, std::string& out_dir)
   if (cmd->count("--resume") == 0) return false;
   if (!dir.empty()) {
     if (cmd->count("--out") && dir != out_dir)
-      throw app::config_error("--resume " + dir + " and --out " + out_dir + " name different directories");
+      throw ionrail::input_error("--resume " + dir + " and --out " + out_dir + " name different directories");
     out_dir = dir;
   }
   return true;
@@ -232,10 +233,10 @@ int main(int argc, char** argv) {
                    100 * f.nrmse_mean_g, f.spread_ratio, f.devices, rep_opt.out_dir);
       return 0;
     }
-  } catch (const app::interrupted& e) {
+  } catch (const calibration::interrupted& e) {
     fmt::print(stderr, "ionrail: {}; resume with: {}\n", e.what(), resume_command(argc, argv));
     return 128 + e.signal();
-  } catch (const app::config_error& e) {
+  } catch (const ionrail::input_error& e) {
     fmt::print(stderr, "ionrail: {}\n", e.what());
     return 2;
   } catch (const std::invalid_argument& e) {

@@ -13,8 +13,9 @@
 #include <memory>
 #include <sstream>
 
-#include <ionrail/app/checkpoint.hpp>
-#include <ionrail/app/progress.hpp>
+#include <ionrail/calibration/run_control.hpp>
+#include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/calibration/progress.hpp>
 #include <ionrail/app/staged_dir.hpp>
 #include <ionrail/kmc/protocol.hpp>
 #include <ionrail/kmc/state_io.hpp>
@@ -28,6 +29,11 @@
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
+
+// The libraries this command layer calls.
+using namespace ionrail::calibration;
+using namespace ionrail::config;
+using namespace ionrail::model_io;
 namespace {
 
 std::string json_string(const std::string& s) {

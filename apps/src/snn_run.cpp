@@ -9,13 +9,19 @@
 #include <fstream>
 
 #include <ionrail/app/circuit_report.hpp>
-#include <ionrail/app/config.hpp>
-#include <ionrail/app/progress.hpp>
+#include <ionrail/config/run_config.hpp>
+#include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/calibration/progress.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/app/staged_dir.hpp>
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/model_io/table_files.hpp>
 
 namespace ionrail::app {
+
+// The libraries this command layer calls.
+using namespace ionrail::calibration;
+using namespace ionrail::config;
+using namespace ionrail::model_io;
 
 circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   const run_config cfg = load_run_config(path, o.overrides);

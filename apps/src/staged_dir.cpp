@@ -3,12 +3,18 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <ionrail/app/checkpoint.hpp>
-#include <ionrail/app/config.hpp>
+#include <ionrail/calibration/run_control.hpp>
+#include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/config/run_config.hpp>
 
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
+
+// The libraries this command layer calls.
+using namespace ionrail::calibration;
+using namespace ionrail::config;
+using namespace ionrail::model_io;
 
 staged_dir::staged_dir(const std::string& dir, bool force) : out_(fs::path(dir).lexically_normal()) {
   if (!out_.has_filename() && out_.has_parent_path() && out_ != out_.root_path()) out_ = out_.parent_path();  // "out/x/"

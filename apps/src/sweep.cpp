@@ -19,7 +19,8 @@
 #include <toml++/toml.h>
 #endif
 
-#include <ionrail/app/config.hpp>
+#include <ionrail/config/run_config.hpp>
+#include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/app/metrics.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/kmc/params.hpp>
@@ -29,6 +30,11 @@
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
+
+// The libraries this command layer calls.
+using namespace ionrail::calibration;
+using namespace ionrail::config;
+using namespace ionrail::model_io;
 namespace {
 
 std::string where(const std::string& file, const toml::node& n) {

@@ -35,12 +35,12 @@
 
 #include <systemc>
 
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/model/model.hpp>
 #include <ionrail/sc/crossbar.hpp>
 #include <ionrail/sc/memristor.hpp>
 
-#include "kat.hpp"
+#include <ionrail/kat/kat.hpp>
 #include "rtl_cell.hpp"
 #include "rtl_crossbar.hpp"
 
@@ -436,8 +436,8 @@ int sc_main(int argc, char** argv) {
     // stopped by user", the trace file's time unit); warnings and errors stay.
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     const options o = parse(argc, argv);
-    const model::table cell_table = app::load_table(sc::rtl::rtl_cell::table_dir(), app::table_format::hex);
-    const model::table xbar_table = app::load_table(sc::rtl::rtl_crossbar::table_dir(), app::table_format::hex);
+    const model::table cell_table = model_io::load_table(sc::rtl::rtl_cell::table_dir(), model_io::table_format::hex);
+    const model::table xbar_table = model_io::load_table(sc::rtl::rtl_crossbar::table_dir(), model_io::table_format::hex);
     if (!o.trace.empty()) sc::rtl::enable_tracing();
     verdict v;
     sc_core::sc_clock clk("clk", sc_core::sc_time(10, sc_core::SC_NS));

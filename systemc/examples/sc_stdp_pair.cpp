@@ -23,7 +23,7 @@
 
 #include <systemc>
 
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/model/model.hpp>
 #include <ionrail/sc/lif_neuron.hpp>
 #include <ionrail/sc/memristor.hpp>
@@ -158,8 +158,8 @@ int sc_main(int argc, char** argv) {
     // sc_stop() would report "Simulation stopped by user" as an info message.
     sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     const std::string dir = argc > 1 ? argv[1] : std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer";
-    const model::table table = app::load_table(dir, app::table_format::hex);
-    const double dt_m = app::table_metadata(dir, "dt_m_s");
+    const model::table table = model_io::load_table(dir, model_io::table_format::hex);
+    const double dt_m = model_io::table_metadata(dir, "dt_m_s");
     const model::device d0 =
         model::make_device(7, model::variation_params::none(), model::q_state::from_double(0.25), false);
     synapse s("synapse", table.view(), dt_m, d0);

@@ -13,7 +13,7 @@
 #include <systemc>
 #include <tlm>
 
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/model/model.hpp>
 #include <ionrail/sc/crossbar_tile.hpp>
 
@@ -23,13 +23,13 @@ int sc_main(int argc, char** argv) {
   using namespace ionrail;
   try {
     const std::string dir = argc > 1 ? argv[1] : std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer";
-    const model::table table = app::load_table(dir, app::table_format::hex);
+    const model::table table = model_io::load_table(dir, model_io::table_format::hex);
     const model::table_view t = table.view();
     // A 100 MHz digital tile whose write pulses last one model step.
     sc::tile_timing timing;
     timing.clock = sc_core::sc_time(10, sc_core::SC_NS);
     timing.lanes = 2;
-    timing.pulse_width = sc_core::sc_time(app::table_metadata(dir, "dt_m_s"), sc_core::SC_SEC);
+    timing.pulse_width = sc_core::sc_time(model_io::table_metadata(dir, "dt_m_s"), sc_core::SC_SEC);
     const auto var = model::variation_params::from_si(0.03, 0.2e-6);
     sc::crossbar_tile<4, 4> tile("tile", t, 11, var, model::q_state::from_double(0.25), true, timing);
 

@@ -15,13 +15,13 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/model/model.hpp>
 #include <ionrail/sc/crossbar.hpp>
 #include <ionrail/sc/crossbar_tile.hpp>
 #include <ionrail/sc/tile_driver.hpp>
 
-#include "kat.hpp"
+#include <ionrail/kat/kat.hpp>
 #include "sc_test.hpp"
 #include "tile_cpu.hpp"
 
@@ -31,7 +31,7 @@ using namespace ionrail;
 using sc::testing::isolated;
 
 std::string kat_dir() { return std::string(IONRAIL_SOURCE_DIR) + "/tests/kat"; }
-model::table polymer() { return app::load_table(std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer", app::table_format::hex); }
+model::table polymer() { return model_io::load_table(std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer", model_io::table_format::hex); }
 
 std::vector<model::q_volt> volts(const std::vector<std::string>& w, std::size_t first, int n) {
   std::vector<model::q_volt> v;
@@ -125,7 +125,7 @@ void expect_same_array(const sc::crossbar<R, C>& x, const model::crossbar& want,
 void replay_kat_signal_level(int lanes) {
   const auto lines = kat::read_lines(kat_dir() + "/crossbar.kat");
   ASSERT_EQ(lines[0][0], "table");
-  const model::table table = app::load_table(kat_dir() + "/tables/" + lines[0][1], app::table_format::hex);
+  const model::table table = model_io::load_table(kat_dir() + "/tables/" + lines[0][1], model_io::table_format::hex);
   ASSERT_EQ(kat::checksum_hex(table), lines[0][2]);
   ASSERT_EQ(lines[1][0], "crossbar");
   ASSERT_EQ(kat::num(lines[1], 1), 4);
@@ -140,13 +140,7 @@ void replay_kat_signal_level(int lanes) {
     const auto& w = lines[k];
     const std::string where = "crossbar.kat entry " + std::to_string(k);
     if (w[0] == "device") {
-      model::device d{};
-      d.state = model::q_state::from_raw(static_cast<std::int32_t>(kat::num(w, 3)));
-      d.fluct = model::q_fluct::from_raw(static_cast<std::int32_t>(kat::num(w, 4)));
-      d.gain = model::q_gain::from_raw(static_cast<std::int32_t>(kat::num(w, 5)));
-      d.g_offset = model::q_cond::from_raw(static_cast<std::int32_t>(kat::num(w, 6)));
-      d.rng = kat::unum32(w, 7);
-      d.noise = kat::num(w, 8) != 0;
+      const model::device d = kat::device_record(w, 3);
       b.configure(static_cast<int>(kat::num(w, 1)), static_cast<int>(kat::num(w, 2)), d);
     } else if (w[0] == "write") {
       ASSERT_EQ(b.op(true, kat::num(w, 1) != 0, volts(w, 2, 4), volts(w, 6, 4)), 4 / lanes + 1) << where;
@@ -280,7 +274,7 @@ void write_device(sc::tile_driver& bus, int index, const model::device& d) {
 TEST(sc_crossbar_tile, known_answers) {
   isolated([] {
     const auto lines = kat::read_lines(kat_dir() + "/crossbar.kat");
-    const model::table table = app::load_table(kat_dir() + "/tables/" + lines[0][1], app::table_format::hex);
+    const model::table table = model_io::load_table(kat_dir() + "/tables/" + lines[0][1], model_io::table_format::hex);
     ASSERT_EQ(kat::checksum_hex(table), lines[0][2]);
     sc::crossbar_tile<4, 4> tile("tile", table.view());
     int ops = 0, checked_cells = 0;
@@ -290,13 +284,7 @@ TEST(sc_crossbar_tile, known_answers) {
         const auto& w = lines[k];
         const std::string where = "crossbar.kat entry " + std::to_string(k);
         if (w[0] == "device") {
-          model::device d{};
-          d.state = model::q_state::from_raw(static_cast<std::int32_t>(kat::num(w, 3)));
-          d.fluct = model::q_fluct::from_raw(static_cast<std::int32_t>(kat::num(w, 4)));
-          d.gain = model::q_gain::from_raw(static_cast<std::int32_t>(kat::num(w, 5)));
-          d.g_offset = model::q_cond::from_raw(static_cast<std::int32_t>(kat::num(w, 6)));
-          d.rng = kat::unum32(w, 7);
-          d.noise = kat::num(w, 8) != 0;
+          const model::device d = kat::device_record(w, 3);
           write_device(bus, static_cast<int>(kat::num(w, 1) * 4 + kat::num(w, 2)), d);
         } else if (w[0] == "write") {
           bus.pulse(volts(w, 2, 4), volts(w, 6, 4), kat::num(w, 1) != 0);

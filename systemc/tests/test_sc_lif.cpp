@@ -12,7 +12,7 @@
 #include <ionrail/sc/lif_neuron.hpp>
 #include <ionrail/sc/pulse_generator.hpp>
 
-#include "kat.hpp"
+#include <ionrail/kat/kat.hpp>
 #include "sc_test.hpp"
 
 namespace {

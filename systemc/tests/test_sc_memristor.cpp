@@ -8,11 +8,11 @@
 #include <gtest/gtest.h>
 #include <systemc>
 
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/model/model.hpp>
 #include <ionrail/sc/memristor.hpp>
 
-#include "kat.hpp"
+#include <ionrail/kat/kat.hpp>
 #include "sc_test.hpp"
 
 namespace {
@@ -81,7 +81,7 @@ void replay_cell_kat(const std::string& file) {
   const auto lines = kat::read_lines(kat_dir() + "/" + file);
   ASSERT_FALSE(lines.empty());
   ASSERT_EQ(lines[0][0], "table");
-  const model::table table = app::load_table(kat_dir() + "/tables/" + lines[0][1], app::table_format::hex);
+  const model::table table = model_io::load_table(kat_dir() + "/tables/" + lines[0][1], model_io::table_format::hex);
   ASSERT_EQ(kat::checksum_hex(table), lines[0][2]) << "table and vectors disagree";
   const model::table_view t = table.view();
   bench b(t, model::device{});
@@ -90,12 +90,7 @@ void replay_cell_kat(const std::string& file) {
     const auto& w = lines[k];
     const std::string where = file + " line " + std::to_string(k + 1);
     if (w[0] == "device") {
-      model::device d{};
-      d.state = model::q_state::from_raw(static_cast<std::int32_t>(kat::num(w, 1)));
-      d.fluct = model::q_fluct::from_raw(static_cast<std::int32_t>(kat::num(w, 2)));
-      d.gain = model::q_gain::from_raw(static_cast<std::int32_t>(kat::num(w, 3)));
-      d.g_offset = model::q_cond::from_raw(static_cast<std::int32_t>(kat::num(w, 4)));
-      d.rng = kat::unum32(w, 5);
+      const model::device d = kat::device_record(w);
       b.m.set_reset_device(d);
       b.drive(true, false, false, 0);
       b.edge();
@@ -137,7 +132,7 @@ TEST(sc_memristor, known_answers_noise_on) {
 // the C++ model after every edge and after every input change.
 TEST(sc_memristor, random_stimulus_equals_model_on_calibrated_table) {
   isolated([] {
-    const model::table table = app::load_table(polymer_dir(), app::table_format::hex);
+    const model::table table = model_io::load_table(polymer_dir(), model_io::table_format::hex);
     const model::table_view t = table.view();
     kat::rand64 r{0x5c11u};
     model::device shadow = model::make_device(7, model::variation_params::from_si(0.05, 2e-6),
@@ -185,7 +180,7 @@ TEST(sc_memristor, random_stimulus_equals_model_on_calibrated_table) {
 // construction-time device; the seed gives make_device's device.
 TEST(sc_memristor, hold_reset_and_seed) {
   isolated([] {
-    const model::table table = app::load_table(polymer_dir(), app::table_format::hex);
+    const model::table table = model_io::load_table(polymer_dir(), model_io::table_format::hex);
     const model::table_view t = table.view();
     const auto var = model::variation_params::from_si(0.05, 2e-6);
     const model::q_state s0 = model::q_state::from_double(0.25);
@@ -215,7 +210,7 @@ TEST(sc_memristor, hold_reset_and_seed) {
 
 TEST(sc_memristor, refuses_a_broken_table) {
   isolated([] {
-    model::table table = app::load_table(polymer_dir(), app::table_format::hex);
+    model::table table = model_io::load_table(polymer_dir(), model_io::table_format::hex);
     table.noise[3] = model::q_delta::from_raw(-1);
     EXPECT_THROW(sc::memristor("m", table.view(), 1), std::invalid_argument);
   });

@@ -1,4 +1,4 @@
-// libFuzzer target: the TOML run configuration (app::load_run_config on a
+// libFuzzer target: the TOML run configuration (config::load_run_config on a
 // file), then what the runner does with a loaded one before running it (the
 // drive, the sample count, the memory estimate). Anything but a loaded
 // configuration or config_error / invalid_argument (a refusal) is a bug.
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include <ionrail/app/config.hpp>
+#include <ionrail/config/run_config.hpp>
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
@@ -26,13 +26,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)files;
   const std::string file = fuzz::put("run.toml", reinterpret_cast<const char*>(data), size);
   try {
-    const app::run_config c = app::load_run_config(file);
+    const config::run_config c = config::load_run_config(file);
     const kmc::protocol_drive drive = kmc::make_drive(c.protocol);
     volatile double rows = drive.duration_s / c.protocol.sample_every_s;
     volatile double bytes = kmc::engine_memory_bytes(c.device, c.sim);
     (void)rows, (void)bytes;
-    (void)app::resolved_parameters_json(c);
-  } catch (const app::config_error&) {
+    (void)config::resolved_parameters_json(c);
+  } catch (const ionrail::input_error&) {
   } catch (const std::invalid_argument&) {
   }
   return 0;

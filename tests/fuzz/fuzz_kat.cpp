@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "fuzz_support.hpp"
-#include "kat.hpp"
+#include <ionrail/kat/kat.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace ionrail;

@@ -1,4 +1,4 @@
-// libFuzzer target: response tables (app::load_table) in all three formats.
+// libFuzzer target: response tables (model_io::load_table) in all three formats.
 // One input is a whole table directory: its files in the order below,
 // separated by lines "====" (tests/fuzz/corpus/table/ holds real tables packed
 // so); a file the input does not reach is empty.
@@ -6,8 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include <ionrail/app/config.hpp>
-#include <ionrail/app/table_io.hpp>
+#include <ionrail/model_io/table_files.hpp>
 
 #include "fuzz_support.hpp"
 
@@ -26,11 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     at = end == std::string::npos ? text.size() : end + separator.size();
   }
   const std::string dir = (fuzz::scratch() / "t").string();
-  for (auto format : {app::table_format::csv, app::table_format::hex, app::table_format::header}) {
+  for (auto format : {model_io::table_format::csv, model_io::table_format::hex, model_io::table_format::header}) {
     try {
-      const model::table t = app::load_table(dir, format);
+      const model::table t = model_io::load_table(dir, format);
       (void)t.check();
-    } catch (const app::config_error&) {
+    } catch (const input_error&) {
     }
   }
   return 0;

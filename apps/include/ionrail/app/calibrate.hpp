@@ -1,105 +1,14 @@
 #pragma once
-// Calibration: KMC ensembles under rich random protocols, reduced to the
-// response table of the compact model (spec compact-model §1): for every
-// grid point of (state, V), the mean and standard deviation of the change of
-// the state over one model step dt_m, and the conductance G(state).
-#include <cstdint>
-#include <memory>
+// `ionrail calibrate` and `ionrail replay`: options in, the calibration
+// library (ionrail::calibrate) called, the table and reports out.
 #include <string>
 #include <vector>
 
-#include <ionrail/kmc/engine.hpp>
-#include <ionrail/kmc/voltage_source.hpp>
+#include <ionrail/calibration/fidelity.hpp>
 
 namespace ionrail::app {
 
-class run_control;
-
-struct calibration_params {
-  int device_rails = 100;      // rails per model device: the device size the noise is calibrated for
-  int devices = 32;            // devices per KMC run (rail classes, each with its own mean field)
-  int runs = 4;                // independent KMC runs, each under its own random protocol
-  double duration_s = 600.0;   // simulated time per run
-  double dt_m_s = 0.05;        // the compact model's step
-  double v_max_v = 10.0;       // random protocols span [-v_max, +v_max]
-  int state_bits = 6;          // state grid spacing 2^-state_bits over [0, 1]
-  double v_step_v = 0.5;       // voltage grid spacing
-  double noise_lag_s = 1.0;    // window over which the noise variance is measured (see transition_bins)
-  int state_variables = 2;     // 2: slow state + fast fluctuation; 1: the readout state alone (for comparison)
-  std::uint64_t seed = 1;
-};
-
-// A random protocol: pulse trains, holds at 0 V (relaxation), triangular
-// sweeps, random levels and reversals (a long strong hold of one sign, then
-// a strong level of the other: the states a saturated device passes through
-// only then), drawn from (seed, index) until `duration_s`.
-std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration_params& c, std::uint64_t index);
-
-// Statistics of Δstate per (state, V) bin, bins centred on the grid points,
-// for the two-variable model: a slow state s and a fast fluctuation δ about
-// it (docs/compact-model.md).
-// - Drift: the mean Δs over one step of each device (per-device transitions),
-//   corrected for the fast fluctuation's mean reversion: a device that sits
-//   above the run's mean by dev moves back by (1 − ρ) dev on average, which is
-//   δ relaxing, not the slow state moving. Binned by the device's own s, that
-//   reversion would otherwise show up as a restoring drift toward the states
-//   most visited (Tweedie's bias: (1 − ρ) σ² ∂ ln p(s)/∂s), a fake forgetting
-//   that dominates a retentive device at rest. So the bins keep Σ dev too and
-//   the drift is (Σ Δs + (1 − ρ) Σ dev) / n.
-// - Fast fluctuation: a device's deviation from the run's mean over its
-//   devices (which share V(t) and their history and differ only by
-//   finite-size chance) relaxes in a fraction of a second, by exchange across
-//   the zone boundary under the device's own space charge. Its variance,
-//   binned by (mean s, V), is the stationary σ² of δ; its lag-one-step
-//   autocorrelation, pooled over everything, is ρ.
-// - Slow noise: the cross-device variance of the state change over a lag of
-//   L steps, per step, minus what δ contributes to it (2σ²(1 − ρ^L)/L): the
-//   part of the spread that accumulates.
-struct transition_bins {
-  int n_s = 0, n_v = 0;
-  double ds = 0, dv = 0, v0 = 0;  // grid: s_i = i ds, V_j = v0 + j dv
-  int lag_steps = 1;              // L
-  std::vector<long long> count;
-  std::vector<double> sum;          // Σ Δs over one step
-  std::vector<double> dev_sum;      // Σ (s − the run's mean over its devices) at the start of the step
-  std::vector<long long> noise_count;
-  std::vector<double> noise_sum;    // Σ (Δ_L s − its mean over the run's devices)² · D/(D−1) / L
-  std::vector<long long> fluct_count;
-  std::vector<double> fluct_sum;    // Σ cross-device variance of s (unbiased), at (mean s, V)
-  double lag1_product = 0;          // Σ dev(t) · dev(t − 1), dev = s − the run's mean
-  double lag1_square = 0;           // Σ dev(t − 1)²
-
-  transition_bins(int state_bits, double v_step, double v_max, int lag = 1);
-  void add(double s, double v, double delta, double deviation = 0);
-  void add_noise(double s, double v, double per_step_variance);
-  void add_fluct(double mean_s, double v, double variance);
-  void merge(const transition_bins& other);
-  int index(int i, int j) const { return i * n_v + j; }
-  double fluct_rho() const { return lag1_square > 0 ? lag1_product / lag1_square : 0.0; }
-};
-
-// A KMC engine whose rail classes are independent devices of
-// `device_rails` rails each (identical parameters, a mean field per class).
-kmc::device_params ensemble_device(const kmc::device_params& material, int devices, int device_rails);
-// The readout state of each device (class) from the engine's positions.
-std::vector<double> device_states(const kmc::engine& e, int devices);
-
-// Runs the calibration ensembles (runs in parallel over OpenMP threads) and
-// returns the merged bins. With a checkpoint directory, each finished run's
-// bins are saved there (exactly, in hexfloat) and runs already saved are
-// loaded instead of simulated, so an interrupted calibration resumes to the
-// same bits. `backend` (empty: CPU) builds the engines' solver. With a
-// controller (one worker per OpenMP thread), a raised flag saves each
-// running run's state in the checkpoint directory (run_N.state: its bins so
-// far and its engine) and a signal then ends the collection with
-// `interrupted`; a run with a saved state continues from it, to the same bits.
-transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
-                                    const calibration_params& c, bool quiet, const std::string& checkpoint_dir = "",
-                                    const kmc::solver_factory& backend = {}, run_control* ctl = nullptr);
-
-}  // namespace ionrail::app
-
-namespace ionrail::app {
+using calibration::fidelity_figures;
 
 struct calibrate_options {
   std::string out_dir = "out/table";
@@ -124,12 +33,6 @@ struct replay_options {
   bool force = false;
   bool quiet = false;
   std::vector<std::string> overrides;
-};
-struct fidelity_figures {
-  int devices = 0;
-  double nrmse_mean_g = 0;   // RMS(mean G model − mean G KMC) / (max − min of mean G KMC)
-  double spread_ratio = 0;   // time-averaged device-to-device std of G, model / KMC
-  bool compared = false;
 };
 // `ionrail replay DIR --protocol FILE [--compare-kmc]`.
 fidelity_figures run_replay(const replay_options& options);

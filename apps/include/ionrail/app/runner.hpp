@@ -5,11 +5,13 @@
 #include <string>
 #include <vector>
 
-#include <ionrail/app/config.hpp>
+#include <ionrail/config/run_config.hpp>
 #include <ionrail/app/metrics.hpp>
 #include <ionrail/kmc/engine.hpp>
 
 namespace ionrail::app {
+
+using ::ionrail::config::run_config;
 
 struct run_options {
   std::string out_dir = "out/run";

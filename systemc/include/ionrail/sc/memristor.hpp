@@ -13,7 +13,7 @@
 // state, fluct and rng show the registers; g_eff and current follow v and the
 // registers combinationally: the current through the device at v now.
 //
-// The table is not copied: the caller keeps it alive (app::load_table of a
+// The table is not copied: the caller keeps it alive (model_io::load_table of a
 // calibrated directory, or a table_view over the const arrays of its
 // table.h).
 #include <cstdint>

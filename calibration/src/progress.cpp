@@ -1,4 +1,4 @@
-#include <ionrail/app/progress.hpp>
+#include <ionrail/calibration/progress.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
-namespace ionrail::app {
+namespace ionrail::calibration {
 
 progress_reporter::progress_reporter(double total_sim_s, bool quiet)
     : total_(total_sim_s > 0 ? total_sim_s : 1.0),
@@ -58,4 +58,4 @@ void progress_reporter::finish() {
   fmt::print(stderr, "ionrail: done in {:.1f} s\n", elapsed);
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::calibration

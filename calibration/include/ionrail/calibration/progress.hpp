@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-namespace ionrail::app {
+namespace ionrail::calibration {
 
 class progress_reporter {
  public:
@@ -26,4 +26,4 @@ class progress_reporter {
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
-}  // namespace ionrail::app
+}  // namespace ionrail::calibration

@@ -15,21 +15,16 @@
 #include <thread>
 #include <vector>
 
-namespace ionrail::app {
-
-// Writes `bytes` to FILE.tmp-PID, flushes it to disk and renames it to FILE:
-// a reader sees the old file or the new one, never a part. Throws
-// std::runtime_error (naming the file) if anything fails.
-void write_file_atomic(const std::filesystem::path& file, std::string_view bytes);
+namespace ionrail::calibration {
 
 // FNV-1a 64 of bytes.
 std::uint64_t fnv1a64(std::string_view bytes);
 
 // A checkpoint file: a text header line "ionrail-checkpoint VERSION KIND
-// BYTES FNV1A64" and the payload; written with write_file_atomic.
+// BYTES FNV1A64" and the payload; written with model_io::write_file_atomic.
 void write_checkpoint(const std::filesystem::path& file, std::string_view kind, std::string_view payload);
 // The payload, after checking the header, the size and the checksum; a file
-// that fails any check is refused with config_error naming it and what is
+// that fails any check is refused with ionrail::input_error naming it and what is
 // wrong (truncated, corrupted, another kind or version).
 std::string read_checkpoint(const std::filesystem::path& file, std::string_view kind);
 
@@ -84,8 +79,8 @@ void remove_stale_partials(const std::filesystem::path& dir);
 // MemAvailable, lowered to a cgroup limit if one is set; the environment
 // variable IONRAIL_MEMORY_LIMIT_MB overrides it (for tests and shared hosts).
 double available_memory_bytes();
-// config_error unless `bytes` fits in available_memory_bytes(); `what` names
+// ionrail::input_error unless `bytes` fits in available_memory_bytes(); `what` names
 // the run and how the estimate was made.
 void check_memory(double bytes, const std::string& what);
 
-}  // namespace ionrail::app
+}  // namespace ionrail::calibration

@@ -3,7 +3,7 @@
 // schema below, fill the kmc parameter structs and validate them. Every key
 // of the merged document remembers which file (and line) supplied it, so an
 // error always names where the offending value came from.
-#include <ionrail/app/config.hpp>
+#include <ionrail/config/run_config.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -28,10 +28,10 @@
 #endif
 
 #if !TOML_EXCEPTIONS
-#error "apps/src/config.cpp needs toml++ built with exceptions"
+#error "config/src/run_config.cpp needs toml++ built with exceptions"
 #endif
 
-namespace ionrail::app {
+namespace ionrail::config {
 namespace {
 
 namespace fs = std::filesystem;
@@ -1527,4 +1527,4 @@ std::string resolved_parameters_json(const run_config& c) {
   return os.str();
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::config

@@ -1,4 +1,4 @@
-#include <ionrail/app/checkpoint.hpp>
+#include <ionrail/calibration/run_control.hpp>
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -13,57 +13,14 @@
 #include <fstream>
 #include <sstream>
 
-#include <ionrail/app/config.hpp>
+#include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/model_io/input_error.hpp>
 
 namespace fs = std::filesystem;
 
-namespace ionrail::app {
+namespace ionrail::calibration {
 
-// ---------------------------------------------------------------- files
-
-namespace {
-[[noreturn]] void write_failed(const fs::path& file, const std::string& what) {
-  throw std::runtime_error(file.string() + ": cannot " + what + " (" + std::strerror(errno) + ")");
-}
-}  // namespace
-
-void write_file_atomic(const fs::path& file, std::string_view bytes) {
-  const fs::path tmp = file.string() + fmt::format(".tmp-{}", ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) write_failed(tmp, "create");
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int saved = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      errno = saved;
-      write_failed(tmp, "write");
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int saved = errno;
-    ::unlink(tmp.c_str());
-    errno = saved;
-    write_failed(tmp, "flush");
-  }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    const int saved = errno;
-    ::unlink(tmp.c_str());
-    errno = saved;
-    write_failed(file, "rename " + tmp.string() + " to");
-  }
-  // The rename itself reaches the disk with the directory.
-  const fs::path parent = file.parent_path().empty() ? fs::path(".") : file.parent_path();
-  const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-}
+using model_io::write_file_atomic;
 
 std::uint64_t fnv1a64(std::string_view bytes) {
   std::uint64_t h = 0xcbf29ce484222325ull;
@@ -84,32 +41,32 @@ void write_checkpoint(const fs::path& file, std::string_view kind, std::string_v
 
 std::string read_checkpoint(const fs::path& file, std::string_view kind) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw config_error(file.string() + ": cannot open the checkpoint");
+  if (!in) throw input_error(file.string() + ": cannot open the checkpoint");
   std::ostringstream ss;
   ss << in.rdbuf();
   const std::string bytes = ss.str();
   const auto eol = bytes.find('\n');
   const std::string name = file.string();
-  if (eol == std::string::npos || eol > 200) throw config_error(name + ": not an ionrail checkpoint (no header line)");
+  if (eol == std::string::npos || eol > 200) throw input_error(name + ": not an ionrail checkpoint (no header line)");
   std::istringstream header(bytes.substr(0, eol));
   std::string magic, got_kind, sum_text;
   int version = 0;
   unsigned long long size = 0;
   if (!(header >> magic >> version >> got_kind >> size >> sum_text) || magic != "ionrail-checkpoint")
-    throw config_error(name + ": not an ionrail checkpoint (header '" + bytes.substr(0, eol) + "')");
+    throw input_error(name + ": not an ionrail checkpoint (header '" + bytes.substr(0, eol) + "')");
   if (version != checkpoint_version)
-    throw config_error(fmt::format("{}: checkpoint version = {}: this build reads version {}", name, version,
+    throw input_error(fmt::format("{}: checkpoint version = {}: this build reads version {}", name, version,
                                    checkpoint_version));
   if (got_kind != kind)
-    throw config_error(fmt::format("{}: a checkpoint of '{}', expected '{}'", name, got_kind, kind));
+    throw input_error(fmt::format("{}: a checkpoint of '{}', expected '{}'", name, got_kind, kind));
   const std::size_t have = bytes.size() - eol - 1;
   if (have != size)
-    throw config_error(fmt::format("{}: checkpoint holds {} bytes, its header says {}: truncated or corrupted", name,
+    throw input_error(fmt::format("{}: checkpoint holds {} bytes, its header says {}: truncated or corrupted", name,
                                    have, size));
   std::string payload = bytes.substr(eol + 1);
   const std::string sum = fmt::format("{:016x}", fnv1a64(payload));
   if (sum != sum_text)
-    throw config_error(fmt::format("{}: checksum {} does not match the header's {}: the checkpoint is corrupted", name,
+    throw input_error(fmt::format("{}: checksum {} does not match the header's {}: the checkpoint is corrupted", name,
                                    sum, sum_text));
   return payload;
 }
@@ -241,9 +198,9 @@ void check_memory(double bytes, const std::string& what) {
   const double available = available_memory_bytes();
   if (bytes <= available) return;
   auto gib = [](double b) { return fmt::format("{:.3g} GiB", b / (1024.0 * 1024 * 1024)); };
-  throw config_error(fmt::format("{}: needs about {}, more than the {} this machine has available{}", what, gib(bytes),
+  throw input_error(fmt::format("{}: needs about {}, more than the {} this machine has available{}", what, gib(bytes),
                                  gib(available),
                                  std::getenv("IONRAIL_MEMORY_LIMIT_MB") ? " (IONRAIL_MEMORY_LIMIT_MB)" : ""));
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::calibration

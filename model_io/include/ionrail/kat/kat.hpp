@@ -1,10 +1,11 @@
 #pragma once
 // Known-answer vectors (tests/kat/, format in tests/kat/README.md) and the
 // synthetic response tables they and the RTL benches use: how they are made
-// (from the C++ model only), written, read and replayed. Shared by
-// tests/test_kat.cpp (replay + "the committed files are what this code
-// makes"), tests/kat_write.cpp (regenerates tests/kat/) and the Verilator
-// benches in verilog_tb/ (replay against the RTL).
+// (from the C++ model only), written, read and replayed. The target
+// ionrail::kat, shared by tests/test_kat.cpp (replay + "the committed files
+// are what this code makes"), tests/kat_write.cpp (regenerates tests/kat/),
+// the Verilator benches in verilog_tb/ and the SystemC tests (replay against
+// the RTL and the modules): one reader of every record.
 //
 // Everything is drawn from splitmix64 (rng.hpp) with fixed seeds and no
 // std:: distribution (whose output differs between standard libraries), so
@@ -20,10 +21,11 @@
 #include <utility>
 #include <vector>
 
-#include <ionrail/app/table_io.hpp>
 #include <ionrail/model/crossbar.hpp>
 #include <ionrail/model/lif.hpp>
 #include <ionrail/model/model.hpp>
+#include <ionrail/model_io/input_error.hpp>
+#include <ionrail/model_io/table_files.hpp>
 
 namespace ionrail::kat {
 
@@ -118,13 +120,12 @@ inline const synthetic_table& synthetic(const std::string& name) {
   throw std::runtime_error("no synthetic table named " + name);
 }
 
-// Writes a synthetic table with app::write_table (every format, table.vh included).
+// Writes a synthetic table with model_io::write_table (every format, table.vh included).
 inline void write_synthetic(const synthetic_table& t, const std::string& dir) {
-  app::table_build b;
-  b.table = t.table;
-  b.samples.assign(t.table.grid.cells(), 0);
-  b.visited.assign(t.table.grid.cells(), 1);
-  app::write_table(dir, b, "{\"synthetic\": \"" + t.description + "\", \"generator\": \"tests/support/kat.hpp\"}");
+  model_io::table_record record;
+  record.json_members.push_back({"synthetic", "{\"description\": " + model_io::json_quote(t.description) +
+                                                  ", \"generator\": \"ionrail/kat/kat.hpp\"}"});
+  model_io::write_table(dir, t.table, record);
 }
 
 inline std::string checksum_hex(const model::table& t) {
@@ -320,7 +321,7 @@ inline std::vector<std::pair<std::string, std::string>> vector_files() {
 // number of fields exact, every number a decimal integer in its format's
 // range, and the records in an order the README allows. A bad file is
 // refused with "FILE:LINE: ..." naming the record, the field, the value and
-// the valid range (std::runtime_error).
+// the valid range (ionrail::input_error, a std::runtime_error).
 namespace detail {
 
 enum class field { i16, i32, u32, i64, flag, name, checksum, count, row, col, refractory, shift };
@@ -437,7 +438,7 @@ inline std::vector<std::pair<std::string, field>> sized_fields(const std::string
 // checked as described above.
 inline std::vector<std::vector<std::string>> read_lines(const std::string& file) {
   std::ifstream in(file);
-  if (!in) throw std::runtime_error(file + ": cannot open");
+  if (!in) throw input_error(file + ": cannot open");
   std::vector<std::vector<std::string>> out;
   const std::vector<detail::record_schema>* schema = nullptr;
   const char* kind = "";
@@ -462,7 +463,7 @@ inline std::vector<std::vector<std::string>> read_lines(const std::string& file)
         // cell or crossbar: told by the second record; read this one as a cell's (the same layout).
         schema = &detail::cell_schema(), kind = "cell";
       } else
-        throw std::runtime_error(at + "record '" + name.substr(0, 40) + "': a vector file starts with 'table' or 'neuron'");
+        throw input_error(at + "record '" + name.substr(0, 40) + "': a vector file starts with 'table' or 'neuron'");
     } else if (table_seen && !owner_seen && name == "crossbar") {
       schema = &detail::crossbar_schema(), kind = "crossbar";
     }
@@ -472,26 +473,26 @@ inline std::vector<std::vector<std::string>> read_lines(const std::string& file)
     if (!rec) {
       std::string names;
       for (const auto& r : *schema) names += (names.empty() ? "" : ", ") + std::string(r.name);
-      throw std::runtime_error(at + "record '" + name.substr(0, 40) + "': unknown in a " + kind + " file (records: " + names + ")");
+      throw input_error(at + "record '" + name.substr(0, 40) + "': unknown in a " + kind + " file (records: " + names + ")");
     }
     // Order.
     if (!expect_next.empty() && name != expect_next)
-      throw std::runtime_error(at + "record '" + name + "': expected '" + expect_next + "' after the previous record");
+      throw input_error(at + "record '" + name + "': expected '" + expect_next + "' after the previous record");
     expect_next.clear();
     if (name == "table") {
-      if (table_seen || !out.empty()) throw std::runtime_error(at + "record 'table': only as the first record");
+      if (table_seen || !out.empty()) throw input_error(at + "record 'table': only as the first record");
       table_seen = true;
     } else if (std::string(kind) != "neuron" && !table_seen) {
-      throw std::runtime_error(at + "record '" + name + "': the first record must be 'table'");
+      throw input_error(at + "record '" + name + "': the first record must be 'table'");
     }
     if (name == "crossbar") {
-      if (owner_seen) throw std::runtime_error(at + "record 'crossbar': only once, after 'table'");
+      if (owner_seen) throw input_error(at + "record 'crossbar': only once, after 'table'");
     } else if (name == "device" || name == "neuron") {
-      if (std::string(kind) == "crossbar" && rows == 0) throw std::runtime_error(at + "record 'device' before 'crossbar'");
+      if (std::string(kind) == "crossbar" && rows == 0) throw input_error(at + "record 'device' before 'crossbar'");
     } else if (name == "step" || name == "write" || name == "read") {
-      if (!owner_seen) throw std::runtime_error(at + "record '" + name + "' before any '" + (std::string(kind) == "neuron" ? "neuron" : std::string(kind) == "cell" ? "device" : "crossbar") + "'");
+      if (!owner_seen) throw input_error(at + "record '" + name + "' before any '" + (std::string(kind) == "neuron" ? "neuron" : std::string(kind) == "cell" ? "device" : "crossbar") + "'");
     } else if ((name == "cells" || name == "currents") && out.empty()) {
-      throw std::runtime_error(at + "record '" + name + "' without its write or read");
+      throw input_error(at + "record '" + name + "' without its write or read");
     }
     if (name == "write") expect_next = "cells";
     if (name == "read") expect_next = "currents";
@@ -502,11 +503,11 @@ inline std::vector<std::vector<std::string>> read_lines(const std::string& file)
     else
       for (const auto& [n, f] : rec->fields) fields.push_back({n, f});
     if (words.size() - 1 != fields.size())
-      throw std::runtime_error(at + "record '" + name + "' has " + std::to_string(words.size() - 1) + " fields, expected " +
+      throw input_error(at + "record '" + name + "' has " + std::to_string(words.size() - 1) + " fields, expected " +
                                std::to_string(fields.size()));
     for (std::size_t k = 0; k < fields.size(); ++k)
       if (!detail::valid(fields[k].second, words[k + 1], rows, cols))
-        throw std::runtime_error(at + "record '" + name + "' field " + std::to_string(k + 1) + " (" + fields[k].first +
+        throw input_error(at + "record '" + name + "' field " + std::to_string(k + 1) + " (" + fields[k].first +
                                  ") = '" + words[k + 1].substr(0, 40) + "': expected " + detail::range_of(fields[k].second));
     if (name == "crossbar") {
       rows = std::stoi(words[1]);
@@ -515,17 +516,31 @@ inline std::vector<std::vector<std::string>> read_lines(const std::string& file)
     if (name == "crossbar" || name == "neuron" || (name == "device" && std::string(kind) == "cell")) owner_seen = true;
     out.push_back(std::move(words));
   }
-  if (!expect_next.empty()) throw std::runtime_error(file + ": ends without the '" + expect_next + "' record of its last operation");
-  if (out.empty()) throw std::runtime_error(file + ": no records");
+  if (!expect_next.empty()) throw input_error(file + ": ends without the '" + expect_next + "' record of its last operation");
+  if (out.empty()) throw input_error(file + ": no records");
   return out;
 }
 inline std::int64_t num(const std::vector<std::string>& words, std::size_t k) {
-  if (k >= words.size()) throw std::runtime_error("known-answer line '" + words[0] + "' has too few fields");
+  if (k >= words.size()) throw input_error("known-answer line '" + words[0] + "' has too few fields");
   return std::stoll(words[k]);
 }
 inline std::uint32_t unum32(const std::vector<std::string>& words, std::size_t k) {
-  if (k >= words.size()) throw std::runtime_error("known-answer line '" + words[0] + "' has too few fields");
+  if (k >= words.size()) throw input_error("known-answer line '" + words[0] + "' has too few fields");
   return static_cast<std::uint32_t>(std::stoull(words[k]));
+}
+
+// The device of a `device` record whose state field is word `first` (1 in a
+// cell file; 3 in a crossbar file, after row and column): state, fluct, gain,
+// g_offset, rng and, where the record has it, the noise flag.
+inline model::device device_record(const std::vector<std::string>& words, std::size_t first = 1) {
+  model::device d{};
+  d.state = model::q_state::from_raw(static_cast<std::int32_t>(num(words, first)));
+  d.fluct = model::q_fluct::from_raw(static_cast<std::int32_t>(num(words, first + 1)));
+  d.gain = model::q_gain::from_raw(static_cast<std::int32_t>(num(words, first + 2)));
+  d.g_offset = model::q_cond::from_raw(static_cast<std::int32_t>(num(words, first + 3)));
+  d.rng = unum32(words, first + 4);
+  if (words.size() > first + 5) d.noise = num(words, first + 5) != 0;
+  return d;
 }
 
 }  // namespace ionrail::kat

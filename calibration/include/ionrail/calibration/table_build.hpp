@@ -1,20 +1,15 @@
 #pragma once
-// Response tables on disk (compact-model spec §4): table.csv (people),
-// table.h (const arrays for embedded code), table.hex / table_noise.hex /
-// table_fluct.hex / table_g.hex / table_coeff.hex (ρ, √(1 − ρ²)) ($readmemh
-// for RTL), table.vh (Verilog defines of the grid and checksum for the RTL)
-// and table.json (metadata: format version,
-// grid, checksum, calibration parameters, samples per bin, rules used).
-// Loading checks the format version, the grid and the checksum.
-#include <cstdint>
+// Calibration's transition bins turned into the compact model's response
+// table, and that table written with its calibration record
+// (model_io::write_table: every format, table.json last).
 #include <string>
 #include <vector>
 
-#include <ionrail/app/calibrate.hpp>
+#include <ionrail/calibration/ensemble.hpp>
 #include <ionrail/kmc/rail_model.hpp>
 #include <ionrail/model/table.hpp>
 
-namespace ionrail::app {
+namespace ionrail::calibration {
 
 struct table_build {
   model::table table;
@@ -39,14 +34,9 @@ struct table_build {
 table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
                         double equilibrium_variance, int min_samples = 5, int state_variables = 2);
 
-// Writes the four formats into dir; `metadata_json` is inserted into table.json.
-void write_table(const std::string& dir, const table_build& t, const std::string& metadata_json);
+// Writes every format into DIR; table.json records the fill and noise rules,
+// the visited bins and `calibration_json` (a JSON object: the calibration's
+// parameters and figures) as "calibration".
+void write_table(const std::string& dir, const table_build& t, const std::string& calibration_json);
 
-enum class table_format { csv, header, hex };
-// Loads the table written by write_table from one of its formats, checking
-// table.json's format version, grid and checksum; throws config_error naming the file.
-model::table load_table(const std::string& dir, table_format format);
-// A number recorded in dir/table.json (e.g. "dt_m_s"); config_error if absent.
-double table_metadata(const std::string& dir, const std::string& key);
-
-}  // namespace ionrail::app
+}  // namespace ionrail::calibration

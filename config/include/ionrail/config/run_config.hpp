@@ -7,21 +7,19 @@
 #include <string>
 #include <vector>
 
-#include <ionrail/app/calibrate.hpp>
+#include <ionrail/calibration/ensemble.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/snn.hpp>
 #include <ionrail/kmc/params.hpp>
 #include <ionrail/kmc/protocol.hpp>
+#include <ionrail/model_io/input_error.hpp>
 
-namespace ionrail::app {
+namespace ionrail::config {
 
 // A user's input was wrong: the CLI prints what() and exits with code 2.
 // Messages are one line, "FILE[:LINE]: KEY = VALUE: what is wrong / valid
 // range", where FILE is the run file, the material file or "--set".
-class config_error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+using config_error = ionrail::input_error;
 
 struct run_config {
   std::string path;                    // the file given to `ionrail run`
@@ -35,7 +33,7 @@ struct run_config {
   bool plots = true;                   // [output] plots
   std::string series_key;              // [series] key: run once per value of this key ("" : one run)
   std::vector<double> series_values;   // [series] values
-  calibration_params calibration;      // [calibration] (ionrail calibrate)
+  ::ionrail::calibration::calibration_params calibration;      // [calibration] (ionrail calibrate)
   // [crossbar] (ionrail crossbar): the table and data set, resolved relative
   // to the file that named them; the array and the learning rule.
   struct crossbar_section {
@@ -66,4 +64,4 @@ run_config load_run_config(const std::string& path, const std::vector<std::strin
 // the run file's sections, via toml++'s json_formatter.
 std::string resolved_parameters_json(const run_config& config);
 
-}  // namespace ionrail::app
+}  // namespace ionrail::config

@@ -1,0 +1,403 @@
+#include <ionrail/calibration/ensemble.hpp>
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <exception>
+#include <stdexcept>
+
+#include <ionrail/calibration/progress.hpp>
+#include <ionrail/calibration/run_control.hpp>
+#include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/model_io/input_error.hpp>
+#include <ionrail/kmc/counter_draws.hpp>
+#include <ionrail/kmc/state_io.hpp>
+
+namespace ionrail::calibration {
+
+std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration_params& c, std::uint64_t index) {
+  // A stream of its own: key = seed, counter = (index, 0, 3 << 24).
+  kmc::counter_draws draw(c.seed, static_cast<kmc::draw_stream>(3), index);
+  std::vector<double> t{0.0}, v{0.0};
+  auto add = [&](double dt, double volts) {
+    t.push_back(t.back() + dt);
+    v.push_back(volts);
+  };
+  constexpr double edge = 1e-9;
+  auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * draw.unit(); };
+  while (t.back() < c.duration_s) {
+    switch (draw.below(5)) {
+      case 0: {  // pulse train
+        const int pulses = 1 + static_cast<int>(draw.below(20));
+        const double amplitude = uniform(-c.v_max_v, c.v_max_v);
+        const double width = uniform(0.05, 2.0), gap = uniform(0.05, 2.0);
+        for (int k = 0; k < pulses; ++k) {
+          add(edge, amplitude);
+          add(width - edge, amplitude);
+          add(edge, 0.0);
+          add(gap - edge, 0.0);
+        }
+        break;
+      }
+      case 1:  // rest: relaxation at 0 V
+        add(edge, 0.0);
+        add(uniform(1.0, 30.0), 0.0);
+        break;
+      case 2: {  // triangular sweep from 0
+        const double amplitude = uniform(0.5, c.v_max_v) * (draw.below(2) ? 1 : -1);
+        const double quarter = std::fabs(amplitude) / uniform(0.1, 2.0);
+        add(edge, 0.0);
+        add(quarter, amplitude);
+        add(2 * quarter, -amplitude);
+        add(quarter, 0.0);
+        break;
+      }
+      case 3: {  // a held level
+        add(edge, uniform(-c.v_max_v, c.v_max_v));
+        add(uniform(0.5, 10.0), v.back());
+        break;
+      }
+      default: {  // reversal: saturate one way for long, then drive hard the other way
+        const double sign = draw.below(2) ? 1 : -1;
+        add(edge, sign * uniform(0.5 * c.v_max_v, c.v_max_v));
+        add(uniform(5.0, 30.0), v.back());
+        add(edge, -sign * uniform(0.5 * c.v_max_v, c.v_max_v));
+        add(uniform(0.1, 3.0), v.back());
+        break;
+      }
+    }
+  }
+  return std::make_shared<kmc::piecewise_linear_voltage>(t, v, fmt::format("random calibration protocol {}", index));
+}
+
+transition_bins::transition_bins(int state_bits, double v_step, double v_max, int lag) {
+  lag_steps = lag;
+  ds = std::ldexp(1.0, -state_bits);
+  n_s = (1 << state_bits) + 1;
+  dv = v_step;
+  const int half = static_cast<int>(std::ceil(v_max / v_step));
+  n_v = 2 * half + 1;
+  v0 = -half * v_step;
+  count.assign(static_cast<std::size_t>(n_s) * n_v, 0);
+  sum.assign(count.size(), 0.0);
+  dev_sum.assign(count.size(), 0.0);
+  noise_count.assign(count.size(), 0);
+  noise_sum.assign(count.size(), 0.0);
+  fluct_count.assign(count.size(), 0);
+  fluct_sum.assign(count.size(), 0.0);
+}
+
+namespace {
+int bin_of(const transition_bins& b, double s, double v) {
+  const int i = std::clamp(static_cast<int>(std::lround(s / b.ds)), 0, b.n_s - 1);
+  const int j = std::clamp(static_cast<int>(std::lround((v - b.v0) / b.dv)), 0, b.n_v - 1);
+  return b.index(i, j);
+}
+}  // namespace
+
+void transition_bins::add(double s, double v, double delta, double deviation) {
+  const int k = bin_of(*this, s, v);
+  ++count[k];
+  sum[k] += delta;
+  dev_sum[k] += deviation;
+}
+
+void transition_bins::add_noise(double s, double v, double per_step_variance) {
+  const int k = bin_of(*this, s, v);
+  ++noise_count[k];
+  noise_sum[k] += per_step_variance;
+}
+
+void transition_bins::add_fluct(double mean_s, double v, double variance) {
+  const int k = bin_of(*this, mean_s, v);
+  ++fluct_count[k];
+  fluct_sum[k] += variance;
+}
+
+void transition_bins::merge(const transition_bins& o) {
+  for (std::size_t k = 0; k < count.size(); ++k) {
+    count[k] += o.count[k], sum[k] += o.sum[k], dev_sum[k] += o.dev_sum[k];
+    noise_count[k] += o.noise_count[k], noise_sum[k] += o.noise_sum[k];
+    fluct_count[k] += o.fluct_count[k], fluct_sum[k] += o.fluct_sum[k];
+  }
+  lag1_product += o.lag1_product;
+  lag1_square += o.lag1_square;
+}
+
+kmc::device_params ensemble_device(const kmc::device_params& material, int devices, int device_rails) {
+  kmc::device_params d = material;
+  const kmc::rail_class_params base = material.classes.front();
+  d.classes.clear();
+  for (int k = 0; k < devices; ++k) {
+    kmc::rail_class_params c = base;
+    c.name = fmt::format("device{}", k);
+    c.fraction = 1.0 / devices;
+    d.classes.push_back(c);
+  }
+  d.rails = devices * device_rails;
+  d.field_per_class = true;
+  return d;
+}
+
+std::vector<double> device_states(const kmc::engine& e, int devices) {
+  const auto& m = e.model();
+  const auto& pos = m.positions();
+  const auto& ro = m.readout();
+  std::vector<long long> in_zone(devices, 0), rails(devices, 0);
+  for (int r = 0; r < pos.rails; ++r) ++rails[pos.class_of(r)];
+  for (int j = 0; j < pos.ions; ++j) {
+    const std::uint16_t* row = pos.row(j);
+    for (int r = 0; r < pos.rails; ++r) in_zone[pos.class_of(r)] += row[r] >= ro.first_q && row[r] <= ro.last_q;
+  }
+  std::vector<double> s(devices);
+  for (int k = 0; k < devices; ++k)
+    s[k] = static_cast<double>(in_zone[k]) / (static_cast<double>(rails[k]) * pos.ions);
+  return s;
+}
+
+namespace {
+
+// Exact text form of one run's bins: hexfloat keeps every bit.
+void save_bins(const transition_bins& b, const std::filesystem::path& file) {
+  std::string text;
+  char line[512];
+  std::snprintf(line, sizeof line, "ionrail-bins 3 %d %d %d %a %a\n", b.n_s, b.n_v, b.lag_steps, b.lag1_product,
+                b.lag1_square);
+  text += line;
+  for (std::size_t k = 0; k < b.count.size(); ++k) {
+    std::snprintf(line, sizeof line, "%lld %a %a %lld %a %lld %a\n", b.count[k], b.sum[k], b.dev_sum[k],
+                  b.noise_count[k], b.noise_sum[k], b.fluct_count[k], b.fluct_sum[k]);
+    text += line;
+  }
+  model_io::write_file_atomic(file, text);
+}
+
+bool load_bins(transition_bins& b, const std::filesystem::path& file) {
+  std::FILE* f = std::fopen(file.string().c_str(), "r");
+  if (!f) return false;
+  int version = 0, n_s = 0, n_v = 0, lag = 0;
+  bool ok = std::fscanf(f, "ionrail-bins %d %d %d %d %la %la", &version, &n_s, &n_v, &lag, &b.lag1_product,
+                        &b.lag1_square) == 6 &&
+            version == 3 && n_s == b.n_s && n_v == b.n_v && lag == b.lag_steps;
+  for (std::size_t k = 0; ok && k < b.count.size(); ++k)
+    ok = std::fscanf(f, "%lld %la %la %lld %la %lld %la", &b.count[k], &b.sum[k], &b.dev_sum[k], &b.noise_count[k],
+                     &b.noise_sum[k], &b.fluct_count[k], &b.fluct_sum[k]) == 7;
+  std::fclose(f);
+  if (!ok) throw input_error(file.string() + ": calibration checkpoint is truncated or from another grid");
+  return true;
+}
+
+// A run part-way: the step it is in, its bins so far, the device states of
+// the last `lag` steps and the engine (kmc::engine::save_state).
+struct run_progress {
+  int step = 1;
+  std::vector<double> before;
+  std::vector<std::vector<double>> history;
+  std::vector<double> voltages;
+  std::string engine_state;
+};
+
+void put_bins(kmc::state_writer& w, const transition_bins& b) {
+  w.put_vector(b.count);
+  w.put_vector(b.sum);
+  w.put_vector(b.dev_sum);
+  w.put_vector(b.noise_count);
+  w.put_vector(b.noise_sum);
+  w.put_vector(b.fluct_count);
+  w.put_vector(b.fluct_sum);
+  w.put(b.lag1_product);
+  w.put(b.lag1_square);
+}
+
+void get_bins(kmc::state_reader& r, transition_bins& b) {
+  const std::size_t n = b.count.size();
+  r.get_vector(b.count, n, "bin counts");
+  r.get_vector(b.sum, n, "bin sums");
+  r.get_vector(b.dev_sum, n, "bin deviations");
+  r.get_vector(b.noise_count, n, "noise counts");
+  r.get_vector(b.noise_sum, n, "noise sums");
+  r.get_vector(b.fluct_count, n, "fluctuation counts");
+  r.get_vector(b.fluct_sum, n, "fluctuation sums");
+  b.lag1_product = r.get<double>();
+  b.lag1_square = r.get<double>();
+}
+
+void save_progress(const std::filesystem::path& file, const transition_bins& b, const run_progress& p) {
+  kmc::state_writer w;
+  w.put_tag("calibration-run");
+  w.put<std::int32_t>(p.step);
+  put_bins(w, b);
+  w.put_vector(p.before);
+  w.put<std::uint64_t>(p.history.size());
+  for (const auto& h : p.history) w.put_vector(h);
+  w.put_vector(p.voltages);
+  w.put_string(p.engine_state);
+  write_checkpoint(file, "calibration-run", w.bytes());
+}
+
+bool load_progress(const std::filesystem::path& file, transition_bins& b, run_progress& p, int devices, int steps, int lag) {
+  if (!std::filesystem::exists(file)) return false;
+  const std::string payload = read_checkpoint(file, "calibration-run");
+  try {
+    kmc::state_reader r(payload, file.string());
+    r.expect_tag("calibration-run");
+    p.step = r.get<std::int32_t>();
+    if (p.step < 1 || p.step > steps) r.fail("step " + std::to_string(p.step) + " outside [1, " + std::to_string(steps) + "]");
+    get_bins(r, b);
+    r.get_vector(p.before, static_cast<std::size_t>(devices), "device states");
+    const std::uint64_t h = r.get<std::uint64_t>();
+    if (h < 1 || h > static_cast<std::uint64_t>(lag)) r.fail("state history of another noise lag");
+    p.history.resize(static_cast<std::size_t>(h));
+    for (auto& x : p.history) r.get_vector(x, static_cast<std::size_t>(devices), "device states");
+    r.get_vector(p.voltages, static_cast<std::size_t>(h - 1), "voltages");
+    p.engine_state = r.get_string(std::size_t{1} << 40);
+    r.expect_end();
+  } catch (const kmc::state_error& e) {
+    throw input_error(std::string(e.what()) + " (the checkpoint does not fit this calibration)");
+  }
+  return true;
+}
+
+}  // namespace
+
+transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
+                                    const calibration_params& c, bool quiet, const std::string& checkpoint_dir,
+                                    const kmc::solver_factory& backend, run_control* ctl) {
+  const int lag = std::max(1, static_cast<int>(std::lround(c.noise_lag_s / c.dt_m_s)));
+  transition_bins total(c.state_bits, c.v_step_v, c.v_max_v, lag);
+  std::vector<transition_bins> per_run(c.runs, total);
+  const kmc::device_params d = ensemble_device(material, c.devices, c.device_rails);
+  // Progress over the simulated time of all runs together (runs run in parallel).
+  progress_reporter progress(c.runs * c.duration_s, quiet);
+  progress.begin_part(fmt::format("calibration: {} runs x {} devices", c.runs, c.devices));
+  double simulated = 0;
+  auto report = [&](double dt) {
+#pragma omp critical(ionrail_calibration_progress)
+    {
+      simulated += dt;
+      progress.advance_to(simulated);
+    }
+  };
+  // Exceptions may not leave an OpenMP region: each run keeps its own, and the
+  // first (in run order) is rethrown after the loop.
+  std::vector<std::exception_ptr> failure(c.runs);
+  std::vector<int> stopped(c.runs, 0);  // 1: stopped by a signal, 2: and its state saved
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int run = 0; run < c.runs; ++run) try {
+    const std::filesystem::path dir(checkpoint_dir);
+    const std::filesystem::path saved = checkpoint_dir.empty() ? std::filesystem::path() : dir / fmt::format("run_{}.bins", run);
+    const std::filesystem::path partial = checkpoint_dir.empty() ? std::filesystem::path() : dir / fmt::format("run_{}.state", run);
+    if (!saved.empty() && load_bins(per_run[run], saved)) {
+      report(c.duration_s);
+      continue;
+    }
+    if (ctl && ctl->interrupted()) {  // a signal came: runs not begun are not begun
+      stopped[run] = 1;
+      continue;
+    }
+    const int worker = omp_get_thread_num();
+    kmc::sim_params s = sim;
+    s.threads = 1;
+    s.seed = sim.seed + 1000003ull * static_cast<std::uint64_t>(run);
+    const auto protocol = random_protocol(c, static_cast<std::uint64_t>(run));
+    std::unique_ptr<kmc::engine> engine =
+        backend ? std::make_unique<kmc::engine>(d, s, protocol, backend) : std::make_unique<kmc::engine>(d, s, protocol);
+    kmc::engine& e = *engine;
+    if (ctl) e.set_stop_flag(ctl->flag(worker));
+    const int steps = static_cast<int>(std::lround(c.duration_s / c.dt_m_s));
+    run_progress at;
+    if (!partial.empty() && load_progress(partial, per_run[run], at, c.devices, steps, lag)) {
+      e.load_state(at.engine_state, partial.string());
+      at.engine_state.clear();
+      report((at.step - 1) * c.dt_m_s);
+    } else {
+      at.before = device_states(e, c.devices);
+      at.history = {at.before};  // states of the last `lag` steps
+    }
+    std::vector<double>& before = at.before;
+    std::vector<std::vector<double>>& history = at.history;
+    std::vector<double>& voltages = at.voltages;
+    const double unbias = static_cast<double>(c.devices) / (c.devices - 1);
+    for (int k = at.step; k <= steps; ++k) {
+      const double t0 = (k - 1) * c.dt_m_s;
+      for (;;) {
+        e.advance_to(k * c.dt_m_s);
+        if (!ctl || !ctl->pause_requested(worker)) break;
+        // Mid-step: the bins and histories hold steps before k, the engine is inside step k.
+        const bool can = e.can_save_state() && !partial.empty();
+        if (can) {
+          at.step = k;
+          at.engine_state = e.save_state();
+          save_progress(partial, per_run[run], at);
+          at.engine_state.clear();
+        }
+        if (ctl->interrupted()) break;
+        ctl->resume(worker);
+      }
+      if (ctl && ctl->interrupted()) {
+        stopped[run] = e.can_save_state() && !partial.empty() ? 2 : 1;
+        break;
+      }
+      const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);
+      const std::vector<double> after = device_states(e, c.devices);
+      transition_bins& bins = per_run[run];
+      double mean_before = 0, mean_after = 0;
+      for (int dev = 0; dev < c.devices; ++dev) mean_before += before[dev] / c.devices, mean_after += after[dev] / c.devices;
+      for (int dev = 0; dev < c.devices; ++dev)
+        bins.add(before[dev], v, after[dev] - before[dev], before[dev] - mean_before);
+      double variance = 0;
+      for (int dev = 0; dev < c.devices; ++dev) {
+        const double now = after[dev] - mean_after, prev = before[dev] - mean_before;
+        variance += now * now / (c.devices - 1);
+        bins.lag1_product += now * prev;
+        bins.lag1_square += prev * prev;
+      }
+      bins.add_fluct(mean_after, v, variance);
+      history.push_back(after);
+      voltages.push_back(v);
+      if (static_cast<int>(voltages.size()) == lag) {
+        const std::vector<double>& start = history.front();
+        double v_mean = 0, mean_delta = 0;
+        for (double x : voltages) v_mean += x / lag;
+        for (int dev = 0; dev < c.devices; ++dev) mean_delta += (after[dev] - start[dev]) / c.devices;
+        for (int dev = 0; dev < c.devices; ++dev) {
+          const double dev_delta = after[dev] - start[dev] - mean_delta;
+          per_run[run].add_noise(start[dev], v_mean, dev_delta * dev_delta * unbias / lag);
+        }
+        history.erase(history.begin());
+        voltages.erase(voltages.begin());
+      }
+      before = after;
+      if (k % 20 == 0) report(20 * c.dt_m_s);
+    }
+    if (stopped[run]) continue;
+    report((steps % 20) * c.dt_m_s);
+    if (!saved.empty()) {
+      save_bins(per_run[run], saved);
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+    }
+  } catch (...) {
+    failure[run] = std::current_exception();
+  }
+  for (const auto& f : failure)
+    if (f) std::rethrow_exception(f);
+  if (ctl && ctl->interrupted()) {
+    const auto mid = std::count(stopped.begin(), stopped.end(), 2);
+    const auto lost = std::count(stopped.begin(), stopped.end(), 1);
+    throw interrupted(ctl->signal(),
+                      fmt::format("interrupted by {}: {} of {} calibration runs finished, {} saved part-way{} in {}",
+                                  signal_name(ctl->signal()), c.runs - mid - lost, c.runs, mid,
+                                  lost ? fmt::format(", {} to start over", lost) : "", checkpoint_dir));
+  }
+  progress.finish();
+  for (const auto& b : per_run) total.merge(b);  // in run order: the sums do not depend on threads
+  return total;
+}
+
+}  // namespace ionrail::calibration
