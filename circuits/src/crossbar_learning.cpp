@@ -221,8 +221,8 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
   }
   double device_seconds = 0;
   for (int epoch = 1; epoch <= lp.epochs; ++epoch) {
-    const auto order =
-        permutation(static_cast<int>(train.size()), stream_seed(lp.seed, draw_stream::train_order, static_cast<std::uint64_t>(epoch)));
+    const auto order = permutation(static_cast<int>(train.size()),
+                                   stream_seed(lp.seed, draw_stream::train_order, static_cast<std::uint64_t>(epoch)));
     // The write voltage of this epoch; the ideal devices and the float
     // weights take the step a real device makes at it, relative to the first.
     const double f = lp.epochs > 1 ? static_cast<double>(epoch - 1) / (lp.epochs - 1) : 0.0;

@@ -211,7 +211,8 @@ snn_report train_snn(const std::vector<digit>& data, const digit_split& split, c
   int done = 0;
   for (int e = 1; e <= p.epochs; ++e) {
     net.set_write_scale(write_scale(p, e));
-    const auto order = permutation(static_cast<int>(train.size()), stream_seed(p.seed, draw_stream::train_order, static_cast<std::uint64_t>(e)));
+    const auto order = permutation(static_cast<int>(train.size()),
+                                   stream_seed(p.seed, draw_stream::train_order, static_cast<std::uint64_t>(e)));
     for (int k : order) {
       net.present(data[static_cast<std::size_t>(train[static_cast<std::size_t>(k)])], true, r.train_spikes);
       if (progress && ++done % 50 == 0) progress(done, total);
@@ -240,7 +241,8 @@ std::vector<std::pair<int, double>> stdp_window(const model::table& table, const
     // Index: the lag as a 64-bit two's complement word, so a lag's devices do
     // not depend on the window's width.
     const std::uint64_t lag = static_cast<std::uint64_t>(std::int64_t{delta});
-    model::device_batch b = model::make_batch(static_cast<std::size_t>(devices), stream_seed(seed, draw_stream::stdp_window, lag),
+    model::device_batch b = model::make_batch(static_cast<std::size_t>(devices),
+                                              stream_seed(seed, draw_stream::stdp_window, lag),
                                               model::variation_params::none(), model::q_state::from_double(initial_state), noise);
     const std::vector<double> g0 = conductances_s(table, b);
     const int t_pre = lead + std::max(0, -delta), t_post = t_pre + delta;
