@@ -33,7 +33,7 @@ TEST(CircuitsLong, SnnDigitsAsShipped) {
   o.force = true;
   o.quiet = true;
   const auto r = ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/snn_digits.toml", o);
-  // Measured 84.4 % (seed 1); seeds 1-10 gave 80.2-87.8 % (docs/circuits.md).
+  // Measured 85.1 % (seed 1); seeds 1-10 gave 80.7-86.7 % (docs/circuits.md).
   EXPECT_GE(r.test_accuracy, 0.80);
 }
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include <ionrail/circuits/ir_drop.hpp>
+#include <ionrail/circuits/streams.hpp>
 #include <ionrail/model/step.hpp>
 
 namespace ionrail::circuits {
@@ -23,7 +24,8 @@ crossbar_array::crossbar_array(const model::table& table, const crossbar_params&
             model::cond_unit_siemens;
   adc_fs_ = p.adc_full_scale_a > 0 ? p.adc_full_scale_a : p.rows * p.v_read_v * std::fabs(g_span_) / 4;
   const std::size_t n = static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(2 * p.cols);
-  devices_ = model::make_batch(n, p.seed, model::variation_params::from_si(p.gain_sigma, p.offset_sigma_s),
+  devices_ = model::make_batch(n, stream_seed(p.seed, draw_stream::devices, 0),
+                               model::variation_params::from_si(p.gain_sigma, p.offset_sigma_s),
                                model::q_state::from_double(p.initial_state), p.noise);
   volts_.assign(n, 0);
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include <ionrail/circuits/streams.hpp>
 #include <ionrail/model/reference.hpp>
 #include <ionrail/model/step.hpp>
 
@@ -213,14 +214,15 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
 
   std::vector<int> train = split.train;
   if (lp.train_limit > 0 && lp.train_limit < static_cast<int>(train.size())) {
-    const auto p = permutation(static_cast<int>(train.size()), lp.seed ^ 0x5eedull);
+    const auto p = permutation(static_cast<int>(train.size()), stream_seed(lp.seed, draw_stream::train_subset, 0));
     std::vector<int> subset;
     for (int k = 0; k < lp.train_limit; ++k) subset.push_back(train[static_cast<std::size_t>(p[static_cast<std::size_t>(k)])]);
     train = subset;
   }
   double device_seconds = 0;
   for (int epoch = 1; epoch <= lp.epochs; ++epoch) {
-    const auto order = permutation(static_cast<int>(train.size()), lp.seed + static_cast<std::uint64_t>(epoch));
+    const auto order = permutation(static_cast<int>(train.size()),
+                                   stream_seed(lp.seed, draw_stream::train_order, static_cast<std::uint64_t>(epoch)));
     // The write voltage of this epoch; the ideal devices and the float
     // weights take the step a real device makes at it, relative to the first.
     const double f = lp.epochs > 1 ? static_cast<double>(epoch - 1) / (lp.epochs - 1) : 0.0;
@@ -236,7 +238,7 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
       epoch_record rec;
       rec.epoch = epoch;
       // Pulse-train draws: every learner restarts the same stream each epoch.
-      std::uint64_t rng = lp.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(epoch) * 0xD1B54A32D192ED03ull;
+      std::uint64_t rng = stream_seed(lp.seed, draw_stream::pulse_train, static_cast<std::uint64_t>(epoch));
       int right = 0;
       double z[outputs];
       for (int k : order) {

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <ionrail/circuits/streams.hpp>
 #include <ionrail/model/rng.hpp>
 
 namespace ionrail::circuits {
@@ -86,7 +87,8 @@ digit_split split_digits(const std::vector<digit>& data, int test_count, std::ui
   digit_split out;
   for (int c = 0; c < 10; ++c) {
     const auto& members = by_class[static_cast<std::size_t>(c)];
-    const std::vector<int> p = permutation(static_cast<int>(members.size()), seed + static_cast<std::uint64_t>(c));
+    const std::vector<int> p = permutation(static_cast<int>(members.size()),
+                                                 stream_seed(seed, draw_stream::split, static_cast<std::uint64_t>(c)));
     for (std::size_t k = 0; k < members.size(); ++k)
       (static_cast<int>(k) < take[static_cast<std::size_t>(c)] ? out.test : out.train).push_back(members[static_cast<std::size_t>(p[k])]);
   }

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <ionrail/circuits/crossbar_array.hpp>
+#include <ionrail/circuits/streams.hpp>
 #include <ionrail/model/batch.hpp>
 #include <ionrail/model/lif.hpp>
 #include <ionrail/model/rng.hpp>
@@ -24,15 +25,17 @@ std::vector<double> conductances_s(const model::table& t, const model::device_ba
 class network {
  public:
   network(const model::table& t, const snn_params& p)
-      : t_(t), p_(p), n_(p.neurons), rng_(p.seed * 0x9E3779B97F4A7C15ull + 17),
+      : t_(t), p_(p), n_(p.neurons), rng_(stream_seed(p.seed, draw_stream::input_spikes, 0)),
         lif_(model::make_lif_params(p.leak, 0.0, 0.0, p.threshold, p.refractory_steps, 7)),
         theta_(static_cast<std::size_t>(n_), 0.0), state_(static_cast<std::size_t>(n_)),
         pre_tau_(inputs, 1 << 20), post_tau_(static_cast<std::size_t>(n_), 1 << 20),
         volts_(static_cast<std::size_t>(inputs) * static_cast<std::size_t>(n_), 0) {
-    std::uint64_t s = p.seed + 99;
+    std::uint64_t s = stream_seed(p.seed, draw_stream::synapse_init, 0);
+    // Seeded as model::make_batch seeds an ensemble, from the devices' stream.
+    const std::uint64_t devices_base = stream_seed(p.seed, draw_stream::devices, 0);
     for (int k = 0; k < inputs * n_; ++k) {
       const double s0 = std::clamp(p.initial_state + p.init_spread * (2 * uniform01(s) - 1), 0.0, 1.0);
-      devices_.push_back(model::make_device(model::device_seed(p.seed, static_cast<std::uint64_t>(k)),
+      devices_.push_back(model::make_device(model::device_seed(devices_base, static_cast<std::uint64_t>(k)),
                                             model::variation_params::none(), model::q_state::from_double(s0), p.noise));
     }
     for (auto& n : state_) n = model::lif_init(lif_);
@@ -208,7 +211,8 @@ snn_report train_snn(const std::vector<digit>& data, const digit_split& split, c
   int done = 0;
   for (int e = 1; e <= p.epochs; ++e) {
     net.set_write_scale(write_scale(p, e));
-    const auto order = permutation(static_cast<int>(train.size()), p.seed + static_cast<std::uint64_t>(e));
+    const auto order = permutation(static_cast<int>(train.size()),
+                                   stream_seed(p.seed, draw_stream::train_order, static_cast<std::uint64_t>(e)));
     for (int k : order) {
       net.present(data[static_cast<std::size_t>(train[static_cast<std::size_t>(k)])], true, r.train_spikes);
       if (progress && ++done % 50 == 0) progress(done, total);
@@ -234,7 +238,11 @@ std::vector<std::pair<int, double>> stdp_window(const model::table& table, const
   std::vector<std::pair<int, double>> out;
   const int lead = w.pre_steps + 2;  // the earlier spike's waveform starts after this many quiet steps
   for (int delta = -max_delta; delta <= max_delta; ++delta) {
-    model::device_batch b = model::make_batch(static_cast<std::size_t>(devices), seed + static_cast<std::uint64_t>(delta + 1000),
+    // Index: the lag as a 64-bit two's complement word, so a lag's devices do
+    // not depend on the window's width.
+    const std::uint64_t lag = static_cast<std::uint64_t>(std::int64_t{delta});
+    model::device_batch b = model::make_batch(static_cast<std::size_t>(devices),
+                                              stream_seed(seed, draw_stream::stdp_window, lag),
                                               model::variation_params::none(), model::q_state::from_double(initial_state), noise);
     const std::vector<double> g0 = conductances_s(table, b);
     const int t_pre = lead + std::max(0, -delta), t_post = t_pre + delta;

@@ -42,7 +42,7 @@ struct crossbar_params {
   bool noise = true;               // cycle-to-cycle noise and fluctuation of the devices
   double dt_m_s = 0.05;            // the table's model step (for energy and elapsed time)
   double initial_state = 0.25;     // slow state every device starts from (the table's rest state)
-  std::uint64_t seed = 1;
+  std::uint64_t seed = 1;          // run seed: the devices come from its `devices` stream (streams.hpp)
 };
 
 class crossbar_array {

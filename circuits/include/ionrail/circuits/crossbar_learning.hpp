@@ -45,7 +45,7 @@ struct learning_params {
   double retention_s = 60;        // test again after this long at 0 V
   int test_count = 450;           // of the 1,797 digits
   int train_limit = 0;            // 0: every training digit; else the first n (fast tests)
-  std::uint64_t seed = 1;
+  std::uint64_t seed = 1;         // run seed of the named streams (streams.hpp)
 };
 
 struct epoch_record {

@@ -22,7 +22,8 @@ struct digit_split {
 };
 // Stratified split: per class, test_count · n_class / n (largest remainders
 // make the total exact), the members chosen by a seeded Fisher–Yates shuffle
-// (splitmix64, the same on every platform).
+// (splitmix64, the same on every platform; class c from
+// stream_seed(seed, draw_stream::split, c)).
 digit_split split_digits(const std::vector<digit>& data, int test_count, std::uint64_t seed);
 
 // A seeded permutation of 0..n-1 (splitmix64 Fisher–Yates).

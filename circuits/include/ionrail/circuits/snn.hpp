@@ -72,7 +72,7 @@ struct snn_params {
   int label_limit = 0;         // digits used for labelling (0: all training digits)
   int test_count = 450;
   bool noise = true;
-  std::uint64_t seed = 1;
+  std::uint64_t seed = 1;      // run seed of the named streams (streams.hpp)
 };
 
 struct snn_report {
