@@ -1,3 +1,4 @@
+#include <ionrail/app/data_dir.hpp>
 #include <ionrail/app/demo.hpp>
 
 #include <fmt/format.h>
@@ -110,14 +111,12 @@ std::string find_experiments_dir(const std::string& hint) {
       throw config_error("--experiments " + hint + ": no relax_voltage.toml there (not an experiments directory)");
     return hint;
   }
-  if (const char* env = std::getenv("IONRAIL_DATA_DIR")) candidates.push_back(fs::path(env) / "experiments");
-  candidates.push_back("experiments");
-  candidates.push_back(fs::path(IONRAIL_INSTALL_DATA_DIR) / "experiments");
-  candidates.push_back(fs::path(IONRAIL_SOURCE_DIR) / "experiments");
-  for (const auto& c : candidates)
-    if (fs::exists(c / "relax_voltage.toml")) return c.string();
-  throw config_error("demo: no experiments directory with relax_voltage.toml found (looked in ./experiments, "
-                     "$IONRAIL_DATA_DIR/experiments and the install tree); pass --experiments DIR");
+  const fs::path shipped = shipped_data_dir();
+  if (!shipped.empty() && fs::exists(shipped / "experiments" / "relax_voltage.toml"))
+    return (shipped / "experiments").string();
+  throw config_error("demo: no experiments directory with relax_voltage.toml found (looked in $IONRAIL_DATA_DIR/"
+                     "experiments and PREFIX/share/ionrail/experiments next to this program's bin/); pass "
+                     "--experiments DIR");
 }
 
 int run_demo(const demo_options& options) {
