@@ -2,7 +2,7 @@
 # skipped says so in one line.
 option(IONRAIL_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(IONRAIL_BUILD_BENCHMARKS "Build the Google Benchmark binaries" ON)
-option(IONRAIL_NATIVE "Tune for the building machine (-march=native)" ON)
+option(IONRAIL_NATIVE "Tune the libraries for the building machine (-march=native; they then run on that CPU kind only)" OFF)
 option(IONRAIL_FUZZ "Build the libFuzzer targets (tests/fuzz; clang++, see the fuzz preset)" OFF)
 
 include(CheckLanguage)

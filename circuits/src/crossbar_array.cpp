@@ -1,5 +1,7 @@
 #include <ionrail/circuits/crossbar_array.hpp>
 
+#include "batch_steps.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -33,7 +35,7 @@ crossbar_array::crossbar_array(const model::table& table, const crossbar_params&
 std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices) {
   const std::vector<std::int16_t> one_volt(devices.size(), static_cast<std::int16_t>(1 << model::q_volt::frac_bits));
   std::vector<std::int64_t> raw(devices.size());
-  model::read_current_batch(table, devices, one_volt.data(), raw.data());
+  detail::read_devices(table, devices, one_volt.data(), raw.data());
   std::vector<double> g(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i)
     g[i] = static_cast<double>(raw[i]) * model::q_current::lsb * model::current_unit_ampere;
@@ -112,14 +114,14 @@ double crossbar_array::pulse(const double* row_v, const double* col_plus_v, cons
         const double vq = q.to_double();
         energy += g[k] * vq * vq * p_.dt_m_s;
       }
-  model::step_batch(table_.view(), devices_, volts_.data());
+  detail::step_devices(table_.view(), devices_, volts_.data());
   ++steps_;
   return energy;
 }
 
 void crossbar_array::relax(int steps) {
   std::fill(volts_.begin(), volts_.end(), std::int16_t{0});
-  for (int k = 0; k < steps; ++k) model::step_batch(table_.view(), devices_, volts_.data());
+  for (int k = 0; k < steps; ++k) detail::step_devices(table_.view(), devices_, volts_.data());
   steps_ += steps;
 }
 

@@ -1,5 +1,7 @@
 #include <ionrail/circuits/snn.hpp>
 
+#include "batch_steps.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -100,7 +102,7 @@ class network {
           volts_[static_cast<std::size_t>(i) * static_cast<std::size_t>(n_) + static_cast<std::size_t>(j)] =
               model::q_volt::from_double(vi - scale_ * p_.waveform.post(post_tau_[static_cast<std::size_t>(j)])).raw();
       }
-      model::step_batch(t_.view(), devices_, volts_.data());
+      detail::step_devices(t_.view(), devices_, volts_.data());
       g = conductances_s(t_, devices_);
     }
     return count;
@@ -251,7 +253,7 @@ std::vector<std::pair<int, double>> stdp_window(const model::table& table, const
     for (int t = 0; t < steps; ++t) {
       const double volts = w.pre(t - t_pre) - w.post(t - t_post);
       std::fill(v.begin(), v.end(), model::q_volt::from_double(volts).raw());
-      model::step_batch(table.view(), b, v.data());
+      detail::step_devices(table.view(), b, v.data());
     }
     const std::vector<double> g1 = conductances_s(table, b);
     double mean = 0;

@@ -1,5 +1,6 @@
 #include <ionrail/kmc/sync_solver.hpp>
 
+#include <ionrail/model/dispatch.hpp>
 #include <omp.h>
 
 #include <algorithm>
@@ -63,7 +64,7 @@ void sync_solver::set_thresholds() {
 }
 
 template <bool Mixed>
-void sync_solver::sweep_block(int first_rail, int end_rail, std::uint32_t* draws, int* histogram) {
+IONRAIL_HOT_CLONES void sync_solver::sweep_block(int first_rail, int end_rail, std::uint32_t* draws, int* histogram) {
   rail_positions& pos = model_.positions();
   std::uint16_t* q_all = pos.q.data();
   const int n = pos.ions;
