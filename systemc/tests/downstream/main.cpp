@@ -1,30 +1,18 @@
-// One ionrail::sc::memristor on a calibrated table compiled in from its
-// table.h (no file loader needed), clocked for a few steps at 2 V; its state
+// One ionrail::sc::memristor on the installed calibrated table, loaded at run
+// time through ionrail::model_io, clocked for a few steps at 2 V; its state
 // must rise and equal model::step's.
 #include <cstdint>
 #include <cstdio>
 
-#include "table.h"  // written by `ionrail calibrate` next to the table's other formats
-
 #include <ionrail/model/model.hpp>
+#include <ionrail/model_io/table_files.hpp>
 #include <ionrail/sc/memristor.hpp>
 #include <systemc>
 
 int sc_main(int, char**) {
   namespace m = ionrail::model;
-  m::table table(m::table_grid{IONRAIL_TABLE_N_S, IONRAIL_TABLE_N_V, IONRAIL_TABLE_S_LOG2_STEP, IONRAIL_TABLE_V_LOG2_STEP});
-  for (std::size_t i = 0; i < table.drift.size(); ++i) {
-    table.drift[i] = m::q_delta::from_raw(ionrail_table_drift[i]);
-    table.noise[i] = m::q_delta::from_raw(ionrail_table_noise[i]);
-    table.fluct[i] = m::q_delta::from_raw(ionrail_table_fluct[i]);
-  }
-  for (std::size_t i = 0; i < table.g.size(); ++i) table.g[i] = m::q_cond::from_raw(ionrail_table_g[i]);
-  table.fluct_rho = m::q_coeff::from_raw(IONRAIL_TABLE_FLUCT_RHO);
-  table.fluct_kick = m::q_coeff::from_raw(IONRAIL_TABLE_FLUCT_KICK);
-  if (table.check() != m::table_status::ok || table.checksum() != IONRAIL_TABLE_CHECKSUM) {
-    std::printf("table.h does not give a valid table with its checksum\n");
-    return 1;
-  }
+  // Checks the format version, the grid and the checksum (ionrail::input_error otherwise).
+  const m::table table = ionrail::model_io::load_table(IONRAIL_TABLE_DIR);
   // First rising edge at 5 ns: nine by 95 ns.
   sc_core::sc_clock clk("clk", sc_core::sc_time(10, sc_core::SC_NS), 0.5, sc_core::sc_time(5, sc_core::SC_NS), true);
   sc_core::sc_signal<bool> rst("rst"), step_en("step_en"), noise_en("noise_en");
