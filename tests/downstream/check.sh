@@ -23,6 +23,10 @@ for f in share/ionrail/materials/polymer.toml share/ionrail/experiments/crossbar
          include/ionrail/config/run_config.hpp lib/cmake/ionrail/ionrailConfig.cmake; do
   test -e "$work/prefix/$f" || { echo "check: $f not installed" >&2; exit 1; }
 done
+# The README's example is this file, word for word.
+sed -n '/^```cpp$/,/^```$/p' "$source_dir/README.md" | grep -v '^```' |
+  diff - <(tail -n +3 "$source_dir/tests/downstream/device_table.cpp") >/dev/null ||
+  { echo "check: README.md's C++ example differs from tests/downstream/device_table.cpp" >&2; exit 1; }
 cp -r "$source_dir/tests/downstream" "$work/project"
 cmake -S "$work/project" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS="$cxx_flags" -DCMAKE_EXE_LINKER_FLAGS="$linker_flags" >/dev/null
