@@ -1,14 +1,17 @@
 // ionrail sweep: points and their seeds, skipping finished points on a
-// re-launch, the Arrhenius fit over a temperature sweep, and bad [sweep]
-// sections. (1/2/3 MPI ranks and SIGKILL + re-launch: tests/sweep/*.sh.)
+// re-launch, the Arrhenius fit over a temperature sweep, outputs that are the
+// points' own results, and bad [sweep] sections. (1/2/3 MPI ranks and SIGKILL + re-launch: tests/sweep/*.sh.)
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include <ionrail/app/metrics.hpp>
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/app/sweep.hpp>
 
@@ -24,6 +27,23 @@ std::string slurp(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::vector<std::string> cells_of(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream ls(line);
+  for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
+// A figure of a run in its summary.json: a member of the run or of one of
+// its sections (relaxation, transport, ...); null if it has none.
+nlohmann::json figure_of(const nlohmann::json& run, const std::string& name) {
+  if (run.contains(name)) return run[name];
+  for (const auto& section : run)
+    if (section.is_object() && section.contains(name)) return section[name];
+  return nullptr;
 }
 
 TEST(Sweep, PointsAndSeedsArePureFunctionsOfTheFile) {
@@ -53,13 +73,51 @@ TEST(Sweep, ArrheniusFitRecoversTheActivationEnergy) {
   o.quiet = true;
   o.jobs = 2;
   app::run_sweep(arrhenius, o);
-  const std::string js = slurp(fs::path(o.out_dir) / "summary.json");
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(js, m, std::regex("\"activation_energy_ev\": ([0-9.eE+-]+), \"standard_error_ev\": ([0-9.eE+-]+)")))
-      << js;
-  const double ea = std::stod(m[1].str()), se = std::stod(m[2].str());
+  const auto summary = nlohmann::json::parse(slurp(fs::path(o.out_dir) / "summary.json"));
+  const double ea = summary.at("arrhenius").at("activation_energy_ev");
+  const double se = summary.at("arrhenius").at("standard_error_ev");
   EXPECT_NEAR(ea, 0.30, 3 * se) << "Ea " << ea << " ± " << se;
   EXPECT_LT(se, 0.03);
+
+  // The outputs are the points' own results: every points.csv row holds the
+  // figures of its point's summary.json, and the sweep's summary is the fit
+  // of those rows.
+  std::stringstream csv(slurp(fs::path(o.out_dir) / "points.csv"));
+  std::string line;
+  std::getline(csv, line);
+  const auto header = cells_of(line);
+  ASSERT_EQ(header.size(), 3 + app::sweep_figures().size());
+  std::vector<double> t, tau;
+  int rows = 0;
+  for (; std::getline(csv, line); ++rows) {
+    const auto cells = cells_of(line);
+    ASSERT_EQ(cells.size(), header.size()) << line;
+    EXPECT_EQ(std::stoi(cells[0]), rows);
+    char name[16];
+    std::snprintf(name, sizeof name, "p%05d", rows);
+    const auto point = nlohmann::json::parse(slurp(fs::path(o.out_dir) / "points" / name / "summary.json"));
+    const auto& run = point.at("runs").at(0);
+    EXPECT_EQ(std::stoull(cells[1]), run.at("seed").get<std::uint64_t>());
+    EXPECT_DOUBLE_EQ(std::stod(cells[2]), run.at("temperature_k").get<double>());
+    for (std::size_t c = 3; c < header.size(); ++c) {
+      const auto value = figure_of(run, header[c]);
+      if (cells[c].empty()) {
+        EXPECT_TRUE(value.is_null()) << header[c] << " of point " << rows;
+      } else {
+        EXPECT_DOUBLE_EQ(std::stod(cells[c]), value.get<double>()) << header[c] << " of point " << rows;
+      }
+    }
+    t.push_back(std::stod(cells[2]));
+    tau.push_back(cells[3].empty() ? 0.0 : std::stod(cells[3]));
+  }
+  EXPECT_EQ(rows, 6);
+  EXPECT_EQ(summary.at("points"), rows);
+  EXPECT_EQ(summary.at("keys"), nlohmann::json::array({"device.temperature_k"}));
+  EXPECT_EQ(summary.at("arrhenius").at("figure"), "tau_s");
+  const auto fit = app::fit_arrhenius(t, tau, true);
+  EXPECT_EQ(summary.at("arrhenius").at("points"), fit.inv_t_per_k.size());
+  EXPECT_NEAR(ea, fit.activation_energy_ev, 1e-5 * std::fabs(ea));  // summary.json keeps 6 digits
+  EXPECT_NEAR(se, fit.standard_error_ev, 1e-2 * se);                  // and 3 of the error
 }
 
 // A re-launch runs only the points without a finished directory and gives

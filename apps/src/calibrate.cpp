@@ -4,7 +4,6 @@
 #include <ionrail/app/calibrate.hpp>
 
 #include <fmt/format.h>
-#include <fmt/os.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +21,8 @@
 #include <ionrail/kmc/protocol.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/model_io/table_files.hpp>
+
+#include "output.hpp"
 
 namespace fs = std::filesystem;
 
@@ -184,23 +185,29 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
       throw;
     }
   }
-  std::string fidelity_json = fmt::format(
-      "{{\"protocols\": \"{} random protocols of {} s with indices runs .. runs+{} (not used for calibration)\", "
-      "\"nrmse_mean_g\": [",
-      validation_protocols, validation_s, validation_protocols - 1);
-  for (int k = 0; k < validation_protocols; ++k)
-    fidelity_json += fmt::format("{}{:.4g}", k ? ", " : "", fidelity[k].nrmse_mean_g);
-  fidelity_json += "], \"spread_ratio\": [";
-  for (int k = 0; k < validation_protocols; ++k)
-    fidelity_json += fmt::format("{}{:.4g}", k ? ", " : "", fidelity[k].spread_ratio);
-  fidelity_json += "]}";
-  const std::string metadata = fmt::format(
-      "{{\"device_rails\": {}, \"devices\": {}, \"runs\": {}, \"duration_s\": {}, \"dt_m_s\": {}, \"v_max_v\": {}, "
-      "\"seed\": {}, \"s_eq\": {:.9g}, \"initial_variance\": {:.9g}, \"initial_slow_variance\": {:.9g}, "
-      "\"engine\": \"{}\", \"git\": \"{}\", \"command\": \"ionrail calibrate {}\", "
-      "\"fidelity\": {}, \"parameters\": {}}}",
-      c.device_rails, c.devices, c.runs, c.duration_s, c.dt_m_s, c.v_max_v, cfg.sim.seed, s_eq, var_initial,
-      var_initial_slow, kmc::engine_version(), git_hash(), path, fidelity_json, resolved_parameters_json(cfg));
+  json_doc fidelity_doc = {{"protocols", fmt::format("{} random protocols of {} s with indices runs .. runs+{} (not used for "
+                                                      "calibration)", validation_protocols, validation_s, validation_protocols - 1)},
+                           {"nrmse_mean_g", json_doc::array()},
+                           {"spread_ratio", json_doc::array()}};
+  for (const auto& f : fidelity) {
+    fidelity_doc["nrmse_mean_g"].push_back(json_number(f.nrmse_mean_g, 4));
+    fidelity_doc["spread_ratio"].push_back(json_number(f.spread_ratio, 4));
+  }
+  const std::string metadata = json_text({{"device_rails", c.device_rails},
+                                          {"devices", c.devices},
+                                          {"runs", c.runs},
+                                          {"duration_s", c.duration_s},
+                                          {"dt_m_s", c.dt_m_s},
+                                          {"v_max_v", c.v_max_v},
+                                          {"seed", cfg.sim.seed},
+                                          {"s_eq", json_number(s_eq, 9)},
+                                          {"initial_variance", json_number(var_initial, 9)},
+                                          {"initial_slow_variance", json_number(var_initial_slow, 9)},
+                                          {"engine", kmc::engine_version()},
+                                          {"git", git_hash()},
+                                          {"command", "ionrail calibrate " + path},
+                                          {"fidelity", fidelity_doc},
+                                          {"parameters", parameters_json(cfg)}});
   write_table(dir.path().string(), t, metadata);
   dir.commit();
   fs::remove_all(checkpoint);
@@ -241,22 +248,26 @@ fidelity_figures run_replay(const replay_options& o) {
   staged_dir dir(o.out_dir, o.force);
   const replay_trace tr = replay_steps(table, r);
   {
-    auto out = fmt::output_file((dir.path() / "replay.csv").string());
-    out.print("t_s,v,g_model_mean_s,g_model_std_s{}\n", o.compare_kmc ? ",g_kmc_mean_s,g_kmc_std_s" : "");
+    fmt::memory_buffer csv;
+    fmt::format_to(std::back_inserter(csv), "t_s,v,g_model_mean_s,g_model_std_s{}\n", o.compare_kmc ? ",g_kmc_mean_s,g_kmc_std_s" : "");
     for (std::size_t k = 0; k < tr.t.size(); ++k) {
-      out.print("{:.6g},{:.6g},{:.9g},{:.9g}", tr.t[k], tr.v[k], tr.mean_model[k], tr.std_model[k]);
-      if (o.compare_kmc) out.print(",{:.9g},{:.9g}", tr.mean_kmc[k], tr.std_kmc[k]);
-      out.print("\n");
+      fmt::format_to(std::back_inserter(csv), "{:.6g},{:.6g},{:.9g},{:.9g}", tr.t[k], tr.v[k], tr.mean_model[k], tr.std_model[k]);
+      if (o.compare_kmc) fmt::format_to(std::back_inserter(csv), ",{:.9g},{:.9g}", tr.mean_kmc[k], tr.std_kmc[k]);
+      fmt::format_to(std::back_inserter(csv), "\n");
     }
+    write_file_atomic(dir.path() / "replay.csv", fmt::to_string(csv));
   }
   const fidelity_figures f = figures_of(tr, devices);
-  if (f.compared) {
-    write_file_atomic(dir.path() / "fidelity.json", fmt::format("{{\n  \"protocol\": \"{}\",\n  \"table\": \"{}\",\n  \"devices\": {},\n  \"device_rails\": {},\n"
-                       "  \"nrmse_mean_g\": {:.6g},\n  \"spread_ratio\": {:.6g},\n  \"bar\": {{\"nrmse_max\": 0.05, "
-                       "\"spread_ratio_range\": [0.6667, 1.5]}},\n  \"meets_bar\": {}\n}}\n",
-                       o.protocol_file, o.table_dir, devices, device_rails, f.nrmse_mean_g, f.spread_ratio,
-                       f.nrmse_mean_g <= 0.05 && f.spread_ratio <= 1.5 && f.spread_ratio >= 1 / 1.5 ? "true" : "false"));
-  }
+  if (f.compared)
+    write_json(dir.path() / "fidelity.json",
+               {{"protocol", o.protocol_file},
+                {"table", o.table_dir},
+                {"devices", devices},
+                {"device_rails", device_rails},
+                {"nrmse_mean_g", json_number(f.nrmse_mean_g, 6)},
+                {"spread_ratio", json_number(f.spread_ratio, 6)},
+                {"bar", {{"nrmse_max", 0.05}, {"spread_ratio_range", json_doc::array({0.6667, 1.5})}}},
+                {"meets_bar", f.nrmse_mean_g <= 0.05 && f.spread_ratio <= 1.5 && f.spread_ratio >= 1 / 1.5}});
   {
     std::ostringstream gp;
     gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"

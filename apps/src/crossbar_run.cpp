@@ -1,11 +1,10 @@
 #include <ionrail/app/crossbar_run.hpp>
 
 #include <fmt/format.h>
-#include <fmt/os.h>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <sstream>
 
 #include <ionrail/app/circuit_report.hpp>
 #include <ionrail/config/run_config.hpp>
@@ -14,6 +13,8 @@
 #include <ionrail/app/runner.hpp>
 #include <ionrail/app/staged_dir.hpp>
 #include <ionrail/model_io/table_files.hpp>
+
+#include "output.hpp"
 
 namespace ionrail::app {
 
@@ -24,7 +25,7 @@ using namespace ionrail::model_io;
 namespace {
 
 void write_plots(const std::filesystem::path& dir, const circuits::learning_report& r) {
-  std::ofstream gp(dir / "plots.gp");
+  std::ostringstream gp;
   gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\nset grid\n"
         "set output 'accuracy.png'\nset title 'Test accuracy per epoch (train: dashed)'\nset xlabel 'epoch'\n"
         "set ylabel 'accuracy'\nset yrange [0:1]\nset key bottom right\n"
@@ -57,7 +58,7 @@ void write_plots(const std::filesystem::path& dir, const circuits::learning_repo
   gp << "unset multiplot\n";
   // One 8 × 8 matrix block per digit (gnuplot `index`), the compact-model
   // crossbar's weights in pulse units.
-  std::ofstream m(dir / "receptive_fields.dat");
+  std::ostringstream m;
   for (int d = 0; d < 10; ++d) {
     m << "# digit " << d << "\n";
     for (int y = 0; y < 8; ++y) {
@@ -66,6 +67,8 @@ void write_plots(const std::filesystem::path& dir, const circuits::learning_repo
     }
     m << "\n\n";
   }
+  write_file_atomic(dir / "plots.gp", gp.str());
+  write_file_atomic(dir / "receptive_fields.dat", m.str());
 }
 
 }  // namespace
@@ -95,38 +98,40 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
 
   const circuits::learner_result* all[3] = {&rep.device, &rep.ideal, &rep.baseline};
   {
-    auto out = fmt::output_file((dir.path() / "epochs.csv").string());
-    out.print("epoch,learner,train_accuracy,test_accuracy,energy_j,cell_pulses\n");
+    std::string csv = "epoch,learner,train_accuracy,test_accuracy,energy_j,cell_pulses\n";
     for (int l = 0; l < 3; ++l)
       for (const auto& e : all[l]->epochs)
-        out.print("{},{},{:.6f},{:.6f},{:.6g},{}\n", e.epoch, l, e.train_accuracy, e.test_accuracy, e.energy_j, e.pulses);
+        csv += fmt::format("{},{},{:.6f},{:.6f},{:.6g},{}\n", e.epoch, l, e.train_accuracy, e.test_accuracy, e.energy_j, e.pulses);
+    write_file_atomic(dir.path() / "epochs.csv", csv);
   }
   write_confusion_csv(dir.path() / "confusion.csv", rep.device.confusion);
   write_conductance_histogram(dir.path() / "conductance.csv", rep.g_before_s, rep.g_after_s);
   {
-    auto out = fmt::output_file((dir.path() / "weights.csv").string());
-    out.print("learner,input,output,weight_pulses\n");
+    std::string csv = "learner,input,output,weight_pulses\n";
     for (int l = 0; l < 3; ++l)
       for (int i = 0; i < 65; ++i)
-        for (int j = 0; j < 10; ++j) out.print("{},{},{},{:.6g}\n", l, i, j, all[l]->weights[static_cast<std::size_t>(i) * 10 + j]);
+        for (int j = 0; j < 10; ++j) csv += fmt::format("{},{},{},{:.6g}\n", l, i, j, all[l]->weights[static_cast<std::size_t>(i) * 10 + j]);
+    write_file_atomic(dir.path() / "weights.csv", csv);
   }
   const auto& d = rep.device.epochs.back();
   {
-    std::ofstream js(dir.path() / "summary.json");
-    js << "{\n  \"config\": \"" << path << "\",\n  \"seed\": " << cfg.sim.seed << ",\n  \"git\": \"" << git_hash()
-       << "\",\n  \"train_digits\": " << (learning.train_limit > 0 ? learning.train_limit : static_cast<int>(split.train.size()))
-       << ",\n  \"test_digits\": " << split.test.size() << ",\n";
+    json_doc js = {{"config", path},
+                   {"seed", cfg.sim.seed},
+                   {"git", git_hash()},
+                   {"train_digits", learning.train_limit > 0 ? learning.train_limit : static_cast<int>(split.train.size())},
+                   {"test_digits", split.test.size()}};
     const char* keys[3] = {"device", "ideal", "baseline"};
     for (int l = 0; l < 3; ++l)
-      js << fmt::format("  \"{}\": {{\"test_accuracy\": {:.4f}, \"test_after_retention\": {:.4f}, \"energy_last_epoch_j\": "
-                        "{:.6g}}},\n",
-                        keys[l], all[l]->epochs.back().test_accuracy, all[l]->test_after_retention,
-                        all[l]->epochs.back().energy_j);
-    js << fmt::format("  \"pulse_step_s\": {:.6g},\n  \"seconds_per_epoch\": {:.4g},\n  \"parameters\": {}\n}}\n",
-                      rep.pulse_step_s, rep.seconds_per_epoch, resolved_parameters_json(cfg));
+      js[keys[l]] = {{"test_accuracy", json_number(all[l]->epochs.back().test_accuracy, 4)},
+                     {"test_after_retention", json_number(all[l]->test_after_retention, 4)},
+                     {"energy_last_epoch_j", json_number(all[l]->epochs.back().energy_j, 6)}};
+    js["pulse_step_s"] = json_number(rep.pulse_step_s, 6);
+    js["seconds_per_epoch"] = json_number(rep.seconds_per_epoch, 4);
+    js["parameters"] = parameters_json(cfg);
+    write_json(dir.path() / "summary.json", js);
   }
   {
-    std::ofstream md(dir.path() / "report.md");
+    std::ostringstream md;
     md << "# Crossbar learning: 8×8 digits\n\n"
        << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} training digits, {} test digits (stratified, "
                       "fixed seed). A 65 × 10 crossbar of differential pairs ({} devices), "
@@ -156,6 +161,7 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
                       100 * rep.device.test_after_retention, rep.seconds_per_epoch)
        << "![accuracy](accuracy.png)\n\n![energy](energy.png)\n\n![confusion](confusion.png)\n\n"
           "![conductances](conductance.png)\n\n![receptive fields](receptive_fields.png)\n";
+    write_file_atomic(dir.path() / "report.md", md.str());
   }
   write_plots(dir.path(), rep);
   render_plots(dir.path().string(), o.quiet);

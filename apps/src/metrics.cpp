@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <ionrail/kmc/physics.hpp>
+
 namespace ionrail::app {
 
 loop_figures iv_loop(const std::vector<kmc::sample>& trace) {
@@ -39,6 +41,17 @@ line_fit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
     for (std::size_t i = 0; i < x.size(); ++i) ss += std::pow(y[i] - f.intercept - f.slope * x[i], 2);
     f.slope_error = std::sqrt(ss / (n - 2) / sxx);
   }
+  return f;
+}
+
+arrhenius_fit fit_arrhenius(const std::vector<double>& temperature_k, const std::vector<double>& y,
+                            bool falls_with_temperature) {
+  arrhenius_fit f;
+  for (std::size_t k = 0; k < y.size(); ++k)
+    if (y[k] > 0) f.inv_t_per_k.push_back(1.0 / temperature_k[k]), f.ln_y.push_back(std::log(y[k]));
+  f.line = fit_line(f.inv_t_per_k, f.ln_y);
+  f.activation_energy_ev = (falls_with_temperature ? 1.0 : -1.0) * f.line.slope * kmc::boltzmann_ev_per_k;
+  f.standard_error_ev = f.line.slope_error * kmc::boltzmann_ev_per_k;
   return f;
 }
 

@@ -1,7 +1,6 @@
 #include <ionrail/app/runner.hpp>
 
 #include <fmt/format.h>
-#include <fmt/os.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +20,7 @@
 #include <ionrail/kmc/state_io.hpp>
 
 #include "build_info.hpp"
+#include "output.hpp"
 
 #if IONRAIL_CUDA_BUILT
 #include <ionrail/gpu/cuda_backend.hpp>
@@ -35,19 +35,6 @@ using namespace ionrail::calibration;
 using namespace ionrail::config;
 using namespace ionrail::model_io;
 namespace {
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (c == '\n') out += "\\n";
-    else if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<int>(c));
-    else out += c;
-  }
-  return out + "\"";
-}
-
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{:.10g}", v) : "null"; }
 
 std::vector<double> default_profile_times(const kmc::protocol_params& p, const kmc::protocol_drive& d) {
   if (p.kind == kmc::protocol_kind::relax) {
@@ -97,14 +84,6 @@ std::string profile_text(const std::vector<snapshot>& snaps, const kmc::device_p
     fmt::format_to(std::back_inserter(out), "\n");
   }
   return fmt::to_string(out);
-}
-
-// Writes a whole file or throws naming it (a full disk is not a success).
-void write_text(const fs::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error(file.string() + ": cannot write");
 }
 
 // backend "cuda" runs on the GPU or fails; "auto" uses the GPU when this build
@@ -321,55 +300,68 @@ variant_result finish_variant(const run_config& cfg, const variant_times& vt, va
   v.loop = iv_loop(v.trace);
   v.relax = relaxation(v.trace, vt.drive.drive_end_s, v.s_eq);
   fs::create_directories(dir);
-  write_text(dir / "trace.csv", trace_text(v.trace, cfg.device.zones));
-  write_text(dir / "profile.csv", profile_text(st.snapshots, cfg.device));
+  write_file_atomic(dir / "trace.csv", trace_text(v.trace, cfg.device.zones));
+  write_file_atomic(dir / "profile.csv", profile_text(st.snapshots, cfg.device));
   if (!v.read_times_s.empty()) {
     std::string reads = "pulse,t_s,g_s\n";
     for (std::size_t k = 0; k < v.read_g_s.size(); ++k) reads += fmt::format("{},{:.9g},{:.9g}\n", k, v.read_times_s[k], v.read_g_s[k]);
-    write_text(dir / "reads.csv", reads);
+    write_file_atomic(dir / "reads.csv", reads);
   }
   return v;
 }
 
-std::string variant_json(const variant_result& v, const std::string& series_key) {
+json_doc variant_json(const variant_result& v, const std::string& series_key) {
   const auto& i = v.info;
   const auto& t = v.transport;
-  std::string s = "{";
-  s += "\"label\": " + json_string(v.label) + ", \"dir\": " + json_string(v.subdir.empty() ? "." : v.subdir);
-  if (!series_key.empty()) s += ", \"series_value\": " + json_number(v.series_value);
-  s += ", \"temperature_k\": " + json_number(v.temperature_k);
-  s += fmt::format(", \"seed\": {}, \"method\": {}, \"backend\": {}, \"device\": {}, \"dt_s\": {}, \"dt_min_s\": {}, "
-                   "\"dt_max_s\": {}, \"dt_automatic\": {}, \"threads\": {}",
-                   i.seed, json_string(kmc::to_string(i.solver)), json_string(i.backend), json_string(i.device),
-                   json_number(i.dt_s), json_number(i.dt_min_s), json_number(i.dt_max_s), i.dt_automatic ? "true" : "false",
-                   i.threads);
-  s += fmt::format(", \"steps\": {}, \"events\": {}, \"attempts\": {}, \"max_hop_probability\": {}", i.steps, i.events,
-                   json_number(i.attempts), json_number(i.max_hop_probability));
-  s += ", \"wall_s\": " + json_number(v.wall_s);
-  s += ", \"attempts_per_s\": " + json_number(v.wall_s > 0 ? i.attempts / v.wall_s : 0.0);
-  s += ", \"events_per_s\": " + json_number(v.wall_s > 0 ? static_cast<double>(i.events) / v.wall_s : 0.0);
-  s += ", \"transport\": {\"elapsed_s\": " + json_number(t.elapsed_s) + ", \"d_tracer_m2_s\": " + json_number(t.d_tracer_m2_s) +
-       ", \"d_jump_m2_s\": " + json_number(t.d_jump_m2_s) + ", \"haven_ratio\": " + json_number(t.haven_ratio) +
-       ", \"conductivity_s_m\": " + json_number(t.conductivity_s_m) +
-       ", \"drift_velocity_m_s\": " + json_number(t.drift_velocity_m_s) + "}";
-  s += ", \"energy_j\": " + json_number(v.trace.back().energy_j);
+  json_doc s;
+  s["label"] = v.label;
+  s["dir"] = v.subdir.empty() ? "." : v.subdir;
+  if (!series_key.empty()) s["series_value"] = json_number(v.series_value);
+  s["temperature_k"] = json_number(v.temperature_k);
+  s["seed"] = i.seed;
+  s["method"] = kmc::to_string(i.solver);
+  s["backend"] = i.backend;
+  s["device"] = i.device;
+  s["dt_s"] = json_number(i.dt_s);
+  s["dt_min_s"] = json_number(i.dt_min_s);
+  s["dt_max_s"] = json_number(i.dt_max_s);
+  s["dt_automatic"] = i.dt_automatic;
+  s["threads"] = i.threads;
+  s["steps"] = i.steps;
+  s["events"] = i.events;
+  s["attempts"] = json_number(i.attempts);
+  s["max_hop_probability"] = json_number(i.max_hop_probability);
+  s["wall_s"] = json_number(v.wall_s);
+  s["attempts_per_s"] = json_number(v.wall_s > 0 ? i.attempts / v.wall_s : 0.0);
+  s["events_per_s"] = json_number(v.wall_s > 0 ? static_cast<double>(i.events) / v.wall_s : 0.0);
+  s["transport"] = {{"elapsed_s", json_number(t.elapsed_s)},
+                    {"d_tracer_m2_s", json_number(t.d_tracer_m2_s)},
+                    {"d_jump_m2_s", json_number(t.d_jump_m2_s)},
+                    {"haven_ratio", json_number(t.haven_ratio)},
+                    {"conductivity_s_m", json_number(t.conductivity_s_m)},
+                    {"drift_velocity_m_s", json_number(t.drift_velocity_m_s)}};
+  s["energy_j"] = json_number(v.trace.back().energy_j);
   const auto kind = v.config.protocol.kind;
   if (kind == kmc::protocol_kind::relax)
-    s += ", \"relaxation\": {\"state_uniform\": " + json_number(v.s_eq) + ", \"excess_at_release\": " +
-         json_number(v.relax.excess_at_start) + ", \"tau_s\": " + json_number(v.relax.tau_s) +
-         ", \"retained_after_10s\": " + json_number(v.relax.retained_after_10s) +
-         ", \"final_excess\": " + json_number(v.relax.final_excess) + ", \"fit_points\": " + std::to_string(v.relax.points) + "}";
+    s["relaxation"] = {{"state_uniform", json_number(v.s_eq)},
+                       {"excess_at_release", json_number(v.relax.excess_at_start)},
+                       {"tau_s", json_number(v.relax.tau_s)},
+                       {"retained_after_10s", json_number(v.relax.retained_after_10s)},
+                       {"final_excess", json_number(v.relax.final_excess)},
+                       {"fit_points", v.relax.points}};
   if (kind == kmc::protocol_kind::sweep || kind == kmc::protocol_kind::waveform)
-    s += ", \"iv_loop\": {\"lobe_area_positive_av\": " + json_number(v.loop.lobe_area_positive) +
-         ", \"lobe_area_negative_av\": " + json_number(v.loop.lobe_area_negative) +
-         ", \"max_abs_current_a\": " + json_number(v.loop.max_abs_current_a) +
-         ", \"max_abs_current_at_zero_v_a\": " + json_number(v.loop.max_abs_current_at_zero_v_a) + "}";
+    s["iv_loop"] = {{"lobe_area_positive_av", json_number(v.loop.lobe_area_positive)},
+                    {"lobe_area_negative_av", json_number(v.loop.lobe_area_negative)},
+                    {"max_abs_current_a", json_number(v.loop.max_abs_current_a)},
+                    {"max_abs_current_at_zero_v_a", json_number(v.loop.max_abs_current_at_zero_v_a)}};
   if (!v.read_g_s.empty()) {
     const auto [lo, hi] = std::minmax_element(v.read_g_s.begin(), v.read_g_s.end());
-    s += ", \"pulses\": {\"g_initial_s\": " + json_number(v.read_g_s.front()) + ", \"g_min_s\": " + json_number(*lo) +
-         ", \"g_max_s\": " + json_number(*hi) + ", \"window\": " + json_number(*lo > 0 ? *hi / *lo : 0.0) + "}";
+    s["pulses"] = {{"g_initial_s", json_number(v.read_g_s.front())},
+                   {"g_min_s", json_number(*lo)},
+                   {"g_max_s", json_number(*hi)},
+                   {"window", json_number(*lo > 0 ? *hi / *lo : 0.0)}};
   }
-  return s + "}";
+  return s;
 }
 
 void write_plot_script(const fs::path& dir, const experiment_result& r);
@@ -558,42 +550,38 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
     }
 
     if (temperatures.size() >= 2 && base.protocol.kind == kmc::protocol_kind::relax) {
-      // Arrhenius: τ = τ0 exp(Ea / kB T)  =>  ln τ is linear in 1/T with slope Ea / kB.
-      std::vector<double> x, y;
-      for (const auto& v : result.variants)
-        if (v.relax.tau_s > 0) x.push_back(1.0 / v.temperature_k), y.push_back(std::log(v.relax.tau_s));
-      if (x.size() >= 2) {
+      std::vector<double> t, tau;
+      for (const auto& v : result.variants) t.push_back(v.temperature_k), tau.push_back(v.relax.tau_s);
+      result.temperature_fit = fit_arrhenius(t, tau, true);
+      const auto& fit = result.temperature_fit;
+      if (fit.inv_t_per_k.size() >= 2) {
         result.arrhenius = true;
-        result.arrhenius_fit = fit_line(x, y);
-        result.arrhenius_ea_ev = result.arrhenius_fit.slope * kmc::boltzmann_ev_per_k;
-        result.arrhenius_ea_error_ev = result.arrhenius_fit.slope_error * kmc::boltzmann_ev_per_k;
         std::string arr = "temperature_k,inv_t_per_k,tau_s,ln_tau\n";
-        for (std::size_t k = 0; k < x.size(); ++k)
-          arr += fmt::format("{:.9g},{:.9g},{:.9g},{:.9g}\n", 1 / x[k], x[k], std::exp(y[k]), y[k]);
-        write_text(partial / "arrhenius.csv", arr);
+        for (std::size_t k = 0; k < fit.inv_t_per_k.size(); ++k)
+          arr += fmt::format("{:.9g},{:.9g},{:.9g},{:.9g}\n", 1 / fit.inv_t_per_k[k], fit.inv_t_per_k[k],
+                             std::exp(fit.ln_y[k]), fit.ln_y[k]);
+        write_file_atomic(partial / "arrhenius.csv", arr);
       }
     }
 
-    std::string json = "{\n";
-    json += "  \"engine\": " + json_string(kmc::engine_version()) + ",\n";
-    json += "  \"git\": " + json_string(git_hash()) + ",\n";
-    json += "  \"input\": " + json_string(path) + ",\n";
-    json += "  \"protocol\": " + json_string(kmc::to_string(base.protocol.kind)) + ",\n";
-    if (!base.series_key.empty()) json += "  \"series_key\": " + json_string(base.series_key) + ",\n";
+    json_doc summary;
+    summary["engine"] = kmc::engine_version();
+    summary["git"] = git_hash();
+    summary["input"] = path;
+    summary["protocol"] = kmc::to_string(base.protocol.kind);
+    if (!base.series_key.empty()) summary["series_key"] = base.series_key;
     double wall = 0;
     for (const auto& v : result.variants) wall += v.wall_s;
-    json += "  \"wall_s\": " + json_number(wall) + ",\n";
+    summary["wall_s"] = json_number(wall);
     if (result.arrhenius)
-      json += "  \"arrhenius\": {\"activation_energy_ev\": " + json_number(result.arrhenius_ea_ev) +
-              ", \"standard_error_ev\": " + json_number(result.arrhenius_ea_error_ev) +
-              ", \"configured_activation_energy_ev\": " + json_number(base.device.species[0].activation_energy_ev) +
-              ", \"from\": \"relaxation time constants\"},\n";
-    json += "  \"runs\": [\n";
-    for (std::size_t k = 0; k < result.variants.size(); ++k)
-      json += "    " + variant_json(result.variants[k], base.series_key) + (k + 1 < result.variants.size() ? ",\n" : "\n");
-    json += "  ],\n";
-    json += "  \"parameters\": " + resolved_parameters_json(base) + "\n}\n";
-    write_text(partial / "summary.json", json);
+      summary["arrhenius"] = {{"activation_energy_ev", json_number(result.temperature_fit.activation_energy_ev)},
+                              {"standard_error_ev", json_number(result.temperature_fit.standard_error_ev)},
+                              {"configured_activation_energy_ev", json_number(base.device.species[0].activation_energy_ev)},
+                              {"from", "relaxation time constants"}};
+    summary["runs"] = json_doc::array();
+    for (const auto& v : result.variants) summary["runs"].push_back(variant_json(v, base.series_key));
+    summary["parameters"] = parameters_json(base);
+    write_json(partial / "summary.json", summary);
 
     write_plot_script(partial, result);
     if (base.plots) result.plotted = render_plots(partial.string(), options.quiet);
@@ -610,7 +598,9 @@ bool render_plots(const std::string& dir, bool quiet) {
     if (!quiet) fmt::print(stderr, "ionrail: gnuplot not found: no plots drawn; the data are in {} (apt-get install gnuplot-nox)\n", dir);
     return false;
   }
-  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp", dir);
+  std::string quoted;  // for the shell: ' becomes '\''
+  for (char c : dir) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp", quoted);
   if (std::system(cmd.c_str()) != 0) {
     fmt::print(stderr, "ionrail: gnuplot failed on {}/plots.gp\n", dir);
     return false;
@@ -678,9 +668,10 @@ void write_plot_script(const fs::path& dir, const experiment_result& r) {
           "set ylabel 'ln(tau / s)'\nset style data points\n";
     gp << fmt::format("plot 'arrhenius.csv' every ::1 using 2:4 pt 7 ps 1.5 title 'KMC', {} + {}*x with lines title "
                       "'fit: Ea = {:.3f} +- {:.3f} eV'\n",
-                      r.arrhenius_fit.intercept, r.arrhenius_fit.slope, r.arrhenius_ea_ev, r.arrhenius_ea_error_ev);
+                      r.temperature_fit.line.intercept, r.temperature_fit.line.slope, r.temperature_fit.activation_energy_ev,
+                      r.temperature_fit.standard_error_ev);
   }
-  write_text(dir / "plots.gp", gp.str());
+  write_file_atomic(dir / "plots.gp", gp.str());
 }
 
 }  // namespace

@@ -1,12 +1,10 @@
 #include <ionrail/app/snn_run.hpp>
 
 #include <fmt/format.h>
-#include <fmt/os.h>
-#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <sstream>
 
 #include <ionrail/app/circuit_report.hpp>
 #include <ionrail/config/run_config.hpp>
@@ -15,6 +13,8 @@
 #include <ionrail/app/runner.hpp>
 #include <ionrail/app/staged_dir.hpp>
 #include <ionrail/model_io/table_files.hpp>
+
+#include "output.hpp"
 
 namespace ionrail::app {
 
@@ -39,9 +39,9 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   // The STDP window the devices produce (256 devices per Δt, noise as configured).
   const auto window = circuits::stdp_window(table, p.waveform, p.initial_state, x.window_steps, 256, p.noise, cfg.sim.seed);
   {
-    auto out = fmt::output_file((dir.path() / "window.csv").string());
-    out.print("delta_steps,delta_ms,mean_dg_s\n");
-    for (const auto& [d, g] : window) out.print("{},{:.6g},{:.6g}\n", d, d * dt_m * 1e3, g);
+    std::string csv = "delta_steps,delta_ms,mean_dg_s\n";
+    for (const auto& [d, g] : window) csv += fmt::format("{},{:.6g},{:.6g}\n", d, d * dt_m * 1e3, g);
+    write_file_atomic(dir.path() / "window.csv", csv);
   }
 
   const int train_n = p.train_limit > 0 ? std::min<int>(p.train_limit, static_cast<int>(split.train.size()))
@@ -52,21 +52,21 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   progress.finish();
 
   {
-    auto out = fmt::output_file((dir.path() / "labels.csv").string());
-    out.print("neuron,label\n");
-    for (std::size_t j = 0; j < r.neuron_label.size(); ++j) out.print("{},{}\n", j, r.neuron_label[j]);
+    std::string csv = "neuron,label\n";
+    for (std::size_t j = 0; j < r.neuron_label.size(); ++j) csv += fmt::format("{},{}\n", j, r.neuron_label[j]);
+    write_file_atomic(dir.path() / "labels.csv", csv);
   }
   {
-    auto out = fmt::output_file((dir.path() / "accuracy.csv").string());
-    out.print("epoch,test_accuracy\n");
-    for (std::size_t e = 0; e < r.epoch_test_accuracy.size(); ++e) out.print("{},{:.6f}\n", e + 1, r.epoch_test_accuracy[e]);
+    std::string csv = "epoch,test_accuracy\n";
+    for (std::size_t e = 0; e < r.epoch_test_accuracy.size(); ++e) csv += fmt::format("{},{:.6f}\n", e + 1, r.epoch_test_accuracy[e]);
+    write_file_atomic(dir.path() / "accuracy.csv", csv);
   }
   write_confusion_csv(dir.path() / "confusion.csv", r.confusion);
   write_conductance_histogram(dir.path() / "conductance.csv", r.weights_before_s, r.weights_after_s);
   const int shown = std::min(p.neurons, 50);
   {
     // One 8 × 8 block of synapse conductances (µS) per neuron, for gnuplot `index`.
-    std::ofstream m(dir.path() / "receptive_fields.dat");
+    std::ostringstream m;
     for (int j = 0; j < shown; ++j) {
       m << "# neuron " << j << " label " << r.neuron_label[static_cast<std::size_t>(j)] << "\n";
       for (int yy = 0; yy < 8; ++yy) {
@@ -76,9 +76,10 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
       }
       m << "\n\n";
     }
+    write_file_atomic(dir.path() / "receptive_fields.dat", m.str());
   }
   {
-    std::ofstream gp(dir.path() / "plots.gp");
+    std::ostringstream gp;
     gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\nset grid\n"
           "set output 'accuracy.png'\nset title 'Test accuracy after each epoch (neurons labelled afresh each time)'\n"
           "set xlabel 'epoch'\nset ylabel 'accuracy'\nset yrange [0:1]\nset xtics 1\nset key off\n"
@@ -103,20 +104,27 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
          << "'\nset xrange [-0.5:7.5]\nset yrange [7.5:-0.5]\nplot 'receptive_fields.dat' index " << j
          << " matrix with image\n";
     gp << "unset multiplot\n";
+    write_file_atomic(dir.path() / "plots.gp", gp.str());
   }
   {
-    std::ofstream js(dir.path() / "summary.json");
-    js << fmt::format("{{\n  \"config\": \"{}\",\n  \"seed\": {},\n  \"git\": \"{}\",\n  \"neurons\": {},\n  \"train_digits\": {},\n"
-                      "  \"test_digits\": {},\n  \"test_accuracy\": {:.4f},\n  \"epoch_test_accuracy\": [{:.4f}],\n"
-                      "  \"train_spikes\": {},\n  \"seconds\": {:.3g},\n"
-                      "  \"parameters\": {}\n}}\n",
-                      path, cfg.sim.seed, git_hash(), p.neurons, train_n, split.test.size(), r.test_accuracy,
-                      fmt::join(r.epoch_test_accuracy, ", "), r.train_spikes, r.seconds, resolved_parameters_json(cfg));
+    json_doc accuracy = json_doc::array();
+    for (double a : r.epoch_test_accuracy) accuracy.push_back(json_number(a, 4));
+    write_json(dir.path() / "summary.json", {{"config", path},
+                                             {"seed", cfg.sim.seed},
+                                             {"git", git_hash()},
+                                             {"neurons", p.neurons},
+                                             {"train_digits", train_n},
+                                             {"test_digits", split.test.size()},
+                                             {"test_accuracy", json_number(r.test_accuracy, 4)},
+                                             {"epoch_test_accuracy", accuracy},
+                                             {"train_spikes", r.train_spikes},
+                                             {"seconds", json_number(r.seconds, 3)},
+                                             {"parameters", parameters_json(cfg)}});
   }
   {
     int labelled = 0;
     for (int l : r.neuron_label) labelled += l >= 0;
-    std::ofstream md(dir.path() / "report.md");
+    std::ostringstream md;
     const std::string coding =
         p.input_spikes > 0 ? fmt::format("Poisson rate coding, {} input spikes per step per digit on average", p.input_spikes)
                            : fmt::format("Poisson rate coding up to {} spikes per step", p.max_rate);
@@ -141,6 +149,7 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     for (const auto& [d, g] : window) md << fmt::format("| {:.0f} | {:+.3f} |\n", d * dt_m * 1e3, g * 1e6);
     md << "\n![STDP window](stdp_window.png)\n\n![receptive fields](receptive_fields.png)\n\n![confusion](confusion.png)"
           "\n\n![conductances](conductance.png)\n";
+    write_file_atomic(dir.path() / "report.md", md.str());
   }
   render_plots(dir.path().string(), o.quiet);
   dir.commit();

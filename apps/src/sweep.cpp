@@ -1,7 +1,6 @@
 #include <ionrail/app/sweep.hpp>
 
 #include <fmt/format.h>
-#include <fmt/os.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -9,8 +8,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <regex>
+#include <limits>
 #include <sstream>
 
 #if __has_include(<toml++/toml.hpp>)
@@ -26,6 +24,8 @@
 #include <ionrail/kmc/params.hpp>
 #include <ionrail/kmc/physics.hpp>
 #include <ionrail/model/rng.hpp>
+
+#include "output.hpp"
 
 namespace fs = std::filesystem;
 
@@ -80,13 +80,49 @@ std::vector<double> axis_values(const std::string& file, const toml::table& axis
 
 std::string format_value(double v) { return fmt::format("{:.10g}", v); }
 
-// A number field of a run's summary.json (its first variant).
-bool json_figure(const std::string& json, const std::string& key, double& out) {
-  const std::regex re("\"" + key + "\"\\s*:\\s*(-?[0-9.eE+-]+|null)");
-  std::smatch m;
-  if (!std::regex_search(json, m, re) || m[1].str() == "null") return false;
-  out = std::stod(m[1].str());
-  return true;
+// A value as points.csv and summary.json record it (10 digits): what a
+// point ran with (its overrides are written so), and what a re-launch reads
+// back from a finished point's summary.json.
+double as_recorded(double v) { return std::strtod(format_value(v).c_str(), nullptr); }
+
+// The points.csv figures of a run's first variant, in sweep_figures() order.
+std::vector<double> figures_of(const variant_result& v) {
+  const double none = std::numeric_limits<double>::quiet_NaN();
+  const auto kind = v.config.protocol.kind;
+  const bool relax = kind == kmc::protocol_kind::relax;
+  const bool loop = kind == kmc::protocol_kind::sweep || kind == kmc::protocol_kind::waveform;
+  const auto& t = v.transport;
+  std::vector<double> f{relax ? v.relax.tau_s : none,
+                        relax ? v.relax.retained_after_10s : none,
+                        loop ? v.loop.lobe_area_positive : none,
+                        loop ? v.loop.lobe_area_negative : none,
+                        t.d_tracer_m2_s,
+                        t.d_jump_m2_s,
+                        t.haven_ratio,
+                        t.conductivity_s_m,
+                        v.trace.back().energy_j};
+  for (double& x : f) x = std::isfinite(x) ? as_recorded(x) : none;
+  return f;
+}
+
+// The same figures from the summary.json of a point an earlier launch
+// finished: each is a member of its first run or of one of that run's
+// sections (relaxation, iv_loop, transport); null or absent is NaN.
+std::vector<double> figures_of(const fs::path& summary) {
+  try {
+    std::ifstream in(summary);
+    const json_doc run = json_doc::parse(in).at("runs").at(0);
+    std::vector<double> f;
+    for (const auto& name : sweep_figures()) {
+      const json_doc* x = run.contains(name) ? &run[name] : nullptr;
+      for (const auto& section : run)
+        if (!x && section.is_object() && section.contains(name)) x = &section[name];
+      f.push_back(x && x->is_number() ? x->get<double>() : std::numeric_limits<double>::quiet_NaN());
+    }
+    return f;
+  } catch (const json_doc::exception& e) {
+    throw std::runtime_error(summary.string() + ": " + e.what());
+  }
 }
 
 }  // namespace
@@ -201,43 +237,30 @@ sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& o
   return plan;
 }
 
-std::string run_sweep_point(const sweep_plan& plan, const sweep_options& o, const sweep_point& p) {
+sweep_row run_sweep_point(const sweep_plan& plan, const sweep_options& o, const sweep_point& p) {
   const fs::path dir = fs::path(o.out_dir) / "points" / fmt::format("p{:05d}", p.index);
-  if (!fs::exists(dir / "summary.json")) {
-    run_options ro;
-    ro.out_dir = dir.string();
-    ro.quiet = true;
-    ro.force = true;  // a directory without summary.json is an unfinished leftover
-    ro.overrides = o.overrides;
-    for (std::size_t k = 0; k < plan.keys.size(); ++k) ro.overrides.push_back(plan.keys[k] + "=" + format_value(p.values[k]));
-    ro.overrides.push_back(fmt::format("sim.seed={}", p.seed));
-    ro.overrides.push_back("sim.threads=1");
-    ro.overrides.push_back("output.plots=false");
-    run_experiment(plan.file, ro);
-  }
-  std::ifstream in(dir / "summary.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string json = ss.str();
-  std::string row = fmt::format("{},{}", p.index, p.seed);
-  for (double v : p.values) row += "," + format_value(v);
-  for (const auto& f : sweep_figures()) {
-    double v = 0;
-    row += json_figure(json, f, v) ? "," + format_value(v) : ",";
-  }
-  return row;
+  if (fs::exists(dir / "summary.json")) return {p.index, figures_of(dir / "summary.json")};
+  run_options ro;
+  ro.out_dir = dir.string();
+  ro.quiet = true;
+  ro.force = true;  // a directory without summary.json is an unfinished leftover
+  ro.overrides = o.overrides;
+  for (std::size_t k = 0; k < plan.keys.size(); ++k) ro.overrides.push_back(plan.keys[k] + "=" + format_value(p.values[k]));
+  ro.overrides.push_back(fmt::format("sim.seed={}", p.seed));
+  ro.overrides.push_back("sim.threads=1");
+  ro.overrides.push_back("output.plots=false");
+  return {p.index, figures_of(run_experiment(plan.file, ro).variants.front())};
 }
 
-std::vector<std::pair<int, std::string>> run_sweep_points(const sweep_plan& plan, const sweep_options& o,
-                                                          const std::vector<int>& indices) {
-  std::vector<std::pair<int, std::string>> rows(indices.size());
+std::vector<sweep_row> run_sweep_points(const sweep_plan& plan, const sweep_options& o, const std::vector<int>& indices) {
+  std::vector<sweep_row> rows(indices.size());
   std::vector<std::exception_ptr> failure(indices.size());
   fs::create_directories(fs::path(o.out_dir) / "points");
   int done = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, o.jobs))
   for (int k = 0; k < static_cast<int>(indices.size()); ++k) try {
     const sweep_point& p = plan.points[static_cast<std::size_t>(indices[static_cast<std::size_t>(k)])];
-    rows[static_cast<std::size_t>(k)] = {p.index, run_sweep_point(plan, o, p)};
+    rows[static_cast<std::size_t>(k)] = run_sweep_point(plan, o, p);
 #pragma omp critical(ionrail_sweep_progress)
     if (!o.quiet) fmt::print(stderr, "ionrail sweep: point {} done ({}/{})\n", p.index, ++done, indices.size());
   } catch (...) {
@@ -248,73 +271,59 @@ std::vector<std::pair<int, std::string>> run_sweep_points(const sweep_plan& plan
   return rows;
 }
 
-void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const std::vector<std::pair<int, std::string>>& rows_in) {
+void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const std::vector<sweep_row>& rows_in) {
   auto rows = rows_in;
-  std::sort(rows.begin(), rows.end());
+  std::sort(rows.begin(), rows.end(), [](const sweep_row& a, const sweep_row& b) { return a.index < b.index; });
   const fs::path dir(o.out_dir);
-  std::string header = "index,seed";
-  for (const auto& k : plan.keys) header += "," + k;
-  for (const auto& f : sweep_figures()) header += "," + f;
-  {
-    const fs::path tmp = dir / "points.csv.tmp";
-    {
-      std::ofstream out(tmp);
-      out << header << "\n";
-      for (const auto& [i, r] : rows) out << r << "\n";
-    }
-    fs::rename(tmp, dir / "points.csv");
+  const auto& figures = sweep_figures();
+  std::string csv = "index,seed";
+  for (const auto& k : plan.keys) csv += "," + k;
+  for (const auto& f : figures) csv += "," + f;
+  csv += "\n";
+  for (const auto& r : rows) {
+    const sweep_point& p = plan.points[static_cast<std::size_t>(r.index)];
+    csv += fmt::format("{},{}", p.index, p.seed);
+    for (double v : p.values) csv += "," + format_value(v);
+    for (double f : r.figures) csv += "," + (std::isfinite(f) ? format_value(f) : std::string());
+    csv += "\n";
   }
-  // Arrhenius fit when temperature is the only key: ln(figure) against 1/T.
-  std::string arrhenius_json = "null";
+  write_file_atomic(dir / "points.csv", csv);
+  // The points.csv column (0-based) of a key or a figure.
   const auto col = [&](const std::string& name) {
-    int c = 2;
-    for (const auto& k : plan.keys) {
-      if (k == name) return c;
-      ++c;
-    }
-    for (const auto& f : sweep_figures()) {
-      if (f == name) return c;
-      ++c;
-    }
-    return -1;
+    const auto k = std::find(plan.keys.begin(), plan.keys.end(), name);
+    if (k != plan.keys.end()) return 2 + static_cast<int>(k - plan.keys.begin());
+    return 2 + static_cast<int>(plan.keys.size() + static_cast<std::size_t>(std::find(figures.begin(), figures.end(), name) - figures.begin()));
   };
+  // Arrhenius fit when temperature is the only key: ln(figure) against 1/T.
+  json_doc arrhenius = nullptr;
   if (plan.keys.size() == 1 && plan.keys[0] == "device.temperature_k" && rows.size() >= 3) {
-    std::vector<double> x, y;
-    const int fc = col(plan.figure);
-    for (const auto& [i, r] : rows) {
-      std::vector<std::string> cells;
-      std::stringstream ls(r);
-      for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
-      const double t = std::stod(cells[2]);
-      if (static_cast<int>(cells.size()) <= fc || cells[static_cast<std::size_t>(fc)].empty()) continue;
-      const double f = std::stod(cells[static_cast<std::size_t>(fc)]);
-      if (!(f > 0)) continue;
-      x.push_back(1.0 / t);
-      y.push_back(std::log(f));
+    const auto figure = static_cast<std::size_t>(std::find(figures.begin(), figures.end(), plan.figure) - figures.begin());
+    std::vector<double> t, y;
+    for (const auto& r : rows) {
+      t.push_back(as_recorded(plan.points[static_cast<std::size_t>(r.index)].values[0]));
+      y.push_back(r.figures[figure]);
     }
-    if (x.size() >= 3) {
-      const line_fit fit = fit_line(x, y);
-      // τ ∝ exp(+Ea/kT); rates, diffusivities and conductivities ∝ exp(−Ea/kT).
-      const double sign = plan.figure == "tau_s" ? 1.0 : -1.0;
-      arrhenius_json = fmt::format("{{\"figure\": \"{}\", \"activation_energy_ev\": {:.6g}, \"standard_error_ev\": {:.3g}, "
-                                   "\"points\": {}}}",
-                                   plan.figure, sign * fit.slope * kmc::boltzmann_ev_per_k,
-                                   fit.slope_error * kmc::boltzmann_ev_per_k, x.size());
+    // τ ∝ exp(+Ea/kT); rates, diffusivities and conductivities ∝ exp(−Ea/kT).
+    const arrhenius_fit fit = fit_arrhenius(t, y, plan.figure == "tau_s");
+    if (fit.inv_t_per_k.size() >= 3) {
+      arrhenius = {{"figure", plan.figure},
+                   {"activation_energy_ev", json_number(fit.activation_energy_ev, 6)},
+                   {"standard_error_ev", json_number(fit.standard_error_ev, 3)},
+                   {"points", fit.inv_t_per_k.size()}};
       if (!o.quiet)
         fmt::print(stderr, "ionrail sweep: Arrhenius fit of {}: Ea = {:.4f} ± {:.4f} eV ({} points)\n", plan.figure,
-                   sign * fit.slope * kmc::boltzmann_ev_per_k, fit.slope_error * kmc::boltzmann_ev_per_k, x.size());
+                   fit.activation_energy_ev, fit.standard_error_ev, fit.inv_t_per_k.size());
     }
   }
-  {
-    std::ofstream js(dir / "summary.json");
-    js << fmt::format("{{\n  \"file\": \"{}\",\n  \"points\": {},\n  \"keys\": [\"{}\"],\n  \"base_seed\": {},\n  \"git\": \"{}\",\n"
-                      "  \"arrhenius\": {}\n}}\n",
-                      plan.file, rows.size(), fmt::join(plan.keys, "\", \""), plan.base_seed, git_hash(), arrhenius_json);
-  }
-  {
-  std::ofstream gp(dir / "plots.gp");
+  write_json(dir / "summary.json", {{"file", plan.file},
+                                    {"points", rows.size()},
+                                    {"keys", plan.keys},
+                                    {"base_seed", plan.base_seed},
+                                    {"git", git_hash()},
+                                    {"arrhenius", arrhenius}});
+  std::ostringstream gp;
   gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\nset grid\n";
-  if (arrhenius_json != "null")
+  if (!arrhenius.is_null())
     gp << "set output 'arrhenius.png'\nset title 'Arrhenius plot over the sweep'\nset xlabel '1/T (1/K)'\nset ylabel 'ln("
        << plan.figure << ")'\nset fit quiet\nset fit logfile '/dev/null'\nf(x) = a + b*x\nfit f(x) 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
        << ")) via a, b\nplot 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
@@ -324,8 +333,8 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
        << "'\nset xlabel '" << plan.heatmap[0] << "'\nset ylabel '" << plan.heatmap[1] << "'\nset palette rgb 33,13,10\n"
        << "plot 'points.csv' every ::1 using " << col(plan.heatmap[0]) + 1 << ":" << col(plan.heatmap[1]) + 1 << ":"
        << col(plan.figure) + 1 << " with points pt 5 ps 4 palette title ''\n";
-  }  // closed before gnuplot reads it
-  if (arrhenius_json != "null" || plan.heatmap.size() == 2) render_plots(dir.string(), o.quiet);
+  write_file_atomic(dir / "plots.gp", gp.str());
+  if (!arrhenius.is_null() || plan.heatmap.size() == 2) render_plots(dir.string(), o.quiet);
 }
 
 void run_sweep(const std::string& path, const sweep_options& o) {

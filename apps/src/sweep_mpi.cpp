@@ -3,7 +3,8 @@
 // window and every rank, rank 0 included, takes the next index with an
 // atomic fetch-and-add until the points run out. A point's seed is a pure
 // function of the base seed and its index, so who runs it does not matter.
-// Rows are gathered to rank 0, which writes points.csv in index order.
+// Each point's index and figures (sweep_row) are gathered to rank 0, which
+// writes points.csv in index order.
 // With --gpus-per-node N each rank sees only GPU (node-local rank mod N):
 // CUDA_VISIBLE_DEVICES is set before the first CUDA call, so points with
 // sim.backend = "auto" or "cuda" run one rank per GPU.
@@ -13,7 +14,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <stdexcept>
 
 #include <ionrail/app/sweep.hpp>
@@ -28,7 +28,7 @@ int run_sweep_mpi(const std::string& path, sweep_options o) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   int status = 0;
   std::string error;
-  std::vector<std::pair<int, std::string>> mine;
+  std::vector<sweep_row> mine;
   sweep_plan plan;
   try {
     plan = load_sweep(path, o.overrides);
@@ -72,39 +72,45 @@ int run_sweep_mpi(const std::string& path, sweep_options o) {
       MPI_Win_unlock(0, win);
       if (next >= static_cast<long>(plan.points.size())) break;
       const auto& p = plan.points[static_cast<std::size_t>(next)];
-      mine.emplace_back(p.index, run_sweep_point(plan, single, p));
+      mine.push_back(run_sweep_point(plan, single, p));
       if (!o.quiet) fmt::print(stderr, "ionrail sweep: rank {} finished point {}\n", rank, p.index);
     }
   } catch (const std::exception& e) {
     status = 1, error = e.what();
   }
   MPI_Win_free(&win);
-  // Gather "index<TAB>row" lines to rank 0.
-  std::ostringstream os;
-  for (const auto& [i, r] : mine) os << i << '\t' << r << '\n';
-  const std::string text = os.str();
-  int length = static_cast<int>(text.size());
+  // Gather the rows to rank 0 as doubles: the index (exact below 2^53), then the figures.
+  const std::size_t width = 1 + sweep_figures().size();
+  std::vector<double> packed;
+  for (const auto& r : mine) {
+    packed.push_back(r.index);
+    packed.insert(packed.end(), r.figures.begin(), r.figures.end());
+  }
+  int length = static_cast<int>(packed.size());
   std::vector<int> lengths(static_cast<std::size_t>(size)), offsets(static_cast<std::size_t>(size));
   MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-  std::string all;
+  std::vector<double> all;
   if (rank == 0) {
     int total = 0;
     for (int r = 0; r < size; ++r) offsets[static_cast<std::size_t>(r)] = total, total += lengths[static_cast<std::size_t>(r)];
     all.resize(static_cast<std::size_t>(total));
   }
-  MPI_Gatherv(text.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD);
+  MPI_Gatherv(packed.data(), length, MPI_DOUBLE, all.data(), lengths.data(), offsets.data(), MPI_DOUBLE, 0, MPI_COMM_WORLD);
   int failed = status;
   MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   if (status != 0) fmt::print(stderr, "ionrail: rank {}: {}\n", rank, error);
   if (rank == 0 && failed == 0) {
-    std::vector<std::pair<int, std::string>> rows;
-    std::istringstream in(all);
-    for (std::string line; std::getline(in, line);) {
-      const auto tab = line.find('\t');
-      rows.emplace_back(std::stoi(line.substr(0, tab)), line.substr(tab + 1));
+    std::vector<sweep_row> rows;
+    for (std::size_t k = 0; k + width <= all.size(); k += width)
+      rows.push_back({static_cast<int>(all[k]), std::vector<double>(all.begin() + static_cast<std::ptrdiff_t>(k + 1),
+                                                                    all.begin() + static_cast<std::ptrdiff_t>(k + width))});
+    try {
+      write_sweep_outputs(plan, o, rows);
+      if (!o.quiet) fmt::print(stderr, "ionrail sweep: wrote {}\n", (std::filesystem::path(o.out_dir) / "points.csv").string());
+    } catch (const std::exception& e) {  // a failed write ends the command, after MPI_Finalize
+      fmt::print(stderr, "ionrail: error: {}\n", e.what());
+      failed = 1;
     }
-    write_sweep_outputs(plan, o, rows);
-    if (!o.quiet) fmt::print(stderr, "ionrail sweep: wrote {}\n", (std::filesystem::path(o.out_dir) / "points.csv").string());
   }
   MPI_Finalize();
   return failed ? 1 : 0;

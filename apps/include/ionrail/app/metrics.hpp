@@ -42,4 +42,17 @@ struct line_fit {
 };
 line_fit fit_line(const std::vector<double>& x, const std::vector<double>& y);
 
+// Arrhenius fit of a thermally activated figure y(T): ln y against 1/T by
+// least squares over the points with y > 0 (others have nothing to fit).
+// A time constant grows as exp(+Ea / kB T) (`falls_with_temperature`); a
+// rate, diffusivity or conductivity as exp(-Ea / kB T).
+struct arrhenius_fit {
+  std::vector<double> inv_t_per_k, ln_y;  // the points fitted
+  line_fit line;                           // ln y = intercept + slope / T
+  double activation_energy_ev = 0;
+  double standard_error_ev = 0;
+};
+arrhenius_fit fit_arrhenius(const std::vector<double>& temperature_k, const std::vector<double>& y,
+                            bool falls_with_temperature);
+
 }  // namespace ionrail::app

@@ -50,10 +50,8 @@ struct experiment_result {
   std::string out_dir;
   std::string series_key;
   std::vector<variant_result> variants;
-  bool arrhenius = false;
-  line_fit arrhenius_fit;         // ln τ = a + (Ea/kB) (1/T)
-  double arrhenius_ea_ev = 0;
-  double arrhenius_ea_error_ev = 0;
+  bool arrhenius = false;          // temperatures_k with a relaxation time at two or more of them
+  arrhenius_fit temperature_fit;   // of τ: ln τ = a + (Ea/kB) (1/T)
   bool plotted = false;
 };
 

@@ -58,17 +58,23 @@ inline const std::vector<std::string>& sweep_figures() {
   return names;
 }
 
-// Runs the points of `plan` whose index i satisfies `take(i)` (all when
-// empty) into DIR/points, skipping finished ones; returns the rows (CSV text
-// without the header) of the points it ran or found, by index.
-std::vector<std::pair<int, std::string>> run_sweep_points(const sweep_plan& plan, const sweep_options& options,
-                                                          const std::vector<int>& indices);
-// One point's row of points.csv (runs it unless its directory exists).
-std::string run_sweep_point(const sweep_plan& plan, const sweep_options& options, const sweep_point& p);
+// A point's results: its figures in sweep_figures() order (NaN where its
+// run has none, e.g. tau_s of an I-V sweep), taken from the run's first
+// variant.
+struct sweep_row {
+  int index = 0;
+  std::vector<double> figures;
+};
+
+// Runs the points of `plan` with the given indices into DIR/points, skipping
+// finished ones; returns their rows (in the order of `indices`).
+std::vector<sweep_row> run_sweep_points(const sweep_plan& plan, const sweep_options& options, const std::vector<int>& indices);
+// One point's row: its run's result, or, if an earlier launch finished it,
+// its summary.json.
+sweep_row run_sweep_point(const sweep_plan& plan, const sweep_options& options, const sweep_point& p);
 
 // Writes points.csv, summary.json and the plots from the rows of every point.
-void write_sweep_outputs(const sweep_plan& plan, const sweep_options& options,
-                         const std::vector<std::pair<int, std::string>>& rows);
+void write_sweep_outputs(const sweep_plan& plan, const sweep_options& options, const std::vector<sweep_row>& rows);
 
 // `ionrail sweep` on one machine (points across OpenMP threads).
 void run_sweep(const std::string& path, const sweep_options& options);
