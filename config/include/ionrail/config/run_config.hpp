@@ -1,8 +1,9 @@
 #pragma once
 // The TOML run configuration of `ionrail run`: a run file, the material file
 // it includes and `--set key=value` overrides, resolved into the engine's
-// parameter structs and validated. Keys, units, defaults and ranges are listed
-// in docs/config.md.
+// parameter structs and validated. Every key is declared once, in the schema
+// (ionrail/config/schema.hpp, config/src/*_keys.cpp); docs/config.md lists
+// them with their units, defaults and ranges.
 #include <stdexcept>
 #include <string>
 #include <vector>

@@ -1,0 +1,153 @@
+// [crossbar] and [snn]: the circuits `ionrail crossbar` and `ionrail snn`
+// build from a compact-model table. The loader checks these ranges itself.
+#include <cstddef>
+#include <string>
+
+#include "schema_tables.hpp"
+
+namespace ionrail::config::detail {
+namespace {
+
+// Without the key the array starts from the table's rest state.
+void note_initial_state(const loader&, const toml::table& t, const std::string&, run_config& c, std::size_t) {
+  c.crossbar.initial_state_given = t.contains("initial_state");
+}
+
+}  // namespace
+
+section_def crossbar_section() {
+  auto s = plain_section({"crossbar", "used by `ionrail crossbar`"});
+  s.read_more(note_initial_state).in_json([](const run_config& c) { return !c.crossbar.table_dir.empty(); });
+  s.path("table", [](auto& c) -> auto& { return c.crossbar.table_dir; }, path_kind::directory)
+      .default_doc("none (required)")
+      .doc("directory holding a compact-model table (`table.json`, `table.csv`, ...), e.g. `\"../tables/polymer_thin\"`");
+  s.path("data", [](auto& c) -> auto& { return c.crossbar.data_file; }, path_kind::file)
+      .default_doc("none (required)")
+      .doc("the digits file, e.g. `\"../data/digits.csv.gz\"` (1,797 8×8 digits)");
+  s.key("epochs", [](auto& c) -> auto& { return c.crossbar.learning.epochs; })
+      .range(closed(1, 1000)).doc("passes over the training digits");
+  s.key("v_write_v", [](auto& c) -> auto& { return c.crossbar.learning.v_write_v; })
+      .unit("V").range(closed(1e-3, 15.9)).interval("(0, 15.9]").note("(the model's voltage format holds ±16 V)")
+      .doc("write amplitude of the first epoch: ±v_write/2 on the lines (V/2 scheme)");
+  s.key("v_write_final_v", [](auto& c) -> auto& { return c.crossbar.learning.v_write_final_v; })
+      .unit("V").range(closed(0, 15.9)).note("(0: v_write_v throughout)")
+      .doc("write amplitude of the last epoch, linear in between (0: `v_write_v` throughout); a smaller pulse is a "
+           "finer step");
+  s.key("softmax_beta", [](auto& c) -> auto& { return c.crossbar.learning.softmax_beta; })
+      .range(closed(1e-9, 1e6)).interval("(0, 1e6]")
+      .doc("inverse temperature of the softmax, on scores in units of one pulse on one full input");
+  s.key("error_threshold", [](auto& c) -> auto& { return c.crossbar.learning.error_threshold; })
+      .range(closed(0, 0.999)).interval("[0, 1)").doc("an output is updated only where |t − p| exceeds this");
+  s.key("active_pixel", [](auto& c) -> auto& { return c.crossbar.learning.active_pixel; })
+      .range(closed(0, 16)).note("(pixel values)")
+      .doc("pixels (of 16) at least this drive their word line during writes (Manhattan rule)");
+  s.key("pulse_train_length", [](auto& c) -> auto& { return c.crossbar.learning.pulse_train_length; })
+      .unit("slots").range(closed(0, 1000)).note("(0: Manhattan rule; else slots of a stochastic pulse train)")
+      .doc("0: Manhattan (sign) rule, one pulse per weight and sample; BL > 0: stochastic pulse trains of BL slots "
+           "(expected update ∝ the gradient)");
+  s.key("rest_steps", [](auto& c) -> auto& { return c.crossbar.learning.rest_steps; })
+      .unit("steps").range(closed(0, 1e6)).doc("extra model steps at 0 V after each training sample");
+  s.key("retention_s", [](auto& c) -> auto& { return c.crossbar.learning.retention_s; })
+      .unit("s").range(closed(0, 1e7)).doc("the test is repeated after this long at 0 V");
+  s.key("test_count", [](auto& c) -> auto& { return c.crossbar.learning.test_count; })
+      .unit("digits").range(closed(10, 1000)).note("(of 1797 digits)")
+      .doc("held-out test digits (of 1,797; stratified split); the rest train");
+  s.key("train_limit", [](auto& c) -> auto& { return c.crossbar.learning.train_limit; })
+      .unit("digits").range(closed(0, 1e6)).note("(0: all)")
+      .doc("train on the first n training digits only (0: all)");
+  s.key("dac_bits", [](auto& c) -> auto& { return c.crossbar.array.dac_bits; })
+      .unit("bits").range(closed(1, 16)).doc("input (DAC) resolution");
+  s.key("adc_bits", [](auto& c) -> auto& { return c.crossbar.array.adc_bits; })
+      .unit("bits").range(closed(2, 24)).doc("output (ADC) resolution, signed");
+  s.key("v_read_v", [](auto& c) -> auto& { return c.crossbar.array.v_read_v; })
+      .unit("V").range(closed(1e-6, 15.9)).interval("(0, 15.9]").doc("read voltage of a full-scale input");
+  s.key("adc_full_scale_a", [](auto& c) -> auto& { return c.crossbar.array.adc_full_scale_a; })
+      .unit("A").range(closed(0, 1)).note("(0: automatic)")
+      .doc("±full scale of the ADC; 0: automatic, rows · v_read · G_span / 4");
+  s.key("wire_ohm", [](auto& c) -> auto& { return c.crossbar.array.wire_ohm; })
+      .unit("ohm").range(closed(0, 1e6)).note("(0: ideal wires)")
+      .doc("wire resistance per cell pitch of word and bit lines (IR drop); 0: ideal wires");
+  s.key("gain_sigma", [](auto& c) -> auto& { return c.crossbar.array.gain_sigma; })
+      .range(closed(0, 0.5)).doc("device-to-device spread of the drift gain (relative)");
+  s.key("offset_sigma_s", [](auto& c) -> auto& { return c.crossbar.array.offset_sigma_s; })
+      .unit("S").range(closed(0, 1e-3)).doc("device-to-device spread of the conductance offset");
+  s.key("noise", [](auto& c) -> auto& { return c.crossbar.array.noise; })
+      .doc("cycle-to-cycle noise and read fluctuation of the devices (from the table)");
+  s.key("initial_state", [](auto& c) -> auto& { return c.crossbar.array.initial_state; })
+      .range(closed(0, 1)).default_doc("the table's rest state (`s_eq` in `table.json`)")
+      .doc("slow state every device starts from");
+  return s.done();
+}
+
+section_def snn_section() {
+  auto s = plain_section({"snn", "used by `ionrail snn`"});
+  s.in_json([](const run_config& c) { return !c.snn.table_dir.empty(); });
+  s.path("table", [](auto& c) -> auto& { return c.snn.table_dir; }, path_kind::directory)
+      .default_doc("none (required)").doc("directory holding a compact-model table, as for `[crossbar]`");
+  s.path("data", [](auto& c) -> auto& { return c.snn.data_file; }, path_kind::file)
+      .default_doc("none (required)").doc("the digits file, as for `[crossbar]`");
+  s.key("neurons", [](auto& c) -> auto& { return c.snn.network.neurons; })
+      .range(closed(1, 10000)).doc("LIF neurons (output lines)");
+  s.key("epochs", [](auto& c) -> auto& { return c.snn.network.epochs; })
+      .range(closed(1, 100)).doc("unsupervised passes over the training digits");
+  s.key("present_steps", [](auto& c) -> auto& { return c.snn.network.present_steps; })
+      .unit("steps").range(closed(1, 10000)).doc("model steps a digit is shown");
+  s.key("rest_steps", [](auto& c) -> auto& { return c.snn.network.rest_steps; })
+      .unit("steps").range(closed(0, 10000)).doc("steps between digits: no input, neurons reset");
+  s.key("max_rate", [](auto& c) -> auto& { return c.snn.network.max_rate; })
+      .range(closed(1e-6, 1)).interval("(0, 1]").note("(spike probability per step)")
+      .doc("spike probability per step of a full (16/16) pixel: rate = max_rate · p/16; used only when "
+           "`input_spikes` = 0");
+  s.key("input_spikes", [](auto& c) -> auto& { return c.snn.network.input_spikes; })
+      .unit("spikes/step").range(closed(0, 64)).note("(0: off)")
+      .doc("> 0: each digit sends this many input spikes per step on average whatever its ink (rate_i = "
+           "input_spikes · p_i / Σp, at most 1); 0: rate = max_rate · p/16");
+  s.key("anneal", [](auto& c) -> auto& { return c.snn.network.anneal; })
+      .range(closed(1e-6, 1)).interval("(0, 1]").note("(programming levels × anneal per epoch)")
+      .doc("programming levels (row and column drivers) × anneal^(epoch − 1)");
+  s.key("v_read_v", [](auto& c) -> auto& { return c.snn.network.v_read_v; })
+      .unit("V").range(closed(1e-6, 15.9)).interval("(0, 15.9]")
+      .doc("read voltage of a spiking input line; a neuron's input is Σ G · v_read over the inputs that spiked");
+  s.key("leak", [](auto& c) -> auto& { return c.snn.network.leak; })
+      .range(closed(0, 1)).note("(retention per step)").doc("membrane retention per step");
+  s.key("threshold", [](auto& c) -> auto& { return c.snn.network.threshold; })
+      .unit("membrane units").range(closed(1e-6, 100)).interval("(0, 100]")
+      .doc("firing threshold (1 µA of input for one step = 1 membrane unit)");
+  s.key("theta_plus", [](auto& c) -> auto& { return c.snn.network.theta_plus; })
+      .unit("membrane units").range(closed(0, 100)).doc("adaptive threshold added per spike");
+  s.key("theta_decay", [](auto& c) -> auto& { return c.snn.network.theta_decay; })
+      .range(closed(0, 1)).doc("adaptive threshold's retention per step");
+  s.key("refractory_steps", [](auto& c) -> auto& { return c.snn.network.refractory_steps; })
+      .unit("steps").range(closed(0, 65535)).doc("steps a neuron is held at reset after a spike");
+  // Pre and post levels add up across a device: each at most 7.9 V keeps |V| within the model's ±16 V.
+  s.key("pre_v", [](auto& c) -> auto& { return c.snn.network.waveform.pre_v; })
+      .unit("V").range(closed(0, 7.9)).note("(pre and post levels add up across a device: ±16 V at most)")
+      .doc("row level +pre_v during the eligibility window after an input spike");
+  s.key("pre_steps", [](auto& c) -> auto& { return c.snn.network.waveform.pre_steps; })
+      .unit("steps").range(closed(1, 100)).doc("length of the eligibility window, from the input spike on");
+  s.key("post_v1", [](auto& c) -> auto& { return c.snn.network.waveform.post_v1; })
+      .unit("V").range(closed(0, 7.9)).note("(pre and post levels add up across a device: ±16 V at most)")
+      .doc("column level −post_v1 at the neuron's spike");
+  s.key("post_v2", [](auto& c) -> auto& { return c.snn.network.waveform.post_v2; })
+      .unit("V").range(closed(0, 7.9)).note("(pre and post levels add up across a device: ±16 V at most)")
+      .doc("column level +post_v2 one step later (depresses synapses whose input was silent)");
+  s.key("initial_state", [](auto& c) -> auto& { return c.snn.network.initial_state; })
+      .range(closed(0, 1)).doc("device slow state at the start");
+  s.key("init_spread", [](auto& c) -> auto& { return c.snn.network.init_spread; })
+      .range(closed(0, 0.5)).doc("± uniform spread of the initial states (breaks symmetry)");
+  s.key("train_limit", [](auto& c) -> auto& { return c.snn.network.train_limit; })
+      .unit("digits").range(closed(0, 1e6)).note("(0: all)").doc("train on the first n training digits only (0: all)");
+  s.key("label_limit", [](auto& c) -> auto& { return c.snn.network.label_limit; })
+      .unit("digits").range(closed(0, 1e6)).note("(0: all)")
+      .doc("training digits used to label the neurons (0: all)");
+  s.key("test_count", [](auto& c) -> auto& { return c.snn.network.test_count; })
+      .unit("digits").range(closed(10, 1000)).doc("held-out test digits (of 1,797; stratified split)");
+  s.key("noise", [](auto& c) -> auto& { return c.snn.network.noise; })
+      .doc("cycle-to-cycle noise and fluctuation of the devices");
+  s.key("window_steps", [](auto& c) -> auto& { return c.snn.window_steps; })
+      .unit("steps").range(closed(1, 100))
+      .doc("the STDP window (`window.csv`) is measured for |Δt| up to this many model steps");
+  return s.done();
+}
+
+}  // namespace ionrail::config::detail

@@ -1,0 +1,31 @@
+#pragma once
+// The files a configuration reads: the run file, its material, and the
+// files its keys name (found relative to the file that named them).
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "tomlpp.hpp"
+
+namespace ionrail::config::detail {
+
+// The origin of values given on the command line.
+inline const std::string set_origin = "--set";
+
+// Reads a whole regular file of at most 64 MiB; on failure returns false and says why.
+bool read_text(const std::string& file, std::string& text, std::string& why);
+
+// Parses TOML; a syntax error becomes a config_error "FILE:LINE:COLUMN: what".
+toml::table parse_toml(const std::string& file, const std::string& text);
+
+// A file named by a key: relative to the directory of the file that named it,
+// else relative to the current directory. Returns "" if neither exists and
+// lists what was tried.
+std::string resolve(const std::string& ref, const std::string& named_by, std::vector<std::string>& tried);
+std::string tried_text(const std::vector<std::string>& tried);  // "cannot open 'A' nor 'B'"
+
+// One value per site: one per line or comma/whitespace-separated, '#' starts a
+// comment, a first line that is not a number is a header. Errors: "FILE:LINE: ...".
+bool parse_number_list(const std::string& file, const std::string& text, std::vector<double>& out, std::string& error);
+
+}  // namespace ionrail::config::detail
