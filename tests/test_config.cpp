@@ -12,6 +12,8 @@
 
 #include <unistd.h>
 
+#include "scratch.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -24,34 +26,9 @@ const fs::path fixtures = fs::path(__FILE__).parent_path() / "data" / "config";
 
 std::string fixture(const std::string& name) { return (fixtures / name).string(); }
 
-// A fresh directory per test for small files written on the spot.
-class scratch {
- public:
-  scratch() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("ionrail_config_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~scratch() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  scratch(const scratch&) = delete;
-  scratch& operator=(const scratch&) = delete;
-
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  const fs::path& dir() const { return dir_; }
-
- private:
-  fs::path dir_;
+// A fresh directory per test (tests/support/scratch.hpp).
+struct scratch : ionrail_test::scratch {
+  scratch() : ionrail_test::scratch("ionrail_config_") {}
 };
 
 // The message of the config_error that loading throws ("" and a failure if none).

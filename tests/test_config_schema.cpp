@@ -24,6 +24,8 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "scratch.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -36,35 +38,9 @@ using ionrail::config::schema_sections;
 using ionrail::config::value_type;
 using json = nlohmann::json;
 
-class scratch {
- public:
-  scratch() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("ionrail_schema_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~scratch() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  scratch(const scratch&) = delete;
-  scratch& operator=(const scratch&) = delete;
-
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string mkdir(const std::string& name) const {
-    fs::create_directories(dir_ / name);
-    return (dir_ / name).string();
-  }
-
- private:
-  fs::path dir_;
+// A fresh directory per test (tests/support/scratch.hpp).
+struct scratch : ionrail_test::scratch {
+  scratch() : ionrail_test::scratch("ionrail_schema_") {}
 };
 
 std::string full_name(const key_spec& k) {

@@ -27,37 +27,17 @@
 
 #include <ionrail/kat/kat.hpp>
 
+#include "scratch.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
 using namespace ionrail;
 
-class scratch {
- public:
-  scratch() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("ionrail_input_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~scratch() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  scratch(const scratch&) = delete;
-  scratch& operator=(const scratch&) = delete;
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  const fs::path& dir() const { return dir_; }
-
- private:
-  fs::path dir_;
+// A fresh directory per test (tests/support/scratch.hpp).
+struct scratch : ionrail_test::scratch {
+  scratch() : ionrail_test::scratch("ionrail_input_") {}
 };
 
 ::testing::AssertionResult has(const std::string& text, const std::string& part) {

@@ -1,5 +1,7 @@
 #include "message_text.hpp"
 
+#include <ionrail/model_io/table_files.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -51,27 +53,8 @@ std::string format_bound(double v) {
   return s.substr(0, at) + "e" + (negative ? "-" : "") + exponent;
 }
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+// As JSON writes a string (the one escaping rule of the project's outputs).
+std::string quote(std::string_view s) { return model_io::json_quote(std::string(s)); }
 
 namespace {
 
