@@ -23,6 +23,7 @@
 #include <ionrail/model_io/table_files.hpp>
 
 #include "output.hpp"
+#include "output_lock.hpp"
 
 namespace fs = std::filesystem;
 
@@ -55,6 +56,8 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   }
   calibration_params cal = c;
   cal.seed = cfg.sim.seed;
+  // DIR's lock, before DIR.checkpoint is read or cleared (see run_experiment).
+  const output_lock lock(options.out_dir);
   // Finished runs (run_N.bins) and interrupted ones (run_N.state) are kept in
   // DIR.checkpoint until the table is written; `config` says what for.
   const fs::path checkpoint = fs::path(options.out_dir + ".checkpoint");
@@ -78,7 +81,7 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   }
   if (options.checkpoints && options.checkpoint_every_s > 0 && engine_backend(cfg))
     throw config_error("--checkpoint-every: the cuda backend cannot save its state; use sim.backend = \"cpu\"");
-  staged_dir dir(options.out_dir, options.force || options.resume);
+  staged_dir dir(lock, options.force);  // a --resume replaces a DIR only with --force too
   fs::create_directories(checkpoint);
   write_checkpoint(checkpoint / "config", "calibration", fingerprint);
   std::unique_ptr<run_control> ctl;

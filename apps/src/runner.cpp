@@ -21,6 +21,7 @@
 
 #include "build_info.hpp"
 #include "output.hpp"
+#include "output_lock.hpp"
 
 #if IONRAIL_CUDA_BUILT
 #include <ionrail/gpu/cuda_backend.hpp>
@@ -473,6 +474,10 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
                                     kmc::to_string(c.sim.solver), rows, c.device.zones));
   }
 
+  // DIR's lock, before DIR.checkpoint is read or cleared: a second command on
+  // DIR (a run, a --resume) is refused here, before it touches anything.
+  const output_lock lock(options.out_dir);
+
   // Checkpoints: DIR.checkpoint/run.ckpt, kept until DIR is complete.
   const fs::path checkpoint_dir = options.out_dir + ".checkpoint";
   const fs::path checkpoint_file = checkpoint_dir / "run.ckpt";
@@ -514,7 +519,7 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
       if (use_cuda(p.config))
         throw config_error("--checkpoint-every: the cuda backend cannot save its state; use --backend cpu");
 
-  staged_dir staged(options.out_dir, options.force || options.resume);
+  staged_dir staged(lock, options.force);  // a --resume replaces a DIR only with --force too
   const fs::path partial = staged.path();
   {
     std::unique_ptr<run_control> ctl;

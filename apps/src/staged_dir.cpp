@@ -1,43 +1,78 @@
 #include <ionrail/app/staged_dir.hpp>
 
-#include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+
+#include <fmt/format.h>
+
 #include <ionrail/calibration/run_control.hpp>
-#include <ionrail/model_io/atomic_file.hpp>
-#include <ionrail/config/run_config.hpp>
+#include <ionrail/model_io/input_error.hpp>
+
+#include "output_lock.hpp"
 
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
 
-// The libraries this command layer calls.
-using namespace ionrail::calibration;
-using namespace ionrail::config;
-using namespace ionrail::model_io;
+staged_dir::staged_dir(const std::string& dir, bool force) : own_lock_(std::make_unique<output_lock>(dir)), force_(force) {
+  stage(*own_lock_);
+}
 
-staged_dir::staged_dir(const std::string& dir, bool force) : out_(fs::path(dir).lexically_normal()) {
-  if (!out_.has_filename() && out_.has_parent_path() && out_ != out_.root_path()) out_ = out_.parent_path();  // "out/x/"
-  const std::string name = out_.filename().string();
-  if (dir.empty() || name.empty() || name == "." || name == "..")
-    throw config_error("'" + dir + "': the output must be a named directory (e.g. out/run)");
-  if (fs::exists(out_) && !force) throw config_error(out_.string() + ": output directory exists; use --force to replace it");
-  remove_stale_partials(out_);
-  partial_ = out_.parent_path() / (name + fmt::format(".partial-{}", ::getpid()));
-  fs::remove_all(partial_);
-  fs::create_directories(partial_);
+staged_dir::staged_dir(const output_lock& lock, bool force) : force_(force) { stage(lock); }
+
+void staged_dir::stage(const output_lock& lock) {
+  given_ = lock.given();
+  out_ = lock.dir();
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(out_, ec)) && !force_) throw input_error(out_.string() + ": output directory exists; use --force to replace it");
+  // Under the lock every DIR.partial-* but ours is a dead command's; the pid
+  // check in remove_stale_partials keeps those of a live one on another host.
+  calibration::remove_stale_partials(out_);
+  partial_ = out_.parent_path() / (out_.filename().string() + fmt::format(".partial-{}", ::getpid()));
+  try {
+    fs::remove_all(partial_);
+    fs::create_directories(partial_);
+  } catch (const fs::filesystem_error& e) {
+    partial_.clear();
+    throw input_error("--out " + given_ + ": cannot create the output directory: " + e.code().message());
+  }
+}
+
+void staged_dir::keep_and_refuse(const std::string& why) {
+  // Finished work is never deleted silently: it moves to a name the next
+  // command's clean-up of stale partials leaves alone.
+  fs::path kept = out_.parent_path() / (out_.filename().string() + fmt::format(".finished-{}", ::getpid()));
+  std::error_code ec;
+  fs::rename(partial_, kept, ec);
+  if (ec) kept = partial_;
+  partial_.clear();
+  throw input_error(fmt::format("--out {}: {}; it is not replaced without --force; the finished output is in {}", given_,
+                                why, kept.string()));
 }
 
 void staged_dir::commit() {
   if (!out_.parent_path().empty()) fs::create_directories(out_.parent_path());
   // An old DIR is moved aside first, so DIR is the old or the new one at every moment but one rename.
   fs::path old;
-  if (fs::exists(out_)) {
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(out_, ec))) {
+    if (!force_) keep_and_refuse(out_.string() + " was created while this command ran");
     old = out_.parent_path() / (out_.filename().string() + fmt::format(".replaced-{}", ::getpid()));
     fs::remove_all(old);
     fs::rename(out_, old);
   }
-  fs::rename(partial_, out_);
+  // RENAME_NOREPLACE: a DIR made by hand after the check above is not
+  // replaced either (rename(2) would replace an empty one).
+  if (::renameat2(AT_FDCWD, partial_.c_str(), AT_FDCWD, out_.c_str(), RENAME_NOREPLACE) != 0) {
+    const int err = errno;
+    if (err == EEXIST || err == ENOTEMPTY) keep_and_refuse(out_.string() + " was created while this command ran");
+    if (err != EINVAL && err != ENOSYS)
+      throw fs::filesystem_error("cannot rename", partial_, out_, std::error_code(err, std::generic_category()));
+    fs::rename(partial_, out_);  // a filesystem without RENAME_NOREPLACE
+  }
   partial_.clear();
   if (!old.empty()) fs::remove_all(old);
 }

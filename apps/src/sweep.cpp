@@ -26,6 +26,7 @@
 #include <ionrail/model/rng.hpp>
 
 #include "output.hpp"
+#include "output_lock.hpp"
 
 namespace fs = std::filesystem;
 
@@ -339,6 +340,9 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
 
 void run_sweep(const std::string& path, const sweep_options& o) {
   const sweep_plan plan = load_sweep(path, o.overrides);
+  // DIR's lock for the whole sweep (its points lock their own directories):
+  // a second sweep on DIR would run the same unfinished points twice.
+  const output_lock lock(o.out_dir);
   if (o.force) fs::remove_all(o.out_dir);
   std::vector<int> all(plan.points.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);

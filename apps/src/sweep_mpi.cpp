@@ -14,9 +14,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 
 #include <ionrail/app/sweep.hpp>
+
+#include "output_lock.hpp"
 
 namespace ionrail::app {
 
@@ -30,8 +33,10 @@ int run_sweep_mpi(const std::string& path, sweep_options o) {
   std::string error;
   std::vector<sweep_row> mine;
   sweep_plan plan;
+  std::unique_ptr<output_lock> lock;  // rank 0's, who alone writes DIR itself (the ranks lock their points)
   try {
     plan = load_sweep(path, o.overrides);
+    if (rank == 0) lock = std::make_unique<output_lock>(o.out_dir);
     if (rank == 0 && o.force) std::filesystem::remove_all(o.out_dir);
     if (rank == 0) std::filesystem::create_directories(std::filesystem::path(o.out_dir) / "points");
   } catch (const std::exception& e) {

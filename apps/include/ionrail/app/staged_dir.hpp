@@ -1,24 +1,45 @@
 #pragma once
 // An output directory written under a temporary name (DIR.partial-PID) and
 // renamed to DIR only when complete, so a failed or interrupted command leaves
-// no partial output behind. An existing DIR is kept unless `force`.
+// no partial output behind. An existing DIR is kept unless `force`: checked
+// when staging starts and again at the commit.
+//
+// Every staged_dir holds DIR's lock (output_lock, apps/src/output_lock.hpp)
+// from its construction to its end, so two commands never write the same DIR:
+// the second is refused (exit 2) naming the first's pid. A command that must
+// hold the lock before it stages (to read or clear DIR.checkpoint) takes the
+// lock first and stages under it.
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace ionrail::app {
 
+class output_lock;
+
 class staged_dir {
  public:
-  staged_dir(const std::string& dir, bool force);
+  staged_dir(const std::string& dir, bool force);   // takes DIR's lock itself
+  staged_dir(const output_lock& lock, bool force);  // under a lock the caller took and holds longer
   staged_dir(const staged_dir&) = delete;
   staged_dir& operator=(const staged_dir&) = delete;
   ~staged_dir();  // removes the partial directory unless commit() ran
 
   const std::filesystem::path& path() const { return partial_; }  // where to write
-  void commit();                                                  // rename to the final name
+  // Renames the partial directory to DIR. If DIR appeared meanwhile (made by
+  // hand: no command can, under the lock) and not `force`, DIR is kept, the
+  // finished output is renamed to DIR.finished-PID, and ionrail::input_error
+  // says so.
+  void commit();
 
  private:
+  void stage(const output_lock& lock);
+  [[noreturn]] void keep_and_refuse(const std::string& why);
+
+  std::unique_ptr<output_lock> own_lock_;
+  std::string given_;
   std::filesystem::path out_, partial_;
+  bool force_ = false;
 };
 
 }  // namespace ionrail::app
