@@ -119,10 +119,11 @@ TEST(CliErrors, Replay) {
     ss << in.rdbuf();
     std::string csv = ss.str();
     const auto row = csv.find('\n') + 1;
-    csv.insert(row, "1");  // i_s 0 -> 10
+    csv.insert(row, "1");  // i_s 0 -> 10: the row's s is no longer that state's
     std::ofstream(t / "table.csv") << csv;
   }
-  expect_refused(dir, "replay " + t.string() + " --protocol " + protocol + out, {"table.csv:412: bin (i_s, i_v) = (10, 0) appears twice"});
+  expect_refused(dir, "replay " + t.string() + " --protocol " + protocol + out,
+                 {"table.csv:2: s = '0': expected 0.15625 (the state of i_s = 10, to 9 significant digits)"});
   fs::remove_all(t);
   table_copy(dir);
   {

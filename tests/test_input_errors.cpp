@@ -275,11 +275,12 @@ TEST(InputErrors, TableCsv) {
   const std::string row = good.substr(second, third - second - 1);
   const std::string rest = good.substr(third);
   const std::string head = good.substr(0, second);
-  auto field_replaced = [&](int col, const std::string& value) {
+  auto field_replaced = [&](int col, const std::string& value, int col2 = -1, const std::string& value2 = "") {
     std::vector<std::string> f;
     std::stringstream ls(row);
     for (std::string c; std::getline(ls, c, ',');) f.push_back(c);
     f[static_cast<std::size_t>(col)] = value;
+    if (col2 >= 0) f[static_cast<std::size_t>(col2)] = value2;
     std::string r;
     for (const auto& x : f) r += (r.empty() ? "" : ",") + x;
     return head + r + "\n" + rest;
@@ -292,8 +293,10 @@ TEST(InputErrors, TableCsv) {
   // Truncated: a row short.
   EXPECT_TRUE(has(with(good.substr(0, good.rfind('\n', good.size() - 2) + 1)),
                   csv + ": 152 values, the grid in table.json needs 153 (n_s = 17, n_v = 9)"));
-  // Corrupted: a valid number changed: the checksum.
-  EXPECT_TRUE(has(with(field_replaced(8, "12345")), csv + ": checksum "));
+  // A raw word changed without its decoded column: refused on its row.
+  EXPECT_TRUE(has(with(field_replaced(8, "12345")), csv + ":2: drift = '"));
+  // Corrupted: a valid number changed with its decoded column: the checksum.
+  EXPECT_TRUE(has(with(field_replaced(8, "12345", 4, "1.14971772e-05")), csv + ": checksum "));
 }
 
 TEST(InputErrors, TableHexOfTheWrongLengthForTheRtl) {

@@ -15,6 +15,7 @@
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/model_io/input_error.hpp>
+#include <ionrail/model_io/input_file.hpp>
 #include <ionrail/kmc/counter_draws.hpp>
 #include <ionrail/kmc/state_io.hpp>
 
@@ -178,16 +179,27 @@ void save_bins(const transition_bins& b, const std::filesystem::path& file) {
 }
 
 bool load_bins(transition_bins& b, const std::filesystem::path& file) {
-  std::FILE* f = std::fopen(file.string().c_str(), "r");
-  if (!f) return false;
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return false;
+  // A regular file only (a FIFO or a device would block or never end), no
+  // larger than save_bins can write: each of its lines fits its 512-byte buffer.
+  const std::uintmax_t max_bytes = std::uintmax_t{512} * (b.count.size() + 1);
+  const std::string text = model_io::read_input_file(file.string(), max_bytes, "calibration checkpoint");
+  // One line at a time (sscanf on the whole text would measure it on every call).
+  std::size_t from = 0;
+  auto next_line = [&] {
+    const auto eol = text.find('\n', from);
+    std::string line = text.substr(from, eol == std::string::npos ? std::string::npos : eol - from);
+    from = eol == std::string::npos ? text.size() : eol + 1;
+    return line;
+  };
   int version = 0, n_s = 0, n_v = 0, lag = 0;
-  bool ok = std::fscanf(f, "ionrail-bins %d %d %d %d %la %la", &version, &n_s, &n_v, &lag, &b.lag1_product,
-                        &b.lag1_square) == 6 &&
+  bool ok = std::sscanf(next_line().c_str(), "ionrail-bins %d %d %d %d %la %la", &version, &n_s, &n_v, &lag,
+                        &b.lag1_product, &b.lag1_square) == 6 &&
             version == 3 && n_s == b.n_s && n_v == b.n_v && lag == b.lag_steps;
   for (std::size_t k = 0; ok && k < b.count.size(); ++k)
-    ok = std::fscanf(f, "%lld %la %la %lld %la %lld %la", &b.count[k], &b.sum[k], &b.dev_sum[k], &b.noise_count[k],
-                     &b.noise_sum[k], &b.fluct_count[k], &b.fluct_sum[k]) == 7;
-  std::fclose(f);
+    ok = std::sscanf(next_line().c_str(), "%lld %la %la %lld %la %lld %la", &b.count[k], &b.sum[k], &b.dev_sum[k],
+                     &b.noise_count[k], &b.noise_sum[k], &b.fluct_count[k], &b.fluct_sum[k]) == 7;
   if (!ok) throw input_error(file.string() + ": calibration checkpoint is truncated or from another grid");
   return true;
 }

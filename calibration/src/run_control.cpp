@@ -15,6 +15,7 @@
 
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/model_io/input_error.hpp>
+#include <ionrail/model_io/input_file.hpp>
 
 namespace fs = std::filesystem;
 
@@ -30,6 +31,10 @@ std::uint64_t fnv1a64(std::string_view bytes) {
 
 namespace {
 constexpr int checkpoint_version = 1;
+// A checkpoint holds the engine's whole state, which for a large device is
+// far more than the 64 MiB of a hand-written input; the bound only stops a
+// runaway or foreign file before it is read into memory.
+constexpr std::uintmax_t max_checkpoint_bytes = std::uintmax_t{16} << 30;
 }
 
 void write_checkpoint(const fs::path& file, std::string_view kind, std::string_view payload) {
@@ -40,11 +45,9 @@ void write_checkpoint(const fs::path& file, std::string_view kind, std::string_v
 }
 
 std::string read_checkpoint(const fs::path& file, std::string_view kind) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw input_error(file.string() + ": cannot open the checkpoint");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string bytes = ss.str();
+  // A regular file only (a FIFO or a device named as the checkpoint would
+  // block or never end), of at most 16 GiB.
+  const std::string bytes = model_io::read_input_file(file.string(), max_checkpoint_bytes, "the checkpoint");
   const auto eol = bytes.find('\n');
   const std::string name = file.string();
   if (eol == std::string::npos || eol > 200) throw input_error(name + ": not an ionrail checkpoint (no header line)");

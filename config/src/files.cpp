@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include <ionrail/config/run_config.hpp>
+#include <ionrail/model_io/input_file.hpp>
 
 #include "message_text.hpp"
 
@@ -25,29 +26,10 @@ constexpr std::size_t max_csv_values = 65533;
 }  // namespace
 
 bool read_text(const std::string& file, std::string& text, std::string& why) {
-  std::error_code ec;
-  if (fs::is_directory(file, ec)) {
-    why = "is a directory";
-    return false;
-  }
-  // A device or a pipe (/dev/zero, a FIFO) would be read forever.
-  if (fs::exists(file, ec) && !fs::is_regular_file(file, ec)) {
-    why = "not a regular file";
-    return false;
-  }
-  if (fs::exists(file, ec) && fs::file_size(file, ec) > max_input_bytes) {
-    why = "larger than 64 MiB";
-    return false;
-  }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    why = fs::exists(file, ec) ? "cannot be read" : "no such file";
-    return false;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  text = ss.str();
-  return true;
+  // A regular file of at most 64 MiB, by the rules of every input file
+  // (model_io/input_file.hpp): a device or a pipe (/dev/zero, a FIFO) is
+  // refused at once instead of read forever.
+  return model_io::try_read_input_file(file, max_input_bytes, text, why);
 }
 
 toml::table parse_toml(const std::string& file, const std::string& text) {

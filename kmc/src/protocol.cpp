@@ -1,8 +1,14 @@
 #include <ionrail/kmc/protocol.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -19,6 +25,55 @@ template <class T>
 constexpr double max_protocol_s = 1e12;
 constexpr int max_pulses = 1000000;
 constexpr std::size_t max_waveform_rows = 10000000;
+
+constexpr std::uintmax_t max_waveform_bytes = std::uintmax_t{64} << 20;
+
+// The waveform file's bytes, read by the rules of every input file
+// (model_io/input_file.hpp, which kmc cannot use: model_io is not below it):
+// a regular file only, checked by name before opening and on the descriptor
+// after a non-blocking open (a FIFO or a device would block or never end),
+// of at most 64 MiB, checked before reading and while reading (it may grow).
+std::string read_waveform_file(const std::string& path) {
+  auto refuse = [&](const std::string& why) {
+    throw std::invalid_argument(path + ": cannot open waveform (protocol.waveform_csv): " + why);
+  };
+  auto kind = [](mode_t mode) -> std::string {
+    if (S_ISDIR(mode)) return "is a directory";
+    if (S_ISFIFO(mode)) return "a FIFO, not a regular file";
+    if (S_ISCHR(mode)) return "a character device, not a regular file";
+    return "not a regular file";
+  };
+  auto too_large = [](std::uintmax_t size) {
+    return std::to_string(size) + " bytes, more than the limit of 64 MiB";
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) refuse(errno == ENOENT ? "no such file" : std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) refuse(kind(st.st_mode));
+  if (const auto size = static_cast<std::uintmax_t>(st.st_size); size > max_waveform_bytes) refuse(too_large(size));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) refuse(errno == ENOENT ? "no such file" : std::strerror(errno));
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } close_on_exit{fd};
+  if (::fstat(fd, &st) != 0) refuse(std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) refuse(kind(st.st_mode));
+  if (const auto size = static_cast<std::uintmax_t>(st.st_size); size > max_waveform_bytes) refuse(too_large(size));
+  std::string text;
+  text.reserve(static_cast<std::size_t>(st.st_size));
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      refuse(std::strerror(errno));
+    }
+    if (got == 0) break;
+    text.append(buffer, static_cast<std::size_t>(got));
+    if (text.size() > max_waveform_bytes) refuse("grew past the limit of 64 MiB while it was read");
+  }
+  return text;
+}
 
 // A number as the shortest text that reads back to it.
 std::string shown(double v) {
@@ -123,8 +178,7 @@ void validate(const protocol_params& p) {
 }
 
 std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument(path + ": cannot open waveform (protocol.waveform_csv)");
+  std::istringstream in(read_waveform_file(path));
   std::vector<double> times, volts;
   std::string line;
   long long number = 0;

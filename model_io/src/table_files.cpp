@@ -7,10 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/model_io/input_file.hpp>
 
 namespace fs = std::filesystem;
 
@@ -67,18 +68,7 @@ std::string cat(const Args&... args) {
 std::string read_file(const fs::path& p) {
   // Only regular files, and not more than any table needs: a device or a
   // pipe named as a table file is refused instead of read forever.
-  std::error_code ec;
-  const auto status = fs::status(p, ec);
-  if (ec || !fs::exists(status)) refuse(p.string() + ": cannot open table file (no such file)");
-  if (!fs::is_regular_file(status)) refuse(p.string() + ": cannot open table file (not a regular file)");
-  const auto size = fs::file_size(p, ec);
-  constexpr std::uintmax_t max_bytes = std::uintmax_t{64} << 20;
-  if (!ec && size > max_bytes) refuse(cat(p.string(), ": ", size, " bytes: a table file holds at most 64 MiB"));
-  std::ifstream in(p, std::ios::binary);
-  if (!in) refuse(p.string() + ": cannot open table file");
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
+  return read_input_file(p.string(), max_input_bytes, "table file");
 }
 
 // The text after "key": in table.json (the flat layout write_table makes), up
@@ -381,13 +371,20 @@ model::table load_table(const std::string& dir_name, table_format format) {
   if (format == table_format::csv) {
     source = (dir / "table.csv").string();
     std::istringstream in(read_file(source));
-    std::string line;
-    std::getline(in, line);  // header
     static const char* const columns[] = {"i_s",       "i_v",       "s",         "v_v",    "drift",   "noise",   "fluct",
                                           "g_s",       "drift_raw", "noise_raw", "fluct_raw", "g_raw", "samples", "visited"};
+    static const std::string header =
+        "i_s,i_v,s,v_v,drift,noise,fluct,g_s,drift_raw,noise_raw,fluct_raw,g_raw,samples,visited";
+    std::string line;
+    std::getline(in, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line != header) refuse(cat(source, ":1: header '", shown_value(line), "': expected '", header, "'"));
     std::size_t rows = 0;
     long long number = 1;
     std::vector<char> seen(cells, 0);
+    // g is one value per state, repeated on each of its rows: the first row
+    // of a state sets it, every other row must repeat it.
+    std::vector<long long> g_line(static_cast<std::size_t>(grid.n_s), 0);
     while (std::getline(in, line)) {
       ++number;
       if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -395,20 +392,58 @@ model::table load_table(const std::string& dir_name, table_format format) {
       std::vector<std::string> f;
       std::stringstream ls(line);
       for (std::string c; std::getline(ls, c, ',');) f.push_back(c);
+      if (!line.empty() && line.back() == ',') f.emplace_back();
       if (f.size() != 14) refuse(cat(source, ":", number, ": ", f.size(), " columns, expected 14 (i_s,i_v,...,visited)"));
+      auto at = [&](int col) {
+        return cat(source, ":", number, ": ", columns[col], " = '", shown_value(f[static_cast<std::size_t>(col)]), "': ");
+      };
       auto field = [&](int col, long long lo, long long hi) {
         long long v = 0;
         if (!parse_integer(f[static_cast<std::size_t>(col)], lo, hi, v))
-          refuse(cat(source, ":", number, ": ", columns[col], " = '", shown_value(f[static_cast<std::size_t>(col)]),
-                     "': expected an integer in [", lo, ", ", hi, "]"));
+          refuse(cat(at(col), "expected an integer in [", lo, ", ", hi, "]"));
         return v;
+      };
+      // A decoded column must be the value the writer printed (%.9g) for
+      // what the row's indices or raw words say: both are compared after
+      // rounding to the 9 significant digits the writer prints.
+      auto decoded = [&](int col, double want, const std::string& of) {
+        const std::string& text = f[static_cast<std::size_t>(col)];
+        double x = 0;
+        char* end = nullptr;
+        if (!text.empty() && text.find_first_not_of("0123456789+-.eE") == std::string::npos)
+          x = std::strtod(text.c_str(), &end);
+        if (end != text.c_str() + text.size() || text.empty() || !std::isfinite(x))
+          refuse(cat(at(col), "expected a decimal number (", g9(want), ", ", of, ")"));
+        if (std::strtod(g9(x).c_str(), nullptr) != std::strtod(g9(want).c_str(), nullptr))
+          refuse(cat(at(col), "expected ", g9(want), " (", of, ", to 9 significant digits)"));
       };
       const int i = static_cast<int>(field(0, 0, grid.n_s - 1)), j = static_cast<int>(field(1, 0, grid.n_v - 1));
       if (seen[t.index(i, j)]++) refuse(cat(source, ":", number, ": bin (i_s, i_v) = (", i, ", ", j, ") appears twice"));
-      t.drift_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(field(8, i32_lo, i32_hi)));
-      t.noise_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(field(9, i32_lo, i32_hi)));
-      t.fluct_at(i, j) = model::q_delta::from_raw(static_cast<std::int32_t>(field(10, i32_lo, i32_hi)));
-      t.g[static_cast<std::size_t>(i)] = model::q_cond::from_raw(static_cast<std::int32_t>(field(11, i32_lo, i32_hi)));
+      decoded(2, grid.s_at(i), cat("the state of i_s = ", i));
+      decoded(3, grid.v_at(j), cat("the voltage of i_v = ", j));
+      const auto drift = model::q_delta::from_raw(static_cast<std::int32_t>(field(8, i32_lo, i32_hi)));
+      const auto noise = model::q_delta::from_raw(static_cast<std::int32_t>(field(9, i32_lo, i32_hi)));
+      const auto fluct = model::q_delta::from_raw(static_cast<std::int32_t>(field(10, i32_lo, i32_hi)));
+      const auto g_raw = static_cast<std::int32_t>(field(11, i32_lo, i32_hi));
+      decoded(4, drift.to_double(), "drift_raw in Q1.30");
+      decoded(5, noise.to_double(), "noise_raw in Q1.30");
+      decoded(6, fluct.to_double(), "fluct_raw in Q1.30");
+      decoded(7, model::q_cond::from_raw(g_raw).to_double() * model::cond_unit_siemens,
+              "g_raw in Q11.20 microsiemens, in siemens");
+      (void)field(12, 0, std::numeric_limits<long long>::max());
+      (void)field(13, 0, 1);
+      auto& g = t.g[static_cast<std::size_t>(i)];
+      auto& first = g_line[static_cast<std::size_t>(i)];
+      if (first == 0) {
+        g = model::q_cond::from_raw(g_raw);
+        first = number;
+      } else if (g.raw() != g_raw) {
+        refuse(cat(at(11), "expected ", g.raw(), ", the g_raw of state i_s = ", i, " on line ", first,
+                   " (g is one value per state)"));
+      }
+      t.drift_at(i, j) = drift;
+      t.noise_at(i, j) = noise;
+      t.fluct_at(i, j) = fluct;
       ++rows;
     }
     if (rows != cells) fail_size(source, std::to_string(rows), cells);

@@ -54,7 +54,9 @@ inline constexpr double protocol_edge_s = 1e-9;
 const char* to_string(protocol_kind k);
 void validate(const protocol_params& p);  // throws std::invalid_argument naming protocol.<key>
 
-// Reads a waveform CSV; errors name the file and line.
+// Reads a waveform CSV (a regular file of at most 64 MiB: a FIFO, a device
+// or a larger file is refused before it is read); errors, std::invalid_argument,
+// name the file and line.
 std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& path);
 
 struct protocol_drive {

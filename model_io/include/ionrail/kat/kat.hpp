@@ -25,6 +25,7 @@
 #include <ionrail/model/lif.hpp>
 #include <ionrail/model/model.hpp>
 #include <ionrail/model_io/input_error.hpp>
+#include <ionrail/model_io/input_file.hpp>
 #include <ionrail/model_io/table_files.hpp>
 
 namespace ionrail::kat {
@@ -437,8 +438,8 @@ inline std::vector<std::pair<std::string, field>> sized_fields(const std::string
 // The non-comment lines of a vector file, split into words, every record
 // checked as described above.
 inline std::vector<std::vector<std::string>> read_lines(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw input_error(file + ": cannot open");
+  // A regular file of at most 64 MiB (model_io/input_file.hpp).
+  std::istringstream in(model_io::read_input_file(file, model_io::max_input_bytes, "known-answer vector file"));
   std::vector<std::vector<std::string>> out;
   const std::vector<detail::record_schema>* schema = nullptr;
   const char* kind = "";

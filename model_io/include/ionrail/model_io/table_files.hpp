@@ -11,9 +11,12 @@
 //   table.json     metadata: format version, grid, checksum, ρ, and what the
 //                  writer adds (calibration parameters, rules); written last,
 //                  so a directory with table.json is complete.
-// Loading any format checks table.json's format version and grid, every
-// value's range and count, and the table's checksum against table.json, and
-// refuses a bad file with ionrail::input_error naming the file (and line).
+// Loading any format reads regular files of at most 64 MiB only
+// (input_file.hpp), checks table.json's format version and grid, every
+// value's range and count (in table.csv every column, the decoded ones
+// against the raw words and the grid), and the table's checksum against
+// table.json, and refuses a bad file with ionrail::input_error naming the
+// file (and line).
 // Depends on ionrail::model and the standard library only.
 #include <cstdint>
 #include <string>

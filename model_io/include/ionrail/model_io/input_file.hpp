@@ -1,0 +1,30 @@
+#pragma once
+// The one reader of a file named by the user (a table, a known-answer vector
+// file, a checkpoint, a run or material file, a site-energy or initial-profile
+// CSV): only a regular file is read, and only up to a bound, so a FIFO or a
+// device named as an input (/dev/zero, a pipe nobody writes) is refused at
+// once instead of blocking or filling memory, and a runaway file is refused
+// before it is read. The type is checked before opening and again on the open
+// descriptor (opened non-blocking, so a FIFO swapped in between cannot block
+// the open), the size before reading, and the reading stops past the bound
+// (the file may grow while it is read). Standard library and POSIX only.
+#include <cstdint>
+#include <string>
+
+namespace ionrail::model_io {
+
+// The bound of every input file unless its reader documents another.
+inline constexpr std::uintmax_t max_input_bytes = std::uintmax_t{64} << 20;
+
+// The whole file PATH in BYTES, or false with WHY saying what is wrong
+// (no file name: "no such file", "is a directory", "a FIFO, not a regular
+// file", "67108865 bytes, more than the limit of 64 MiB", the system's
+// reason), for callers that word their own refusal.
+bool try_read_input_file(const std::string& path, std::uintmax_t max_bytes, std::string& bytes, std::string& why);
+
+// The whole file PATH; ionrail::input_error "PATH: cannot open WHAT (WHY)"
+// otherwise (WHAT says which input it is, e.g. "table file", "checkpoint").
+std::string read_input_file(const std::string& path, std::uintmax_t max_bytes = max_input_bytes,
+                            const std::string& what = "input file");
+
+}  // namespace ionrail::model_io
