@@ -33,7 +33,10 @@ line_fit fit_line(const std::vector<double>& x, const std::vector<double>& y) {
   for (std::size_t i = 0; i < x.size(); ++i) mx += x[i] / n, my += y[i] / n;
   double sxx = 0, sxy = 0;
   for (std::size_t i = 0; i < x.size(); ++i) sxx += (x[i] - mx) * (x[i] - mx), sxy += (x[i] - mx) * (y[i] - my);
-  if (sxx == 0) return f;
+  // Equal x give a rounding-noise sxx, not a zero one: test them exactly.
+  const bool distinct = std::any_of(x.begin(), x.end(), [&](double v) { return v != x.front(); });
+  if (!distinct || !(sxx > 0) || !std::isfinite(sxx) || !std::isfinite(sxy)) return f;
+  f.determined = true;
   f.slope = sxy / sxx;
   f.intercept = my - f.slope * mx;
   if (x.size() > 2) {
@@ -52,6 +55,8 @@ arrhenius_fit fit_arrhenius(const std::vector<double>& temperature_k, const std:
   f.line = fit_line(f.inv_t_per_k, f.ln_y);
   f.activation_energy_ev = (falls_with_temperature ? 1.0 : -1.0) * f.line.slope * kmc::boltzmann_ev_per_k;
   f.standard_error_ev = f.line.slope_error * kmc::boltzmann_ev_per_k;
+  f.determined = f.line.determined && std::isfinite(f.activation_energy_ev);
+  f.error_determined = f.determined && f.inv_t_per_k.size() > 2 && std::isfinite(f.standard_error_ev);
   return f;
 }
 

@@ -443,15 +443,19 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
       std::vector<std::string> overrides = options.overrides;
       std::string label, subdir;
       const std::string short_key = base.series_key.substr(base.series_key.rfind('.') + 1);
+      // Labels and subdirectories show each value exactly (the shortest text
+      // that reads back to it, as the override does): values that differ
+      // (equal ones are refused by the configuration) never share a
+      // subdirectory, and a label names the value that was run.
       if (!base.series_key.empty()) {
         overrides.push_back(fmt::format("{}={}", base.series_key, value));
-        label = fmt::format("{} = {:g}", short_key, value);
-        subdir = fmt::format("{}_{:g}", short_key, value);
+        label = fmt::format("{} = {}", short_key, value);
+        subdir = fmt::format("{}_{}", short_key, value);
       }
       if (!base.temperatures_k.empty()) {
         overrides.push_back(fmt::format("device.temperature_k={}", temperature));
-        label += fmt::format("{}T = {:g} K", label.empty() ? "" : ", ", temperature);
-        subdir += fmt::format("{}T_{:g}K", subdir.empty() ? "" : "_", temperature);
+        label += fmt::format("{}T = {} K", label.empty() ? "" : ", ", temperature);
+        subdir += fmt::format("{}T_{}K", subdir.empty() ? "" : "_", temperature);
       }
       run_config cfg = overrides.size() == options.overrides.size() ? base : load_run_config(path, overrides);
       if (label.empty()) label = cfg.title;
@@ -559,8 +563,11 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
       for (const auto& v : result.variants) t.push_back(v.temperature_k), tau.push_back(v.relax.tau_s);
       result.temperature_fit = fit_arrhenius(t, tau, true);
       const auto& fit = result.temperature_fit;
-      if (fit.inv_t_per_k.size() >= 2) {
-        result.arrhenius = true;
+      result.arrhenius = true;
+      if (!fit.determined && !options.quiet)
+        fmt::print(stderr, "ionrail: Arrhenius fit undetermined: relaxation times at {} distinct temperature(s), "
+                           "two are needed\n", fit.inv_t_per_k.size());
+      if (!fit.inv_t_per_k.empty()) {
         std::string arr = "temperature_k,inv_t_per_k,tau_s,ln_tau\n";
         for (std::size_t k = 0; k < fit.inv_t_per_k.size(); ++k)
           arr += fmt::format("{:.9g},{:.9g},{:.9g},{:.9g}\n", 1 / fit.inv_t_per_k[k], fit.inv_t_per_k[k],
@@ -578,11 +585,16 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
     double wall = 0;
     for (const auto& v : result.variants) wall += v.wall_s;
     summary["wall_s"] = json_number(wall);
-    if (result.arrhenius)
-      summary["arrhenius"] = {{"activation_energy_ev", json_number(result.temperature_fit.activation_energy_ev)},
-                              {"standard_error_ev", json_number(result.temperature_fit.standard_error_ev)},
+    if (result.arrhenius) {
+      // An undetermined fit is null, never 0 ± 0 (which reads as a result).
+      const auto& fit = result.temperature_fit;
+      summary["arrhenius"] = {{"activation_energy_ev", fit.determined ? json_number(fit.activation_energy_ev) : json_doc()},
+                              {"standard_error_ev", fit.error_determined ? json_number(fit.standard_error_ev) : json_doc()},
+                              {"undetermined", !fit.determined},
+                              {"points", fit.inv_t_per_k.size()},
                               {"configured_activation_energy_ev", json_number(base.device.species[0].activation_energy_ev)},
                               {"from", "relaxation time constants"}};
+    }
     summary["runs"] = json_doc::array();
     for (const auto& v : result.variants) summary["runs"].push_back(variant_json(v, base.series_key));
     summary["parameters"] = parameters_json(base);
@@ -668,13 +680,17 @@ void write_plot_script(const fs::path& dir, const experiment_result& r) {
                         k + 1 < r.variants.size() ? ", \\\n     " : "\n");
     gp << "set style data lines\n";
   }
-  if (r.arrhenius) {
+  const auto& fit = r.temperature_fit;
+  if (r.arrhenius && !fit.inv_t_per_k.empty()) {
     gp << "set output 'arrhenius.png'\nset title 'Arrhenius plot of the relaxation time'\nset xlabel '1/T (1/K)'\n"
           "set ylabel 'ln(tau / s)'\nset style data points\n";
-    gp << fmt::format("plot 'arrhenius.csv' every ::1 using 2:4 pt 7 ps 1.5 title 'KMC', {} + {}*x with lines title "
-                      "'fit: Ea = {:.3f} +- {:.3f} eV'\n",
-                      r.temperature_fit.line.intercept, r.temperature_fit.line.slope, r.temperature_fit.activation_energy_ev,
-                      r.temperature_fit.standard_error_ev);
+    if (!fit.determined)
+      gp << "plot 'arrhenius.csv' every ::1 using 2:4 pt 7 ps 1.5 title 'KMC (fit undetermined: one temperature)'\n";
+    else
+      gp << fmt::format("plot 'arrhenius.csv' every ::1 using 2:4 pt 7 ps 1.5 title 'KMC', {} + {}*x with lines title "
+                        "'fit: Ea = {:.3f} {} eV'\n",
+                        fit.line.intercept, fit.line.slope, fit.activation_energy_ev,
+                        fit.error_determined ? fmt::format("+- {:.3f}", fit.standard_error_ev) : std::string("(error undetermined)"));
   }
   write_file_atomic(dir / "plots.gp", gp.str());
 }

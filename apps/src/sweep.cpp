@@ -17,7 +17,9 @@
 #include <toml++/toml.h>
 #endif
 
+#include <ionrail/calibration/run_control.hpp>
 #include <ionrail/config/run_config.hpp>
+#include <ionrail/kmc/engine.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/app/metrics.hpp>
 #include <ionrail/app/runner.hpp>
@@ -74,17 +76,52 @@ std::vector<double> axis_values(const std::string& file, const toml::table& axis
   std::vector<double> out;
   for (int i = 0; i < static_cast<int>(n); ++i) {
     const double f = n > 1 ? i / (n - 1) : 0.0;
-    out.push_back(log ? std::exp(std::log(r[0]) + f * (std::log(r[1]) - std::log(r[0]))) : r[0] + f * (r[1] - r[0]));
+    const double v = log ? std::exp(std::log(r[0]) + f * (std::log(r[1]) - std::log(r[0]))) : r[0] + f * (r[1] - r[0]);
+    // To 12 significant digits: a grid point reads as typed (1e+23, not
+    // 1.0000000000000006e+23) in the override it runs with and in its label.
+    out.push_back(std::strtod(fmt::format("{:.12g}", v).c_str(), nullptr));
   }
   return out;
 }
 
-std::string format_value(double v) { return fmt::format("{:.10g}", v); }
+// A key's value as a point's override and points.csv write it: the shortest
+// text that reads back to it, so the value run is the value planned and
+// two distinct values of an axis never run (or are labelled) as one.
+std::string format_value(double v) { return fmt::format("{}", v); }
 
-// A value as points.csv and summary.json record it (10 digits): what a
-// point ran with (its overrides are written so), and what a re-launch reads
-// back from a finished point's summary.json.
-double as_recorded(double v) { return std::strtod(format_value(v).c_str(), nullptr); }
+// A figure as points.csv records it (10 digits), and so as a re-launch reads
+// it back from a finished point's summary.json.
+std::string format_figure(double v) { return fmt::format("{:.10g}", v); }
+double as_recorded(double v) { return std::strtod(format_figure(v).c_str(), nullptr); }
+
+// An axis (or a points_csv column) may not list a value twice: the two
+// points would be one run twice, labelled as if two.
+void check_distinct(const std::string& where_text, const std::string& what, const std::vector<double>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (values[i] == values[j])
+        throw config_error(fmt::format("{}: {}: the value {} is given twice (entries {} and {}); each point needs its own",
+                                       where_text, what, format_value(values[i]), j, i));
+}
+
+// The first line where two texts differ, for a refusal message.
+std::string first_differing_line(const std::string& a, const std::string& b) {
+  std::istringstream sa(a), sb(b);
+  std::string la, lb;
+  for (;;) {
+    const bool ga = static_cast<bool>(std::getline(sa, la)), gb = static_cast<bool>(std::getline(sb, lb));
+    if (!ga && !gb) return "";
+    if (!ga) la = "(nothing)";
+    if (!gb) lb = "(nothing)";
+    if (!ga || !gb || la != lb) {
+      const auto trim = [](std::string s) {
+        s.erase(0, s.find_first_not_of(" \t"));
+        return s.size() > 120 ? s.substr(0, 120) + "..." : s;
+      };
+      return fmt::format("stored '{}', now '{}'", trim(la), trim(lb));
+    }
+  }
+}
 
 // The points.csv figures of a run's first variant, in sweep_figures() order.
 std::vector<double> figures_of(const variant_result& v) {
@@ -162,8 +199,14 @@ sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& o
       for (auto&& [k, v] : *t)
         if (k.str() != "key" && k.str() != "values" && k.str() != "range" && k.str() != "log_range")
           throw config_error(fmt::format("{}: {}.{}: unknown key (expected key, values, range, log_range)", where(path, v), p, k.str()));
-      plan.keys.push_back(t->get("key")->as_string()->get());
+      const std::string key = t->get("key")->as_string()->get();
+      for (std::size_t j = 0; j < plan.keys.size(); ++j)
+        if (plan.keys[j] == key)
+          throw config_error(fmt::format("{}: {}.key = \"{}\": the same key as sweep.axis[{}]; give one axis per key "
+                                         "(its values the union of both)", where(path, *t->get("key")), p, key, j));
+      plan.keys.push_back(key);
       axes.push_back(axis_values(path, *t, p));
+      check_distinct(where(path, *t), p + " (" + key + ")", axes.back());
     }
   }
   std::vector<std::vector<double>> rows;
@@ -181,6 +224,11 @@ sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& o
       std::stringstream ls(line);
       for (std::string c; std::getline(ls, c, ',');) cells.push_back(c);
       if (plan.keys.empty()) {
+        for (std::size_t i = 0; i < cells.size(); ++i)
+          for (std::size_t j = 0; j < i; ++j)
+            if (cells[i] == cells[j])
+              throw config_error(fmt::format("{}:{}: the key '{}' heads two columns ({} and {}); one column per key",
+                                             file.string(), number, cells[i], j + 1, i + 1));
         plan.keys = cells;
         continue;
       }
@@ -238,18 +286,89 @@ sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& o
   return plan;
 }
 
+namespace {
+
+fs::path point_dir(const sweep_options& o, const sweep_point& p) {
+  return fs::path(o.out_dir) / "points" / fmt::format("p{:05d}", p.index);
+}
+
+// The --set list a point runs with: the command's, then the point's values and seed.
+std::vector<std::string> point_overrides(const sweep_plan& plan, const sweep_options& o, const sweep_point& p) {
+  std::vector<std::string> out = o.overrides;
+  for (std::size_t k = 0; k < plan.keys.size(); ++k) out.push_back(plan.keys[k] + "=" + format_value(p.values[k]));
+  out.push_back(fmt::format("sim.seed={}", p.seed));
+  out.push_back("sim.threads=1");
+  out.push_back("output.plots=false");
+  return out;
+}
+
+// What a point runs, as a run checkpoint records it: the engine version, the
+// point's resolved parameters (the sweep file as it is now, with the point's
+// overrides) and a waveform file's contents. Stored beside the point's
+// directory (points/pNNNNN.fingerprint), written before the point runs, so a
+// finished point always has the fingerprint of what it ran (its directory is
+// replaced whole when it finishes, so the file cannot live inside); a
+// re-launch reuses a finished point only if it matches.
+std::string point_fingerprint(const sweep_plan& plan, const sweep_options& o, const sweep_point& p) {
+  const run_config cfg = load_run_config(plan.file, point_overrides(plan, o, p));
+  std::string f = std::string(kmc::engine_version()) + "\n" + resolved_parameters_json(cfg) + "\n";
+  if (cfg.protocol.kind == kmc::protocol_kind::waveform) {
+    std::ifstream in(cfg.protocol.waveform_csv, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    f += fmt::format("waveform {:016x}\n", fnv1a64(ss.str()));
+  }
+  return f;
+}
+
+fs::path fingerprint_file(const fs::path& dir) { return fs::path(dir.string() + ".fingerprint"); }
+
+std::string stored_fingerprint(const fs::path& dir) {
+  std::ifstream in(fingerprint_file(dir), std::ios::binary);
+  if (!in) return {};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A finished point whose stored fingerprint is not `now` (or that has none)
+// ran other parameters than its label says: refuse rather than mix it with
+// points run from the edited file.
+void check_point(const sweep_plan& plan, const fs::path& dir, const sweep_point& p, const std::string& now) {
+  const std::string stored = stored_fingerprint(dir);
+  if (stored == now) return;
+  std::string values;
+  for (std::size_t k = 0; k < plan.keys.size(); ++k)
+    values += fmt::format("{}{} = {}", k ? ", " : "", plan.keys[k], format_value(p.values[k]));
+  throw config_error(fmt::format(
+      "{}: point {} ({}) was run with other parameters than {} now gives it ({}); the sweep file, a file it "
+      "reads or --set changed since it ran: start over with --force",
+      dir.string(), p.index, values, plan.file,
+      stored.empty() ? std::string("it has no fingerprint") : first_differing_line(stored, now)));
+}
+
+}  // namespace
+
+void check_finished_points(const sweep_plan& plan, const sweep_options& o) {
+  for (const auto& p : plan.points) {
+    const fs::path dir = point_dir(o, p);
+    if (fs::exists(dir / "summary.json")) check_point(plan, dir, p, point_fingerprint(plan, o, p));
+  }
+}
+
 sweep_row run_sweep_point(const sweep_plan& plan, const sweep_options& o, const sweep_point& p) {
-  const fs::path dir = fs::path(o.out_dir) / "points" / fmt::format("p{:05d}", p.index);
-  if (fs::exists(dir / "summary.json")) return {p.index, figures_of(dir / "summary.json")};
+  const fs::path dir = point_dir(o, p);
+  const std::string fingerprint = point_fingerprint(plan, o, p);
+  if (fs::exists(dir / "summary.json")) {
+    check_point(plan, dir, p, fingerprint);
+    return {p.index, figures_of(dir / "summary.json")};
+  }
   run_options ro;
   ro.out_dir = dir.string();
   ro.quiet = true;
   ro.force = true;  // a directory without summary.json is an unfinished leftover
-  ro.overrides = o.overrides;
-  for (std::size_t k = 0; k < plan.keys.size(); ++k) ro.overrides.push_back(plan.keys[k] + "=" + format_value(p.values[k]));
-  ro.overrides.push_back(fmt::format("sim.seed={}", p.seed));
-  ro.overrides.push_back("sim.threads=1");
-  ro.overrides.push_back("output.plots=false");
+  ro.overrides = point_overrides(plan, o, p);
+  write_file_atomic(fingerprint_file(dir), fingerprint);
   return {p.index, figures_of(run_experiment(plan.file, ro).variants.front())};
 }
 
@@ -285,7 +404,7 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
     const sweep_point& p = plan.points[static_cast<std::size_t>(r.index)];
     csv += fmt::format("{},{}", p.index, p.seed);
     for (double v : p.values) csv += "," + format_value(v);
-    for (double f : r.figures) csv += "," + (std::isfinite(f) ? format_value(f) : std::string());
+    for (double f : r.figures) csv += "," + (std::isfinite(f) ? format_figure(f) : std::string());
     csv += "\n";
   }
   write_file_atomic(dir / "points.csv", csv);
@@ -297,24 +416,32 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
   };
   // Arrhenius fit when temperature is the only key: ln(figure) against 1/T.
   json_doc arrhenius = nullptr;
-  if (plan.keys.size() == 1 && plan.keys[0] == "device.temperature_k" && rows.size() >= 3) {
+  bool arrhenius_determined = false;
+  if (plan.keys.size() == 1 && plan.keys[0] == "device.temperature_k" && rows.size() >= 2) {
     const auto figure = static_cast<std::size_t>(std::find(figures.begin(), figures.end(), plan.figure) - figures.begin());
     std::vector<double> t, y;
     for (const auto& r : rows) {
-      t.push_back(as_recorded(plan.points[static_cast<std::size_t>(r.index)].values[0]));
+      t.push_back(plan.points[static_cast<std::size_t>(r.index)].values[0]);
       y.push_back(r.figures[figure]);
     }
     // τ ∝ exp(+Ea/kT); rates, diffusivities and conductivities ∝ exp(−Ea/kT).
     const arrhenius_fit fit = fit_arrhenius(t, y, plan.figure == "tau_s");
-    if (fit.inv_t_per_k.size() >= 3) {
-      arrhenius = {{"figure", plan.figure},
-                   {"activation_energy_ev", json_number(fit.activation_energy_ev, 6)},
-                   {"standard_error_ev", json_number(fit.standard_error_ev, 3)},
-                   {"points", fit.inv_t_per_k.size()}};
-      if (!o.quiet)
-        fmt::print(stderr, "ionrail sweep: Arrhenius fit of {}: Ea = {:.4f} ± {:.4f} eV ({} points)\n", plan.figure,
-                   fit.activation_energy_ev, fit.standard_error_ev, fit.inv_t_per_k.size());
-    }
+    // Undetermined (fewer than two distinct temperatures with a figure > 0):
+    // null and "undetermined", never 0 ± 0.
+    arrhenius = {{"figure", plan.figure},
+                 {"activation_energy_ev", fit.determined ? json_number(fit.activation_energy_ev, 6) : json_doc()},
+                 {"standard_error_ev", fit.error_determined ? json_number(fit.standard_error_ev, 3) : json_doc()},
+                 {"undetermined", !fit.determined},
+                 {"points", fit.inv_t_per_k.size()}};
+    if (!o.quiet && fit.determined)
+      fmt::print(stderr, "ionrail sweep: Arrhenius fit of {}: Ea = {:.4f} {} eV ({} points)\n", plan.figure,
+                 fit.activation_energy_ev,
+                 fit.error_determined ? fmt::format("± {:.4f}", fit.standard_error_ev) : std::string("(error undetermined)"),
+                 fit.inv_t_per_k.size());
+    if (!o.quiet && !fit.determined)
+      fmt::print(stderr, "ionrail sweep: Arrhenius fit of {} undetermined ({} distinct temperature(s) with {} > 0)\n",
+                 plan.figure, fit.inv_t_per_k.size(), plan.figure);
+    arrhenius_determined = fit.determined;
   }
   write_json(dir / "summary.json", {{"file", plan.file},
                                     {"points", rows.size()},
@@ -324,7 +451,7 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
                                     {"arrhenius", arrhenius}});
   std::ostringstream gp;
   gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\nset grid\n";
-  if (!arrhenius.is_null())
+  if (arrhenius_determined)
     gp << "set output 'arrhenius.png'\nset title 'Arrhenius plot over the sweep'\nset xlabel '1/T (1/K)'\nset ylabel 'ln("
        << plan.figure << ")'\nset fit quiet\nset fit logfile '/dev/null'\nf(x) = a + b*x\nfit f(x) 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
        << ")) via a, b\nplot 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
@@ -335,7 +462,7 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
        << "plot 'points.csv' every ::1 using " << col(plan.heatmap[0]) + 1 << ":" << col(plan.heatmap[1]) + 1 << ":"
        << col(plan.figure) + 1 << " with points pt 5 ps 4 palette title ''\n";
   write_file_atomic(dir / "plots.gp", gp.str());
-  if (!arrhenius.is_null() || plan.heatmap.size() == 2) render_plots(dir.string(), o.quiet);
+  if (arrhenius_determined || plan.heatmap.size() == 2) render_plots(dir.string(), o.quiet);
 }
 
 void run_sweep(const std::string& path, const sweep_options& o) {
@@ -344,6 +471,7 @@ void run_sweep(const std::string& path, const sweep_options& o) {
   // a second sweep on DIR would run the same unfinished points twice.
   const output_lock lock(o.out_dir);
   if (o.force) fs::remove_all(o.out_dir);
+  check_finished_points(plan, o);  // before any point runs: nothing old is mixed with new
   std::vector<int> all(plan.points.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
   if (!o.quiet) fmt::print(stderr, "ionrail sweep: {} points, {} at a time\n", plan.points.size(), std::max(1, o.jobs));

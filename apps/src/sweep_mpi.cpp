@@ -38,6 +38,7 @@ int run_sweep_mpi(const std::string& path, sweep_options o) {
     plan = load_sweep(path, o.overrides);
     if (rank == 0) lock = std::make_unique<output_lock>(o.out_dir);
     if (rank == 0 && o.force) std::filesystem::remove_all(o.out_dir);
+    if (rank == 0) check_finished_points(plan, o);  // before any rank runs a point
     if (rank == 0) std::filesystem::create_directories(std::filesystem::path(o.out_dir) / "points");
   } catch (const std::exception& e) {
     status = 1, error = e.what();

@@ -136,10 +136,25 @@ void check_unique_names(const loader& l, const std::vector<Named>& items, const 
       }
 }
 
-// What depends on several keys: the engine's ranges, names, the waveform's
-// contents, the trace size and the sync step.
+// The values of a list of variants ([series] values, protocol.temperatures_k)
+// must differ as numbers: two equal ones would be one variant run twice into
+// one subdirectory, and equal temperatures leave an Arrhenius fit nothing to
+// fit. (Labels and subdirectories show each value exactly, so values that
+// differ as numbers never share one.)
+void check_distinct(const loader& l, const std::vector<double>& values, const std::string& key) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (values[i] == values[j])
+        l.fail_at(key, key + ": " + indexed(key, j) + " = " + format_plain(values[j]) + " and " + indexed(key, i) +
+                           " = " + format_plain(values[i]) + " are the same value; each variant needs its own");
+}
+
+// What depends on several keys: the engine's ranges, names, distinct variant
+// values, the waveform's contents, the trace size and the sync step.
 void check_across_keys(const loader& l, run_config& c) {
   const auto& p = c.protocol;
+  check_distinct(l, c.series_values, "series.values");
+  check_distinct(l, c.temperatures_k, "protocol.temperatures_k");
   l.checked([&] { kmc::validate(c.device); });
   check_unique_names(l, c.device.species, "species");
   check_unique_names(l, c.device.classes, "rail_class");

@@ -35,10 +35,13 @@ struct relax_figures {
 relax_figures relaxation(const std::vector<kmc::sample>& trace, double relax_start_s, double s_eq);
 
 // Ordinary least squares y = a + b x; returns {a, b, standard error of b}.
+// Without two distinct x the line is not determined: `determined` is false
+// and the numbers are zeros that mean nothing (never report them).
 struct line_fit {
   double intercept = 0;
   double slope = 0;
   double slope_error = 0;
+  bool determined = false;
 };
 line_fit fit_line(const std::vector<double>& x, const std::vector<double>& y);
 
@@ -46,11 +49,17 @@ line_fit fit_line(const std::vector<double>& x, const std::vector<double>& y);
 // least squares over the points with y > 0 (others have nothing to fit).
 // A time constant grows as exp(+Ea / kB T) (`falls_with_temperature`); a
 // rate, diffusivity or conductivity as exp(-Ea / kB T).
+// Fewer than two distinct temperatures among the points fitted (or a
+// singular fit) leave Ea undetermined: `determined` is false and a report
+// must say so (JSON null), never print the zeros. The standard error needs
+// a third point: with two it is undetermined too (`error_determined`).
 struct arrhenius_fit {
   std::vector<double> inv_t_per_k, ln_y;  // the points fitted
   line_fit line;                           // ln y = intercept + slope / T
   double activation_energy_ev = 0;
   double standard_error_ev = 0;
+  bool determined = false;
+  bool error_determined = false;
 };
 arrhenius_fit fit_arrhenius(const std::vector<double>& temperature_k, const std::vector<double>& y,
                             bool falls_with_temperature);

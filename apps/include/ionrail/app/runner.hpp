@@ -50,8 +50,8 @@ struct experiment_result {
   std::string out_dir;
   std::string series_key;
   std::vector<variant_result> variants;
-  bool arrhenius = false;          // temperatures_k with a relaxation time at two or more of them
-  arrhenius_fit temperature_fit;   // of τ: ln τ = a + (Ea/kB) (1/T)
+  bool arrhenius = false;          // a relax run over temperatures_k: temperature_fit was attempted
+  arrhenius_fit temperature_fit;   // of τ: ln τ = a + (Ea/kB) (1/T); see its `determined`
   bool plotted = false;
 };
 

@@ -15,7 +15,12 @@
 // Output: DIR/points/pNNNNN/ (each point's run directory, written atomically),
 // DIR/points.csv (a row per point: index, seed, the keys, summary figures),
 // DIR/summary.json (an Arrhenius fit when device.temperature_k varies) and
-// plots. A re-launched sweep skips the points whose directory exists.
+// plots. A re-launched sweep skips the finished points (those with a
+// summary.json) whose stored fingerprint (points/pNNNNN.fingerprint: the
+// engine version and the point's resolved parameters) matches what the sweep
+// file, as it is now, gives them; any other finished point refuses the
+// re-launch (--force starts over). Two axes on one key and a value given
+// twice in an axis are refused at load.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -69,8 +74,12 @@ struct sweep_row {
 // Runs the points of `plan` with the given indices into DIR/points, skipping
 // finished ones; returns their rows (in the order of `indices`).
 std::vector<sweep_row> run_sweep_points(const sweep_plan& plan, const sweep_options& options, const std::vector<int>& indices);
-// One point's row: its run's result, or, if an earlier launch finished it,
-// its summary.json.
+// Refuses (config_error, naming the first) a finished point of DIR whose
+// stored fingerprint differs from the one the plan gives it now, or that has
+// none. Called before any point runs.
+void check_finished_points(const sweep_plan& plan, const sweep_options& options);
+// One point's row: its run's result, or, if an earlier launch finished it
+// with the same fingerprint, its summary.json.
 sweep_row run_sweep_point(const sweep_plan& plan, const sweep_options& options, const sweep_point& p);
 
 // Writes points.csv, summary.json and the plots from the rows of every point.
