@@ -225,10 +225,10 @@ TEST(Digits, MalformedFilesNameFileAndLine) {
   try {
     circuits::load_digits(bad);
     FAIL() << "loaded a bad file";
-  } catch (const std::runtime_error& e) {
+  } catch (const std::invalid_argument& e) {  // bad input: the commands exit 2
     EXPECT_NE(std::string(e.what()).find(bad + ":1: expected 64 pixels"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(circuits::load_digits((dir / "no_such_digits.csv.gz").string()), std::runtime_error);
+  EXPECT_THROW(circuits::load_digits((dir / "no_such_digits.csv.gz").string()), std::invalid_argument);
 }
 
 // A fast learning task: 300 training digits of the fixed split, one epoch,

@@ -9,9 +9,13 @@
 #include <fmt/format.h>
 #include <omp.h>
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <limits>
 
 #include <ionrail/app/calibrate.hpp>
 #include <ionrail/calibration/run_control.hpp>
@@ -46,6 +50,44 @@ int print_info() {
              IONRAIL_VERILATOR_BUILT ? "built" : "not built");
   fmt::print("plots: gnuplot {}\n", std::system("command -v gnuplot >/dev/null 2>&1") == 0 ? "found" : "not found (data only)");
   return 0;
+}
+
+// The ranges of the numeric options (docs/cli.md). Every one is checked on
+// its text, so that a sign, a fraction, an exponent or an overflow is refused
+// instead of wrapped, clamped or taken as "not given".
+constexpr int max_threads = 4096;     // as sim.threads
+constexpr int max_jobs = 1024;        // OpenMP cannot start 100000 threads; far above any machine's cores
+constexpr int max_gpus_per_node = 1024;
+constexpr double max_checkpoint_every_s = 1e9;
+
+// A whole decimal integer: no sign for an unsigned T, no spaces, no fraction.
+template <class T>
+bool parse_integer(const std::string& text, T& out) {
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, out);
+  return !text.empty() && r.ec == std::errc{} && r.ptr == end;
+}
+
+template <class T>
+CLI::Validator integer_in(T lo, T hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        T v{};
+        if (parse_integer(text, v) && v >= lo && v <= hi) return {};
+        return fmt::format("{} is not an integer in [{}, {}]", text, lo, hi);
+      },
+      fmt::format("INT in [{}, {}]", lo, hi));
+}
+
+CLI::Validator seconds_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (!text.empty() && end == text.c_str() + text.size() && std::isfinite(v) && v >= lo && v <= hi) return {};
+        return fmt::format("{} is not a number of seconds in [{}, {:g}]", text, lo, hi);
+      },
+      fmt::format("SECONDS in [{}, {:g}]", lo, hi));
 }
 
 // `--resume [DIR]`: DIR, if given, is the output directory to continue.
@@ -84,19 +126,22 @@ int main(int argc, char** argv) {
 
   app::run_options run_opt;
   std::string run_file, backend;
-  long long seed = -1;
-  int threads = -1;
+  std::string seed;  // text: all of 0 .. 2^64 - 1, which no signed type holds
+  int threads = 0;
   auto* run = cli.add_subcommand("run", "Run an experiment file (TOML) and write traces, summary and plots to DIR");
   run->add_option("FILE", run_file, "Experiment or material file (TOML)")->required();
   run->add_option("--out", run_opt.out_dir, "Output directory")->capture_default_str();
-  run->add_option("--seed", seed, "Random seed (overrides sim.seed)");
-  run->add_option("--threads", threads, "OpenMP threads (overrides sim.threads; 0 = all cores)");
+  run->add_option("--seed", seed, "Random seed, 0 to 18446744073709551615 (overrides sim.seed)")
+      ->check(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()));
+  run->add_option("--threads", threads, "OpenMP threads, 0 to 4096 (overrides sim.threads; 0 = all cores)")
+      ->check(integer_in(0, max_threads));
   run->add_option("--backend", backend, "cpu | cuda | auto (overrides sim.backend)");
   run->add_option("--set", run_opt.overrides, "Override a key: --set device.rails=500 (repeatable)");
   run->add_flag("--force", run_opt.force, "Replace DIR (and an interrupted run's DIR.checkpoint) if it exists");
   run->add_flag("--quiet", run_opt.quiet, "No progress output");
   run->add_option("--checkpoint-every", run_opt.checkpoint_every_s,
-                  "Save a checkpoint in DIR.checkpoint every SECONDS of wall-clock time (SIGINT/SIGTERM always save one)");
+                  "Save a checkpoint in DIR.checkpoint every SECONDS of wall-clock time (SIGINT/SIGTERM always save one)")
+      ->check(seconds_in(0, max_checkpoint_every_s));
   std::string run_resume;
   resume_option(run, run_resume, "Continue the run interrupted in DIR.checkpoint (DIR: the output directory, else --out)");
 
@@ -123,7 +168,8 @@ int main(int argc, char** argv) {
   std::string cal_resume;
   resume_option(calibrate, cal_resume, "Continue the calibration interrupted in DIR.checkpoint (DIR: the output directory, else --out)");
   calibrate->add_option("--checkpoint-every", cal_opt.checkpoint_every_s,
-                        "Save the runs' states in DIR.checkpoint every SECONDS of wall-clock time (SIGINT/SIGTERM always do)");
+                        "Save the runs' states in DIR.checkpoint every SECONDS of wall-clock time (SIGINT/SIGTERM always do)")
+      ->check(seconds_in(0, max_checkpoint_every_s));
   calibrate->add_flag("--quiet", cal_opt.quiet, "No progress output");
 
   app::replay_options rep_opt;
@@ -152,9 +198,12 @@ int main(int argc, char** argv) {
   sweep->add_option("FILE", sw_file, "Run file with a [sweep] section (TOML)")->required();
   sweep->add_option("--out", sw_opt.out_dir, "Output directory (re-launching skips finished points)")->capture_default_str();
   sweep->add_option("--set", sw_opt.overrides, "Override a key of every point (repeatable)");
-  sweep->add_option("--jobs", sw_opt.jobs, "Points run side by side on this machine")->capture_default_str();
+  sweep->add_option("--jobs", sw_opt.jobs, "Points run side by side on this machine, 1 to 1024")
+      ->capture_default_str()
+      ->check(integer_in(1, max_jobs));
   sweep->add_flag("--mpi", sw_mpi, "Distribute the points over MPI ranks (run under mpirun)");
-  sweep->add_option("--gpus-per-node", sw_opt.gpus_per_node, "With --mpi: one rank per GPU, rank i sees GPU i mod N");
+  sweep->add_option("--gpus-per-node", sw_opt.gpus_per_node, "With --mpi: one rank per GPU, rank i sees GPU i mod N (0 to 1024)")
+      ->check(integer_in(0, max_gpus_per_node));
   sweep->add_flag("--force", sw_opt.force, "Start over: remove DIR first");
   sweep->add_flag("--quiet", sw_opt.quiet, "No progress output");
 
@@ -169,6 +218,10 @@ int main(int argc, char** argv) {
 
   try {
     cli.parse(argc, argv);
+  } catch (const CLI::ValidationError& e) {
+    // One line naming the option, the value and the range.
+    fmt::print(stderr, "ionrail: {}\n", e.what());
+    return 2;
   } catch (const CLI::ParseError& e) {
     return cli.exit(e) == 0 ? 0 : 2;
   }
@@ -183,8 +236,8 @@ int main(int argc, char** argv) {
       return app::render_plots(plot_dir, false) ? 0 : 1;
     }
     if (*run) {
-      if (seed >= 0) run_opt.overrides.push_back(fmt::format("sim.seed={}", seed));
-      if (threads >= 0) run_opt.overrides.push_back(fmt::format("sim.threads={}", threads));
+      if (run->count("--seed")) run_opt.overrides.push_back("sim.seed=" + seed);
+      if (run->count("--threads")) run_opt.overrides.push_back(fmt::format("sim.threads={}", threads));
       if (!backend.empty()) run_opt.overrides.push_back(fmt::format("sim.backend=\"{}\"", backend));
       run_opt.resume = resolve_resume(run, run_resume, run_opt.out_dir);
       run_opt.checkpoints = true;

@@ -617,9 +617,14 @@ bool render_plots(const std::string& dir, bool quiet) {
   }
   std::string quoted;  // for the shell: ' becomes '\''
   for (char c : dir) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp", quoted);
-  if (std::system(cmd.c_str()) != 0) {
-    fmt::print(stderr, "ionrail: gnuplot failed on {}/plots.gp\n", dir);
+  // --quiet: gnuplot's warnings go to DIR/plots.log (kept only if it wrote any).
+  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp{}", quoted, quiet ? " 2>plots.log" : "");
+  const bool ok = std::system(cmd.c_str()) == 0;
+  const fs::path log = fs::path(dir) / "plots.log";
+  std::error_code ec;
+  if (quiet && fs::is_regular_file(log, ec) && fs::file_size(log, ec) == 0) fs::remove(log, ec);
+  if (!ok) {
+    fmt::print(stderr, "ionrail: gnuplot failed on {}/plots.gp{}\n", dir, quiet ? " (see plots.log there)" : "");
     return false;
   }
   return true;

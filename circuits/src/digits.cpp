@@ -14,14 +14,21 @@ namespace ionrail::circuits {
 
 std::vector<digit> load_digits(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw std::runtime_error(path + ": cannot open the digits file (see data/README.md)");
+  if (!f) throw std::invalid_argument(path + ": cannot open the digits file (see data/README.md)");
   std::vector<digit> out;
   std::string line;
   char buf[4096];
   int number = 0;
+  // Bad input, not a failed run: std::invalid_argument (the command exits 2).
+  // A truncated or corrupted stream is said so, not blamed on the line it cut.
   auto fail = [&](const std::string& why) {
+    int err = Z_OK;
+    const char* msg = gzerror(f, &err);
+    const std::string what = err != Z_OK && err != Z_STREAM_END
+                                 ? ": gzip data truncated or corrupted (" + std::string(msg) + ")"
+                                 : ":" + std::to_string(number) + ": " + why;
     gzclose(f);
-    throw std::runtime_error(path + ":" + std::to_string(number) + ": " + why);
+    throw std::invalid_argument(path + what);
   };
   while (gzgets(f, buf, sizeof buf)) {
     line = buf;
@@ -44,11 +51,11 @@ std::vector<digit> load_digits(const std::string& path) {
     if (!in.eof() || k != 65) fail("expected 64 pixels and a label (65 integers), got " + std::to_string(k));
     out.push_back(d);
   }
-  int err = 0;
-  const char* msg = gzerror(f, &err);
-  if (err != Z_OK && err != Z_STREAM_END) fail(std::string("gzip: ") + msg);
+  int err = Z_OK;
+  gzerror(f, &err);
+  if (err != Z_OK && err != Z_STREAM_END) fail("");  // fail names the gzip error
   gzclose(f);
-  if (out.empty()) throw std::runtime_error(path + ": no digits");
+  if (out.empty()) throw std::invalid_argument(path + ": no digits");
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "files.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -32,7 +33,99 @@ bool read_text(const std::string& file, std::string& text, std::string& why) {
   return model_io::try_read_input_file(file, max_input_bytes, text, why);
 }
 
+bool toml_within_bounds(const std::string& text, std::size_t& line, std::string& why) {
+  // One pass over the text as TOML's lexer sees it: strings (basic, literal,
+  // multi-line) and comments hide brackets and dots; everything else is
+  // counted. It need not judge validity (toml++ does); it only has to never
+  // under-count what toml++ would recurse on.
+  enum class state { plain, comment, basic, literal, ml_basic, ml_literal };
+  state st = state::plain;
+  const std::size_t n = text.size();
+  std::size_t depth = 0;       // open [ and { outside strings
+  std::size_t parts = 0;       // parts of the dotted key (or header) being read; 0: none
+  std::size_t line_start = 0;
+  line = 1;
+  const auto triple = [&](std::size_t i, char q) { return i + 2 < n && text[i + 1] == q && text[i + 2] == q; };
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      if (i - line_start > max_line_bytes) break;
+      ++line;
+      line_start = i + 1;
+      if (st == state::comment || st == state::basic || st == state::literal) st = state::plain;
+      if (st == state::plain) parts = 0;
+      continue;
+    }
+    switch (st) {
+      case state::comment:
+        break;
+      case state::basic:
+        if (c == '\\' && i + 1 < n && text[i + 1] != '\n') ++i;  // an escaped character (even a quote) is content
+        else if (c == '"') st = state::plain;
+        break;
+      case state::literal:
+        if (c == '\'') st = state::plain;
+        break;
+      case state::ml_basic:
+      case state::ml_literal: {
+        const char q = st == state::ml_basic ? '"' : '\'';
+        if (st == state::ml_basic && c == '\\' && i + 1 < n && text[i + 1] != '\n') {
+          ++i;  // an escaped character; a line-ending backslash leaves the newline to be counted
+        } else if (c == q && triple(i, q)) {
+          i += 2;
+          // Up to two more quotes right before the delimiter are content.
+          for (int extra = 0; extra < 2 && i + 1 < n && text[i + 1] == q; ++extra) ++i;
+          st = state::plain;
+        }
+        break;
+      }
+      case state::plain:
+        if (c == '#') {
+          st = state::comment;
+        } else if (c == '"' || c == '\'') {
+          if (triple(i, c)) {
+            st = c == '"' ? state::ml_basic : state::ml_literal;
+            i += 2;
+          } else {
+            st = c == '"' ? state::basic : state::literal;
+          }
+          if (parts == 0) parts = 1;  // a quoted key part
+        } else if (c == '.') {
+          // A float's point counts too: harmless, a value has at most a few.
+          if (++parts > max_key_parts) {
+            why = "a dotted key or table header of more than " + std::to_string(max_key_parts) + " parts: at most " +
+                  std::to_string(max_key_parts);
+            return false;
+          }
+        } else if (c == '[' || c == '{') {
+          parts = 0;
+          if (++depth > max_nesting) {
+            why = "arrays, inline tables and table headers nested more than " + std::to_string(max_nesting) +
+                  " deep: at most " + std::to_string(max_nesting);
+            return false;
+          }
+        } else if (c == ']' || c == '}') {
+          parts = 0;
+          if (depth > 0) --depth;
+        } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '+') {
+          if (parts == 0) parts = 1;
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+          parts = 0;  // '=', ',' and anything else end a key
+        }
+        break;
+    }
+  }
+  if (n - line_start > max_line_bytes) {
+    why = "a line of more than " + std::to_string(max_line_bytes) + " bytes: at most " + std::to_string(max_line_bytes);
+    return false;
+  }
+  return true;
+}
+
 toml::table parse_toml(const std::string& file, const std::string& text) {
+  std::size_t line = 0;
+  std::string why;
+  if (!toml_within_bounds(text, line, why)) throw config_error(file + ":" + std::to_string(line) + ": " + why);
   try {
     return toml::parse(text, std::string_view(file));
   } catch (const toml::parse_error& e) {

@@ -15,7 +15,17 @@ inline const std::string set_origin = "--set";
 // Reads a whole regular file of at most 64 MiB; on failure returns false and says why.
 bool read_text(const std::string& file, std::string& text, std::string& why);
 
-// Parses TOML; a syntax error becomes a config_error "FILE:LINE:COLUMN: what".
+// What reaches toml++ is bounded first, since it recurses once per key part
+// and per nesting level and a deep enough input overflows the stack: at most
+// max_key_parts parts in a dotted key or table header, [ and { nested at most
+// max_nesting deep (outside strings and comments), lines of at most
+// max_line_bytes. Returns false, the 1-based line and why when TEXT is not.
+inline constexpr std::size_t max_key_parts = 64;
+inline constexpr std::size_t max_nesting = 64;
+inline constexpr std::size_t max_line_bytes = std::size_t{4} << 20;
+bool toml_within_bounds(const std::string& text, std::size_t& line, std::string& why);
+// Parses TOML (checked by toml_within_bounds first); a syntax error becomes a
+// config_error "FILE:LINE:COLUMN: what".
 toml::table parse_toml(const std::string& file, const std::string& text);
 
 // A file named by a key: relative to the directory of the file that named it,

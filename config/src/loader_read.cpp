@@ -1,5 +1,6 @@
 // Typed, located reads from the merged document.
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <filesystem>
@@ -104,6 +105,17 @@ bool loader::get(const toml::table& t, const std::string& path, std::string_view
 bool loader::get(const toml::table& t, const std::string& path, std::string_view key, std::uint64_t& out) const {
   const toml::node* n = t.get(key);
   if (!n) return false;
+  // TOML integers stop at 2^63 - 1, so a larger one is a string of digits (as
+  // field_traits<std::uint64_t> writes it, and as --set passes it on).
+  if (const auto* str = n->as_string()) {
+    const std::string& text = str->get();
+    const char* end = text.data() + text.size();
+    const auto r = std::from_chars(text.data(), end, out);
+    if (!text.empty() && r.ptr == end && r.ec == std::errc::result_out_of_range)
+      fail(join(path, key), *n, "must be in [0, 18446744073709551615]");
+    if (text.empty() || r.ptr != end || r.ec != std::errc{}) fail(join(path, key), *n, "expected an integer >= 0");
+    return true;
+  }
   std::int64_t v = 0;
   get_integer(*n, join(path, key), v, "expected an integer >= 0");
   if (v < 0) fail(join(path, key), *n, "expected an integer >= 0");

@@ -1,5 +1,6 @@
 #include "overrides.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <string_view>
 #include <utility>
@@ -31,6 +32,18 @@ override_item parse_override(const std::string& text) {
   const std::string key = trim(text.substr(0, eq));
   const std::string value = trim(text.substr(eq + 1));
   if (key.empty()) throw config_error("--set " + text + ": expected key=value (the key is empty)");
+  // Bounded before anything is parsed, as a file is (files.hpp: toml++
+  // recurses per key part and per nesting level); the message quotes only
+  // the start of so long a text.
+  const std::string shown = text.size() > 80 ? text.substr(0, 80) + "..." : text;
+  if (static_cast<std::size_t>(std::count(key.begin(), key.end(), '.')) >= max_key_parts)
+    throw config_error("--set " + shown + ": a dotted key of more than " + std::to_string(max_key_parts) +
+                       " parts: at most " + std::to_string(max_key_parts));
+  {
+    std::size_t line = 0;
+    std::string why;
+    if (!toml_within_bounds("v = " + value, line, why)) throw config_error("--set " + shown + ": " + why);
+  }
   const auto bad_key = [&] {
     return config_error("--set " + text + ": '" + key +
                         "' is not a dotted key (e.g. device.sites or species[0].fill)");

@@ -1,17 +1,19 @@
 // load_run_config: the material and run file merged key by key, --set
 // applied, every section read through the schema (schema_tables.hpp), then
-// the checks across keys: kmc::validate, unique names, the waveform, the
+// the checks across keys: kmc::validate, the temperatures, unique names, the waveform, the
 // trace size and the sync step.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/kmc/params.hpp>
+#include <ionrail/kmc/physics.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
 #include "files.hpp"
@@ -149,13 +151,62 @@ void check_distinct(const loader& l, const std::vector<double>& values, const st
                            " = " + format_plain(values[i]) + " are the same value; each variant needs its own");
 }
 
+
+// The lowest temperature at which every hop of the material still has a
+// normal (not underflowed) base rate Γ0 exp(-Ea/kT): below it the slowest
+// species (class) stops, and where every one does the automatic step becomes
+// p_max / 0 = inf. Sets `slowest` to the hop that sets the bound; 0 if none does.
+double lowest_temperature_k(const kmc::device_params& d, std::string& slowest) {
+  constexpr double smallest_rate = std::numeric_limits<double>::min();
+  double lowest = 0;
+  for (std::size_t ci = 0; ci < d.classes.size(); ++ci)
+    for (std::size_t si = 0; si < d.species.size(); ++si) {
+      const double nu = d.species[si].attempt_frequency_hz * d.classes[ci].attempt_frequency_scale;
+      const double ea = d.species[si].activation_energy_ev + d.classes[ci].activation_shift_ev;
+      if (!(ea > 0) || !(nu > smallest_rate)) continue;
+      const double exact = ea / (kmc::boltzmann_ev_per_k * (std::log(nu) - std::log(smallest_rate)));  // nu / min overflows
+      // In tenths of a kelvin, rounded up until the engine's own rate (det_exp
+      // flushes a little earlier than std::exp) is normal there.
+      double tenths = std::ceil(exact * 10);
+      for (int k = 0; k < 1000 && !(kmc::base_hop_rate(nu, ea, tenths / 10) >= smallest_rate); ++k) tenths += 1;
+      const double t = tenths / 10;
+      if (t > lowest) {
+        lowest = t;
+        slowest = indexed("species", si) + (d.classes.size() > 1 ? " on " + indexed("rail_class", ci) : "") +
+                  " (Ea = " + format_plain(ea) + " eV, Γ0 = " + format_short(nu) + " Hz)";
+      }
+    }
+  return lowest;
+}
+
+// A temperature the user gave (KEY = T) must leave the hop rates representable.
+void check_temperature(const loader& l, const kmc::device_params& d, const std::string& key, double t,
+                       const toml::node* node) {
+  std::string slowest;
+  const double lowest = lowest_temperature_k(d, slowest);
+  if (!(t < lowest)) return;
+  const std::string what = "hop rates underflow (Γ0 exp(-Ea/kT) < " + format_short(std::numeric_limits<double>::min()) +
+                           " /s for " + slowest + "): the lowest temperature this material allows is " +
+                           format_plain(lowest) + " K";
+  if (node) l.fail(key, *node, what);
+  l.fail_at(key, key + " = " + format_number(t) + ": " + what);
+}
+
 // What depends on several keys: the engine's ranges, names, distinct variant
-// values, the waveform's contents, the trace size and the sync step.
+// values, temperatures the material allows, the waveform's contents, the
+// trace size and the sync step.
 void check_across_keys(const loader& l, run_config& c) {
   const auto& p = c.protocol;
   check_distinct(l, c.series_values, "series.values");
   check_distinct(l, c.temperatures_k, "protocol.temperatures_k");
   l.checked([&] { kmc::validate(c.device); });
+  // Before the step is derived from them: a rate that underflows would show
+  // up as "sim.dt_s = inf", a key the user never set.
+  if (c.temperatures_k.empty())
+    check_temperature(l, c.device, "device.temperature_k", c.device.temperature_k,
+                      l.doc.at_path("device.temperature_k").node());
+  for (std::size_t i = 0; i < c.temperatures_k.size(); ++i)
+    check_temperature(l, c.device, indexed("protocol.temperatures_k", i), c.temperatures_k[i], nullptr);
   check_unique_names(l, c.device.species, "species");
   check_unique_names(l, c.device.classes, "rail_class");
   l.checked([&] { kmc::validate(c.sim); });

@@ -14,7 +14,8 @@ struct digit {
 };
 
 // Reads the gzip'd CSV (64 pixels then the label per line). Throws
-// std::runtime_error naming the file and line on anything malformed.
+// std::invalid_argument naming the file (and line) on anything malformed,
+// truncated or unreadable.
 std::vector<digit> load_digits(const std::string& path);
 
 struct digit_split {

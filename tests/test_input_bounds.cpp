@@ -1,0 +1,192 @@
+// Issue 16, second pass: input that used to crash or be silently changed is
+// refused with exit 2 and one message (docs/reliability.md, classes 4, 7 and
+// 10). Every case runs `ionrail` as a child process, so that a crash shows as
+// a signal (code -1) here instead of bringing the test runner down.
+#include <gtest/gtest.h>
+
+#include "cli_run.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <iterator>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using result = ionrail_test::cli_result;
+
+const std::string source = IONRAIL_SOURCE_DIR;
+
+result run(const std::string& args) { return ionrail_test::run_command(std::string(IONRAIL_CLI) + " " + args); }
+
+fs::path scratch(const std::string& name) { return ionrail_test::scratch_dir("ionrail_input_bounds_" + name); }
+
+std::string write(const fs::path& p, const std::string& text) { return ionrail_test::write_file(p, text); }
+
+// Exit 2 (not a signal, not 1), every fragment in the output, quickly.
+void expect_refused(const std::string& args, std::initializer_list<std::string> fragments) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = run(args);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string shown = args.size() > 200 ? args.substr(0, 200) + "..." : args;
+  EXPECT_EQ(r.code, 2) << shown << "\n" << r.output;
+  for (const auto& f : fragments) EXPECT_NE(r.output.find(f), std::string::npos) << "lacks '" << f << "':\n" << r.output;
+  EXPECT_LT(seconds, 10) << shown;
+}
+
+const std::string small_run = R"([device]
+thickness_nm = 20
+sites = 20
+rails = 50
+zones = 4
+[[species]]
+activation_energy_ev = 0
+attempt_frequency_hz = 1
+fill = 0.3
+[field]
+ion_density_m3 = 0
+[protocol]
+pulse_s = 2
+relax_s = 3
+sample_every_s = 0.5
+[output]
+plots = false
+)";
+
+std::string repeat(const std::string& part, std::size_t n, const std::string& sep) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += (i ? sep : "") + part;
+  return out;
+}
+
+// Class 4: what would overflow toml++'s stack is refused before parsing.
+TEST(InputBounds, DeepTomlIsRefusedBeforeParsing) {
+  const auto dir = scratch("deep");
+  const std::string out = " --quiet --out " + (dir / "out").string();
+  const auto file = [&](const std::string& text) { return write(dir / "deep.toml", text); };
+  expect_refused("run " + file(repeat("a", 40000, ".") + " = 1\n") + out,
+                 {"deep.toml:1: a dotted key or table header of more than 64 parts: at most 64"});
+  expect_refused("run " + file("# header\n[" + repeat("a", 40000, ".") + "]\n") + out,
+                 {"deep.toml:2: a dotted key or table header of more than 64 parts: at most 64"});
+  expect_refused("run " + file("x = " + std::string(40000, '[') + std::string(40000, ']') + "\n") + out,
+                 {"deep.toml:1: arrays, inline tables and table headers nested more than 64 deep: at most 64"});
+  expect_refused("run " + file("x = " + repeat("{a = ", 40000, "") + "1" + std::string(40000, '}') + "\n") + out,
+                 {"deep.toml:1: arrays, inline tables and table headers nested", "at most 64"});
+  expect_refused("run " + file("x = 1\ny = \"" + std::string((4u << 20) + 1, 'a') + "\"\n") + out,
+                 {"deep.toml:2: a line of more than 4194304 bytes"});
+  // The same through --set: the key and the value.
+  const std::string run_file = write(dir / "run.toml", small_run);
+  expect_refused("run " + run_file + out + " --set " + repeat("a", 40000, ".") + "=1",
+                 {"--set a.a.a", "a dotted key of more than 64 parts: at most 64"});
+  expect_refused("run " + run_file + out + " --set 'device.sites=" + std::string(40000, '[') + "'",
+                 {"--set device.sites=[[[", "nested more than 64 deep: at most 64"});
+}
+
+// Brackets, dots and '#' inside strings and comments are not counted, and
+// a key of 64 parts or nesting 64 deep is still read (by toml++).
+TEST(InputBounds, StringsAndCommentsAreNotCounted) {
+  const auto dir = scratch("strings");
+  const std::string out = " --quiet --out " + (dir / "out").string();
+  const std::string deep_text = std::string(100, '[') + repeat("a", 100, ".") + std::string(100, '{');
+  const std::string text = small_run + "# " + deep_text + "\n[notes]\n" + "a = \"" + deep_text + "\\\"" + deep_text +
+                           "\"\nb = '" + deep_text + "'\nc = \"\"\"\n" + deep_text + "\n\"\"\"\"\nd = '''" + deep_text +
+                           "''''\n";
+  // Read past the bounds to the schema: [notes] is an unknown section.
+  const auto r = run("run " + write(dir / "s.toml", text) + out);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("notes"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("at most 64"), std::string::npos) << r.output;
+  const auto at_limit = run("run " + write(dir / "k.toml", small_run + "[x]\n" + repeat("a", 63, ".") + " = [" +
+                                                             std::string(62, '[') + std::string(62, ']') + "]\n") + out);
+  EXPECT_EQ(at_limit.code, 2) << at_limit.output;
+  EXPECT_EQ(at_limit.output.find("at most 64"), std::string::npos) << at_limit.output;
+}
+
+// Class 4 and 7: every numeric option is checked on its text.
+TEST(InputBounds, CountOptionsHaveRanges) {
+  const auto dir = scratch("options");
+  const std::string run_file = write(dir / "run.toml", small_run);
+  const std::string out = " --quiet --out " + (dir / "out").string();
+  const std::string sweep = "sweep " + run_file + out + " --jobs ";
+  for (const std::string v : {"0", "-1", "-3", "1025", "100000", "99999999999999999999", "1.5", "1e3", "x"})
+    expect_refused(sweep + v, {"--jobs", v + " is not an integer in [1, 1024]"});
+  for (const std::string v : {"-1", "4097", "99999999999999999999", "2.0"})
+    expect_refused("run " + run_file + out + " --threads " + v, {"--threads", v + " is not an integer in [0, 4096]"});
+  for (const std::string v : {"-1", "1025", "99999999999999999999"})
+    expect_refused(sweep + "1 --gpus-per-node " + v, {"--gpus-per-node", v + " is not an integer in [0, 1024]"});
+  for (const std::string v : {"-1", "nan", "inf", "1e10"}) {
+    expect_refused("run " + run_file + out + " --checkpoint-every " + v, {"--checkpoint-every", v + " is not a number of seconds"});
+    expect_refused("calibrate " + run_file + out + " --checkpoint-every " + v, {"--checkpoint-every", v + " is not a number of seconds"});
+  }
+}
+
+// Class 7: the seed is 0 .. 2^64 - 1, nothing else, nothing clamped.
+TEST(InputBounds, SeedIsAnUnsigned64BitInteger) {
+  const auto dir = scratch("seed");
+  const std::string run_file = write(dir / "run.toml", small_run);
+  const std::string out = " --quiet --out " + (dir / "out").string();
+  for (const std::string v : {"-1", "18446744073709551616", "1e3", "+5", "0x10", "1.0"})
+    expect_refused("run " + run_file + out + " --seed " + v, {"--seed", v + " is not an integer in [0, 18446744073709551615]"});
+  expect_refused("run " + run_file + out + " --set sim.seed=-1", {"sim.seed = -1: expected an integer >= 0"});
+  expect_refused("run " + run_file + out + " --set sim.seed=18446744073709551616",
+                 {"sim.seed = \"18446744073709551616\": must be in [0, 18446744073709551615]"});
+  for (const std::string v : {"18446744073709551615", "9223372036854775808"}) {
+    const auto r = run("run " + run_file + out + " --force --seed " + v);
+    ASSERT_EQ(r.code, 0) << v << "\n" << r.output;
+    std::ifstream in(dir / "out" / "summary.json");
+    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(json.find(v), std::string::npos) << "the seed is not kept exactly: " << v;
+  }
+}
+
+// Class 10a: a truncated gzip digits file is bad input (exit 2) naming it.
+TEST(InputBounds, TruncatedDigitsFileIsRefused) {
+  const auto dir = scratch("digits");
+  std::ifstream in(source + "/data/digits.csv.gz", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 1000u);
+  const fs::path half = dir / "half.csv.gz";
+  std::ofstream(half, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  const std::string out = " --quiet --out " + (dir / "out").string() + " --set crossbar.data=" + half.string();
+  expect_refused("crossbar " + source + "/experiments/crossbar_digits.toml" + out,
+                 {half.string() + ": gzip data truncated or corrupted"});
+  const std::string snn_out = " --quiet --out " + (dir / "out").string() + " --set snn.data=" + half.string();
+  expect_refused("snn " + source + "/experiments/snn_digits.toml" + snn_out,
+                 {half.string() + ": gzip data truncated or corrupted"});
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+// Class 10b: --quiet prints nothing, gnuplot's warnings included.
+TEST(InputBounds, QuietRunWithPlotsPrintsNothing) {
+  if (ionrail_test::run_command("command -v gnuplot").code != 0) GTEST_SKIP() << "gnuplot not installed";
+  const auto dir = scratch("quiet");
+  std::string text = small_run;
+  text.replace(text.find("plots = false"), 13, "plots = true");
+  const auto r = run("run " + write(dir / "run.toml", text) + " --quiet --out " + (dir / "out").string());
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+  EXPECT_TRUE(fs::exists(dir / "out" / "plots.gp"));
+}
+
+// Class 10c: a temperature at which every hop rate underflows names the key
+// the user set and the lowest temperature the material allows.
+TEST(InputBounds, TooColdIsRefusedNamingTheTemperature) {
+  const auto dir = scratch("cold");
+  std::string text = small_run;
+  text.replace(text.find("activation_energy_ev = 0"), 24, "activation_energy_ev = 0.5");
+  text.replace(text.find("attempt_frequency_hz = 1\n"), 25, "attempt_frequency_hz = 1e12\n");
+  const std::string out = " --quiet --out " + (dir / "out").string();
+  expect_refused("run " + write(dir / "cold.toml", text + "[sim]\nseed = 1\n") + out + " --set device.temperature_k=5",
+                 {"device.temperature_k = 5: hop rates underflow", "the lowest temperature this material allows is 8.2 K"});
+  expect_refused("run " + write(dir / "cold2.toml", text) + out + " --set protocol.temperatures_k=[300,5]",
+                 {"protocol.temperatures_k[1] = 5: hop rates underflow", "lowest temperature this material allows is"});
+  // At the bound itself the run goes.
+  const auto r = run("run " + write(dir / "warm.toml", text) + out + " --set device.temperature_k=8.2");
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
+}  // namespace
