@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "spawn.hpp"
 
 namespace fs = std::filesystem;
 
@@ -35,39 +35,12 @@ fs::path scratch(const std::string& name) {
   return p;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ionrail_test::slurp;
 
 void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
-// The ionrail binary with `args`, stdout and stderr to `log`.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<std::string> all{IONRAIL_CLI};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0);
-  return pid;
-}
-
-// Exit code, or 128 + signal if killed.
-int wait_for(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using ionrail_test::spawn;
+using ionrail_test::wait_for;
 
 int run(const std::vector<std::string>& args, const fs::path& log) { return wait_for(spawn(args, log)); }
 
