@@ -232,6 +232,11 @@ TEST(OutputLock, CommitNeverReplacesADirectoryThatAppeared) {
   const std::string file = (dir / "run.toml").string(), out = (dir / "out").string();
   const pid_t first = spawn({"run", file, "--out", out, "--quiet"}, dir / "first.log");
   ASSERT_TRUE(wait_for_lock(dir / "out", first));
+  // Past its start-up checks (which refuse an existing DIR) once its staging
+  // directory exists: only then does DIR appear "while it runs".
+  const fs::path partial = dir / ("out.partial-" + std::to_string(first));
+  for (int k = 0; k < 2000 && !fs::exists(partial); ++k) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(fs::exists(partial)) << slurp(dir / "first.log");
   fs::create_directories(dir / "out");
   write(dir / "out" / "mine.txt", "the user's");
   EXPECT_EQ(wait_for(first), 2);
