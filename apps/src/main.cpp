@@ -90,6 +90,25 @@ CLI::Validator seconds_in(double lo, double hi) {
       fmt::format("SECONDS in [{}, {:g}]", lo, hi));
 }
 
+CLI::Validator work_in(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (!text.empty() && end == text.c_str() + text.size() && std::isfinite(v) && v >= lo && v <= hi) return {};
+        return fmt::format("{} is not a number of hop attempts in [{:g}, {:g}]", text, lo, hi);
+      },
+      fmt::format("ATTEMPTS in [{:g}, {:g}]", lo, hi));
+}
+
+// `--max-work N`: the work limit (kmc::estimate_work) of the commands that run KMC.
+void max_work_option(CLI::App* cmd, double& limit) {
+  cmd->add_option("--max-work", limit,
+                  fmt::format("Refuse a run estimated above this many hop attempts (default {:g}, about a day on two cores)",
+                              kmc::default_work_limit))
+      ->check(work_in(1, 1e300));
+}
+
 // `--resume [DIR]`: DIR, if given, is the output directory to continue.
 void resume_option(CLI::App* cmd, std::string& dir, const char* what) {
   cmd->add_option("--resume", dir, what)->expected(0, 1);
@@ -142,6 +161,7 @@ int main(int argc, char** argv) {
   run->add_option("--checkpoint-every", run_opt.checkpoint_every_s,
                   "Save a checkpoint in DIR.checkpoint every SECONDS of wall-clock time (SIGINT/SIGTERM always save one)")
       ->check(seconds_in(0, max_checkpoint_every_s));
+  max_work_option(run, run_opt.max_work);
   std::string run_resume;
   resume_option(run, run_resume, "Continue the run interrupted in DIR.checkpoint (DIR: the output directory, else --out)");
 
@@ -171,6 +191,7 @@ int main(int argc, char** argv) {
                         "Save the runs' states in DIR.checkpoint every SECONDS of wall-clock time (SIGINT/SIGTERM always do)")
       ->check(seconds_in(0, max_checkpoint_every_s));
   calibrate->add_flag("--quiet", cal_opt.quiet, "No progress output");
+  max_work_option(calibrate, cal_opt.max_work);
 
   app::replay_options rep_opt;
   auto* replay = cli.add_subcommand("replay", "Run the compact model of a calibrated table through a protocol");
@@ -181,6 +202,7 @@ int main(int argc, char** argv) {
   replay->add_option("--set", rep_opt.overrides, "Override a key of the protocol file (repeatable)");
   replay->add_flag("--force", rep_opt.force, "Replace the output directory if it exists");
   replay->add_flag("--quiet", rep_opt.quiet, "No progress output");
+  max_work_option(replay, rep_opt.max_work);
 
   app::crossbar_options xb_opt;
   std::string xb_file;
@@ -206,6 +228,7 @@ int main(int argc, char** argv) {
       ->check(integer_in(0, max_gpus_per_node));
   sweep->add_flag("--force", sw_opt.force, "Start over: remove DIR first");
   sweep->add_flag("--quiet", sw_opt.quiet, "No progress output");
+  max_work_option(sweep, sw_opt.max_work);
 
   app::snn_options snn_opt;
   std::string snn_file;

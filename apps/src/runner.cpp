@@ -463,6 +463,23 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
       plans.push_back({std::move(cfg), label, subdir, value});
     }
 
+  // Work: every variant's estimated hop attempts, together against the
+  // limit, refused before anything runs (the first variant over it named).
+  {
+    double total_work = 0;
+    for (const auto& p : plans) {
+      const auto& c = p.config;
+      const kmc::work_estimate w = kmc::estimate_work(c.device, c.sim, *kmc::make_drive(c.protocol).voltage);
+      const std::string what = plans.size() > 1 ? fmt::format("{} ({})", path, p.label) : path;
+      check_work(w, c.device, c.sim, options.max_work, what);
+      total_work += w.attempts;
+      if (!(total_work <= options.max_work))
+        throw input_error(fmt::format("{}: its {} variants would take about {:.3g} hop attempts together, beyond the limit "
+                                      "of {:.3g}: run fewer variants, or raise the limit with --max-work",
+                                      path, plans.size(), total_work, options.max_work));
+    }
+  }
+
   // Memory: the engine and the trace of the largest variant (they run one
   // at a time), refused before anything is allocated.
   for (const auto& p : plans) {

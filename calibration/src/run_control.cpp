@@ -206,4 +206,10 @@ void check_memory(double bytes, const std::string& what) {
                                  std::getenv("IONRAIL_MEMORY_LIMIT_MB") ? " (IONRAIL_MEMORY_LIMIT_MB)" : ""));
 }
 
+void check_work(const kmc::work_estimate& work, const kmc::device_params& device, const kmc::sim_params& sim,
+                double limit, const std::string& what) {
+  const std::string why = kmc::work_refusal(work, device, sim, limit);
+  if (!why.empty()) throw input_error(what + ": " + why);
+}
+
 }  // namespace ionrail::calibration

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <ionrail/calibration/fidelity.hpp>
+#include <ionrail/kmc/work_estimate.hpp>
 
 namespace ionrail::app {
 
@@ -21,6 +22,7 @@ struct calibrate_options {
   bool checkpoints = false;
   double checkpoint_every_s = 0;
   std::vector<std::string> overrides;
+  double max_work = kmc::default_work_limit;  // all runs of the ensemble together (--max-work)
 };
 // `ionrail calibrate FILE --out DIR`: the table in four formats plus metadata.
 void run_calibration(const std::string& path, const calibrate_options& options);
@@ -33,6 +35,7 @@ struct replay_options {
   bool force = false;
   bool quiet = false;
   std::vector<std::string> overrides;
+  double max_work = kmc::default_work_limit;  // the --compare-kmc run (--max-work)
 };
 // `ionrail replay DIR --protocol FILE [--compare-kmc]`.
 fidelity_figures run_replay(const replay_options& options);

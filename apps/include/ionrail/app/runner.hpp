@@ -8,6 +8,7 @@
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/app/metrics.hpp>
 #include <ionrail/kmc/engine.hpp>
+#include <ionrail/kmc/work_estimate.hpp>
 
 namespace ionrail::app {
 
@@ -25,6 +26,9 @@ struct run_options {
   bool checkpoints = false;
   double checkpoint_every_s = 0;
   bool resume = false;
+  // Refuse, before starting, a run estimated above this many hop attempts
+  // (kmc::estimate_work; --max-work).
+  double max_work = kmc::default_work_limit;
 };
 
 struct variant_result {

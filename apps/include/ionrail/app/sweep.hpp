@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include <ionrail/kmc/work_estimate.hpp>
+
 namespace ionrail::app {
 
 struct sweep_point {
@@ -53,6 +55,7 @@ struct sweep_options {
   int jobs = 1;         // points run side by side on this machine (OpenMP), each single-threaded
   int gpus_per_node = 0;  // MPI: each rank sees GPU (node-local rank mod this) only; 0: leave CUDA alone
   std::vector<std::string> overrides;
+  double max_work = kmc::default_work_limit;  // all points together (--max-work)
 };
 
 // The figures a point contributes to points.csv (from its run's result).

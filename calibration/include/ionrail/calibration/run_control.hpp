@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <ionrail/kmc/work_estimate.hpp>
+
 namespace ionrail::calibration {
 
 // FNV-1a 64 of bytes.
@@ -82,5 +84,10 @@ double available_memory_bytes();
 // ionrail::input_error unless `bytes` fits in available_memory_bytes(); `what` names
 // the run and how the estimate was made.
 void check_memory(double bytes, const std::string& what);
+// ionrail::input_error unless the estimated work is finite and within
+// `limit` hop attempts; the message starts with `what` (the file and the
+// variant or run) and names the estimate, its cause and the keys to change.
+void check_work(const kmc::work_estimate& work, const kmc::device_params& device, const kmc::sim_params& sim,
+                double limit, const std::string& what);
 
 }  // namespace ionrail::calibration

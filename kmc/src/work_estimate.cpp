@@ -1,0 +1,89 @@
+#include <ionrail/kmc/work_estimate.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include <ionrail/kmc/rail_model.hpp>
+
+namespace ionrail::kmc {
+
+bool work_estimate::finite() const { return std::isfinite(steps) && std::isfinite(attempts) && std::isfinite(peak_rate_hz); }
+
+work_estimate estimate_work(const device_params& device, const sim_params& sim, const piecewise_linear_voltage& drive) {
+  const double thickness_m = device.thickness_nm * 1e-9;
+  const double ions = static_cast<double>(device.rails) * device.ions_per_rail();
+  // The rate depends on |V| alone; pulse trains repeat a few levels.
+  std::map<double, double> rate_at;
+  auto rate = [&](double v) {
+    const double key = std::fabs(v);
+    auto it = rate_at.find(key);
+    if (it == rate_at.end()) it = rate_at.emplace(key, max_rate_sum(device, key / thickness_m)).first;
+    return it->second;
+  };
+  const bool automatic = !(sim.dt_s > 0);
+  auto step_at = [&](double r) { return automatic ? capped_step(r > 0 ? sim.p_max / r : INFINITY, sim.dt_max_s) : sim.dt_s; };
+
+  work_estimate w;
+  const auto& t = drive.times_s();
+  const auto& v = drive.volts();
+  // Ramps are cut into pieces, each at its own largest |V|, so a ramp is
+  // not charged at its peak throughout.
+  const int pieces = t.size() > 100000 ? 1 : 8;
+  for (std::size_t k = 0; k + 1 < t.size(); ++k) {
+    const double span = t[k + 1] - t[k];
+    if (!(span > 0)) continue;
+    const int n = v[k] == v[k + 1] ? 1 : pieces;
+    for (int p = 0; p < n; ++p) {
+      const double va = v[k] + (v[k + 1] - v[k]) * p / n, vb = v[k] + (v[k + 1] - v[k]) * (p + 1) / n;
+      const double vmax = std::max(std::fabs(va), std::fabs(vb));
+      const double r = rate(vmax);
+      const double dt = span / n;
+      if (r >= w.peak_rate_hz) {
+        w.peak_rate_hz = r;
+        w.peak_voltage_v = vmax;
+      }
+      if (sim.solver == method::bkl) {
+        w.steps += dt * r * ions;
+      } else {
+        const double step = step_at(r);
+        w.steps += dt / step;
+        w.smallest_step_s = w.smallest_step_s > 0 ? std::min(w.smallest_step_s, step) : step;
+      }
+    }
+  }
+  if (t.size() < 2) w.peak_rate_hz = rate(drive.volts().empty() ? 0.0 : drive.volts().front());
+  w.attempts = sim.solver == method::bkl ? w.steps * bkl_event_attempts : w.steps * ions;
+  return w;
+}
+
+std::string work_refusal(const work_estimate& w, const device_params& device, const sim_params& sim, double limit) {
+  if (w.finite() && w.attempts <= limit) return {};
+  std::ostringstream os;
+  os.precision(3);
+  if (!std::isfinite(w.peak_rate_hz)) {
+    os << "the hop rate overflows at |V| = " << w.peak_voltage_v << " V across device.thickness_nm = " << device.thickness_nm
+       << " (a field of " << w.peak_voltage_v / (device.thickness_nm * 1e-9)
+       << " V/m): lower the protocol's voltage or raise device.temperature_k";
+    return os.str();
+  }
+  os << "this run would take about " << w.attempts << " hop attempts, beyond the limit of " << limit << " (";
+  if (sim.solver == method::bkl) {
+    os << w.steps << " BKL events of " << device.rails << " rails × " << device.ions_per_rail()
+       << " ions at up to " << w.peak_rate_hz << " Hz per ion, |V| = " << w.peak_voltage_v
+       << " V): use sim.method = \"sync\", or fewer device.rails, a lower voltage or a shorter protocol";
+  } else if (sim.dt_s > 0) {
+    os << w.steps << " steps of sim.dt_s = " << sim.dt_s << " s × " << device.rails << " rails × " << device.ions_per_rail()
+       << " ions): raise sim.dt_s (0: automatic), or use fewer device.rails or a shorter protocol";
+  } else {
+    os << w.steps << " automatic steps, down to " << w.smallest_step_s << " s where the hop rate is " << w.peak_rate_hz
+       << " Hz at |V| = " << w.peak_voltage_v << " V, × " << device.rails << " rails × " << device.ions_per_rail()
+       << " ions): lower the protocol's voltage, shorten the protocol, or use fewer device.rails";
+    if (sim.dt_max_s > 0 && w.smallest_step_s >= sim.dt_max_s) os << " (sim.dt_max_s = " << sim.dt_max_s << " s caps the step)";
+  }
+  os << "; or raise the limit with --max-work";
+  return os.str();
+}
+
+}  // namespace ionrail::kmc
