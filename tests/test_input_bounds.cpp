@@ -1,7 +1,7 @@
 // Issue 16, second pass: input that used to crash or be silently changed is
-// refused with exit 2 and one message (docs/reliability.md, classes 4, 7 and
-// 10). Every case runs `ionrail` as a child process, so that a crash shows as
-// a signal (code -1) here instead of bringing the test runner down.
+// refused with exit 2 and one message (docs/reliability.md, classes 4, 5, 7
+// and 10). Every case runs `ionrail` as a child process, so that a crash shows
+// as a signal (code -1) here instead of bringing the test runner down.
 #include <gtest/gtest.h>
 
 #include "cli_run.hpp"
@@ -187,6 +187,43 @@ TEST(InputBounds, TooColdIsRefusedNamingTheTemperature) {
   // At the bound itself the run goes.
   const auto r = run("run " + write(dir / "warm.toml", text) + out + " --set device.temperature_k=8.2");
   EXPECT_EQ(r.code, 0) << r.output;
+}
+
+// Class 5: the work is estimated before anything runs; a run that would not
+// end is refused naming the estimate and the key, and leaves nothing.
+TEST(InputBounds, WorkIsEstimatedBeforeStarting) {
+  const auto dir = scratch("work");
+  const std::string run_file = write(dir / "run.toml", small_run);
+  const fs::path out = dir / "out";
+  const std::string opts = " --quiet --out " + out.string();
+  auto nothing_left = [&] {
+    for (const auto& e : fs::directory_iterator(dir))
+      EXPECT_EQ(e.path().filename(), "run.toml") << "left behind: " << e.path();
+  };
+  expect_refused("run " + run_file + opts + " --set sim.dt_s=1e-300",
+                 {run_file + ": this run would take about", "steps of sim.dt_s = 1e-300 s", "--max-work"});
+  nothing_left();
+  expect_refused("run " + run_file + opts + " --set protocol.voltage_v=1000", {"the hop rate overflows at |V| = 1e+03 V"});
+  expect_refused("run " + run_file + opts + " --set protocol.voltage_v=100", {"automatic steps", "|V| = 100 V"});
+  nothing_left();
+  for (const std::string v : {"0", "-1", "nan", "inf", "x"})
+    expect_refused("run " + run_file + opts + " --max-work " + v, {"--max-work", v + " is not a number of hop attempts"});
+
+  // The limit is on all variants together: each of two alone fits in 1.5 of
+  // one variant's work, both do not.
+  const auto one = run("run " + run_file + opts + " --max-work 1");
+  ASSERT_EQ(one.code, 2) << one.output;
+  const std::size_t at = one.output.find("would take about ");
+  ASSERT_NE(at, std::string::npos) << one.output;
+  const double attempts = std::stod(one.output.substr(at + 17));
+  ASSERT_GT(attempts, 1e4);
+  const std::string limit = std::to_string(1.5 * attempts);
+  expect_refused("run " + run_file + opts + " --set protocol.temperatures_k=[300,300.5] --max-work " + limit,
+                 {"its 2 variants would take about", "--max-work"});
+  nothing_left();
+  const auto ran = run("run " + run_file + opts + " --max-work " + limit);
+  EXPECT_EQ(ran.code, 0) << ran.output;
+  EXPECT_TRUE(fs::exists(out / "summary.json"));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -19,7 +21,11 @@ work_estimate estimate_work(const device_params& device, const sim_params& sim, 
   auto rate = [&](double v) {
     const double key = std::fabs(v);
     auto it = rate_at.find(key);
-    if (it == rate_at.end()) it = rate_at.emplace(key, max_rate_sum(device, key / thickness_m)).first;
+    if (it == rate_at.end()) {
+      const double r = max_rate_sum(device, key / thickness_m);
+      // Past exp()'s range a rate is inf or, as inf·0, NaN: both are "too fast".
+      it = rate_at.emplace(key, r <= std::numeric_limits<double>::max() ? r : INFINITY).first;
+    }
     return it->second;
   };
   const bool automatic = !(sim.dt_s > 0);
@@ -40,7 +46,7 @@ work_estimate estimate_work(const device_params& device, const sim_params& sim, 
       const double vmax = std::max(std::fabs(va), std::fabs(vb));
       const double r = rate(vmax);
       const double dt = span / n;
-      if (r >= w.peak_rate_hz) {
+      if (r > w.peak_rate_hz || (r == w.peak_rate_hz && vmax > w.peak_voltage_v)) {
         w.peak_rate_hz = r;
         w.peak_voltage_v = vmax;
       }
@@ -63,9 +69,14 @@ std::string work_refusal(const work_estimate& w, const device_params& device, co
   std::ostringstream os;
   os.precision(3);
   if (!std::isfinite(w.peak_rate_hz)) {
-    os << "the hop rate overflows at |V| = " << w.peak_voltage_v << " V across device.thickness_nm = " << device.thickness_nm
-       << " (a field of " << w.peak_voltage_v / (device.thickness_nm * 1e-9)
-       << " V/m): lower the protocol's voltage or raise device.temperature_k";
+    // The field's energy per hop, z e E a / 2kT = z V / (2 sites kT/e),
+    // depends on the voltage per site, not on the thickness.
+    int z = 0;
+    for (const auto& s : device.species) z = std::max(z, std::abs(s.charge));
+    const double per_hop = z * w.peak_voltage_v / device.sites / (2 * boltzmann_ev_per_k * device.temperature_k);
+    os << "the hop rate overflows at |V| = " << w.peak_voltage_v << " V: the field lowers a barrier by " << per_hop
+       << " kT per hop over device.sites = " << device.sites << " at device.temperature_k = " << device.temperature_k
+       << " (exp() ends at 709): lower the protocol's voltage, or use more device.sites";
     return os.str();
   }
   os << "this run would take about " << w.attempts << " hop attempts, beyond the limit of " << limit << " (";
