@@ -195,6 +195,50 @@ TEST(Outputs, FailedSweepWriteNamesTheFile) {
   expect_no_partials(dir);
 }
 
+// A real full filesystem (a 1 MiB tmpfs in a private mount namespace; skipped
+// where the machine allows neither): a sweep relaunched once the disk is
+// full must fail (exit 1) and keep the good points.csv of its first launch,
+// and a run must fail leaving nothing behind (issue 16, class 3).
+TEST(Outputs, FullFilesystemKeepsThePreviousFile) {
+  if (ionrail_test::run_command("unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs /mnt' 2>/dev/null").code != 0 &&
+      ionrail_test::run_command("unshare -m sh -c 'mount -t tmpfs -o size=64k tmpfs /mnt' 2>/dev/null").code != 0)
+    GTEST_SKIP() << "no private mount namespace with tmpfs here (unshare -rm / unshare -m refused)";
+  const fs::path dir = ionrail_test::scratch_dir("ionrail_outputs_tmpfs");
+  const auto sweep_file = ionrail_test::write_file(
+      dir / "sweep.toml", small_run + "[sweep]\n[[sweep.axis]]\nkey = \"protocol.voltage_v\"\nvalues = [0.5, 1.0]\n");
+  const auto run_file = ionrail_test::write_file(dir / "run.toml", small_run);
+  fs::create_directories(dir / "mnt");
+  const std::string cli = shell_arg(IONRAIL_CLI), mnt = shell_arg(dir / "mnt");
+  const std::string script = "set -u\n"
+                             "mount -t tmpfs -o size=1m tmpfs " + mnt + " || exit 77\n" +
+                             cli + " sweep " + shell_arg(sweep_file) + " --quiet --out " + mnt + "/out; echo first=$?\n"
+                             "cp " + mnt + "/out/points.csv " + shell_arg(dir / "points.before") + "\n"
+                             "head -c 16777216 /dev/zero > " + mnt + "/fill 2>/dev/null; df -k " + mnt + " | tail -1\n" +
+                             cli + " sweep " + shell_arg(sweep_file) + " --quiet --out " + mnt + "/out; echo relaunch=$?\n"
+                             "cmp " + mnt + "/out/points.csv " + shell_arg(dir / "points.before") + " && echo kept\n" +
+                             cli + " run " + shell_arg(run_file) + " --quiet --out " + mnt + "/run; echo run=$?\n"
+                             "test -e " + mnt + "/run && echo run-left\n"
+                             "find " + mnt + " -name '*.partial-*' -o -name '*.tmp*' | sed 's/^/leftover /'\n";
+  const auto script_file = ionrail_test::write_file(dir / "full.sh", script);
+  auto r = ionrail_test::run_command("unshare -rm sh " + shell_arg(script_file));
+  if (r.code == 77 || r.output.find("first=") == std::string::npos)
+    r = ionrail_test::run_command("unshare -m sh " + shell_arg(script_file));
+  ASSERT_NE(r.code, 77) << r.output;
+  EXPECT_NE(r.output.find("first=0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("relaunch=1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("No space left on device"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("kept"), std::string::npos) << "points.csv was replaced:\n" << r.output;
+  EXPECT_NE(r.output.find("run=1"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("run-left"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("leftover"), std::string::npos) << r.output;
+  // The first launch's file is a real table: a header and one row per point.
+  std::ifstream before(dir / "points.before");
+  std::string line;
+  int lines = 0;
+  while (std::getline(before, line)) ++lines;
+  EXPECT_EQ(lines, 3);
+}
+
 // ln y against 1/T of exact Arrhenius data gives Ea to rounding, for a time
 // constant (y ∝ exp(+Ea/kT)) and a rate (y ∝ exp(−Ea/kT)); points without a
 // positive figure are left out.
