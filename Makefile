@@ -28,7 +28,10 @@ bench: build
 	  if [ -x $(BUILD_DIR)/bin/$$b ]; then $(BUILD_DIR)/bin/$$b; else echo "make bench: $$b not built (optional part off)"; fi; \
 	done
 
-demo: build
+# The demo needs the `ionrail` command alone: build that target, not the
+# tests, benches, Verilated models and SystemC examples `make test` builds.
+demo: configure
+	cmake --build --preset $(PRESET) -j $(JOBS) --target ionrail
 	$(BUILD_DIR)/bin/ionrail demo --out out/demo --force
 
 clean:
