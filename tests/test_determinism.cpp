@@ -64,6 +64,26 @@ TEST(Determinism, OneAndTwoThreadsGiveIdenticalBits) {
   EXPECT_NE(a.samples[1].f_right, a.samples[3].f_right);  // something happened
 }
 
+// The thread governor changes the team from step to step (its probes run a
+// few steps with 2 and 1 of 4 threads whatever the timings): a step with
+// fewer threads than the last must not count the idle threads' histograms.
+TEST(Determinism, ThreadCountChangingBetweenStepsGivesIdenticalBits) {
+  sim_params fixed;
+  fixed.seed = 77;
+  fixed.threads = 4;
+  fixed.adaptive_threads = false;
+  sim_params adaptive = fixed;
+  adaptive.adaptive_threads = true;
+  sim_params one = fixed;
+  one.threads = 1;
+  const auto a = run(polymer(1000), fixed, 2.0, 8);
+  const auto b = run(polymer(1000), adaptive, 2.0, 8);
+  const auto c = run(polymer(1000), one, 2.0, 8);
+  ASSERT_GT(a.info.steps, 2u * 16u);  // past the governor's first probe
+  expect_identical(a, b);
+  expect_identical(a, c);
+}
+
 TEST(Determinism, MixedSpeciesAndClassesAreThreadIndependent) {
   device_params d = polymer(777);
   d.species = {species_params{"li", 1, 0.70, 1e13, 0.2}, species_params{"anion", -1, 0.75, 1e13, 0.1}};

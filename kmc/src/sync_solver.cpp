@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
@@ -28,7 +29,8 @@ sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage
       threads_(sim.threads > 0 ? sim.threads : omp_get_max_threads()),
       automatic_dt_(!(sim.dt_s > 0)),
       p_max_(sim.p_max),
-      dt_max_(sim.dt_max_s) {
+      dt_max_(sim.dt_max_s),
+      governor_(threads_, !sim.adaptive_threads) {
   // First estimate: the applied field only; refined at every refresh.
   dt_ = automatic_dt_ ? model_.first_step_estimate(p_max_, source_.voltage(0.0), dt_max_) : sim.dt_s;
   info_.dt_automatic = automatic_dt_;
@@ -134,8 +136,12 @@ void sync_solver::step() {
   const int rails = model_.rails();
   const int blocks = (rails + block_rails - 1) / block_rails;
   const bool mixed = model_.combos() > 1;
-#pragma omp parallel num_threads(threads_)
+  const int threads = governor_.threads();
+  const auto started = std::chrono::steady_clock::now();
+  int team = 1;  // OpenMP may give fewer threads than asked for
+#pragma omp parallel num_threads(threads)
   {
+    if (omp_get_thread_num() == 0) team = omp_get_num_threads();
     std::vector<int>& histogram = thread_histograms_[omp_get_thread_num()];
     std::fill(histogram.begin(), histogram.end(), 0);
     alignas(64) std::uint32_t draws[4 * block_rails];
@@ -153,9 +159,12 @@ void sync_solver::step() {
   std::vector<long long>& counts = model_.counts();
   const std::size_t cw = counts.size();
   std::fill(counts.begin(), counts.end(), 0);
-  for (const auto& histogram : thread_histograms_)
+  // Only the histograms this step's team filled (an integer sum: the counts
+  // are the same for any thread count).
+  for (int th = 0; th < team; ++th)
     for (int way = 0; way < histogram_ways; ++way)
-      for (std::size_t k = 0; k < cw; ++k) counts[k] += histogram[way * cw + k];
+      for (std::size_t k = 0; k < cw; ++k) counts[k] += thread_histograms_[th][way * cw + k];
+  governor_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 
   const long long after = model_.charge_position_sum();
   ledger_.account_interval(dt_, voltage, conductance);

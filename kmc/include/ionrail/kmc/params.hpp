@@ -76,6 +76,10 @@ struct sim_params {
   int field_every = 1;      // sync: refresh the field every this many steps
   std::uint64_t seed = 1;
   int threads = 0;          // 0: OpenMP default
+  // sync: use fewer of `threads` in the steps where fewer are measured faster
+  // (kmc::thread_governor); the results are the same bits either way.
+  // Benchmarks of a fixed thread count turn it off.
+  bool adaptive_threads = true;
 };
 
 // Throws std::invalid_argument naming the key, the value and the valid range.

@@ -12,6 +12,7 @@
 
 #include <ionrail/kmc/rail_model.hpp>
 #include <ionrail/kmc/solver.hpp>
+#include <ionrail/kmc/thread_governor.hpp>
 #include <ionrail/kmc/voltage_source.hpp>
 
 namespace ionrail::kmc {
@@ -30,6 +31,7 @@ class sync_solver final : public solver {
   void step() override;
   double dt_s() const { return dt_; }
   std::uint64_t steps() const { return step_; }
+  const thread_governor& governor() const { return governor_; }
   bool can_save_state() const override { return true; }
   void save_state(state_writer& out) const override;
   void load_state(state_reader& in) override;
@@ -61,6 +63,7 @@ class sync_solver final : public solver {
   std::vector<std::uint32_t> thr_right_;
   std::vector<std::uint32_t> thr_total_;
   std::vector<std::vector<int>> thread_histograms_;
+  thread_governor governor_;
 };
 
 }  // namespace ionrail::kmc

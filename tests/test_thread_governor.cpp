@@ -1,0 +1,70 @@
+// The thread governor (kmc::thread_governor) with synthetic step times: it
+// settles on the faster thread count, probes rarely once settled, follows a
+// change of conditions, and keeps the count fixed when asked to.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include <ionrail/kmc/thread_governor.hpp>
+
+namespace {
+
+using ionrail::kmc::thread_governor;
+
+// Runs `steps` steps whose time is seconds(threads); returns how many used each count.
+std::vector<int> drive(thread_governor& g, int steps, const std::function<double(int)>& seconds) {
+  std::vector<int> used(g.max_threads() + 1, 0);
+  for (int k = 0; k < steps; ++k) {
+    const int t = g.threads();
+    ++used[t];
+    g.record(seconds(t));
+  }
+  return used;
+}
+
+TEST(ThreadGovernor, CandidatesHalveDownToOne) {
+  EXPECT_EQ(thread_governor(1).candidates(), std::vector<int>({1}));
+  EXPECT_EQ(thread_governor(2).candidates(), std::vector<int>({2, 1}));
+  EXPECT_EQ(thread_governor(6).candidates(), std::vector<int>({6, 3, 1}));
+  EXPECT_EQ(thread_governor(16).candidates(), std::vector<int>({16, 8, 4, 2, 1}));
+  EXPECT_EQ(thread_governor(16, true).candidates(), std::vector<int>({16}));
+  EXPECT_EQ(thread_governor(0).candidates(), std::vector<int>({1}));
+}
+
+TEST(ThreadGovernor, QuietMachineSettlesOnAllThreadsAndProbesRarely) {
+  thread_governor g(2);
+  // Two threads 1.9x faster, as measured at 10^4 rails on a quiet machine.
+  const auto used = drive(g, 20000, [](int t) { return t == 2 ? 300e-6 : 570e-6; });
+  EXPECT_EQ(g.threads(), 2);
+  // Probes back off to one every 1024 steps: under 1 % of the steps with one thread.
+  EXPECT_LT(used[1], 200) << used[1];
+  EXPECT_GT(used[1], 0);  // it does keep checking
+}
+
+TEST(ThreadGovernor, BusyNeighbourMovesItToFewerThreads) {
+  thread_governor g(2);
+  drive(g, 2000, [](int t) { return t == 2 ? 300e-6 : 570e-6; });
+  ASSERT_EQ(g.threads(), 2);
+  // A neighbour starts: two threads now wait at every barrier (measured 4x).
+  const auto busy = drive(g, 5000, [](int t) { return t == 2 ? 2400e-6 : 700e-6; });
+  EXPECT_GT(busy[1], 4500) << "one thread in only " << busy[1] << " of 5000 steps";
+  // It leaves again: back to two threads, within a few probe periods.
+  const auto quiet = drive(g, 5000, [](int t) { return t == 2 ? 300e-6 : 570e-6; });
+  EXPECT_EQ(g.threads(), 2);
+  EXPECT_GT(quiet[2], 4000) << quiet[2];
+}
+
+TEST(ThreadGovernor, ManyThreadsFindTheBestCount) {
+  thread_governor g(16);
+  // Eight cores free: 8 threads best, 16 oversubscribed.
+  drive(g, 20000, [](int t) { return t == 16 ? 4e-4 : t == 8 ? 1e-4 : 1e-4 * 8.0 / t; });
+  EXPECT_EQ(g.threads(), 8);
+}
+
+TEST(ThreadGovernor, FixedCountNeverChanges) {
+  thread_governor g(4, true);
+  const auto used = drive(g, 1000, [](int t) { return t * 1e-3; });
+  EXPECT_EQ(used[4], 1000);
+}
+
+}  // namespace
