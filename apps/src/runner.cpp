@@ -460,6 +460,22 @@ experiment_plan plan_experiment(const std::string& path, const run_options& opti
       plans.push_back({std::move(cfg), label, subdir, value, 0.0});
     }
 
+  // Memory: the engine and the trace of the largest variant (they run one
+  // at a time), refused before anything is allocated. Checked before the
+  // work: a run that cannot be held at all is told so, not that it is slow.
+  for (const auto& p : plans) {
+    const auto& c = p.config;
+    const kmc::protocol_drive drive = kmc::make_drive(c.protocol);
+    const double rows = drive.duration_s / c.protocol.sample_every_s + 2 + 2.0 * static_cast<double>(c.protocol.profile_times_s.size()) +
+                        (c.protocol.kind == kmc::protocol_kind::pulses ? c.protocol.pulses.n_pot + c.protocol.pulses.n_dep + 1 : 0);
+    const double bytes = kmc::engine_memory_bytes(c.device, c.sim) + rows * (9.0 + c.device.zones) * 8 * 2 +
+                         10.0 * c.device.sites * 8;
+    check_memory(bytes, fmt::format("{}: device.rails = {} x {} ions per rail on device.sites = {} with sim.method = \"{}\" "
+                                    "and {:.3g} trace rows of {} zones",
+                                    path, c.device.rails, c.device.ions_per_rail(), c.device.sites,
+                                    kmc::to_string(c.sim.solver), rows, c.device.zones));
+  }
+
   // Work: every variant's estimated hop attempts, together against the
   // limit, refused before anything runs (the first variant over it named).
   for (auto& p : plans) {
@@ -473,21 +489,6 @@ experiment_plan plan_experiment(const std::string& path, const run_options& opti
       throw input_error(fmt::format("{}: its {} variants would take about {:.3g} hop attempts together, beyond the limit "
                                     "of {:.3g}: run fewer variants, or raise the limit with --max-work",
                                     path, plans.size(), result.work, options.max_work));
-  }
-
-  // Memory: the engine and the trace of the largest variant (they run one
-  // at a time), refused before anything is allocated.
-  for (const auto& p : plans) {
-    const auto& c = p.config;
-    const kmc::protocol_drive drive = kmc::make_drive(c.protocol);
-    const double rows = drive.duration_s / c.protocol.sample_every_s + 2 + 2.0 * static_cast<double>(c.protocol.profile_times_s.size()) +
-                        (c.protocol.kind == kmc::protocol_kind::pulses ? c.protocol.pulses.n_pot + c.protocol.pulses.n_dep + 1 : 0);
-    const double bytes = kmc::engine_memory_bytes(c.device, c.sim) + rows * (9.0 + c.device.zones) * 8 * 2 +
-                         10.0 * c.device.sites * 8;
-    check_memory(bytes, fmt::format("{}: device.rails = {} x {} ions per rail on device.sites = {} with sim.method = \"{}\" "
-                                    "and {:.3g} trace rows of {} zones",
-                                    path, c.device.rails, c.device.ions_per_rail(), c.device.sites,
-                                    kmc::to_string(c.sim.solver), rows, c.device.zones));
   }
 
   if (options.checkpoints && options.checkpoint_every_s > 0)
