@@ -435,10 +435,13 @@ void remove_stale_point_partials(const sweep_options& o) {
   // wait at the barrier after rank 0 has done this), so no process of ours
   // writes there. A process of an earlier launch may still (an MPI rank
   // whose mpirun died, possibly on another host, where its pid means
-  // nothing here): a running point holds its lock (points/pNNNNN.lock), so
-  // a point whose lock we cannot take is left alone; under its lock,
-  // remove_stale_partials removes only entries whose pid is not a live
-  // process on this host (a live one may be another command's).
+  // nothing here). A run stages its directory only while it holds the
+  // point's lock (points/pNNNNN.lock, staged_dir), so a point whose lock we
+  // cannot take is left alone, and one whose lock we hold has no writer
+  // anywhere that honours the lock; as a second guard, for filesystems whose
+  // flock does not reach other hosts, remove_stale_partials removes only
+  // entries whose pid is not a live process on this host (a live one may be
+  // another command's).
   const fs::path points = fs::path(o.out_dir) / "points";
   std::set<std::string> bases;
   std::error_code ec;
