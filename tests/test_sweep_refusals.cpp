@@ -246,6 +246,13 @@ TEST(SweepRefusals, StalePartialsAreRemovedOnRelaunchLiveOnesKept) {
     // ...and what is not stale: a live process's (another command's, as far
     // as this sweep can tell), and a dead pid's under a point some command
     // holds the lock of (it may be a rank on another host).
+    const fs::path locked_partial = points / ("p00003.partial-" + std::to_string(dead));
+    fs::create_directories(locked_partial);
+    s.write("out/points/p00003.lock", std::to_string(::getpid()) + "\n");
+    const int lock_fd = ::open((points / "p00003.lock").c_str(), O_RDWR);
+    ASSERT_GE(lock_fd, 0);
+    ASSERT_EQ(::flock(lock_fd, LOCK_EX | LOCK_NB), 0);
+    // (A live pid: a child that sleeps, killed at the end.)
     int ignored = 0;
     pid_t sleeper = 0;
     {
@@ -258,12 +265,6 @@ TEST(SweepRefusals, StalePartialsAreRemovedOnRelaunchLiveOnesKept) {
     }
     const fs::path live_partial = points / ("p00001.partial-" + std::to_string(sleeper));
     fs::create_directories(live_partial);
-    const fs::path locked_partial = points / ("p00003.partial-" + std::to_string(dead));
-    fs::create_directories(locked_partial);
-    s.write("out/points/p00003.lock", std::to_string(::getpid()) + "\n");
-    const int lock_fd = ::open((points / "p00003.lock").c_str(), O_RDWR);
-    ASSERT_GE(lock_fd, 0);
-    ASSERT_EQ(::flock(lock_fd, LOCK_EX | LOCK_NB), 0);
 
     const outcome r = run(s, args);
     EXPECT_EQ(r.code, 0) << r.output;
