@@ -150,6 +150,7 @@ TEST(SweepRefusals, InvalidPointIsRefusedBeforeAnyPointRuns) {
     EXPECT_EQ(r.code, 2) << r.output;
     EXPECT_TRUE(has(r.output, "rails.toml: point 1 of 2 (device.rails = -5): ")) << r.output;
     EXPECT_TRUE(has(r.output, "device.rails = -5: must be >= 1")) << r.output;
+    EXPECT_FALSE(has(r.output, "--set")) << "the axis value is not the user's --set:\n" << r.output;
     EXPECT_EQ(left_behind(s, "out"), std::vector<std::string>{}) << "point 0 ran before point 1 was refused";
     r = cli(s, {"sweep", cold, "--quiet", "--jobs", jobs, "--out", s.path("out")});
     EXPECT_EQ(r.code, 2) << r.output;

@@ -380,8 +380,12 @@ void check_sweep_points(const sweep_plan& plan, const sweep_options& o) {
   std::vector<double> work(plan.points.size(), 0.0);
   // The message names the point; a leading "FILE: " of its own is dropped
   // (a "FILE:LINE: " is kept: the line is worth reading).
+  // A point's own value reaches the configuration as an override, which it
+  // attributes to "--set": not what the user typed, so that is dropped too.
   const auto refuse = [&](const sweep_point& p, std::string why) {
     if (why.compare(0, plan.file.size() + 2, plan.file + ": ") == 0) why.erase(0, plan.file.size() + 2);
+    for (const auto& key : plan.keys)
+      if (why.compare(0, 7 + key.size() + 3, "--set: " + key + " = ") == 0) why.erase(0, 7);
     throw input_error(fmt::format("{}: point {} of {} ({}): {}", plan.file, p.index, plan.points.size(),
                                   point_values(plan, p), why));
   };
