@@ -14,6 +14,7 @@
 
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/model_io/input_file.hpp>
 #include <ionrail/calibration/progress.hpp>
 #include <ionrail/app/staged_dir.hpp>
 #include <ionrail/kmc/protocol.hpp>
@@ -382,18 +383,21 @@ kmc::solver_factory engine_backend(const run_config& cfg) {
 
 namespace {
 
+// The waveform file's bytes, for a fingerprint.
+std::string waveform_bytes(const run_config& cfg) {
+  return read_input_file(cfg.protocol.waveform_csv, max_input_bytes, "waveform (protocol.waveform_csv)");
+}
+
 // What a checkpoint must match: every variant's resolved parameters and the
 // contents of a waveform file (a changed file would give other results).
 std::string fingerprint_of(const std::vector<std::pair<std::string, run_config>>& plans) {
   std::string f = std::string(kmc::engine_version()) + "\n";
   for (const auto& [label, cfg] : plans) {
     f += label + "\n" + resolved_parameters_json(cfg) + "\n";
-    if (cfg.protocol.kind == kmc::protocol_kind::waveform) {
-      std::ifstream in(cfg.protocol.waveform_csv, std::ios::binary);
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      f += fmt::format("waveform {:016x}\n", fnv1a64(ss.str()));
-    }
+    // By the rules of every input file: the name may have become a FIFO
+    // since the configuration checked it, and must not hang the run here.
+    if (cfg.protocol.kind == kmc::protocol_kind::waveform)
+      f += fmt::format("waveform {:016x}\n", fnv1a64(waveform_bytes(cfg)));
   }
   return f;
 }
@@ -415,15 +419,13 @@ std::string first_difference(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-experiment_result run_experiment(const std::string& path, const run_options& options) {
-  const run_config base = load_run_config(path, options.overrides);
+experiment_plan plan_experiment(const std::string& path, const run_options& options) {
+  experiment_plan result;
+  const run_config& base = result.base = load_run_config(path, options.overrides);
   if (base.backend == "cuda" && !IONRAIL_CUDA_BUILT)
     throw config_error("sim.backend = \"cuda\": this build has no CUDA backend; use \"cpu\" or \"auto\" "
                        "(auto runs on the CPU when no CUDA backend or GPU is present)");
   use_cuda(base);  // refuses "cuda" without a device before anything is written
-  experiment_result result;
-  result.out_dir = options.out_dir;
-  result.series_key = base.series_key;
   if (!(options.checkpoint_every_s >= 0) || !std::isfinite(options.checkpoint_every_s))
     throw config_error(fmt::format("--checkpoint-every = {}: must be finite and >= 0 seconds", options.checkpoint_every_s));
 
@@ -431,13 +433,7 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
   std::vector<double> series = base.series_values.empty() ? std::vector<double>{0.0} : base.series_values;
   std::vector<double> temperatures =
       base.temperatures_k.empty() ? std::vector<double>{base.device.temperature_k} : base.temperatures_k;
-  struct plan {
-    run_config config;
-    std::string label, subdir;
-    double series_value;
-  };
-  std::vector<plan> plans;
-  double total_time = 0;
+  std::vector<variant_plan>& plans = result.variants;
   for (double value : series)
     for (double temperature : temperatures) {
       std::vector<std::string> overrides = options.overrides;
@@ -459,29 +455,14 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
       }
       run_config cfg = overrides.size() == options.overrides.size() ? base : load_run_config(path, overrides);
       if (label.empty()) label = cfg.title;
-      total_time += kmc::make_drive(cfg.protocol).duration_s;
-      plans.push_back({std::move(cfg), label, subdir, value});
+      // make_drive reads and checks a waveform file: refused here, not mid-run.
+      result.total_time_s += kmc::make_drive(cfg.protocol).duration_s;
+      plans.push_back({std::move(cfg), label, subdir, value, 0.0});
     }
-
-  // Work: every variant's estimated hop attempts, together against the
-  // limit, refused before anything runs (the first variant over it named).
-  {
-    double total_work = 0;
-    for (const auto& p : plans) {
-      const auto& c = p.config;
-      const kmc::work_estimate w = kmc::estimate_work(c.device, c.sim, *kmc::make_drive(c.protocol).voltage);
-      const std::string what = plans.size() > 1 ? fmt::format("{} ({})", path, p.label) : path;
-      check_work(w, c.device, c.sim, options.max_work, what);
-      total_work += w.attempts;
-      if (!(total_work <= options.max_work))
-        throw input_error(fmt::format("{}: its {} variants would take about {:.3g} hop attempts together, beyond the limit "
-                                      "of {:.3g}: run fewer variants, or raise the limit with --max-work",
-                                      path, plans.size(), total_work, options.max_work));
-    }
-  }
 
   // Memory: the engine and the trace of the largest variant (they run one
-  // at a time), refused before anything is allocated.
+  // at a time), refused before anything is allocated. Checked before the
+  // work: a run that cannot be held at all is told so, not that it is slow.
   for (const auto& p : plans) {
     const auto& c = p.config;
     const kmc::protocol_drive drive = kmc::make_drive(c.protocol);
@@ -494,6 +475,39 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
                                     path, c.device.rails, c.device.ions_per_rail(), c.device.sites,
                                     kmc::to_string(c.sim.solver), rows, c.device.zones));
   }
+
+  // Work: every variant's estimated hop attempts, together against the
+  // limit, refused before anything runs (the first variant over it named).
+  for (auto& p : plans) {
+    const auto& c = p.config;
+    const kmc::work_estimate w = kmc::estimate_work(c.device, c.sim, *kmc::make_drive(c.protocol).voltage);
+    const std::string what = plans.size() > 1 ? fmt::format("{} ({})", path, p.label) : path;
+    check_work(w, c.device, c.sim, options.max_work, what);
+    p.work = w.attempts;
+    result.work += w.attempts;
+    if (!(result.work <= options.max_work))
+      throw input_error(fmt::format("{}: its {} variants would take about {:.3g} hop attempts together, beyond the limit "
+                                    "of {:.3g}: run fewer variants, or raise the limit with --max-work",
+                                    path, plans.size(), result.work, options.max_work));
+  }
+
+  if (options.checkpoints && options.checkpoint_every_s > 0)
+    for (const auto& p : plans)
+      if (use_cuda(p.config))
+        throw config_error("--checkpoint-every: the cuda backend cannot save its state; use --backend cpu");
+  return result;
+}
+
+experiment_result run_experiment(const std::string& path, const run_options& options) {
+  const experiment_plan planned = plan_experiment(path, options);
+  const run_config& base = planned.base;
+  const std::vector<variant_plan>& plans = planned.variants;
+  const double total_time = planned.total_time_s;
+  const std::vector<double> temperatures =
+      base.temperatures_k.empty() ? std::vector<double>{base.device.temperature_k} : base.temperatures_k;
+  experiment_result result;
+  result.out_dir = options.out_dir;
+  result.series_key = base.series_key;
 
   // DIR's lock, before DIR.checkpoint is read or cleared: a second command on
   // DIR (a run, a --resume) is refused here, before it touches anything.
@@ -535,11 +549,6 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
                          "with --force (which deletes it)");
     fs::remove_all(checkpoint_dir);
   }
-  if (options.checkpoints && options.checkpoint_every_s > 0)
-    for (const auto& p : plans)
-      if (use_cuda(p.config))
-        throw config_error("--checkpoint-every: the cuda backend cannot save its state; use --backend cpu");
-
   staged_dir staged(lock, options.force);  // a --resume replaces a DIR only with --force too
   const fs::path partial = staged.path();
   {

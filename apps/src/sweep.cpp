@@ -7,8 +7,9 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <limits>
+#include <set>
+#include <stdexcept>
 #include <sstream>
 
 #if __has_include(<toml++/toml.hpp>)
@@ -21,6 +22,7 @@
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/model_io/input_file.hpp>
 #include <ionrail/app/metrics.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/kmc/params.hpp>
@@ -147,9 +149,11 @@ std::vector<double> figures_of(const variant_result& v) {
 // finished: each is a member of its first run or of one of that run's
 // sections (relaxation, iv_loop, transport); null or absent is NaN.
 std::vector<double> figures_of(const fs::path& summary) {
+  // By the rules of every input file: an earlier launch's directory is the
+  // user's to edit, and a FIFO or a huge file there must not hang the sweep.
+  const std::string text = read_input_file(summary.string(), max_input_bytes, "a finished point's summary");
   try {
-    std::ifstream in(summary);
-    const json_doc run = json_doc::parse(in).at("runs").at(0);
+    const json_doc run = json_doc::parse(text).at("runs").at(0);
     std::vector<double> f;
     for (const auto& name : sweep_figures()) {
       const json_doc* x = run.contains(name) ? &run[name] : nullptr;
@@ -159,7 +163,8 @@ std::vector<double> figures_of(const fs::path& summary) {
     }
     return f;
   } catch (const json_doc::exception& e) {
-    throw std::runtime_error(summary.string() + ": " + e.what());
+    throw input_error(summary.string() + ": not the summary of a finished point (" + e.what() +
+                      "); remove the point's directory to run it again, or start over with --force");
   }
 }
 
@@ -170,7 +175,7 @@ sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& o
   plan.file = path;
   toml::table doc;
   try {
-    doc = toml::parse_file(path);
+    doc = toml::parse(read_input_file(path, max_input_bytes, "sweep file"), path);
   } catch (const toml::parse_error& e) {
     throw config_error(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
   }
@@ -213,8 +218,10 @@ sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& o
   if (const auto csv = sw->get("points_csv")) {
     if (!axes.empty()) throw config_error(fmt::format("{}: sweep: give axes or points_csv, not both", where(path, *csv)));
     const fs::path file = (fs::path(path).parent_path() / csv->as_string()->get()).lexically_normal();
-    std::ifstream in(file);
-    if (!in) throw config_error(fmt::format("{}: sweep.points_csv: cannot open '{}'", where(path, *csv), file.string()));
+    std::string text, why;
+    if (!try_read_input_file(file.string(), max_input_bytes, text, why))
+      throw config_error(fmt::format("{}: sweep.points_csv: cannot open '{}' ({})", where(path, *csv), file.string(), why));
+    std::istringstream in(text);
     std::string line;
     int number = 0;
     while (std::getline(in, line)) {
@@ -270,8 +277,8 @@ sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& o
         throw config_error(fmt::format("{}: sweep.heatmap: '{}' is not a key of the sweep", where(path, *h), plan.heatmap.back()));
     }
   }
-  // The run configuration checks every key and value (at the first point, then
-  // each point again when it runs) and gives the base seed.
+  // The run configuration gives the base seed (and checks every key and value
+  // at the first point; check_sweep_points checks every point before any runs).
   std::vector<std::string> first = overrides;
   for (std::size_t k = 0; k < plan.keys.size(); ++k) first.push_back(plan.keys[k] + "=" + format_value(rows.front()[k]));
   const run_config cfg = load_run_config(path, first);
@@ -312,23 +319,42 @@ std::vector<std::string> point_overrides(const sweep_plan& plan, const sweep_opt
 std::string point_fingerprint(const sweep_plan& plan, const sweep_options& o, const sweep_point& p) {
   const run_config cfg = load_run_config(plan.file, point_overrides(plan, o, p));
   std::string f = std::string(kmc::engine_version()) + "\n" + resolved_parameters_json(cfg) + "\n";
-  if (cfg.protocol.kind == kmc::protocol_kind::waveform) {
-    std::ifstream in(cfg.protocol.waveform_csv, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    f += fmt::format("waveform {:016x}\n", fnv1a64(ss.str()));
-  }
+  if (cfg.protocol.kind == kmc::protocol_kind::waveform)
+    f += fmt::format("waveform {:016x}\n",
+                     fnv1a64(read_input_file(cfg.protocol.waveform_csv, max_input_bytes, "waveform (protocol.waveform_csv)")));
   return f;
+}
+
+// How a point runs: as `ionrail run` of the sweep file with the point's
+// overrides into its directory, under the sweep's work limit (each point is
+// within it when all together are).
+run_options point_run_options(const sweep_plan& plan, const sweep_options& o, const sweep_point& p) {
+  run_options ro;
+  ro.out_dir = point_dir(o, p).string();
+  ro.quiet = true;
+  ro.force = true;  // a directory without summary.json is an unfinished leftover
+  ro.overrides = point_overrides(plan, o, p);
+  ro.max_work = o.max_work;
+  return ro;
+}
+
+// "device.temperature_k = 300, field.ion_density_m3 = 1e+24", for messages.
+std::string point_values(const sweep_plan& plan, const sweep_point& p) {
+  std::string values;
+  for (std::size_t k = 0; k < plan.keys.size(); ++k)
+    values += fmt::format("{}{} = {}", k ? ", " : "", plan.keys[k], format_value(p.values[k]));
+  return values;
 }
 
 fs::path fingerprint_file(const fs::path& dir) { return fs::path(dir.string() + ".fingerprint"); }
 
+// "" when the point has none; anything there but a regular file of bounded
+// size (a FIFO, a directory, a huge file) is refused, not read.
 std::string stored_fingerprint(const fs::path& dir) {
-  std::ifstream in(fingerprint_file(dir), std::ios::binary);
-  if (!in) return {};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  const fs::path file = fingerprint_file(dir);
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(file, ec))) return {};
+  return read_input_file(file.string(), max_input_bytes, "a point's fingerprint");
 }
 
 // A finished point whose stored fingerprint is not `now` (or that has none)
@@ -337,9 +363,7 @@ std::string stored_fingerprint(const fs::path& dir) {
 void check_point(const sweep_plan& plan, const fs::path& dir, const sweep_point& p, const std::string& now) {
   const std::string stored = stored_fingerprint(dir);
   if (stored == now) return;
-  std::string values;
-  for (std::size_t k = 0; k < plan.keys.size(); ++k)
-    values += fmt::format("{}{} = {}", k ? ", " : "", plan.keys[k], format_value(p.values[k]));
+  const std::string values = point_values(plan, p);
   throw config_error(fmt::format(
       "{}: point {} ({}) was run with other parameters than {} now gives it ({}); the sweep file, a file it "
       "reads or --set changed since it ran: start over with --force",
@@ -349,27 +373,109 @@ void check_point(const sweep_plan& plan, const fs::path& dir, const sweep_point&
 
 }  // namespace
 
+void check_sweep_points(const sweep_plan& plan, const sweep_options& o) {
+  // Every point through the same checks run_experiment makes before it
+  // starts (plan_experiment): one point refused ends the sweep before any
+  // point has run, instead of after the points before it were simulated.
+  std::vector<double> work(plan.points.size(), 0.0);
+  // The message names the point; a leading "FILE: " of its own is dropped
+  // (a "FILE:LINE: " is kept: the line is worth reading).
+  // A point's own value reaches the configuration as an override, which it
+  // attributes to "--set": not what the user typed, so that is dropped too.
+  const auto refuse = [&](const sweep_point& p, std::string why) {
+    if (why.compare(0, plan.file.size() + 2, plan.file + ": ") == 0) why.erase(0, plan.file.size() + 2);
+    for (const auto& key : plan.keys)
+      if (why.compare(0, 7 + key.size() + 3, "--set: " + key + " = ") == 0) why.erase(0, 7);
+    throw input_error(fmt::format("{}: point {} of {} ({}): {}", plan.file, p.index, plan.points.size(),
+                                  point_values(plan, p), why));
+  };
+  for (const auto& p : plan.points) try {
+    work[static_cast<std::size_t>(p.index)] = plan_experiment(plan.file, point_run_options(plan, o, p)).work;
+  } catch (const input_error& e) {
+    refuse(p, e.what());
+  } catch (const std::invalid_argument& e) {  // the engine's own refusals (a waveform file, a protocol)
+    refuse(p, e.what());
+  }
+  // Work: all points together against the limit, the finished ones of an
+  // earlier launch included, so that whether a sweep is accepted does not
+  // depend on how far an earlier launch got. The largest point is named: it
+  // is the one to shrink or drop.
+  double total = 0;
+  std::size_t largest = 0;
+  for (std::size_t k = 0; k < work.size(); ++k) {
+    total += work[k];
+    if (work[k] > work[largest]) largest = k;
+  }
+  if (!(total <= o.max_work)) {
+    const sweep_point& p = plan.points[largest];
+    throw input_error(fmt::format("{}: its {} points would take about {:.3g} hop attempts together, beyond the limit of "
+                                  "{:.3g}; the largest is point {} ({}) with about {:.3g} ({:.0f} %): run fewer or smaller "
+                                  "points, or raise the limit with --max-work",
+                                  plan.file, plan.points.size(), total, o.max_work, p.index, point_values(plan, p),
+                                  work[largest], 100 * work[largest] / total));
+  }
+}
+
 void check_finished_points(const sweep_plan& plan, const sweep_options& o) {
   for (const auto& p : plan.points) {
     const fs::path dir = point_dir(o, p);
-    if (fs::exists(dir / "summary.json")) check_point(plan, dir, p, point_fingerprint(plan, o, p));
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(dir / "summary.json", ec))) continue;
+    check_point(plan, dir, p, point_fingerprint(plan, o, p));
+    (void)figures_of(dir / "summary.json");  // readable now, not refused mid-sweep
+  }
+}
+
+void remove_stale_point_partials(const sweep_options& o) {
+  // A point's run stages its output in points/pNNNNN.partial-PID (and moves
+  // an old one aside to pNNNNN.replaced-PID); a killed command (SIGKILL, a
+  // lost MPI rank) leaves them behind. The point's own run clears them when
+  // the point runs again, but a point that another launch finished is never
+  // run again, so its leftovers would stay for good: they are cleared here,
+  // for every point, before any point of this sweep runs.
+  //
+  // Which ones are safe to remove: this runs under DIR's lock (no other
+  // sweep on DIR) and before any point of this sweep starts (the MPI ranks
+  // wait at the barrier after rank 0 has done this), so no process of ours
+  // writes there. A process of an earlier launch may still (an MPI rank
+  // whose mpirun died, possibly on another host, where its pid means
+  // nothing here). A run stages its directory only while it holds the
+  // point's lock (points/pNNNNN.lock, staged_dir), so a point whose lock we
+  // cannot take is left alone, and one whose lock we hold has no writer
+  // anywhere that honours the lock; as a second guard, for filesystems whose
+  // flock does not reach other hosts, remove_stale_partials removes only
+  // entries whose pid is not a live process on this host (a live one may be
+  // another command's).
+  const fs::path points = fs::path(o.out_dir) / "points";
+  std::set<std::string> bases;
+  std::error_code ec;
+  for (fs::directory_iterator it(points, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    for (const char* tag : {".partial-", ".replaced-"}) {
+      const auto at = name.find(tag);
+      if (at != std::string::npos && at > 1 && name[0] == 'p' &&
+          name.find_first_not_of("0123456789", 1) == at)
+        bases.insert(name.substr(0, at));
+    }
+  }
+  for (const auto& base : bases) try {
+    const output_lock point_lock((points / base).string());
+    remove_stale_partials(points / base);
+  } catch (const input_error&) {
+    // Locked: its point is being run by a live command; its leftovers are its own.
   }
 }
 
 sweep_row run_sweep_point(const sweep_plan& plan, const sweep_options& o, const sweep_point& p) {
   const fs::path dir = point_dir(o, p);
   const std::string fingerprint = point_fingerprint(plan, o, p);
-  if (fs::exists(dir / "summary.json")) {
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(dir / "summary.json", ec))) {
     check_point(plan, dir, p, fingerprint);
     return {p.index, figures_of(dir / "summary.json")};
   }
-  run_options ro;
-  ro.out_dir = dir.string();
-  ro.quiet = true;
-  ro.force = true;  // a directory without summary.json is an unfinished leftover
-  ro.overrides = point_overrides(plan, o, p);
   write_file_atomic(fingerprint_file(dir), fingerprint);
-  return {p.index, figures_of(run_experiment(plan.file, ro).variants.front())};
+  return {p.index, figures_of(run_experiment(plan.file, point_run_options(plan, o, p)).variants.front())};
 }
 
 std::vector<sweep_row> run_sweep_points(const sweep_plan& plan, const sweep_options& o, const std::vector<int>& indices) {
@@ -467,11 +573,15 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
 
 void run_sweep(const std::string& path, const sweep_options& o) {
   const sweep_plan plan = load_sweep(path, o.overrides);
+  // Every point checked before DIR is touched: a refused sweep leaves
+  // nothing behind (and --force removes nothing).
+  check_sweep_points(plan, o);
   // DIR's lock for the whole sweep (its points lock their own directories):
   // a second sweep on DIR would run the same unfinished points twice.
   const output_lock lock(o.out_dir);
   if (o.force) fs::remove_all(o.out_dir);
   check_finished_points(plan, o);  // before any point runs: nothing old is mixed with new
+  remove_stale_point_partials(o);
   std::vector<int> all(plan.points.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
   if (!o.quiet) fmt::print(stderr, "ionrail sweep: {} points, {} at a time\n", plan.points.size(), std::max(1, o.jobs));

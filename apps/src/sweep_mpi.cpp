@@ -29,6 +29,16 @@ int run_sweep_mpi(const std::string& path, sweep_options o) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+  // Local MPI sub-communicator: the node-local rank picks the GPU. Set before
+  // the points are checked: checking sim.backend = "cuda" asks CUDA for its
+  // devices, after which CUDA_VISIBLE_DEVICES no longer counts.
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+  int local_rank = 0;
+  MPI_Comm_rank(node, &local_rank);
+  MPI_Comm_free(&node);
+  if (o.gpus_per_node > 0)
+    setenv("CUDA_VISIBLE_DEVICES", std::to_string(local_rank % o.gpus_per_node).c_str(), 1);
   int status = 0;
   std::string error;
   std::vector<sweep_row> mine;
@@ -36,10 +46,18 @@ int run_sweep_mpi(const std::string& path, sweep_options o) {
   std::unique_ptr<output_lock> lock;  // rank 0's, who alone writes DIR itself (the ranks lock their points)
   try {
     plan = load_sweep(path, o.overrides);
-    if (rank == 0) lock = std::make_unique<output_lock>(o.out_dir);
-    if (rank == 0 && o.force) std::filesystem::remove_all(o.out_dir);
-    if (rank == 0) check_finished_points(plan, o);  // before any rank runs a point
-    if (rank == 0) std::filesystem::create_directories(std::filesystem::path(o.out_dir) / "points");
+    // Rank 0 alone checks and prepares, all before the barrier every rank
+    // passes before it takes a point: every point (and their work together)
+    // before DIR is touched, then the finished points, then the leftovers of
+    // killed ranks (remove_stale_point_partials says why that is safe here).
+    if (rank == 0) {
+      check_sweep_points(plan, o);
+      lock = std::make_unique<output_lock>(o.out_dir);
+      if (o.force) std::filesystem::remove_all(o.out_dir);
+      check_finished_points(plan, o);
+      remove_stale_point_partials(o);
+      std::filesystem::create_directories(std::filesystem::path(o.out_dir) / "points");
+    }
   } catch (const std::exception& e) {
     status = 1, error = e.what();
   }
@@ -51,14 +69,6 @@ int run_sweep_mpi(const std::string& path, sweep_options o) {
   }
   if (rank == 0 && !o.quiet)
     fmt::print(stderr, "ionrail sweep: {} points over {} MPI ranks\n", plan.points.size(), size);
-  // Local MPI sub-communicator: the node-local rank picks the GPU.
-  MPI_Comm node;
-  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
-  int local_rank = 0;
-  MPI_Comm_rank(node, &local_rank);
-  MPI_Comm_free(&node);
-  if (o.gpus_per_node > 0)
-    setenv("CUDA_VISIBLE_DEVICES", std::to_string(local_rank % o.gpus_per_node).c_str(), 1);
 
   long* counter = nullptr;
   MPI_Win win;

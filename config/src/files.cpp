@@ -151,8 +151,15 @@ std::string resolve(const std::string& ref, const std::string& named_by, std::ve
 }
 
 std::string tried_text(const std::vector<std::string>& tried) {
-  std::string out = "cannot open '" + tried[0] + "'";
-  for (std::size_t i = 1; i < tried.size(); ++i) out += " nor '" + tried[i] + "'";
+  // A name that exists but is not a regular file (a FIFO, a directory, a
+  // device) says what it is: "cannot open" alone reads as a missing file.
+  const auto one = [](const std::string& path) {
+    std::error_code ec;
+    const std::string why = fs::exists(path, ec) ? model_io::input_file_type_problem(path) : std::string();
+    return "'" + path + "'" + (why.empty() ? std::string() : " (" + why + ")");
+  };
+  std::string out = "cannot open " + one(tried[0]);
+  for (std::size_t i = 1; i < tried.size(); ++i) out += " nor " + one(tried[i]);
   return out;
 }
 

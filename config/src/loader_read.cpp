@@ -182,11 +182,20 @@ bool loader::get_path(const toml::table& t, const std::string& path, std::string
     candidates.push_back((named_by.parent_path() / ref).lexically_normal());
   candidates.push_back(fs::path(ref).lexically_normal());
   std::error_code ec;
-  for (const auto& cand : candidates)
+  std::vector<std::string> tried;
+  bool exists = false;  // some candidate, of the wrong type
+  for (const auto& cand : candidates) {
     if (directory ? fs::is_directory(cand, ec) : fs::is_regular_file(cand, ec)) {
       out = cand.string();
       return true;
     }
+    tried.push_back(cand.string());
+    exists = exists || fs::exists(cand, ec);
+  }
+  // A name that exists with the wrong type (a FIFO or a directory named as a
+  // file, a file named as a directory) says what it is, not "no such file".
+  if (exists && !directory) fail(p, *t.get(key), tried_text(tried));
+  if (exists) fail(p, *t.get(key), "not a directory (tried '" + candidates.front().string() + "')");
   fail(p, *t.get(key), std::string("no such ") + (directory ? "directory" : "file") + " (tried '" +
                            candidates.front().string() + "')");
 }

@@ -107,6 +107,12 @@ bool try_read_input_file(const std::string& path, std::uintmax_t max_bytes, std:
   return true;
 }
 
+std::string input_file_type_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? "no such file" : std::strerror(errno);
+  return S_ISREG(st.st_mode) ? std::string() : kind_of(st.st_mode);
+}
+
 std::string read_input_file(const std::string& path, std::uintmax_t max_bytes, const std::string& what) {
   std::string bytes, why;
   if (!try_read_input_file(path, max_bytes, bytes, why))

@@ -59,6 +59,31 @@ struct experiment_result {
   bool plotted = false;
 };
 
+// One variant of an experiment as checked before it runs.
+struct variant_plan {
+  run_config config;
+  std::string label, subdir;
+  double series_value = 0;
+  double work = 0;  // estimated hop attempts (kmc::estimate_work)
+};
+
+// An experiment loaded and checked, nothing run or written: its variants,
+// their simulated time and estimated work together.
+struct experiment_plan {
+  run_config base;
+  std::vector<variant_plan> variants;
+  double total_time_s = 0;
+  double work = 0;
+};
+
+// Everything run_experiment checks before it touches DIR: the configuration
+// of every variant (load_run_config, waveform files), the backend, the
+// options, the estimated work against options.max_work and the memory.
+// Throws ionrail::input_error (or config_error) naming the file and key; a
+// sweep calls it for every point before running any.
+experiment_plan plan_experiment(const std::string& path, const run_options& options);
+
+// plan_experiment, then the run into options.out_dir.
 experiment_result run_experiment(const std::string& path, const run_options& options);
 
 // Re-runs DIR/plots.gp with gnuplot; false (with a message) if gnuplot is missing.

@@ -20,7 +20,11 @@
 // engine version and the point's resolved parameters) matches what the sweep
 // file, as it is now, gives them; any other finished point refuses the
 // re-launch (--force starts over). Two axes on one key and a value given
-// twice in an axis are refused at load.
+// twice in an axis are refused at load; every point's configuration and the
+// work of all points together (--max-work) are checked before any point runs
+// or DIR is touched, so a refused sweep leaves nothing behind. Files of an
+// earlier launch (summary.json, fingerprints) are read as input files:
+// a FIFO or a huge file there is refused, not waited on.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -77,9 +81,20 @@ struct sweep_row {
 // Runs the points of `plan` with the given indices into DIR/points, skipping
 // finished ones; returns their rows (in the order of `indices`).
 std::vector<sweep_row> run_sweep_points(const sweep_plan& plan, const sweep_options& options, const std::vector<int>& indices);
+// Checks every point as `ionrail run` would before it starts
+// (plan_experiment: its configuration, files, backend, memory and work), and
+// the estimated work of all points together against options.max_work; throws
+// ionrail::input_error naming the point (its index and key values) that is
+// refused, or the largest when together they are over the limit. Reads and
+// writes nothing in DIR: called before DIR is locked or touched.
+void check_sweep_points(const sweep_plan& plan, const sweep_options& options);
+// Removes what killed runs of points left in DIR/points (pNNNNN.partial-PID,
+// pNNNNN.replaced-PID) whose process is gone and whose point is not locked
+// by a running command. Called under DIR's lock before any point runs.
+void remove_stale_point_partials(const sweep_options& options);
 // Refuses (config_error, naming the first) a finished point of DIR whose
 // stored fingerprint differs from the one the plan gives it now, or that has
-// none. Called before any point runs.
+// none, or whose summary.json cannot be read. Called before any point runs.
 void check_finished_points(const sweep_plan& plan, const sweep_options& options);
 // One point's row: its run's result, or, if an earlier launch finished it
 // with the same fingerprint, its summary.json.

@@ -22,6 +22,12 @@ inline constexpr std::uintmax_t max_input_bytes = std::uintmax_t{64} << 20;
 // reason), for callers that word their own refusal.
 bool try_read_input_file(const std::string& path, std::uintmax_t max_bytes, std::string& bytes, std::string& why);
 
+// What keeps PATH, by its type alone, from being an input file ("no such
+// file", "is a directory", "a FIFO, not a regular file", ...), or "" when it
+// is a regular file: for a caller that looks a name up among candidates and
+// must say why one that exists was passed over. Only stats; opens nothing.
+std::string input_file_type_problem(const std::string& path);
+
 // The whole file PATH; ionrail::input_error "PATH: cannot open WHAT (WHY)"
 // otherwise (WHAT says which input it is, e.g. "table file", "checkpoint").
 std::string read_input_file(const std::string& path, std::uintmax_t max_bytes = max_input_bytes,
