@@ -175,7 +175,9 @@ sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& o
   plan.file = path;
   toml::table doc;
   try {
-    doc = toml::parse(read_input_file(path, max_input_bytes, "sweep file"), path);
+    const std::string text = read_input_file(path, max_input_bytes, "sweep file");
+    check_toml_bounds(path, text);
+    doc = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     throw config_error(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
   }

@@ -1,5 +1,7 @@
 #include "files.hpp"
 
+#include <ionrail/config/run_config.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -123,9 +125,7 @@ bool toml_within_bounds(const std::string& text, std::size_t& line, std::string&
 }
 
 toml::table parse_toml(const std::string& file, const std::string& text) {
-  std::size_t line = 0;
-  std::string why;
-  if (!toml_within_bounds(text, line, why)) throw config_error(file + ":" + std::to_string(line) + ": " + why);
+  ::ionrail::config::check_toml_bounds(file, text);
   try {
     return toml::parse(text, std::string_view(file));
   } catch (const toml::parse_error& e) {
@@ -202,3 +202,13 @@ bool parse_number_list(const std::string& file, const std::string& text, std::ve
 }
 
 }  // namespace ionrail::config::detail
+
+namespace ionrail::config {
+
+void check_toml_bounds(const std::string& file, const std::string& text) {
+  std::size_t line = 0;
+  std::string why;
+  if (!detail::toml_within_bounds(text, line, why)) throw config_error(file + ":" + std::to_string(line) + ": " + why);
+}
+
+}  // namespace ionrail::config

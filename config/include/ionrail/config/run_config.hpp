@@ -61,6 +61,12 @@ struct run_config {
 // full dotted key, the value and the valid range or expected type.
 run_config load_run_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
+// The bounds every TOML text is checked against before a parser sees it (a
+// deep dotted key or nesting overflows a recursive parser's stack): for a
+// command that parses another TOML file itself (the sweep's [sweep] section).
+// Throws config_error "FILE:LINE: why".
+void check_toml_bounds(const std::string& file, const std::string& text);
+
 // Every resolved parameter as a JSON object (for summary.json), laid out like
 // the run file's sections, via toml++'s json_formatter.
 std::string resolved_parameters_json(const run_config& config);
