@@ -81,6 +81,12 @@ TEST(CalibrationLimits, WorkBeyondMaxWorkIsRefused) {
   expect_refused(run(calibrate(s, "--max-work 1000")),
                  {"c.toml", "hop attempts, beyond the limit of 1e+03", "--max-work"});
   EXPECT_TRUE(left_behind(s).empty());
+  // Too many protocol seconds to build every run's drive first: each run is
+  // bounded by ±v_max held throughout, and the message says so.
+  expect_refused(run(calibrate(s, "--max-work 1e11 --set calibration.runs=1000 --set calibration.duration_s=1000")),
+                 {"c.toml: calibration.runs = 1000 runs", "(each run bounded by calibration.v_max_v = 2 V held for "
+                  "calibration.duration_s = 1000 s", "beyond the limit of 1e+11"});
+  EXPECT_TRUE(left_behind(s).empty());
 }
 
 TEST(CalibrationLimits, AbsurdStepIsRefusedForItsWork) {
@@ -134,7 +140,8 @@ TEST(CalibrationLimits, GridBeyondMemoryIsRefused) {
                  {"c.toml: ", "2^calibration.state_bits = 2^12 states x 8193 voltages", "calibration.v_step_v = 0.00048828125",
                   "more than the 0.5 GiB this machine has available (IONRAIL_MEMORY_LIMIT_MB)"});
   EXPECT_TRUE(left_behind(s).empty());
-  // The default grid fits: what refuses it then is the work limit, checked first.
+  // The default grid fits: the same calibration passes the memory check and
+  // is refused by the work limit, checked after it.
   const auto r = run(calibrate(s, "--max-work 1"), "IONRAIL_MEMORY_LIMIT_MB=512");
   expect_refused(r, {"beyond the limit of 1"});
   EXPECT_EQ(r.output.find("GiB"), std::string::npos) << r.output;

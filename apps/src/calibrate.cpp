@@ -53,57 +53,11 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   constexpr double validation_s = 60.0;
   const kmc::device_params ensemble = ensemble_device(cfg.device, c.devices, c.device_rails);
 
-  // Work: every KMC ensemble this command simulates, summed and checked
-  // against the limit before anything runs (and before DIR.checkpoint is
-  // touched): the calibration runs, the ensembles at 0 V that measure the
-  // variance at rest, and the fidelity ensembles on unseen protocols.
-  {
-    double total = 0;
-    auto add = [&](const kmc::piecewise_linear_voltage& drive, double times, const std::string& what) {
-      const kmc::work_estimate w = kmc::estimate_work(ensemble, cfg.sim, drive);
-      check_work(w, ensemble, cfg.sim, options.max_work, what);
-      total += times * w.attempts;
-      if (!(total <= options.max_work))
-        throw input_error(fmt::format(
-            "{}: calibration.runs = {} runs of calibration.duration_s = {} s on calibration.devices x "
-            "calibration.device_rails = {} x {} rails, with the ensembles at rest and the fidelity check, would take "
-            "about {:.3g} hop attempts or more, beyond the limit of {:.3g}: fewer or shorter runs, fewer rails, or "
-            "raise the limit with --max-work",
-            path, c.runs, c.duration_s, c.devices, c.device_rails, total, options.max_work));
-    };
-    // Each run's drive is its own random protocol (drawn from the seed): built
-    // and estimated while that is cheap (a protocol point per ~2.5 s of
-    // protocol, so 10^6 s in all is well under a second). Beyond, each run is
-    // bounded by ±v_max_v held for its whole duration, which no random
-    // protocol exceeds (the hop rate grows with |V|); the bound can refuse a
-    // calibration whose protocols would have fitted, and says so.
-    constexpr double exact_up_to_s = 1e6;
-    if (static_cast<double>(c.runs) * c.duration_s <= exact_up_to_s) {
-      for (int run = 0; run < c.runs; ++run)
-        add(*run_drive(cal, static_cast<std::uint64_t>(run)), 1, fmt::format("{} (calibration run {})", path, run));
-    } else {
-      const double end_s = run_steps(c) * c.dt_m_s;
-      const kmc::piecewise_linear_voltage held({0.0, end_s}, {c.v_max_v, c.v_max_v}, "the bound of a calibration run");
-      add(held, c.runs,
-          fmt::format("{} (each calibration run, bounded by calibration.v_max_v = {} V held for calibration.duration_s = "
-                      "{} s: runs x duration_s is too long to build every run's protocol first)",
-                      path, c.v_max_v, c.duration_s));
-    }
-    const kmc::piecewise_linear_voltage rest_1s({0.0, 1.0}, {0.0, 0.0}), rest_49s({0.0, 49.0}, {0.0, 0.0});
-    add(rest_1s, 8, path + " (the ensembles at rest)");
-    add(rest_49s, 1, path + " (the ensembles at rest)");
-    calibration_params vc = cal;
-    vc.duration_s = validation_s;
-    const double validation_end_s = std::floor(validation_s / c.dt_m_s + 1e-9) * c.dt_m_s;
-    for (int k = 0; k < validation_protocols; ++k)
-      add(*drive_until(*random_protocol(vc, static_cast<std::uint64_t>(c.runs + k)), validation_end_s), 1,
-          fmt::format("{} (fidelity protocol {})", path, k));
-  }
-
   // Memory: one ensemble engine per OpenMP thread at once, and the
   // calibration grid (transition bins per run, the checkpoint text of each
   // running run, the table built from them), refused before anything is
-  // allocated.
+  // allocated; first, since it is cheap and the work estimate builds every
+  // run's protocol.
   {
     kmc::sim_params one = cfg.sim;
     one.threads = 1;
@@ -120,6 +74,55 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
                              gib(engines), c.state_bits, 2 * std::ceil(c.v_max_v / c.v_step_v) + 1, c.v_step_v, c.v_max_v,
                              c.runs, gib(grid)));
   }
+  // Work: every KMC ensemble this command simulates, summed and checked
+  // against the limit before anything runs (and before DIR.checkpoint is
+  // touched): the calibration runs, the ensembles at 0 V that measure the
+  // variance at rest, and the fidelity ensembles on unseen protocols.
+  {
+    double total = 0;
+    std::string bound;  // how the runs were estimated, when bounded
+    auto add = [&](const kmc::piecewise_linear_voltage& drive, double times, const std::string& what) {
+      const kmc::work_estimate w = kmc::estimate_work(ensemble, cfg.sim, drive);
+      check_work(w, ensemble, cfg.sim, options.max_work, what);
+      total += times * w.attempts;
+      if (!(total <= options.max_work))
+        throw input_error(fmt::format(
+            "{}: calibration.runs = {} runs of calibration.duration_s = {} s on calibration.devices x "
+            "calibration.device_rails = {} x {} rails, with the ensembles at rest and the fidelity check, would take "
+            "about {:.3g} hop attempts or more{}, beyond the limit of {:.3g}: fewer or shorter runs, fewer rails, or "
+            "raise the limit with --max-work",
+            path, c.runs, c.duration_s, c.devices, c.device_rails, total, bound, options.max_work));
+    };
+    // Each run's drive is its own random protocol (drawn from the seed): built
+    // and estimated while that is cheap (a protocol point per ~2.5 s, each
+    // ramp's pieces a hop rate each: measured 0.8 s of CPU per 10^5 s of
+    // protocol, so up to 10^5 s in all). Beyond, each run is
+    // bounded by ±v_max_v held for its whole duration, which no random
+    // protocol exceeds (the hop rate grows with |V|); the bound can refuse a
+    // calibration whose protocols would have fitted, and says so.
+    constexpr double exact_up_to_s = 1e5;
+    if (static_cast<double>(c.runs) * c.duration_s <= exact_up_to_s) {
+      for (int run = 0; run < c.runs; ++run)
+        add(*run_drive(cal, static_cast<std::uint64_t>(run)), 1, fmt::format("{} (calibration run {})", path, run));
+    } else {
+      const double end_s = run_steps(c) * c.dt_m_s;
+      const kmc::piecewise_linear_voltage held({0.0, end_s}, {c.v_max_v, c.v_max_v}, "the bound of a calibration run");
+      bound = fmt::format(" (each run bounded by calibration.v_max_v = {} V held for calibration.duration_s = {} s: runs "
+                          "x duration_s is too long to build every run's protocol first)",
+                          c.v_max_v, c.duration_s);
+      add(held, c.runs, path + bound);
+    }
+    const kmc::piecewise_linear_voltage rest_1s({0.0, 1.0}, {0.0, 0.0}), rest_49s({0.0, 49.0}, {0.0, 0.0});
+    add(rest_1s, 8, path + " (the ensembles at rest)");
+    add(rest_49s, 1, path + " (the ensembles at rest)");
+    calibration_params vc = cal;
+    vc.duration_s = validation_s;
+    const double validation_end_s = std::floor(validation_s / c.dt_m_s + 1e-9) * c.dt_m_s;
+    for (int k = 0; k < validation_protocols; ++k)
+      add(*drive_until(*random_protocol(vc, static_cast<std::uint64_t>(c.runs + k)), validation_end_s), 1,
+          fmt::format("{} (fidelity protocol {})", path, k));
+  }
+
   // Refused before the lock: a refusal after --force cleared DIR.checkpoint
   // would have deleted it for nothing.
   if (options.checkpoints && options.checkpoint_every_s > 0 && engine_backend(cfg))
@@ -337,15 +340,15 @@ fidelity_figures run_replay(const replay_options& o) {
   const int devices = r.devices, device_rails = r.device_rails;
   if (o.compare_kmc) {
     const kmc::device_params ensemble = ensemble_device(r.device, r.devices, r.device_rails);
+    check_memory(kmc::engine_memory_bytes(ensemble, r.sim),
+                 fmt::format("{}: --compare-kmc: calibration.devices x device_rails = {} x {} rails of {} ions on device.sites = {}",
+                             o.protocol_file, r.devices, r.device_rails, ensemble.ions_per_rail(), ensemble.sites));
     // Work: the KMC ensemble over the protocol, up to the last model step
     // replay_steps takes, refused before anything runs.
     const double end_s = std::floor(r.duration_s / r.dt_m + 1e-9) * r.dt_m;
     check_work(kmc::estimate_work(ensemble, r.sim, *drive_until(*drive.voltage, end_s)), ensemble, r.sim, o.max_work,
                fmt::format("{}: --compare-kmc on calibration.devices x device_rails = {} x {} rails", o.protocol_file,
                            r.devices, r.device_rails));
-    check_memory(kmc::engine_memory_bytes(ensemble, r.sim),
-                 fmt::format("{}: --compare-kmc: calibration.devices x device_rails = {} x {} rails of {} ions on device.sites = {}",
-                             o.protocol_file, r.devices, r.device_rails, ensemble.ions_per_rail(), ensemble.sites));
   }
   staged_dir dir(o.out_dir, o.force);
   const replay_trace tr = replay_steps(table, r);
