@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -168,6 +170,7 @@ void interrupted_checkpoint(const scratch& s, const std::string& out) {
   text.replace(text.find("duration_s = 4"), 14, "duration_s = 60");
   const std::string file = s.write(out + ".toml", text);
   const fs::path checkpoint = s.path(out + ".checkpoint");
+  ::setenv("OMP_NUM_THREADS", "1", 1);  // runs in order (as under ctest), whoever runs the test
   const pid_t pid = ionrail_test::spawn({"calibrate", file, "--quiet", "--out", s.path(out), "--checkpoint-every", "0.02"},
                                         s.path(out + ".log"));
   for (int k = 0; k < 60000 && !fs::exists(checkpoint / "run_1.state"); ++k) ::usleep(1000);
