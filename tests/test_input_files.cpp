@@ -192,7 +192,7 @@ TEST(InputFiles, CalibrationCheckpointFilesThatAreFifosAreRefusedAtOnce) {
   fs::create_directories(dir);
   auto collect = [&] { (void)calibration::collect_transitions(material, kmc::sim_params{}, c, true, dir); };
   const std::string bins = s.fifo("checkpoint/run_0.bins");
-  EXPECT_TRUE(has(refusal(collect), bins + ": cannot open calibration checkpoint (a FIFO, not a regular file)"));
+  EXPECT_TRUE(has(refusal(collect), bins + ": cannot open the checkpoint (a FIFO, not a regular file)"));
   fs::remove(bins);
   const std::string state = s.fifo("checkpoint/run_0.state");
   EXPECT_TRUE(has(refusal(collect), state + ": cannot open the checkpoint (a FIFO, not a regular file)"));

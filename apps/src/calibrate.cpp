@@ -10,12 +10,14 @@
 #include <exception>
 #include <filesystem>
 #include <sstream>
+#include <system_error>
 
 #include <omp.h>
 
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/app/staged_dir.hpp>
+#include <ionrail/calibration/ensemble.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/calibration/table_build.hpp>
 #include <ionrail/kmc/protocol.hpp>
@@ -41,21 +43,90 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   if (static_cast<double>(c.devices) * c.device_rails > 2e9)
     throw config_error(fmt::format("{}: calibration.devices x calibration.device_rails = {} x {} rails: at most 2e9", path,
                                    c.devices, c.device_rails));
+  // Keys that cannot work together (a noise lag longer than a run, ...).
+  check_settings(c, path);
   if (!(options.checkpoint_every_s >= 0) || !std::isfinite(options.checkpoint_every_s))
     throw config_error(fmt::format("--checkpoint-every = {}: must be finite and >= 0 seconds", options.checkpoint_every_s));
-  // Memory: one ensemble engine per OpenMP thread at once.
+  calibration_params cal = c;
+  cal.seed = cfg.sim.seed;  // the random protocols are drawn from the run's seed
+  constexpr int validation_protocols = 2;  // fidelity at calibration time (see below)
+  constexpr double validation_s = 60.0;
+  const kmc::device_params ensemble = ensemble_device(cfg.device, c.devices, c.device_rails);
+
+  // Memory: one ensemble engine per OpenMP thread at once, and the
+  // calibration grid (transition bins per run, the checkpoint text of each
+  // running run, the table built from them), refused before anything is
+  // allocated; first, since it is cheap and the work estimate builds every
+  // run's protocol.
   {
-    const kmc::device_params ensemble = ensemble_device(cfg.device, c.devices, c.device_rails);
     kmc::sim_params one = cfg.sim;
     one.threads = 1;
     const int at_once = std::min(c.runs, omp_get_max_threads());
-    check_memory(at_once * kmc::engine_memory_bytes(ensemble, one),
+    const double engines = at_once * kmc::engine_memory_bytes(ensemble, one);
+    const double grid = grid_memory_bytes(c, at_once);
+    auto gib = [](double b) { return fmt::format("{:.3g} GiB", b / (1024.0 * 1024 * 1024)); };
+    check_memory(engines + grid,
                  fmt::format("{}: {} calibration runs at once of calibration.devices x calibration.device_rails = {} x {} "
-                             "rails of {} ions on device.sites = {}",
-                             path, at_once, c.devices, c.device_rails, ensemble.ions_per_rail(), ensemble.sites));
+                             "rails of {} ions on device.sites = {} ({}), and their grid of 2^calibration.state_bits = "
+                             "2^{} states x {:.0f} voltages (calibration.v_step_v = {} V over +-calibration.v_max_v = {} V) "
+                             "for calibration.runs = {} ({})",
+                             path, at_once, c.devices, c.device_rails, ensemble.ions_per_rail(), ensemble.sites,
+                             gib(engines), c.state_bits, 2 * std::ceil(c.v_max_v / c.v_step_v) + 1, c.v_step_v, c.v_max_v,
+                             c.runs, gib(grid)));
   }
-  calibration_params cal = c;
-  cal.seed = cfg.sim.seed;
+  // Work: every KMC ensemble this command simulates, summed and checked
+  // against the limit before anything runs (and before DIR.checkpoint is
+  // touched): the calibration runs, the ensembles at 0 V that measure the
+  // variance at rest, and the fidelity ensembles on unseen protocols.
+  {
+    double total = 0;
+    std::string bound;  // how the runs were estimated, when bounded
+    auto add = [&](const kmc::piecewise_linear_voltage& drive, double times, const std::string& what) {
+      const kmc::work_estimate w = kmc::estimate_work(ensemble, cfg.sim, drive);
+      check_work(w, ensemble, cfg.sim, options.max_work, what);
+      total += times * w.attempts;
+      if (!(total <= options.max_work))
+        throw input_error(fmt::format(
+            "{}: calibration.runs = {} runs of calibration.duration_s = {} s on calibration.devices x "
+            "calibration.device_rails = {} x {} rails, with the ensembles at rest and the fidelity check, would take "
+            "about {:.3g} hop attempts or more{}, beyond the limit of {:.3g}: fewer or shorter runs, fewer rails, or "
+            "raise the limit with --max-work",
+            path, c.runs, c.duration_s, c.devices, c.device_rails, total, bound, options.max_work));
+    };
+    // Each run's drive is its own random protocol (drawn from the seed): built
+    // and estimated while that is cheap (a protocol point per ~2.5 s, each
+    // ramp's pieces a hop rate each: measured 0.8 s of CPU per 10^5 s of
+    // protocol, so up to 10^5 s in all). Beyond, each run is
+    // bounded by ±v_max_v held for its whole duration, which no random
+    // protocol exceeds (the hop rate grows with |V|); the bound can refuse a
+    // calibration whose protocols would have fitted, and says so.
+    constexpr double exact_up_to_s = 1e5;
+    if (static_cast<double>(c.runs) * c.duration_s <= exact_up_to_s) {
+      for (int run = 0; run < c.runs; ++run)
+        add(*run_drive(cal, static_cast<std::uint64_t>(run)), 1, fmt::format("{} (calibration run {})", path, run));
+    } else {
+      const double end_s = run_steps(c) * c.dt_m_s;
+      const kmc::piecewise_linear_voltage held({0.0, end_s}, {c.v_max_v, c.v_max_v}, "the bound of a calibration run");
+      bound = fmt::format(" (each run bounded by calibration.v_max_v = {} V held for calibration.duration_s = {} s: runs "
+                          "x duration_s is too long to build every run's protocol first)",
+                          c.v_max_v, c.duration_s);
+      add(held, c.runs, path + bound);
+    }
+    const kmc::piecewise_linear_voltage rest_1s({0.0, 1.0}, {0.0, 0.0}), rest_49s({0.0, 49.0}, {0.0, 0.0});
+    add(rest_1s, 8, path + " (the ensembles at rest)");
+    add(rest_49s, 1, path + " (the ensembles at rest)");
+    calibration_params vc = cal;
+    vc.duration_s = validation_s;
+    const double validation_end_s = std::floor(validation_s / c.dt_m_s + 1e-9) * c.dt_m_s;
+    for (int k = 0; k < validation_protocols; ++k)
+      add(*drive_until(*random_protocol(vc, static_cast<std::uint64_t>(c.runs + k)), validation_end_s), 1,
+          fmt::format("{} (fidelity protocol {})", path, k));
+  }
+
+  // Refused before the lock: a refusal after --force cleared DIR.checkpoint
+  // would have deleted it for nothing.
+  if (options.checkpoints && options.checkpoint_every_s > 0 && engine_backend(cfg))
+    throw config_error("--checkpoint-every: the cuda backend cannot save its state; use sim.backend = \"cpu\"");
   // DIR's lock, before DIR.checkpoint is read or cleared (see run_experiment).
   const output_lock lock(options.out_dir);
   // Finished runs (run_N.bins) and interrupted ones (run_N.state) are kept in
@@ -79,149 +150,174 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
                          "over with --force (which deletes it)");
     fs::remove_all(checkpoint);
   }
-  if (options.checkpoints && options.checkpoint_every_s > 0 && engine_backend(cfg))
-    throw config_error("--checkpoint-every: the cuda backend cannot save its state; use sim.backend = \"cpu\"");
   staged_dir dir(lock, options.force);  // a --resume replaces a DIR only with --force too
-  fs::create_directories(checkpoint);
-  write_checkpoint(checkpoint / "config", "calibration", fingerprint);
-  std::unique_ptr<run_control> ctl;
-  if (options.checkpoints) ctl = std::make_unique<run_control>(options.checkpoint_every_s, omp_get_max_threads());
-  const transition_bins bins =
-      collect_transitions(cfg.device, cfg.sim, cal, options.quiet, checkpoint.string(), engine_backend(cfg), ctl.get());
-  auto check_interrupt = [&] {
-    if (ctl && ctl->interrupted())
-      throw interrupted(ctl->signal(), fmt::format("interrupted by {} after all {} calibration runs (saved in {}); the "
-                                                   "table is computed again on resume",
-                                                   signal_name(ctl->signal()), c.runs, checkpoint.string()));
-  };
-  check_interrupt();
-
-  // Device-to-device variance of the state at rest, and at the start. At
-  // rest it is not the initial random placement's: each device's own space
-  // charge restores its fluctuations, so an ensemble held at 0 V settles to a
-  // smaller variance. Held for 30 s (several relaxation times of the default
-  // material), then the cross-device variance is averaged over 20 snapshots
-  // 1 s apart. The initial variance (the material's initial placement) is
-  // the mean over 8 independently seeded ensembles, since one has only
-  // `devices` samples; replay starts its model devices with it. Part of it
-  // relaxes with the fast fluctuation (τ of a few model steps), part with the
-  // slow profile: the slow part is what is left after 1 s at 0 V, beyond the
-  // variance at rest.
-  const kmc::device_params ensemble = ensemble_device(cfg.device, c.devices, c.device_rails);
-  auto cross_device_variance = [&](const kmc::engine& e) {
-    const auto x = device_states(e, c.devices);
-    double mean = 0, v = 0;
-    for (double a : x) mean += a / c.devices;
-    for (double a : x) v += (a - mean) * (a - mean) / (c.devices - 1);
-    return v;
-  };
-  double var = 0, var_initial = 0, var_after_1s = 0, s_eq = 0;
-  const int initial_ensembles = 8;
-  for (int k = 0; k < initial_ensembles; ++k) {
+  // A refusal (exit 2) leaves nothing of this command behind: staged_dir
+  // removes DIR.partial-PID, and DIR.checkpoint goes too when
+  // - this command made it: it holds nothing the user asked to keep;
+  // - or the refusal comes from what the runs measured (no bin got enough
+  //   transitions): the runs are deterministic, so resuming would only give
+  //   the same refusal, and what helps (more or longer runs) makes the
+  //   checkpoint another configuration's anyway.
+  // A resumed checkpoint refused for itself (a damaged file, found before any
+  // run is simulated) is kept: the message names the file, which the user can
+  // delete to simulate that run again and resume the others. Other failures
+  // (disk full, out of memory, a signal) keep it too: resuming can help once
+  // their cause is gone.
+  bool simulated = false;
+  try {
+    fs::create_directories(checkpoint);
+    // A resumed checkpoint's config is this fingerprint already (checked
+    // above): not written again, so that a refused resume changes nothing.
+    if (!options.resume) write_checkpoint(checkpoint / "config", "calibration", fingerprint);
+    std::unique_ptr<run_control> ctl;
+    if (options.checkpoints) ctl = std::make_unique<run_control>(options.checkpoint_every_s, omp_get_max_threads());
+    const transition_bins bins =
+        collect_transitions(cfg.device, cfg.sim, cal, options.quiet, checkpoint.string(), engine_backend(cfg), ctl.get());
+    simulated = true;
+    auto check_interrupt = [&] {
+      if (ctl && ctl->interrupted())
+        throw interrupted(ctl->signal(), fmt::format("interrupted by {} after all {} calibration runs (saved in {}); the "
+                                                     "table is computed again on resume",
+                                                     signal_name(ctl->signal()), c.runs, checkpoint.string()));
+    };
     check_interrupt();
-    kmc::sim_params s = cfg.sim;
-    s.seed = cfg.sim.seed + 8888888ull + static_cast<std::uint64_t>(k);
-    kmc::engine e(ensemble, s, std::make_shared<kmc::constant_voltage>(0.0));
-    var_initial += cross_device_variance(e) / initial_ensembles;
-    e.advance_to(1.0);
-    var_after_1s += cross_device_variance(e) / initial_ensembles;
-  }
-  {
-    kmc::sim_params s = cfg.sim;
-    s.seed = cfg.sim.seed + 7777777ull;
-    kmc::engine e(ensemble, s, std::make_shared<kmc::constant_voltage>(0.0));
-    s_eq = e.model().readout().s_eq;
-    const int snapshots = 20;
-    for (int k = 0; k < snapshots; ++k) {
+
+    // Device-to-device variance of the state at rest, and at the start. At
+    // rest it is not the initial random placement's: each device's own space
+    // charge restores its fluctuations, so an ensemble held at 0 V settles to a
+    // smaller variance. Held for 30 s (several relaxation times of the default
+    // material), then the cross-device variance is averaged over 20 snapshots
+    // 1 s apart. The initial variance (the material's initial placement) is
+    // the mean over 8 independently seeded ensembles, since one has only
+    // `devices` samples; replay starts its model devices with it. Part of it
+    // relaxes with the fast fluctuation (τ of a few model steps), part with the
+    // slow profile: the slow part is what is left after 1 s at 0 V, beyond the
+    // variance at rest.
+    auto cross_device_variance = [&](const kmc::engine& e) {
+      const auto x = device_states(e, c.devices);
+      double mean = 0, v = 0;
+      for (double a : x) mean += a / c.devices;
+      for (double a : x) v += (a - mean) * (a - mean) / (c.devices - 1);
+      return v;
+    };
+    double var = 0, var_initial = 0, var_after_1s = 0, s_eq = 0;
+    const int initial_ensembles = 8;
+    for (int k = 0; k < initial_ensembles; ++k) {
       check_interrupt();
-      e.advance_to(30.0 + k);
-      var += cross_device_variance(e) / snapshots;
+      kmc::sim_params s = cfg.sim;
+      s.seed = cfg.sim.seed + 8888888ull + static_cast<std::uint64_t>(k);
+      kmc::engine e(ensemble, s, std::make_shared<kmc::constant_voltage>(0.0));
+      var_initial += cross_device_variance(e) / initial_ensembles;
+      e.advance_to(1.0);
+      var_after_1s += cross_device_variance(e) / initial_ensembles;
     }
-  }
+    {
+      kmc::sim_params s = cfg.sim;
+      s.seed = cfg.sim.seed + 7777777ull;
+      kmc::engine e(ensemble, s, std::make_shared<kmc::constant_voltage>(0.0));
+      s_eq = e.model().readout().s_eq;
+      const int snapshots = 20;
+      for (int k = 0; k < snapshots; ++k) {
+        check_interrupt();
+        e.advance_to(30.0 + k);
+        var += cross_device_variance(e) / snapshots;
+      }
+    }
 
-  check_interrupt();
-  const table_build t = build_table(bins, cfg.device.readout, s_eq, var, 5, c.state_variables);
+    check_interrupt();
+    const table_build t = [&] {
+      try {
+        return build_table(bins, cfg.device.readout, s_eq, var, min_bin_samples, c.state_variables);
+      } catch (const input_error& e) {
+        throw input_error(path + ": " + e.what());  // the file whose settings gave too few transitions
+      }
+    }();
 
-  // Fidelity at calibration time (spec §2), on random protocols NOT used for
-  // calibration (indices after the calibration runs), each against a fresh
-  // KMC ensemble of the same size; the held-out protocol files are checked
-  // by `ionrail replay` and the tests.
-  constexpr int validation_protocols = 2;
-  constexpr double validation_s = 60.0;
-  const double var_initial_slow = std::max(0.0, var_after_1s - var);
-  std::vector<fidelity_figures> fidelity(validation_protocols);
-  {
+    // Fidelity at calibration time (spec §2), on random protocols NOT used for
+    // calibration (indices after the calibration runs), each against a fresh
+    // KMC ensemble of the same size; the held-out protocol files are checked
+    // by `ionrail replay` and the tests.
+    const double var_initial_slow = std::max(0.0, var_after_1s - var);
+    std::vector<fidelity_figures> fidelity(validation_protocols);
+    {
+      if (!options.quiet)
+        fmt::print(stderr, "ionrail calibrate: fidelity on {} unseen random protocols of {} s\n", validation_protocols,
+                   validation_s);
+      calibration_params vc = cal;
+      vc.duration_s = validation_s;
+      const auto backend = engine_backend(cfg);
+      std::vector<std::exception_ptr> failure(validation_protocols);
+  #pragma omp parallel for schedule(dynamic, 1)
+      for (int k = 0; k < validation_protocols; ++k) try {
+        replay_setup r;
+        r.dt_m = c.dt_m_s;
+        r.s_eq = s_eq;
+        r.var_initial = var_initial;
+        r.var_initial_slow = var_initial_slow;
+        r.devices = c.devices;
+        r.device_rails = c.device_rails;
+        r.device = cfg.device;
+        r.sim = cfg.sim;
+        r.sim.threads = 1;
+        r.sim.seed = cfg.sim.seed + 5555555ull + static_cast<std::uint64_t>(k);
+        r.backend = backend;
+        r.voltage = random_protocol(vc, static_cast<std::uint64_t>(c.runs + k));
+        r.duration_s = validation_s;
+        r.compare_kmc = true;
+        r.ctl = ctl.get();
+        fidelity[k] = figures_of(replay_steps(t.table, r), c.devices);
+      } catch (...) {
+        failure[k] = std::current_exception();
+      }
+      try {
+        for (const auto& f : failure)
+          if (f) std::rethrow_exception(f);
+      } catch (const interrupted&) {
+        check_interrupt();
+        throw;
+      }
+    }
+    json_doc fidelity_doc = {{"protocols", fmt::format("{} random protocols of {} s with indices runs .. runs+{} (not used for "
+                                                        "calibration)", validation_protocols, validation_s, validation_protocols - 1)},
+                             {"nrmse_mean_g", json_doc::array()},
+                             {"spread_ratio", json_doc::array()}};
+    for (const auto& f : fidelity) {
+      fidelity_doc["nrmse_mean_g"].push_back(json_number(f.nrmse_mean_g, 4));
+      fidelity_doc["spread_ratio"].push_back(json_number(f.spread_ratio, 4));
+    }
+    const std::string metadata = json_text({{"device_rails", c.device_rails},
+                                            {"devices", c.devices},
+                                            {"runs", c.runs},
+                                            {"duration_s", c.duration_s},
+                                            {"dt_m_s", c.dt_m_s},
+                                            {"v_max_v", c.v_max_v},
+                                            {"seed", cfg.sim.seed},
+                                            {"s_eq", json_number(s_eq, 9)},
+                                            {"initial_variance", json_number(var_initial, 9)},
+                                            {"initial_slow_variance", json_number(var_initial_slow, 9)},
+                                            {"engine", kmc::engine_version()},
+                                            {"git", git_hash()},
+                                            {"command", "ionrail calibrate " + path},
+                                            {"fidelity", fidelity_doc},
+                                            {"parameters", parameters_json(cfg)}});
+    write_table(dir.path().string(), t, metadata);
+    dir.commit();
+    fs::remove_all(checkpoint);
     if (!options.quiet)
-      fmt::print(stderr, "ionrail calibrate: fidelity on {} unseen random protocols of {} s\n", validation_protocols,
-                 validation_s);
-    calibration_params vc = cal;
-    vc.duration_s = validation_s;
-    const auto backend = engine_backend(cfg);
-    std::vector<std::exception_ptr> failure(validation_protocols);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int k = 0; k < validation_protocols; ++k) try {
-      replay_setup r;
-      r.dt_m = c.dt_m_s;
-      r.s_eq = s_eq;
-      r.var_initial = var_initial;
-      r.var_initial_slow = var_initial_slow;
-      r.devices = c.devices;
-      r.device_rails = c.device_rails;
-      r.device = cfg.device;
-      r.sim = cfg.sim;
-      r.sim.threads = 1;
-      r.sim.seed = cfg.sim.seed + 5555555ull + static_cast<std::uint64_t>(k);
-      r.backend = backend;
-      r.voltage = random_protocol(vc, static_cast<std::uint64_t>(c.runs + k));
-      r.duration_s = validation_s;
-      r.compare_kmc = true;
-      r.ctl = ctl.get();
-      fidelity[k] = figures_of(replay_steps(t.table, r), c.devices);
-    } catch (...) {
-      failure[k] = std::current_exception();
+      fmt::print(stderr, "ionrail calibrate: wrote {} ({} of {} bins visited; variance at rest: KMC {:.3g}, table {:.3g})\n",
+                 options.out_dir, std::count(t.visited.begin(), t.visited.end(), 1), t.visited.size(), t.equilibrium_variance,
+                 t.model_equilibrium_variance);
+    if (!options.quiet)
+      for (int k = 0; k < validation_protocols; ++k)
+        fmt::print(stderr, "ionrail calibrate: unseen protocol {}: NRMSE of mean G {:.2f} %, spread ratio {:.2f}\n", k,
+                   100 * fidelity[k].nrmse_mean_g, fidelity[k].spread_ratio);
+  } catch (const input_error&) {
+    if (!options.resume || simulated) {
+      std::error_code ignored;
+      fs::remove_all(checkpoint, ignored);
     }
-    try {
-      for (const auto& f : failure)
-        if (f) std::rethrow_exception(f);
-    } catch (const interrupted&) {
-      check_interrupt();
-      throw;
-    }
+    throw;
   }
-  json_doc fidelity_doc = {{"protocols", fmt::format("{} random protocols of {} s with indices runs .. runs+{} (not used for "
-                                                      "calibration)", validation_protocols, validation_s, validation_protocols - 1)},
-                           {"nrmse_mean_g", json_doc::array()},
-                           {"spread_ratio", json_doc::array()}};
-  for (const auto& f : fidelity) {
-    fidelity_doc["nrmse_mean_g"].push_back(json_number(f.nrmse_mean_g, 4));
-    fidelity_doc["spread_ratio"].push_back(json_number(f.spread_ratio, 4));
-  }
-  const std::string metadata = json_text({{"device_rails", c.device_rails},
-                                          {"devices", c.devices},
-                                          {"runs", c.runs},
-                                          {"duration_s", c.duration_s},
-                                          {"dt_m_s", c.dt_m_s},
-                                          {"v_max_v", c.v_max_v},
-                                          {"seed", cfg.sim.seed},
-                                          {"s_eq", json_number(s_eq, 9)},
-                                          {"initial_variance", json_number(var_initial, 9)},
-                                          {"initial_slow_variance", json_number(var_initial_slow, 9)},
-                                          {"engine", kmc::engine_version()},
-                                          {"git", git_hash()},
-                                          {"command", "ionrail calibrate " + path},
-                                          {"fidelity", fidelity_doc},
-                                          {"parameters", parameters_json(cfg)}});
-  write_table(dir.path().string(), t, metadata);
-  dir.commit();
-  fs::remove_all(checkpoint);
-  if (!options.quiet)
-    fmt::print(stderr, "ionrail calibrate: wrote {} ({} of {} bins visited; variance at rest: KMC {:.3g}, table {:.3g})\n",
-               options.out_dir, std::count(t.visited.begin(), t.visited.end(), 1), t.visited.size(), t.equilibrium_variance,
-               t.model_equilibrium_variance);
-  if (!options.quiet)
-    for (int k = 0; k < validation_protocols; ++k)
-      fmt::print(stderr, "ionrail calibrate: unseen protocol {}: NRMSE of mean G {:.2f} %, spread ratio {:.2f}\n", k,
-                 100 * fidelity[k].nrmse_mean_g, fidelity[k].spread_ratio);
 }
 
 fidelity_figures run_replay(const replay_options& o) {
@@ -247,6 +343,12 @@ fidelity_figures run_replay(const replay_options& o) {
     check_memory(kmc::engine_memory_bytes(ensemble, r.sim),
                  fmt::format("{}: --compare-kmc: calibration.devices x device_rails = {} x {} rails of {} ions on device.sites = {}",
                              o.protocol_file, r.devices, r.device_rails, ensemble.ions_per_rail(), ensemble.sites));
+    // Work: the KMC ensemble over the protocol, up to the last model step
+    // replay_steps takes, refused before anything runs.
+    const double end_s = std::floor(r.duration_s / r.dt_m + 1e-9) * r.dt_m;
+    check_work(kmc::estimate_work(ensemble, r.sim, *drive_until(*drive.voltage, end_s)), ensemble, r.sim, o.max_work,
+               fmt::format("{}: --compare-kmc on calibration.devices x device_rails = {} x {} rails", o.protocol_file,
+                           r.devices, r.device_rails));
   }
   staged_dir dir(o.out_dir, o.force);
   const replay_trace tr = replay_steps(table, r);

@@ -18,6 +18,7 @@
 #include <ionrail/model_io/input_file.hpp>
 #include <ionrail/kmc/counter_draws.hpp>
 #include <ionrail/kmc/state_io.hpp>
+#include <ionrail/model/table.hpp>
 
 namespace ionrail::calibration {
 
@@ -50,7 +51,9 @@ std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration
         add(uniform(1.0, 30.0), 0.0);
         break;
       case 2: {  // triangular sweep from 0
-        const double amplitude = uniform(0.5, c.v_max_v) * (draw.below(2) ? 1 : -1);
+        // At least 0.5 V, but never beyond ±v_max (the grid and the work
+        // estimate's bound end there); the same draws as ever for v_max >= 0.5.
+        const double amplitude = uniform(std::min(0.5, c.v_max_v), c.v_max_v) * (draw.below(2) ? 1 : -1);
         const double quarter = std::fabs(amplitude) / uniform(0.1, 2.0);
         add(edge, 0.0);
         add(quarter, amplitude);
@@ -74,6 +77,102 @@ std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration
     }
   }
   return std::make_shared<kmc::piecewise_linear_voltage>(t, v, fmt::format("random calibration protocol {}", index));
+}
+
+int run_steps(const calibration_params& c) { return static_cast<int>(std::lround(c.duration_s / c.dt_m_s)); }
+
+int lag_steps(const calibration_params& c) { return std::max(1, static_cast<int>(std::lround(c.noise_lag_s / c.dt_m_s))); }
+
+void check_settings(const calibration_params& c, const std::string& file) {
+  const std::string where = file.empty() ? std::string("calibration") : file;
+  auto refuse = [&](const std::string& why) { throw input_error(where + ": " + why); };
+  if (c.dt_m_s > c.duration_s)
+    refuse(fmt::format("calibration.dt_m_s = {} s is longer than calibration.duration_s = {} s: a run would not hold one "
+                       "model step; expected dt_m_s <= duration_s",
+                       c.dt_m_s, c.duration_s));
+  // The noise is the variance over noise_lag_s measured in whole model steps:
+  // a lag longer than a run is never measured (the table's slow noise would
+  // be zero everywhere), one shorter than a step or between steps would be
+  // measured over another lag than the one asked for.
+  if (c.noise_lag_s > c.duration_s)
+    refuse(fmt::format("calibration.noise_lag_s = {} s is longer than calibration.duration_s = {} s: the noise over the "
+                       "lag would never be measured in a run; expected dt_m_s <= noise_lag_s <= duration_s",
+                       c.noise_lag_s, c.duration_s));
+  if (c.noise_lag_s < c.dt_m_s)
+    refuse(fmt::format("calibration.noise_lag_s = {} s is shorter than calibration.dt_m_s = {} s, the step it is measured "
+                       "in; expected dt_m_s <= noise_lag_s <= duration_s",
+                       c.noise_lag_s, c.dt_m_s));
+  const double lag_s = lag_steps(c) * c.dt_m_s;
+  if (std::fabs(lag_s - c.noise_lag_s) > 1e-9 * c.noise_lag_s)
+    refuse(fmt::format("calibration.noise_lag_s = {} s is not a whole number of calibration.dt_m_s = {} s steps (it would "
+                       "be measured over {} s); expected a multiple of dt_m_s",
+                       c.noise_lag_s, c.dt_m_s, lag_s));
+  // A table entry needs min_bin_samples transitions in its bin: fewer in
+  // all, and no bin can have them (the calibration would end, after every
+  // run, with no table).
+  const double steps = run_steps(c), lag = lag_steps(c);
+  const double transitions = static_cast<double>(c.runs) * steps * c.devices;
+  if (transitions < min_bin_samples)
+    refuse(fmt::format("calibration.runs x calibration.duration_s / calibration.dt_m_s x calibration.devices = {} x {} x {} "
+                       "= {} transitions in all, fewer than the {} one table entry needs; expected more runs, devices or "
+                       "steps",
+                       c.runs, steps, c.devices, transitions, min_bin_samples));
+  const double lagged = static_cast<double>(c.runs) * (steps - lag + 1) * c.devices;
+  if (lagged < min_bin_samples)
+    refuse(fmt::format("calibration.noise_lag_s = {} s leaves {} lagged samples in calibration.runs = {} runs of "
+                       "calibration.duration_s = {} s, fewer than the {} the noise of one table entry needs; expected a "
+                       "shorter lag or longer runs",
+                       c.noise_lag_s, lagged, c.runs, c.duration_s, min_bin_samples));
+  // Random protocols span ±v_max; a grid step wider than that has no voltage
+  // point inside the range but 0 V, and its outer columns would hold
+  // voltages up to half a step away from their own.
+  if (c.v_step_v > c.v_max_v)
+    refuse(fmt::format("calibration.v_step_v = {} V is wider than calibration.v_max_v = {} V: the voltage grid would have "
+                       "no point inside ±v_max_v but 0 V; expected v_step_v <= v_max_v",
+                       c.v_step_v, c.v_max_v));
+  // The table's grid is checked when it is built, after every run: here, before.
+  const int half = static_cast<int>(std::ceil(c.v_max_v / c.v_step_v));
+  const int m = static_cast<int>(std::lround(std::log2(c.v_step_v / model::q_volt::lsb)));
+  const model::table_status grid = model::check_grid(model::table_grid::make(c.state_bits, m, half));
+  if (grid != model::table_status::ok)
+    refuse(fmt::format("calibration.state_bits = {}, calibration.v_step_v = {} V and calibration.v_max_v = {} V: the "
+                       "table's grid cannot be built: {}",
+                       c.state_bits, c.v_step_v, c.v_max_v, model::describe(grid)));
+}
+
+double transition_bins::cells_of(int state_bits, double v_step, double v_max) {
+  const double half = std::ceil(v_max / v_step);
+  return (std::ldexp(1.0, state_bits) + 1) * (2 * half + 1);
+}
+
+double grid_memory_bytes(const calibration_params& c, int at_once) {
+  const double cells = transition_bins::cells_of(c.state_bits, c.v_step_v, c.v_max_v);
+  // A bins checkpoint line: 3 integers of up to 20 digits and 4 hexfloats of
+  // up to 24 characters with their separators (a run's state holds the bins
+  // in binary, less); the text and its copy with the header.
+  constexpr double checkpoint_text_per_cell = 3 * 20 + 4 * 24 + 7;
+  const double collecting = (c.runs + 1.0) * transition_bins::bytes_per_cell * cells +
+                            at_once * 2 * checkpoint_text_per_cell * cells;
+  // build_table: the merged bins, 7 per-cell temporaries (drift, noise, fluct,
+  // samples: 8 bytes; visited, noise_seen, fluct_seen, the fill's done: 4),
+  // the table (drift, noise, fluct: 4 bytes each) and table.csv in memory
+  // (a line of up to ~190 characters per cell) while it is written.
+  constexpr double table_per_cell = 4 * 8 + 4 * 4 + 3 * 4 + 192;
+  const double building = (transition_bins::bytes_per_cell + table_per_cell) * cells;
+  return std::max(collecting, building);
+}
+
+std::shared_ptr<kmc::piecewise_linear_voltage> drive_until(const kmc::piecewise_linear_voltage& drive, double t_end_s) {
+  const auto& t = drive.times_s();
+  const auto& v = drive.volts();
+  std::vector<double> tt, vv;
+  for (std::size_t k = 0; k < t.size() && t[k] < t_end_s; ++k) tt.push_back(t[k]), vv.push_back(v[k]);
+  if (tt.empty() || t_end_s > tt.back()) tt.push_back(t_end_s), vv.push_back(drive.voltage(t_end_s));
+  return std::make_shared<kmc::piecewise_linear_voltage>(std::move(tt), std::move(vv), "a drive cut for its work estimate");
+}
+
+std::shared_ptr<kmc::piecewise_linear_voltage> run_drive(const calibration_params& c, std::uint64_t index) {
+  return drive_until(*random_protocol(c, index), run_steps(c) * c.dt_m_s);
 }
 
 transition_bins::transition_bins(int state_bits, double v_step, double v_max, int lag) {
@@ -175,16 +274,18 @@ void save_bins(const transition_bins& b, const std::filesystem::path& file) {
                   b.noise_count[k], b.noise_sum[k], b.fluct_count[k], b.fluct_sum[k]);
     text += line;
   }
-  model_io::write_file_atomic(file, text);
+  // Framed like every checkpoint (kind, size, checksum): a damaged digit is
+  // refused rather than read into the table.
+  write_checkpoint(file, "calibration-bins", text);
 }
 
 bool load_bins(transition_bins& b, const std::filesystem::path& file) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return false;
-  // A regular file only (a FIFO or a device would block or never end), no
-  // larger than save_bins can write: each of its lines fits its 512-byte buffer.
-  const std::uintmax_t max_bytes = std::uintmax_t{512} * (b.count.size() + 1);
-  const std::string text = model_io::read_input_file(file.string(), max_bytes, "calibration checkpoint");
+  // No larger than save_bins can write: each of its lines fits its 512-byte
+  // buffer, and the checkpoint header line its 200 bytes.
+  const std::uintmax_t max_bytes = std::uintmax_t{512} * (b.count.size() + 1) + 200;
+  const std::string text = read_checkpoint(file, "calibration-bins", max_bytes);
   // One line at a time (sscanf on the whole text would measure it on every call).
   std::size_t from = 0;
   auto next_line = [&] {
@@ -280,10 +381,51 @@ bool load_progress(const std::filesystem::path& file, transition_bins& b, run_pr
 transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
                                     const calibration_params& c, bool quiet, const std::string& checkpoint_dir,
                                     const kmc::solver_factory& backend, run_control* ctl) {
-  const int lag = std::max(1, static_cast<int>(std::lround(c.noise_lag_s / c.dt_m_s)));
+  check_settings(c, "");
+  const int lag = lag_steps(c);
+  const int steps = run_steps(c);
   transition_bins total(c.state_bits, c.v_step_v, c.v_max_v, lag);
   std::vector<transition_bins> per_run(c.runs, total);
   const kmc::device_params d = ensemble_device(material, c.devices, c.device_rails);
+  auto make_engine = [&](int run, const std::shared_ptr<kmc::piecewise_linear_voltage>& protocol) {
+    kmc::sim_params s = sim;
+    s.threads = 1;
+    s.seed = sim.seed + 1000003ull * static_cast<std::uint64_t>(run);
+    return backend ? std::make_unique<kmc::engine>(d, s, protocol, backend) : std::make_unique<kmc::engine>(d, s, protocol);
+  };
+  const std::filesystem::path dir(checkpoint_dir);
+  auto saved_file = [&](int run) {
+    return checkpoint_dir.empty() ? std::filesystem::path() : dir / fmt::format("run_{}.bins", run);
+  };
+  auto partial_file = [&](int run) {
+    return checkpoint_dir.empty() ? std::filesystem::path() : dir / fmt::format("run_{}.state", run);
+  };
+  // Every saved file, checked before any run is simulated: one found damaged
+  // when its run comes up would be refused after the runs before it had been
+  // simulated for nothing. Finished runs' bins are kept (not read again); a
+  // run's state is read in full, and its engine state loaded into an engine
+  // of that run, then let go (one at a time: the runs load them again).
+  std::vector<char> loaded(static_cast<std::size_t>(c.runs), 0);
+  for (int run = 0; run < c.runs && !checkpoint_dir.empty(); ++run) {
+    const std::filesystem::path partial = partial_file(run);
+    try {
+      if (load_bins(per_run[run], saved_file(run))) {
+        loaded[static_cast<std::size_t>(run)] = 1;
+        continue;
+      }
+      if (!std::filesystem::exists(partial)) continue;
+      transition_bins scratch = total;
+      run_progress at;
+      load_progress(partial, scratch, at, c.devices, steps, lag);
+      try {
+        make_engine(run, random_protocol(c, static_cast<std::uint64_t>(run)))->load_state(at.engine_state, partial.string());
+      } catch (const kmc::state_error& e) {
+        throw input_error(std::string(e.what()) + " (the checkpoint does not fit this calibration)");
+      }
+    } catch (const input_error& e) {
+      throw input_error(fmt::format("{}; delete it to simulate calibration run {} again from its start", e.what(), run));
+    }
+  }
   // Progress over the simulated time of all runs together (runs run in parallel).
   progress_reporter progress(c.runs * c.duration_s, quiet);
   progress.begin_part(fmt::format("calibration: {} runs x {} devices", c.runs, c.devices));
@@ -301,10 +443,9 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
   std::vector<int> stopped(c.runs, 0);  // 1: stopped by a signal, 2: and its state saved
 #pragma omp parallel for schedule(dynamic, 1)
   for (int run = 0; run < c.runs; ++run) try {
-    const std::filesystem::path dir(checkpoint_dir);
-    const std::filesystem::path saved = checkpoint_dir.empty() ? std::filesystem::path() : dir / fmt::format("run_{}.bins", run);
-    const std::filesystem::path partial = checkpoint_dir.empty() ? std::filesystem::path() : dir / fmt::format("run_{}.state", run);
-    if (!saved.empty() && load_bins(per_run[run], saved)) {
+    const std::filesystem::path saved = saved_file(run);
+    const std::filesystem::path partial = partial_file(run);
+    if (loaded[static_cast<std::size_t>(run)]) {
       report(c.duration_s);
       continue;
     }
@@ -313,15 +454,10 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
       continue;
     }
     const int worker = omp_get_thread_num();
-    kmc::sim_params s = sim;
-    s.threads = 1;
-    s.seed = sim.seed + 1000003ull * static_cast<std::uint64_t>(run);
     const auto protocol = random_protocol(c, static_cast<std::uint64_t>(run));
-    std::unique_ptr<kmc::engine> engine =
-        backend ? std::make_unique<kmc::engine>(d, s, protocol, backend) : std::make_unique<kmc::engine>(d, s, protocol);
+    std::unique_ptr<kmc::engine> engine = make_engine(run, protocol);
     kmc::engine& e = *engine;
     if (ctl) e.set_stop_flag(ctl->flag(worker));
-    const int steps = static_cast<int>(std::lround(c.duration_s / c.dt_m_s));
     run_progress at;
     if (!partial.empty() && load_progress(partial, per_run[run], at, c.devices, steps, lag)) {
       e.load_state(at.engine_state, partial.string());

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -45,9 +46,13 @@ void write_checkpoint(const fs::path& file, std::string_view kind, std::string_v
 }
 
 std::string read_checkpoint(const fs::path& file, std::string_view kind) {
+  return read_checkpoint(file, kind, max_checkpoint_bytes);
+}
+
+std::string read_checkpoint(const fs::path& file, std::string_view kind, std::uintmax_t max_bytes) {
   // A regular file only (a FIFO or a device named as the checkpoint would
-  // block or never end), of at most 16 GiB.
-  const std::string bytes = model_io::read_input_file(file.string(), max_checkpoint_bytes, "the checkpoint");
+  // block or never end), of at most max_bytes (16 GiB unless the kind says less).
+  const std::string bytes = model_io::read_input_file(file.string(), std::min(max_bytes, max_checkpoint_bytes), "the checkpoint");
   const auto eol = bytes.find('\n');
   const std::string name = file.string();
   if (eol == std::string::npos || eol > 200) throw input_error(name + ": not an ionrail checkpoint (no header line)");

@@ -51,7 +51,9 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
     }
   }
   if (std::none_of(out.visited.begin(), out.visited.end(), [](int v) { return v != 0; }))
-    throw input_error("calibration: no (state, V) bin received enough transitions; run longer");
+    throw input_error(std::string("calibration: no (state, V) bin received the ") + std::to_string(min_samples) +
+                      " transitions a table entry needs: raise calibration.runs, calibration.duration_s or "
+                      "calibration.devices, or coarsen the grid (calibration.state_bits, calibration.v_step_v)");
   // Fill rule, for drift and noise alike: nearest visited state at the same V
   // (lower state first on a tie), then, for voltages never visited, the
   // nearest voltage column that was.

@@ -30,6 +30,23 @@ struct calibration_params {
   std::uint64_t seed = 1;
 };
 
+// A bin enters the table with at least this many transitions (build_table).
+inline constexpr int min_bin_samples = 5;
+
+// Model steps per run (duration_s in steps of dt_m_s) and steps per noise lag.
+int run_steps(const calibration_params& c);
+int lag_steps(const calibration_params& c);
+
+// ionrail::input_error naming `file` and the keys unless the calibration
+// keys can work together: every key is in its own range (the loader checks
+// that), but some pairs cannot give a table (a noise lag longer than a run,
+// or shorter than the step it is counted in; a step longer than a run; a
+// voltage step wider than the range; too few transitions for any bin to
+// count). Checked before anything is simulated, so that such a calibration
+// is refused at once instead of running on to a table that is empty or
+// silently measured at another lag.
+void check_settings(const calibration_params& c, const std::string& file);
+
 // A random protocol: pulse trains, holds at 0 V (relaxation), triangular
 // sweeps, random levels and reversals (a long strong hold of one sign, then
 // a strong level of the other: the states a saturated device passes through
@@ -71,6 +88,10 @@ struct transition_bins {
   double lag1_square = 0;           // Σ dev(t − 1)²
 
   transition_bins(int state_bits, double v_step, double v_max, int lag = 1);
+  // n_s · n_v of that grid, and the bytes of one transition_bins of it,
+  // computed without allocating (for the memory estimate).
+  static double cells_of(int state_bits, double v_step, double v_max);
+  static constexpr double bytes_per_cell = 7 * 8.0;  // count, sum, dev_sum, noise_count, noise_sum, fluct_count, fluct_sum
   void add(double s, double v, double delta, double deviation = 0);
   void add_noise(double s, double v, double per_step_variance);
   void add_fluct(double mean_s, double v, double variance);
@@ -78,6 +99,21 @@ struct transition_bins {
   int index(int i, int j) const { return i * n_v + j; }
   double fluct_rho() const { return lag1_square > 0 ? lag1_product / lag1_square : 0.0; }
 };
+
+// The largest memory the calibration grid takes at once, in bytes, with
+// `at_once` runs simulated side by side: while the runs are collected, one
+// transition_bins per run and their sum, and for each running run the text
+// of its checkpoint (run_N.bins, run_N.state) written or read, with its copy;
+// then the table built from the bins with its temporaries and its largest
+// text file. Every term grows with state_bits, v_step_v and v_max_v (the
+// grid) and the first with runs; the engines are not included.
+double grid_memory_bytes(const calibration_params& c, int at_once);
+
+// The drive calibration run `index` simulates: random_protocol(c, index)
+// up to the end of its last model step (the protocol runs on past it).
+std::shared_ptr<kmc::piecewise_linear_voltage> run_drive(const calibration_params& c, std::uint64_t index);
+// `drive` cut at t_end_s (interpolated there), for the work estimates.
+std::shared_ptr<kmc::piecewise_linear_voltage> drive_until(const kmc::piecewise_linear_voltage& drive, double t_end_s);
 
 // A KMC engine whose rail classes are independent devices of
 // `device_rails` rails each (identical parameters, a mean field per class).
@@ -94,6 +130,10 @@ std::vector<double> device_states(const kmc::engine& e, int devices);
 // running run's state in the checkpoint directory (run_N.state: its bins so
 // far and its engine) and a signal then ends the collection with
 // `interrupted`; a run with a saved state continues from it, to the same bits.
+// Every saved file (run_N.bins, run_N.state) is read and checked (header,
+// size, checksum, grid, and the engine state against an engine of its run)
+// before any run is simulated, so that a damaged one is refused at once
+// (ionrail::input_error naming it) rather than when its run comes up.
 transition_bins collect_transitions(const kmc::device_params& material, const kmc::sim_params& sim,
                                     const calibration_params& c, bool quiet, const std::string& checkpoint_dir = "",
                                     const kmc::solver_factory& backend = {}, run_control* ctl = nullptr);

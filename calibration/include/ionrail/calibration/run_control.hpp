@@ -29,6 +29,9 @@ void write_checkpoint(const std::filesystem::path& file, std::string_view kind, 
 // that fails any check is refused with ionrail::input_error naming it and what is
 // wrong (truncated, corrupted, another kind or version).
 std::string read_checkpoint(const std::filesystem::path& file, std::string_view kind);
+// The same, refusing a file of more than max_bytes before reading it (for a
+// kind whose size is known from the configuration).
+std::string read_checkpoint(const std::filesystem::path& file, std::string_view kind, std::uintmax_t max_bytes);
 
 // A command stopped by a signal after saving what it had: the CLI prints
 // what() and exits with 128 + signal.

@@ -32,7 +32,7 @@ struct table_build {
 // lagged variance per step. `equilibrium_variance` (KMC at rest) is recorded
 // with the variance the table implies there, as a check.
 table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
-                        double equilibrium_variance, int min_samples = 5, int state_variables = 2);
+                        double equilibrium_variance, int min_samples = min_bin_samples, int state_variables = 2);
 
 // Writes every format into DIR; table.json records the fill and noise rules,
 // the visited bins and `calibration_json` (a JSON object: the calibration's
