@@ -230,6 +230,45 @@ TEST(SweepRefusals, PointWithAbsurdStepIsRefusedBeforeAnyPointRuns) {
   EXPECT_EQ(left_behind(s, "out"), std::vector<std::string>{});
 }
 
+// Class 6: --jobs N points run side by side, so N of them must fit in memory
+// together, not each alone. Each point here is mostly its trace (3 s sampled
+// every 0.1 ms: 30,000 rows), cheap to run but several MB to hold.
+TEST(SweepRefusals, PointsRunSideBySideMustFitTogether) {
+  scratch s;
+  std::string run = tiny_run;
+  run.replace(run.find("sample_every_s = 0.5"), 20, "sample_every_s = 1e-4");
+  const std::string file = s.write("mem.toml", run + axis("device.temperature_k", "300, 310"));
+  ionrail::app::run_options ro;
+  ro.overrides = {"device.temperature_k=300"};
+  const double point_bytes = ionrail::app::plan_experiment(file, ro).memory_bytes;
+  ASSERT_GT(point_bytes, 4e6);
+  // Room for one point and a half.
+  const std::string limit_mb = std::to_string(static_cast<long long>(1.5 * point_bytes / (1024.0 * 1024.0)) + 1);
+  ::setenv("IONRAIL_MEMORY_LIMIT_MB", limit_mb.c_str(), 1);
+  auto r = cli(s, {"sweep", file, "--quiet", "--jobs", "2", "--out", s.path("out")});
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(has(r.output, "mem.toml: --jobs 2: the 2 largest points side by side: needs about")) << r.output;
+  EXPECT_EQ(left_behind(s, "out"), std::vector<std::string>{});
+  // One at a time they fit.
+  r = cli(s, {"sweep", file, "--quiet", "--jobs", "1", "--out", s.path("out")});
+  ::unsetenv("IONRAIL_MEMORY_LIMIT_MB");
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
+// Class 4: the sweep file is parsed by the sweep itself (its [sweep]
+// section), under the same bounds as every TOML text.
+TEST(SweepRefusals, DeepSweepFileIsRefusedBeforeParsing) {
+  scratch s;
+  std::string deep = "[sweep]\n[[sweep.axis]]\nkey = \"device.rails\"\nvalues = [10]\nx = ";
+  for (int k = 0; k < 40000; ++k) deep += "[";
+  const std::string file = s.write("deep.toml", tiny_run + deep + "\n");
+  const auto r = cli(s, {"sweep", file, "--quiet", "--out", s.path("out")});
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(has(r.output, "deep.toml:")) << r.output;
+  EXPECT_TRUE(has(r.output, "at most 64")) << r.output;
+  EXPECT_EQ(left_behind(s, "out"), std::vector<std::string>{});
+}
+
 // ---------------------------------------------------------------- class 9: leftovers of killed points
 
 TEST(SweepRefusals, StalePartialsAreRemovedOnRelaunchLiveOnesKept) {

@@ -109,6 +109,17 @@ void max_work_option(CLI::App* cmd, double& limit) {
       ->check(work_in(1, 1e300));
 }
 
+// `--threads N` of the commands whose parallel loops take OpenMP's default
+// (calibrate's runs, the demo's experiments, replay's KMC ensemble): N sets
+// that default, 0 leaves it (all cores, or OMP_NUM_THREADS).
+void threads_option(CLI::App* cmd, int& threads) {
+  cmd->add_option("--threads", threads, "Threads, 0 to 4096 (0 = all cores, or OMP_NUM_THREADS)")
+      ->check(integer_in(0, max_threads));
+}
+void apply_threads(int threads) {
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
 // `--resume [DIR]`: DIR, if given, is the output directory to continue.
 void resume_option(CLI::App* cmd, std::string& dir, const char* what) {
   cmd->add_option("--resume", dir, what)->expected(0, 1);
@@ -177,6 +188,8 @@ int main(int argc, char** argv) {
   demo->add_option("--experiments", demo_opt.experiments_dir, "Directory of the experiment files (default: found automatically)");
   demo->add_flag("--quiet", demo_opt.quiet, "No progress output");
   demo->add_flag("--force", demo_opt.force, "Replace DIR if it exists");
+  int demo_threads = 0;
+  threads_option(demo, demo_threads);
 
   app::calibrate_options cal_opt;
   std::string cal_file;
@@ -192,6 +205,8 @@ int main(int argc, char** argv) {
       ->check(seconds_in(0, max_checkpoint_every_s));
   calibrate->add_flag("--quiet", cal_opt.quiet, "No progress output");
   max_work_option(calibrate, cal_opt.max_work);
+  int cal_threads = 0;
+  threads_option(calibrate, cal_threads);
 
   app::replay_options rep_opt;
   auto* replay = cli.add_subcommand("replay", "Run the compact model of a calibrated table through a protocol");
@@ -203,6 +218,8 @@ int main(int argc, char** argv) {
   replay->add_flag("--force", rep_opt.force, "Replace the output directory if it exists");
   replay->add_flag("--quiet", rep_opt.quiet, "No progress output");
   max_work_option(replay, rep_opt.max_work);
+  int rep_threads = 0;
+  threads_option(replay, rep_threads);
 
   app::crossbar_options xb_opt;
   std::string xb_file;
@@ -268,8 +285,12 @@ int main(int argc, char** argv) {
       if (!run_opt.quiet) fmt::print(stderr, "ionrail: wrote {}\n", result.out_dir);
       return 0;
     }
-    if (*demo) return app::run_demo(demo_opt);
+    if (*demo) {
+      apply_threads(demo_threads);
+      return app::run_demo(demo_opt);
+    }
     if (*calibrate) {
+      apply_threads(cal_threads);
       cal_opt.resume = resolve_resume(calibrate, cal_resume, cal_opt.out_dir);
       cal_opt.checkpoints = true;
       app::run_calibration(cal_file, cal_opt);
@@ -303,6 +324,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*replay) {
+      apply_threads(rep_threads);
       const auto f = app::run_replay(rep_opt);
       if (f.compared && !rep_opt.quiet)
         fmt::print(stderr, "ionrail replay: NRMSE of mean G {:.2f} %, spread ratio {:.2f} ({} devices); wrote {}\n",

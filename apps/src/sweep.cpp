@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <exception>
 #include <filesystem>
@@ -379,7 +380,7 @@ void check_sweep_points(const sweep_plan& plan, const sweep_options& o) {
   // Every point through the same checks run_experiment makes before it
   // starts (plan_experiment): one point refused ends the sweep before any
   // point has run, instead of after the points before it were simulated.
-  std::vector<double> work(plan.points.size(), 0.0);
+  std::vector<double> work(plan.points.size(), 0.0), memory(plan.points.size(), 0.0);
   // The message names the point; a leading "FILE: " of its own is dropped
   // (a "FILE:LINE: " is kept: the line is worth reading).
   // A point's own value reaches the configuration as an override, which it
@@ -392,7 +393,9 @@ void check_sweep_points(const sweep_plan& plan, const sweep_options& o) {
                                   point_values(plan, p), why));
   };
   for (const auto& p : plan.points) try {
-    work[static_cast<std::size_t>(p.index)] = plan_experiment(plan.file, point_run_options(plan, o, p)).work;
+    const experiment_plan ep = plan_experiment(plan.file, point_run_options(plan, o, p));
+    work[static_cast<std::size_t>(p.index)] = ep.work;
+    memory[static_cast<std::size_t>(p.index)] = ep.memory_bytes;
   } catch (const input_error& e) {
     refuse(p, e.what());
   } catch (const std::invalid_argument& e) {  // the engine's own refusals (a waveform file, a protocol)
@@ -415,6 +418,16 @@ void check_sweep_points(const sweep_plan& plan, const sweep_options& o) {
                                   "points, or raise the limit with --max-work",
                                   plan.file, plan.points.size(), total, o.max_work, p.index, point_values(plan, p),
                                   work[largest], 100 * work[largest] / total));
+  }
+  // Memory: --jobs points run side by side, so the largest that many must
+  // fit together (each alone was checked above).
+  const std::size_t side_by_side = std::min(plan.points.size(), static_cast<std::size_t>(std::max(1, o.jobs)));
+  if (side_by_side > 1) {
+    std::vector<double> largest_first = memory;
+    std::sort(largest_first.begin(), largest_first.end(), std::greater<>());
+    double together = 0;
+    for (std::size_t k = 0; k < side_by_side; ++k) together += largest_first[k];
+    check_memory(together, fmt::format("{}: --jobs {}: the {} largest points side by side", plan.file, o.jobs, side_by_side));
   }
 }
 

@@ -74,6 +74,7 @@ struct experiment_plan {
   std::vector<variant_plan> variants;
   double total_time_s = 0;
   double work = 0;
+  double memory_bytes = 0;  // of the largest variant (variants run one at a time)
 };
 
 // Everything run_experiment checks before it touches DIR: the configuration
