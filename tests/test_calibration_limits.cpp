@@ -242,4 +242,22 @@ TEST(CalibrationLimits, ReplayCompareKmcWorkIsRefused) {
   EXPECT_TRUE(left_behind(s).empty());
 }
 
+// Without --compare-kmc, replay runs only the compact model, but its steps
+// and its trace still grow with the protocol: both are checked first.
+TEST(CalibrationLimits, ReplayModelWorkAndTraceAreChecked) {
+  scratch s;
+  const std::string source = IONRAIL_SOURCE_DIR;
+  const std::string table = source + "/tables/polymer";
+  const std::string shortp = s.write("short.toml", small_calibration + "[protocol]\npulse_s = 2\nrelax_s = 3\n");
+  expect_refused(run("replay " + table + " --protocol " + shortp + " --quiet --max-work 10 --out " + s.path("out")),
+                 {"short.toml: replaying calibration.devices =", "device steps, beyond the limit of 10"});
+  const std::string longp = s.write("long.toml", small_calibration + "[protocol]\npulse_s = 2\nrelax_s = 1e11\n");
+  expect_refused(run("replay " + table + " --protocol " + longp + " --quiet --out " + s.path("out")),
+                 {"long.toml: a replay trace of", "model steps", "needs about"});
+  EXPECT_TRUE(left_behind(s).empty());
+  // Within both, it runs.
+  const auto ok = run("replay " + table + " --protocol " + shortp + " --quiet --out " + s.path("out"));
+  EXPECT_EQ(ok.code, 0) << ok.output;
+}
+
 }  // namespace

@@ -338,6 +338,24 @@ fidelity_figures run_replay(const replay_options& o) {
   r.duration_s = drive.duration_s;
   r.compare_kmc = o.compare_kmc;
   const int devices = r.devices, device_rails = r.device_rails;
+  // The compact model's own share, also before anything runs: a row of six
+  // numbers (and ~100 characters of replay.csv) per model step, and devices ×
+  // steps model updates, counted against --max-work as one hop attempt each
+  // (a device step costs about what a hop attempt does, docs/performance.md).
+  {
+    const double model_steps = std::floor(r.duration_s / r.dt_m + 1e-9);
+    check_memory(model_steps * (6 * 8 + 100),
+                 fmt::format("{}: a replay trace of {:.3g} model steps (the protocol's {:.3g} s over the table's "
+                             "dt_m_s = {:.3g} s)",
+                             o.protocol_file, model_steps, r.duration_s, r.dt_m));
+    const double device_steps = model_steps * devices;
+    if (!(device_steps <= o.max_work))
+      throw input_error(fmt::format("{}: replaying calibration.devices = {} devices for {:.3g} model steps (the protocol's "
+                                    "{:.3g} s over the table's dt_m_s = {:.3g} s) would take about {:.3g} device steps, "
+                                    "beyond the limit of {:.3g}: shorten the protocol, use fewer calibration.devices, or "
+                                    "raise the limit with --max-work",
+                                    o.protocol_file, devices, model_steps, r.duration_s, r.dt_m, device_steps, o.max_work));
+  }
   if (o.compare_kmc) {
     const kmc::device_params ensemble = ensemble_device(r.device, r.devices, r.device_rails);
     check_memory(kmc::engine_memory_bytes(ensemble, r.sim),
