@@ -251,7 +251,7 @@ TEST(CalibrationLimits, ReplayModelWorkAndTraceAreChecked) {
   const std::string shortp = s.write("short.toml", small_calibration + "[protocol]\npulse_s = 2\nrelax_s = 3\n");
   expect_refused(run("replay " + table + " --protocol " + shortp + " --quiet --max-work 10 --out " + s.path("out")),
                  {"short.toml: replaying calibration.devices =", "device steps, beyond the limit of 10"});
-  const std::string longp = s.write("long.toml", small_calibration + "[protocol]\npulse_s = 2\nrelax_s = 1e11\n");
+  const std::string longp = s.write("long.toml", small_calibration + "[protocol]\npulse_s = 2\nrelax_s = 1e11\nsample_every_s = 1e4\n");
   expect_refused(run("replay " + table + " --protocol " + longp + " --quiet --out " + s.path("out")),
                  {"long.toml: a replay trace of", "model steps", "needs about"});
   EXPECT_TRUE(left_behind(s).empty());
