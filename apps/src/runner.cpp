@@ -470,7 +470,7 @@ experiment_plan plan_experiment(const std::string& path, const run_options& opti
                         (c.protocol.kind == kmc::protocol_kind::pulses ? c.protocol.pulses.n_pot + c.protocol.pulses.n_dep + 1 : 0);
     const double bytes = kmc::engine_memory_bytes(c.device, c.sim) + rows * (9.0 + c.device.zones) * 8 * 2 +
                          10.0 * c.device.sites * 8;
-    plan.memory_bytes = std::max(plan.memory_bytes, bytes);
+    result.memory_bytes = std::max(result.memory_bytes, bytes);
     check_memory(bytes, fmt::format("{}: device.rails = {} x {} ions per rail on device.sites = {} with sim.method = \"{}\" "
                                     "and {:.3g} trace rows of {} zones",
                                     path, c.device.rails, c.device.ions_per_rail(), c.device.sites,
