@@ -15,26 +15,27 @@ thread_governor::thread_governor(int max_threads, bool fixed) {
 
 void thread_governor::record(double seconds) {
   if (candidates_.size() == 1) return;
-  double& m = mean_[current_];
-  // The best is measured every step and follows slowly; a probe's few steps
-  // must count fully (its first step also pays for waking the threads).
-  const double weight = probing_ ? 0.5 : 0.05;
-  m = m > 0 ? m + weight * (seconds - m) : seconds;
-  if (--left_ > 0) return;
+  phase_seconds_ += seconds;
+  ++phase_steps_;
+  const bool over = probing_ ? phase_steps_ >= probe_steps && phase_seconds_ >= probe_s
+                             : phase_steps_ >= min_period && phase_seconds_ >= period_s_;
+  if (!over) return;
+  mean_[current_] = phase_seconds_ / phase_steps_;
+  phase_seconds_ = 0;
+  phase_steps_ = 0;
+  const int n = static_cast<int>(candidates_.size());
   if (probing_) {
-    // The probe is over: keep whichever is faster now.
-    const int previous = best_;
-    for (int k = 0; k < static_cast<int>(candidates_.size()); ++k)
-      if (mean_[k] > 0 && mean_[k] < mean_[best_]) best_ = k;
-    period_ = best_ == previous ? std::min(2 * period_, max_period) : min_period;
-    probe_next_ = probe_next_ + 1 < static_cast<int>(candidates_.size()) ? probe_next_ + 1 : 0;
+    // The probe is over: it takes over only if clearly faster than the best
+    // was over the period just run.
+    const bool better = mean_[current_] < (1 - margin) * mean_[best_];
+    if (better) best_ = current_;
+    period_s_ = better ? min_period_s : std::min(2 * period_s_, max_period_s);
+    probe_next_ = (probe_next_ + 1) % n;
     current_ = best_;
-    left_ = period_;
     probing_ = false;
   } else {
-    if (probe_next_ == best_) probe_next_ = probe_next_ + 1 < static_cast<int>(candidates_.size()) ? probe_next_ + 1 : 0;
+    if (probe_next_ == best_) probe_next_ = (probe_next_ + 1) % n;
     current_ = probe_next_;
-    left_ = probe_steps;
     probing_ = true;
   }
 }

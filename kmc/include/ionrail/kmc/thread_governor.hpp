@@ -27,25 +27,36 @@ class thread_governor {
 
   int max_threads() const { return candidates_.front(); }
   const std::vector<int>& candidates() const { return candidates_; }
-  // Mean seconds per step measured for candidate k (0 before any).
+  // Mean seconds per step of candidate k in its last phase (0 before any).
   double seconds_per_step(int k) const { return mean_[k]; }
 
-  // Probing: `probe_steps` steps with the next candidate once every `period`
-  // steps of the best; the period doubles while probes confirm the best (up
-  // to max_period) and starts again at min_period when the best changes.
-  static constexpr int probe_steps = 3;
+  // Probing: a probe runs the next candidate for at least `probe_steps`
+  // steps and `probe_s` seconds, once every period of the best; the period
+  // (at least min_period steps, and min_period_s seconds doubling while
+  // probes confirm the best, up to max_period_s) starts again when the best
+  // changes. Both sides of a comparison are fresh: the best's mean over the
+  // period just run against the probe's mean. Under contention a step's time
+  // is bimodal (every thread ran, or one waited out a scheduler time slice
+  // of several ms), so both phases span several time slices, and a probe
+  // must win by `margin` to take over. On a quiet machine the probes cost
+  // about probe_s / max_period_s of the run (1 %).
+  static constexpr int probe_steps = 8;
+  static constexpr double probe_s = 0.025;
   static constexpr int min_period = 16;
-  static constexpr int max_period = 1024;
+  static constexpr double min_period_s = 0.1;
+  static constexpr double max_period_s = 2.0;
+  static constexpr double margin = 0.05;
 
  private:
   std::vector<int> candidates_;
-  std::vector<double> mean_;  // exponential moving average of a step's time
+  std::vector<double> mean_;  // each candidate's mean step time in its last phase
   int best_ = 0;
   int current_ = 0;
-  int probe_next_ = 1;   // the candidate the next probe tries
-  int left_ = min_period;  // steps left in the current phase
-  int period_ = min_period;
+  int probe_next_ = 1;  // the candidate the next probe tries
   bool probing_ = false;
+  double period_s_ = min_period_s;
+  double phase_seconds_ = 0;
+  int phase_steps_ = 0;
 };
 
 }  // namespace ionrail::kmc
