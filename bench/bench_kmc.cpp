@@ -85,6 +85,7 @@ void BM_kmc_sync_step_contended(benchmark::State& state) {
   for (auto _ : state) e.step();
   const double ions = static_cast<double>(e.model().rails()) * e.model().ions_per_rail();
   state.SetItemsProcessed(static_cast<int64_t>(ions * static_cast<double>(state.iterations())));
+  state.counters["threads_mean"] = e.info().threads_mean;
 }
 BENCHMARK(BM_kmc_sync_step_contended)
     ->ArgNames({"rails", "threads", "adaptive"})
@@ -103,6 +104,7 @@ void BM_kmc_sync_step_adaptive(benchmark::State& state) {
   for (auto _ : state) e.step();
   const double ions = static_cast<double>(e.model().rails()) * e.model().ions_per_rail();
   state.SetItemsProcessed(static_cast<int64_t>(ions * static_cast<double>(state.iterations())));
+  state.counters["threads_mean"] = e.info().threads_mean;
 }
 BENCHMARK(BM_kmc_sync_step_adaptive)
     ->ArgNames({"rails", "threads"})

@@ -33,6 +33,7 @@ TEST(ThreadGovernor, CandidatesHalveDownToOne) {
 }
 
 TEST(ThreadGovernor, QuietMachineSettlesOnAllThreadsAndProbesRarely) {
+  thread_governor::forget_history();
   thread_governor g(2);
   // Two threads 1.9x faster, as measured at 10^4 rails on a quiet machine.
   const auto used = drive(g, 20000, [](int t) { return t == 2 ? 300e-6 : 570e-6; });
@@ -43,6 +44,7 @@ TEST(ThreadGovernor, QuietMachineSettlesOnAllThreadsAndProbesRarely) {
 }
 
 TEST(ThreadGovernor, BusyNeighbourMovesItToFewerThreads) {
+  thread_governor::forget_history();
   thread_governor g(2);
   drive(g, 2000, [](int t) { return t == 2 ? 300e-6 : 570e-6; });
   ASSERT_EQ(g.threads(), 2);
@@ -59,6 +61,7 @@ TEST(ThreadGovernor, BusyNeighbourMovesItToFewerThreads) {
 // fifth waits out a 10 ms time slice (mean 2.3 ms, against 0.7 ms for one
 // thread). Short runs of fast steps must not win a probe.
 TEST(ThreadGovernor, BimodalStepsAreJudgedByTheirMean) {
+  thread_governor::forget_history();
   thread_governor g(2);
   int k = 0;
   const auto used = drive(g, 20000, [&](int t) {
@@ -69,13 +72,32 @@ TEST(ThreadGovernor, BimodalStepsAreJudgedByTheirMean) {
 }
 
 TEST(ThreadGovernor, ManyThreadsFindTheBestCount) {
+  thread_governor::forget_history();
   thread_governor g(16);
   // Eight cores free: 8 threads best, 16 oversubscribed.
   drive(g, 100000, [](int t) { return t == 16 ? 4e-4 : t == 8 ? 1e-4 : 1e-4 * 8.0 / t; });
   EXPECT_EQ(g.threads(), 8);
 }
 
+// A new governor (the next variant, point or experiment) starts from what
+// the last one found, instead of re-learning it in every short run.
+TEST(ThreadGovernor, NextGovernorStartsFromTheLastBest) {
+  thread_governor::forget_history();
+  {
+    thread_governor g(2);
+    drive(g, 5000, [](int t) { return t == 2 ? 2400e-6 : 700e-6; });
+    ASSERT_EQ(g.threads(), 1);
+  }
+  thread_governor next(2);
+  EXPECT_EQ(next.threads(), 1);
+  thread_governor other(8);  // 1 is a candidate of 8 threads too
+  EXPECT_EQ(other.threads(), 1);
+  thread_governor::forget_history();
+  EXPECT_EQ(thread_governor(2).threads(), 2);
+}
+
 TEST(ThreadGovernor, FixedCountNeverChanges) {
+  thread_governor::forget_history();
   thread_governor g(4, true);
   const auto used = drive(g, 1000, [](int t) { return t * 1e-3; });
   EXPECT_EQ(used[4], 1000);

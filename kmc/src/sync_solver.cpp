@@ -177,6 +177,7 @@ void sync_solver::step() {
   info_.dt_min_s = step_ == 1 ? dt_ : std::min(info_.dt_min_s, dt_);
   info_.dt_max_s = std::max(info_.dt_max_s, dt_);
   info_.attempts += static_cast<double>(rails) * model_.ions_per_rail();
+  info_.threads_mean += (team - info_.threads_mean) / static_cast<double>(step_);
 }
 
 void sync_solver::advance_to(double t_s) {

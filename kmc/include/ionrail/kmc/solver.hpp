@@ -37,7 +37,8 @@ struct run_info {
   double dt_min_s = 0;              // sync: smallest and largest step taken
   double dt_max_s = 0;
   bool dt_automatic = false;        // chosen per refresh from p_max (else given as sim.dt_s)
-  int threads = 1;
+  int threads = 1;                  // the most a step may use
+  double threads_mean = 0;          // sync: the mean team a step used (the thread governor's choice)
   std::uint64_t steps = 0;          // sync steps
   std::uint64_t events = 0;         // bkl hops
   double attempts = 0;              // sync ion-hop attempts

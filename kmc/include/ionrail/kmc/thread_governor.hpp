@@ -18,7 +18,12 @@ namespace ionrail::kmc {
 class thread_governor {
  public:
   // Candidates: max_threads, then halved down to 1. fixed: always max_threads.
+  // A governor starts from the count the last one in this process found best
+  // (if it is a candidate), else from max_threads.
   explicit thread_governor(int max_threads, bool fixed = false);
+
+  // Forgets what earlier governors of this process found (each test starts clean).
+  static void forget_history();
 
   // The count for the next step.
   int threads() const { return candidates_[current_]; }
