@@ -226,4 +226,22 @@ TEST(InputBounds, WorkIsEstimatedBeforeStarting) {
   EXPECT_TRUE(fs::exists(out / "summary.json"));
 }
 
+// Class 5 for the circuits: crossbar and snn training estimate their device
+// updates before the output directory exists.
+TEST(InputBounds, CircuitTrainingWorkIsEstimatedBeforeStarting) {
+  const auto dir = scratch("circuits");
+  const fs::path out = dir / "out";
+  const std::string opts = " --quiet --out " + out.string();
+  const std::string xb = "crossbar " + source + "/experiments/crossbar_digits.toml" + opts;
+  expect_refused(xb + " --set crossbar.epochs=1000 --set crossbar.rest_steps=1000000",
+                 {"crossbar_digits.toml: this training would take about", "crossbar.rest_steps = 1000000", "--max-work"});
+  expect_refused(xb + " --max-work 1000", {"device updates", "beyond the limit of 1e+03"});
+  const std::string snn = "snn " + source + "/experiments/snn_digits.toml" + opts;
+  expect_refused(snn + " --set snn.neurons=10000 --set snn.epochs=100 --set snn.present_steps=10000",
+                 {"snn_digits.toml: this training would take about", "snn.neurons = 10000", "--max-work"});
+  expect_refused(snn + " --max-work 1000", {"device updates", "beyond the limit of 1e+03"});
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
+}
+
 }  // namespace

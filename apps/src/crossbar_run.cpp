@@ -87,6 +87,23 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
   learning.seed = cfg.sim.seed;
   const auto data = circuits::load_digits(x.data_file);
   const auto split = circuits::split_digits(data, learning.test_count, cfg.sim.seed);
+  // Work: refused before the output directory exists (a device update costs
+  // about what a KMC hop attempt does, so the same limit applies).
+  const double work = circuits::train_digits_work(learning, array, split.train.size(), split.test.size());
+  if (!(work <= o.max_work))
+    throw input_error(fmt::format("{}: this training would take about {:.3g} device updates ({} epochs of {} digits, "
+                                  "crossbar.rest_steps = {}, crossbar.pulse_train_length = {}, crossbar.retention_s = {} s "
+                                  "of the table's dt_m_s = {} s, {} wires), beyond the limit of {:.3g}: lower these, or raise "
+                                  "the limit with --max-work",
+                                  path, work, learning.epochs,
+                                  learning.train_limit > 0 ? std::min<std::size_t>(learning.train_limit, split.train.size())
+                                                           : split.train.size(),
+                                  learning.rest_steps, learning.pulse_train_length, learning.retention_s, array.dt_m_s,
+                                  array.wire_ohm > 0 ? "resistive" : "ideal", o.max_work));
+  if (!(learning.retention_s / array.dt_m_s <= 2147483647.0))
+    throw config_error(fmt::format("{}: crossbar.retention_s = {} s: more than 2^31 - 1 model steps of the table's "
+                                   "dt_m_s = {} s",
+                                   path, learning.retention_s, array.dt_m_s));
   staged_dir dir(o.out_dir, o.force);
 
   progress_reporter progress(learning.epochs, o.quiet);

@@ -229,6 +229,7 @@ int main(int argc, char** argv) {
   crossbar->add_option("--set", xb_opt.overrides, "Override a key (repeatable)");
   crossbar->add_flag("--force", xb_opt.force, "Replace the output directory if it exists");
   crossbar->add_flag("--quiet", xb_opt.quiet, "No progress output");
+  max_work_option(crossbar, xb_opt.max_work);
 
   app::sweep_options sw_opt;
   std::string sw_file;
@@ -255,6 +256,7 @@ int main(int argc, char** argv) {
   snn->add_option("--set", snn_opt.overrides, "Override a key (repeatable)");
   snn->add_flag("--force", snn_opt.force, "Replace the output directory if it exists");
   snn->add_flag("--quiet", snn_opt.quiet, "No progress output");
+  max_work_option(snn, snn_opt.max_work);
 
   try {
     cli.parse(argc, argv);

@@ -34,6 +34,13 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   p.seed = cfg.sim.seed;
   const auto data = circuits::load_digits(x.data_file);
   const auto split = circuits::split_digits(data, p.test_count, cfg.sim.seed);
+  // Work: refused before the output directory exists (as crossbar's).
+  const double work = circuits::train_snn_work(p, split.train.size(), split.test.size());
+  if (!(work <= o.max_work))
+    throw input_error(fmt::format("{}: this training would take about {:.3g} device updates (snn.neurons = {} x 64 "
+                                  "devices, snn.epochs = {}, snn.present_steps + snn.rest_steps = {} steps per digit), "
+                                  "beyond the limit of {:.3g}: lower these, or raise the limit with --max-work",
+                                  path, work, p.neurons, p.epochs, p.present_steps + p.rest_steps, o.max_work));
   staged_dir dir(o.out_dir, o.force);
 
   // The STDP window the devices produce (256 devices per Δt, noise as configured).

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 
 #include <ionrail/circuits/streams.hpp>
@@ -175,6 +176,21 @@ double test_accuracy(const learner& l, const std::vector<digit>& data, const std
 
 }  // namespace
 
+double train_digits_work(const learning_params& lp, const crossbar_params& xp, std::size_t train, std::size_t test) {
+  const double devices = 2.0 * inputs * outputs;
+  const double n_train = lp.train_limit > 0 ? std::min(static_cast<double>(lp.train_limit), static_cast<double>(train))
+                                            : static_cast<double>(train);
+  const double read = xp.wire_ohm > 0 ? ir_drop_read_cost : 1.0;
+  // Per training digit: a read, two programming phases of up to
+  // pulse_train_length slots, rest_steps model steps of every device; per
+  // epoch the test set is read; then the retention steps and a last test.
+  // The ideal-device twin does as much again.
+  const double per_digit = read + 2.0 * std::max(1, lp.pulse_train_length) + lp.rest_steps;
+  const double per_epoch = n_train * per_digit + static_cast<double>(test) * read;
+  const double retention = xp.dt_m_s > 0 ? lp.retention_s / xp.dt_m_s : 0.0;
+  return 2.0 * devices * (lp.epochs * per_epoch + retention + static_cast<double>(test) * read);
+}
+
 learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                              crossbar_params xp, const learning_params& lp,
                              const std::function<void(int, const learning_report&)>& progress) {
@@ -182,6 +198,13 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
       lp.pulse_train_length < 0)
     throw std::invalid_argument("train_digits: epochs >= 1, v_write_v > 0, softmax_beta > 0, rest_steps >= 0, "
                                 "retention_s >= 0, pulse_train_length >= 0");
+  // The retention is that many model steps, counted in an int.
+  if (!(lp.retention_s / xp.dt_m_s <= 2147483647.0)) {
+    std::ostringstream os;
+    os << "crossbar.retention_s = " << lp.retention_s << " s: more than 2^31 - 1 model steps of the table's dt_m_s = "
+       << xp.dt_m_s << " s";
+    throw std::invalid_argument(os.str());
+  }
   xp.rows = inputs;
   xp.cols = outputs;
   // One write pulse at rest, from the table (float64 reference of the same
@@ -291,7 +314,7 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
   rep.g_after_s = dev.array().conductances();
   // Retention: the real devices relax at 0 V; the ideal ones and the float
   // weights do not forget.
-  dev.idle(static_cast<int>(std::lround(lp.retention_s / xp.dt_m_s)));
+  dev.idle(static_cast<int>(std::lround(lp.retention_s / xp.dt_m_s)));  // bounded at the start
   rep.device.test_after_retention = test_accuracy(dev, data, split.test, nullptr);
   rep.ideal.test_after_retention = rep.ideal.epochs.back().test_accuracy;
   rep.baseline.test_after_retention = rep.baseline.epochs.back().test_accuracy;

@@ -195,6 +195,18 @@ void evaluate(network& net, const std::vector<digit>& data, const digit_split& s
 
 }  // namespace
 
+double train_snn_work(const snn_params& p, std::size_t train, std::size_t test) {
+  const double devices = static_cast<double>(inputs) * p.neurons;
+  const double n_train = p.train_limit > 0 ? std::min(static_cast<double>(p.train_limit), static_cast<double>(train))
+                                           : static_cast<double>(train);
+  const double n_label = p.label_limit > 0 ? std::min(static_cast<double>(p.label_limit), static_cast<double>(train))
+                                           : static_cast<double>(train);
+  // Each presentation: present + rest steps, every device read and updated;
+  // after each epoch the network is labelled and tested.
+  const double steps = static_cast<double>(p.present_steps) + p.rest_steps;
+  return 2.0 * devices * steps * p.epochs * (n_train + n_label + static_cast<double>(test));
+}
+
 snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                      double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress) {
   if (p.neurons < 1 || p.epochs < 1 || p.present_steps < 1 || p.rest_steps < 0 || !(p.max_rate > 0 && p.max_rate <= 1) ||

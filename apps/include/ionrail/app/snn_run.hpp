@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <ionrail/circuits/snn.hpp>
+#include <ionrail/kmc/work_estimate.hpp>
 
 namespace ionrail::app {
 
@@ -13,6 +14,9 @@ struct snn_options {
   bool force = false;
   bool quiet = false;
   std::vector<std::string> overrides;
+  // Refuse, before starting, a run estimated above this many device updates
+  // (counted as hop attempts are; --max-work).
+  double max_work = kmc::default_work_limit;
 };
 
 // Measures the STDP window of the devices, trains FILE's [snn] network, and

@@ -71,6 +71,14 @@ struct learning_report {
   double seconds_per_epoch = 0;                // wall time of the real crossbar's epochs
 };
 
+// The work train_digits will do, in device updates (a model step or a read
+// of one device; a read through resistive wires counted as ir_drop_read_cost,
+// its typical Gauss-Seidel sweeps), from the parameters alone, so that a
+// command can refuse a run that would not end before starting it. `train`
+// and `test`: the digits of the split (train_limit applied here).
+inline constexpr double ir_drop_read_cost = 20.0;
+double train_digits_work(const learning_params& lp, const crossbar_params& xp, std::size_t train, std::size_t test);
+
 // Runs the three learners. `progress(epoch, report)` is called after each epoch.
 learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                              crossbar_params xp, const learning_params& lp,

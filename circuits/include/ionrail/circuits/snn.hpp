@@ -91,6 +91,12 @@ std::array<double, 64> input_rates(const digit& d, const snn_params& p);
 // Scale of the programming waveforms' levels in epoch e (1-based).
 double write_scale(const snn_params& p, int epoch);
 
+// The work train_snn will do, in device updates (every device of the 64 x
+// neurons array is read and may be programmed at every model step), from the
+// parameters alone, so that a command can refuse a run that would not end.
+// `train`, `test`: the digits of the split (train_limit, label_limit applied here).
+double train_snn_work(const snn_params& p, std::size_t train, std::size_t test);
+
 snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                      double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress = {});
 
