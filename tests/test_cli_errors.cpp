@@ -161,6 +161,41 @@ TEST(CliErrors, Demo) {
 }
 
 // Every command keeps an existing output directory unless --force.
+// A file given to the wrong command (every command reads the same schema) is
+// refused naming the command it is for, instead of running the default
+// protocol and ignoring the section that mattered.
+TEST(CliErrors, FileForAnotherCommandIsRefused) {
+  const auto dir = scratch("wrong_command");
+  const std::string out = " --out " + (dir / "out").string();
+  const std::string xb = source + "/experiments/crossbar_digits.toml", snn = source + "/experiments/snn_digits.toml";
+  const std::string cal = source + "/experiments/calibrate_polymer.toml", run_file = source + "/experiments/relax_time.toml";
+  expect_refused(dir, "run " + xb + out,
+                 {xb + ": a file for `ionrail crossbar` (it has [crossbar]) with nothing for `ionrail run` (no [protocol] "
+                       "or [series]): run `ionrail crossbar " + xb + "`"});
+  expect_refused(dir, "run " + cal + out, {"a file for `ionrail calibrate` (it has [calibration])"});
+  expect_refused(dir, "replay " + source + "/tables/polymer --protocol " + xb + out,
+                 {"with nothing for a protocol for `ionrail replay --protocol` (no [protocol] or [series])"});
+  expect_refused(dir, "crossbar " + run_file + out, {"a file for `ionrail run` (it has [protocol])", "(no [crossbar])"});
+  expect_refused(dir, "snn " + xb + out, {"a file for `ionrail crossbar`", "(no [snn])"});
+  expect_refused(dir, "calibrate " + snn + out, {"a file for `ionrail snn`", "(no [calibration])"});
+  // A material file has no command's own section: every command takes it
+  // (here `run` goes on to its work check, which --max-work 1 refuses).
+  expect_refused(dir, "run " + source + "/materials/polymer.toml --max-work 1" + out, {"this run would take about"});
+}
+
+// Commands that used to print nothing on success say what they wrote.
+TEST(CliErrors, PlotAndReplaySayWhatTheyWrote) {
+  const auto dir = scratch("said");
+  const std::string protocol = write(dir / "p.toml", "[protocol]\nkind = \"relax\"\npulse_s = 2\nrelax_s = 3\n");
+  auto r = run("replay " + source + "/tables/polymer --protocol " + protocol + " --out " + (dir / "replay").string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("ionrail replay: wrote " + (dir / "replay").string()), std::string::npos) << r.output;
+  if (ionrail_test::run_command("command -v gnuplot").code != 0) return;
+  r = run("plot " + (dir / "replay").string());
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("ionrail plot: redrew the plots of " + (dir / "replay").string()), std::string::npos) << r.output;
+}
+
 TEST(CliErrors, ExistingOutputIsKeptWithoutForce) {
   const auto dir = scratch("existing");
   const fs::path out = dir / "out";

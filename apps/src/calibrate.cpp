@@ -1,6 +1,7 @@
 // `ionrail calibrate` and `ionrail replay`: the configuration and options
 // checked, the calibration library called, the table, fidelity figures and
 // plots written.
+#include <ionrail/app/file_kind.hpp>
 #include <ionrail/app/calibrate.hpp>
 
 #include <fmt/format.h>
@@ -38,6 +39,7 @@ using namespace ionrail::model_io;
 
 void run_calibration(const std::string& path, const calibrate_options& options) {
   run_config cfg = load_run_config(path, options.overrides);
+  check_file_is_for(cfg, "calibrate");
   cfg.sim = resolved_sim(cfg.sim, cfg.calibration.dt_m_s);
   const calibration_params& c = cfg.calibration;
   if (static_cast<double>(c.devices) * c.device_rails > 2e9)
@@ -323,6 +325,7 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
 fidelity_figures run_replay(const replay_options& o) {
   const model::table table = load_table(o.table_dir, table_format::csv);
   const run_config cfg = load_run_config(o.protocol_file, o.overrides);
+  check_file_is_for(cfg, "replay");
   const kmc::protocol_drive drive = kmc::make_drive(cfg.protocol);
   replay_setup r;
   r.dt_m = table_metadata(o.table_dir, "dt_m_s");

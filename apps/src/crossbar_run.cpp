@@ -1,3 +1,4 @@
+#include <ionrail/app/file_kind.hpp>
 #include <ionrail/app/crossbar_run.hpp>
 
 #include <fmt/format.h>
@@ -75,6 +76,7 @@ void write_plots(const std::filesystem::path& dir, const circuits::learning_repo
 
 circuits::learning_report run_crossbar(const std::string& path, const crossbar_options& o) {
   const run_config cfg = load_run_config(path, o.overrides);
+  check_file_is_for(cfg, "crossbar");
   const auto& x = cfg.crossbar;
   if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
   if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the digits file is required");

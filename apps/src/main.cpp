@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <limits>
 
+#include <ionrail/app/file_kind.hpp>
 #include <ionrail/app/calibrate.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
@@ -275,7 +276,9 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "ionrail plot: {}: no plots.gp here (not a run directory)\n", plot_dir);
         return 2;
       }
-      return app::render_plots(plot_dir, false) ? 0 : 1;
+      if (!app::render_plots(plot_dir, false)) return 1;
+      fmt::print(stderr, "ionrail plot: redrew the plots of {} from its data\n", plot_dir);
+      return 0;
     }
     if (*run) {
       if (run->count("--seed")) run_opt.overrides.push_back("sim.seed=" + seed);
@@ -283,6 +286,7 @@ int main(int argc, char** argv) {
       if (!backend.empty()) run_opt.overrides.push_back(fmt::format("sim.backend=\"{}\"", backend));
       run_opt.resume = resolve_resume(run, run_resume, run_opt.out_dir);
       run_opt.checkpoints = true;
+      app::check_file_is_for(ionrail::config::load_run_config(run_file, run_opt.overrides), "run");
       const auto result = app::run_experiment(run_file, run_opt);
       if (!run_opt.quiet) fmt::print(stderr, "ionrail: wrote {}\n", result.out_dir);
       return 0;
@@ -331,6 +335,9 @@ int main(int argc, char** argv) {
       if (f.compared && !rep_opt.quiet)
         fmt::print(stderr, "ionrail replay: NRMSE of mean G {:.2f} %, spread ratio {:.2f} ({} devices); wrote {}\n",
                    100 * f.nrmse_mean_g, f.spread_ratio, f.devices, rep_opt.out_dir);
+      else if (!rep_opt.quiet)
+        fmt::print(stderr, "ionrail replay: wrote {} (the compact model alone; --compare-kmc also runs KMC)\n",
+                   rep_opt.out_dir);
       return 0;
     }
   } catch (const calibration::interrupted& e) {

@@ -1,3 +1,4 @@
+#include <ionrail/app/file_kind.hpp>
 #include <ionrail/app/snn_run.hpp>
 
 #include <fmt/format.h>
@@ -25,6 +26,7 @@ using namespace ionrail::model_io;
 
 circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   const run_config cfg = load_run_config(path, o.overrides);
+  check_file_is_for(cfg, "snn");
   const auto& x = cfg.snn;
   if (x.table_dir.empty()) throw config_error(path + ": [snn] table: a table directory is required");
   if (x.data_file.empty()) throw config_error(path + ": [snn] data: the digits file is required");

@@ -306,6 +306,8 @@ run_config load_run_config(const std::string& path, const std::vector<std::strin
   std::string text, why;
   if (!read_text(path, text, why)) throw config_error(path + ": cannot open the run file (" + why + ")");
   const toml::table run = parse_toml(path, text);
+  for (auto&& [k, v] : run)
+    if (v.is_table() || v.is_array_of_tables()) c.sections.emplace_back(k.str());
   merge_material(l, c, run, sets);
   l.merge(l.doc, run, "", path);
   for (const auto& s : sets) l.apply(s);

@@ -25,6 +25,7 @@ using config_error = ionrail::input_error;
 struct run_config {
   std::string path;                    // the file given to `ionrail run`
   std::string material_path;           // the material it included, as opened ("" if none)
+  std::vector<std::string> sections;   // the tables FILE itself has ("protocol", "crossbar", ...), in file order
   std::string title;                   // [output] title, default: file stem
   kmc::device_params device;
   kmc::sim_params sim;
