@@ -21,6 +21,16 @@ struct fidelity_figures {
   bool compared = false;
 };
 
+// The bar a table must meet on protocols it was not calibrated on: the mean
+// conductance within 5 % NRMSE of KMC's, the device-to-device spread within a
+// factor 1.5 of KMC's (docs/compact-model.md).
+inline constexpr double fidelity_nrmse_max = 0.05;
+inline constexpr double fidelity_spread_factor = 1.5;
+inline bool meets_fidelity_bar(const fidelity_figures& f) {
+  return f.nrmse_mean_g <= fidelity_nrmse_max && f.spread_ratio <= fidelity_spread_factor &&
+         f.spread_ratio >= 1 / fidelity_spread_factor;
+}
+
 // What a replay needs besides the table: the calibration's metadata, the
 // KMC side (for the comparison) and the drive.
 struct replay_setup {
