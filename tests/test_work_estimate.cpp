@@ -106,6 +106,35 @@ TEST(WorkEstimate, BklEventsAreBoundedByRateTimesIons) {
   EXPECT_GT(events, 0.5 * w.steps);
 }
 
+// The profile a progress bar follows: attempts accumulate segment by
+// segment, to the same total as the estimate.
+TEST(WorkEstimate, ProfileAccumulatesOverTheDrive) {
+  const device_params d = small_device();
+  sim_params s;
+  protocol_params p;
+  p.kind = protocol_kind::relax;
+  p.relax.voltage_v = 2.0;
+  p.relax.pulse_s = 4.0;
+  p.relax.relax_s = 30.0;
+  const protocol_drive drive = make_drive(p);
+  const work_profile profile = estimate_work_profile(d, s, *drive.voltage);
+  const work_estimate whole = estimate_work(d, s, *drive.voltage);
+  EXPECT_NEAR(profile.total() / whole.attempts, 1.0, 1e-12);
+  EXPECT_EQ(profile.at(0.0), 0.0);
+  double last = 0;
+  for (int k = 0; k <= 340; ++k) {
+    const double now = profile.at(0.1 * k);
+    EXPECT_GE(now, last) << "at t = " << 0.1 * k;
+    last = now;
+  }
+  // The pulse's share is what the pulse alone would take (its 1 ns edges aside).
+  const double pulse = estimate_work(d, s, hold(2.0, 4.0)).attempts;
+  const double relax = estimate_work(d, s, hold(0.0, 30.0)).attempts;
+  EXPECT_NEAR(profile.at(drive.drive_end_s) / pulse, 1.0, 1e-6);
+  EXPECT_NEAR(profile.total() / (pulse + relax), 1.0, 1e-6);
+  EXPECT_GT(pulse / 4.0, 2.0 * relax / 30.0);  // the field speeds every hop up
+}
+
 TEST(WorkEstimate, RefusalNamesTheCauseAndTheKey) {
   const device_params d = small_device();
   sim_params fixed;

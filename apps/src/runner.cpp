@@ -113,6 +113,7 @@ std::unique_ptr<kmc::engine> make_engine(const run_config& cfg, std::shared_ptr<
 struct variant_times {
   kmc::protocol_drive drive;
   std::vector<double> times, profile_times, read_times;
+  kmc::work_profile work;  // what the progress bar counts: estimated attempts, not simulated seconds
 };
 
 variant_times times_of(const run_config& cfg) {
@@ -134,6 +135,7 @@ variant_times times_of(const run_config& cfg) {
   times.erase(std::unique(times.begin(), times.end(), [](double a, double b) { return std::fabs(a - b) < 1e-12; }),
               times.end());
   std::sort(vt.profile_times.begin(), vt.profile_times.end());
+  vt.work = kmc::estimate_work_profile(cfg.device, cfg.sim, *drive.voltage);
   return vt;
 }
 
@@ -277,7 +279,7 @@ void run_variant(const run_config& cfg, const variant_times& vt, variant_state& 
       st.snapshots.push_back({st.trace.back().t_s, e.model().site_occupancy()});
     while (st.read_g_s.size() < vt.read_times.size() && vt.read_times[st.read_g_s.size()] <= t + 1e-12)
       st.read_g_s.push_back(st.trace.back().g_s);
-    progress.advance_to(t);
+    progress.advance_to(vt.work.at(t));
   }
   st.wall_s = wall_now();
   st.info = e.info();
@@ -503,7 +505,6 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
   const experiment_plan planned = plan_experiment(path, options);
   const run_config& base = planned.base;
   const std::vector<variant_plan>& plans = planned.variants;
-  const double total_time = planned.total_time_s;
   const std::vector<double> temperatures =
       base.temperatures_k.empty() ? std::vector<double>{base.device.temperature_k} : base.temperatures_k;
   experiment_result result;
@@ -565,11 +566,15 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
       write_checkpoint(checkpoint_file, "run", w.bytes());
     };
 
-    progress_reporter progress(total_time, options.quiet);
+    // The bar moves with the estimated work (a high-field pulse takes most
+    // of the steps of a run whose simulated time is mostly relaxation).
+    double total_work = 0;
+    for (const auto& vt : vtimes) total_work += vt.work.total();
+    progress_reporter progress(total_work, options.quiet);
     for (std::size_t k = 0; k < plans.size(); ++k) {
       progress.begin_part(plans[k].label);
       if (k < states.size() && states[k].finished) {
-        progress.advance_to(vtimes[k].drive.duration_s);
+        progress.advance_to(vtimes[k].work.total());
         continue;
       }
       if (k == states.size()) states.emplace_back();

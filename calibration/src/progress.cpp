@@ -8,8 +8,8 @@
 
 namespace ionrail::calibration {
 
-progress_reporter::progress_reporter(double total_sim_s, bool quiet)
-    : total_(total_sim_s > 0 ? total_sim_s : 1.0),
+progress_reporter::progress_reporter(double total, bool quiet)
+    : total_(total > 0 ? total : 1.0),
       quiet_(quiet),
       tty_(::isatty(::fileno(stderr)) != 0),
       start_(std::chrono::steady_clock::now()),
@@ -23,9 +23,9 @@ void progress_reporter::begin_part(const std::string& label) {
   draw(true);
 }
 
-void progress_reporter::advance_to(double part_sim_s) {
-  part_ = part_sim_s;
-  last_part_end_ = part_sim_s;
+void progress_reporter::advance_to(double part_done) {
+  part_ = part_done;
+  last_part_end_ = part_done;
   draw(false);
 }
 

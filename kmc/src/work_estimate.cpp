@@ -13,7 +13,11 @@ namespace ionrail::kmc {
 
 bool work_estimate::finite() const { return std::isfinite(steps) && std::isfinite(attempts) && std::isfinite(peak_rate_hz); }
 
-work_estimate estimate_work(const device_params& device, const sim_params& sim, const piecewise_linear_voltage& drive) {
+namespace {
+
+// The estimate, and the attempts done by each breakpoint if `profile` is given.
+work_estimate estimate(const device_params& device, const sim_params& sim, const piecewise_linear_voltage& drive,
+                       std::vector<double>* profile) {
   const double thickness_m = device.thickness_nm * 1e-9;
   const double ions = static_cast<double>(device.rails) * device.ions_per_rail();
   // The rate depends on |V| alone; pulse trains repeat a few levels.
@@ -37,8 +41,11 @@ work_estimate estimate_work(const device_params& device, const sim_params& sim, 
   // Ramps are cut into pieces, each at its own largest |V|, so a ramp is
   // not charged at its peak throughout.
   const int pieces = t.size() > 100000 ? 1 : 8;
+  const double per_step = sim.solver == method::bkl ? bkl_event_attempts : ions;
+  if (profile) profile->assign(1, 0.0);
   for (std::size_t k = 0; k + 1 < t.size(); ++k) {
     const double span = t[k + 1] - t[k];
+    if (profile && k > 0) profile->push_back(w.steps * per_step);
     if (!(span > 0)) continue;
     const int n = v[k] == v[k + 1] ? 1 : pieces;
     for (int p = 0; p < n; ++p) {
@@ -59,9 +66,33 @@ work_estimate estimate_work(const device_params& device, const sim_params& sim, 
       }
     }
   }
+  if (profile && t.size() > 1) profile->push_back(w.steps * per_step);
   if (t.size() < 2) w.peak_rate_hz = rate(drive.volts().empty() ? 0.0 : drive.volts().front());
-  w.attempts = sim.solver == method::bkl ? w.steps * bkl_event_attempts : w.steps * ions;
+  w.attempts = w.steps * per_step;
   return w;
+}
+
+}  // namespace
+
+work_estimate estimate_work(const device_params& device, const sim_params& sim, const piecewise_linear_voltage& drive) {
+  return estimate(device, sim, drive, nullptr);
+}
+
+work_profile estimate_work_profile(const device_params& device, const sim_params& sim, const piecewise_linear_voltage& drive) {
+  work_profile p;
+  p.t_s = drive.times_s();
+  estimate(device, sim, drive, &p.attempts);
+  if (p.attempts.size() != p.t_s.size()) p.attempts.assign(p.t_s.size(), 0.0);  // a single-point drive
+  return p;
+}
+
+double work_profile::at(double t) const {
+  if (t_s.empty()) return 0.0;
+  if (t <= t_s.front()) return attempts.front();
+  if (t >= t_s.back()) return attempts.back();
+  const auto k = static_cast<std::size_t>(std::upper_bound(t_s.begin(), t_s.end(), t) - t_s.begin());
+  const double span = t_s[k] - t_s[k - 1];
+  return span > 0 ? attempts[k - 1] + (attempts[k] - attempts[k - 1]) * (t - t_s[k - 1]) / span : attempts[k];
 }
 
 std::string work_refusal(const work_estimate& w, const device_params& device, const sim_params& sim, double limit) {

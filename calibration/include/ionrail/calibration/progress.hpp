@@ -8,9 +8,11 @@ namespace ionrail::calibration {
 
 class progress_reporter {
  public:
-  progress_reporter(double total_sim_s, bool quiet);
+  // `total`: in whatever unit the parts advance in (simulated seconds,
+  // estimated hop attempts, digits).
+  progress_reporter(double total, bool quiet);
   void begin_part(const std::string& label);
-  void advance_to(double part_sim_s);  // simulated time within the current part
+  void advance_to(double part_done);  // within the current part, in the unit of `total`
   void finish();
 
  private:

@@ -4,6 +4,7 @@
 // finish in any reasonable time (sim.dt_s = 1e-300, or a voltage so high
 // that the automatic step collapses) instead of starting it.
 #include <string>
+#include <vector>
 
 #include <ionrail/kmc/params.hpp>
 #include <ionrail/kmc/voltage_source.hpp>
@@ -34,6 +35,19 @@ struct work_estimate {
 // estimated (experiments/potentiation_depression.toml: 615 against 356):
 // the estimate is for catching runs that would never end, not a timing.
 work_estimate estimate_work(const device_params& device, const sim_params& sim, const piecewise_linear_voltage& drive);
+
+// The estimate as it accumulates over the drive: attempts done by each of
+// the drive's breakpoints, for a progress bar that moves with the work (a
+// pulse phase at high field takes most of the steps of a run whose
+// simulated time is mostly relaxation).
+struct work_profile {
+  std::vector<double> t_s;       // the drive's breakpoints
+  std::vector<double> attempts;  // estimated attempts done by each
+  // Attempts done by time t (linear within a segment; the total past the end).
+  double at(double t_s) const;
+  double total() const { return attempts.empty() ? 0.0 : attempts.back(); }
+};
+work_profile estimate_work_profile(const device_params& device, const sim_params& sim, const piecewise_linear_voltage& drive);
 
 // One line for a refusal: the estimate, what makes it large, the keys to
 // change; empty when the estimate is within limit.
