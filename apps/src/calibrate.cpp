@@ -18,6 +18,7 @@
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/app/staged_dir.hpp>
+#include <ionrail/calibration/progress.hpp>
 #include <ionrail/calibration/ensemble.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/calibration/table_build.hpp>
@@ -249,6 +250,11 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
       vc.duration_s = validation_s;
       const auto backend = engine_backend(cfg);
       std::vector<std::exception_ptr> failure(validation_protocols);
+      // Its own bar: the KMC ensembles of this stage take a while after the
+      // calibration runs' bar has said done.
+      progress_reporter fidelity_progress(validation_protocols * validation_s, options.quiet);
+      fidelity_progress.begin_part(fmt::format("fidelity: {} unseen protocols x {} devices", validation_protocols, c.devices));
+      std::vector<double> reached(validation_protocols, 0.0);
   #pragma omp parallel for schedule(dynamic, 1)
       for (int k = 0; k < validation_protocols; ++k) try {
         replay_setup r;
@@ -267,10 +273,20 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
         r.duration_s = validation_s;
         r.compare_kmc = true;
         r.ctl = ctl.get();
+        r.on_step = [&, k](double t_s) {
+  #pragma omp critical(ionrail_fidelity_progress)
+          {
+            reached[static_cast<std::size_t>(k)] = t_s;
+            double sum = 0;
+            for (double x : reached) sum += x;
+            fidelity_progress.advance_to(sum);
+          }
+        };
         fidelity[k] = figures_of(replay_steps(t.table, r), c.devices);
       } catch (...) {
         failure[k] = std::current_exception();
       }
+      fidelity_progress.finish("fidelity done");
       try {
         for (const auto& f : failure)
           if (f) std::rethrow_exception(f);

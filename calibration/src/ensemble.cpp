@@ -543,7 +543,7 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
                                   signal_name(ctl->signal()), c.runs - mid - lost, c.runs, mid,
                                   lost ? fmt::format(", {} to start over", lost) : "", checkpoint_dir));
   }
-  progress.finish();
+  progress.finish("calibration runs done");
   for (const auto& b : per_run) total.merge(b);  // in run order: the sums do not depend on threads
   return total;
 }

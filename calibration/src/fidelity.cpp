@@ -77,6 +77,7 @@ replay_trace replay_steps(const model::table& table, const replay_setup& r) {
       const auto [mk, sk] = stats(g);
       out.mean_kmc.push_back(mk), out.std_kmc.push_back(sk);
     }
+    if (r.on_step) r.on_step(k * r.dt_m);
   }
   return out;
 }

@@ -51,11 +51,11 @@ void progress_reporter::draw(bool force) {
   }
 }
 
-void progress_reporter::finish() {
+void progress_reporter::finish(const std::string& what) {
   if (quiet_) return;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (tty_) fmt::print(stderr, "\r{:<90}\r", "");
-  fmt::print(stderr, "ionrail: done in {:.1f} s\n", elapsed);
+  fmt::print(stderr, "ionrail: {} in {:.1f} s\n", what, elapsed);
 }
 
 }  // namespace ionrail::calibration

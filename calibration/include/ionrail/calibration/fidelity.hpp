@@ -4,6 +4,7 @@
 // conductance's NRMSE and the device-to-device spread ratio are the
 // project's fidelity bars (docs/compact-model.md: NRMSE <= 5 %, spread ratio
 // within a factor 1.5).
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct replay_setup {
   double duration_s = 0;
   bool compare_kmc = false;
   run_control* ctl = nullptr;  // a signal stops the KMC side (interrupted)
+  // Called after each model step with the time reached (a progress bar); may
+  // be called from a worker thread.
+  std::function<void(double)> on_step;
 };
 
 // Mean and device-to-device standard deviation of G at every model step.

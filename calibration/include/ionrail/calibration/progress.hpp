@@ -13,7 +13,8 @@ class progress_reporter {
   progress_reporter(double total, bool quiet);
   void begin_part(const std::string& label);
   void advance_to(double part_done);  // within the current part, in the unit of `total`
-  void finish();
+  // "ionrail: WHAT in N s" (a command with several stages names each).
+  void finish(const std::string& what = "done");
 
  private:
   void draw(bool force);
