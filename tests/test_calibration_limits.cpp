@@ -109,10 +109,11 @@ TEST(CalibrationLimits, RaisingMaxWorkLetsItRun) {
   EXPECT_FALSE(fs::exists(s.path("out.checkpoint")));
   // The fidelity on unseen protocols is judged, in table.json and, when the
   // bar is missed (as for a calibration this small), aloud even with --quiet.
-  const std::string json = ionrail_test::slurp(s.path("out") + "/table.json");
-  const bool meets = json.find("\"meets_bar\": true") != std::string::npos;
-  EXPECT_TRUE(meets || json.find("\"meets_bar\": false") != std::string::npos) << json.substr(0, 2000);
-  EXPECT_NE(json.find("\"nrmse_max\": 0.05"), std::string::npos);
+  std::string json = ionrail_test::slurp(s.path("out") + "/table.json");
+  json.erase(std::remove(json.begin(), json.end(), ' '), json.end());
+  const bool meets = json.find("\"meets_bar\":true") != std::string::npos;
+  EXPECT_TRUE(meets || json.find("\"meets_bar\":false") != std::string::npos) << json.substr(0, 3000);
+  EXPECT_NE(json.find("\"nrmse_max\":0.05"), std::string::npos);
   EXPECT_EQ(r.output.find("misses the fidelity bar") != std::string::npos, !meets) << r.output;
 }
 
