@@ -80,27 +80,20 @@ CLI::Validator integer_in(T lo, T hi) {
       fmt::format("INT in [{}, {}]", lo, hi));
 }
 
-CLI::Validator seconds_in(double lo, double hi) {
+// A finite decimal number in [lo, hi]; `what` names its unit in the
+// message ("seconds"), `name` in the help ("SECONDS").
+CLI::Validator number_in(double lo, double hi, const std::string& what, const std::string& name) {
   return CLI::Validator(
-      [lo, hi](std::string& text) -> std::string {
+      [lo, hi, what](std::string& text) -> std::string {
         char* end = nullptr;
         const double v = std::strtod(text.c_str(), &end);
         if (!text.empty() && end == text.c_str() + text.size() && std::isfinite(v) && v >= lo && v <= hi) return {};
-        return fmt::format("{} is not a number of seconds in [{}, {:g}]", text, lo, hi);
+        return fmt::format("{} is not a number of {} in [{:g}, {:g}]", text, what, lo, hi);
       },
-      fmt::format("SECONDS in [{}, {:g}]", lo, hi));
+      fmt::format("{} in [{:g}, {:g}]", name, lo, hi));
 }
-
-CLI::Validator work_in(double lo, double hi) {
-  return CLI::Validator(
-      [lo, hi](std::string& text) -> std::string {
-        char* end = nullptr;
-        const double v = std::strtod(text.c_str(), &end);
-        if (!text.empty() && end == text.c_str() + text.size() && std::isfinite(v) && v >= lo && v <= hi) return {};
-        return fmt::format("{} is not a number of hop attempts in [{:g}, {:g}]", text, lo, hi);
-      },
-      fmt::format("ATTEMPTS in [{:g}, {:g}]", lo, hi));
-}
+CLI::Validator seconds_in(double lo, double hi) { return number_in(lo, hi, "seconds", "SECONDS"); }
+CLI::Validator work_in(double lo, double hi) { return number_in(lo, hi, "hop attempts", "ATTEMPTS"); }
 
 // `--max-work N`: the work limit (kmc::estimate_work) of the commands that run KMC.
 void max_work_option(CLI::App* cmd, double& limit) {
