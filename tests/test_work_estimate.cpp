@@ -37,6 +37,16 @@ double gamma0(const device_params& d) {
 
 piecewise_linear_voltage hold(double volts, double seconds) { return piecewise_linear_voltage({0.0, seconds}, {volts, volts}); }
 
+// 4 s at 2 V, then 30 s at 0 V.
+protocol_drive pulse_then_relax() {
+  protocol_params p;
+  p.kind = protocol_kind::relax;
+  p.relax.voltage_v = 2.0;
+  p.relax.pulse_s = 4.0;
+  p.relax.relax_s = 30.0;
+  return make_drive(p);
+}
+
 TEST(WorkEstimate, FixedStepIsDurationOverStep) {
   const device_params d = small_device();
   sim_params s;
@@ -70,12 +80,7 @@ TEST(WorkEstimate, MatchesTheStepsOfARunWithoutSpaceCharge) {
   sim_params s;
   s.seed = 3;
   s.threads = 1;
-  protocol_params p;
-  p.kind = protocol_kind::relax;
-  p.relax.voltage_v = 2.0;
-  p.relax.pulse_s = 4.0;
-  p.relax.relax_s = 30.0;
-  const protocol_drive drive = make_drive(p);
+  const protocol_drive drive = pulse_then_relax();
   const work_estimate w = estimate_work(d, s, *drive.voltage);
   engine e(d, s, drive.voltage);
   e.advance_to(drive.duration_s);
@@ -111,12 +116,7 @@ TEST(WorkEstimate, BklEventsAreBoundedByRateTimesIons) {
 TEST(WorkEstimate, ProfileAccumulatesOverTheDrive) {
   const device_params d = small_device();
   sim_params s;
-  protocol_params p;
-  p.kind = protocol_kind::relax;
-  p.relax.voltage_v = 2.0;
-  p.relax.pulse_s = 4.0;
-  p.relax.relax_s = 30.0;
-  const protocol_drive drive = make_drive(p);
+  const protocol_drive drive = pulse_then_relax();
   const work_profile profile = estimate_work_profile(d, s, *drive.voltage);
   const work_estimate whole = estimate_work(d, s, *drive.voltage);
   EXPECT_NEAR(profile.total() / whole.attempts, 1.0, 1e-12);
