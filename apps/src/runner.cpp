@@ -22,6 +22,7 @@
 
 #include "build_info.hpp"
 #include "output.hpp"
+#include "plot_text.hpp"
 #include "output_lock.hpp"
 
 #if IONRAIL_CUDA_BUILT
@@ -300,6 +301,7 @@ variant_result finish_variant(const run_config& cfg, const variant_times& vt, va
   v.transport = st.transport;
   v.wall_s = st.wall_s;
   v.snapshots = static_cast<int>(st.snapshots.size());
+  for (const auto& snap : st.snapshots) v.snapshot_times_s.push_back(snap.t_s);
   v.trace = std::move(st.trace);
   v.loop = iv_loop(v.trace);
   v.relax = relaxation(v.trace, vt.drive.drive_end_s, v.s_eq);
@@ -664,70 +666,93 @@ bool render_plots(const std::string& dir, bool quiet) {
 
 namespace {
 
+// What a legend calls a variant: "voltage 2.5 V, T = 300 K", not the key.
+std::string legend_of(const experiment_result& r, const variant_result& v) {
+  std::string text;
+  if (!r.series_key.empty()) text = key_value_text(r.series_key, v.series_value);
+  if (!v.config.temperatures_k.empty()) text += fmt::format("{}T = {} K", text.empty() ? "" : ", ", v.temperature_k);
+  return gnuplot_quoted(text.empty() ? v.label : text);
+}
+
 void write_plot_script(const fs::path& dir, const experiment_result& r) {
   std::ostringstream gp;
+  // Conductances in µS and currents in µA: a device of this kind sits at
+  // 1–100 µS, where an axis in S prints 0.000010 on every tick.
   gp << "# Regenerate with: ionrail plot DIR  (or: cd DIR && gnuplot plots.gp)\n"
-        "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
+        "set encoding utf8\nset datafile separator ','\n"
+        "set terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
         "set key outside right top\nset grid\n";
   const auto kind = r.variants.front().config.protocol.kind;
   const double s_eq = r.variants.front().s_eq;
   auto path = [&](const variant_result& v, const char* file) {
-    return (v.subdir.empty() ? std::string(file) : v.subdir + "/" + file);
+    return gnuplot_quoted(v.subdir.empty() ? std::string(file) : v.subdir + "/" + file);
   };
   auto each = [&](const std::string& fmt_cols) {
     std::string s = "plot ";
     for (std::size_t k = 0; k < r.variants.size(); ++k) {
       const auto& v = r.variants[k];
-      s += fmt::format("'{}' {} title '{}'", path(v, "trace.csv"), fmt_cols, v.label);
+      s += fmt::format("'{}' {} title '{}'", path(v, "trace.csv"), fmt_cols, legend_of(r, v));
       if (k + 1 < r.variants.size()) s += ", \\\n     ";
     }
     return s + "\n";
   };
   // Per variant: voltage and conductance against time, and zone profiles.
   for (const auto& v : r.variants) {
-    // Fixed margins keep the two panels' time axes aligned.
-    gp << fmt::format("set output '{}'\nset lmargin 14\nset rmargin 18\nset multiplot layout 2,1 title '{}'\n",
-                      path(v, "trace.png"), v.label);
-    gp << "set ylabel 'V (V)'\nunset xlabel\nplot '" << path(v, "trace.csv") << "' every ::1 using 1:2 with lines lw 2 title 'V(t)'\n";
-    gp << "set ylabel 'G (S)'\nset xlabel 't (s)'\nplot '" << path(v, "trace.csv")
-       << "' every ::1 using 1:6 with lines lw 2 title 'G(t)'\nunset multiplot\nunset lmargin\nunset rmargin\n";
+    // Fixed margins keep the two panels' time axes aligned; one curve per
+    // panel needs no key.
+    gp << fmt::format("set output '{}'\nunset title\nunset key\nset lmargin 12\nset rmargin 4\n"
+                      "set multiplot layout 2,1 title '{}'\n",
+                      path(v, "trace.png"), legend_of(r, v));
+    gp << "set ylabel 'V (V)'\nunset xlabel\nplot '" << path(v, "trace.csv") << "' every ::1 using 1:2 with lines lw 2\n";
+    gp << "set ylabel 'G (µS)'\nset xlabel 't (s)'\nplot '" << path(v, "trace.csv")
+       << "' every ::1 using 1:($6*1e6) with lines lw 2\nunset multiplot\nunset lmargin\nunset rmargin\nset key\n";
     gp << fmt::format("set output '{}'\nset title 'Ion occupancy across the film, {}'\nset xlabel 'x (nm), left electrode at 0'\n"
-                      "set ylabel 'ions per site (mean over rails)'\nset style data lines\n",
-                      path(v, "profile.png"), v.label);
-    gp << fmt::format("plot for [c=3:{}] '{}' using 2:c lw 2 title columnheader(c)\n", 2 + v.snapshots, path(v, "profile.csv"));
+                      "set ylabel 'ions per site (mean over rails)'\nset style data lines\nplot ",
+                      path(v, "profile.png"), legend_of(r, v));
+    for (int c = 0; c < v.snapshots; ++c)
+      gp << fmt::format("{}'{}' every ::1 using 2:{} lw 2 title 't = {:.4g} s'", c ? ", \\\n     " : "", path(v, "profile.csv"),
+                        c + 3, c < static_cast<int>(v.snapshot_times_s.size()) ? v.snapshot_times_s[static_cast<std::size_t>(c)] : 0.0);
+    gp << "\n";
   }
   gp << "set style data lines\n";
   if (kind == kmc::protocol_kind::relax) {
     gp << "set output 'relax.png'\nset title 'Readout state: polarisation and relaxation'\nset xlabel 't (s)'\n"
           "set ylabel 'state s (fraction of ions in the readout zone)'\n";
-    gp << fmt::format("set arrow from graph 0, first {0} to graph 1, first {0} nohead dt 2\n", s_eq);
-    gp << each("every ::1 using 1:5 lw 2") << "unset arrow\n";
-    gp << "set output 'conductance.png'\nset title 'Conductance'\nset ylabel 'G (S)'\n" << each("every ::1 using 1:6 lw 2");
+    std::string plot = each("every ::1 using 1:5 lw 2");
+    plot.pop_back();
+    gp << plot << fmt::format(", \\\n     {} with lines dt 2 lc 'black' title 'uniform filling'\n", s_eq);
+    gp << "set output 'conductance.png'\nset title 'Conductance'\nset ylabel 'G (µS)'\n" << each("every ::1 using 1:($6*1e6) lw 2");
   }
   if (kind == kmc::protocol_kind::sweep || kind == kmc::protocol_kind::waveform) {
-    gp << "set output 'iv.png'\nset title 'I-V loops'\nset xlabel 'V (V)'\nset ylabel 'I (A)'\n" << each("every ::1 using 2:7 lw 2");
-    gp << "set output 'state.png'\nset title 'Readout state during the sweep'\nset xlabel 't (s)'\nset ylabel 'state s'\n"
+    gp << "set output 'iv.png'\nset title 'I-V loops'\nset xlabel 'V (V)'\nset ylabel 'I (µA)'\n"
+       << each("every ::1 using 2:($7*1e6) lw 2");
+    gp << "set output 'state.png'\nset title 'Readout state during the sweep'\nset xlabel 't (s)'\n"
+          "set ylabel 'state s (fraction of ions in the readout zone)'\n"
        << each("every ::1 using 1:5 lw 2");
   }
   if (kind == kmc::protocol_kind::pulses) {
-    gp << "set output 'pulses.png'\nset title 'Conductance read after each pulse'\nset xlabel 'pulse'\nset ylabel 'G (S)'\n"
-          "set style data linespoints\nplot ";
+    // The key sits inside and leaves the plot its width.
+    gp << "set output 'pulses.png'\nset title 'Conductance read after each pulse'\nset xlabel 'pulse number'\n"
+          "set ylabel 'G (µS)'\nset key inside top right\nset style data linespoints\nplot ";
     for (std::size_t k = 0; k < r.variants.size(); ++k)
-      gp << fmt::format("'{}' every ::1 using 1:3 pt 7 title '{}'{}", path(r.variants[k], "reads.csv"), r.variants[k].label,
-                        k + 1 < r.variants.size() ? ", \\\n     " : "\n");
-    gp << "set style data lines\n";
+      gp << fmt::format("'{}' every ::1 using 1:($3*1e6) pt 7 title '{}'{}", path(r.variants[k], "reads.csv"),
+                        legend_of(r, r.variants[k]), k + 1 < r.variants.size() ? ", \\\n     " : "\n");
+    gp << "set style data lines\nset key outside right top\n";
   }
   const auto& fit = r.temperature_fit;
   if (r.arrhenius && !fit.inv_t_per_k.empty()) {
     gp << "set output 'arrhenius.png'\nset title 'Arrhenius plot of the relaxation time'\nset xlabel '1/T (1/K)'\n"
-          "set ylabel 'ln(tau / s)'\nset style data points\n";
-    if (!fit.determined)
+          "set ylabel 'ln(τ / s)'\nset style data points\nset key inside bottom right\n";
+    if (!fit.determined) {
       gp << "plot 'arrhenius.csv' every ::1 using 2:4 pt 7 ps 1.5 title 'KMC (fit undetermined: one temperature)'\n";
-    else
+    } else {
+      // The fitted activation energy on the plot itself, where the eye is.
+      gp << fmt::format("set label 1 'Ea = {:.3f} {} eV' at graph 0.05, graph 0.92 font ',13'\n", fit.activation_energy_ev,
+                        fit.error_determined ? fmt::format("± {:.3f}", fit.standard_error_ev) : std::string("(error undetermined)"));
       gp << fmt::format("plot 'arrhenius.csv' every ::1 using 2:4 pt 7 ps 1.5 title 'KMC', {} + {}*x with lines title "
-                        "'fit: Ea = {:.3f} {} eV'\n",
-                        fit.line.intercept, fit.line.slope, fit.activation_energy_ev,
-                        fit.error_determined ? fmt::format("+- {:.3f}", fit.standard_error_ev) : std::string("(error undetermined)"));
+                        "'fit: ln τ = a + Ea / (kB T)'\nunset label 1\n",
+                        fit.line.intercept, fit.line.slope);
+    }
   }
   write_file_atomic(dir / "plots.gp", gp.str());
 }

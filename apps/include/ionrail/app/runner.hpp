@@ -46,6 +46,7 @@ struct variant_result {
   double s_eq = 0;
   double wall_s = 0;
   int snapshots = 0;                    // columns of profile.csv after zone, x_nm
+  std::vector<double> snapshot_times_s; // their times
   loop_figures loop;
   relax_figures relax;
 };
