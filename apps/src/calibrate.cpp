@@ -427,14 +427,16 @@ fidelity_figures run_replay(const replay_options& o) {
                 {"meets_bar", meets_fidelity_bar(f)}});
   {
     std::ostringstream gp;
-    gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
-          "set output 'replay.png'\nset grid\nset key outside right top\nset xlabel 't (s)'\nset ylabel 'G (S)'\n"
-          "set title 'Compact model vs KMC: mean and device-to-device spread'\n"
-          "plot 'replay.csv' every ::1 using 1:($3-$4):($3+$4) with filledcurves fs transparent solid 0.25 title 'model ±1 sd', "
-          "'' every ::1 using 1:3 with lines lw 2 title 'model mean'";
+    // The title names KMC only when a KMC ensemble ran beside the model.
+    gp << "set encoding utf8\nset datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
+          "set output 'replay.png'\nset grid\nset key outside right top\nset xlabel 't (s)'\nset ylabel 'G (µS)'\n"
+       << (o.compare_kmc ? "set title 'Compact model vs KMC: mean and device-to-device spread'\n"
+                         : "set title 'Compact model: mean and device-to-device spread'\n")
+       << "plot 'replay.csv' every ::1 using 1:(1e6*($3-$4)):(1e6*($3+$4)) with filledcurves fs transparent solid 0.25 "
+          "title 'model ±1 sd', '' every ::1 using 1:($3*1e6) with lines lw 2 title 'model mean'";
     if (o.compare_kmc)
-      gp << ", '' every ::1 using 1:($5-$6):($5+$6) with filledcurves fs transparent solid 0.25 title 'KMC ±1 sd', "
-            "'' every ::1 using 1:5 with lines lw 2 dt 2 title 'KMC mean'";
+      gp << ", '' every ::1 using 1:(1e6*($5-$6)):(1e6*($5+$6)) with filledcurves fs transparent solid 0.25 title 'KMC ±1 sd', "
+            "'' every ::1 using 1:($5*1e6) with lines lw 2 dt 2 title 'KMC mean'";
     gp << "\n";
     write_file_atomic(dir.path() / "plots.gp", gp.str());
   }

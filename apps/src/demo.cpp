@@ -154,8 +154,9 @@ int run_demo(const demo_options& options) {
   auto table = [&](const experiment_result& r, const char* key) {
     std::string t = fmt::format("| {} | excess at release | tau (s) | retained after 10 s |\n|---|---|---|---|\n", key);
     for (const auto& v : r.variants)
-      t += fmt::format("| {:g} | {:.4f} | {:.2f} | {:.0f} % |\n", v.series_value, v.relax.excess_at_start, v.relax.tau_s,
-                       100 * v.relax.retained_after_10s);
+      t += fmt::format("| {:g} | {:.4f} | {:.2f} | {} |\n", v.series_value, v.relax.excess_at_start, v.relax.tau_s,
+                       std::isfinite(v.relax.retained_after_10s) ? fmt::format("{:.0f} %", 100 * v.relax.retained_after_10s)
+                                                                 : std::string("run ends sooner"));
     return t;
   };
   md += "## 1. Relaxation after pulses of different voltage (fixed pulse time)\n\n";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <ionrail/kmc/physics.hpp>
 
@@ -75,7 +76,11 @@ relax_figures relaxation(const std::vector<kmc::sample>& trace, double relax_sta
   if (trace.empty()) return r;
   auto at = [&](double t) { return state_at(trace, t); };
   r.excess_at_start = at(relax_start_s) - s_eq;
-  r.retained_after_10s = r.excess_at_start != 0 ? (at(relax_start_s + 10.0) - s_eq) / r.excess_at_start : 0.0;
+  // Undetermined (NaN, null in summary.json) when the run ends before
+  // release + 10 s or there was no excess to retain: never the last value held.
+  const bool reaches = trace.back().t_s >= relax_start_s + 10.0 - 1e-9;
+  r.retained_after_10s = reaches && r.excess_at_start != 0 ? (at(relax_start_s + 10.0) - s_eq) / r.excess_at_start
+                                                           : std::numeric_limits<double>::quiet_NaN();
   r.final_excess = trace.back().state - s_eq;
   std::vector<double> x, y;
   const double floor_excess = 0.05 * std::fabs(r.excess_at_start);

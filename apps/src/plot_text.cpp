@@ -1,4 +1,4 @@
-#include "plot_text.hpp"
+#include <ionrail/app/plot_text.hpp>
 
 #include <fmt/format.h>
 

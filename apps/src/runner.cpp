@@ -22,7 +22,7 @@
 
 #include "build_info.hpp"
 #include "output.hpp"
-#include "plot_text.hpp"
+#include <ionrail/app/plot_text.hpp>
 #include "output_lock.hpp"
 
 #if IONRAIL_CUDA_BUILT

@@ -31,6 +31,7 @@
 #include <ionrail/model/rng.hpp>
 
 #include "output.hpp"
+#include <ionrail/app/plot_text.hpp>
 #include "output_lock.hpp"
 
 namespace fs = std::filesystem;
@@ -512,6 +513,28 @@ std::vector<sweep_row> run_sweep_points(const sweep_plan& plan, const sweep_opti
   return rows;
 }
 
+namespace {
+
+// A figure of points.csv as an axis says it: quantity / unit, so that
+// ln(...) of it reads right on the Arrhenius plot.
+std::string figure_label(const std::string& figure) {
+  static const std::vector<std::pair<std::string, std::string>> words{
+      {"tau_s", "τ / s"},
+      {"retained_after_10s", "excess state retained 10 s after release (fraction)"},
+      {"lobe_area_positive_av", "I-V lobe area, V > 0 / (A V)"},
+      {"lobe_area_negative_av", "I-V lobe area, V < 0 / (A V)"},
+      {"d_tracer_m2_s", "tracer diffusivity / (m²/s)"},
+      {"d_jump_m2_s", "jump diffusivity / (m²/s)"},
+      {"haven_ratio", "Haven ratio"},
+      {"conductivity_s_m", "ionic conductivity / (S/m)"},
+      {"energy_j", "energy / J"}};
+  for (const auto& [name, text] : words)
+    if (name == figure) return text;
+  return figure;
+}
+
+}  // namespace
+
 void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const std::vector<sweep_row>& rows_in) {
   auto rows = rows_in;
   std::sort(rows.begin(), rows.end(), [](const sweep_row& a, const sweep_row& b) { return a.index < b.index; });
@@ -571,19 +594,37 @@ void write_sweep_outputs(const sweep_plan& plan, const sweep_options& o, const s
                                     {"git", git_hash()},
                                     {"arrhenius", arrhenius}});
   std::ostringstream gp;
-  gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\nset grid\n";
-  if (arrhenius_determined)
+  gp << "set encoding utf8\nset datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
+        "set grid\n";
+  const std::string figure_words = gnuplot_quoted(figure_label(plan.figure));
+  if (arrhenius_determined) {
+    // The fit printed on the plot is the one summary.json holds.
     gp << "set output 'arrhenius.png'\nset title 'Arrhenius plot over the sweep'\nset xlabel '1/T (1/K)'\nset ylabel 'ln("
-       << plan.figure << ")'\nset fit quiet\nset fit logfile '/dev/null'\nf(x) = a + b*x\nfit f(x) 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
-       << ")) via a, b\nplot 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
-       << ")) with points pt 7 ps 1.5 title 'points', f(x) with lines lw 2 title 'fit'\n";
-  if (plan.heatmap.size() == 2)
-    gp << "set output 'heatmap.png'\nset title '" << plan.figure << " over " << plan.heatmap[0] << " and " << plan.heatmap[1]
-       << "'\nset xlabel '" << plan.heatmap[0] << "'\nset ylabel '" << plan.heatmap[1] << "'\nset palette rgb 33,13,10\n"
+       << figure_words << ")'\nset key inside bottom right\n"
+       << fmt::format("set label 1 'Ea = {:.3f} {} eV' at graph 0.05, graph 0.92 font ',13'\n", arrhenius["activation_energy_ev"].get<double>(),
+                      arrhenius["standard_error_ev"].is_null() ? std::string("(error undetermined)")
+                                                                : fmt::format("± {:.3f}", arrhenius["standard_error_ev"].get<double>()))
+       << "set fit quiet\nset fit logfile '/dev/null'\nf(x) = a + b*x\nfit f(x) 'points.csv' every ::1 using (1/$3):(log($"
+       << col(plan.figure) + 1 << ")) via a, b\nplot 'points.csv' every ::1 using (1/$3):(log($" << col(plan.figure) + 1
+       << ")) with points pt 7 ps 1.5 title 'sweep points', f(x) with lines lw 2 title 'least-squares line'\nunset label 1\n";
+  }
+  // A heat map of nothing is no plot: every point without the figure (e.g.
+  // retained_after_10s of runs shorter than 10 s after release) says so.
+  const auto figure_index = static_cast<std::size_t>(std::find(figures.begin(), figures.end(), plan.figure) - figures.begin());
+  const bool heatmap_has_data = std::any_of(rows.begin(), rows.end(), [&](const sweep_row& r) {
+    return figure_index < r.figures.size() && std::isfinite(r.figures[figure_index]);
+  });
+  if (plan.heatmap.size() == 2 && !heatmap_has_data && !o.quiet)
+    fmt::print(stderr, "ionrail sweep: no heat map: no point has a value of {}\n", plan.figure);
+  if (plan.heatmap.size() == 2 && heatmap_has_data)
+    gp << "set output 'heatmap.png'\nset title '" << figure_words << " over " << gnuplot_quoted(key_words(plan.heatmap[0]))
+       << " and " << gnuplot_quoted(key_words(plan.heatmap[1])) << "'\nset xlabel '" << gnuplot_quoted(key_axis_label(plan.heatmap[0]))
+       << "'\nset ylabel '" << gnuplot_quoted(key_axis_label(plan.heatmap[1])) << "'\nset cblabel '" << figure_words
+       << "'\nset palette rgb 33,13,10\nset offsets graph 0.06, graph 0.06, graph 0.06, graph 0.06\n"
        << "plot 'points.csv' every ::1 using " << col(plan.heatmap[0]) + 1 << ":" << col(plan.heatmap[1]) + 1 << ":"
        << col(plan.figure) + 1 << " with points pt 5 ps 4 palette title ''\n";
   write_file_atomic(dir / "plots.gp", gp.str());
-  if (arrhenius_determined || plan.heatmap.size() == 2) render_plots(dir.string(), o.quiet);
+  if (arrhenius_determined || (plan.heatmap.size() == 2 && heatmap_has_data)) render_plots(dir.string(), o.quiet);
 }
 
 void run_sweep(const std::string& path, const sweep_options& o) {

@@ -28,7 +28,9 @@ double state_at(const std::vector<kmc::sample>& trace, double t);
 struct relax_figures {
   double excess_at_start = 0;   // s − s_eq when the voltage is removed
   double tau_s = 0;             // fitted time constant (0: no decay to fit)
-  double retained_after_10s = 0;  // (s − s_eq) 10 s after removal, as a fraction of excess_at_start
+  // (s − s_eq) 10 s after removal, as a fraction of excess_at_start; one
+  // run's noise can put it above 1 or below 0. NaN when the run ends sooner.
+  double retained_after_10s = 0;
   double final_excess = 0;        // s − s_eq at the end
   int points = 0;
 };

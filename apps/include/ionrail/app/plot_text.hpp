@@ -1,5 +1,5 @@
 #pragma once
-// Words and units for plots (private to ionrail_app): legends and axes name
+// Words and units for plots: legends and axes name
 // a configuration key the way a reader says it ("pulse voltage 2.5 V"),
 // from the key's declaration in the schema, never as the raw key text.
 #include <string>
