@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include <ionrail/app/circuit_report.hpp>
@@ -25,34 +26,56 @@ using namespace ionrail::config;
 using namespace ionrail::model_io;
 namespace {
 
+// The write energy of an epoch per full-voltage cell pulse (half-selected
+// cells' share included); NaN (null) for an epoch without a pulse.
+double energy_per_pulse_j(const circuits::epoch_record& e) {
+  return e.pulses > 0 ? e.energy_j / static_cast<double>(e.pulses) : std::numeric_limits<double>::quiet_NaN();
+}
+
 void write_plots(const std::filesystem::path& dir, const circuits::learning_report& r) {
   std::ostringstream gp;
-  gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\nset grid\n"
-        "set output 'accuracy.png'\nset title 'Test accuracy per epoch (train: dashed)'\nset xlabel 'epoch'\n"
-        "set ylabel 'accuracy'\nset yrange [0:1]\nset key bottom right\n"
-        "plot 'epochs.csv' every ::1 using ($2==0?$1:1/0):4 with linespoints lw 2 title 'crossbar (compact model)', "
-        "'' every ::1 using ($2==1?$1:1/0):4 with linespoints lw 2 title 'crossbar (ideal devices)', "
-        "'' every ::1 using ($2==2?$1:1/0):4 with linespoints lw 2 title 'float64 baseline', "
-        "'' every ::1 using ($2==0?$1:1/0):3 with lines dt 2 lc 1 notitle, "
-        "'' every ::1 using ($2==1?$1:1/0):3 with lines dt 2 lc 2 notitle, "
-        "'' every ::1 using ($2==2?$1:1/0):3 with lines dt 2 lc 3 notitle\n"
-        "set output 'energy.png'\nset title 'Energy of the write pulses per epoch'\nset ylabel 'energy (J)'\n"
-        "set autoscale y\nplot 'epochs.csv' every ::1 using ($2==0?$1:1/0):5 with linespoints lw 2 title "
-        "'crossbar (compact model)', '' every ::1 using ($2==1?$1:1/0):5 with linespoints lw 2 title "
-        "'crossbar (ideal devices)'\n"
+  // One colour scale for all ten digits, symmetric about 0, so that colours
+  // compare across panels; its unit is the write pulse.
+  double w_max = 0;
+  for (double w : r.device.weights) w_max = std::max(w_max, std::fabs(w));
+  w_max = w_max > 0 ? std::ceil(w_max) : 1.0;
+  gp << "set encoding utf8\nset datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\nset grid\n"
+        "set output 'accuracy.png'\nset title 'Accuracy per epoch: test (solid), training (dashed)'\nset xlabel 'epoch'\n"
+        "set ylabel 'digits classified correctly (%)'\nset yrange [0:100]\nset key bottom right\n"
+        "plot 'epochs.csv' every ::1 using ($2==0?$1:1/0):($4*100) with linespoints lw 2 title 'crossbar (compact model)', "
+        "'' every ::1 using ($2==1?$1:1/0):($4*100) with linespoints lw 2 title 'crossbar (ideal devices)', "
+        "'' every ::1 using ($2==2?$1:1/0):($4*100) with linespoints lw 2 title 'float64 baseline', "
+        "'' every ::1 using ($2==0?$1:1/0):($3*100) with lines dt 2 lc 1 notitle, "
+        "'' every ::1 using ($2==1?$1:1/0):($3*100) with lines dt 2 lc 2 notitle, "
+        "'' every ::1 using ($2==2?$1:1/0):($3*100) with lines dt 2 lc 3 notitle\n"
+        // Per epoch (left axis) and per device update (right axis): the
+        // first falls as fewer weights need a pulse, the second is what one
+        // polymer write costs.
+        "set output 'energy.png'\nset title 'Energy of the write pulses'\nset ylabel 'energy per epoch (J)'\n"
+        "set y2label 'energy per cell pulse (µJ)'\nset ytics nomirror\nset y2tics\nset autoscale y\nset autoscale y2\n"
+        "set key top right\n"
+        "plot 'epochs.csv' every ::1 using ($2==0?$1:1/0):5 with linespoints lw 2 title "
+        "'per epoch, compact model', '' every ::1 using ($2==1?$1:1/0):5 with linespoints lw 2 title "
+        "'per epoch, ideal devices', '' every ::1 using ($2==0&&$6>0?$1:1/0):($5/$6*1e6) axes x1y2 with linespoints lw 2 dt 2 "
+        "lc 1 title 'per cell pulse, compact model', '' every ::1 using ($2==1&&$6>0?$1:1/0):($5/$6*1e6) axes x1y2 with "
+        "linespoints lw 2 dt 2 lc 2 title 'per cell pulse, ideal devices'\n"
+        "unset y2label\nunset y2tics\nset ytics mirror\n"
         "set output 'conductance.png'\nset title 'Device conductances before and after training'\n"
-        "set xlabel 'G (uS)'\nset ylabel 'devices'\nset style fill transparent solid 0.5\nset autoscale\n"
+        "set xlabel 'G (µS)'\nset ylabel 'devices'\nset style fill transparent solid 0.5\nset autoscale\n"
         "plot 'conductance.csv' every ::1 using ($1*1e6):2 with boxes title 'before', '' every ::1 using ($1*1e6):3 "
         "with boxes title 'after'\n"
         "set output 'confusion.png'\nset title 'Confusion matrix, crossbar (compact model), test set'\n"
-        "set xlabel 'predicted'\nset ylabel 'true'\nset xrange [-0.5:9.5]\nset yrange [9.5:-0.5]\nset cbrange [0:*]\n"
+        "set xlabel 'predicted digit'\nset ylabel 'true digit'\nset cblabel 'test digits'\nset xrange [-0.5:9.5]\n"
+        "set yrange [9.5:-0.5]\nset cbrange [0:*]\n"
         "set palette defined (0 'white', 1 '#08519c')\nunset key\n"
         "plot 'confusion.csv' every ::1 using 2:1:3 with image, '' every ::1 using 2:1:(sprintf('%d',$3)) with labels "
-        "font ',9'\n"
+        "font ',9'\nunset cblabel\n"
         "set terminal pngcairo noenhanced size 1000,420 font 'DejaVu Sans,10'\nset output 'receptive_fields.png'\n"
         "unset xlabel\nunset ylabel\nunset xtics\nunset ytics\nset palette defined (-1 '#b2182b', 0 'white', 1 "
-        "'#2166ac')\nunset cbrange\nset multiplot layout 2,5 title 'Learned weights (G+ - G-) of each digit, crossbar "
-        "(compact model)'\n";
+        "'#2166ac')\n"
+     << fmt::format("set cbrange [{0}:{1}]\nset multiplot layout 2,5 title 'Learned weights G+ − G− of each digit, "
+                    "crossbar (compact model); colour: write pulses (1 pulse ≈ {2:.3g} µS at rest)'\n",
+                    -w_max, w_max, r.pulse_step_s * 1e6);
   for (int d = 0; d < 10; ++d)
     gp << "set title '" << d << "'\nset xrange [-0.5:7.5]\nset yrange [7.5:-0.5]\nset datafile separator whitespace\n"
        << "plot 'receptive_fields.dat' index " << d << " matrix with image\n";
@@ -143,13 +166,17 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
     for (int l = 0; l < 3; ++l)
       js[keys[l]] = {{"test_accuracy", json_number(all[l]->epochs.back().test_accuracy, 4)},
                      {"test_after_retention", json_number(all[l]->test_after_retention, 4)},
-                     {"energy_last_epoch_j", json_number(all[l]->epochs.back().energy_j, 6)}};
+                     {"energy_last_epoch_j", json_number(all[l]->epochs.back().energy_j, 6)},
+                     {"energy_per_cell_pulse_last_epoch_j", json_number(energy_per_pulse_j(all[l]->epochs.back()), 6)}};
     js["pulse_step_s"] = json_number(rep.pulse_step_s, 6);
     js["seconds_per_epoch"] = json_number(rep.seconds_per_epoch, 4);
     js["parameters"] = parameters_json(cfg);
     write_json(dir.path() / "summary.json", js);
   }
   {
+    const double v_last = learning.v_write_final_v > 0 ? learning.v_write_final_v : learning.v_write_v;
+    double g_mean_s = 0;
+    for (double g : rep.g_after_s) g_mean_s += g / static_cast<double>(std::max<std::size_t>(1, rep.g_after_s.size()));
     std::ostringstream md;
     md << "# Crossbar learning: 8×8 digits\n\n"
        << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} training digits, {} test digits (stratified, "
@@ -165,19 +192,29 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
                           ? fmt::format("stochastic pulse trains of {} slots per sample", learning.pulse_train_length)
                           : std::string("Manhattan (one signed pulse per weight and sample)"))
        << "| epoch | compact model train / test | ideal devices train / test | float64 baseline train / test | "
-          "write energy (J) |\n| ---: | --- | --- | --- | ---: |\n";
+          "write energy (J) | per cell pulse (µJ) |\n| ---: | --- | --- | --- | ---: | ---: |\n";
     for (std::size_t e = 0; e < rep.device.epochs.size(); ++e)
-      md << fmt::format("| {} | {:.1f} % / {:.1f} % | {:.1f} % / {:.1f} % | {:.1f} % / {:.1f} % | {:.3g} |\n", e + 1,
+      md << fmt::format("| {} | {:.1f} % / {:.1f} % | {:.1f} % / {:.1f} % | {:.1f} % / {:.1f} % | {:.3g} | {:.3g} |\n", e + 1,
                         100 * rep.device.epochs[e].train_accuracy, 100 * rep.device.epochs[e].test_accuracy,
                         100 * rep.ideal.epochs[e].train_accuracy, 100 * rep.ideal.epochs[e].test_accuracy,
                         100 * rep.baseline.epochs[e].train_accuracy, 100 * rep.baseline.epochs[e].test_accuracy,
-                        rep.device.epochs[e].energy_j);
+                        rep.device.epochs[e].energy_j, 1e6 * energy_per_pulse_j(rep.device.epochs[e]));
     md << fmt::format("\nFinal test accuracy: compact-model crossbar **{:.1f} %**, ideal devices {:.1f} %, float64 "
                       "baseline {:.1f} %; after {} s at 0 V the compact-model crossbar scores {:.1f} % (the devices "
                       "relax). Wall time {:.3f} s per epoch for the compact-model crossbar.\n\n",
                       100 * d.test_accuracy, 100 * rep.ideal.epochs.back().test_accuracy,
                       100 * rep.baseline.epochs.back().test_accuracy, learning.retention_s,
                       100 * rep.device.test_after_retention, rep.seconds_per_epoch)
+       << fmt::format("Energy: {:.3g} µJ per cell pulse in the last epoch (the write energy Σ G V² dt of the "
+                      "epoch, half-selected cells included, over its {} full-voltage cell pulses). A polymer device "
+                      "switches by drifting ions across its film, which takes pulses of the table's model step "
+                      "dt_m_s = {} s at several volts, so one pulse through the devices' mean conductance costs "
+                      "V² G t = ({} V)² × {:.3g} µS × {} s ≈ {:.2g} µJ, and the V/2 scheme adds the half-selected cells "
+                      "of the same lines: 10^6–10^7 × the pJ of a 10–100 ns oxide RRAM pulse. Fewer, shorter or "
+                      "lower-voltage pulses (a faster material: thinner film, lower activation energy) are what "
+                      "would bring it down.\n\n",
+                      1e6 * energy_per_pulse_j(d), d.pulses, array.dt_m_s,
+                      v_last, 1e6 * g_mean_s, array.dt_m_s, 1e6 * v_last * v_last * g_mean_s * array.dt_m_s)
        << "![accuracy](accuracy.png)\n\n![energy](energy.png)\n\n![confusion](confusion.png)\n\n"
           "![conductances](conductance.png)\n\n![receptive fields](receptive_fields.png)\n";
     write_file_atomic(dir.path() / "report.md", md.str());

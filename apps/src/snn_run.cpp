@@ -88,26 +88,33 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     write_file_atomic(dir.path() / "receptive_fields.dat", m.str());
   }
   {
+    double rf_max_us = 0;
+    for (double g : r.weights_after_s) rf_max_us = std::max(rf_max_us, g * 1e6);
+    if (!(rf_max_us > 0)) rf_max_us = 1;
     std::ostringstream gp;
-    gp << "set datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\nset grid\n"
+    gp << "set encoding utf8\nset datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\nset grid\n"
           "set output 'accuracy.png'\nset title 'Test accuracy after each epoch (neurons labelled afresh each time)'\n"
-          "set xlabel 'epoch'\nset ylabel 'accuracy'\nset yrange [0:1]\nset xtics 1\nset key off\n"
-          "plot 'accuracy.csv' every ::1 using 1:2 with linespoints lw 2 pt 7\nset autoscale y\nset xtics autofreq\n"
+          "set xlabel 'epoch'\nset ylabel 'test digits classified correctly (%)'\nset yrange [0:100]\nset xtics 1\nset key off\n"
+          "plot 'accuracy.csv' every ::1 using 1:($2*100) with linespoints lw 2 pt 7\nset autoscale y\nset xtics autofreq\n"
           "set output 'stdp_window.png'\nset title 'STDP window of the devices: mean conductance change per spike pair'\n"
-          "set xlabel 't_post - t_pre (ms)'\nset ylabel 'mean dG (uS)'\nset key off\n"
+          "set xlabel 't_post − t_pre (ms)'\nset ylabel 'mean ΔG (µS)'\nset key off\n"
           "plot 'window.csv' every ::1 using 2:($3*1e6) with linespoints lw 2 pt 7, 0 lc rgb 'black'\n"
-          "set output 'conductance.png'\nset title 'Synapse conductances before and after training'\nset xlabel 'G (uS)'\n"
+          "set output 'conductance.png'\nset title 'Synapse conductances before and after training'\nset xlabel 'G (µS)'\n"
           "set ylabel 'devices'\nset style fill transparent solid 0.5\nset key on\n"
           "plot 'conductance.csv' every ::1 using ($1*1e6):2 with boxes title 'before', '' every ::1 using ($1*1e6):3 "
           "with boxes title 'after'\n"
-          "set output 'confusion.png'\nset title 'Confusion matrix, test set'\nset xlabel 'predicted'\nset ylabel 'true'\n"
+          "set output 'confusion.png'\nset title 'Confusion matrix, test set'\nset xlabel 'predicted digit'\nset ylabel 'true digit'\n"
+          "set cblabel 'test digits'\n"
           "set xrange [-0.5:9.5]\nset yrange [9.5:-0.5]\nset palette defined (0 'white', 1 '#08519c')\nunset key\n"
           "plot 'confusion.csv' every ::1 using 2:1:3 with image, '' every ::1 using 2:1:(sprintf('%d',$3)) with labels "
           "font ',9'\n"
-          "set terminal pngcairo noenhanced size 1200,620 font 'DejaVu Sans,8'\nset output 'receptive_fields.png'\n"
+          "unset cblabel\nset terminal pngcairo noenhanced size 1200,620 font 'DejaVu Sans,8'\nset output 'receptive_fields.png'\n"
           "unset xlabel\nunset ylabel\nunset xtics\nunset ytics\nunset colorbox\nset datafile separator whitespace\n"
-          "set palette grey\nset multiplot layout 5,10 title 'Synapse conductances of the first neurons (label in the "
-          "title)'\n";
+       // One grey scale for every panel, its range in the title: a colour bar
+       // per 8 × 8 panel would crowd fifty of them.
+       << fmt::format("set palette grey\nset cbrange [0:{0:.3g}]\nset multiplot layout 5,10 title 'Synapse conductances of "
+                      "the first neurons (neuron: label); grey scale: G from 0 µS (black) to {0:.3g} µS (white)'\n",
+                      rf_max_us);
     for (int j = 0; j < shown; ++j)
       gp << "set title '" << j << ": " << r.neuron_label[static_cast<std::size_t>(j)]
          << "'\nset xrange [-0.5:7.5]\nset yrange [7.5:-0.5]\nplot 'receptive_fields.dat' index " << j
