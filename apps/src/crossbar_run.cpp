@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 
 #include <ionrail/app/circuit_report.hpp>
 #include <ionrail/config/run_config.hpp>
@@ -125,10 +126,11 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
                                                            : split.train.size(),
                                   learning.rest_steps, learning.pulse_train_length, learning.retention_s, array.dt_m_s,
                                   array.wire_ohm > 0 ? "resistive" : "ideal", o.max_work));
-  if (!(learning.retention_s / array.dt_m_s <= 2147483647.0))
-    throw config_error(fmt::format("{}: crossbar.retention_s = {} s: more than 2^31 - 1 model steps of the table's "
-                                   "dt_m_s = {} s",
-                                   path, learning.retention_s, array.dt_m_s));
+  try {
+    circuits::check_retention_steps(learning, array);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(fmt::format("{}: {}", path, e.what()));
+  }
   staged_dir dir(o.out_dir, o.force);
 
   progress_reporter progress(learning.epochs, o.quiet);

@@ -191,13 +191,7 @@ double train_digits_work(const learning_params& lp, const crossbar_params& xp, s
   return 2.0 * devices * (lp.epochs * per_epoch + retention + static_cast<double>(test) * read);
 }
 
-learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
-                             crossbar_params xp, const learning_params& lp,
-                             const std::function<void(int, const learning_report&)>& progress) {
-  if (lp.epochs < 1 || !(lp.v_write_v > 0) || !(lp.softmax_beta > 0) || lp.rest_steps < 0 || lp.retention_s < 0 ||
-      lp.pulse_train_length < 0)
-    throw std::invalid_argument("train_digits: epochs >= 1, v_write_v > 0, softmax_beta > 0, rest_steps >= 0, "
-                                "retention_s >= 0, pulse_train_length >= 0");
+void check_retention_steps(const learning_params& lp, const crossbar_params& xp) {
   // The retention is that many model steps, counted in an int.
   if (!(lp.retention_s / xp.dt_m_s <= 2147483647.0)) {
     std::ostringstream os;
@@ -205,6 +199,16 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
        << xp.dt_m_s << " s";
     throw std::invalid_argument(os.str());
   }
+}
+
+learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
+                             crossbar_params xp, const learning_params& lp,
+                             const std::function<void(int, const learning_report&)>& progress) {
+  if (lp.epochs < 1 || !(lp.v_write_v > 0) || !(lp.softmax_beta > 0) || lp.rest_steps < 0 || lp.retention_s < 0 ||
+      lp.pulse_train_length < 0)
+    throw std::invalid_argument("train_digits: epochs >= 1, v_write_v > 0, softmax_beta > 0, rest_steps >= 0, "
+                                "retention_s >= 0, pulse_train_length >= 0");
+  check_retention_steps(lp, xp);
   xp.rows = inputs;
   xp.cols = outputs;
   // One write pulse at rest, from the table (float64 reference of the same

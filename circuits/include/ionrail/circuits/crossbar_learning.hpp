@@ -79,6 +79,11 @@ struct learning_report {
 inline constexpr double ir_drop_read_cost = 20.0;
 double train_digits_work(const learning_params& lp, const crossbar_params& xp, std::size_t train, std::size_t test);
 
+// Throws std::invalid_argument (naming crossbar.retention_s and the table's
+// dt_m_s) when the retention test is more model steps than an int counts;
+// train_digits checks it too, callers check it before they write anything.
+void check_retention_steps(const learning_params& lp, const crossbar_params& xp);
+
 // Runs the three learners. `progress(epoch, report)` is called after each epoch.
 learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                              crossbar_params xp, const learning_params& lp,
