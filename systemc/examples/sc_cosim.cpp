@@ -16,8 +16,8 @@
 // and the crossbar's device registers at the falling edge. On a difference
 // it prints the cycle, the inputs and both outputs and the program exits 1.
 //
-// Usage: sc_cosim [--cycles N] [--seed S] [--trace DIR] [--fault-cycle K [--fault-in cell|crossbar]]
-//   --trace DIR      writes DIR/cosim_sc.vcd (sc_trace of both sides' ports)
+// Usage: sc_cosim [--cycles N] [--seed S] [--trace DIR] [--fault-cycle K [--fault-in cell|crossbar]] | -h | --help
+//   --trace DIR      creates DIR if needed (like mkdir -p), writes DIR/cosim_sc.vcd (sc_trace of both sides' ports)
 //                    and Verilator's DIR/cosim_rtl_cell.vcd, DIR/cosim_rtl_xbar.vcd
 //   --fault-cycle K  a deliberate difference that the checker must catch: from
 //                    cycle K on the SystemC cell sees one LSB more voltage
@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -56,32 +57,75 @@ struct options {
   std::string fault_in = "cell";
 };
 
-[[noreturn]] void usage(const char* argv0) {
-  std::fprintf(stderr, "usage: %s [--cycles N] [--seed S] [--trace DIR] [--fault-cycle K [--fault-in cell|crossbar]]\n",
+// Usage on stdout with exit 0 (--help) or on stderr with exit 2 (a usage error).
+[[noreturn]] void usage(const char* argv0, int code = 2) {
+  std::fprintf(code == 0 ? stdout : stderr,
+               "usage: %s [--cycles N] [--seed S] [--trace DIR] [--fault-cycle K [--fault-in cell|crossbar]]\n"
+               "  --cycles N       clock cycles to compare (100000)\n"
+               "  --seed S         seed of the random stimulus (1)\n"
+               "  --trace DIR      write DIR/cosim_sc.vcd, DIR/cosim_rtl_cell.vcd and DIR/cosim_rtl_xbar.vcd\n"
+               "                   (DIR is created if it does not exist)\n"
+               "  --fault-cycle K  inject a difference at cycle K that the checker must catch\n"
+               "  --fault-in W     where: cell (default) or crossbar\n"
+               "  -h, --help       this text\n"
+               "exit status: 0 pass, 1 a difference, 2 usage error\n",
                argv0);
-  std::exit(2);
+  std::exit(code);
+}
+
+[[noreturn]] void usage_error(const char* argv0, const std::string& why) {
+  std::fprintf(stderr, "%s: %s\n", argv0, why.c_str());
+  usage(argv0, 2);
 }
 
 options parse(int argc, char** argv) {
   options o;
   for (int k = 1; k < argc; ++k) {
     const std::string a = argv[k];
-    if (k + 1 >= argc) usage(argv[0]);
+    if (a == "-h" || a == "--help") usage(argv[0], 0);
+    if (a != "--cycles" && a != "--seed" && a != "--trace" && a != "--fault-cycle" && a != "--fault-in")
+      usage_error(argv[0], "unknown option '" + a + "'");
+    if (k + 1 >= argc) usage_error(argv[0], a + " needs a value");
     const std::string value = argv[++k];
+    // A whole non-negative decimal number, or a usage error.
+    auto number = [&]() -> long long {
+      std::size_t used = 0;
+      long long n = -1;
+      try {
+        n = std::stoll(value, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != value.size() || n < 0)
+        usage_error(argv[0], a + " needs a non-negative whole number, not '" + value + "'");
+      return n;
+    };
     if (a == "--cycles")
-      o.cycles = std::stoll(value);
+      o.cycles = number();
     else if (a == "--seed")
-      o.seed = std::stoull(value);
+      o.seed = static_cast<std::uint64_t>(number());
     else if (a == "--trace")
       o.trace = value;
     else if (a == "--fault-cycle")
-      o.fault_cycle = std::stoll(value);
-    else if (a == "--fault-in" && (value == "cell" || value == "crossbar"))
+      o.fault_cycle = number();
+    else if (value == "cell" || value == "crossbar")
       o.fault_in = value;
     else
-      usage(argv[0]);
+      usage_error(argv[0], "--fault-in takes cell or crossbar, not '" + value + "'");
   }
   return o;
+}
+
+// Creates the trace directory like `mkdir -p` (SystemC and Verilator only
+// open files in it); exits 2 naming the path when that is impossible.
+void make_trace_dir(const char* argv0, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) {
+    std::fprintf(stderr, "%s: --trace %s: cannot create the trace directory: %s\n", argv0, dir.c_str(),
+                 ec ? ec.message().c_str() : "a file of that name is in the way");
+    std::exit(2);
+  }
 }
 
 struct verdict {
@@ -436,6 +480,7 @@ int sc_main(int argc, char** argv) {
     // stopped by user", the trace file's time unit); warnings and errors stay.
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     const options o = parse(argc, argv);
+    if (!o.trace.empty()) make_trace_dir(argv[0], o.trace);
     const model::table cell_table = model_io::load_table(sc::rtl::rtl_cell::table_dir(), model_io::table_format::hex);
     const model::table xbar_table = model_io::load_table(sc::rtl::rtl_crossbar::table_dir(), model_io::table_format::hex);
     if (!o.trace.empty()) sc::rtl::enable_tracing();

@@ -4,7 +4,7 @@
 // step dt_m, so simulated time is device time. A shadow model::device
 // stepped by model::step checks every step bit for bit.
 //
-// Usage: sc_memristor_pulses [TABLE_DIR]   (default: the source tree's tables/polymer)
+// Usage: sc_memristor_pulses [TABLE_DIR] | -h | --help   (default: the source tree's tables/polymer)
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -16,6 +16,8 @@
 #include <ionrail/model_io/table_files.hpp>
 #include <ionrail/model/model.hpp>
 #include <ionrail/sc/memristor.hpp>
+
+#include "example_args.hpp"
 
 namespace {
 
@@ -106,7 +108,8 @@ int sc_main(int argc, char** argv) {
   try {
     // sc_stop() would report "Simulation stopped by user" as an info message.
     sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-    const std::string dir = argc > 1 ? argv[1] : std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer";
+    const std::string dir = sc_examples::table_dir_arg(argc, argv, "sc_memristor_pulses",
+                                                            "One memristor driven by potentiating and depressing pulse trains, checked against model::step.");
     const model::table table = model_io::load_table(dir, model_io::table_format::hex);
     const double dt_m = model_io::table_metadata(dir, "dt_m_s");
     std::printf("table %s (checksum %016llx), dt_m = %g s\n", dir.c_str(),

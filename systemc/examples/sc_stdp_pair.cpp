@@ -13,7 +13,7 @@
 // apart, and loses more for Δt < 0. A lif_neuron integrates the device
 // current as a post-synaptic neuron would, and counts how often it fires.
 //
-// Usage: sc_stdp_pair [TABLE_DIR]
+// Usage: sc_stdp_pair [TABLE_DIR] | -h | --help
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -28,6 +28,8 @@
 #include <ionrail/sc/lif_neuron.hpp>
 #include <ionrail/sc/memristor.hpp>
 #include <ionrail/sc/pulse_generator.hpp>
+
+#include "example_args.hpp"
 
 namespace {
 
@@ -157,7 +159,8 @@ int sc_main(int argc, char** argv) {
   try {
     // sc_stop() would report "Simulation stopped by user" as an info message.
     sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-    const std::string dir = argc > 1 ? argv[1] : std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer";
+    const std::string dir = sc_examples::table_dir_arg(argc, argv, "sc_stdp_pair",
+                                                            "Spike-timing-dependent change of one synapse by overlapping pre and post pulses.");
     const model::table table = model_io::load_table(dir, model_io::table_format::hex);
     const double dt_m = model_io::table_metadata(dir, "dt_m_s");
     const model::device d0 =

@@ -4,7 +4,7 @@
 // write-verify V/2 pulses and multiplies two input vectors by it. The CPU's
 // shadow C++ crossbar (model::crossbar) checks every read bit for bit.
 //
-// Usage: sc_tile_cpu [TABLE_DIR]
+// Usage: sc_tile_cpu [TABLE_DIR] | -h | --help
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -17,12 +17,14 @@
 #include <ionrail/model/model.hpp>
 #include <ionrail/sc/crossbar_tile.hpp>
 
+#include "example_args.hpp"
 #include "tile_cpu.hpp"
 
 int sc_main(int argc, char** argv) {
   using namespace ionrail;
   try {
-    const std::string dir = argc > 1 ? argv[1] : std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer";
+    const std::string dir = sc_examples::table_dir_arg(argc, argv, "sc_tile_cpu",
+                                                            "A 4 x 4 TLM crossbar tile programmed and read by a small CPU, checked bit for bit.");
     const model::table table = model_io::load_table(dir, model_io::table_format::hex);
     const model::table_view t = table.view();
     // A 100 MHz digital tile whose write pulses last one model step.

@@ -14,6 +14,14 @@
 // version or grid, or any entry that differs from what table.vh's checksum
 // covers stops the simulation with $fatal (Verilator alone would only warn
 // about a missing $readmemh file and run on a ROM of zeros).
+//
+// Simulation only, when compiled with IONRAIL_TABLE_PLUSARGS defined: the
+// plusargs +ionrail_table_dir=DIR and +ionrail_table_checksum=HEX (both
+// together) load another directory of the same grid instead of TABLE_DIR,
+// checked against that checksum (its table.vh's); verilog_tb's tb_cell is
+// built so and `tb_cell --model DIR` passes them. (Verilated code that reads
+// plusargs needs Verilated::commandArgs, hence opt-in.) Synthesis always
+// reads TABLE_DIR.
 `include "ionrail_formats.vh"
 
 module ionrail_table_rom #(
@@ -81,11 +89,15 @@ module ionrail_table_rom #(
     return x;
   endfunction
 
+  // The directory and checksum loaded: the parameters, or the plusargs.
+  string       dir;
+  logic [63:0] checksum;
+
   task automatic require_file(string name);
     int fd;
-    fd = $fopen({TABLE_DIR, "/", name}, "r");
+    fd = $fopen({dir, "/", name}, "r");
     if (fd == 0) $fatal(1, "ionrail_table_rom: cannot open %s/%s (TABLE_DIR must be the absolute path of a table directory)",
-                        TABLE_DIR, name);
+                        dir, name);
     $fclose(fd);
   endtask
 `endif
@@ -93,7 +105,18 @@ module ionrail_table_rom #(
   initial begin : load
 `ifndef SYNTHESIS
     logic [63:0] h;
-    if (TABLE_DIR == "") $fatal(1, "ionrail_table_rom: parameter TABLE_DIR is not set");
+`ifdef IONRAIL_TABLE_PLUSARGS
+    logic got_dir, got_checksum;
+`endif
+    dir = TABLE_DIR;
+    checksum = TABLE_CHECKSUM;
+`ifdef IONRAIL_TABLE_PLUSARGS
+    got_dir = $value$plusargs("ionrail_table_dir=%s", dir) != 0;
+    got_checksum = $value$plusargs("ionrail_table_checksum=%h", checksum) != 0;
+    if (got_dir != got_checksum)
+      $fatal(1, "ionrail_table_rom: +ionrail_table_dir and +ionrail_table_checksum go together");
+`endif
+    if (dir == "") $fatal(1, "ionrail_table_rom: parameter TABLE_DIR is not set");
     if (N_S != (1 << S_LOG2_STEP) + 1 || N_V < 3 || N_V % 2 == 0 ||
         S_LOG2_STEP < `IONRAIL_S_LOG2_STEP_MIN || S_LOG2_STEP > `IONRAIL_S_LOG2_STEP_MAX ||
         V_LOG2_STEP < 0 || V_LOG2_STEP > `IONRAIL_V_LOG2_STEP_MAX ||
@@ -115,12 +138,18 @@ module ionrail_table_rom #(
     coeff_rom[0] = 32'hdeadbeef;
     coeff_rom[1] = 32'hdeadbeef;
 `endif
+`ifdef SYNTHESIS
     $readmemh({TABLE_DIR, "/table.hex"}, drift_rom);
     $readmemh({TABLE_DIR, "/table_noise.hex"}, noise_rom);
     $readmemh({TABLE_DIR, "/table_fluct.hex"}, fluct_rom);
     $readmemh({TABLE_DIR, "/table_g.hex"}, g_rom);
     $readmemh({TABLE_DIR, "/table_coeff.hex"}, coeff_rom);
-`ifndef SYNTHESIS
+`else
+    $readmemh({dir, "/table.hex"}, drift_rom);
+    $readmemh({dir, "/table_noise.hex"}, noise_rom);
+    $readmemh({dir, "/table_fluct.hex"}, fluct_rom);
+    $readmemh({dir, "/table_g.hex"}, g_rom);
+    $readmemh({dir, "/table_coeff.hex"}, coeff_rom);
     h = `IONRAIL_FNV1A64_BASIS;
     h = fnv_word(h, `IONRAIL_TABLE_FORMAT_VERSION_RTL);
     h = fnv_word(h, `IONRAIL_STATE_F);
@@ -137,9 +166,9 @@ module ionrail_table_rom #(
     for (int k = 0; k < CELLS; ++k) h = fnv_word(h, noise_rom[k]);
     for (int k = 0; k < CELLS; ++k) h = fnv_word(h, fluct_rom[k]);
     for (int k = 0; k < N_S; ++k) h = fnv_word(h, g_rom[k]);
-    if (h != TABLE_CHECKSUM)
+    if (h != checksum)
       $fatal(1, "ionrail_table_rom: %s: checksum %016h of the loaded files differs from %016h (table.vh): wrong, short or corrupt table files, or a table of another format version",
-             TABLE_DIR, h, TABLE_CHECKSUM);
+             dir, h, checksum);
 `endif
   end
 endmodule
