@@ -292,6 +292,13 @@ TEST(RunnerAverage, MemoryEstimateCountsTheSums) {
   const auto b = app::plan_experiment(without, {});
   // rails x sites doubles, and their copy in a checkpoint.
   EXPECT_DOUBLE_EQ(a.memory_bytes - b.memory_bytes, 2.0 * 3000 * 8 * 8);
+  // Every variant's sums are held until the outputs are written: three
+  // variants of 3000 rails count three times.
+  app::run_options three;
+  three.overrides = {"series.key=protocol.voltage_v", "series.values=[0, 0.1, 0.2]"};
+  const auto c = app::plan_experiment(with, three);
+  const auto d = app::plan_experiment(without, three);
+  EXPECT_DOUBLE_EQ(c.memory_bytes - d.memory_bytes, 3 * 2.0 * 3000 * 8 * 8);
 }
 
 // ---------------------------------------------------------------- species.ions

@@ -518,15 +518,23 @@ experiment_plan plan_experiment(const std::string& path, const run_options& opti
   // Memory: the engine and the trace of the largest variant (they run one
   // at a time), refused before anything is allocated. Checked before the
   // work: a run that cannot be held at all is told so, not that it is slow.
+  // The averaged profiles' rails x sites sums of every variant are held
+  // until the outputs are written, and copied into a checkpoint: twice
+  // their sum over the variants.
+  double all_sums = 0;
+  std::size_t averaging = 0;
+  for (const auto& p : plans)
+    if (!p.config.protocol.average_window_s.empty()) {
+      all_sums += static_cast<double>(p.config.device.rails) * p.config.device.sites;
+      ++averaging;
+    }
   for (const auto& p : plans) {
     const auto& c = p.config;
     const kmc::protocol_drive drive = kmc::make_drive(c.protocol);
     const double rows = drive.duration_s / c.protocol.sample_every_s + 2 + 2.0 * static_cast<double>(c.protocol.profile_times_s.size()) +
                         (c.protocol.kind == kmc::protocol_kind::pulses ? c.protocol.pulses.n_pot + c.protocol.pulses.n_dep + 1 : 0);
-    // The averaged profile: rails x sites sums, and their copy in a checkpoint.
-    const bool averaged = !c.protocol.average_window_s.empty();
-    const double average_bytes =
-        averaged ? 2 * kmc::site_average::memory_bytes(c.device.rails, c.device.sites) : 0.0;
+    const bool averaged = all_sums > 0;
+    const double average_bytes = 2 * kmc::site_average::memory_bytes(all_sums, 1);
     const double bytes = kmc::engine_memory_bytes(c.device, c.sim) + rows * (9.0 + c.device.zones) * 8 * 2 +
                          10.0 * c.device.sites * 8 + average_bytes;
     result.memory_bytes = std::max(result.memory_bytes, bytes);
@@ -534,9 +542,9 @@ experiment_plan plan_experiment(const std::string& path, const run_options& opti
                                     "and {:.3g} trace rows of {} zones{}",
                                     path, c.device.rails, c.device.ions_per_rail(), c.device.sites,
                                     kmc::to_string(c.sim.solver), rows, c.device.zones,
-                                    averaged ? fmt::format(", with a time-averaged profile of device.rails x device.sites "
-                                                           "= {:.3g} sums (protocol.average_window_s)",
-                                                           static_cast<double>(c.device.rails) * c.device.sites)
+                                    averaged ? fmt::format(", with time-averaged profiles of device.rails x device.sites "
+                                                           "= {:.3g} sums over {} variant(s) (protocol.average_window_s)",
+                                                           all_sums, averaging)
                                              : std::string()));
   }
 
