@@ -72,6 +72,12 @@ TEST(CliErrors, Run) {
                  {"run.toml", "species[0].fill = 1.5: must be in [0, 1]"});
   expect_refused(dir, "run " + file("[device]\nsites = 10\n[[species]]\nname = \"a\"\nfill = 0.6\n[[species]]\nname = \"b\"\nfill = 0.6\n") + out,
                  {"run.toml", "species fill (ions per rail) = 12: must not exceed device.sites = 10"});
+  expect_refused(dir, "run " + file("[device]\nsites = 10\n[[species]]\nfill = 0.3\nions = 3\n") + out,
+                 {"run.toml:5: species[0].fill and species[0].ions are mutually exclusive"});
+  expect_refused(dir, "run " + file("[protocol]\npulse_s = 2\nrelax_s = 3\nsample_every_s = 0.5\naverage_window_s = [4.6]\n") + out,
+                 {"run.toml:5: protocol.average_window_s = [4.6]: holds 1 of the sample times", "at least 2"});
+  expect_refused(dir, "run " + file(small_run) + out + " --set 'protocol.average_window_s=[1,9]'",
+                 {"--set: protocol.average_window_s = [1, 9]: to must be at most the protocol's duration, 5 s"});
   expect_refused(dir, "run " + file("[device]\nrails = 0\n") + out, {"run.toml:2: device.rails = 0: must be >= 1"});
   expect_refused(dir, "run " + file("[device]\nthickness_nm = nan\n") + out, {"run.toml:2: device.thickness_nm = nan: must be finite"});
   expect_refused(dir, "run " + file("[device]\nzone = 4\n") + out, {"run.toml:2: device.zone = 4: unknown key, did you mean 'zones'?"});

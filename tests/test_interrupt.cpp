@@ -158,6 +158,10 @@ TEST_P(Interrupt, KilledRunResumesFromItsLastPeriodicCheckpoint) {
   resume.insert(resume.end(), {"--resume", (dir / "out").string()});
   ASSERT_EQ(run(resume, dir / "resume.log"), 0) << slurp(dir / "resume.log");
   expect_same_outputs(dir / "ref", dir / "out");
+  if (std::string(GetParam().name) == "series") {
+    for (const char* v : {"voltage_v_0.3", "voltage_v_0.5", "voltage_v_0.7"})
+      EXPECT_TRUE(fs::exists(dir / "out" / v / "profile_average.csv")) << v;
+  }
   expect_no_leftovers(dir);
 }
 
@@ -201,9 +205,10 @@ TEST_P(Interrupt, SignalWritesAFinalCheckpointAndResumes) {
 INSTANTIATE_TEST_SUITE_P(
     Runs, Interrupt,
     ::testing::Values(run_case{"sync", {}},
-                      // three variants: the kill lands in one of them, finished ones come from the checkpoint
+                      // three variants: the kill lands in one of them, finished ones come from the checkpoint;
+                      // their time-averaged profiles' sums too (profile_average.csv the same bytes)
                       run_case{"series", {"--set", "series.key=protocol.voltage_v", "--set", "series.values=[0.3,0.5,0.7]",
-                                          "--set", "device.rails=500"}},
+                                          "--set", "device.rails=500", "--set", "protocol.average_window_s=[1,4.5]"}},
                       run_case{"bkl", {"--set", "sim.method=bkl", "--set", "device.rails=20"}}),
     [](const auto& p) { return std::string(p.param.name); });
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include <ionrail/kmc/engine.hpp>
 
@@ -39,6 +40,10 @@ TEST(Params, BadValuesNameKeyValueAndRange) {
   expect_rejected([](auto& d, auto&) { d.species[0].charge = 0; }, "species[0].charge = 0", "non-zero");
   expect_rejected([](auto& d, auto&) { d.species.push_back(d.species[0]); d.species[1].fill = 0.9; },
                   "species fill (ions per rail)", "must not exceed device.sites");
+  expect_rejected([](auto& d, auto&) { d.species[0].ions = -2; }, "species[0].ions = -2", ">= 1 ions per rail");
+  expect_rejected([](auto& d, auto&) { d.species[0].ions = 101; }, "species[0].ions = 101", "must not exceed device.sites = 100");
+  expect_rejected([](auto& d, auto&) { d.species.push_back(d.species[0]); d.species[1].ions = 80; },
+                  "species fill and ions (ions per rail) = 113", "must not exceed device.sites");
   expect_rejected([](auto& d, auto&) { d.classes[0].fraction = 0.5; }, "rail_class fractions (sum) = 0.5", "sum to 1");
   expect_rejected([](auto& d, auto&) { d.site_energy_ev.assign(3, 0.0); }, "device.site_energy_ev (entries) = 3",
                   "one value per site (100)");
@@ -76,6 +81,20 @@ TEST(Params, WaveformTimesMustIncrease) {
   EXPECT_DOUBLE_EQ(w.voltage(2.0), 0.0);
   EXPECT_DOUBLE_EQ(w.voltage(5.0), -2.0);
   EXPECT_DOUBLE_EQ(w.max_abs_voltage(), 2.0);
+}
+
+// species.ions gives n_s exactly, in place of round(fill · sites), species by species.
+TEST(Params, IonsPerRailFromIonsOrFill) {
+  device_params d;  // 100 sites, fill 1/3: 33
+  EXPECT_EQ(d.ions_per_rail(), 33);
+  d.species.push_back(d.species[0]);
+  d.species[1].name = "b";
+  d.species[1].ions = 7;
+  EXPECT_EQ(d.species_counts(), (std::vector<int>{33, 7}));
+  EXPECT_EQ(d.ions_per_rail(), 40);
+  d.species[0].ions = 1;
+  EXPECT_EQ(d.species_counts(), (std::vector<int>{1, 7}));
+  EXPECT_NO_THROW(validate(d));
 }
 
 }  // namespace

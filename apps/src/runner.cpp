@@ -18,6 +18,7 @@
 #include <ionrail/calibration/progress.hpp>
 #include <ionrail/app/staged_dir.hpp>
 #include <ionrail/kmc/protocol.hpp>
+#include <ionrail/kmc/site_average.hpp>
 #include <ionrail/kmc/state_io.hpp>
 
 #include "build_info.hpp"
@@ -89,6 +90,17 @@ std::string profile_text(const std::vector<snapshot>& snaps, const kmc::device_p
   return fmt::to_string(out);
 }
 
+// The time-averaged occupancy per site over the window: mean over rails and
+// its standard error across rails.
+std::string profile_average_text(const kmc::site_profile& p, const kmc::device_params& d) {
+  fmt::memory_buffer out;
+  fmt::format_to(std::back_inserter(out), "site,x_nm,occupancy,occupancy_se\n");
+  for (int i = 0; i < d.sites; ++i)
+    fmt::format_to(std::back_inserter(out), "{},{:.6g},{:.9g},{:.9g}\n", i, (i + 0.5) * d.thickness_nm / d.sites,
+                   p.occupancy[i], p.standard_error[i]);
+  return fmt::to_string(out);
+}
+
 // backend "cuda" runs on the GPU or fails; "auto" uses the GPU when this build
 // has the CUDA backend and a device is present, else the CPU.
 bool use_cuda(const run_config& cfg) {
@@ -110,10 +122,14 @@ std::unique_ptr<kmc::engine> make_engine(const run_config& cfg, std::shared_ptr<
 }
 
 // The times a variant samples at: every sample_every_s, the profile
-// snapshots, the pulse reads, the end of the drive and the end.
+// snapshots, the pulse reads, the end of the drive and the end; of them, the
+// regular ones inside the averaging window feed the averaged profile.
 struct variant_times {
   kmc::protocol_drive drive;
   std::vector<double> times, profile_times, read_times;
+  kmc::average_window window;
+  std::vector<char> averaged;          // per entry of times: a sample of the averaged profile
+  std::uint64_t average_samples = 0;   // how many
   kmc::work_profile work;  // what the progress bar counts: estimated attempts, not simulated seconds
 };
 
@@ -122,8 +138,11 @@ variant_times times_of(const run_config& cfg) {
   vt.drive = kmc::make_drive(cfg.protocol);
   const auto& drive = vt.drive;
   std::vector<double>& times = vt.times;
-  for (int k = 0; k * cfg.protocol.sample_every_s <= drive.duration_s * (1 + 1e-12); ++k)
-    times.push_back(k * cfg.protocol.sample_every_s);
+  times = kmc::sample_grid(cfg.protocol, drive.duration_s);
+  vt.window = kmc::average_window_of(cfg.protocol, drive.duration_s);
+  std::vector<double> window_times;
+  for (double t : times)
+    if (kmc::in_window(vt.window, t)) window_times.push_back(t);
   vt.profile_times =
       cfg.protocol.profile_times_s.empty() ? default_profile_times(cfg.protocol, drive) : cfg.protocol.profile_times_s;
   for (double& t : vt.profile_times) t = std::min(t, drive.duration_s);
@@ -136,6 +155,16 @@ variant_times times_of(const run_config& cfg) {
   times.erase(std::unique(times.begin(), times.end(), [](double a, double b) { return std::fabs(a - b) < 1e-12; }),
               times.end());
   std::sort(vt.profile_times.begin(), vt.profile_times.end());
+  // Flag the window's grid times (a time within 1e-12 s of another was merged into it).
+  vt.averaged.assign(times.size(), 0);
+  std::size_t k = 0;
+  for (double wt : window_times) {
+    while (k < times.size() && times[k] < wt - 1e-12) ++k;
+    if (k < times.size() && std::fabs(times[k] - wt) < 1e-12 && !vt.averaged[k]) {
+      vt.averaged[k] = 1;
+      ++vt.average_samples;
+    }
+  }
   vt.work = kmc::estimate_work_profile(cfg.device, cfg.sim, *drive.voltage);
   return vt;
 }
@@ -148,6 +177,7 @@ struct variant_state {
   std::vector<kmc::sample> trace;
   std::vector<snapshot> snapshots;
   std::vector<double> read_g_s;
+  kmc::site_average average;           // the averaged profile's sums (empty without a window)
   double wall_s = 0;                   // wall-clock time spent on it so far
   std::string engine_state;            // running: the engine at the checkpoint
   double s_eq = 0;                     // finished: the readout state at uniform filling
@@ -180,6 +210,8 @@ void put_variant(kmc::state_writer& w, const variant_state& v) {
     w.put_vector(s.occupancy);
   }
   w.put_vector(v.read_g_s);
+  w.put_bool(!v.average.empty());
+  if (!v.average.empty()) v.average.save(w);
   w.put(v.wall_s);
   w.put_string(v.engine_state);
   w.put(v.s_eq);
@@ -215,6 +247,15 @@ variant_state get_variant(kmc::state_reader& r, const run_config& cfg, const var
     v.snapshots.push_back(std::move(s));
   }
   r.get_vector_up_to(v.read_g_s, vt.read_times.size(), "pulse reads");
+  if (r.get_bool() != vt.window.enabled) r.fail("the time-averaged profile does not match this run's window");
+  if (vt.window.enabled) {
+    v.average.load(r, cfg.device.rails, cfg.device.sites);
+    std::uint64_t expected = 0;
+    for (std::uint64_t k = 0; k < v.next_time; ++k) expected += vt.averaged[k] ? 1 : 0;
+    if (v.average.samples() != expected)
+      r.fail(fmt::format("a time-averaged profile of {} samples at sample {}; this run's window has {} there",
+                         v.average.samples(), v.next_time, expected));
+  }
   v.wall_s = r.get<double>();
   v.engine_state = r.get_string(std::size_t{1} << 42);
   if (!v.finished && v.engine_state.empty() && rows > 0) r.fail("a running variant without its engine state");
@@ -254,6 +295,7 @@ void run_variant(const run_config& cfg, const variant_times& vt, variant_state& 
   }
   if (ctl) e.set_stop_flag(ctl->flag());
   st.s_eq = e.model().readout().s_eq;
+  if (vt.window.enabled && st.average.empty()) st.average = kmc::site_average(cfg.device.rails, cfg.device.sites);
   for (; st.next_time < vt.times.size(); ++st.next_time) {
     const double t = vt.times[st.next_time];
     for (;;) {
@@ -276,6 +318,7 @@ void run_variant(const run_config& cfg, const variant_times& vt, variant_state& 
       ctl->resume();
     }
     st.trace.push_back(e.take_sample());
+    if (vt.averaged[st.next_time]) st.average.add(e.model());
     while (st.snapshots.size() < vt.profile_times.size() && vt.profile_times[st.snapshots.size()] <= t + 1e-12)
       st.snapshots.push_back({st.trace.back().t_s, e.model().site_occupancy()});
     while (st.read_g_s.size() < vt.read_times.size() && vt.read_times[st.read_g_s.size()] <= t + 1e-12)
@@ -302,12 +345,15 @@ variant_result finish_variant(const run_config& cfg, const variant_times& vt, va
   v.wall_s = st.wall_s;
   v.snapshots = static_cast<int>(st.snapshots.size());
   for (const auto& snap : st.snapshots) v.snapshot_times_s.push_back(snap.t_s);
+  v.average_window = vt.window;
+  v.average_samples = st.average.samples();
   v.trace = std::move(st.trace);
   v.loop = iv_loop(v.trace);
   v.relax = relaxation(v.trace, vt.drive.drive_end_s, v.s_eq);
   fs::create_directories(dir);
   write_file_atomic(dir / "trace.csv", trace_text(v.trace, cfg.device.zones));
   write_file_atomic(dir / "profile.csv", profile_text(st.snapshots, cfg.device));
+  if (vt.window.enabled) write_file_atomic(dir / "profile_average.csv", profile_average_text(st.average.result(), cfg.device));
   if (!v.read_times_s.empty()) {
     std::string reads = "pulse,t_s,g_s\n";
     for (std::size_t k = 0; k < v.read_g_s.size(); ++k) reads += fmt::format("{},{:.9g},{:.9g}\n", k, v.read_times_s[k], v.read_g_s[k]);
@@ -347,6 +393,13 @@ json_doc variant_json(const variant_result& v, const std::string& series_key) {
                     {"conductivity_s_m", json_number(t.conductivity_s_m)},
                     {"drift_velocity_m_s", json_number(t.drift_velocity_m_s)}};
   s["energy_j"] = json_number(v.trace.back().energy_j);
+  if (v.average_window.enabled)
+    s["profile_average"] = {{"file", "profile_average.csv"},
+                            {"from_s", json_number(v.average_window.from_s)},
+                            {"to_s", json_number(v.average_window.to_s)},
+                            {"samples", v.average_samples},
+                            {"rails", v.config.device.rails},
+                            {"times", "the sample times k x protocol.sample_every_s in [from_s, to_s]"}};
   const auto kind = v.config.protocol.kind;
   if (kind == kmc::protocol_kind::relax)
     s["relaxation"] = {{"state_uniform", json_number(v.s_eq)},
@@ -467,18 +520,34 @@ experiment_plan plan_experiment(const std::string& path, const run_options& opti
   // Memory: the engine and the trace of the largest variant (they run one
   // at a time), refused before anything is allocated. Checked before the
   // work: a run that cannot be held at all is told so, not that it is slow.
+  // The averaged profiles' rails x sites sums of every variant are held
+  // until the outputs are written, and copied into a checkpoint: twice
+  // their sum over the variants.
+  double all_sums = 0;
+  std::size_t averaging = 0;
+  for (const auto& p : plans)
+    if (!p.config.protocol.average_window_s.empty()) {
+      all_sums += static_cast<double>(p.config.device.rails) * p.config.device.sites;
+      ++averaging;
+    }
   for (const auto& p : plans) {
     const auto& c = p.config;
     const kmc::protocol_drive drive = kmc::make_drive(c.protocol);
     const double rows = drive.duration_s / c.protocol.sample_every_s + 2 + 2.0 * static_cast<double>(c.protocol.profile_times_s.size()) +
                         (c.protocol.kind == kmc::protocol_kind::pulses ? c.protocol.pulses.n_pot + c.protocol.pulses.n_dep + 1 : 0);
+    const bool averaged = all_sums > 0;
+    const double average_bytes = 2 * kmc::site_average::memory_bytes(all_sums, 1);
     const double bytes = kmc::engine_memory_bytes(c.device, c.sim) + rows * (9.0 + c.device.zones) * 8 * 2 +
-                         10.0 * c.device.sites * 8;
+                         10.0 * c.device.sites * 8 + average_bytes;
     result.memory_bytes = std::max(result.memory_bytes, bytes);
     check_memory(bytes, fmt::format("{}: device.rails = {} x {} ions per rail on device.sites = {} with sim.method = \"{}\" "
-                                    "and {:.3g} trace rows of {} zones",
+                                    "and {:.3g} trace rows of {} zones{}",
                                     path, c.device.rails, c.device.ions_per_rail(), c.device.sites,
-                                    kmc::to_string(c.sim.solver), rows, c.device.zones));
+                                    kmc::to_string(c.sim.solver), rows, c.device.zones,
+                                    averaged ? fmt::format(", with time-averaged profiles of device.rails x device.sites "
+                                                           "= {:.3g} sums over {} variant(s) (protocol.average_window_s)",
+                                                           all_sums, averaging)
+                                             : std::string()));
   }
 
   // Work: every variant's estimated hop attempts, together against the
@@ -712,6 +781,11 @@ void write_plot_script(const fs::path& dir, const experiment_result& r) {
     for (int c = 0; c < v.snapshots; ++c)
       gp << fmt::format("{}'{}' every ::1 using 2:{} lw 2 title 't = {:.4g} s'", c ? ", \\\n     " : "", path(v, "profile.csv"),
                         c + 3, c < static_cast<int>(v.snapshot_times_s.size()) ? v.snapshot_times_s[static_cast<std::size_t>(c)] : 0.0);
+    // The time average over protocol.average_window_s, with ±1 SE across rails.
+    if (v.average_window.enabled)
+      gp << fmt::format(", \\\n     '{}' every ::1 using 2:3:4 with yerrorbars pt 7 ps 0.6 lc 'black' "
+                        "title 'mean over {:.4g}–{:.4g} s ± SE'",
+                        path(v, "profile_average.csv"), v.average_window.from_s, v.average_window.to_s);
     gp << "\n";
   }
   gp << "set style data lines\n";

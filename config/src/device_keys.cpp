@@ -41,6 +41,13 @@ void read_class_landscape(const loader& l, const toml::table& t, const std::stri
       l.ranges(t, path, c.device.sites, section_named("device.site_energy").key_names);
 }
 
+// A species gives its ions one way: per site (fill) or per rail (ions).
+void check_species_count(const loader& l, const toml::table& t, const std::string& path, run_config&, std::size_t) {
+  if (t.contains("fill") && t.contains("ions"))
+    l.fail_at(path + ".ions", path + ".fill and " + path + ".ions are mutually exclusive: give the ions of a species "
+                              "one way, per site (fill) or per rail (ions)");
+}
+
 void write_class_landscape(toml::table& out, const run_config& c, std::size_t entry) {
   field_traits<std::vector<double>>::write(out, "site_energy_ev", c.device.classes[entry].site_energy_ev);
 }
@@ -96,7 +103,7 @@ section_def site_energy_section() {
 
 section_def species_section() {
   auto s = table_list_section({"species", "the mobile ions"}, [](auto& c) -> auto& { return c.device.species; });
-  s.in_material().engine_checked();
+  s.in_material().engine_checked().read_more(check_species_count);
   s.key("name", [](auto& e) -> auto& { return e.name; }).note("unique among species (*loader*)").doc("label in outputs");
   s.key("charge", [](auto& e) -> auto& { return e.charge; })
       .unit("e").range(closed(-8, 8)).note("and not 0").doc("charge number z");
@@ -106,6 +113,10 @@ section_def species_section() {
       .unit("Hz").range(greater_than(0)).doc("attempt frequency ν0");
   s.key("fill", [](auto& e) -> auto& { return e.fill; })
       .unit("ions per site").range(closed(0, 1)).doc("ions per rail n_s = round(fill · sites)");
+  s.key("ions", [](auto& e) -> auto& { return e.ions; })
+      .unit("ions per rail").range(at_least(1)).interval("[1, sites]").checked_by_loader()
+      .note("and not given with `fill`").default_doc("none (from `fill`)")
+      .doc("ions per rail n_s directly, instead of `fill`; the resolved parameters show 0 when `fill` gave them");
   return s.done();
 }
 

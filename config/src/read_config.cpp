@@ -236,6 +236,9 @@ void check_across_keys(const loader& l, run_config& c) {
     l.fail_at(key, key + " = " + format_number(p.sample_every_s) + " (default): " + what);
   }
 
+  // The time-averaged profile's window against the protocol's duration and sample times.
+  l.checked([&] { kmc::validate_average_window(p, drive.duration_s); });
+
   // A given sync step must keep every hop probability below 1: (Γ+ + Γ−) dt
   // at the largest rate the applied field alone can give (space charge can
   // only raise it; the run still checks every rate table it builds).

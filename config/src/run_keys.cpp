@@ -88,6 +88,13 @@ section_def protocol_section() {
       .doc("spacing of the trace rows");
   s.key("profile_times_s", [](auto& c) -> auto& { return c.protocol.profile_times_s; })
       .unit("s").range(at_least(0)).doc("times of zone-profile snapshots; empty: start, end of the drive, end");
+  s.key("average_window_s", [](auto& c) -> auto& { return c.protocol.average_window_s; })
+      .unit("s").range(at_least(0))
+      .note("in `[from]` or `[from, to]`, with from < to ≤ the protocol's duration and at least 2 sample "
+            "times inside (*loader*)")
+      .default_doc("none (no averaged profile)")
+      .doc("window of the time-averaged site profile `profile_average.csv`: the mean over the sample times "
+           "k · `sample_every_s` in [from, to] (to: the end when not given)");
   s.key("temperatures_k", [](auto& c) -> auto& { return c.temperatures_k; })
       .unit("K").range(greater_than(0)).checked_by_loader()
       .doc("temperatures to run the protocol at (e.g. for an Arrhenius fit); empty: just `device.temperature_k`");

@@ -32,9 +32,13 @@ void check_landscape(const std::string& key, const std::vector<double>& values, 
 
 }  // namespace
 
+int species_params::ions_per_rail(int sites) const {
+  return ions > 0 ? ions : static_cast<int>(std::lround(fill * sites));
+}
+
 std::vector<int> device_params::species_counts() const {
   std::vector<int> n;
-  for (const auto& s : species) n.push_back(static_cast<int>(std::lround(s.fill * sites)));
+  for (const auto& s : species) n.push_back(s.ions_per_rail(sites));
   return n;
 }
 
@@ -53,6 +57,7 @@ void validate(const device_params& d) {
   require_finite_range("device.ion_density_m3", d.ion_density_m3, 0.0, 1e30, "must be in [0, 1e30] (0: no space charge)");
   require_positive("device.rel_permittivity", d.rel_permittivity);
   if (d.species.empty() || d.species.size() > 255) fail("species (count)", d.species.size(), "must be in [1, 255]");
+  bool given_ions = false;
   for (std::size_t i = 0; i < d.species.size(); ++i) {
     const auto& s = d.species[i];
     const std::string k = "species[" + std::to_string(i) + "].";
@@ -60,10 +65,18 @@ void validate(const device_params& d) {
     require_finite_range(k + "activation_energy_ev", s.activation_energy_ev, 0.0, 10.0, "must be in [0, 10] eV");
     require_positive(k + "attempt_frequency_hz", s.attempt_frequency_hz);
     require_finite_range(k + "fill", s.fill, 0.0, 1.0, "must be in [0, 1] ions per site");
+    if (s.ions < 0) fail(k + "ions", s.ions, "must be >= 1 ions per rail (0: from fill)");
+    if (s.ions > d.sites) fail(k + "ions", s.ions, "must not exceed device.sites = " + std::to_string(d.sites));
+    given_ions = given_ions || s.ions > 0;
   }
+  // Named by what gave the counts: fill, ions or both.
+  bool from_fill = false;
+  for (const auto& s : d.species) from_fill = from_fill || s.ions == 0;
+  const std::string what = std::string("species ") + (given_ions ? (from_fill ? "fill and ions" : "ions") : "fill") +
+                           " (ions per rail)";
   const int n = d.ions_per_rail();
-  if (n < 1) fail("species fill (ions per rail)", n, "must give at least one ion per rail");
-  if (n > d.sites) fail("species fill (ions per rail)", n, "must not exceed device.sites = " + std::to_string(d.sites));
+  if (n < 1) fail(what, n, "must give at least one ion per rail");
+  if (n > d.sites) fail(what, n, "must not exceed device.sites = " + std::to_string(d.sites));
   if (d.classes.empty() || d.classes.size() > 255) fail("rail_class (count)", d.classes.size(), "must be in [1, 255]");
   double fraction_sum = 0;
   for (std::size_t i = 0; i < d.classes.size(); ++i) {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -90,6 +91,12 @@ std::string shown(double v) {
   return os.str();
 }
 
+std::string window_text(const std::vector<double>& w) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < w.size(); ++i) s += (i ? ", " : "") + shown(w[i]);
+  return s + "]";
+}
+
 void positive(const std::string& key, double v) {
   if (!std::isfinite(v) || !(v > 0)) fail(key, v, "must be finite and > 0");
 }
@@ -130,6 +137,11 @@ void validate(const protocol_params& p) {
   positive("sample_every_s", p.sample_every_s);
   for (double t : p.profile_times_s)
     if (!std::isfinite(t) || t < 0) fail("profile_times_s", t, "every time must be finite and >= 0");
+  const auto& w = p.average_window_s;
+  if (w.size() > 2) fail("average_window_s", window_text(w), "must be [] (none), [from] or [from, to]");
+  for (double t : w)
+    if (!std::isfinite(t) || t < 0) fail("average_window_s", window_text(w), "every time must be finite and >= 0");
+  if (w.size() == 2 && !(w[0] < w[1])) fail("average_window_s", window_text(w), "must have from < to");
   // A pulse, gap or relaxation shorter than its edges would run time backwards.
   auto longer_than_edges = [](const std::string& key, double v) {
     if (!(v > 2 * protocol_edge_s)) fail(key, v, "must be > 2e-09 s (the voltage edges take 1e-09 s each)");
@@ -283,6 +295,52 @@ protocol_drive make_drive(const protocol_params& p) {
   }
   d.duration_s = d.voltage->end_time_s();
   return d;
+}
+
+average_window average_window_of(const protocol_params& p, double duration_s) {
+  average_window w;
+  if (p.average_window_s.empty()) return w;
+  w.enabled = true;
+  w.from_s = p.average_window_s[0];
+  w.to_s = p.average_window_s.size() > 1 ? p.average_window_s[1] : duration_s;
+  return w;
+}
+
+std::vector<double> sample_grid(const protocol_params& p, double duration_s) {
+  std::vector<double> times;
+  for (std::int64_t k = 0; static_cast<double>(k) * p.sample_every_s <= duration_s * (1 + 1e-12); ++k)
+    times.push_back(static_cast<double>(k) * p.sample_every_s);
+  return times;
+}
+
+bool in_window(const average_window& w, double t) {
+  if (!w.enabled) return false;
+  const double tol = 1e-12 * std::max(1.0, std::fabs(w.to_s));
+  return t >= w.from_s - tol && t <= w.to_s + tol;
+}
+
+void validate_average_window(const protocol_params& p, double duration_s) {
+  const average_window w = average_window_of(p, duration_s);
+  if (!w.enabled) return;
+  const std::string value = window_text(p.average_window_s);
+  if (p.average_window_s.size() == 1 && !(w.from_s < duration_s))
+    fail("average_window_s", value, "from must be before the end of the protocol, " + shown(duration_s) + " s");
+  if (!(w.to_s <= duration_s * (1 + 1e-12)))
+    fail("average_window_s", value, "to must be at most the protocol's duration, " + shown(duration_s) + " s");
+  // At least two of the regular sample times inside (counted from the first
+  // grid time near `from`, not from 0: the grid may hold 1e8 times).
+  const double dt = p.sample_every_s;
+  std::int64_t k = std::max<std::int64_t>(0, static_cast<std::int64_t>(std::floor(w.from_s / dt)) - 1);
+  int inside = 0;
+  for (; inside < 2 && static_cast<double>(k) * dt <= duration_s * (1 + 1e-12); ++k) {
+    const double t = static_cast<double>(k) * dt;
+    if (in_window(w, t)) ++inside;
+    else if (t > w.to_s) break;
+  }
+  if (inside < 2)
+    fail("average_window_s", value,
+         "holds " + std::to_string(inside) + " of the sample times k x protocol.sample_every_s = k x " + shown(dt) +
+             " s; it needs at least 2: widen the window or sample more often");
 }
 
 }  // namespace ionrail::kmc

@@ -47,6 +47,8 @@ struct variant_result {
   double wall_s = 0;
   int snapshots = 0;                    // columns of profile.csv after zone, x_nm
   std::vector<double> snapshot_times_s; // their times
+  kmc::average_window average_window;   // protocol.average_window_s: profile_average.csv
+  std::uint64_t average_samples = 0;    // sample times averaged over
   loop_figures loop;
   relax_figures relax;
 };

@@ -13,6 +13,8 @@ struct species_params {
   double activation_energy_ev = 0.72;   // Ea
   double attempt_frequency_hz = 1e13;   // ν0
   double fill = 1.0 / 3.0;              // ions per site: n_s = round(fill · sites)
+  int ions = 0;                         // ions per rail n_s directly; 0: from fill
+  int ions_per_rail(int sites) const;   // n_s
 };
 
 // A fraction of the rails with their own kinetics (e.g. amorphous vs

@@ -45,6 +45,9 @@ struct protocol_params {
   std::string waveform_csv;              // two columns: time_s, volts (header optional)
   double sample_every_s = 0.1;           // trace row spacing
   std::vector<double> profile_times_s;   // zone-profile snapshots; empty: start, end of drive, end
+  // The time-averaged site profile's window: empty: none; [from]: from
+  // `from` to the end of the protocol; [from, to].
+  std::vector<double> average_window_s;
 };
 
 // Voltage steps are ramps of this duration: far below any hop time, so they
@@ -66,5 +69,25 @@ struct protocol_drive {
 };
 
 protocol_drive make_drive(const protocol_params& p);
+
+// The time-averaged site profile (protocol.average_window_s). It averages
+// over the trace's regular sample times t_k = k · sample_every_s (k = 0, 1,
+// ...; the grid the trace samples on, up to the end of the protocol) with
+// from_s <= t_k <= to_s, each with the same weight; the extra rows the trace
+// takes (profile snapshots, pulse reads, the end of the drive) are not averaged.
+struct average_window {
+  bool enabled = false;
+  double from_s = 0;
+  double to_s = 0;  // the end of the protocol when not given
+};
+average_window average_window_of(const protocol_params& p, double duration_s);
+// The trace's regular sample times over a protocol of duration_s.
+std::vector<double> sample_grid(const protocol_params& p, double duration_s);
+// Whether a sample time t lies in the window (ends included, to 1e-12 relative).
+bool in_window(const average_window& w, double t);
+// The window against the protocol: from < to <= duration_s and at least two
+// sample times inside. Throws std::invalid_argument naming
+// protocol.average_window_s (validate() checks the entries themselves).
+void validate_average_window(const protocol_params& p, double duration_s);
 
 }  // namespace ionrail::kmc
