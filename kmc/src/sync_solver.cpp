@@ -37,7 +37,7 @@ sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage
       governor_(threads_, !sim.adaptive_threads) {
   // First estimate: the applied field only; refined at every refresh.
   dt_natural_ = automatic_dt_ ? model_.first_step_estimate(p_max_, source_.voltage(0.0), dt_max_) : sim.dt_s;
-  dt_ = dt_natural_;
+  dt_ = next_natural_ = dt_natural_;
   info_.dt_automatic = automatic_dt_;
   info_.threads = threads_;
   thread_histograms_.assign(threads_, std::vector<int>(static_cast<std::size_t>(histogram_ways) * model_.combos() *
