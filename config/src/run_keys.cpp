@@ -61,9 +61,9 @@ section_def sim_section() {
       .range(open(0, 1)).doc("bound on (Γ+ + Γ−) dt for the automatic step");
   s.key("dt_max_s", [](auto& c) -> auto& { return c.sim.dt_max_s; })
       .unit("s").range(closed(0, 1e9))
-      .doc("cap on the automatic step (0: none). A step samples V at its midpoint: with slow rates (a retentive "
-           "material at rest) cap it below the shortest feature of the drive. `ionrail calibrate` caps it at "
-           "dt_m / 4 when 0");
+      .doc("cap on the automatic step (0: none). Automatic steps end on the drive's breakpoints, so a pulse is "
+           "never stepped over; the cap bounds the step where slow rates (a retentive material at rest) would make "
+           "it longer than the time resolution wanted. `ionrail calibrate` caps it at dt_m / 4 when 0");
   s.key("rate_change_max", [](auto& c) -> auto& { return c.sim.rate_change_max; })
       .range(closed(0, 10))
       .doc("largest change of ln Γ that the applied field may make over one automatic step as the drive moves "
