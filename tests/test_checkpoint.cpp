@@ -146,6 +146,7 @@ class tripwire final : public voltage_source {
     return inner_->voltage(t_s);
   }
   double max_abs_voltage() const override { return inner_->max_abs_voltage(); }
+  drive_breakpoints breakpoints() const override { return inner_->breakpoints(); }
 
  private:
   std::shared_ptr<const voltage_source> inner_;

@@ -364,7 +364,7 @@ TEST(ConfigErrors, UnknownKeySuggestsTheClosest) {
   EXPECT_EQ(error_in(s, "[[device.site_energy]]\nfirst_site = 0\nlast = 1\nenergy_ev = 0\n"),
             run + ":3: device.site_energy[0].last = 1: unknown key, did you mean 'last_site'?");
   const auto far = error_in(s, "[sim]\nwibble = 1\n");
-  EXPECT_TRUE(has(far, run + ":2: sim.wibble = 1: unknown key; valid keys: method, dt_s, p_max, dt_max_s, seed, threads, backend"));
+  EXPECT_TRUE(has(far, run + ":2: sim.wibble = 1: unknown key; valid keys: method, dt_s, p_max, dt_max_s, rate_change_max, seed, threads, backend"));
 }
 
 TEST(ConfigErrors, ProtocolKeysOfAnotherKind) {

@@ -61,9 +61,15 @@ section_def sim_section() {
       .range(open(0, 1)).doc("bound on (Γ+ + Γ−) dt for the automatic step");
   s.key("dt_max_s", [](auto& c) -> auto& { return c.sim.dt_max_s; })
       .unit("s").range(closed(0, 1e9))
-      .doc("cap on the automatic step (0: none). A step samples V at its midpoint: with slow rates (a retentive "
-           "material at rest) cap it below the shortest feature of the drive. `ionrail calibrate` caps it at "
-           "dt_m / 4 when 0");
+      .doc("cap on the automatic step (0: none). Automatic steps end on the drive's breakpoints, so a pulse is "
+           "never stepped over; the cap bounds the step where slow rates (a retentive material at rest) would make "
+           "it longer than the time resolution wanted. `ionrail calibrate` caps it at dt_m / 4 when 0");
+  s.key("rate_change_max", [](auto& c) -> auto& { return c.sim.rate_change_max; })
+      .range(closed(0, 10))
+      .doc("largest change of ln Γ that the applied field may make over one automatic step as the drive moves "
+           "(0: no bound): the field term of ln Γ is z V / (2 L kT/e), so a step moves V by at most "
+           "rate_change_max · 2 L (kT/e) / z, 10.4 mV for the polymer material at 300 K. Automatic steps also end "
+           "on the drive's breakpoints, and every step on the sample times");
   s.key("seed", [](auto& c) -> auto& { return c.sim.seed; })
       .range(at_least(0)).doc("Philox seed; same seed, same result on any thread count or backend");
   s.key("threads", [](auto& c) -> auto& { return c.sim.threads; })

@@ -4,14 +4,15 @@
 // trajectory, the counts and every accumulated observable equal the CPU's bit
 // for bit.
 //
-// One step is three launches: `prepare` (one block: field, rates, automatic
-// dt, thresholds when a refresh is due; the step-fits-target test; readout and
+// One step is three launches: `prepare` (one block: the target test; the
+// step's plan (plan_step), field, rates and automatic dt when a refresh is
+// due, thresholds for the planned dt; readout and
 // Σ z q before the step), `sweep` (both parity half-sweeps: one thread per rail
 // in device memory, or, when the rails fit in one wave of 32-rail tiles, the
 // tiles in shared memory with several threads per rail; then a block
 // histogram added to the global counts), and
 // `finish` (one block: energy and charge accounting, time). The host launches
-// batches of steps and reads the 100-byte status once per batch; positions come
+// batches of steps and reads the small status once per batch; positions come
 // back only when the host asks for them.
 #include <cub/block/block_reduce.cuh>
 #include <cuda/functional>
@@ -68,6 +69,7 @@ class device_array {
 
 struct step_status {
   double t = 0, dt = 0, voltage = 0, target = 0;
+  double dt_natural = 0, next_natural = 0, step_end = 0, prepared_target = 0;  // as in sync_solver
   double energy = 0, conductance = 0, max_probability = 0, dt_min = 0, dt_max = 0;
   long long step = 0, charge_hops_total = 0, charge_before = 0;
   int prepared = 0, stop = 0, error = 0;
@@ -78,6 +80,9 @@ struct table_args {
   int sites, width, species, classes, combos, field_every, per_class_field;
   int automatic;
   double p_max, dt_max, current_per_hop_rate;
+  double dv_max;     // largest drive change per automatic step (0: none)
+  double rate_change_max;
+  int drive_points;  // breakpoints plan_step follows: pwl_points when automatic, else 0
   field_params field;  // charge and fill point to device memory
   long long* counts;
   long long* group_scratch;
@@ -132,47 +137,80 @@ __global__ void __launch_bounds__(table_threads) prepare_kernel(table_args a) {
     block_sum::TempStorage sum;
   } temp;
   extern __shared__ double site_steps[];  // sites doubles, unless a.site_scratch is set
-  __shared__ double voltage, dt, mean_s;
-  __shared__ int state;  // 0 run, 1 stop or error
+  __shared__ double voltage, dt, step_end, next_natural, t_mid, mean_s;
+  __shared__ int state, again;  // state: 0 run, 1 stop or error
   step_status& s = *a.status;
   const int tid = static_cast<int>(threadIdx.x);
   const int L = a.sites, W = a.width, S = a.species, entries = a.combos * W;
-  const bool refresh = !s.prepared && s.step % a.field_every == 0;
-  const bool halted = s.stop || s.error;
+  // The same decisions, in the same order, as sync_solver::prepare_step.
+  const bool halted = s.stop || s.error || !(s.t < s.target);
+  const bool plan = !s.prepared || s.prepared_target != s.target;
+  const bool refresh = plan && s.step % a.field_every == 0;
   __syncthreads();  // every thread has read the status before thread 0 writes it
-  if (halted) return;
-  if (refresh) {
-    if (tid == 0) voltage = s.voltage = piecewise_linear_at(a.pwl_times, a.pwl_volts, a.pwl_points, s.t + 0.5 * s.dt);
+  if (halted) {
+    if (tid == 0) s.stop = 1;
+    return;
+  }
+  if (plan) {
+    if (tid == 0) {
+      const step_plan p = plan_step(s.t, s.dt_natural, s.target, a.pwl_times, a.pwl_volts, a.drive_points, a.dv_max,
+                                        a.rate_change_max);
+      dt = p.dt;
+      step_end = p.end;
+      t_mid = s.t + 0.5 * p.dt;
+      next_natural = s.dt_natural;
+    }
     __syncthreads();
-    const double applied = applied_field(a.field, voltage);
-    const bool space_charge = a.field.space_charge_v_per_m != 0.0;
-    double* steps = a.site_scratch ? a.site_scratch : site_steps;
-    const int groups = a.per_class_field ? a.classes : 1;
-    for (int g = 0; g < groups; ++g) {
-      if (space_charge) {
-        for (int k = tid; k < S * L; k += table_threads)
-          a.group_scratch[k] = group_site_count_at(a.counts, a.classes, S, L, W, a.per_class_field != 0, g, k);
-        __syncthreads();
-        for (int i = tid; i < L; i += table_threads)
-          steps[i] = space_charge_step_at(a.field, a.group_scratch, a.rails_in_group[g], i);
-        __syncthreads();
-        if (tid == 0) mean_s = running_space_charge(steps, L);
+    bool replanned = false;
+    while (refresh) {
+      if (tid == 0) voltage = s.voltage = piecewise_linear_at(a.pwl_times, a.pwl_volts, a.pwl_points, t_mid);
+      __syncthreads();
+      const double applied = applied_field(a.field, voltage);
+      const bool space_charge = a.field.space_charge_v_per_m != 0.0;
+      double* steps = a.site_scratch ? a.site_scratch : site_steps;
+      const int groups = a.per_class_field ? a.classes : 1;
+      for (int g = 0; g < groups; ++g) {
+        if (space_charge) {
+          for (int k = tid; k < S * L; k += table_threads)
+            a.group_scratch[k] = group_site_count_at(a.counts, a.classes, S, L, W, a.per_class_field != 0, g, k);
+          __syncthreads();
+          for (int i = tid; i < L; i += table_threads)
+            steps[i] = space_charge_step_at(a.field, a.group_scratch, a.rails_in_group[g], i);
+          __syncthreads();
+          if (tid == 0) mean_s = running_space_charge(steps, L);
+          __syncthreads();
+        }
+        for (int b = tid; b < L - 1; b += table_threads)
+          a.bond_field[g * (L - 1) + b] = bond_field_at(a.field, applied, space_charge ? steps[b] : 0.0, mean_s);
         __syncthreads();
       }
-      for (int b = tid; b < L - 1; b += table_threads)
-        a.bond_field[g * (L - 1) + b] = bond_field_at(a.field, applied, space_charge ? steps[b] : 0.0, mean_s);
+      double worst_rate = 0;
+      for (int k = tid; k < entries; k += table_threads) {
+        const site_rates r = rate_table_entry(a.hop, a.bond_field, a.site_energy, S, L, a.per_class_field != 0, k);
+        a.rates[k] = r;
+        const double sum = r.right + r.left;
+        worst_rate = sum > worst_rate ? sum : worst_rate;
+      }
+      worst_rate = block_max(temp.max).Reduce(worst_rate, ::cuda::maximum<>{});
+      if (tid == 0) {
+        again = 0;
+        if (a.automatic && !replanned) {
+          // The natural step from these rates; V and the rates once more if
+          // it moves the midpoint to another voltage (the step is not re-chosen).
+          next_natural = automatic_step_for(worst_rate, a.p_max, s.dt_natural, a.dt_max);
+          const step_plan p = plan_step(s.t, next_natural, s.target, a.pwl_times, a.pwl_volts, a.drive_points, a.dv_max,
+                                        a.rate_change_max);
+          const double mid = s.t + 0.5 * p.dt;
+          again = p.dt != dt && piecewise_linear_at(a.pwl_times, a.pwl_volts, a.pwl_points, mid) != voltage;
+          dt = p.dt;
+          step_end = p.end;
+          t_mid = mid;
+        }
+      }
       __syncthreads();
+      if (!again) break;
+      replanned = true;
     }
-    double worst_rate = 0;
-    for (int k = tid; k < entries; k += table_threads) {
-      const site_rates r = rate_table_entry(a.hop, a.bond_field, a.site_energy, S, L, a.per_class_field != 0, k);
-      a.rates[k] = r;
-      const double sum = r.right + r.left;
-      worst_rate = sum > worst_rate ? sum : worst_rate;
-    }
-    worst_rate = block_max(temp.max).Reduce(worst_rate, ::cuda::maximum<>{});
-    if (tid == 0) dt = s.dt = a.automatic ? automatic_step_for(worst_rate, a.p_max, s.dt, a.dt_max) : s.dt;
-    __syncthreads();
     std::uint32_t worst = 0;
     for (int k = tid; k < entries; k += table_threads) {
       const hop_thresholds t = thresholds_from_rates(a.rates[k], dt);
@@ -184,14 +222,19 @@ __global__ void __launch_bounds__(table_threads) prepare_kernel(table_args a) {
     if (tid == 0) {
       const double p = worst / 4294967296.0;
       s.max_probability = p > s.max_probability ? p : s.max_probability;
+      s.dt = dt;
+      s.step_end = step_end;
+      s.next_natural = next_natural;
       if (worst == 0xFFFFFFFFu) s.error = 1;
     }
     __syncthreads();
   }
   if (tid == 0) {
-    if (!s.error) s.prepared = 1;
-    if (!s.error && !step_fits(s.t, s.dt, s.target)) s.stop = 1;
-    state = s.error || s.stop;
+    if (!s.error) {
+      s.prepared = 1;
+      s.prepared_target = s.target;
+    }
+    state = s.error;
   }
   __syncthreads();
   if (state) return;
@@ -330,7 +373,8 @@ __global__ void __launch_bounds__(table_threads) finish_kernel(table_args a) {
   s.charge_hops_total += moved;
   s.energy += a.current_per_hop_rate * static_cast<double>(moved) * s.voltage;
   s.step += 1;
-  s.t += s.dt;
+  s.t = s.step_end;
+  s.dt_natural = s.next_natural;
   s.prepared = 0;
   s.dt_min = s.step == 1 ? s.dt : (s.dt < s.dt_min ? s.dt : s.dt_min);
   s.dt_max = s.dt > s.dt_max ? s.dt : s.dt_max;
@@ -348,16 +392,11 @@ class cuda_sync_solver final : public solver {
     const auto& d = model_.device();
     const int L = d.sites, W = model_.table_width(), S = model_.species_count(), C = model_.class_count();
 
-    std::vector<double> times, volts;
-    if (const auto* pwl = dynamic_cast<const piecewise_linear_voltage*>(&source)) {
-      times = pwl->times_s();
-      volts = pwl->volts();
-    } else if (dynamic_cast<const constant_voltage*>(&source)) {
-      times = {0.0};
-      volts = {source.voltage(0.0)};
-    } else {
+    const drive_breakpoints drive = source.breakpoints();
+    if (drive.times_s.empty())
       throw std::invalid_argument("backend cuda: the voltage source must be constant or piecewise linear");
-    }
+    const std::vector<double>& times = drive.times_s;
+    const std::vector<double>& volts = drive.volts;
     pwl_times_.upload(times);
     pwl_volts_.upload(volts);
 
@@ -391,7 +430,8 @@ class cuda_sync_solver final : public solver {
 
     // The same first step estimate as the CPU solver.
     const bool automatic = !(sim.dt_s > 0);
-    host_status_.dt = automatic ? model_.first_step_estimate(sim.p_max, source.voltage(0.0), sim.dt_max_s) : sim.dt_s;
+    host_status_.dt_natural = automatic ? model_.first_step_estimate(sim.p_max, source.voltage(0.0), sim.dt_max_s) : sim.dt_s;
+    host_status_.dt = host_status_.dt_natural;
     info_.dt_automatic = automatic;
     upload_status();
 
@@ -405,6 +445,9 @@ class cuda_sync_solver final : public solver {
     table_.automatic = automatic ? 1 : 0;
     table_.p_max = sim.p_max;
     table_.dt_max = sim.dt_max_s;
+    table_.dv_max = drive_change_bound_v(sim.rate_change_max, model_.log_rate_per_volt());
+    table_.rate_change_max = sim.rate_change_max;
+    table_.drive_points = automatic ? static_cast<int>(times.size()) : 0;
     table_.current_per_hop_rate = model_.current_per_hop_rate_a();
     table_.field = model_.field_parameters();
     table_.field.charge = charge_.get();

@@ -10,7 +10,7 @@
 
 namespace ionrail::kmc {
 
-const char* engine_version() { return "ionrail-kmc 0.1.0"; }
+const char* engine_version() { return "ionrail-kmc 0.2.0"; }
 
 void solver::save_state(state_writer&) const {
   throw std::logic_error("this backend cannot save its state (checkpoints need the CPU backend)");

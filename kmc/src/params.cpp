@@ -124,6 +124,8 @@ void validate(const sim_params& s) {
   require_finite_range("sim.dt_s", s.dt_s, 0.0, 1e9, "must be >= 0 (0: automatic from p_max)");
   if (!(s.p_max > 0 && s.p_max < 1)) fail("sim.p_max", s.p_max, "must be in (0, 1)");
   require_finite_range("sim.dt_max_s", s.dt_max_s, 0.0, 1e9, "must be >= 0 (0: no cap on the automatic step)");
+  require_finite_range("sim.rate_change_max", s.rate_change_max, 0.0, 10.0,
+                       "must be in [0, 10] (0: no bound on the drive's change per automatic step)");
   if (s.field_every < 1) fail("sim.field_every", s.field_every, "must be >= 1");
   if (s.threads < 0 || s.threads > 4096) fail("sim.threads", s.threads, "must be in [0, 4096] (0: all cores)");
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -30,25 +31,57 @@ sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage
       automatic_dt_(!(sim.dt_s > 0)),
       p_max_(sim.p_max),
       dt_max_(sim.dt_max_s),
+      rate_change_max_(sim.rate_change_max),
+      dv_max_(drive_change_bound_v(sim.rate_change_max, model.log_rate_per_volt())),
+      drive_(source.breakpoints()),
       governor_(threads_, !sim.adaptive_threads) {
   // First estimate: the applied field only; refined at every refresh.
-  dt_ = automatic_dt_ ? model_.first_step_estimate(p_max_, source_.voltage(0.0), dt_max_) : sim.dt_s;
+  dt_natural_ = automatic_dt_ ? model_.first_step_estimate(p_max_, source_.voltage(0.0), dt_max_) : sim.dt_s;
+  dt_ = next_natural_ = dt_natural_;
   info_.dt_automatic = automatic_dt_;
   info_.threads = threads_;
   thread_histograms_.assign(threads_, std::vector<int>(static_cast<std::size_t>(histogram_ways) * model_.combos() *
                                                            model_.table_width()));
 }
 
-void sync_solver::prepare_step() {
-  if (prepared_) return;
+void sync_solver::refresh_tables(double t_mid) {
+  step_voltage_ = source_.voltage(t_mid);
+  model_.refresh_fields(step_voltage_);
+  model_.fill_rates(rates_);
+}
+
+// The step starting at t_ that ends at or before `target`, as a pure function
+// of the state at t_ and the target: re-planning it (a new target after a
+// stop, a resumed checkpoint) gives the step planned before. The CUDA prepare
+// kernel takes the same decisions in the same order.
+void sync_solver::prepare_step(double target) {
+  if (prepared_ && prepared_target_ == target) return;
+  const int points = automatic_dt_ ? static_cast<int>(drive_.times_s.size()) : 0;
+  auto plan_for = [&](double dt_natural) {
+    return plan_step(t_, dt_natural, target, drive_.times_s.data(), drive_.volts.data(), points, dv_max_,
+                     rate_change_max_);
+  };
+  step_plan plan = plan_for(dt_natural_);
+  next_natural_ = dt_natural_;
   if (step_ % static_cast<std::uint64_t>(field_every_) == 0) {
-    step_voltage_ = source_.voltage(t_ + 0.5 * dt_);
-    model_.refresh_fields(step_voltage_);
-    model_.fill_rates(rates_);
-    if (automatic_dt_) dt_ = automatic_step(rates_.data(), static_cast<int>(rates_.size()), p_max_, dt_, dt_max_);
-    set_thresholds();
+    // V at the midpoint of the step as planned with the last natural step,
+    // then the natural step from these rates; if that moves the midpoint to
+    // another voltage, V and the rates once more at the new midpoint (the
+    // step is not re-chosen, so this ends).
+    refresh_tables(t_ + 0.5 * plan.dt);
+    if (automatic_dt_) {
+      next_natural_ = automatic_step(rates_.data(), static_cast<int>(rates_.size()), p_max_, dt_natural_, dt_max_);
+      const step_plan final_plan = plan_for(next_natural_);
+      if (final_plan.dt != plan.dt && source_.voltage(t_ + 0.5 * final_plan.dt) != step_voltage_)
+        refresh_tables(t_ + 0.5 * final_plan.dt);
+      plan = final_plan;
+    }
   }
+  dt_ = plan.dt;
+  step_end_ = plan.end;
+  set_thresholds();
   prepared_ = true;
+  prepared_target_ = target;
 }
 
 void sync_solver::set_thresholds() {
@@ -128,7 +161,11 @@ IONRAIL_HOT_CLONES void sync_solver::sweep_block(int first_rail, int end_rail, s
 }
 
 void sync_solver::step() {
-  prepare_step();
+  prepare_step(std::numeric_limits<double>::infinity());
+  take_step();
+}
+
+void sync_solver::take_step() {
   const double voltage = step_voltage_;
   const double conductance = model_.conductance_s();
   const long long before = model_.charge_position_sum();
@@ -170,7 +207,8 @@ void sync_solver::step() {
   ledger_.account_interval(dt_, voltage, conductance);
   ledger_.account_hops(after - before, voltage);
   ++step_;
-  t_ += dt_;
+  t_ = step_end_;
+  dt_natural_ = next_natural_;
   prepared_ = false;
   info_.steps = step_;
   info_.dt_s = t_ / static_cast<double>(step_);
@@ -181,12 +219,12 @@ void sync_solver::step() {
 }
 
 void sync_solver::advance_to(double t_s) {
-  // Whole steps only: a step that would end past t_s (beyond rounding) is not taken.
-  for (;;) {
+  // The last step before t_s is shortened to end on it (plan_step), so the
+  // solver stops exactly at t_s.
+  while (t_ < t_s) {
     if (stop_requested()) return;
-    prepare_step();
-    if (!step_fits(t_, dt_, t_s)) return;
-    step();
+    prepare_step(t_s);
+    take_step();
   }
 }
 
@@ -196,6 +234,10 @@ void sync_solver::save_state(state_writer& out) const {
   out.put(step_);
   out.put(t_);
   out.put(dt_);
+  out.put(dt_natural_);
+  out.put(next_natural_);
+  out.put(step_end_);
+  out.put(prepared_target_);
   out.put(step_voltage_);
   out.put_bool(prepared_);
   out.put_vector(rates_);
@@ -209,6 +251,10 @@ void sync_solver::load_state(state_reader& in) {
   step_ = in.get<std::uint64_t>();
   t_ = in.get<double>();
   dt_ = in.get<double>();
+  dt_natural_ = in.get<double>();
+  next_natural_ = in.get<double>();
+  step_end_ = in.get<double>();
+  prepared_target_ = in.get<double>();
   step_voltage_ = in.get<double>();
   prepared_ = in.get_bool();
   // The tables exist once the first step was prepared; they are all or nothing.
@@ -217,7 +263,10 @@ void sync_solver::load_state(state_reader& in) {
   in.get_vector(rates_, tables ? table : 0, "sync rate table");
   in.get_vector(thr_right_, tables ? table : 0, "sync threshold table");
   in.get_vector(thr_total_, tables ? table : 0, "sync threshold table");
-  if (!std::isfinite(t_) || t_ < 0 || !std::isfinite(dt_) || !(dt_ > 0)) in.fail("sync time or step out of range");
+  if (!std::isfinite(t_) || t_ < 0 || !std::isfinite(dt_) || !(dt_ > 0) || !std::isfinite(dt_natural_) ||
+      !(dt_natural_ > 0) || !std::isfinite(next_natural_) || !(next_natural_ > 0) || !std::isfinite(step_end_) ||
+      (prepared_ && !(step_end_ > t_)) || std::isnan(prepared_target_))
+    in.fail("sync time or step out of range");
 }
 
 }  // namespace ionrail::kmc

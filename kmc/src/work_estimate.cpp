@@ -34,6 +34,16 @@ work_estimate estimate(const device_params& device, const sim_params& sim, const
   };
   const bool automatic = !(sim.dt_s > 0);
   auto step_at = [&](double r) { return automatic ? capped_step(r > 0 ? sim.p_max / r : INFINITY, sim.dt_max_s) : sim.dt_s; };
+  // The automatic step's drive bound (plan_step): ΔV per step, no shorter
+  // than rate_change_max times the p_max step. d ln Γ / dV = |z| / (2 L kT/e).
+  int max_charge = 0;
+  for (const auto& sp : device.species) max_charge = std::max(max_charge, std::abs(sp.charge));
+  const double dv_max =
+      drive_change_bound_v(sim.rate_change_max, max_charge / (2.0 * device.sites * boltzmann_ev_per_k * device.temperature_k));
+  auto drive_step = [&](double step, double slope) {
+    if (!automatic || !(dv_max > 0) || !(slope * step > dv_max)) return step;
+    return std::min(step, std::max(dv_max / slope, sim.rate_change_max * step));
+  };
 
   work_estimate w;
   const auto& t = drive.times_s();
@@ -60,7 +70,7 @@ work_estimate estimate(const device_params& device, const sim_params& sim, const
       if (sim.solver == method::bkl) {
         w.steps += dt * r * ions;
       } else {
-        const double step = step_at(r);
+        const double step = drive_step(step_at(r), std::fabs(v[k + 1] - v[k]) / span);
         w.steps += dt / step;
         w.smallest_step_s = w.smallest_step_s > 0 ? std::min(w.smallest_step_s, step) : step;
       }

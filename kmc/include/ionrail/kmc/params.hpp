@@ -75,6 +75,9 @@ struct sim_params {
   double dt_s = 0.0;        // sync step; 0: automatic from p_max
   double p_max = 0.5;       // bound on (Γ+ + Γ−) dt for the automatic step
   double dt_max_s = 0.0;    // cap on the automatic step (0: none)
+  // Largest change of ln Γ that the applied-field term may make over one
+  // automatic step as the drive moves (0: no bound); see plan_step.
+  double rate_change_max = 0.002;
   int field_every = 1;      // sync: refresh the field every this many steps
   std::uint64_t seed = 1;
   int threads = 0;          // 0: OpenMP default

@@ -299,6 +299,81 @@ IONRAIL_HD inline double automatic_step(const site_rates* rates, int entries, do
 
 namespace ionrail::kmc {
 
+// The step actually taken: its length, and the time it ends at (exactly the
+// landing point when it lands on a target or a breakpoint, so that the time
+// after it is that point to the bit, not t + (point − t) rounded).
+struct step_plan {
+  double dt = 0;
+  double end = 0;
+};
+
+// The voltage change that moves ln Γ by `rate_change_max` through the applied
+// field term of hop_rate: ln Γ changes by half_beta · z a · V / d, so
+// log_rate_per_volt = max over (class, species) of half_beta |z| a / d.
+// 0 (no bound) when either is 0.
+IONRAIL_HD inline double drive_change_bound_v(double rate_change_max, double log_rate_per_volt) {
+  return rate_change_max > 0 && log_rate_per_volt > 0 ? rate_change_max / log_rate_per_volt : 0.0;
+}
+
+// The step starting at t: dt_natural (the p_max step, already capped at
+// dt_max), shortened so that
+//  - the drive moves by at most dv_max over it (dv_max > 0; the slope is that
+//    of the piecewise-linear segment t lies on), but not below
+//    rate_change_max · dt_natural: over so short a step the hop probability
+//    is at most rate_change_max · p_max, so the rates' change over it moves
+//    few ions, and a 1 ns protocol edge of several volts is crossed in one
+//    step (ending on its breakpoint) instead of hundreds,
+//  - it does not straddle a breakpoint of the drive (points > 0), so the
+//    voltage is linear over every step and its value at the step's midpoint is
+//    its mean over the step, and a pulse edge is never averaged over,
+//  - it does not go past `target` (a sample time; infinity: none).
+// A step that would end within rounding of (or past) a landing point ends
+// exactly on it. points = 0 leaves the drive out (a given sim.dt_s: only the
+// target shortens it). Pure: the same arguments give the same bits on every
+// backend, and re-planning a step gives the step planned before.
+IONRAIL_HD inline step_plan plan_step(double t, double dt_natural, double target, const double* times,
+                                      const double* volts, int points, double dv_max, double rate_change_max) {
+  double dt = dt_natural;
+  double land = target;
+  if (points > 0 && t < times[points - 1]) {
+    // The segment [times[lo], times[lo + 1]) holding t; before the first
+    // breakpoint the drive is held, and that breakpoint is the next one.
+    double next = times[0];
+    double slope = 0;
+    if (t >= times[0]) {
+      int lo = 0, hi = points - 1;  // times[lo] <= t < times[hi]
+      while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        if (times[mid] <= t) lo = mid;
+        else hi = mid;
+      }
+      next = times[hi];
+      slope = (volts[hi] - volts[lo]) / (times[hi] - times[lo]);
+    }
+    const double abs_slope = slope < 0 ? -slope : slope;
+    if (dv_max > 0 && abs_slope * dt > dv_max) {
+      const double floor_dt = rate_change_max * dt_natural;
+      const double drive_dt = dv_max / abs_slope;
+      dt = drive_dt > floor_dt ? drive_dt : floor_dt;
+    }
+    land = next < land ? next : land;
+  }
+  step_plan plan;
+  const bool bounded = land <= 1.7976931348623157e308;  // a target or a breakpoint ahead
+  if (bounded && !(t + dt < land - (1e-9 * dt + 1e-12 * fabs(land)))) {
+    plan.dt = land - t;
+    plan.end = land;
+  } else {
+    plan.dt = dt;
+    plan.end = t + dt;
+  }
+  return plan;
+}
+
+}  // namespace ionrail::kmc
+
+namespace ionrail::kmc {
+
 // The per-refresh table work, shared by the CPU solver and the CUDA prepare
 // kernel so that both build the same tables in the same order.
 // Layouts: counts and rates [(c·species + s)·width + q], width = sites + 2;

@@ -2,6 +2,7 @@
 // The rail model: ion positions, per-site counts, the mean field and the rate
 // tables, plus the observables derived from them. It computes rates and
 // applies hops; the solvers (sync, bkl) decide which hops happen and when.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -92,6 +93,16 @@ class rail_model {
   }
 
   const hop_params& hop(int combo) const { return hop_[combo]; }
+  // d ln Γ / dV of the applied-field term of hop_rate, largest over the
+  // (class, species) pairs: half_beta · |z| a / d per volt.
+  double log_rate_per_volt() const {
+    double worst = 0;
+    for (const hop_params& h : hop_) {
+      const double per_volt = h.half_beta_per_ev * std::fabs(h.charge_spacing_m) / (device_.thickness_nm * 1e-9);
+      worst = per_volt > worst ? per_volt : worst;
+    }
+    return worst;
+  }
   int charge_of_combo(int combo) const { return device_.species[combo % species_count()].charge; }
   // Σ z q over all ions: its change is the net charge moved right, in hops.
   long long charge_position_sum() const;

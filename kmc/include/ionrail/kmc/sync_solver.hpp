@@ -6,7 +6,10 @@
 // The step is sim.dt_s if given. Otherwise it is chosen at every field
 // refresh as p_max / max(Γ+ + Γ−) over the rates of the fields that occur
 // then, so strong space charge (whose worst-case field is far above what
-// screening lets happen) does not force a tiny step for the whole run.
+// screening lets happen) does not force a tiny step for the whole run; capped
+// at dt_max_s, shortened so that the drive changes ln Γ by at most
+// rate_change_max, and ended on the drive's breakpoints (plan_step). Either
+// way the last step before a sample time ends exactly on it.
 #include <cstdint>
 #include <vector>
 
@@ -25,7 +28,7 @@ class sync_solver final : public solver {
   sync_solver(rail_model& model, const sim_params& sim, const voltage_source& source, charge_ledger& ledger,
               run_info& info);
 
-  // Takes whole steps while the next one ends at or before t_s.
+  // Steps until t_s; the last step is shortened to end exactly at t_s.
   void advance_to(double t_s) override;
   double time_s() const override { return t_; }
   void step() override;
@@ -37,9 +40,12 @@ class sync_solver final : public solver {
   void load_state(state_reader& in) override;
 
  private:
-  // Field, rates and (automatic mode) dt for the step starting now; kept
-  // until the step is taken, refreshed every field_every steps.
-  void prepare_step();
+  // Field, rates, dt and thresholds for the step starting now that ends at
+  // or before `target`; kept until the step is taken (or planned for another
+  // target). The field is refreshed every field_every steps.
+  void prepare_step(double target);
+  void refresh_tables(double t_mid);
+  void take_step();
   void set_thresholds();
   template <bool Mixed>
   void sweep_block(int first_rail, int end_rail, std::uint32_t* draws, int* histogram);
@@ -54,7 +60,14 @@ class sync_solver final : public solver {
   bool automatic_dt_;
   double p_max_;
   double dt_max_;
-  double dt_ = 0;
+  double rate_change_max_;
+  double dv_max_;                 // largest drive change per automatic step (0: none)
+  drive_breakpoints drive_;
+  double dt_ = 0;                 // the prepared (or last) step
+  double dt_natural_ = 0;         // the step before the drive and the targets shorten it
+  double next_natural_ = 0;       // dt_natural_ once the prepared step is taken
+  double step_end_ = 0;           // when the prepared step ends
+  double prepared_target_ = 0;    // the target it was planned for
   double t_ = 0;
   double step_voltage_ = 0;
   bool prepared_ = false;
