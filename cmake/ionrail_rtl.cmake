@@ -63,3 +63,21 @@ function(ionrail_table_params dir out_var)
   endforeach()
   set(${out_var} ${params} PARENT_SCOPE)
 endfunction()
+
+# Verilator 5.006's tracing stores and loads 64-bit values (tb_cell's `real`
+# signals such as v_volt, the crossbar's 64-bit buses) through uint32_t
+# pointers (verilated_trace.h, verilated_trace_imp.h: fullQData, chgQData,
+# fullDouble): misaligned by design, harmless on x86, and reported by UBSan.
+# Only the trace code of TARGET (Verilator's VCD writer and the generated
+# *__Trace* files) drops the alignment check; call after its verilate().
+function(ionrail_verilator_trace_ubsan_exception target)
+  if(NOT CMAKE_CXX_FLAGS MATCHES "-fsanitize=[^ ]*undefined")
+    return()
+  endif()
+  get_target_property(sources ${target} SOURCES)
+  foreach(src ${sources})
+    if(src MATCHES "(__Trace|verilated_vcd_)[^/]*\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS -fno-sanitize=alignment)
+    endif()
+  endforeach()
+endfunction()

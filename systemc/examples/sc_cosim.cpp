@@ -45,6 +45,8 @@
 #include "rtl_cell.hpp"
 #include "rtl_crossbar.hpp"
 
+#include "example_args.hpp"
+
 namespace {
 
 using namespace ionrail;
@@ -70,7 +72,7 @@ struct options {
                "  -h, --help       this text\n"
                "exit status: 0 pass, 1 a difference, 2 usage error\n",
                argv0);
-  std::exit(code);
+  throw ionrail::sc_examples::usage_exit{code};
 }
 
 [[noreturn]] void usage_error(const char* argv0, const std::string& why) {
@@ -124,7 +126,7 @@ void make_trace_dir(const char* argv0, const std::string& dir) {
   if (ec || !std::filesystem::is_directory(dir)) {
     std::fprintf(stderr, "%s: --trace %s: cannot create the trace directory: %s\n", argv0, dir.c_str(),
                  ec ? ec.message().c_str() : "a file of that name is in the way");
-    std::exit(2);
+    throw ionrail::sc_examples::usage_exit{2};
   }
 }
 
@@ -520,6 +522,8 @@ int sc_main(int argc, char** argv) {
                 xbar.cycles, xbar.writes, xbar.reads, xbar.loads, xbar.ignored_starts, xbar.resets);
     std::printf("PASS sc_cosim: 0 differences (seed %llu)\n", static_cast<unsigned long long>(o.seed));
     return 0;
+  } catch (const ionrail::sc_examples::usage_exit& u) {
+    return u.code;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sc_cosim: %s\n", e.what());
     return 1;

@@ -121,6 +121,8 @@ int sc_main(int argc, char** argv) {
     if (tb.mismatches != 0) return 1;
     std::printf("PASS sc_memristor_pulses\n");
     return 0;
+  } catch (const sc_examples::usage_exit& u) {
+    return u.code;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sc_memristor_pulses: %s\n", e.what());
     return 1;

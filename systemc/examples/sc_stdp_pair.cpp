@@ -193,6 +193,8 @@ int sc_main(int argc, char** argv) {
     }
     std::printf("PASS sc_stdp_pair\n");
     return 0;
+  } catch (const sc_examples::usage_exit& u) {
+    return u.code;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sc_stdp_pair: %s\n", e.what());
     return 1;

@@ -79,6 +79,8 @@ int sc_main(int argc, char** argv) {
     }
     std::printf("PASS sc_tile_cpu\n");
     return 0;
+  } catch (const sc_examples::usage_exit& u) {
+    return u.code;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sc_tile_cpu: %s\n", e.what());
     return 1;
