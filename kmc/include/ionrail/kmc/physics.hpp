@@ -267,11 +267,6 @@ IONRAIL_HD inline long long charge_position_sum(const long long* counts, const i
 
 namespace ionrail::kmc {
 
-// Whether a sync step of length dt starting at t ends by target (within rounding).
-IONRAIL_HD inline bool step_fits(double t, double dt, double target) {
-  return !(t + dt > target + 1e-9 * dt + 1e-12 * fabs(target));
-}
-
 // The automatic sync step: p_max over the largest total hop rate in the table.
 // The automatic step never exceeds dt_max (0: no cap): with slow rates (a
 // retentive material at rest) p_max / rate can be longer than the features of
