@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "calibration_fixture.hpp"
 #include "cli_run.hpp"
 #include "scratch.hpp"
 #include "spawn.hpp"
@@ -50,27 +51,7 @@ std::vector<std::string> left_behind(const scratch& s, const std::string& out = 
 }
 
 // A thin, fast material: 4 devices of 20 rails of 6 ions.
-const std::string small_calibration = R"([device]
-thickness_nm = 20
-sites = 20
-zones = 4
-[[species]]
-name = "ion"
-activation_energy_ev = 0
-attempt_frequency_hz = 200
-fill = 0.3
-[sim]
-threads = 1
-[calibration]
-device_rails = 20
-devices = 4
-runs = 1
-duration_s = 4
-dt_m_s = 0.05
-v_max_v = 2
-state_bits = 4
-noise_lag_s = 0.2
-)";
+const std::string small_calibration = ionrail_test::small_calibration_toml(20, 1, 4);
 
 std::string calibrate(const scratch& s, const std::string& extra = "", const std::string& out = "out") {
   return "calibrate " + s.write("c.toml", small_calibration) + " --quiet --out " + s.path(out) + " " + extra;

@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "calibration_fixture.hpp"
+#include "sanitizer.hpp"
 #include "spawn.hpp"
 
 namespace fs = std::filesystem;
@@ -92,12 +94,14 @@ void expect_no_leftovers(const fs::path& dir) {
   }
 }
 
-// About 1 s uninterrupted (ASan: 3 s) on one core: 4000 rails, a relax protocol.
+// About 1 s uninterrupted on one core (1200 rails, a relax protocol); an
+// eighth of the rails under ASan, which is 10-15 times slower, so the kill
+// still lands mid-run.
 const std::string run_file = R"(
 [device]
 thickness_nm = 20
 sites = 20
-rails = 1200
+rails = )" + std::to_string(ionrail_test::sanitizer_sized(1200, 150)) + R"(
 zones = 4
 [[species]]
 name = "ion"
@@ -208,7 +212,8 @@ INSTANTIATE_TEST_SUITE_P(
                       // three variants: the kill lands in one of them, finished ones come from the checkpoint;
                       // their time-averaged profiles' sums too (profile_average.csv the same bytes)
                       run_case{"series", {"--set", "series.key=protocol.voltage_v", "--set", "series.values=[0.3,0.5,0.7]",
-                                          "--set", "device.rails=500", "--set", "protocol.average_window_s=[1,4.5]"}},
+                                          "--set", "device.rails=" + std::to_string(ionrail_test::sanitizer_sized(500, 60)),
+                                          "--set", "protocol.average_window_s=[1,4.5]"}},
                       run_case{"bkl", {"--set", "sim.method=bkl", "--set", "device.rails=20"}}),
     [](const auto& p) { return std::string(p.param.name); });
 
@@ -250,28 +255,8 @@ TEST(InterruptErrors, ResumeRefusesAMissingOrForeignCheckpoint) {
 
 // Calibration: SIGINT while its runs are part-way saves each run's state;
 // --resume finishes them and writes the same table.
-const std::string calibration_file = R"(
-[device]
-thickness_nm = 20
-sites = 20
-zones = 4
-[[species]]
-name = "ion"
-activation_energy_ev = 0
-attempt_frequency_hz = 200
-fill = 0.3
-[sim]
-threads = 1
-[calibration]
-device_rails = 50
-devices = 4
-runs = 2
-duration_s = 120
-dt_m_s = 0.05
-v_max_v = 2
-state_bits = 4
-noise_lag_s = 0.2
-)";
+const std::string calibration_file =
+    ionrail_test::small_calibration_toml(50, 2, ionrail_test::sanitizer_sized(120, 30));
 
 TEST(InterruptCalibration, StoppedMidRunThenResumeGivesTheSameTable) {
   const fs::path dir = scratch("calibrate");

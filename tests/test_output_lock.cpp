@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "calibration_fixture.hpp"
+#include "sanitizer.hpp"
 #include "spawn.hpp"
 
 namespace fs = std::filesystem;
@@ -87,14 +89,14 @@ void expect_one_line(const outcome& r, const std::string& fragment) {
   EXPECT_NE(r.log.find(fragment), std::string::npos) << r.log;
 }
 
-// About 2 s on one core (more under sanitizers): long enough for a second
-// command to start while it runs. With a [sweep] section, so `ionrail sweep`
-// can use the same file.
+// About 2 s on one core (an eighth of the rails under ASan, about as long):
+// long enough for a second command to start while it runs. With a [sweep]
+// section, so `ionrail sweep` can use the same file.
 const std::string slow_run = R"(
 [device]
 thickness_nm = 20
 sites = 20
-rails = 2400
+rails = )" + std::to_string(ionrail_test::sanitizer_sized(2400, 300)) + R"(
 zones = 4
 [[species]]
 name = "ion"
@@ -121,28 +123,7 @@ values = [0.4, 0.5]
 // The same in a few milliseconds.
 const std::vector<std::string> quick{"--set", "device.rails=50", "--set", "protocol.relax_s=0.2", "--quiet"};
 
-const std::string calibration_file = R"(
-[device]
-thickness_nm = 20
-sites = 20
-zones = 4
-[[species]]
-name = "ion"
-activation_energy_ev = 0
-attempt_frequency_hz = 200
-fill = 0.3
-[sim]
-threads = 1
-[calibration]
-device_rails = 50
-devices = 4
-runs = 2
-duration_s = 10
-dt_m_s = 0.05
-v_max_v = 2
-state_bits = 4
-noise_lag_s = 0.2
-)";
+const std::string calibration_file = ionrail_test::small_calibration_toml(50, 2, 10);
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());

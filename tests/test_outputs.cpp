@@ -3,7 +3,9 @@
 // the one Arrhenius fit that `ionrail run` and `ionrail sweep` share.
 #include <gtest/gtest.h>
 
+#include "calibration_fixture.hpp"
 #include "cli_run.hpp"
+#include "sanitizer.hpp"
 
 #include <cmath>
 #include <filesystem>
@@ -72,18 +74,8 @@ plots = false
 
 // A calibration of seconds (as tests/test_interrupt.cpp's) and a short
 // pulse train to replay its table on, against KMC.
-const std::string small_calibration = small_device + R"([sim]
-threads = 1
-[calibration]
-device_rails = 50
-devices = 4
-runs = 2
-duration_s = 120
-dt_m_s = 0.05
-v_max_v = 2
-state_bits = 4
-noise_lag_s = 0.2
-)";
+const std::string small_calibration =
+    small_device + ionrail_test::calibration_sections(50, 2, ionrail_test::sanitizer_sized(120, 30));
 
 const std::string small_pulses = small_device + R"([calibration]
 devices = 4

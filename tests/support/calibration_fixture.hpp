@@ -1,0 +1,30 @@
+#pragma once
+// The small calibration the command-level tests share: a 20-site, 20 nm
+// device of neutral ions with no barrier (200 attempts/s), four rail classes,
+// a 4-bit state grid and ±2 V random protocols. Seconds of work, yet a whole
+// table with its fidelity check.
+#include <string>
+
+namespace ionrail_test {
+
+// The [sim] and [calibration] sections alone, for a file that has its own [device].
+inline std::string calibration_sections(int device_rails, int runs, double duration_s) {
+  return "[sim]\nthreads = 1\n[calibration]\ndevice_rails = " + std::to_string(device_rails) +
+         "\ndevices = 4\nruns = " + std::to_string(runs) + "\nduration_s = " + std::to_string(duration_s) +
+         "\ndt_m_s = 0.05\nv_max_v = 2\nstate_bits = 4\nnoise_lag_s = 0.2\n";
+}
+
+inline std::string small_calibration_toml(int device_rails, int runs, double duration_s) {
+  return R"([device]
+thickness_nm = 20
+sites = 20
+zones = 4
+[[species]]
+name = "ion"
+activation_energy_ev = 0
+attempt_frequency_hz = 200
+fill = 0.3
+)" + calibration_sections(device_rails, runs, duration_s);
+}
+
+}  // namespace ionrail_test
