@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "calibration_fixture.hpp"
+#include "cli_run.hpp"
 #include "sanitizer.hpp"
 #include "spawn.hpp"
 
@@ -30,12 +31,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch(const std::string& name) {
-  const fs::path p = fs::path(::testing::TempDir()) / ("ionrail_interrupt_" + name);
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
-}
+fs::path scratch(const std::string& name) { return ionrail_test::scratch_dir("ionrail_interrupt_" + name); }
 
 using ionrail_test::slurp;
 

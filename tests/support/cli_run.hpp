@@ -30,7 +30,8 @@ inline cli_result run_command(const std::string& command) {
   return r;
 }
 
-// An empty directory under the test's temporary directory.
+// An empty directory NAME under the test's temporary directory (ctest sets
+// it inside the build tree: tests/CMakeLists.txt).
 inline std::filesystem::path scratch_dir(const std::string& name) {
   const std::filesystem::path p = std::filesystem::path(::testing::TempDir()) / name;
   std::filesystem::remove_all(p);
