@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include <ionrail/kmc/engine.hpp>
+#include <ionrail/kmc/physics.hpp>
 #include <ionrail/kmc/sync_solver.hpp>
+#include <ionrail/model/dispatch.hpp>
+
+#include "../kmc/src/sweep_avx512.hpp"
 
 namespace {
 
@@ -127,5 +131,39 @@ void BM_kmc_bkl_event(benchmark::State& state) {
 BENCHMARK(BM_kmc_bkl_event)->ArgName("rails")->Arg(100)->Unit(benchmark::kMillisecond);
 
 }  // namespace
+
+// The draws of the sync sweep alone: one (half, group) of a 256-rail block,
+// 1024 Philox4x32-10 words. kernel:0 is the portable loop of
+// sync_solver::sweep_block (GCC's vectorisation, dispatched like it);
+// kernel:1 the AVX-512 kernel's. Items are words, i.e. attempts.
+IONRAIL_HOT_CLONES void portable_draws(std::uint64_t seed, std::uint64_t step, std::uint32_t group, int first_rail,
+                                       std::uint32_t* draws) {
+  constexpr int len = sync_solver::block_rails;
+  for (int i = 0; i < len; ++i) {
+    const auto out = philox_draw(sync_hop_counter(seed, step, 0, static_cast<std::uint32_t>(first_rail + i), group));
+    for (int k = 0; k < 4; ++k) draws[k * len + i] = out.v[k];
+  }
+}
+
+void BM_kmc_philox_draws(benchmark::State& state) {
+  const bool vector = state.range(0) != 0;
+  if (vector && !ionrail::kmc::detail::avx512_sweep_available()) {
+    state.SkipWithError("no AVX-512 on this CPU");
+    return;
+  }
+  alignas(64) std::uint32_t draws[4 * sync_solver::block_rails];
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    if (vector)
+      ionrail::kmc::detail::avx512_draws(42, step, 0, 1, 512, sync_solver::block_rails, draws);
+    else
+      portable_draws(42, step, 1, 512, draws);
+    benchmark::DoNotOptimize(draws);
+    benchmark::ClobberMemory();
+    ++step;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 4 * sync_solver::block_rails);
+}
+BENCHMARK(BM_kmc_philox_draws)->ArgName("kernel")->Arg(0)->Arg(1);
 
 BENCHMARK_MAIN();

@@ -6,17 +6,28 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 #include <ionrail/kmc/state_io.hpp>
+
+#include "sweep_avx512.hpp"
 
 namespace ionrail::kmc {
 namespace {
 // Sub-histograms per thread: neighbouring rails often share a site, and
 // spreading their increments over several counters breaks the store-to-load chain.
 constexpr int histogram_ways = 4;
+
+// IONRAIL_SWEEP=generic keeps the portable loops on a CPU with AVX-512 (both
+// give the same bits; this is for comparing them).
+bool generic_kernel_requested() {
+  const char* v = std::getenv("IONRAIL_SWEEP");
+  return v != nullptr && std::string(v) == "generic";
+}
 }  // namespace
 
 sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage_source& source,
@@ -34,14 +45,19 @@ sync_solver::sync_solver(rail_model& model, const sim_params& sim, const voltage
       rate_change_max_(sim.rate_change_max),
       dv_max_(drive_change_bound_v(sim.rate_change_max, model.log_rate_per_volt())),
       drive_(source.breakpoints()),
-      governor_(threads_, !sim.adaptive_threads) {
+      governor_(threads_, !sim.adaptive_threads),
+      avx512_(detail::avx512_sweep_available() && !generic_kernel_requested()) {
   // First estimate: the applied field only; refined at every refresh.
   dt_natural_ = automatic_dt_ ? model_.first_step_estimate(p_max_, source_.voltage(0.0), dt_max_) : sim.dt_s;
   dt_ = next_natural_ = dt_natural_;
   info_.dt_automatic = automatic_dt_;
   info_.threads = threads_;
-  thread_histograms_.assign(threads_, std::vector<int>(static_cast<std::size_t>(histogram_ways) * model_.combos() *
-                                                           model_.table_width()));
+  // Room for either kernel's counts: a site histogram per way, or the AVX-512
+  // kernel's four hop tables (two ways of right and left hops).
+  const std::size_t histogram_size = std::max<std::size_t>(
+      static_cast<std::size_t>(histogram_ways) * model_.combos() * model_.table_width(),
+      4 * static_cast<std::size_t>(detail::avx512_table_entries));
+  thread_histograms_.assign(threads_, std::vector<int>(histogram_size));
 }
 
 void sync_solver::refresh_tables(double t_mid) {
@@ -99,7 +115,7 @@ void sync_solver::set_thresholds() {
 }
 
 template <bool Mixed>
-IONRAIL_HOT_CLONES void sync_solver::sweep_block(int first_rail, int end_rail, std::uint32_t* draws, int* histogram) {
+IONRAIL_HOT_CLONES void sync_solver::sweep_block(int first_rail, int end_rail, std::uint32_t* draws) {
   rail_positions& pos = model_.positions();
   std::uint16_t* q_all = pos.q.data();
   const int n = pos.ions;
@@ -149,13 +165,43 @@ IONRAIL_HOT_CLONES void sync_solver::sweep_block(int first_rail, int end_rail, s
       }
     }
   }
+}
 
-  const int combos_width = model_.combos() * width;
+template <bool Mixed>
+IONRAIL_HOT_CLONES void sync_solver::count_block(int first_rail, int end_rail, int* histogram) const {
+  const rail_positions& pos = model_.positions();
+  const int n = pos.ions;
+  const int len = end_rail - first_rail;
+  const std::size_t stride = static_cast<std::size_t>(pos.stride);
+  const int width = model_.table_width();
+  const int species = model_.species_count();
+  const std::uint8_t* rail_class = pos.rail_class.empty() ? nullptr : pos.rail_class.data() + first_rail;
+  const std::size_t combos_width = static_cast<std::size_t>(model_.combos()) * width;
+  static_assert(histogram_ways == 4, "the loop below is unrolled for four sub-histograms");
+  int* h0 = histogram;
+  int* h1 = h0 + combos_width;
+  int* h2 = h1 + combos_width;
+  int* h3 = h2 + combos_width;
   for (int ion = 0; ion < n; ++ion) {
-    const std::uint16_t* row = q_all + static_cast<std::size_t>(ion + 1) * stride + first_rail;
-    for (int i = 0; i < len; ++i) {
-      const int k = Mixed ? table_offset(ion, i) : 0;
-      ++histogram[(i & (histogram_ways - 1)) * combos_width + k + row[i]];
+    const std::uint16_t* row = pos.q.data() + static_cast<std::size_t>(ion + 1) * stride + first_rail;
+    if constexpr (!Mixed) {
+      // Four fixed pointers instead of an index computed per ion: a load and
+      // an increment per ion, nothing else.
+      int i = 0;
+      for (; i + 4 <= len; i += 4) {
+        ++h0[row[i]];
+        ++h1[row[i + 1]];
+        ++h2[row[i + 2]];
+        ++h3[row[i + 3]];
+      }
+      for (; i < len; ++i) ++h0[row[i]];
+    } else {
+      const std::uint8_t* sp = pos.species.empty() ? nullptr : pos.species.data() + static_cast<std::size_t>(ion) * stride + first_rail;
+      for (int i = 0; i < len; ++i) {
+        const int c = rail_class ? rail_class[i] : 0;
+        const int s = sp ? sp[i] : 0;
+        ++histogram[(i & (histogram_ways - 1)) * combos_width + static_cast<std::size_t>((c * species + s) * width) + row[i]];
+      }
     }
   }
 }
@@ -174,6 +220,14 @@ void sync_solver::take_step() {
   const int blocks = (rails + block_rails - 1) / block_rails;
   const bool mixed = model_.combos() > 1;
   const int threads = governor_.threads();
+  const int width = model_.table_width();
+  const bool vector_kernel = avx512_ && !mixed && width <= detail::avx512_table_entries;
+  if (vector_kernel) {
+    // The kernel reads all 128 entries; those past the table are never selected.
+    thr_padded_.assign(2 * detail::avx512_table_entries, 0);
+    std::copy(thr_right_.begin(), thr_right_.begin() + width, thr_padded_.begin());
+    std::copy(thr_total_.begin(), thr_total_.begin() + width, thr_padded_.begin() + detail::avx512_table_entries);
+  }
   const auto started = std::chrono::steady_clock::now();
   int team = 1;  // OpenMP may give fewer threads than asked for
 #pragma omp parallel num_threads(threads)
@@ -186,21 +240,58 @@ void sync_solver::take_step() {
     for (int b = 0; b < blocks; ++b) {
       const int first = b * block_rails;
       const int end = std::min(rails, first + block_rails);
-      if (mixed)
-        sweep_block<true>(first, end, draws, histogram.data());
-      else
-        sweep_block<false>(first, end, draws, histogram.data());
+      if (mixed) {
+        sweep_block<true>(first, end, draws);
+        count_block<true>(first, end, histogram.data());
+      } else {
+        if (vector_kernel) {
+          detail::avx512_block a;
+          a.q_all = model_.positions().q.data();
+          a.stride = static_cast<std::size_t>(model_.positions().stride);
+          a.ions = model_.positions().ions;
+          a.first_rail = first;
+          a.len = end - first;
+          a.seed = seed_;
+          a.step = step_;
+          a.thr_right = thr_padded_.data();
+          a.thr_total = thr_padded_.data() + detail::avx512_table_entries;
+          a.draws = draws;
+          a.hops_right = histogram.data();
+          a.hops_left = histogram.data() + 2 * detail::avx512_table_entries;
+          detail::avx512_sweep(a);
+        } else {
+          sweep_block<false>(first, end, draws);
+          count_block<false>(first, end, histogram.data());
+        }
+      }
     }
   }
 
   std::vector<long long>& counts = model_.counts();
-  const std::size_t cw = counts.size();
-  std::fill(counts.begin(), counts.end(), 0);
-  // Only the histograms this step's team filled (an integer sum: the counts
-  // are the same for any thread count).
-  for (int th = 0; th < team; ++th)
-    for (int way = 0; way < histogram_ways; ++way)
-      for (std::size_t k = 0; k < cw; ++k) counts[k] += thread_histograms_[th][way * cw + k];
+  // Only the histograms this step's team filled (integer sums: the counts
+  // are the same for any thread count and either kernel).
+  if (vector_kernel) {
+    // The counts before the step (the model keeps them equal to the
+    // positions) moved by the hops: a right hop from q takes an ion from q to
+    // q + 1. No hop starts on a wall, so q ± 1 stays in the table.
+    constexpr int entries = detail::avx512_table_entries;
+    for (int th = 0; th < team; ++th) {
+      const int* h = thread_histograms_[th].data();
+      for (int q = 1; q + 1 < width; ++q) {
+        const long long right = h[q] + h[entries + q];
+        const long long left = h[2 * entries + q] + h[3 * entries + q];
+        counts[q] -= right + left;
+        counts[q + 1] += right;
+        counts[q - 1] += left;
+      }
+    }
+  } else {
+    const std::size_t cw = counts.size();
+    std::fill(counts.begin(), counts.end(), 0);
+    for (int th = 0; th < team; ++th)
+      for (int way = 0; way < histogram_ways; ++way)
+        for (std::size_t k = 0; k < cw; ++k) counts[k] += thread_histograms_[th][way * cw + k];
+  }
   governor_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 
   const long long after = model_.charge_position_sum();

@@ -47,8 +47,11 @@ class sync_solver final : public solver {
   void refresh_tables(double t_mid);
   void take_step();
   void set_thresholds();
+  // The two half-sweeps of a block of rails, then its site histogram.
   template <bool Mixed>
-  void sweep_block(int first_rail, int end_rail, std::uint32_t* draws, int* histogram);
+  void sweep_block(int first_rail, int end_rail, std::uint32_t* draws);
+  template <bool Mixed>
+  void count_block(int first_rail, int end_rail, int* histogram) const;
 
   rail_model& model_;
   const voltage_source& source_;
@@ -77,6 +80,8 @@ class sync_solver final : public solver {
   std::vector<std::uint32_t> thr_total_;
   std::vector<std::vector<int>> thread_histograms_;
   thread_governor governor_;
+  bool avx512_;                             // detail::avx512_sweep for one combination
+  std::vector<std::uint32_t> thr_padded_;   // its thresholds: right, then total, 128 each
 };
 
 }  // namespace ionrail::kmc
