@@ -7,19 +7,20 @@
 #   synth_lif_ice40     yosys maps the neuron to an iCE40 UP5K and
 #                       nextpnr-ice40 places, routes and times it (label synth)
 # A missing tool skips its tests with a message. The full figures (the cell
-# and the crossbar take minutes each) come from scripts/synth_rtl.sh.
+# and the crossbar take minutes each) come from scripts/synth_rtl.sh. This
+# file is included at the top level, hence the synth_/icarus_ prefixes.
 find_program(IONRAIL_IVERILOG iverilog)
 find_program(IONRAIL_VVP vvp)
 find_program(IONRAIL_YOSYS yosys)
 find_program(IONRAIL_NEXTPNR_ICE40 nextpnr-ice40)
 find_program(IONRAIL_BASH bash)
 
-set(kat_dir ${PROJECT_SOURCE_DIR}/tests/kat)
+set(synth_kat_dir ${PROJECT_SOURCE_DIR}/tests/kat)
 set(synth_script ${PROJECT_SOURCE_DIR}/scripts/synth_rtl.sh)
 
 if(IONRAIL_IVERILOG AND IONRAIL_VVP)
   set(icarus_dir ${PROJECT_BINARY_DIR}/rtl_icarus)
-  set(icarus_table ${kat_dir}/tables/kat)
+  set(icarus_table ${synth_kat_dir}/tables/kat)
   set(icarus_sources ${IONRAIL_RTL_DIR}/ionrail_table_rom.sv ${IONRAIL_RTL_DIR}/ionrail_cell_step.sv
                      ${IONRAIL_RTL_DIR}/ionrail_cell_read.sv ${IONRAIL_RTL_DIR}/ionrail_cell.sv
                      ${PROJECT_SOURCE_DIR}/verilog_tb/tb/icarus_cell_kat.sv)
@@ -34,7 +35,7 @@ if(IONRAIL_IVERILOG AND IONRAIL_VVP)
                      VERBATIM)
   add_custom_target(icarus_cell_kat ALL DEPENDS ${icarus_dir}/icarus_cell_kat.vvp)
   foreach(f cell_noise_off cell_noise_on)
-    add_test(NAME icarus_cell_kat_${f} COMMAND ${IONRAIL_VVP} -n ${icarus_dir}/icarus_cell_kat.vvp +kat=${kat_dir}/${f}.kat)
+    add_test(NAME icarus_cell_kat_${f} COMMAND ${IONRAIL_VVP} -n ${icarus_dir}/icarus_cell_kat.vvp +kat=${synth_kat_dir}/${f}.kat)
     set_tests_properties(icarus_cell_kat_${f} PROPERTIES LABELS "rtl;kat;icarus"
                          PASS_REGULAR_EXPRESSION "PASS icarus_cell_kat: 8 devices, 2000 known-answer steps")
   endforeach()
@@ -45,19 +46,19 @@ endif()
 if(IONRAIL_YOSYS AND IONRAIL_BASH)
   # Each top on the known-answer table, the crossbar with 2 lanes (the
   # group counter and the lane multiplexers), the cell on the shipped table.
-  set(elab_runs "cell --table ${kat_dir}/tables/kat" "crossbar --rows 4 --cols 4 --lanes 2" "lif")
-  set(elab_names cell crossbar lif)
+  set(synth_elab_runs "cell --table ${synth_kat_dir}/tables/kat" "crossbar --rows 4 --cols 4 --lanes 2" "lif")
+  set(synth_elab_names cell crossbar lif)
   if(EXISTS ${PROJECT_SOURCE_DIR}/tables/polymer/table_fluct.hex)
-    list(APPEND elab_runs "cell --table ${PROJECT_SOURCE_DIR}/tables/polymer")
-    list(APPEND elab_names cell_polymer)
+    list(APPEND synth_elab_runs "cell --table ${PROJECT_SOURCE_DIR}/tables/polymer")
+    list(APPEND synth_elab_names cell_polymer)
   endif()
-  foreach(run name IN ZIP_LISTS elab_runs elab_names)
-    separate_arguments(args UNIX_COMMAND "${run}")
-    list(GET args 0 module)
+  foreach(run name IN ZIP_LISTS synth_elab_runs synth_elab_names)
+    separate_arguments(synth_elab_args UNIX_COMMAND "${run}")
+    list(GET synth_elab_args 0 synth_elab_module)
     add_test(NAME yosys_elaborate_${name}
-             COMMAND ${IONRAIL_BASH} ${synth_script} --formats-dir ${IONRAIL_RTL_GEN_DIR} --elaborate-only ${args})
+             COMMAND ${IONRAIL_BASH} ${synth_script} --formats-dir ${IONRAIL_RTL_GEN_DIR} --elaborate-only ${synth_elab_args})
     set_tests_properties(yosys_elaborate_${name} PROPERTIES LABELS "rtl;yosys"
-                         PASS_REGULAR_EXPRESSION "synth ${module} [^ ]+ elaborate: cells=[1-9]")
+                         PASS_REGULAR_EXPRESSION "synth ${synth_elab_module} [^ ]+ elaborate: cells=[1-9]")
   endforeach()
   if(IONRAIL_NEXTPNR_ICE40)
     add_test(NAME synth_lif_ice40
