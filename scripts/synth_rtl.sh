@@ -41,7 +41,9 @@ noise=1
 elaborate=0
 out=
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# The comment block above is the usage: on stdout for --help, else on stderr.
+help() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
+usage() { help >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case $1 in
     --formats-dir) formats=$2; shift 2 ;;
@@ -55,7 +57,7 @@ while [ $# -gt 0 ]; do
     --no-noise) noise=0; shift ;;
     --elaborate-only) elaborate=1; shift ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) help; exit 0 ;;
     -*) echo "synth_rtl.sh: unknown option $1" >&2; usage ;;
     *) module=$1; shift ;;
   esac
