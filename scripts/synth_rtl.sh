@@ -166,8 +166,8 @@ if [ $pnr = 1 ]; then
   [ -n "$fmax" ] || { echo "synth_rtl.sh: nextpnr reported no clock frequency" >&2; exit 1; }
   lcs=$(grep -o "ICESTORM_LC: *[0-9]*/ *[0-9]*" "$out/nextpnr.log" | tail -1 | tr -d ' ' | cut -d: -f2)
   line="$line fits=yes pnr_lcs=$lcs pnr_ffs=$pnr_ffs fmax_mhz=$fmax"
-  # The bitstream, so the flow is known to run to the end (the timing is
-  # nextpnr's: Debian's fpga-icestorm has no chip database for icetime).
+  # The bitstream, so the flow is known to run to the end. The timing is
+  # nextpnr's (icetime would need the separate fpga-icestorm-chipdb).
   if command -v icepack >/dev/null; then
     icepack "$out/pnr.asc" "$out/pnr.bin"
     line="$line bitstream_bytes=$(wc -c < "$out/pnr.bin")"
