@@ -50,5 +50,5 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/experiments ${PROJECT_SOURCE_DIR}/materi
         DESTINATION ${CMAKE_INSTALL_DATADIR}/ionrail)
 # The RTL: what a hardware user adds to a design (docs/rtl.md), with the
 # formats header the build generates from the model.
-install(FILES ${IONRAIL_RTL_SOURCES} ${IONRAIL_RTL_DIR}/ionrail_datapath.svh ${IONRAIL_FORMATS_VH}
+install(FILES ${IONRAIL_RTL_SOURCES} ${IONRAIL_RTL_HEADERS} ${IONRAIL_FORMATS_VH}
         DESTINATION ${CMAKE_INSTALL_DATADIR}/ionrail/rtl)

@@ -4,9 +4,11 @@
 # table.vh. Used by verilog_tb/, systemc/ (co-simulation) and the install.
 set(IONRAIL_RTL_DIR ${PROJECT_SOURCE_DIR}/verilog_tb/rtl)
 set(IONRAIL_RTL_SOURCES
-    ${IONRAIL_RTL_DIR}/ionrail_pkg.sv ${IONRAIL_RTL_DIR}/ionrail_table_rom.sv ${IONRAIL_RTL_DIR}/ionrail_cell_step.sv
+    ${IONRAIL_RTL_DIR}/ionrail_table_rom.sv ${IONRAIL_RTL_DIR}/ionrail_cell_step.sv
     ${IONRAIL_RTL_DIR}/ionrail_cell_read.sv ${IONRAIL_RTL_DIR}/ionrail_cell.sv ${IONRAIL_RTL_DIR}/ionrail_crossbar.sv
     ${IONRAIL_RTL_DIR}/ionrail_lif.sv)
+# Included by the sources above (inside module bodies).
+set(IONRAIL_RTL_HEADERS ${IONRAIL_RTL_DIR}/ionrail_arith.svh ${IONRAIL_RTL_DIR}/ionrail_datapath.svh)
 set(IONRAIL_RTL_GEN_DIR ${PROJECT_BINARY_DIR}/rtl_generated)
 set(IONRAIL_FORMATS_VH ${IONRAIL_RTL_GEN_DIR}/ionrail_formats.vh)
 file(MAKE_DIRECTORY ${IONRAIL_RTL_GEN_DIR})

@@ -9,6 +9,7 @@ packages=(
   librandom123-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   gnuplot-nox
   verilator libsystemc-dev
+  yosys iverilog nextpnr-ice40 fpga-icestorm
   zlib1g-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
 )

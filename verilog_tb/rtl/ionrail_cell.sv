@@ -20,7 +20,7 @@ module ionrail_cell #(
   parameter int          N_V = 3,
   parameter int          S_LOG2_STEP = 1,
   parameter int          V_LOG2_STEP = 0,
-  parameter string       TABLE_DIR = "",
+  parameter              TABLE_DIR = "",           // a string
   parameter logic [63:0] TABLE_CHECKSUM = 64'd0
 ) (
   input  logic               clk,
@@ -39,9 +39,10 @@ module ionrail_cell #(
   output logic signed [31:0] g_eff,       // Q11.20 µS
   output logic signed [63:0] current      // Q32.31 µA = g_eff · v exactly
 );
-  logic        [$clog2(N_S*N_V)-1:0] step_addr [1];
-  logic        [$clog2(N_S)-1:0]     g_addr [1];
-  logic signed [31:0] drift_c [1][4], noise_c [1][4], fluct_c [1][4], g_lo [1], g_hi [1];
+  logic [$clog2(N_S*N_V)-1:0] step_addr;
+  logic [$clog2(N_S)-1:0]     g_addr;
+  logic [4*32-1:0]            drift_c, noise_c, fluct_c;
+  logic [31:0]                g_lo, g_hi;
   logic signed [31:0] rho, kick;
   logic signed [31:0] s_next, fluct_next;
   logic        [31:0] rng_next;
@@ -50,17 +51,19 @@ module ionrail_cell #(
     .N_S(N_S), .N_V(N_V), .S_LOG2_STEP(S_LOG2_STEP), .V_LOG2_STEP(V_LOG2_STEP),
     .TABLE_DIR(TABLE_DIR), .TABLE_CHECKSUM(TABLE_CHECKSUM), .PORTS(1)
   ) u_rom (
-    .step_addr, .drift_c, .noise_c, .fluct_c, .g_addr, .g_lo, .g_hi, .rho, .kick
+    .step_addr(step_addr), .drift_c(drift_c), .noise_c(noise_c), .fluct_c(fluct_c), .g_addr(g_addr), .g_lo(g_lo),
+    .g_hi(g_hi), .rho(rho), .kick(kick)
   );
 
   ionrail_cell_step #(.N_S(N_S), .N_V(N_V), .S_LOG2_STEP(S_LOG2_STEP), .V_LOG2_STEP(V_LOG2_STEP)) u_step (
-    .s(state), .fluct, .rng, .v, .gain, .noise_en,
-    .rom_addr(step_addr[0]), .drift_c(drift_c[0]), .noise_c(noise_c[0]), .fluct_c(fluct_c[0]), .rho, .kick,
-    .s_next, .fluct_next, .rng_next
+    .s(state), .fluct(fluct), .rng(rng), .v(v), .gain(gain), .noise_en(noise_en),
+    .rom_addr(step_addr), .drift_c(drift_c), .noise_c(noise_c), .fluct_c(fluct_c), .rho(rho), .kick(kick),
+    .s_next(s_next), .fluct_next(fluct_next), .rng_next(rng_next)
   );
 
   ionrail_cell_read #(.N_S(N_S), .N_V(N_V), .S_LOG2_STEP(S_LOG2_STEP), .V_LOG2_STEP(V_LOG2_STEP)) u_read (
-    .s(state), .fluct, .g_offset, .v, .g_addr(g_addr[0]), .g_lo(g_lo[0]), .g_hi(g_hi[0]), .g_eff, .current
+    .s(state), .fluct(fluct), .g_offset(g_offset), .v(v), .g_addr(g_addr), .g_lo(g_lo), .g_hi(g_hi), .g_eff(g_eff),
+    .current(current)
   );
 
   always_ff @(posedge clk) begin

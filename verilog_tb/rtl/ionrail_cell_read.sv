@@ -5,9 +5,9 @@
 //   G_eff = sat(g[i] + rs((g[i+1] − g[i])·f, S) + offset, 0, 2^31 − 1)   Q11.20 µS
 //   I     = G_eff · V                                    Q32.31 µA, exact
 // The two conductance entries come from a ROM port (ionrail_table_rom).
-module ionrail_cell_read
-  import ionrail_pkg::*;
-#(
+`include "ionrail_formats.vh"
+
+module ionrail_cell_read #(
   parameter int N_S = 3,
   parameter int N_V = 3,
   parameter int S_LOG2_STEP = 1,

@@ -7,9 +7,9 @@
 // tables in the same cycle.
 // Critical path: ROM read, two lerps, the κ product and the z product in
 // series (one cycle, no pipeline).
-module ionrail_cell_step
-  import ionrail_pkg::*;
-#(
+`include "ionrail_formats.vh"
+
+module ionrail_cell_step #(
   parameter int N_S = 3,          // s points, 2^S_LOG2_STEP + 1
   parameter int N_V = 3,          // V points, odd
   parameter int S_LOG2_STEP = 1,  // s spacing 2^-k
@@ -22,9 +22,9 @@ module ionrail_cell_step
   input  logic signed [31:0]                 gain,        // Q1.30
   input  logic                               noise_en,
   output logic        [$clog2(N_S*N_V)-1:0]  rom_addr,    // i·n_v + j
-  input  logic signed [31:0]                 drift_c [4], // T[i][j], T[i][j+1], T[i+1][j], T[i+1][j+1]
-  input  logic signed [31:0]                 noise_c [4],
-  input  logic signed [31:0]                 fluct_c [4],
+  input  logic        [4*32-1:0]             drift_c,     // T[i][j], T[i][j+1], T[i+1][j], T[i+1][j+1] at [k·32 +: 32]
+  input  logic        [4*32-1:0]             noise_c,
+  input  logic        [4*32-1:0]             fluct_c,
   input  logic signed [31:0]                 rho,         // Q1.30
   input  logic signed [31:0]                 kick,        // Q1.30, √(1 − ρ²)
   output logic signed [31:0]                 s_next,
@@ -37,8 +37,12 @@ module ionrail_cell_step
   logic [DP_V_SHIFT:0] f_v;
   // Two blocks: the address must not depend on the ROM's answer.
   always_comb dp_locate(s, v, rom_addr, f_s, f_v);
+  // The corners as wires: Icarus 11 cannot select parts of a vector inside
+  // always_comb (it would warn and make the block sensitive to all bits).
+  wire [31:0] d0 = drift_c[0+:32], d1 = drift_c[32+:32], d2 = drift_c[64+:32], d3 = drift_c[96+:32];
+  wire [31:0] n0 = noise_c[0+:32], n1 = noise_c[32+:32], n2 = noise_c[64+:32], n3 = noise_c[96+:32];
+  wire [31:0] c0 = fluct_c[0+:32], c1 = fluct_c[32+:32], c2 = fluct_c[64+:32], c3 = fluct_c[96+:32];
   always_comb
-    dp_step(s, fluct, rng, gain, noise_en, f_s, f_v, drift_c[0], drift_c[1], drift_c[2], drift_c[3], noise_c[0],
-            noise_c[1], noise_c[2], noise_c[3], fluct_c[0], fluct_c[1], fluct_c[2], fluct_c[3], rho, kick, s_next,
+    dp_step(s, fluct, rng, gain, noise_en, f_s, f_v, d0, d1, d2, d3, n0, n1, n2, n3, c0, c1, c2, c3, rho, kick, s_next,
             fluct_next, rng_next);
 endmodule

@@ -31,9 +31,7 @@
 // contents of a memory, until configured.
 `include "ionrail_formats.vh"
 
-module ionrail_crossbar
-  import ionrail_pkg::*;
-#(
+module ionrail_crossbar #(
   parameter int          ROWS = 2,
   parameter int          COLS = 2,
   parameter int          LANES = COLS,            // columns per clock: 1 = sequential, COLS = parallel
@@ -41,7 +39,7 @@ module ionrail_crossbar
   parameter int          N_V = 3,
   parameter int          S_LOG2_STEP = 1,
   parameter int          V_LOG2_STEP = 0,
-  parameter string       TABLE_DIR = "",          // absolute path of the table directory
+  parameter              TABLE_DIR = "",          // absolute path of the table directory (a string)
   parameter logic [63:0] TABLE_CHECKSUM = 64'd0   // `IONRAIL_TABLE_CHECKSUM
 ) (
   input  logic                      clk,
@@ -60,36 +58,36 @@ module ionrail_crossbar
   input  logic                      start,
   input  logic                      op_write,    // 1: write (one model step), 0: read
   input  logic                      relax,       // write: devices at 0 V step too
-  input  logic signed [15:0]        v_row [ROWS],  // Q4.11 V
-  input  logic signed [15:0]        v_col [COLS],  // Q4.11 V (write only; columns are at 0 V in a read)
+  // The per-row and per-column buses are flat (packed, element k at
+  // [k·16 +: 16] or [k·64 +: 64]): yosys 0.23 and Icarus 11 take no
+  // unpacked array ports.
+  input  logic [ROWS*16-1:0]        v_row,       // Q4.11 V, row r at [r·16 +: 16]
+  input  logic [COLS*16-1:0]        v_col,       // Q4.11 V (write only; columns are at 0 V in a read)
   output logic                      busy,
   output logic                      done,
-  output logic signed [63:0]        i_col [COLS]   // Q32.31 µA
+  output logic [COLS*64-1:0]        i_col        // Q32.31 µA, column c at [c·64 +: 64]
 );
   localparam int GROUPS = COLS / LANES;
   localparam int GW = GROUPS > 1 ? $clog2(GROUPS) : 1;
-  localparam int CW = $clog2(COLS);
   localparam int PORTS = ROWS * LANES;
 
   // ---- Device registers ---------------------------------------------------
   // Stored per datapath: lane l of row r keeps the devices (r, g·LANES + l)
   // of every group g, one word per group (a register file of depth GROUPS;
-  // with LANES = 1 a row's devices, addressed by column). The operation
-  // addresses them by the current group; the cfg port by cfg_col.
-  // Testbenches read s_mem, fluct_mem and rng_mem.
-  logic signed [31:0] s_mem     [ROWS][LANES][GROUPS];
-  logic signed [31:0] fluct_mem [ROWS][LANES][GROUPS];
-  logic        [31:0] rng_mem   [ROWS][LANES][GROUPS];
-  logic signed [31:0] gain_mem  [ROWS][LANES][GROUPS];
-  logic signed [31:0] off_mem   [ROWS][LANES][GROUPS];
-  logic               noise_mem [ROWS][LANES][GROUPS];
+  // with LANES = 1 a row's devices, addressed by column), in the generate
+  // block g_row[r].g_lane[l] below (s_q, fluct_q, rng_q, gain_q, off_q,
+  // noise_q: testbenches read the first three there). The operation
+  // addresses them by the current group; the cfg port by cfg_col. The
+  // words of the current group, flat per datapath p = r·LANES + l
+  // ([p·32 +: 32], noise [p]):
+  logic [PORTS*32-1:0] s_cur, fluct_cur, rng_cur, gain_cur, off_cur;
+  logic [PORTS-1:0]    noise_cur;
 
   // ---- Operation state --------------------------------------------------
-  logic signed [15:0] vr_q [ROWS];
-  logic signed [15:0] vc_q [COLS];
+  logic [ROWS*16-1:0] vr_q;
+  logic [COLS*16-1:0] vc_q;
   logic               wr_q, relax_q, busy_q, done_q;
   logic [GW-1:0]      grp_q;
-  logic signed [63:0] i_col_q [COLS];
 
   // ---- Lanes: the columns of the current group --------------------------
   // Datapath p = r·LANES + l serves device (r, col[l]). Written as loops
@@ -110,48 +108,51 @@ module ionrail_crossbar
   logic signed [63:0]  current [PORTS];
   logic signed [63:0]  lane_sum [LANES];
 
-  logic [DP_AW-1:0]   step_addr [PORTS];
-  logic [DP_IW-1:0]   g_addr [PORTS];
-  logic signed [31:0] drift_c [PORTS][4], noise_c [PORTS][4], fluct_c [PORTS][4], g_lo [PORTS], g_hi [PORTS];
-  logic signed [31:0] rho, kick;
+  logic [PORTS*DP_AW-1:0] step_addr;
+  logic [PORTS*DP_IW-1:0] g_addr;
+  logic [PORTS*4*32-1:0]  drift_c, noise_c, fluct_c;
+  logic [PORTS*32-1:0]    g_lo, g_hi;
+  logic signed [31:0]     rho, kick;
 
   ionrail_table_rom #(
     .N_S(N_S), .N_V(N_V), .S_LOG2_STEP(S_LOG2_STEP), .V_LOG2_STEP(V_LOG2_STEP),
     .TABLE_DIR(TABLE_DIR), .TABLE_CHECKSUM(TABLE_CHECKSUM), .PORTS(PORTS)
   ) u_rom (
-    .step_addr, .drift_c, .noise_c, .fluct_c, .g_addr, .g_lo, .g_hi, .rho, .kick
+    .step_addr(step_addr), .drift_c(drift_c), .noise_c(noise_c), .fluct_c(fluct_c), .g_addr(g_addr), .g_lo(g_lo),
+    .g_hi(g_hi), .rho(rho), .kick(kick)
   );
 
   // Addresses (a block of their own: they must not depend on the ROM's answer).
   always_comb begin
-    for (int p = 0; p < PORTS; ++p) begin
+    for (int p = 0; p < PORTS; p = p + 1) begin
       // The voltage across the device, saturated to int16.
-      v_cell[p] = 16'(sat(64'(vr_q[p / LANES]) - 64'(vc_q[CW'(int'(grp_q) * LANES + p % LANES)]), -64'sd32768,
-                          64'sd32767));
+      v_cell[p] = 16'(sat(64'($signed(vr_q[(p / LANES)*16+:16])) -
+                          64'($signed(vc_q[(32'(grp_q) * LANES + p % LANES)*16+:16])), -64'sd32768, 64'sd32767));
       steps[p] = v_cell[p] != 16'sd0 || relax_q;
-      dp_locate(s_mem[p / LANES][p % LANES][grp_q], v_cell[p], step_addr[p], f_s[p], f_v[p]);
-      dp_read_index(s_mem[p / LANES][p % LANES][grp_q], fluct_mem[p / LANES][p % LANES][grp_q], g_addr[p], f_g[p]);
+      dp_locate(s_cur[p*32+:32], v_cell[p], step_addr[p*DP_AW+:DP_AW], f_s[p], f_v[p]);
+      dp_read_index(s_cur[p*32+:32], fluct_cur[p*32+:32], g_addr[p*DP_IW+:DP_IW], f_g[p]);
     end
   end
 
   // Next state and read current of every datapath.
   always_comb begin
-    for (int p = 0; p < PORTS; ++p) begin
-      dp_step(s_mem[p / LANES][p % LANES][grp_q], fluct_mem[p / LANES][p % LANES][grp_q], rng_mem[p / LANES][p % LANES][grp_q],
-              gain_mem[p / LANES][p % LANES][grp_q], noise_mem[p / LANES][p % LANES][grp_q], f_s[p], f_v[p],
-              drift_c[p][0], drift_c[p][1], drift_c[p][2], drift_c[p][3], noise_c[p][0], noise_c[p][1],
-              noise_c[p][2], noise_c[p][3], fluct_c[p][0], fluct_c[p][1], fluct_c[p][2], fluct_c[p][3], rho, kick,
-              s_next[p], fluct_next[p], rng_next[p]);
-      dp_read(g_lo[p], g_hi[p], f_g[p], off_mem[p / LANES][p % LANES][grp_q], vr_q[p / LANES], g_eff[p], current[p]);
+    for (int p = 0; p < PORTS; p = p + 1) begin
+      dp_step(s_cur[p*32+:32], fluct_cur[p*32+:32], rng_cur[p*32+:32], gain_cur[p*32+:32], noise_cur[p], f_s[p], f_v[p],
+              drift_c[(4*p+0)*32+:32], drift_c[(4*p+1)*32+:32], drift_c[(4*p+2)*32+:32], drift_c[(4*p+3)*32+:32],
+              noise_c[(4*p+0)*32+:32], noise_c[(4*p+1)*32+:32], noise_c[(4*p+2)*32+:32], noise_c[(4*p+3)*32+:32],
+              fluct_c[(4*p+0)*32+:32], fluct_c[(4*p+1)*32+:32], fluct_c[(4*p+2)*32+:32], fluct_c[(4*p+3)*32+:32],
+              rho, kick, s_next[p], fluct_next[p], rng_next[p]);
+      dp_read(g_lo[p*32+:32], g_hi[p*32+:32], f_g[p], off_cur[p*32+:32], vr_q[(p / LANES)*16+:16], g_eff[p],
+              current[p]);
     end
   end
 
   // Column sums: an adder chain here, a tree after synthesis; 64 bits hold
   // up to 2^17 rows of |I| < 2^46 exactly.
   always_comb begin
-    for (int l = 0; l < LANES; ++l) begin
+    for (int l = 0; l < LANES; l = l + 1) begin
       lane_sum[l] = 64'sd0;
-      for (int r = 0; r < ROWS; ++r) lane_sum[l] = lane_sum[l] + current[r * LANES + l];
+      for (int r = 0; r < ROWS; r = r + 1) lane_sum[l] = lane_sum[l] + current[r * LANES + l];
     end
   end
 
@@ -165,8 +166,8 @@ module ionrail_crossbar
       grp_q <= '0;
       wr_q <= 1'b0;
       relax_q <= 1'b0;
-      vr_q <= '{default: '0};
-      vc_q <= '{default: '0};
+      vr_q <= '0;
+      vc_q <= '0;
     end else begin
       done_q <= 1'b0;
       if (!busy_q) begin
@@ -178,7 +179,7 @@ module ionrail_crossbar
           wr_q <= op_write;
           relax_q <= relax;
         end
-      end else if (int'(grp_q) == GROUPS - 1) begin
+      end else if (grp_q == GW'(GROUPS - 1)) begin
         busy_q <= 1'b0;
         done_q <= 1'b1;
         grp_q <= '0;
@@ -188,46 +189,56 @@ module ionrail_crossbar
     end
   end
 
-  for (genvar c = 0; c < COLS; ++c) begin : g_col
+  for (genvar c = 0; c < COLS; c = c + 1) begin : g_col
     // Column c is lane c % LANES of group c / LANES.
     logic signed [63:0] i_col_r;
     always_ff @(posedge clk) begin
       if (rst) i_col_r <= 64'sd0;
-      else if (busy_q && !wr_q && int'(grp_q) == c / LANES) i_col_r <= lane_sum[c % LANES];
+      else if (busy_q && !wr_q && grp_q == GW'(c / LANES)) i_col_r <= lane_sum[c % LANES];
     end
-    assign i_col_q[c] = i_col_r;
+    assign i_col[c*64+:64] = i_col_r;
   end
 
   // Device registers: one write port per (row, lane), the cfg port first.
-  for (genvar r = 0; r < ROWS; ++r) begin : g_row
-    for (genvar l = 0; l < LANES; ++l) begin : g_lane
+  for (genvar r = 0; r < ROWS; r = r + 1) begin : g_row
+    for (genvar l = 0; l < LANES; l = l + 1) begin : g_lane
       localparam int P = r * LANES + l;
-      wire           cfg_hit = cfg_we && int'(cfg_row) == r && int'(cfg_col) % LANES == l;
-      wire [GW-1:0]  cfg_grp = GW'(int'(cfg_col) / LANES);
+      wire           cfg_hit = cfg_we && 32'(cfg_row) == r && 32'(cfg_col) % LANES == l;
+      wire [GW-1:0]  cfg_grp = GW'(32'(cfg_col) / LANES);
+      logic signed [31:0] s_q [GROUPS], fluct_q [GROUPS], gain_q [GROUPS], off_q [GROUPS];
+      logic        [31:0] rng_q [GROUPS];
+      logic               noise_q [GROUPS];
       always_ff @(posedge clk) begin
         if (cfg_hit) begin
-          s_mem[r][l][cfg_grp] <= cfg_state;
-          fluct_mem[r][l][cfg_grp] <= cfg_fluct;
-          rng_mem[r][l][cfg_grp] <= cfg_rng;
-          gain_mem[r][l][cfg_grp] <= cfg_gain;
-          off_mem[r][l][cfg_grp] <= cfg_offset;
-          noise_mem[r][l][cfg_grp] <= cfg_noise;
+          s_q[cfg_grp] <= cfg_state;
+          fluct_q[cfg_grp] <= cfg_fluct;
+          rng_q[cfg_grp] <= cfg_rng;
+          gain_q[cfg_grp] <= cfg_gain;
+          off_q[cfg_grp] <= cfg_offset;
+          noise_q[cfg_grp] <= cfg_noise;
         end else if (busy_q && wr_q && steps[P]) begin
-          s_mem[r][l][grp_q] <= s_next[P];
-          fluct_mem[r][l][grp_q] <= fluct_next[P];
-          rng_mem[r][l][grp_q] <= rng_next[P];
+          s_q[grp_q] <= s_next[P];
+          fluct_q[grp_q] <= fluct_next[P];
+          rng_q[grp_q] <= rng_next[P];
         end
       end
+      assign s_cur[P*32+:32] = s_q[grp_q];
+      assign fluct_cur[P*32+:32] = fluct_q[grp_q];
+      assign rng_cur[P*32+:32] = rng_q[grp_q];
+      assign gain_cur[P*32+:32] = gain_q[grp_q];
+      assign off_cur[P*32+:32] = off_q[grp_q];
+      assign noise_cur[P] = noise_q[grp_q];
     end
   end
 
   assign busy = busy_q;
   assign done = done_q;
-  assign i_col = i_col_q;
 
+`ifndef SYNTHESIS
   initial begin
     if (ROWS < 2 || COLS < 2 || LANES < 1 || COLS % LANES != 0 || ROWS > `IONRAIL_CROSSBAR_MAX_ROWS)
       $fatal(1, "ionrail_crossbar: need ROWS, COLS >= 2, ROWS <= %0d and LANES dividing COLS (ROWS=%0d COLS=%0d LANES=%0d)",
              `IONRAIL_CROSSBAR_MAX_ROWS, ROWS, COLS, LANES);
   end
+`endif
 endmodule

@@ -1,13 +1,17 @@
-// The device datapath as functions, shared by ionrail_cell_step,
+// The device datapath as functions and tasks, shared by ionrail_cell_step,
 // ionrail_cell_read and ionrail_crossbar (which calls them in loops, so a
 // parallel crossbar is one loop in simulation instead of ROWS × COLS module
-// copies). Included inside a module body that imports ionrail_pkg and has
-// the table grid parameters N_S, N_V, S_LOG2_STEP, V_LOG2_STEP; the widths
-// below follow from them.
+// copies). Included inside a module body that has the table grid parameters
+// N_S, N_V, S_LOG2_STEP, V_LOG2_STEP; the widths below follow from them. It
+// brings the arithmetic (ionrail_arith.svh) with it. The procedures with
+// several results are tasks, not void functions with outputs, which yosys
+// 0.23 does not take.
 //
 // Bit for bit model::detail::locate, step_raw and conductance_raw
 // (model/include/ionrail/model/step.hpp). Arguments and locals are prefixed
 // x_ so that they never hide the including module's signals.
+
+`include "ionrail_arith.svh"
 
 localparam int DP_S_SHIFT = STATE_F - S_LOG2_STEP;          // s fraction bits
 localparam int DP_V_SHIFT = V_LOG2_STEP;                    // V fraction bits
@@ -18,17 +22,17 @@ localparam int DP_JW = $clog2(N_V);                         // V index, <= n_v �
 
 // The s index and fraction of a state (s outside [0, 1] is looked up at the
 // nearest end): i = min(s_c >> S, n_s − 2), f = s_c − (i << S) in [0, 2^S].
-function automatic void dp_locate_s(input logic signed [31:0] x_s, output logic [DP_IW-1:0] x_i,
+task automatic dp_locate_s(input logic signed [31:0] x_s, output logic [DP_IW-1:0] x_i,
                                     output logic [DP_S_SHIFT:0] x_f);
   logic [30:0] x_s_c;  // [0, 2^30]
   x_s_c = 31'(sat(64'(x_s), 0, STATE_ONE));
   x_i = (x_s_c >> DP_S_SHIFT) > 31'(N_S - 2) ? DP_IW'(N_S - 2) : DP_IW'(x_s_c >> DP_S_SHIFT);
   x_f = (DP_S_SHIFT + 1)'(x_s_c - (31'(x_i) << DP_S_SHIFT));
-endfunction
+endtask
 
 // The table cell of (s, V): flat index of its lower-left corner and both
 // fractions. V outside the grid is looked up at its edge.
-function automatic void dp_locate(input logic signed [31:0] x_s, input logic signed [15:0] x_v,
+task automatic dp_locate(input logic signed [31:0] x_s, input logic signed [15:0] x_v,
                                   output logic [DP_AW-1:0] x_base, output logic [DP_S_SHIFT:0] x_f_s,
                                   output logic [DP_V_SHIFT:0] x_f_v);
   logic [DP_IW-1:0] x_i;
@@ -39,12 +43,12 @@ function automatic void dp_locate(input logic signed [31:0] x_s, input logic sig
   x_j = (x_u >> DP_V_SHIFT) > 17'(N_V - 2) ? DP_JW'(N_V - 2) : DP_JW'(x_u >> DP_V_SHIFT);
   x_f_v = (DP_V_SHIFT + 1)'(x_u - (17'(x_j) << DP_V_SHIFT));
   x_base = DP_AW'(x_i) * DP_AW'(N_V) + DP_AW'(x_j);
-endfunction
+endtask
 
 // Bilinear interpolation of corners c (T[i][j], T[i][j+1], T[i+1][j], T[i+1][j+1]).
 function automatic i64 dp_bilerp(input logic signed [31:0] x_c0, x_c1, x_c2, x_c3, input logic [DP_S_SHIFT:0] x_f_s,
                                  input logic [DP_V_SHIFT:0] x_f_v);
-  return bilerp(64'(x_c0), 64'(x_c1), 64'(x_c2), 64'(x_c3), 64'(x_f_v), DP_V_SHIFT, 64'(x_f_s), DP_S_SHIFT);
+  dp_bilerp = bilerp(64'(x_c0), 64'(x_c1), 64'(x_c2), 64'(x_c3), 64'(x_f_v), DP_V_SHIFT, 64'(x_f_s), DP_S_SHIFT);
 endfunction
 
 // One model step:
@@ -55,7 +59,7 @@ endfunction
 // Operand widths: V-lerp (b − a)·f_v 33 × (m+1) bits, s-lerp 33 × (S+1),
 // D·gain and δ·ρ 32 × 32, F·κ 32 × 32, c·K 19 × 33, N·z and F'·z 32 × 27;
 // every sum below 2^36.
-function automatic void dp_step(input logic signed [31:0] x_s, x_fluct, input logic [31:0] x_rng,
+task automatic dp_step(input logic signed [31:0] x_s, x_fluct, input logic [31:0] x_rng,
                                 input logic signed [31:0] x_gain, input logic x_noise_en,
                                 input logic [DP_S_SHIFT:0] x_f_s, input logic [DP_V_SHIFT:0] x_f_v,
                                 input logic signed [31:0] x_d0, x_d1, x_d2, x_d3,  // drift corners
@@ -83,19 +87,19 @@ function automatic void dp_step(input logic signed [31:0] x_s, x_fluct, input lo
   x_s_next = 32'(sat(x_acc_s, 0, STATE_ONE));
   x_fluct_next = 32'(sat(x_acc_f, -STATE_ONE, STATE_ONE));
   x_rng_next = x_noise_en ? x_b2 : x_rng;
-endfunction
+endtask
 
 // The s cell of the read state r = sat(s + δ, 0, 2^30).
-function automatic void dp_read_index(input logic signed [31:0] x_s, x_fluct, output logic [DP_IW-1:0] x_i,
+task automatic dp_read_index(input logic signed [31:0] x_s, x_fluct, output logic [DP_IW-1:0] x_i,
                                       output logic [DP_S_SHIFT:0] x_f);
   dp_locate_s(32'(sat(64'(x_s) + 64'(x_fluct), 0, STATE_ONE)), x_i, x_f);
-endfunction
+endtask
 
 // G_eff = sat(g[i] + rs((g[i+1] − g[i])·f, S) + offset, 0, 2^31 − 1) (Q11.20 µS)
 // and I = G_eff · V exactly (Q32.31 µA, 47 bits used).
-function automatic void dp_read(input logic signed [31:0] x_g_lo, x_g_hi, input logic [DP_S_SHIFT:0] x_f,
+task automatic dp_read(input logic signed [31:0] x_g_lo, x_g_hi, input logic [DP_S_SHIFT:0] x_f,
                                 input logic signed [31:0] x_g_offset, input logic signed [15:0] x_v,
                                 output logic signed [31:0] x_g_eff, output logic signed [63:0] x_current);
   x_g_eff = 32'(sat(lerp(64'(x_g_lo), 64'(x_g_hi), 64'(x_f), DP_S_SHIFT) + 64'(x_g_offset), 0, INT32_MAX));
   x_current = 64'(x_g_eff) * 64'(x_v);
-endfunction
+endtask

@@ -14,9 +14,7 @@
 // Critical path: a 64-bit barrel shift, a 33 × 32 multiply and two adds.
 `include "ionrail_formats.vh"
 
-module ionrail_lif
-  import ionrail_pkg::*;
-(
+module ionrail_lif (
   input  logic                                  clk,
   input  logic                                  rst,               // synchronous, active high
   input  logic                                  step_en,
@@ -31,15 +29,17 @@ module ionrail_lif
   output logic [`IONRAIL_LIF_REFRACTORY_W-1:0]  refractory,
   output logic                                  spike
 );
+`include "ionrail_arith.svh"
+
   localparam i64 INPUT_LIMIT = 64'sd1 <<< `IONRAIL_LIF_INPUT_LIMIT_LOG2;
   localparam i64 INT32_MIN = -64'sh8000_0000;
 
   logic signed [31:0] v_next;
   logic               fire;
-  always_comb begin
+  always_comb begin : next
     i64 shift_in, acc;
     int n;
-    n = int'(input_shift) > `IONRAIL_LIF_MAX_INPUT_SHIFT ? `IONRAIL_LIF_MAX_INPUT_SHIFT : int'(input_shift);
+    n = input_shift > 6'(`IONRAIL_LIF_MAX_INPUT_SHIFT) ? `IONRAIL_LIF_MAX_INPUT_SHIFT : 32'(input_shift);
     shift_in = sat(round_shift(sat(i_in, -INPUT_LIMIT, INPUT_LIMIT), n), INT32_MIN, INT32_MAX);
     acc = 64'(v_rest) + round_shift((64'(v) - 64'(v_rest)) * 64'(decay), COEFF_F) + shift_in;
     v_next = 32'(sat(acc, INT32_MIN, INT32_MAX));

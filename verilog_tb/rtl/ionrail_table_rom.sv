@@ -30,20 +30,25 @@ module ionrail_table_rom #(
   /* verilator lint_off UNUSEDPARAM */  // the grid exponents and checksum feed only the simulation load check
   parameter int          S_LOG2_STEP = 1,
   parameter int          V_LOG2_STEP = 0,
-  parameter string       TABLE_DIR = "",         // absolute path of the table directory
+  parameter              TABLE_DIR = "",         // absolute path of the table directory: a string, untyped
+                                                 // (yosys 0.23 and Icarus 11 have no `parameter string`)
   parameter logic [63:0] TABLE_CHECKSUM = 64'd0, // `IONRAIL_TABLE_CHECKSUM of table.vh
   /* verilator lint_on UNUSEDPARAM */
   parameter int          PORTS = 1
 ) (
-  input  logic        [$clog2(N_S*N_V)-1:0] step_addr [PORTS],  // i·n_v + j, i <= n_s − 2, j <= n_v − 2
-  output logic signed [31:0]                drift_c   [PORTS][4],
-  output logic signed [31:0]                noise_c   [PORTS][4],
-  output logic signed [31:0]                fluct_c   [PORTS][4],
-  input  logic        [$clog2(N_S)-1:0]     g_addr    [PORTS],  // i <= n_s − 2
-  output logic signed [31:0]                g_lo      [PORTS],
-  output logic signed [31:0]                g_hi      [PORTS],
-  output logic signed [31:0]                rho,
-  output logic signed [31:0]                kick
+  // Port p's fields are slices [p] of flat vectors (ports are packed, not
+  // unpacked arrays, which yosys 0.23 and Icarus 11 refuse as ports): an
+  // address [p·AW +: AW], corner k of port p [(4·p + k)·32 +: 32], a
+  // conductance entry [p·32 +: 32].
+  input  logic [PORTS*$clog2(N_S*N_V)-1:0] step_addr,  // i·n_v + j, i <= n_s − 2, j <= n_v − 2
+  output logic [PORTS*4*32-1:0]            drift_c,
+  output logic [PORTS*4*32-1:0]            noise_c,
+  output logic [PORTS*4*32-1:0]            fluct_c,
+  input  logic [PORTS*$clog2(N_S)-1:0]     g_addr,     // i <= n_s − 2
+  output logic [PORTS*32-1:0]              g_lo,
+  output logic [PORTS*32-1:0]              g_hi,
+  output logic signed [31:0]               rho,
+  output logic signed [31:0]               kick
 );
   localparam int CELLS = N_S * N_V;
   localparam int AW = $clog2(CELLS);
@@ -56,26 +61,32 @@ module ionrail_table_rom #(
   logic signed [31:0] coeff_rom [2];
 
   // One loop over the ports (in simulation one loop, not PORTS copies).
-  always_comb begin
-    for (int p = 0; p < PORTS; ++p) begin
-      drift_c[p][0] = drift_rom[step_addr[p]];
-      drift_c[p][1] = drift_rom[step_addr[p] + AW'(1)];
-      drift_c[p][2] = drift_rom[step_addr[p] + AW'(N_V)];
-      drift_c[p][3] = drift_rom[step_addr[p] + AW'(N_V + 1)];
-      noise_c[p][0] = noise_rom[step_addr[p]];
-      noise_c[p][1] = noise_rom[step_addr[p] + AW'(1)];
-      noise_c[p][2] = noise_rom[step_addr[p] + AW'(N_V)];
-      noise_c[p][3] = noise_rom[step_addr[p] + AW'(N_V + 1)];
-      fluct_c[p][0] = fluct_rom[step_addr[p]];
-      fluct_c[p][1] = fluct_rom[step_addr[p] + AW'(1)];
-      fluct_c[p][2] = fluct_rom[step_addr[p] + AW'(N_V)];
-      fluct_c[p][3] = fluct_rom[step_addr[p] + AW'(N_V + 1)];
-      g_lo[p] = g_rom[g_addr[p]];
-      g_hi[p] = g_rom[g_addr[p] + IW'(1)];
+  always_comb begin : read_ports
+    logic [AW-1:0] a;
+    logic [IW-1:0] i;
+    for (int p = 0; p < PORTS; p = p + 1) begin
+      a = step_addr[p*AW+:AW];
+      i = g_addr[p*IW+:IW];
+      drift_c[(4*p+0)*32+:32] = drift_rom[a];
+      drift_c[(4*p+1)*32+:32] = drift_rom[a + AW'(1)];
+      drift_c[(4*p+2)*32+:32] = drift_rom[a + AW'(N_V)];
+      drift_c[(4*p+3)*32+:32] = drift_rom[a + AW'(N_V + 1)];
+      noise_c[(4*p+0)*32+:32] = noise_rom[a];
+      noise_c[(4*p+1)*32+:32] = noise_rom[a + AW'(1)];
+      noise_c[(4*p+2)*32+:32] = noise_rom[a + AW'(N_V)];
+      noise_c[(4*p+3)*32+:32] = noise_rom[a + AW'(N_V + 1)];
+      fluct_c[(4*p+0)*32+:32] = fluct_rom[a];
+      fluct_c[(4*p+1)*32+:32] = fluct_rom[a + AW'(1)];
+      fluct_c[(4*p+2)*32+:32] = fluct_rom[a + AW'(N_V)];
+      fluct_c[(4*p+3)*32+:32] = fluct_rom[a + AW'(N_V + 1)];
+      g_lo[p*32+:32] = g_rom[i];
+      g_hi[p*32+:32] = g_rom[i + IW'(1)];
     end
+    // Here rather than in continuous assigns, which Icarus 11 leaves at x
+    // for a word that $readmemh loads.
+    rho = coeff_rom[0];
+    kick = coeff_rom[1];
   end
-  assign rho = coeff_rom[0];
-  assign kick = coeff_rom[1];
 
   // ---- Load and check ----------------------------------------------------
   // $readmemh is the ROM contents for synthesis too (FPGA tools take it from
@@ -139,17 +150,17 @@ module ionrail_table_rom #(
     coeff_rom[1] = 32'hdeadbeef;
 `endif
 `ifdef SYNTHESIS
-    $readmemh({TABLE_DIR, "/table.hex"}, drift_rom);
-    $readmemh({TABLE_DIR, "/table_noise.hex"}, noise_rom);
-    $readmemh({TABLE_DIR, "/table_fluct.hex"}, fluct_rom);
-    $readmemh({TABLE_DIR, "/table_g.hex"}, g_rom);
-    $readmemh({TABLE_DIR, "/table_coeff.hex"}, coeff_rom);
+    $readmemh({TABLE_DIR, "/table.hex"}, drift_rom, 0, CELLS - 1);
+    $readmemh({TABLE_DIR, "/table_noise.hex"}, noise_rom, 0, CELLS - 1);
+    $readmemh({TABLE_DIR, "/table_fluct.hex"}, fluct_rom, 0, CELLS - 1);
+    $readmemh({TABLE_DIR, "/table_g.hex"}, g_rom, 0, N_S - 1);
+    $readmemh({TABLE_DIR, "/table_coeff.hex"}, coeff_rom, 0, 1);
 `else
-    $readmemh({dir, "/table.hex"}, drift_rom);
-    $readmemh({dir, "/table_noise.hex"}, noise_rom);
-    $readmemh({dir, "/table_fluct.hex"}, fluct_rom);
-    $readmemh({dir, "/table_g.hex"}, g_rom);
-    $readmemh({dir, "/table_coeff.hex"}, coeff_rom);
+    $readmemh({dir, "/table.hex"}, drift_rom, 0, CELLS - 1);
+    $readmemh({dir, "/table_noise.hex"}, noise_rom, 0, CELLS - 1);
+    $readmemh({dir, "/table_fluct.hex"}, fluct_rom, 0, CELLS - 1);
+    $readmemh({dir, "/table_g.hex"}, g_rom, 0, N_S - 1);
+    $readmemh({dir, "/table_coeff.hex"}, coeff_rom, 0, 1);
     h = `IONRAIL_FNV1A64_BASIS;
     h = fnv_word(h, `IONRAIL_TABLE_FORMAT_VERSION_RTL);
     h = fnv_word(h, `IONRAIL_STATE_F);

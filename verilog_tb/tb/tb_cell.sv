@@ -7,7 +7,7 @@
 `include "ionrail_formats.vh"
 
 module tb_cell #(
-  parameter string TABLE_DIR = ""
+  parameter        TABLE_DIR = ""  // a string, untyped like the RTL's
 ) (
   input  logic               clk,
   input  logic               rst,
