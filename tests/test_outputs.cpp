@@ -48,19 +48,7 @@ void expect_no_partials(const fs::path& dir) {
   }
 }
 
-const std::string small_device = R"([device]
-thickness_nm = 20
-sites = 20
-rails = 50
-zones = 4
-[[species]]
-name = "ion"
-activation_energy_ev = 0
-attempt_frequency_hz = 200
-fill = 0.3
-[field]
-ion_density_m3 = 0
-)";
+const std::string small_device = ionrail_test::small_device_toml(50) + "[field]\nion_density_m3 = 0\n";
 
 const std::string small_run = small_device + R"([protocol]
 kind = "relax"

@@ -14,17 +14,14 @@ inline std::string calibration_sections(int device_rails, int runs, double durat
          "\ndt_m_s = 0.05\nv_max_v = 2\nstate_bits = 4\nnoise_lag_s = 0.2\n";
 }
 
+// The device and its one species; `rails` > 0 adds device.rails.
+inline std::string small_device_toml(int rails = 0) {
+  return "[device]\nthickness_nm = 20\nsites = 20\n" + (rails > 0 ? "rails = " + std::to_string(rails) + "\n" : "") +
+         "zones = 4\n[[species]]\nname = \"ion\"\nactivation_energy_ev = 0\nattempt_frequency_hz = 200\nfill = 0.3\n";
+}
+
 inline std::string small_calibration_toml(int device_rails, int runs, double duration_s) {
-  return R"([device]
-thickness_nm = 20
-sites = 20
-zones = 4
-[[species]]
-name = "ion"
-activation_energy_ev = 0
-attempt_frequency_hz = 200
-fill = 0.3
-)" + calibration_sections(device_rails, runs, duration_s);
+  return small_device_toml() + calibration_sections(device_rails, runs, duration_s);
 }
 
 }  // namespace ionrail_test
