@@ -47,12 +47,6 @@ IONRAIL_AVX512 inline void mulhilo(__m512i a, __m512i m, __m512i& lo, __m512i& h
 
 IONRAIL_AVX512 inline __m512i xor3(__m512i a, __m512i b, __m512i c) { return _mm512_ternarylogic_epi32(a, b, c, 0x96); }
 
-inline void mulhilo_scalar(std::uint32_t m, std::uint32_t a, std::uint32_t& lo, std::uint32_t& hi) {
-  const std::uint64_t p = static_cast<std::uint64_t>(m) * a;
-  lo = static_cast<std::uint32_t>(p);
-  hi = static_cast<std::uint32_t>(p >> 32);
-}
-
 // Philox4x32-10 of sync_hop_counter(seed, step, half, rail, group) for 16
 // consecutive rails. Only the rail word differs between lanes, so the
 // products of the uniform words in the first two rounds are scalar.
@@ -61,8 +55,8 @@ IONRAIL_AVX512 inline words4 philox16(const std::uint32_t (&k0)[10], const std::
   const __m512i m0 = _mm512_set1_epi32(static_cast<int>(PHILOX_M4x32_0));
   const __m512i m1 = _mm512_set1_epi32(static_cast<int>(PHILOX_M4x32_1));
   // Round 0: ctr = {c0, c1, rails, c3}.
-  std::uint32_t lo0s, hi0s;
-  mulhilo_scalar(PHILOX_M4x32_0, c0, lo0s, hi0s);
+  std::uint32_t hi0s;
+  const std::uint32_t lo0s = mulhilo32(PHILOX_M4x32_0, c0, &hi0s);
   __m512i lo1, hi1;
   mulhilo(rails, m1, lo1, hi1);
   const __m512i x0 = _mm512_xor_si512(hi1, _mm512_set1_epi32(static_cast<int>(c1 ^ k0[0])));
@@ -72,8 +66,8 @@ IONRAIL_AVX512 inline words4 philox16(const std::uint32_t (&k0)[10], const std::
   // Round 1: ctr = {x0, x1, x2s, x3s}.
   __m512i lo0, hi0;
   mulhilo(x0, m0, lo0, hi0);
-  std::uint32_t lo1s, hi1s;
-  mulhilo_scalar(PHILOX_M4x32_1, x2s, lo1s, hi1s);
+  std::uint32_t hi1s;
+  const std::uint32_t lo1s = mulhilo32(PHILOX_M4x32_1, x2s, &hi1s);
   words4 c;
   c.v[0] = _mm512_xor_si512(x1, _mm512_set1_epi32(static_cast<int>(hi1s ^ k0[1])));
   c.v[1] = _mm512_set1_epi32(static_cast<int>(lo1s));
@@ -196,16 +190,16 @@ bool avx512_sweep_available() {
 
 IONRAIL_AVX512 void avx512_draws(std::uint64_t seed, std::uint64_t step, std::uint32_t half, std::uint32_t group,
                                  int first_rail, int len, std::uint32_t* draws) {
+  const philox_words w = sync_hop_counter(seed, step, half, 0, group);
   // The round keys, as Philox4x32's bumpkey makes them.
   std::uint32_t k0[10], k1[10];
-  k0[0] = static_cast<std::uint32_t>(seed);
-  k1[0] = static_cast<std::uint32_t>(seed >> 32);
+  k0[0] = w.key[0];
+  k1[0] = w.key[1];
   for (int r = 1; r < 10; ++r) {
     k0[r] = k0[r - 1] + PHILOX_W32_0;
     k1[r] = k1[r - 1] + PHILOX_W32_1;
   }
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const philox_words w = sync_hop_counter(seed, step, half, 0, group);
   for (int i = 0; i < len; i += 16) {
     const __m512i rails = _mm512_add_epi32(_mm512_set1_epi32(first_rail + i), lane);
     const words4 d = philox16(k0, k1, w.ctr[0], w.ctr[1], rails, w.ctr[3]);
