@@ -6,6 +6,8 @@
 #                       stays synthesizable)
 #   synth_lif_ice40     yosys maps the neuron to an iCE40 UP5K and
 #                       nextpnr-ice40 places, routes and times it (label synth)
+#   synth_cell_bram_ice40  yosys maps the two-edge cell's tables to iCE40
+#                       block RAM (label synth)
 # A missing tool skips its tests with a message. The full figures (the cell
 # and the crossbar take minutes each) come from scripts/synth_rtl.sh. This
 # file is included at the top level, hence the synth_/icarus_ prefixes.
@@ -24,20 +26,34 @@ if(IONRAIL_IVERILOG AND IONRAIL_VVP)
   set(icarus_sources ${IONRAIL_RTL_DIR}/ionrail_table_rom.sv ${IONRAIL_RTL_DIR}/ionrail_cell_step.sv
                      ${IONRAIL_RTL_DIR}/ionrail_cell_read.sv ${IONRAIL_RTL_DIR}/ionrail_cell.sv
                      ${PROJECT_SOURCE_DIR}/verilog_tb/tb/icarus_cell_kat.sv)
-  add_custom_command(OUTPUT ${icarus_dir}/icarus_cell_kat.vvp
-                     COMMAND ${CMAKE_COMMAND} -E make_directory ${icarus_dir}
-                     COMMAND ${IONRAIL_IVERILOG} -g2012 -Wall -Wno-timescale -I${IONRAIL_RTL_GEN_DIR} -I${IONRAIL_RTL_DIR}
-                             -I${icarus_table} "-Picarus_cell_kat.TABLE_DIR=\"${icarus_table}\"" -s icarus_cell_kat
-                             -o ${icarus_dir}/icarus_cell_kat.vvp ${icarus_sources}
-                     DEPENDS ${icarus_sources} ${IONRAIL_RTL_HEADERS} ${icarus_table}/table.vh
-                             ${IONRAIL_RTL_GEN_DIR}/ionrail_formats.stamp
-                     COMMENT "Icarus Verilog: icarus_cell_kat.vvp"
-                     VERBATIM)
-  add_custom_target(icarus_cell_kat ALL DEPENDS ${icarus_dir}/icarus_cell_kat.vvp)
+  # Two benches: the one-edge cell, and the two-edge one (SYNC_ROM = 1, its
+  # step tables read through registered ports as from block RAM).
+  foreach(sync 0 1)
+    set(vvp ${icarus_dir}/icarus_cell_kat_sync${sync}.vvp)
+    add_custom_command(OUTPUT ${vvp}
+                       COMMAND ${CMAKE_COMMAND} -E make_directory ${icarus_dir}
+                       COMMAND ${IONRAIL_IVERILOG} -g2012 -Wall -Wno-timescale -I${IONRAIL_RTL_GEN_DIR} -I${IONRAIL_RTL_DIR}
+                               -I${icarus_table} "-Picarus_cell_kat.TABLE_DIR=\"${icarus_table}\""
+                               -Picarus_cell_kat.SYNC_ROM=${sync} -s icarus_cell_kat -o ${vvp} ${icarus_sources}
+                       DEPENDS ${icarus_sources} ${IONRAIL_RTL_HEADERS} ${icarus_table}/table.vh
+                               ${IONRAIL_RTL_GEN_DIR}/ionrail_formats.stamp
+                       COMMENT "Icarus Verilog: icarus_cell_kat_sync${sync}.vvp"
+                       VERBATIM)
+    list(APPEND icarus_outputs ${vvp})
+  endforeach()
+  add_custom_target(icarus_cell_kat ALL DEPENDS ${icarus_outputs})
   foreach(f cell_noise_off cell_noise_on)
-    add_test(NAME icarus_cell_kat_${f} COMMAND ${IONRAIL_VVP} -n ${icarus_dir}/icarus_cell_kat.vvp +kat=${synth_kat_dir}/${f}.kat)
-    set_tests_properties(icarus_cell_kat_${f} PROPERTIES LABELS "rtl;kat;icarus"
-                         PASS_REGULAR_EXPRESSION "PASS icarus_cell_kat: 8 devices, 2000 known-answer steps")
+    foreach(sync 0 1)
+      if(sync)
+        set(name icarus_cell_kat_sync_${f})
+      else()
+        set(name icarus_cell_kat_${f})
+      endif()
+      add_test(NAME ${name} COMMAND ${IONRAIL_VVP} -n ${icarus_dir}/icarus_cell_kat_sync${sync}.vvp
+                                                  +kat=${synth_kat_dir}/${f}.kat)
+      set_tests_properties(${name} PROPERTIES LABELS "rtl;kat;icarus"
+                           PASS_REGULAR_EXPRESSION "PASS icarus_cell_kat: 8 devices, 2000 known-answer steps")
+    endforeach()
   endforeach()
 else()
   message(STATUS "ionrail: iverilog/vvp not found; the Icarus Verilog known-answer bench is skipped")
@@ -60,6 +76,15 @@ if(IONRAIL_YOSYS AND IONRAIL_BASH)
     set_tests_properties(yosys_elaborate_${name} PROPERTIES LABELS "rtl;yosys"
                          PASS_REGULAR_EXPRESSION "synth ${synth_elab_module} [^ ]+ elaborate: cells=[1-9]")
   endforeach()
+  # The two-edge cell's step tables become iCE40 block RAM: 3 tables × 4
+  # corner ports × 2 SB_RAM40_4K (32-bit words, 16 bits per RAM). A ROM that
+  # falls back to LUTs (an asynchronous read sneaking in, a lost attribute)
+  # fails here. yosys only, no placement (the cell's 77 DSPs do not fit).
+  add_test(NAME synth_cell_bram_ice40
+           COMMAND ${IONRAIL_BASH} ${synth_script} --formats-dir ${IONRAIL_RTL_GEN_DIR} --target ice40 --device up5k
+                   --sync-rom cell)
+  set_tests_properties(synth_cell_bram_ice40 PROPERTIES LABELS "rtl;synth" TIMEOUT 600
+                       PASS_REGULAR_EXPRESSION "synth cell kat_syncrom ice40-up5k: luts=[1-9][0-9]* .* bram=24 ")
   if(IONRAIL_NEXTPNR_ICE40)
     add_test(NAME synth_lif_ice40
              COMMAND ${IONRAIL_BASH} ${synth_script} --formats-dir ${IONRAIL_RTL_GEN_DIR} --target ice40 --device up5k

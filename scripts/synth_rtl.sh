@@ -13,6 +13,9 @@
 #   --rows R --cols C --lanes L   crossbar size (default 4 4 1)
 #   --no-noise         cell only: noise_en tied low, so synthesis removes the
 #                      noise datapath (what the noise option costs)
+#   --sync-rom         cell only: the two-edge cell (SYNC_ROM = 1) whose step
+#                      tables are read through registered ports, so that they
+#                      map to block RAM
 #   --target T         generic (yosys `synth`: gates) or ice40 (`synth_ice40`)
 #   --device D         iCE40 part for --target ice40: up5k (default) or hx8k
 #   --pnr              after synth_ice40, place and route with nextpnr-ice40
@@ -38,6 +41,7 @@ target=generic
 device=up5k
 pnr=0
 noise=1
+sync_rom=0
 elaborate=0
 out=
 
@@ -55,6 +59,7 @@ while [ $# -gt 0 ]; do
     --device) device=$2; shift 2 ;;
     --pnr) pnr=1; shift ;;
     --no-noise) noise=0; shift ;;
+    --sync-rom) sync_rom=1; shift ;;
     --elaborate-only) elaborate=1; shift ;;
     --out) out=$2; shift 2 ;;
     -h|--help) help; exit 0 ;;
@@ -84,7 +89,8 @@ case $module in
     srcs="ionrail_table_rom.sv ionrail_cell_step.sv ionrail_cell_read.sv ionrail_cell.sv"
     top=synth_cell; extra=$synth_dir/synth_cell.sv; sized=
     config=$(basename "$table")
-    [ $noise = 1 ] || config=${config}_nonoise ;;
+    [ $noise = 1 ] || config=${config}_nonoise
+    [ $sync_rom = 0 ] || config=${config}_syncrom ;;
   crossbar)
     srcs="ionrail_table_rom.sv ionrail_crossbar.sv"
     top=synth_crossbar; extra=$synth_dir/synth_crossbar.sv; sized=1
@@ -100,7 +106,7 @@ for s in $srcs; do files="$files $rtl/$s"; done
 read_top() {
   local r="read_verilog -defer -sv -I$formats -I$rtl -I$table -I$out $files $extra $synth_dir/synth_pnr.sv;"
   [ -z "$sized" ] || r="$r chparam -set ROWS $rows -set COLS $cols -set LANES $lanes $1;"
-  [ $module != cell ] || r="$r chparam -set NOISE $noise $1;"
+  [ $module != cell ] || r="$r chparam -set NOISE $noise -set SYNC_ROM $sync_rom $1;"
   echo "$r hierarchy -check -top $1;"
 }
 

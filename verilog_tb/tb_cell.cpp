@@ -10,6 +10,13 @@
 // model::conductance / read_current; after it the registers (s, δ, rng)
 // with model::step. Known-answer mode (--kat FILE): replays tests/kat/cell_*.kat.
 // Any difference prints the cycle, the inputs and both outputs and fails.
+//
+// The two-edge cell (model kat_sync, SYNC_ROM = 1: the step tables read
+// through registered ports, as from block RAM) runs against the same model
+// with its timing: an edge with step_en and busy low latches v, gain and
+// noise_en and raises busy; the next edge takes the step with those (the
+// inputs of that cycle are random and must not matter) and lowers busy;
+// step_en while busy is ignored, rst cancels. busy is compared every cycle.
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
@@ -58,6 +65,14 @@ void apply(V& top, const cell_in& in) {
 }
 
 template <class V>
+bool busy_as_expected(V& top, bool want, std::uint64_t cycle, const char* when) {
+  if (static_cast<bool>(top.busy) == want) return true;
+  std::fprintf(stderr, "MISMATCH (busy %s) at cycle %" PRIu64 ": RTL busy=%d, expected %d\n", when, cycle,
+               static_cast<int>(top.busy), static_cast<int>(want));
+  return false;
+}
+
+template <class V>
 cell_out outputs(V& top) {
   return cell_out{static_cast<std::int32_t>(top.state), static_cast<std::int32_t>(top.fluct), top.rng,
                   static_cast<std::int32_t>(top.g_eff), static_cast<std::int64_t>(top.current)};
@@ -95,11 +110,20 @@ bool same(const char* what, std::uint64_t cycle, const cell_in& in, const model:
 
 struct coverage {
   long long steps = 0, cycles = 0, resets = 0, noisy = 0, quiet = 0, v_full = 0, v_zero = 0, s_zero = 0, s_one = 0,
-            fluct_end = 0, g_zero = 0, g_max = 0, gain_end = 0, out_of_range = 0;
+            fluct_end = 0, g_zero = 0, g_max = 0, gain_end = 0, out_of_range = 0, ignored = 0, cancelled = 0;
+};
+
+// The step inputs latched by the two-edge cell's first edge.
+struct pending_step {
+  bool on = false;
+  std::int16_t v = 0;
+  std::int32_t gain = 0;
+  bool noise = false;
 };
 
 template <class V>
-int run_random(tb::clocked<V>& sim, const model::table_view& t, const tb::options& o, const std::string& name) {
+int run_random(tb::clocked<V>& sim, const model::table_view& t, const tb::options& o, const std::string& name,
+               bool sync) {
   const long long target = o.count > 0 ? o.count : 1000000;
   kat::rand64 r{0x63656c6cULL ^ (o.seed * 0x9E3779B97F4A7C15ULL)};
   model::device d{};
@@ -107,7 +131,23 @@ int run_random(tb::clocked<V>& sim, const model::table_view& t, const tb::option
   int noise_mode = 0;  // 0 off, 1 on, 2 random per step
   cell_in in;
   coverage c;
+  pending_step pending;
   constexpr std::int32_t one = model::state_one_raw;
+  // One model step of d at (v, gain, noise), counted.
+  auto take_step = [&](std::int16_t v, std::int32_t gain, bool noise) {
+    d.gain = model::q_gain::from_raw(gain);
+    d.noise = noise;
+    c.s_zero += d.state.raw() == 0;
+    c.s_one += d.state.raw() == one;
+    c.out_of_range += d.state.raw() < 0 || d.state.raw() > one;
+    model::step(t, d, model::q_volt::from_raw(v));
+    ++c.steps;
+    (noise ? c.noisy : c.quiet) += 1;
+    c.v_full += v == INT16_MIN || v == INT16_MAX;
+    c.v_zero += v == 0;
+    c.fluct_end += d.fluct.raw() == one || d.fluct.raw() == -one;
+    c.gain_end += d.gain.raw() == INT32_MIN || d.gain.raw() == INT32_MAX;
+  };
   while (c.steps < target) {
     in.rst = !have || r.chance(1, 400);
     model::device next = d;
@@ -134,32 +174,32 @@ int run_random(tb::clocked<V>& sim, const model::table_view& t, const tb::option
     apply(sim.top(), in);
     sim.settle();
     if (have && !same("read-out", sim.cycle(), in, d, outputs(sim.top()), golden(t, d, in), false)) return 1;
+    if (have && !busy_as_expected(sim.top(), pending.on, sim.cycle(), "before the edge")) return 1;
     sim.rise();
     const model::device before = d;
+    d.g_offset = next.g_offset;
     if (in.rst) {
       d = next;
       have = true;
       ++c.resets;
-    } else if (in.step_en) {
+      c.cancelled += pending.on;
+      pending.on = false;
+    } else if (pending.on) {
+      // The two-edge cell's second edge: the step at the latched inputs.
+      c.ignored += in.step_en;
+      take_step(pending.v, pending.gain, pending.noise);
+      pending.on = false;
+    } else if (in.step_en && sync) {
+      pending = pending_step{true, in.v, next.gain.raw(), in.noise_en};
       d.gain = next.gain;
-      d.g_offset = next.g_offset;
-      d.noise = in.noise_en;
-      c.s_zero += d.state.raw() == 0;
-      c.s_one += d.state.raw() == one;
-      c.out_of_range += d.state.raw() < 0 || d.state.raw() > one;
-      model::step(t, d, model::q_volt::from_raw(in.v));
-      ++c.steps;
-      (in.noise_en ? c.noisy : c.quiet) += 1;
-      c.v_full += in.v == INT16_MIN || in.v == INT16_MAX;
-      c.v_zero += in.v == 0;
-      c.fluct_end += d.fluct.raw() == one || d.fluct.raw() == -one;
-      c.gain_end += d.gain.raw() == INT32_MIN || d.gain.raw() == INT32_MAX;
+    } else if (in.step_en) {
+      take_step(in.v, next.gain.raw(), in.noise_en);
     } else {
       d.gain = next.gain;
-      d.g_offset = next.g_offset;
     }
     const cell_out rtl = outputs(sim.top());
     if (!same("registers", sim.cycle(), in, before, rtl, golden(t, d, in), true)) return 1;
+    if (!busy_as_expected(sim.top(), pending.on, sim.cycle(), "after the edge")) return 1;
     c.g_zero += rtl.g_eff == 0;
     c.g_max += rtl.g_eff == INT32_MAX;
     ++c.cycles;
@@ -169,6 +209,9 @@ int run_random(tb::clocked<V>& sim, const model::table_view& t, const tb::option
               "saturated %lld; g_eff at 0 %lld, at max %lld; gain at an int32 end %lld\n",
               name.c_str(), c.steps, c.cycles, c.resets, c.noisy, c.quiet, c.v_full, c.v_zero, c.s_zero, c.s_one,
               c.out_of_range, c.fluct_end, c.g_zero, c.g_max, c.gain_end);
+  if (sync)
+    std::printf("tb_cell %s: two-edge steps: step_en while busy (ignored) %lld; rst while busy (step cancelled) %lld\n",
+                name.c_str(), c.ignored, c.cancelled);
   // Every value matched: bit-exact. The corners are a separate check.
   std::string missing;
   tb::need(missing, c.noisy, "noise-on-steps");
@@ -181,11 +224,15 @@ int run_random(tb::clocked<V>& sim, const model::table_view& t, const tb::option
   tb::need(missing, c.g_zero, "g_eff=0");
   tb::need(missing, c.g_max, "g_eff=max");
   tb::need(missing, c.gain_end, "gain-at-int32-end");
+  if (sync) {
+    tb::need(missing, c.ignored, "step_en-while-busy");
+    tb::need(missing, c.cancelled, "rst-while-busy");
+  }
   return tb::verdict("tb_cell", name, o, missing, "steps");
 }
 
 template <class V>
-int run_kat(tb::clocked<V>& sim, const model::table& tab, const std::string& file, const std::string& name) {
+int run_kat(tb::clocked<V>& sim, const model::table& tab, const std::string& file, const std::string& name, bool sync) {
   const auto lines = kat::read_lines(file);
   if (lines.empty() || lines[0][0] != "table" || lines[0].size() < 3 || lines[0][2] != kat::checksum_hex(tab)) {
     std::fprintf(stderr, "%s: its table line does not name this model's table (checksum %s)\n", file.c_str(),
@@ -228,6 +275,19 @@ int run_kat(tb::clocked<V>& sim, const model::table& tab, const std::string& fil
     in.v = static_cast<std::int16_t>(kat::num(w, 1));
     apply(sim.top(), in);
     sim.tick();
+    if (sync) {
+      // First edge: nothing stepped yet. The second sees other inputs (the
+      // read voltage, noise flipped, no step_en), which must not matter.
+      if (!busy_as_expected(sim.top(), true, sim.cycle(), "after the first step edge") ||
+          !same("registers after the first step edge", sim.cycle(), in, before, outputs(sim.top()), golden(t, d, in), true))
+        return 1;
+      in.step_en = false;
+      in.noise_en = !in.noise_en;
+      in.v = static_cast<std::int16_t>(kat::num(w, 3));
+      apply(sim.top(), in);
+      sim.tick();
+    }
+    if (!busy_as_expected(sim.top(), false, sim.cycle(), "after the step")) return 1;
     cell_out want;
     want.state = static_cast<std::int32_t>(kat::num(w, 4));
     want.fluct = static_cast<std::int32_t>(kat::num(w, 5));
@@ -253,13 +313,13 @@ int run_kat(tb::clocked<V>& sim, const model::table& tab, const std::string& fil
 }
 
 template <class V>
-int run(const tb::options& o, const std::string& name, const std::string& dir) {
+int run(const tb::options& o, const std::string& name, const std::string& dir, bool sync) {
   // The RTL loads the table first (so a broken file is refused by its own
   // check), then the C++ loader reads the same files (format version and
   // checksum checked against table.json).
   tb::clocked<V> sim(o);
   const model::table tab = model_io::load_table(dir, model_io::table_format::hex);
-  return sim.finish(o.kat.empty() ? run_random(sim, tab.view(), o, name) : run_kat(sim, tab, o.kat, name));
+  return sim.finish(o.kat.empty() ? run_random(sim, tab.view(), o, name, sync) : run_kat(sim, tab, o.kat, name, sync));
 }
 
 // ---- --model DIR: a table directory instead of a built-in model ------------
@@ -347,15 +407,15 @@ int run_dir(tb::options o) {
   std::snprintf(checksum, sizeof checksum, "%016llx", static_cast<unsigned long long>(want.checksum));
   o.plusargs = {"+ionrail_table_dir=" + dir, std::string("+ionrail_table_checksum=") + checksum};
   std::string grids;
-#define X(name, built_dir)                                                                                      \
-  if (std::string(#name) != "badtable") {                                                                      \
+#define X(name, built_dir, sync)                                                                                \
+  if (std::string(#name) != "badtable" && !(sync)) {                                                           \
     table_vh g;                                                                                                 \
     std::string ignored;                                                                                        \
     if (read_table_vh(built_dir, g, ignored)) {                                                                 \
       if (g.same_grid(want)) {                                                                                  \
         std::printf("tb_cell: table %s (checksum %s) on the Verilated model '%s' (%s)\n", dir.c_str(), checksum, \
                     #name, g.grid().c_str());                                                                   \
-        return run<Vcell_##name>(o, dir, dir);                                                                  \
+        return run<Vcell_##name>(o, dir, dir, false);                                                           \
       }                                                                                                         \
       grids += std::string("\n  ") + #name + ": " + g.grid();                                                  \
     }                                                                                                           \
@@ -370,15 +430,15 @@ int run_dir(tb::options o) {
 
 int main(int argc, char** argv) {
   const std::string models = "built-in:"
-#define X(name, dir) " " #name
+#define X(name, dir, sync) " " #name
       IONRAIL_TB_CELL_MODELS(X)
 #undef X
       "\n                      or a table directory (a path with a '/': runs on the built model of its grid)";
   const tb::bench_help help{"--steps", models.c_str()};
   const tb::options o = tb::parse(argc, argv, help);
   try {
-#define X(name, dir) \
-  if (o.model == #name) return run<Vcell_##name>(o, #name, dir);
+#define X(name, dir, sync) \
+  if (o.model == #name) return run<Vcell_##name>(o, #name, dir, (sync) != 0);
     IONRAIL_TB_CELL_MODELS(X)
 #undef X
     if (o.model.find('/') != std::string::npos) return run_dir(o);

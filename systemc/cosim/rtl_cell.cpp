@@ -18,6 +18,7 @@ struct rtl_cell::impl {
       fluct_init{"fluct_init_u"}, rng_init{"rng_init_u"};
   sc_core::sc_signal<sc_dt::sc_uint<32>> state{"state_u"}, fluct{"fluct_u"}, rng{"rng_u"}, g_eff{"g_eff_u"};
   sc_core::sc_signal<sc_dt::sc_uint<64>> current{"current_u"};
+  sc_core::sc_signal<bool> busy{"busy_u"};  // always 0: this cell is the one-cycle one (SYNC_ROM = 0)
   std::unique_ptr<VerilatedVcdSc> vcd;
 };
 
@@ -43,6 +44,7 @@ rtl_cell::rtl_cell(sc_core::sc_module_name name)
   t.rng(impl_->rng);
   t.g_eff(impl_->g_eff);
   t.current(impl_->current);
+  t.busy(impl_->busy);
   SC_HAS_PROCESS(rtl_cell);
   SC_METHOD(to_rtl);
   sensitive << v << gain << g_offset << s_init << fluct_init << rng_init;

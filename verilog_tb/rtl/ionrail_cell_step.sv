@@ -4,7 +4,8 @@
 // the arithmetic is in ionrail_datapath.svh). The table corners come from a
 // ROM port (ionrail_table_rom): this module drives rom_addr from s and V, the
 // ROM answers with the four corners of the drift, noise and fluctuation
-// tables in the same cycle.
+// tables in the same cycle, or (the two-edge cell, SYNC_ROM = 1) from its
+// read registers one edge later, while the cell holds s and the latched V.
 // Critical path: ROM read, two lerps, the κ product and the z product in
 // series (one cycle, no pipeline).
 `include "ionrail_formats.vh"

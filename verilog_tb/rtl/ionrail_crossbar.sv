@@ -118,7 +118,7 @@ module ionrail_crossbar #(
     .N_S(N_S), .N_V(N_V), .S_LOG2_STEP(S_LOG2_STEP), .V_LOG2_STEP(V_LOG2_STEP),
     .TABLE_DIR(TABLE_DIR), .TABLE_CHECKSUM(TABLE_CHECKSUM), .PORTS(PORTS)
   ) u_rom (
-    .step_addr(step_addr), .drift_c(drift_c), .noise_c(noise_c), .fluct_c(fluct_c), .g_addr(g_addr), .g_lo(g_lo),
+    .clk(clk), .step_rd(1'b0), .step_addr(step_addr), .drift_c(drift_c), .noise_c(noise_c), .fluct_c(fluct_c), .g_addr(g_addr), .g_lo(g_lo),
     .g_hi(g_hi), .rho(rho), .kick(kick)
   );
 

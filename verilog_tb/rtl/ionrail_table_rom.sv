@@ -4,11 +4,17 @@
 // (n_s words), table_coeff.hex (ρ, √(1 − ρ²)). The grid parameters and the
 // checksum come from TABLE_DIR/table.vh (docs/rtl.md).
 //
-// PORTS read ports, all combinational (asynchronous ROM): a step port gives
-// the four corners of the drift, noise and fluctuation tables around a flat
-// index, a conductance port the two entries g[i], g[i+1]. In hardware each
-// port is a copy of the ROM (or a multi-ported memory): the cell has one,
-// the crossbar one per datapath.
+// PORTS read ports: a step port gives the four corners of the drift, noise
+// and fluctuation tables around a flat index, a conductance port the two
+// entries g[i], g[i+1]. In hardware each port is a copy of the ROM (or a
+// multi-ported memory): the cell has one, the crossbar one per datapath.
+// The conductance ports and ρ, κ are always combinational (the read-out is
+// combinational from the registers; the g table is n_s words). The step
+// ports are combinational with SYNC_STEP = 0 (an asynchronous ROM, which
+// synthesis builds from LUTs) and registered with SYNC_STEP = 1: the corners
+// of the address presented before a rising edge with step_rd = 1 appear
+// after it and hold until the next such edge. That is a block RAM's read
+// (iCE40 SB_RAM40_4K), so yosys maps the three step tables to block RAM.
 //
 // Loading fails loudly: a missing file, a table written for another format
 // version or grid, or any entry that differs from what table.vh's checksum
@@ -34,8 +40,14 @@ module ionrail_table_rom #(
                                                  // (yosys 0.23 and Icarus 11 have no `parameter string`)
   parameter logic [63:0] TABLE_CHECKSUM = 64'd0, // `IONRAIL_TABLE_CHECKSUM of table.vh
   /* verilator lint_on UNUSEDPARAM */
-  parameter int          PORTS = 1
+  parameter int          PORTS = 1,
+  parameter bit          SYNC_STEP = 1'b0        // 1: the step ports are registered (block RAM)
 ) (
+  // Used with SYNC_STEP = 1 only.
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic                             clk,
+  input  logic                             step_rd,    // register the step ports' corners at this edge
+  /* verilator lint_on UNUSEDSIGNAL */
   // Port p's fields are slices [p] of flat vectors (ports are packed, not
   // unpacked arrays, which yosys 0.23 and Icarus 11 refuse as ports): an
   // address [p·AW +: AW], corner k of port p [(4·p + k)·32 +: 32], a
@@ -54,11 +66,19 @@ module ionrail_table_rom #(
   localparam int AW = $clog2(CELLS);
   localparam int IW = $clog2(N_S);
 
-  logic signed [31:0] drift_rom [CELLS];
-  logic signed [31:0] noise_rom [CELLS];
-  logic signed [31:0] fluct_rom [CELLS];
+  // rom_style (yosys, Vivado): block RAM when the reads are registered. yosys
+  // would otherwise build a small table from LUTs, which its cost model
+  // prefers below a few hundred words; "auto" leaves the choice to the tool.
+  (* rom_style = SYNC_STEP ? "block" : "auto" *) logic signed [31:0] drift_rom [CELLS];
+  (* rom_style = SYNC_STEP ? "block" : "auto" *) logic signed [31:0] noise_rom [CELLS];
+  (* rom_style = SYNC_STEP ? "block" : "auto" *) logic signed [31:0] fluct_rom [CELLS];
   logic signed [31:0] g_rom [N_S];
   logic signed [31:0] coeff_rom [2];
+
+  // The step corners of every port, combinational; with SYNC_STEP = 1 the
+  // registers below sample them, so that the ROM read and its output
+  // register form one synchronous memory read.
+  logic [PORTS*4*32-1:0] drift_a, noise_a, fluct_a;
 
   // One loop over the ports (in simulation one loop, not PORTS copies).
   always_comb begin : read_ports
@@ -67,18 +87,18 @@ module ionrail_table_rom #(
     for (int p = 0; p < PORTS; p = p + 1) begin
       a = step_addr[p*AW+:AW];
       i = g_addr[p*IW+:IW];
-      drift_c[(4*p+0)*32+:32] = drift_rom[a];
-      drift_c[(4*p+1)*32+:32] = drift_rom[a + AW'(1)];
-      drift_c[(4*p+2)*32+:32] = drift_rom[a + AW'(N_V)];
-      drift_c[(4*p+3)*32+:32] = drift_rom[a + AW'(N_V + 1)];
-      noise_c[(4*p+0)*32+:32] = noise_rom[a];
-      noise_c[(4*p+1)*32+:32] = noise_rom[a + AW'(1)];
-      noise_c[(4*p+2)*32+:32] = noise_rom[a + AW'(N_V)];
-      noise_c[(4*p+3)*32+:32] = noise_rom[a + AW'(N_V + 1)];
-      fluct_c[(4*p+0)*32+:32] = fluct_rom[a];
-      fluct_c[(4*p+1)*32+:32] = fluct_rom[a + AW'(1)];
-      fluct_c[(4*p+2)*32+:32] = fluct_rom[a + AW'(N_V)];
-      fluct_c[(4*p+3)*32+:32] = fluct_rom[a + AW'(N_V + 1)];
+      drift_a[(4*p+0)*32+:32] = drift_rom[a];
+      drift_a[(4*p+1)*32+:32] = drift_rom[a + AW'(1)];
+      drift_a[(4*p+2)*32+:32] = drift_rom[a + AW'(N_V)];
+      drift_a[(4*p+3)*32+:32] = drift_rom[a + AW'(N_V + 1)];
+      noise_a[(4*p+0)*32+:32] = noise_rom[a];
+      noise_a[(4*p+1)*32+:32] = noise_rom[a + AW'(1)];
+      noise_a[(4*p+2)*32+:32] = noise_rom[a + AW'(N_V)];
+      noise_a[(4*p+3)*32+:32] = noise_rom[a + AW'(N_V + 1)];
+      fluct_a[(4*p+0)*32+:32] = fluct_rom[a];
+      fluct_a[(4*p+1)*32+:32] = fluct_rom[a + AW'(1)];
+      fluct_a[(4*p+2)*32+:32] = fluct_rom[a + AW'(N_V)];
+      fluct_a[(4*p+3)*32+:32] = fluct_rom[a + AW'(N_V + 1)];
       g_lo[p*32+:32] = g_rom[i];
       g_hi[p*32+:32] = g_rom[i + IW'(1)];
     end
@@ -87,6 +107,23 @@ module ionrail_table_rom #(
     rho = coeff_rom[0];
     kick = coeff_rom[1];
   end
+
+  generate
+    if (SYNC_STEP) begin : g_sync
+      always_ff @(posedge clk)
+        if (step_rd) begin
+          drift_c <= drift_a;
+          noise_c <= noise_a;
+          fluct_c <= fluct_a;
+        end
+    end else begin : g_async
+      always_comb begin
+        drift_c = drift_a;
+        noise_c = noise_a;
+        fluct_c = fluct_a;
+      end
+    end
+  endgenerate
 
   // ---- Load and check ----------------------------------------------------
   // $readmemh is the ROM contents for synthesis too (FPGA tools take it from

@@ -36,14 +36,15 @@ module pnr_lif (
 endmodule
 
 module pnr_cell #(
-  parameter int NOISE = 1  // as synth_cell's
+  parameter int NOISE = 1,    // as synth_cell's
+  parameter int SYNC_ROM = 0  // as synth_cell's
 ) (
   input  logic clk,
   input  logic sin,
   output logic sout
 );
   localparam int IW = 3 + 16 + 5 * 32;
-  localparam int OW = 4 * 32 + 64;
+  localparam int OW = 4 * 32 + 64 + 1;
   logic [IW-1:0] in_q;
   logic [OW-1:0] out_q, outs;
   always_ff @(posedge clk) begin
@@ -55,11 +56,12 @@ module pnr_cell #(
   ionrail_cell #(
     .N_S(`IONRAIL_TABLE_N_S), .N_V(`IONRAIL_TABLE_N_V),
     .S_LOG2_STEP(`IONRAIL_TABLE_S_LOG2_STEP), .V_LOG2_STEP(`IONRAIL_TABLE_V_LOG2_STEP),
-    .TABLE_DIR(`IONRAIL_SYNTH_TABLE_DIR), .TABLE_CHECKSUM(`IONRAIL_TABLE_CHECKSUM)
+    .TABLE_DIR(`IONRAIL_SYNTH_TABLE_DIR), .TABLE_CHECKSUM(`IONRAIL_TABLE_CHECKSUM), .SYNC_ROM(SYNC_ROM != 0)
   ) u_cell (
     .clk(clk), .rst(in_q[0]), .step_en(in_q[1]), .noise_en(NOISE != 0 && in_q[2]), .v(in_q[3+:16]), .gain(in_q[19+:32]),
     .g_offset(in_q[51+:32]), .s_init(in_q[83+:32]), .fluct_init(in_q[115+:32]), .rng_init(in_q[147+:32]),
-    .state(outs[0+:32]), .fluct(outs[32+:32]), .rng(outs[64+:32]), .g_eff(outs[96+:32]), .current(outs[128+:64])
+    .state(outs[0+:32]), .fluct(outs[32+:32]), .rng(outs[64+:32]), .g_eff(outs[96+:32]), .current(outs[128+:64]),
+    .busy(outs[192])
   );
 endmodule
 

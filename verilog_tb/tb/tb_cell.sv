@@ -7,7 +7,8 @@
 `include "ionrail_formats.vh"
 
 module tb_cell #(
-  parameter        TABLE_DIR = ""  // a string, untyped like the RTL's
+  parameter        TABLE_DIR = "",  // a string, untyped like the RTL's
+  parameter int    SYNC_ROM = 0     // 1: the two-edge step with the tables in block RAM (ionrail_cell)
 ) (
   input  logic               clk,
   input  logic               rst,
@@ -23,12 +24,13 @@ module tb_cell #(
   output logic signed [31:0] fluct,
   output logic        [31:0] rng,
   output logic signed [31:0] g_eff,
-  output logic signed [63:0] current
+  output logic signed [63:0] current,
+  output logic               busy
 );
   ionrail_cell #(
     .N_S(`IONRAIL_TABLE_N_S), .N_V(`IONRAIL_TABLE_N_V),
     .S_LOG2_STEP(`IONRAIL_TABLE_S_LOG2_STEP), .V_LOG2_STEP(`IONRAIL_TABLE_V_LOG2_STEP),
-    .TABLE_DIR(TABLE_DIR), .TABLE_CHECKSUM(`IONRAIL_TABLE_CHECKSUM)
+    .TABLE_DIR(TABLE_DIR), .TABLE_CHECKSUM(`IONRAIL_TABLE_CHECKSUM), .SYNC_ROM(SYNC_ROM != 0)
   ) u_cell (.*);
 
 `ifndef SYNTHESIS
