@@ -85,6 +85,9 @@ module ionrail_cell #(
     .current(current)
   );
 
+  // The edge at which the registers take the step.
+  logic take_step;
+
   generate
     if (SYNC_ROM) begin : g_two_cycle
       logic signed [15:0] v_q;
@@ -94,17 +97,10 @@ module ionrail_cell #(
         v_step = busy ? v_q : v;
         gain_step = busy ? gain_q : gain;
         noise_step = busy ? noise_q : noise_en;
+        take_step = busy;
       end
       always_ff @(posedge clk) begin
-        if (rst) begin
-          state <= s_init;
-          fluct <= fluct_init;
-          rng <= rng_init;
-          busy <= 1'b0;
-        end else if (busy) begin
-          state <= s_next;
-          fluct <= fluct_next;
-          rng <= rng_next;
+        if (rst || busy) begin
           busy <= 1'b0;
         end else if (step_en) begin
           v_q <= v;
@@ -118,19 +114,21 @@ module ionrail_cell #(
         v_step = v;
         gain_step = gain;
         noise_step = noise_en;
+        take_step = step_en;
         busy = 1'b0;
-      end
-      always_ff @(posedge clk) begin
-        if (rst) begin
-          state <= s_init;
-          fluct <= fluct_init;
-          rng <= rng_init;
-        end else if (step_en) begin
-          state <= s_next;
-          fluct <= fluct_next;
-          rng <= rng_next;
-        end
       end
     end
   endgenerate
+
+  always_ff @(posedge clk) begin
+    if (rst) begin
+      state <= s_init;
+      fluct <= fluct_init;
+      rng <= rng_init;
+    end else if (take_step) begin
+      state <= s_next;
+      fluct <= fluct_next;
+      rng <= rng_next;
+    end
+  end
 endmodule
