@@ -14,14 +14,21 @@ plot 'pulses.dat' every ::1 using 1:4 with lines lw 2 title 'ionrail_mem (noise-
 unset multiplot
 
 set output 'crossbar_read.png'
-set multiplot layout 2,1 title '4 x 4 1T1R crossbar read by TIAs (ngspice)'
+set terminal pngcairo noenhanced size 900,850 font 'DejaVu Sans,11'
+set multiplot layout 3,1 title '4 x 4 1T1R crossbar read by TIAs (ngspice)'
 unset xlabel
+set key outside right top
 set ylabel 'row voltage (V)'
 plot for [r=0:3] 'crossbar_read.dat' every ::1 using 1:(column(2+r)) with lines lw 2 title sprintf('row %d', r)
-set xlabel 't (s)'
 set ylabel 'column current (µA)'
 plot for [c=0:3] 'crossbar_read.dat' every ::1 using 1:(1e6*column(6+c)) with lines lw 2 title sprintf('TIA %d', c)
+set xlabel 't (s)'
+set ylabel 'G (µS)'
+set key outside right top maxrows 8
+plot for [k=0:15] 'crossbar_read.dat' every ::1 using 1:(column(26+k)) with lines lw 1 title sprintf('cell %d,%d', k/4, k%4)
 unset multiplot
+set terminal pngcairo noenhanced size 900,650 font 'DejaVu Sans,11'
+set key default
 
 set output 'half_select.png'
 set multiplot layout 2,1 title 'V/2 half-select write of cell (1,2) on a passive 4 x 4 crossbar (ngspice)'
