@@ -488,6 +488,31 @@ TEST(Spice, InitialStateAndGainParameters) {
   EXPECT_NEAR(d0, 0.0, 1e-9);
 }
 
+// The five-minute walkthrough of docs/spice.md, as written there.
+TEST(Spice, WalkthroughNetlistOfTheDocsRuns) {
+  const std::string doc = read_text(source + "/docs/spice.md");
+  const std::size_t open = doc.find("```spice\n");
+  ASSERT_NE(open, std::string::npos);
+  const std::size_t close = doc.find("```", open + 9);
+  std::stringstream block(doc.substr(open + 9, close - open - 9));
+  std::string netlist;
+  for (std::string line; std::getline(block, line);) {
+    line.erase(0, line.find_first_not_of(' '));
+    if (line.empty()) continue;
+    if (line.rfind(".include ", 0) == 0) line = ".include ionrail.lib";
+    netlist += line + "\n";
+  }
+  const fs::path dir = work_dir("walkthrough");
+  ionrail_test::write_file(dir / "mynet.cir", netlist);
+  run_ngspice(dir, "mynet.cir");
+  const trace tr = read_trace(dir / "out.dat");
+  ASSERT_EQ(tr.names.size(), 4u) << netlist;
+  ASSERT_FALSE(tr.cols[0].empty());
+  EXPECT_GT(tr.cols[0].back(), 9.99);
+  // Potentiating pulses: G has grown from its start.
+  EXPECT_GT(tr.cols[3].back(), 1.5 * tr.cols[3].front());
+}
+
 #ifdef ADMSXML
 TEST(Spice, VerilogAModuleParsesInAdmsXml) {
   const fs::path dir = ionrail_test::scratch_dir("ionrail_spice_va");
