@@ -3,7 +3,7 @@
 # draws their plots (docs/spice.md):
 #   experiments/spice/run.sh [TABLE_DIR [OUT_DIR]]
 # TABLE_DIR defaults to tables/polymer, OUT_DIR to out/spice. Needs the
-# `ionrail` binary (IONRAIL, default: build/apps/ionrail or on PATH), ngspice
+# `ionrail` binary (IONRAIL, default: build/bin/ionrail or on PATH), ngspice
 # and gnuplot (plots are skipped with a message if gnuplot is missing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +12,7 @@ table=${1:-$root/tables/polymer}
 out=${2:-$root/out/spice}
 ionrail=${IONRAIL:-}
 if [ -z "$ionrail" ]; then
-  if [ -x "$root/build/apps/ionrail" ]; then ionrail=$root/build/apps/ionrail; else ionrail=$(command -v ionrail || true); fi
+  if [ -x "$root/build/bin/ionrail" ]; then ionrail=$root/build/bin/ionrail; else ionrail=$(command -v ionrail || true); fi
 fi
 [ -n "$ionrail" ] || { echo "run.sh: no ionrail binary (set IONRAIL=path/to/ionrail)" >&2; exit 2; }
 command -v ngspice >/dev/null || { echo "run.sh: ngspice not found (scripts/deps.sh installs it)" >&2; exit 2; }
