@@ -122,6 +122,36 @@ TEST(Export, VerilogAModuleCarriesTheTable) {
   EXPECT_NE(va.find(last), std::string::npos) << last;
 }
 
+// The library API on a table built in code: one without the fast
+// fluctuation gets a noisy device without δ; bad metadata is refused.
+TEST(Export, TableWithoutFastFluctuationAndBadMetadata) {
+  namespace m = ionrail::model;
+  const m::table_grid grid = m::table_grid::make(2, 10, 2);  // 5 s points x 5 V points (±1 V)
+  std::vector<double> drift(grid.cells()), noise(grid.cells(), 1e-4), fluct(grid.cells(), 0.0), g(5);
+  for (int i = 0; i < grid.n_s; ++i) {
+    g[static_cast<std::size_t>(i)] = 1e-6 * (1 + i);
+    for (int j = 0; j < grid.n_v; ++j) drift[static_cast<std::size_t>(i * grid.n_v + j)] = 1e-3 * grid.v_at(j) * (1 - grid.s_at(i));
+  }
+  const m::table t = ionrail::model_io::table_from_arrays(grid, drift, noise, fluct, g, 0.0);
+  ionrail::model_io::circuit_export_info info{"code", 0.1, 0.5};
+  const std::string lib = ionrail::model_io::spice_library(t, info);
+  EXPECT_NE(lib.find("this table has no fast fluctuation"), std::string::npos);
+  EXPECT_EQ(lib.find("Bdd 0 d"), std::string::npos);
+  EXPECT_NE(lib.find("Bdr dr 0 V={gain}*10*("), std::string::npos);  // 1 / 0.1 s
+  EXPECT_NE(lib.find("params: s0=0.5 gain=1"), std::string::npos);
+  EXPECT_NE(lib.find("Bvc vc 0 V=min(max(v(p,n),-1),1)"), std::string::npos);
+  const std::string va = ionrail::model_io::verilog_a_module(t, info);
+  EXPECT_NE(va.find("u = (vc - (-1)) / 0.5;"), std::string::npos) << va.substr(0, 400);
+  EXPECT_NE(va.find("        24: drift_tab = 0;\n"), std::string::npos);  // s = 1: no drift
+  for (double bad_dt : {0.0, -1.0, std::nan("")}) {
+    info.dt_m_s = bad_dt;
+    EXPECT_THROW(ionrail::model_io::spice_library(t, info), std::invalid_argument);
+    EXPECT_THROW(ionrail::model_io::verilog_a_module(t, info), std::invalid_argument);
+  }
+  info.dt_m_s = 0.1, info.s_eq = 1.5;
+  EXPECT_THROW(ionrail::model_io::spice_library(t, info), std::invalid_argument);
+}
+
 TEST(Export, UsageErrorsExitWith2) {
   const fs::path dir = ionrail_test::scratch_dir("ionrail_export_usage");
   EXPECT_EQ(cli("export").code, 2);
