@@ -152,6 +152,35 @@ TEST(Export, TableWithoutFastFluctuationAndBadMetadata) {
   EXPECT_THROW(ionrail::model_io::spice_library(t, info), std::invalid_argument);
 }
 
+// replay --no-noise (the path the exported device is tested against,
+// test_spice.cpp): every device the same, spread zero; with --compare-kmc,
+// whose spread ratio needs the noisy ensemble, refused.
+TEST(Export, ReplayNoNoiseIsTheMeanPath) {
+  const fs::path dir = ionrail_test::scratch_dir("ionrail_export_replay");
+  const std::string protocol = source + "/tests/data/heldout/pulses_3v.toml";
+  const auto r = cli("replay " + table_dir + " --protocol " + protocol + " --no-noise --quiet --out " + (dir / "r").string());
+  ASSERT_EQ(r.code, 0) << r.output;
+  std::ifstream in(dir / "r" / "replay.csv");
+  std::string line;
+  std::getline(in, line);
+  int rows = 0;
+  double first = 0, last = 0;
+  while (std::getline(in, line)) {
+    double t = 0, v = 0, g = 0, sd = -1;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%lf,%lf,%lf,%lf", &t, &v, &g, &sd), 4) << line;
+    EXPECT_LT(sd, 1e-15) << line;  // identical devices (rounding of the mean only)
+    if (rows++ == 0) first = g;
+    last = g;
+  }
+  EXPECT_EQ(rows, 344);
+  EXPECT_NE(first, last);
+  const auto k = cli("replay " + table_dir + " --protocol " + protocol + " --no-noise --compare-kmc --out " +
+                     (dir / "k").string());
+  EXPECT_EQ(k.code, 2) << k.output;
+  EXPECT_NE(k.output.find("--no-noise with --compare-kmc"), std::string::npos) << k.output;
+  EXPECT_FALSE(fs::exists(dir / "k"));
+}
+
 TEST(Export, UsageErrorsExitWith2) {
   const fs::path dir = ionrail_test::scratch_dir("ionrail_export_usage");
   EXPECT_EQ(cli("export").code, 2);

@@ -343,6 +343,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*replay) {
+      if (rep_opt.no_noise && rep_opt.compare_kmc)
+        throw ionrail::input_error("replay: --no-noise with --compare-kmc: the comparison with KMC needs the model's "
+                                   "noisy ensemble (its spread); drop one of them");
       apply_threads(rep_threads);
       const auto f = app::run_replay(rep_opt);
       if (f.compared && !rep_opt.quiet)
