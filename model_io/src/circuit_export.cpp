@@ -183,7 +183,7 @@ std::string verilog_a_module(const model::table& t, const circuit_export_info& i
   o += "module ionrail_mem(p, n);\n  inout p, n;\n  electrical p, n, x;\n";
   o += "  parameter real s0 = " + num(info.s_eq) + " from [0:1];\n";
   o += "  parameter real gain = 1.0 from [0:inf);\n";
-  o += "  real s, sc, vc, u, fs, fv, d, rate, gs;\n  integer is, iv, k;\n\n";
+  o += "  real s, sc, vc, u, fs, fv, d, rate, gs;\n  integer i_s, i_v, k;\n\n";
   // The drift table, s-major: index i_s * n_v + i_v.
   o += "  // drift per model step at grid point k = i_s * " + std::to_string(g.n_v) + " + i_v\n";
   o += "  analog function real drift_tab;\n    input k;\n    integer k;\n    begin\n      case (k)\n";
@@ -202,12 +202,12 @@ std::string verilog_a_module(const model::table& t, const circuit_export_info& i
   o += "    s = V(x);\n";
   o += "    sc = min(max(s, 0.0), 1.0);\n";
   o += "    vc = min(max(V(p, n), " + num(v_lo) + "), " + num(v_hi) + ");\n";
-  o += "    is = floor(sc * " + ns1 + ".0);\n    if (is > " + ns2 + ") is = " + ns2 + ";\n";
-  o += "    fs = sc * " + ns1 + ".0 - is;\n";
+  o += "    i_s = floor(sc * " + ns1 + ".0);\n    if (i_s > " + ns2 + ") i_s = " + ns2 + ";\n";
+  o += "    fs = sc * " + ns1 + ".0 - i_s;\n";
   o += "    u = (vc - (" + num(v_lo) + ")) / " + num(h) + ";\n";
-  o += "    iv = floor(u);\n    if (iv > " + nv2 + ") iv = " + nv2 + ";\n    if (iv < 0) iv = 0;\n";
-  o += "    fv = u - iv;\n";
-  o += "    k = is * " + nv + " + iv;\n";
+  o += "    i_v = floor(u);\n    if (i_v > " + nv2 + ") i_v = " + nv2 + ";\n    if (i_v < 0) i_v = 0;\n";
+  o += "    fv = u - i_v;\n";
+  o += "    k = i_s * " + nv + " + i_v;\n";
   o += "    d = (1.0 - fs) * ((1.0 - fv) * drift_tab(k) + fv * drift_tab(k + 1))\n";
   o += "        + fs * ((1.0 - fv) * drift_tab(k + " + nv + ") + fv * drift_tab(k + " + nv + " + 1));\n";
   o += "    rate = gain * d / " + num(info.dt_m_s) + ";\n";
@@ -215,7 +215,7 @@ std::string verilog_a_module(const model::table& t, const circuit_export_info& i
   o += "    if (rate > 0.0)\n      rate = rate * min(max((1.0 - s) / " + num(edge) + ", 0.0), 1.0);\n";
   o += "    else\n      rate = rate * min(max(s / " + num(edge) + ", 0.0), 1.0);\n";
   o += "    V(x) <+ idt(rate, s0);\n";
-  o += "    gs = " + num(model::cond_unit_siemens) + " * ((1.0 - fs) * g_tab(is) + fs * g_tab(is + 1));\n";
+  o += "    gs = " + num(model::cond_unit_siemens) + " * ((1.0 - fs) * g_tab(i_s) + fs * g_tab(i_s + 1));\n";
   o += "    I(p, n) <+ gs * V(p, n);\n";
   o += "  end\nendmodule\n";
   return o;
