@@ -366,6 +366,10 @@ TEST(Spice, PulseExampleRunsWithNoisyDevice) {
   std::printf("[spice] pulses: noisy vs noise-free device: RMS difference %.3g uS (peak G %.3g uS)\n", rms, peak);
   EXPECT_GT(rms, 1e-3);
   EXPECT_LT(rms, 0.1 * peak);
+  // `.options seed=7` fixes the draws: a second run gives the same trace.
+  fs::rename(dir / "pulses.dat", dir / "first.dat");
+  run_ngspice(dir, "pulses.cir");
+  EXPECT_EQ(read_text(dir / "pulses.dat"), read_text(dir / "first.dat"));
 }
 
 // 1,000 pulses (500 of +3 V, then 500 of -2.5 V, as pulses_3v) on one device:
@@ -408,8 +412,8 @@ TEST(Spice, ThousandPulsesOnOneDevice) {
 // s_eq: the time-averaged standard deviations of G agree within the
 // fidelity bar's factor 1.5 (docs/compact-model.md). The noise is the
 // model's in distribution only (docs/spice.md); 16 devices estimate a spread
-// to about ±20 %, the continuous OU form of δ and trnoise's interpolation
-// add their own few per cent.
+// to about ±20 %, the continuous OU form of δ
+// add their own few per cent. Fixed seed: the same figure every run.
 TEST(Spice, NoisyDeviceSpreadMatchesTheModel) {
   namespace m = ionrail::model;
   const std::string protocol = source + "/tests/data/heldout/pulses_3v.toml";

@@ -110,7 +110,8 @@ std::string spice_library(const model::table& t, const circuit_export_info& info
   o += "*   gain  device drift gain (1 = the calibrated mean device)\n";
   o += "* ionrail_mem is noise-free (the compact model's mean path). ionrail_mem_noise adds the slow noise\n";
   o += "* N(s, V) per model step and the fast fluctuation (Ornstein-Uhlenbeck, rho per step), driven by\n";
-  o += "* trnoise sources sampled every dt_m; `.options seed=N` fixes the draws.\n\n";
+  o += "* trrandom sources: a unit normal draw held for each dt_m, as the model step draws one per step.\n";
+  o += "* `.options seed=N` fixes the draws (without it ngspice seeds from the clock: every run differs).\n\n";
 
   auto common = [&](std::string& s, bool noise) {
     s += ".subckt " + std::string(noise ? "ionrail_mem_noise" : "ionrail_mem") + " p n params: s0=" + num(info.s_eq) +
@@ -135,8 +136,8 @@ std::string spice_library(const model::table& t, const circuit_export_info& info
   const double rho = t.fluct_rho.to_double();
   const bool has_fluct = rho > 0 && !all_zero(t, which::fluct);
   common(o, true);
-  o += "* unit normal draws every dt_m (trnoise interpolates linearly between them)\n";
-  o += "Vz1 z1 0 dc 0 trnoise(1 " + num(info.dt_m_s) + " 0 0)\n";
+  o += "* unit normal draws, each held for dt_m (Gaussian trrandom, mean 0, standard deviation 1)\n";
+  o += "Vz1 z1 0 dc 0 trrandom(2 " + num(info.dt_m_s) + " 0 1 0)\n";
   o += "* slow noise: N(s, V) * z1 per model step, as a rate\n";
   o += "Bnz nz 0 V=" + num(rate_scale) + "*v(z1)*(\n" + bilinear_expr(t, which::noise) + "+ )\n";
   o += "Btot tot 0 V=v(dr)+v(nz)\n";
@@ -148,7 +149,7 @@ std::string spice_library(const model::table& t, const circuit_export_info& info
     const double lambda = -std::log(rho) / info.dt_m_s;
     o += "* fast fluctuation d (read state s + d): relaxes at lambda = -ln(rho)/dt_m = " + num(lambda) +
          " per second,\n* stationary spread F(s, V); starts at 0\n";
-    o += "Vz2 z2 0 dc 0 trnoise(1 " + num(info.dt_m_s) + " 0 0)\n";
+    o += "Vz2 z2 0 dc 0 trrandom(2 " + num(info.dt_m_s) + " 0 1 0)\n";
     o += "Cd d 0 1\nRd0 d 0 1e15\n";
     o += "Bfl fl 0 V=(\n" + bilinear_expr(t, which::fluct) + "+ )\n";
     o += "Bdd 0 d I=(time>0)*(-" + num(lambda) + "*v(d)+" + num(std::sqrt(2 * lambda / info.dt_m_s)) +

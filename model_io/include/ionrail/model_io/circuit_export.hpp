@@ -23,8 +23,8 @@ struct circuit_export_info {
 
 // The ngspice library (ionrail.lib): `.subckt ionrail_mem p n params: s0 gain`
 // (noise-free, the model's mean path) and `.subckt ionrail_mem_noise p n
-// params: s0 gain` (slow noise and fast fluctuation driven by trnoise
-// sources). B-sources and pwl() only: no compiled code, ngspice 39 or later.
+// params: s0 gain` (slow noise and fast fluctuation driven by Gaussian
+// trrandom sources, one draw per dt_m). B-sources and pwl() only: no compiled code, ngspice 39 or later.
 // std::invalid_argument if the table fails check() or info is out of range.
 std::string spice_library(const model::table& t, const circuit_export_info& info);
 
