@@ -8,6 +8,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   librandom123-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   gnuplot-nox
+  ngspice adms
   verilator libsystemc-dev
   yosys iverilog nextpnr-ice40 fpga-icestorm
   zlib1g-dev nlohmann-json3-dev

@@ -369,6 +369,7 @@ fidelity_figures run_replay(const replay_options& o) {
   r.voltage = drive.voltage;
   r.duration_s = drive.duration_s;
   r.compare_kmc = o.compare_kmc;
+  r.noise = !o.no_noise;
   const int devices = r.devices, device_rails = r.device_rails;
   // The compact model's own share, also before anything runs: a row of six
   // numbers (and ~100 characters of replay.csv) per model step, and devices ×

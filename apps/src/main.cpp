@@ -25,6 +25,7 @@
 #include <ionrail/app/snn_run.hpp>
 #include <ionrail/app/sweep.hpp>
 #include <ionrail/app/demo.hpp>
+#include <ionrail/app/export_run.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/kmc/engine.hpp>
 
@@ -208,6 +209,7 @@ int main(int argc, char** argv) {
   replay->add_option("--protocol", rep_opt.protocol_file, "Run file with the protocol (TOML)")->required();
   replay->add_option("--out", rep_opt.out_dir, "Output directory")->capture_default_str();
   replay->add_flag("--compare-kmc", rep_opt.compare_kmc, "Also run KMC and write fidelity.json");
+  replay->add_flag("--no-noise", rep_opt.no_noise, "Model devices without noise, all from s_eq (the noise-free mean path)");
   replay->add_option("--set", rep_opt.overrides, "Override a key of the protocol file (repeatable)");
   replay->add_flag("--force", rep_opt.force, "Replace the output directory if it exists");
   replay->add_flag("--quiet", rep_opt.quiet, "No progress output");
@@ -251,6 +253,18 @@ int main(int argc, char** argv) {
   snn->add_flag("--force", snn_opt.force, "Replace the output directory if it exists");
   snn->add_flag("--quiet", snn_opt.quiet, "No progress output");
   max_work_option(snn, snn_opt.max_work);
+
+  app::export_options ex_opt;
+  auto* exp = cli.add_subcommand("export", "Write a calibrated table's device for circuit simulators (docs/spice.md)");
+  exp->require_subcommand(1);
+  auto* exp_spice = exp->add_subcommand("spice", "ngspice subcircuit library DIR/ionrail.lib");
+  auto* exp_va = exp->add_subcommand("verilog-a", "Verilog-A module DIR/ionrail_mem.va");
+  for (auto* c : {exp_spice, exp_va}) {
+    c->add_option("TABLE_DIR", ex_opt.table_dir, "Directory written by `ionrail calibrate`")->required();
+    c->add_option("--out", ex_opt.out_dir, "Output directory")->capture_default_str();
+    c->add_flag("--force", ex_opt.force, "Replace the output directory if it exists");
+    c->add_flag("--quiet", ex_opt.quiet, "No progress output");
+  }
 
   try {
     cli.parse(argc, argv);
@@ -322,7 +336,16 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "ionrail snn: test accuracy {:.1f} %; wrote {}\n", 100 * r.test_accuracy, snn_opt.out_dir);
       return 0;
     }
+    if (*exp) {
+      ex_opt.target = *exp_spice ? "spice" : "verilog-a";
+      const std::string file = app::run_export(ex_opt);
+      if (!ex_opt.quiet) fmt::print(stderr, "ionrail export {}: wrote {}\n", ex_opt.target, file);
+      return 0;
+    }
     if (*replay) {
+      if (rep_opt.no_noise && rep_opt.compare_kmc)
+        throw ionrail::input_error("replay: --no-noise with --compare-kmc: the comparison with KMC needs the model's "
+                                   "noisy ensemble (its spread); drop one of them");
       apply_threads(rep_threads);
       const auto f = app::run_replay(rep_opt);
       if (f.compared && !rep_opt.quiet)

@@ -32,9 +32,11 @@ replay_trace replay_steps(const model::table& table, const replay_setup& r) {
     kmc::counter_draws draw(r.sim.seed, static_cast<kmc::draw_stream>(4), static_cast<std::uint64_t>(d));
     auto normal = [&] { return std::sqrt(-2 * std::log(draw.unit())) * std::cos(2 * M_PI * draw.unit()); };
     model::device m = model::make_device(r.sim.seed * 7919 + static_cast<std::uint64_t>(d),
-                                         model::variation_params::none(), s_rest, true);
-    m.state = model::q_state::from_double(std::clamp(r.s_eq + std::sqrt(var_slow) * normal(), 0.0, 1.0));
-    m.fluct = model::q_fluct::from_double(std::clamp(std::sqrt(var_fast) * normal(), -1.0, 1.0));
+                                         model::variation_params::none(), s_rest, r.noise);
+    if (r.noise) {
+      m.state = model::q_state::from_double(std::clamp(r.s_eq + std::sqrt(var_slow) * normal(), 0.0, 1.0));
+      m.fluct = model::q_fluct::from_double(std::clamp(std::sqrt(var_fast) * normal(), -1.0, 1.0));
+    }
     dev.push_back(m);
   }
   std::unique_ptr<kmc::engine> kmc_engine;

@@ -32,6 +32,7 @@ struct replay_options {
   std::string protocol_file;
   std::string out_dir = "out/replay";
   bool compare_kmc = false;
+  bool no_noise = false;  // --no-noise: the noise-free mean path (replay_setup::noise)
   bool force = false;
   bool quiet = false;
   std::vector<std::string> overrides;

@@ -43,6 +43,9 @@ struct replay_setup {
   std::shared_ptr<const kmc::voltage_source> voltage;
   double duration_s = 0;
   bool compare_kmc = false;
+  // false: the model devices run without noise and all start at s_eq with
+  // δ = 0 (the compact model's noise-free mean path; `replay --no-noise`)
+  bool noise = true;
   run_control* ctl = nullptr;  // a signal stops the KMC side (interrupted)
   // Called after each model step with the time reached (a progress bar); may
   // be called from a worker thread.
