@@ -89,3 +89,36 @@ function(ionrail_report_parts)
     endif()
   endforeach()
 endfunction()
+
+# Python bindings (python/, docs/python.md): Debian's python3 with its
+# development headers, NumPy and pybind11. /usr/bin/python3 is preferred over
+# a python3 earlier on PATH (a pyenv shim without NumPy or pybind11).
+if(NOT DEFINED Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+  set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "The Python the ionrail module is built for")
+endif()
+set(_ionrail_python_found OFF)
+find_package(Python3 3.8 QUIET COMPONENTS Interpreter Development.Module NumPy)
+if(Python3_FOUND AND Python3_Development.Module_FOUND AND Python3_NumPy_FOUND)
+  if(NOT DEFINED pybind11_DIR)
+    execute_process(COMMAND ${Python3_EXECUTABLE} -c "import pybind11; print(pybind11.get_cmake_dir())"
+                    OUTPUT_VARIABLE _ionrail_pybind11_dir OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+  endif()
+  set(PYBIND11_FINDPYTHON ON)
+  find_package(pybind11 2.6 CONFIG QUIET HINTS ${_ionrail_pybind11_dir})
+  if(pybind11_FOUND)
+    set(_ionrail_python_found ON)
+  endif()
+endif()
+option(IONRAIL_PYTHON "Build the Python module ionrail (python/)" ${_ionrail_python_found})
+if(IONRAIL_PYTHON AND NOT _ionrail_python_found)
+  message(FATAL_ERROR "IONRAIL_PYTHON=ON but Python 3 development files, NumPy or pybind11 were not found "
+                      "(apt-get install python3-dev python3-numpy pybind11-dev python3-pybind11)")
+endif()
+if(IONRAIL_PYTHON)
+  # The static libraries are linked into the extension module.
+  set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+  message(STATUS "ionrail: PYTHON part built (module ionrail for ${Python3_EXECUTABLE} ${Python3_VERSION})")
+else()
+  message(STATUS "ionrail: PYTHON part skipped: Python 3 development files, NumPy or pybind11 not found, "
+                 "or IONRAIL_PYTHON=OFF (apt-get install python3-dev python3-numpy pybind11-dev python3-pybind11)")
+endif()

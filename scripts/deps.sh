@@ -13,6 +13,8 @@ packages=(
   yosys iverilog nextpnr-ice40 fpga-icestorm
   zlib1g-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
+  python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-setuptools
+  python3-matplotlib python3-torch
 )
 
 # `scripts/deps.sh fuzz` (make ... PRESET=fuzz): clang with libFuzzer and its OpenMP.

@@ -1,0 +1,22 @@
+"""ionrail: polymer-memristor physics from KMC to circuits, from Python.
+
+A thin layer over the C++ libraries (the extension module ``ionrail._ionrail``):
+
+* :class:`Table` -- response tables: load a directory (hex, csv, header),
+  inspect grid and values, build from NumPy arrays, save every format.
+* :class:`DeviceBatch` -- N compact-model devices with seeded variation and
+  noise; ``step(v)``, ``read(v)``, ``state``/``conductance`` as NumPy arrays,
+  bit-identical to the C++ batch API.
+* :class:`Crossbar` -- the circuits crossbar (differential pairs, DAC/ADC,
+  IR drop, V/2 pulse programming, energy counters).
+* :func:`run` -- a KMC experiment (TOML path or dict) as ``ionrail run`` runs it.
+* ``ionrail.torch`` -- an analog linear layer for PyTorch (when torch is installed).
+
+Bad input raises ValueError (FileNotFoundError for a missing file) with the
+message the ``ionrail`` command line prints; Ctrl-C during a run raises
+KeyboardInterrupt after the run saved its checkpoint. See docs/python.md.
+"""
+from ._ionrail import Crossbar, DeviceBatch, Table, __version__, table_metadata
+from .kmc import run
+
+__all__ = ["Crossbar", "DeviceBatch", "Table", "__version__", "run", "table_metadata"]

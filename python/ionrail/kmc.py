@@ -1,0 +1,63 @@
+"""KMC experiments: ``ionrail.run`` runs an experiment file as ``ionrail run`` does."""
+import math
+import os
+import tempfile
+
+from . import _ionrail
+
+
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            raise ValueError(f"{v} cannot be written to TOML")
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise ValueError(f"value {v!r} of type {type(v).__name__} cannot be written to TOML")
+
+
+def to_toml(config, _prefix=""):
+    """TOML text of a nested dict (tables of scalars, strings and arrays)."""
+    lines, tables = [], []
+    for k, v in config.items():
+        if isinstance(v, dict):
+            tables.append((k, v))
+        else:
+            lines.append(f"{k} = {_toml_value(v)}")
+    out = "\n".join(lines) + ("\n" if lines else "")
+    for k, v in tables:
+        name = f"{_prefix}.{k}" if _prefix else k
+        out += f"\n[{name}]\n" + to_toml(v, name)
+    return out
+
+
+def run(config, out_dir=None, overrides=(), force=False, max_work=1e14):
+    """Run a KMC experiment.
+
+    ``config`` is a TOML file path or a dict with the same tables
+    (``[device]``, ``[protocol]``, ``[sim]``, ... as in experiments/*.toml).
+    The run's files (trace.csv, summary, ...) go to ``out_dir`` (a temporary
+    directory, removed afterwards, when None). Returns a dict: ``out_dir``,
+    ``series_key`` and ``variants``, each with ``trace`` (dict of NumPy arrays:
+    t_s, v, f_left, f_right, state, g_s, i_a, i_ion_a, energy_j), ``info``
+    (solver summary) and scalars. The GIL is released while it runs; Ctrl-C
+    saves a checkpoint in OUT_DIR.checkpoint/ and raises KeyboardInterrupt.
+    """
+    with tempfile.TemporaryDirectory(prefix="ionrail-run-") as tmp:
+        if isinstance(config, dict):
+            path = os.path.join(tmp, "experiment.toml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(to_toml(config))
+        else:
+            path = os.fspath(config)
+        target = os.fspath(out_dir) if out_dir is not None else os.path.join(tmp, "out")
+        result = _ionrail.run_experiment(path, target, list(overrides), force, max_work)
+        if out_dir is None:
+            result["out_dir"] = None
+        return result

@@ -1,0 +1,440 @@
+// The extension module ionrail._ionrail: thin pybind11 bindings of the C++
+// libraries (docs/python.md). No physics here: every number comes from
+// ionrail::model, ionrail::model_io, ionrail::circuits and ionrail::app.
+// Errors: ionrail::input_error and std::invalid_argument become ValueError
+// (FileNotFoundError when the file is missing) with the message the CLI
+// prints after "ionrail: "; calibration::interrupted becomes
+// KeyboardInterrupt. Long calls release the GIL.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <ionrail/app/runner.hpp>
+#include <ionrail/calibration/run_control.hpp>
+#include <ionrail/circuits/crossbar_array.hpp>
+#include <ionrail/model/batch.hpp>
+#include <ionrail/model/table.hpp>
+#include <ionrail/model_io/input_error.hpp>
+#include <ionrail/model_io/table_files.hpp>
+
+namespace py = pybind11;
+using namespace ionrail;
+
+namespace {
+
+using f64_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+// Volts → q_volt raw, as model code converts them (from_double: nearest, saturated).
+std::vector<std::int16_t> to_volts(const f64_array& v, std::size_t n) {
+  std::vector<std::int16_t> out(n);
+  const auto buf = v.request();
+  const double* p = static_cast<const double*>(buf.ptr);
+  if (buf.size == 1) {
+    const std::int16_t r = model::q_volt::from_double(p[0]).raw();
+    for (auto& x : out) x = r;
+  } else if (static_cast<std::size_t>(buf.size) == n) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = model::q_volt::from_double(p[i]).raw();
+  } else {
+    throw std::invalid_argument("v has " + std::to_string(buf.size) + " values; expected 1 or " + std::to_string(n) +
+                                " (one per device)");
+  }
+  return out;
+}
+
+model::table_format format_of(const std::string& name) { return model_io::parse_table_format(name); }
+
+py::array_t<double> grid_array(const std::vector<model::q_delta>& a, const model::table_grid& g) {
+  py::array_t<double> out({static_cast<py::ssize_t>(g.n_s), static_cast<py::ssize_t>(g.n_v)});
+  double* p = out.mutable_data();
+  for (std::size_t i = 0; i < a.size(); ++i) p[i] = a[i].to_double();
+  return out;
+}
+
+std::vector<double> vec_of(const f64_array& a, const char* name, std::size_t n) {
+  if (static_cast<std::size_t>(a.size()) != n)
+    throw std::invalid_argument(std::string(name) + " has " + std::to_string(a.size()) + " values; expected " +
+                                std::to_string(n));
+  return std::vector<double>(a.data(), a.data() + n);
+}
+
+// A batch of compact-model devices on one table (model/batch.hpp).
+struct device_batch_py {
+  model::table table;
+  model::device_batch b;
+  std::vector<std::int16_t> vbuf;
+
+  device_batch_py(const model::table& t, std::size_t n, std::uint64_t seed, double gain_sigma, double offset_sigma_s,
+                  double initial_state, bool noise)
+      : table(t) {
+    if (!(initial_state >= 0.0 && initial_state <= 1.0))
+      throw std::invalid_argument("initial_state " + std::to_string(initial_state) + " is outside [0, 1]");
+    if (!(gain_sigma >= 0.0 && gain_sigma <= 1.0))
+      throw std::invalid_argument("gain_sigma " + std::to_string(gain_sigma) + " is outside [0, 1]");
+    if (!(offset_sigma_s >= 0.0 && offset_sigma_s <= 1e-3))
+      throw std::invalid_argument("offset_sigma_s " + std::to_string(offset_sigma_s) + " is outside [0, 1e-3] S");
+    b = model::make_batch(n, seed, model::variation_params::from_si(gain_sigma, offset_sigma_s),
+                          model::q_state::from_double(initial_state), noise);
+  }
+  std::size_t size() const { return b.size(); }
+
+  void step_raw_ptr(const std::int16_t* v, int steps) {
+    py::gil_scoped_release nogil;
+    const model::table_view tv = table.view();
+    for (int k = 0; k < steps; ++k) model::step_batch(tv, b, v);
+  }
+};
+
+template <class T>
+py::array_t<T> view_of(std::vector<T>& v, py::object owner) {
+  return py::array_t<T>({static_cast<py::ssize_t>(v.size())}, {static_cast<py::ssize_t>(sizeof(T))}, v.data(), owner);
+}
+
+// Crossbar with energy and pulse counters kept beside it.
+struct crossbar_py {
+  circuits::crossbar_array x;
+  double energy_j = 0;
+  long long pulses = 0;
+  long long reads = 0;
+  crossbar_py(const model::table& t, const circuits::crossbar_params& p) : x(t, p) {}
+};
+
+py::dict info_dict(const kmc::run_info& i) {
+  py::dict d;
+  d["solver"] = i.solver == kmc::method::sync ? "sync" : "bkl";
+  d["backend"] = i.backend;
+  d["seed"] = i.seed;
+  d["dt_s"] = i.dt_s;
+  d["steps"] = i.steps;
+  d["events"] = i.events;
+  d["attempts"] = i.attempts;
+  d["threads"] = i.threads;
+  return d;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_ionrail, m) {
+  m.doc() = "ionrail C++ core (pybind11)";
+  m.attr("__version__") = IONRAIL_VERSION;
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const calibration::interrupted& e) {
+      PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
+    } catch (const ionrail::input_error& e) {
+      const std::string w = e.what();
+      if (w.find("(no such file") != std::string::npos)
+        PyErr_SetString(PyExc_FileNotFoundError, e.what());
+      else
+        PyErr_SetString(PyExc_ValueError, e.what());
+    }
+  });
+
+  // ---- tables ----
+  py::class_<model::table>(m, "Table", "A response table (model::table); see docs/compact-model-format.md")
+      .def_static(
+          "load", [](const std::string& dir, const std::string& format) { return model_io::load_table(dir, format_of(format)); },
+          py::arg("dir"), py::arg("format") = "hex", "Load a table directory in one of its formats: hex, csv, header")
+      .def_static(
+          "from_arrays",
+          [](int s_log2_step, int v_log2_step, const f64_array& drift, const f64_array& noise, const f64_array& fluct,
+             const f64_array& g_siemens, double fluct_rho) {
+            if (drift.ndim() != 2) throw std::invalid_argument("drift must be a 2-D array (n_s, n_v)");
+            const model::table_grid grid{static_cast<std::int32_t>(drift.shape(0)), static_cast<std::int32_t>(drift.shape(1)),
+                                         s_log2_step, v_log2_step};
+            const std::size_t cells = static_cast<std::size_t>(drift.size());
+            return model_io::table_from_arrays(grid, vec_of(drift, "drift", cells), vec_of(noise, "noise", cells),
+                                               vec_of(fluct, "fluct", cells), vec_of(g_siemens, "g_siemens", grid.n_s),
+                                               fluct_rho);
+          },
+          py::arg("s_log2_step"), py::arg("v_log2_step"), py::arg("drift"), py::arg("noise"), py::arg("fluct"),
+          py::arg("g_siemens"), py::arg("fluct_rho") = 0.0,
+          "Build a table from NumPy arrays (n_s, n_v) in state units per model step and G(s) in siemens")
+      .def(
+          "save", [](const model::table& t, const std::string& dir) { model_io::write_table(dir, t); }, py::arg("dir"),
+          "Write every format into DIR (created if needed), table.json last")
+      .def_property_readonly("grid",
+                             [](const model::table& t) {
+                               py::dict d;
+                               d["n_s"] = t.grid.n_s;
+                               d["n_v"] = t.grid.n_v;
+                               d["s_log2_step"] = t.grid.s_log2_step;
+                               d["v_log2_step"] = t.grid.v_log2_step;
+                               return d;
+                             })
+      .def_property_readonly("s_points",
+                             [](const model::table& t) {
+                               py::array_t<double> a(t.grid.n_s);
+                               for (int i = 0; i < t.grid.n_s; ++i) a.mutable_at(i) = t.grid.s_at(i);
+                               return a;
+                             })
+      .def_property_readonly("v_points",
+                             [](const model::table& t) {
+                               py::array_t<double> a(t.grid.n_v);
+                               for (int j = 0; j < t.grid.n_v; ++j) a.mutable_at(j) = t.grid.v_at(j);
+                               return a;
+                             })
+      .def_property_readonly("drift", [](const model::table& t) { return grid_array(t.drift, t.grid); })
+      .def_property_readonly("noise", [](const model::table& t) { return grid_array(t.noise, t.grid); })
+      .def_property_readonly("fluct", [](const model::table& t) { return grid_array(t.fluct, t.grid); })
+      .def_property_readonly("g_siemens",
+                             [](const model::table& t) {
+                               py::array_t<double> a(t.grid.n_s);
+                               for (int i = 0; i < t.grid.n_s; ++i)
+                                 a.mutable_at(i) = t.g[static_cast<std::size_t>(i)].to_double() * model::cond_unit_siemens;
+                               return a;
+                             })
+      .def_property_readonly("fluct_rho", [](const model::table& t) { return t.fluct_rho.to_double(); })
+      .def_property_readonly("checksum", [](const model::table& t) { return model_io::checksum_hex(t); })
+      .def("__eq__", [](const model::table& a, const model::table& b) {
+        if (a.grid != b.grid || a.fluct_rho.raw() != b.fluct_rho.raw() || a.fluct_kick.raw() != b.fluct_kick.raw()) return false;
+        auto same = [](const auto& x, const auto& y) {
+          for (std::size_t i = 0; i < x.size(); ++i)
+            if (x[i].raw() != y[i].raw()) return false;
+          return x.size() == y.size();
+        };
+        return same(a.drift, b.drift) && same(a.noise, b.noise) && same(a.fluct, b.fluct) && same(a.g, b.g);
+      })
+      .def("__repr__", [](const model::table& t) {
+        return "<ionrail.Table " + std::to_string(t.grid.n_s) + "x" + std::to_string(t.grid.n_v) + " checksum " +
+               model_io::checksum_hex(t) + ">";
+      });
+
+  m.def("table_metadata", &model_io::table_metadata, py::arg("dir"), py::arg("key"),
+        "A number from DIR/table.json under KEY (first member of that name, any depth)");
+
+  // ---- devices ----
+  py::class_<device_batch_py>(m, "DeviceBatch", "N compact-model devices stepped together (model/batch.hpp)")
+      .def(py::init<const model::table&, std::size_t, std::uint64_t, double, double, double, bool>(), py::arg("table"),
+           py::arg("n"), py::arg("seed"), py::arg("gain_sigma") = 0.0, py::arg("offset_sigma_s") = 0.0,
+           py::arg("initial_state") = 0.0, py::arg("noise") = true)
+      .def("__len__", &device_batch_py::size)
+      .def(
+          "step",
+          [](device_batch_py& d, const f64_array& v, int steps) {
+            if (steps < 0) throw std::invalid_argument("steps " + std::to_string(steps) + " is negative");
+            const std::vector<std::int16_t> raw = to_volts(v, d.size());
+            d.step_raw_ptr(raw.data(), steps);
+          },
+          py::arg("v"), py::arg("steps") = 1,
+          "STEPS model steps with v volts (a scalar or one value per device)")
+      .def(
+          "step_raw",
+          [](device_batch_py& d, const py::array_t<std::int16_t, py::array::c_style | py::array::forcecast>& v, int steps) {
+            if (static_cast<std::size_t>(v.size()) != d.size())
+              throw std::invalid_argument("v has " + std::to_string(v.size()) + " values; expected " + std::to_string(d.size()));
+            if (steps < 0) throw std::invalid_argument("steps " + std::to_string(steps) + " is negative");
+            d.step_raw_ptr(v.data(), steps);
+          },
+          py::arg("v"), py::arg("steps") = 1, "Model steps with int16 q_volt raw voltages (LSB 2^-11 V), no conversion")
+      .def(
+          "read_raw",
+          [](device_batch_py& d, const f64_array& v) {
+            const std::vector<std::int16_t> raw = to_volts(v, d.size());
+            py::array_t<std::int64_t> out(static_cast<py::ssize_t>(d.size()));
+            std::int64_t* o = out.mutable_data();
+            {
+              py::gil_scoped_release nogil;
+              model::read_current_batch(d.table.view(), d.b, raw.data(), o);
+            }
+            return out;
+          },
+          py::arg("v"), "Read currents as q_current raw (µA · 2^31)")
+      .def(
+          "read",
+          [](device_batch_py& d, const f64_array& v) {
+            const std::vector<std::int16_t> raw = to_volts(v, d.size());
+            std::vector<std::int64_t> cur(d.size());
+            py::array_t<double> out(static_cast<py::ssize_t>(d.size()));
+            double* o = out.mutable_data();
+            {
+              py::gil_scoped_release nogil;
+              model::read_current_batch(d.table.view(), d.b, raw.data(), cur.data());
+              for (std::size_t i = 0; i < cur.size(); ++i)
+                o[i] = static_cast<double>(cur[i]) * model::q_current::lsb * model::current_unit_ampere;
+            }
+            return out;
+          },
+          py::arg("v"), "Read currents (A) at v volts; a read does not move the devices")
+      .def_property_readonly("state_raw", [](py::object self) { return view_of(self.cast<device_batch_py&>().b.state, self); },
+                             "Slow state s as q_state raw int32 (LSB 2^-30): a view, no copy")
+      .def_property_readonly("fluct_raw", [](py::object self) { return view_of(self.cast<device_batch_py&>().b.fluct, self); })
+      .def_property_readonly("gain_raw", [](py::object self) { return view_of(self.cast<device_batch_py&>().b.gain, self); })
+      .def_property_readonly("g_offset_raw",
+                             [](py::object self) { return view_of(self.cast<device_batch_py&>().b.g_offset, self); })
+      .def_property_readonly("rng", [](py::object self) { return view_of(self.cast<device_batch_py&>().b.rng, self); })
+      .def_property_readonly("state",
+                             [](device_batch_py& d) {
+                               py::array_t<double> a(static_cast<py::ssize_t>(d.size()));
+                               double* p = a.mutable_data();
+                               for (std::size_t i = 0; i < d.size(); ++i) p[i] = d.b.state[i] * model::q_state::lsb;
+                               return a;
+                             },
+                             "Slow state s in [0, 1] (float64 copy)")
+      .def_property_readonly("conductance",
+                             [](device_batch_py& d) {
+                               const std::vector<double> g = circuits::device_conductances_s(d.table.view(), d.b);
+                               return py::array_t<double>(static_cast<py::ssize_t>(g.size()), g.data());
+                             },
+                             "Effective conductance (S) of every device: the read current at 1 V");
+
+  // ---- crossbar ----
+  py::class_<crossbar_py>(m, "Crossbar", "The circuits crossbar: differential pairs, DAC/ADC, IR drop, V/2 writes")
+      .def(py::init([](const model::table& t, int rows, int cols, int dac_bits, int adc_bits, double v_read_v,
+                       double adc_full_scale_a, double wire_ohm, double gain_sigma, double offset_sigma_s, bool noise,
+                       double dt_m_s, double initial_state, std::uint64_t seed) {
+             circuits::crossbar_params p;
+             p.rows = rows;
+             p.cols = cols;
+             p.dac_bits = dac_bits;
+             p.adc_bits = adc_bits;
+             p.v_read_v = v_read_v;
+             p.adc_full_scale_a = adc_full_scale_a;
+             p.wire_ohm = wire_ohm;
+             p.gain_sigma = gain_sigma;
+             p.offset_sigma_s = offset_sigma_s;
+             p.noise = noise;
+             p.dt_m_s = dt_m_s;
+             p.initial_state = initial_state;
+             p.seed = seed;
+             return new crossbar_py(t, p);
+           }),
+           py::arg("table"), py::arg("rows"), py::arg("cols"), py::arg("dac_bits") = 8, py::arg("adc_bits") = 8,
+           py::arg("v_read_v") = 0.2, py::arg("adc_full_scale_a") = 0.0, py::arg("wire_ohm") = 0.0,
+           py::arg("gain_sigma") = 0.0, py::arg("offset_sigma_s") = 0.0, py::arg("noise") = true,
+           py::arg("dt_m_s") = 0.05, py::arg("initial_state") = 0.25, py::arg("seed") = 1)
+      .def_property_readonly("rows", [](const crossbar_py& c) { return c.x.rows(); })
+      .def_property_readonly("cols", [](const crossbar_py& c) { return c.x.cols(); })
+      .def(
+          "forward",
+          [](crossbar_py& c, const f64_array& x, bool exact) {
+            const int rows = c.x.rows(), cols = c.x.cols();
+            const bool single = x.ndim() == 1;
+            if ((x.ndim() != 1 && x.ndim() != 2) || x.shape(x.ndim() - 1) != rows)
+              throw std::invalid_argument("x must have shape (rows,) or (batch, rows) with rows = " + std::to_string(rows));
+            const py::ssize_t batch = single ? 1 : x.shape(0);
+            py::array_t<double> out = single ? py::array_t<double>(cols) : py::array_t<double>({batch, static_cast<py::ssize_t>(cols)});
+            const double* xp = x.data();
+            double* op = out.mutable_data();
+            {
+              py::gil_scoped_release nogil;
+              for (py::ssize_t b = 0; b < batch; ++b) {
+                if (exact)
+                  c.x.read_exact(xp + b * rows, op + b * cols);
+                else
+                  c.x.read(xp + b * rows, op + b * cols);
+              }
+            }
+            c.reads += batch;
+            return out;
+          },
+          py::arg("x"), py::arg("exact") = false,
+          "Differential column currents (A) for inputs x in [0, 1], shape (rows,) or (batch, rows); exact: no DAC/ADC, ideal wires")
+      .def(
+          "pulse",
+          [](crossbar_py& c, const f64_array& row_v, const f64_array& col_plus_v, const f64_array& col_minus_v) {
+            const auto r = vec_of(row_v, "row_v", c.x.rows());
+            const auto p = vec_of(col_plus_v, "col_plus_v", c.x.cols());
+            const auto q = vec_of(col_minus_v, "col_minus_v", c.x.cols());
+            double e = 0;
+            {
+              py::gil_scoped_release nogil;
+              e = c.x.pulse(r.data(), p.data(), q.data());
+            }
+            c.energy_j += e;
+            c.pulses += 1;
+            return e;
+          },
+          py::arg("row_v"), py::arg("col_plus_v"), py::arg("col_minus_v"),
+          "One model step with these line voltages (V); returns the pulse energy (J)")
+      .def(
+          "relax",
+          [](crossbar_py& c, int steps) {
+            py::gil_scoped_release nogil;
+            c.x.relax(steps);
+          },
+          py::arg("steps"))
+      .def_property_readonly("conductances",
+                             [](const crossbar_py& c) {
+                               const auto g = c.x.conductances();
+                               py::array_t<double> a({static_cast<py::ssize_t>(c.x.rows()), static_cast<py::ssize_t>(2 * c.x.cols())});
+                               std::memcpy(a.mutable_data(), g.data(), g.size() * sizeof(double));
+                               return a;
+                             },
+                             "(rows, 2·cols) conductances (S): G+ at even, G− at odd columns")
+      .def_property_readonly("weights",
+                             [](const crossbar_py& c) {
+                               const auto w = c.x.weights();
+                               py::array_t<double> a({static_cast<py::ssize_t>(c.x.rows()), static_cast<py::ssize_t>(c.x.cols())});
+                               std::memcpy(a.mutable_data(), w.data(), w.size() * sizeof(double));
+                               return a;
+                             },
+                             "G+ − G− (S), shape (rows, cols)")
+      .def_property_readonly("adc_full_scale_a", [](const crossbar_py& c) { return c.x.adc_full_scale_a(); })
+      .def_property_readonly("g_span_s", [](const crossbar_py& c) { return c.x.g_span_s(); })
+      .def_property_readonly("steps", [](const crossbar_py& c) { return c.x.steps(); })
+      .def_property_readonly("energy_j", [](const crossbar_py& c) { return c.energy_j; }, "Σ pulse energies (J)")
+      .def_property_readonly("pulses", [](const crossbar_py& c) { return c.pulses; })
+      .def_property_readonly("reads", [](const crossbar_py& c) { return c.reads; });
+
+  // ---- KMC ----
+  m.def(
+      "run_experiment",
+      [](const std::string& path, const std::string& out_dir, const std::vector<std::string>& overrides, bool force,
+         double max_work) {
+        app::run_options o;
+        o.out_dir = out_dir;
+        o.force = force;
+        o.quiet = true;
+        o.overrides = overrides;
+        o.checkpoints = true;  // SIGINT saves a checkpoint and stops the run (KeyboardInterrupt)
+        o.max_work = max_work;
+        app::experiment_result r;
+        {
+          py::gil_scoped_release nogil;
+          r = app::run_experiment(path, o);
+        }
+        py::list variants;
+        for (const auto& v : r.variants) {
+          const std::size_t n = v.trace.size();
+          py::dict trace;
+          const char* names[] = {"t_s", "v", "f_left", "f_right", "state", "g_s", "i_a", "i_ion_a", "energy_j"};
+          double kmc::sample::*members[] = {&kmc::sample::t_s,   &kmc::sample::v,       &kmc::sample::f_left,
+                                            &kmc::sample::f_right, &kmc::sample::state, &kmc::sample::g_s,
+                                            &kmc::sample::i_a,   &kmc::sample::i_ion_a, &kmc::sample::energy_j};
+          for (int k = 0; k < 9; ++k) {
+            py::array_t<double> a(static_cast<py::ssize_t>(n));
+            for (std::size_t i = 0; i < n; ++i) a.mutable_at(i) = v.trace[i].*members[k];
+            trace[names[k]] = a;
+          }
+          py::dict d;
+          d["label"] = v.label;
+          d["subdir"] = v.subdir;
+          d["series_value"] = v.series_value;
+          d["temperature_k"] = v.temperature_k;
+          d["trace"] = trace;
+          d["read_times_s"] = py::array_t<double>(static_cast<py::ssize_t>(v.read_times_s.size()), v.read_times_s.data());
+          d["read_g_s"] = py::array_t<double>(static_cast<py::ssize_t>(v.read_g_s.size()), v.read_g_s.data());
+          d["info"] = info_dict(v.info);
+          d["drive_end_s"] = v.drive_end_s;
+          d["s_eq"] = v.s_eq;
+          d["wall_s"] = v.wall_s;
+          variants.append(d);
+        }
+        py::dict res;
+        res["out_dir"] = r.out_dir;
+        res["series_key"] = r.series_key;
+        res["variants"] = variants;
+        return res;
+      },
+      py::arg("path"), py::arg("out_dir"), py::arg("overrides") = std::vector<std::string>{}, py::arg("force") = false,
+      py::arg("max_work") = kmc::default_work_limit,
+      "`ionrail run PATH -o OUT_DIR`: the experiment's files in OUT_DIR, its traces returned (GIL released)");
+}
