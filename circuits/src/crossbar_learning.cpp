@@ -47,20 +47,9 @@ class device_learner final : public learner {
       xb_.relax(2);
       return 0;
     }
-    std::vector<double> row(inputs, 0.0), plus(outputs, 0.0), minus(outputs, 0.0);
-    double e = 0;
-    for (int phase : {+1, -1}) {  // potentiation, then depression
-      std::fill(row.begin(), row.end(), 0.0);
-      for (int r : active) row[static_cast<std::size_t>(r)] = phase * v_half_;
-      for (int j = 0; j < outputs; ++j) {
-        // Potentiation raises G+ of weights to increase and G− of those to decrease.
-        const bool raise_plus = dir[static_cast<std::size_t>(j)] * phase > 0;
-        const bool raise_minus = dir[static_cast<std::size_t>(j)] * phase < 0;
-        plus[static_cast<std::size_t>(j)] = raise_plus ? -phase * v_half_ : 0.0;
-        minus[static_cast<std::size_t>(j)] = raise_minus ? -phase * v_half_ : 0.0;
-      }
-      e += xb_.pulse(row.data(), plus.data(), minus.data());
-    }
+    std::vector<int> rows(inputs, 0);
+    for (int r : active) rows[static_cast<std::size_t>(r)] = 1;
+    const double e = write_outer(xb_, rows, std::vector<int>(dir.begin(), dir.end()), 2 * v_half_);
     for (int d : dir) pulses += d != 0 ? 2 * static_cast<long long>(active.size()) : 0;
     return e;
   }
@@ -175,6 +164,29 @@ double test_accuracy(const learner& l, const std::vector<digit>& data, const std
 }
 
 }  // namespace
+
+double write_outer(crossbar_array& xb, const std::vector<int>& active, const std::vector<int>& dir, double v_write) {
+  const auto rows = static_cast<std::size_t>(xb.rows()), cols = static_cast<std::size_t>(xb.cols());
+  if (active.size() != rows || dir.size() != cols)
+    throw std::invalid_argument("write_outer: " + std::to_string(active.size()) + " rows and " +
+                                std::to_string(dir.size()) + " columns given for a crossbar of " + std::to_string(rows) +
+                                " x " + std::to_string(cols));
+  const double v_half = v_write / 2;
+  std::vector<double> row(rows, 0.0), plus(cols, 0.0), minus(cols, 0.0);
+  double e = 0;
+  for (int phase : {+1, -1}) {  // potentiation, then depression
+    for (std::size_t r = 0; r < rows; ++r) row[r] = active[r] != 0 ? phase * v_half : 0.0;
+    for (std::size_t j = 0; j < cols; ++j) {
+      // Potentiation raises G+ of weights to increase and G− of those to decrease.
+      const bool raise_plus = dir[j] * phase > 0;
+      const bool raise_minus = dir[j] * phase < 0;
+      plus[j] = raise_plus ? -phase * v_half : 0.0;
+      minus[j] = raise_minus ? -phase * v_half : 0.0;
+    }
+    e += xb.pulse(row.data(), plus.data(), minus.data());
+  }
+  return e;
+}
 
 double train_digits_work(const learning_params& lp, const crossbar_params& xp, std::size_t train, std::size_t test) {
   const double devices = 2.0 * inputs * outputs;

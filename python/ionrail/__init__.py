@@ -16,7 +16,7 @@ Bad input raises ValueError (FileNotFoundError for a missing file) with the
 message the ``ionrail`` command line prints; Ctrl-C during a run raises
 KeyboardInterrupt after the run saved its checkpoint. See docs/python.md.
 """
-from ._ionrail import Crossbar, DeviceBatch, Table, __version__, table_metadata
+from ._ionrail import Crossbar, DeviceBatch, Table, __version__, load_digits, split_digits, table_metadata
 from .kmc import run
 
-__all__ = ["Crossbar", "DeviceBatch", "Table", "__version__", "run", "table_metadata"]
+__all__ = ["Crossbar", "DeviceBatch", "Table", "__version__", "load_digits", "run", "split_digits", "table_metadata"]

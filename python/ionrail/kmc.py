@@ -23,17 +23,23 @@ def _toml_value(v):
 
 
 def to_toml(config, _prefix=""):
-    """TOML text of a nested dict (tables of scalars, strings and arrays)."""
-    lines, tables = [], []
+    """TOML text of a nested dict (tables, arrays of tables, scalars, strings, arrays)."""
+    lines, tables, arrays = [], [], []
     for k, v in config.items():
         if isinstance(v, dict):
             tables.append((k, v))
+        elif isinstance(v, (list, tuple)) and v and all(isinstance(x, dict) for x in v):
+            arrays.append((k, v))
         else:
             lines.append(f"{k} = {_toml_value(v)}")
     out = "\n".join(lines) + ("\n" if lines else "")
     for k, v in tables:
         name = f"{_prefix}.{k}" if _prefix else k
         out += f"\n[{name}]\n" + to_toml(v, name)
+    for k, items in arrays:
+        name = f"{_prefix}.{k}" if _prefix else k
+        for item in items:
+            out += f"\n[[{name}]]\n" + to_toml(item, name)
     return out
 
 

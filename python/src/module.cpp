@@ -8,6 +8,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <filesystem>
 
 #include <cstdint>
 #include <cstring>
@@ -18,8 +21,11 @@
 #include <ionrail/app/runner.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/circuits/crossbar_array.hpp>
+#include <ionrail/circuits/crossbar_learning.hpp>
+#include <ionrail/circuits/digits.hpp>
 #include <ionrail/model/batch.hpp>
 #include <ionrail/model/table.hpp>
+#include <ionrail/model_io/circuit_export.hpp>
 #include <ionrail/model_io/input_error.hpp>
 #include <ionrail/model_io/table_files.hpp>
 
@@ -47,7 +53,7 @@ std::vector<std::int16_t> to_volts(const f64_array& v, std::size_t n) {
   return out;
 }
 
-model::table_format format_of(const std::string& name) { return model_io::parse_table_format(name); }
+model_io::table_format format_of(const std::string& name) { return model_io::parse_table_format(name); }
 
 py::array_t<double> grid_array(const std::vector<model::q_delta>& a, const model::table_grid& g) {
   py::array_t<double> out({static_cast<py::ssize_t>(g.n_s), static_cast<py::ssize_t>(g.n_v)});
@@ -140,7 +146,7 @@ PYBIND11_MODULE(_ionrail, m) {
   // ---- tables ----
   py::class_<model::table>(m, "Table", "A response table (model::table); see docs/compact-model-format.md")
       .def_static(
-          "load", [](const std::string& dir, const std::string& format) { return model_io::load_table(dir, format_of(format)); },
+          "load", [](const std::filesystem::path& dir, const std::string& format) { return model_io::load_table(dir.string(), format_of(format)); },
           py::arg("dir"), py::arg("format") = "hex", "Load a table directory in one of its formats: hex, csv, header")
       .def_static(
           "from_arrays",
@@ -158,7 +164,7 @@ PYBIND11_MODULE(_ionrail, m) {
           py::arg("g_siemens"), py::arg("fluct_rho") = 0.0,
           "Build a table from NumPy arrays (n_s, n_v) in state units per model step and G(s) in siemens")
       .def(
-          "save", [](const model::table& t, const std::string& dir) { model_io::write_table(dir, t); }, py::arg("dir"),
+          "save", [](const model::table& t, const std::filesystem::path& dir) { model_io::write_table(dir.string(), t); }, py::arg("dir"),
           "Write every format into DIR (created if needed), table.json last")
       .def_property_readonly("grid",
                              [](const model::table& t) {
@@ -207,7 +213,7 @@ PYBIND11_MODULE(_ionrail, m) {
                model_io::checksum_hex(t) + ">";
       });
 
-  m.def("table_metadata", &model_io::table_metadata, py::arg("dir"), py::arg("key"),
+  m.def("table_metadata", [](const std::filesystem::path& dir, const std::string& key) { return model_io::table_metadata(dir.string(), key); }, py::arg("dir"), py::arg("key"),
         "A number from DIR/table.json under KEY (first member of that name, any depth)");
 
   // ---- devices ----
@@ -236,17 +242,28 @@ PYBIND11_MODULE(_ionrail, m) {
           py::arg("v"), py::arg("steps") = 1, "Model steps with int16 q_volt raw voltages (LSB 2^-11 V), no conversion")
       .def(
           "read_raw",
-          [](device_batch_py& d, const f64_array& v) {
-            const std::vector<std::int16_t> raw = to_volts(v, d.size());
+          [](device_batch_py& d, const py::object& v) {
+            std::vector<std::int16_t> converted;
+            const std::int16_t* raw = nullptr;
+            py::array_t<std::int16_t, py::array::c_style> v16;
+            if (py::isinstance<py::array_t<std::int16_t>>(v) && v.cast<py::array>().ndim() == 1 &&
+                static_cast<std::size_t>(v.cast<py::array>().size()) == d.size()) {
+              v16 = py::array_t<std::int16_t, py::array::c_style>::ensure(v);
+              raw = v16.data();  // q_volt raw already: no conversion
+            } else {
+              converted = to_volts(f64_array::ensure(v), d.size());
+              raw = converted.data();
+            }
             py::array_t<std::int64_t> out(static_cast<py::ssize_t>(d.size()));
             std::int64_t* o = out.mutable_data();
             {
               py::gil_scoped_release nogil;
-              model::read_current_batch(d.table.view(), d.b, raw.data(), o);
+              model::read_current_batch(d.table.view(), d.b, raw, o);
             }
             return out;
           },
-          py::arg("v"), "Read currents as q_current raw (µA · 2^31)")
+          py::arg("v"),
+          "Read currents as q_current raw (µA · 2^31); v in volts, or an int16 array of q_volt raw (one per device)")
       .def(
           "read",
           [](device_batch_py& d, const f64_array& v) {
@@ -355,6 +372,23 @@ PYBIND11_MODULE(_ionrail, m) {
           py::arg("row_v"), py::arg("col_plus_v"), py::arg("col_minus_v"),
           "One model step with these line voltages (V); returns the pulse energy (J)")
       .def(
+          "write_outer",
+          [](crossbar_py& c, const std::vector<int>& active, const std::vector<int>& dir, double v_write) {
+            for (int d : dir)
+              if (d < -1 || d > 1) throw std::invalid_argument("dir values must be -1, 0 or +1; got " + std::to_string(d));
+            double e = 0;
+            {
+              py::gil_scoped_release nogil;
+              e = circuits::write_outer(c.x, active, dir, v_write);
+            }
+            c.energy_j += e;
+            c.pulses += 2;
+            return e;
+          },
+          py::arg("active"), py::arg("dir"), py::arg("v_write"),
+          "One V/2 outer-product write (two model steps): rows with active != 0 and columns with dir = ±1 move one "
+          "pulse in direction dir (circuits::write_outer); returns the energy (J)")
+      .def(
           "relax",
           [](crossbar_py& c, int steps) {
             py::gil_scoped_release nogil;
@@ -384,13 +418,40 @@ PYBIND11_MODULE(_ionrail, m) {
       .def_property_readonly("pulses", [](const crossbar_py& c) { return c.pulses; })
       .def_property_readonly("reads", [](const crossbar_py& c) { return c.reads; });
 
+  // ---- the 8x8 digits (circuits/digits.hpp) ----
+  m.def(
+      "load_digits",
+      [](const std::filesystem::path& path) {
+        const auto data = circuits::load_digits(path.string());
+        py::array_t<std::uint8_t> x({static_cast<py::ssize_t>(data.size()), static_cast<py::ssize_t>(64)});
+        py::array_t<std::int64_t> y(static_cast<py::ssize_t>(data.size()));
+        for (std::size_t i = 0; i < data.size(); ++i) {
+          std::memcpy(x.mutable_data(static_cast<py::ssize_t>(i), 0), data[i].pixels.data(), 64);
+          y.mutable_at(static_cast<py::ssize_t>(i)) = data[i].label;
+        }
+        return py::make_tuple(x, y);
+      },
+      py::arg("path"), "data/digits.csv.gz as (pixels uint8 (n, 64) in 0..16, labels (n,))");
+  m.def(
+      "split_digits",
+      [](const py::array_t<std::int64_t>& labels, int test_count, std::uint64_t seed) {
+        std::vector<circuits::digit> data(static_cast<std::size_t>(labels.size()));
+        for (std::size_t i = 0; i < data.size(); ++i) data[i].label = static_cast<int>(labels.at(static_cast<py::ssize_t>(i)));
+        const auto s = circuits::split_digits(data, test_count, seed);
+        return py::make_tuple(py::array_t<int>(static_cast<py::ssize_t>(s.train.size()), s.train.data()),
+                              py::array_t<int>(static_cast<py::ssize_t>(s.test.size()), s.test.data()));
+      },
+      py::arg("labels"), py::arg("test_count"), py::arg("seed"),
+      "The C++ stratified, seeded train/test split: (train indices, test indices)");
+
   // ---- KMC ----
   m.def(
       "run_experiment",
-      [](const std::string& path, const std::string& out_dir, const std::vector<std::string>& overrides, bool force,
-         double max_work) {
+      [](const std::filesystem::path& path_in, const std::filesystem::path& out_dir, const std::vector<std::string>& overrides,
+         bool force, double max_work) {
+        const std::string path = path_in.string();
         app::run_options o;
-        o.out_dir = out_dir;
+        o.out_dir = out_dir.string();
         o.force = force;
         o.quiet = true;
         o.overrides = overrides;

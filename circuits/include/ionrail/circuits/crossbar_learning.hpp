@@ -84,6 +84,16 @@ double train_digits_work(const learning_params& lp, const crossbar_params& xp, s
 // train_digits checks it too, callers check it before they write anything.
 void check_retention_steps(const learning_params& lp, const crossbar_params& xp);
 
+// One outer-product write of the V/2 scheme (the rule's update of one sample
+// or one pulse-train slot): every row r with active[r] != 0 and every column
+// c with dir[c] in {-1, +1} move one pulse in the direction dir[c], in two
+// model steps: potentiation (active rows at +v_write/2, the bit lines to
+// raise at −v_write/2), then depression (the signs reversed); G+ rises and G−
+// falls for a weight to increase, and the reverse. Every other cell sees
+// ±v_write/2 or 0 V for those two steps. Returns the energy (J).
+// std::invalid_argument if a size is wrong.
+double write_outer(crossbar_array& xb, const std::vector<int>& active, const std::vector<int>& dir, double v_write);
+
 // Runs the three learners. `progress(epoch, report)` is called after each epoch.
 learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                              crossbar_params xp, const learning_params& lp,

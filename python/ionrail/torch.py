@@ -1,0 +1,109 @@
+"""PyTorch layer whose weights are device pairs of an ionrail crossbar.
+
+``AnalogLinear(in_features, out_features, table)``: the forward pass goes
+through :class:`ionrail.Crossbar` (DAC, devices with noise and variation,
+IR drop, ADC), the backward pass is float (the gradient of ``x @ W`` with W
+the crossbar's present effective weights), and learning happens only as
+device programming pulses: call :meth:`AnalogLinear.apply_pulses` after
+``loss.backward()``. Rules (the same V/2 writes as the C++ crossbar learner,
+circuits::write_outer):
+
+* ``"manhattan"``: per sample, the rows whose input is at least
+  ``active_input`` and the columns whose |gradient| is at least
+  ``error_threshold`` times the sample's largest one move one pulse against
+  the gradient's sign.
+* ``"pulse_train"`` (stochastic pulse trains, Gokmen & Vlasov 2016): per sample
+  ``pulse_train_length`` slots; in each, row i is driven with probability x_i
+  and column j with probability |g_j| / max|g|; cells where a driven row meets
+  a driven column move one pulse against the sign of g_j.
+
+Weights in the forward pass are in units of the conductance span:
+w = (G+ - G-) / g_span, so y = out_scale * I / (v_read * g_span).
+"""
+import numpy as np
+import torch
+
+from . import _ionrail
+
+
+class _CrossbarFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, layer):
+        y = layer.xbar.forward(x.detach().cpu().double().numpy()) * layer._current_to_output
+        ctx.layer = layer
+        layer._last_input = x.detach().cpu().double().numpy()
+        return torch.from_numpy(y).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        layer = ctx.layer
+        layer._last_grad = grad_out.detach().cpu().double().numpy()
+        w = torch.from_numpy(layer.effective_weight()).to(grad_out.dtype)
+        return grad_out @ w.T, None
+
+
+class AnalogLinear(torch.nn.Module):
+    def __init__(self, in_features, out_features, table, bias=True, rule="manhattan", v_write=8.0,
+                 pulse_train_length=8, active_input=0.25, error_threshold=0.1, out_scale=1.0, seed=1, dac_bits=8,
+                 adc_bits=8, v_read_v=0.2, wire_ohm=0.0, noise=True, gain_sigma=0.0, offset_sigma_s=0.0,
+                 initial_state=0.25, dt_m_s=0.05):
+        super().__init__()
+        if rule not in ("manhattan", "pulse_train"):
+            raise ValueError(f"rule {rule!r}: expected 'manhattan' or 'pulse_train'")
+        self.in_features, self.out_features, self.bias = in_features, out_features, bias
+        self.rule, self.v_write, self.pulse_train_length = rule, v_write, pulse_train_length
+        self.active_input, self.error_threshold = active_input, error_threshold
+        rows = in_features + (1 if bias else 0)
+        self.xbar = _ionrail.Crossbar(table, rows, out_features, dac_bits=dac_bits, adc_bits=adc_bits,
+                                      v_read_v=v_read_v, wire_ohm=wire_ohm, gain_sigma=gain_sigma,
+                                      offset_sigma_s=offset_sigma_s, noise=noise, dt_m_s=dt_m_s,
+                                      initial_state=initial_state, seed=seed)
+        self.v_read_v = v_read_v
+        self.out_scale = out_scale
+        self._current_to_output = out_scale / (v_read_v * self.xbar.g_span_s)
+        self._rng = np.random.default_rng(seed)
+        self._last_input = None
+        self._last_grad = None
+
+    def _rows(self, x):
+        x = x.clamp(0.0, 1.0)
+        if self.bias:
+            x = torch.cat([x, torch.ones(*x.shape[:-1], 1, dtype=x.dtype)], dim=-1)
+        return x
+
+    def forward(self, x):
+        return _CrossbarFunction.apply(self._rows(x), self)
+
+    def effective_weight(self):
+        """(rows, out) weights in output units: out_scale * (G+ - G-) / g_span (bias row last)."""
+        return self.xbar.weights / self.xbar.g_span_s * self.out_scale
+
+    def apply_pulses(self):
+        """Program the devices from the last forward input and backward gradient. Returns the energy (J)."""
+        if self._last_input is None or self._last_grad is None:
+            raise RuntimeError("apply_pulses needs a forward and a backward pass first")
+        xs = self._last_input.reshape(-1, self._last_input.shape[-1])
+        gs = self._last_grad.reshape(-1, self._last_grad.shape[-1])
+        energy = 0.0
+        for x, g in zip(xs, gs):
+            gmax = np.abs(g).max()
+            if gmax == 0:
+                continue
+            direction = -np.sign(g).astype(int)
+            if self.rule == "manhattan":
+                active = (x >= self.active_input).astype(int)
+                cols = np.where(np.abs(g) >= self.error_threshold * gmax, direction, 0)
+                if active.any() and cols.any():
+                    energy += self.xbar.write_outer(active.tolist(), cols.tolist(), self.v_write)
+            else:
+                p_col = np.abs(g) / gmax
+                for _ in range(self.pulse_train_length):
+                    active = (self._rng.random(x.shape) < x).astype(int)
+                    cols = np.where(self._rng.random(g.shape) < p_col, direction, 0)
+                    if active.any() and cols.any():
+                        energy += self.xbar.write_outer(active.tolist(), cols.tolist(), self.v_write)
+        self._last_input = self._last_grad = None
+        return energy
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias}, rule={self.rule}"

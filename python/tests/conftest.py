@@ -1,0 +1,41 @@
+"""Shared fixtures: where the sources and the C++ binaries are (set by ctest;
+otherwise taken from the layout build-*/bin next to this checkout)."""
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+SOURCE_DIR = pathlib.Path(os.environ.get("IONRAIL_SOURCE_DIR", pathlib.Path(__file__).resolve().parents[2]))
+
+
+def _bin_dir():
+    if "IONRAIL_BIN_DIR" in os.environ:
+        return pathlib.Path(os.environ["IONRAIL_BIN_DIR"])
+    import ionrail._ionrail as m  # build-*/python/ionrail/_ionrail*.so -> build-*/bin
+
+    return pathlib.Path(m.__file__).resolve().parents[2] / "bin"
+
+
+BIN_DIR = _bin_dir()
+TABLE_DIR = SOURCE_DIR / "tables" / "polymer"
+
+
+@pytest.fixture
+def table_dir():
+    return TABLE_DIR
+
+
+def cli(*args, check=False):
+    """Runs the `ionrail` command line; returns CompletedProcess (text)."""
+    return subprocess.run([str(BIN_DIR / "ionrail"), *map(str, args)], capture_output=True, text=True, check=check,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def cli_message(*args):
+    """The one-line error the CLI prints for bad input (exit code 2), without "ionrail: "."""
+    r = cli(*args)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    line = r.stderr.strip().splitlines()[-1]
+    assert line.startswith("ionrail: "), line
+    return line[len("ionrail: "):]

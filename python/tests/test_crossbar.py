@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+import ionrail
+from conftest import TABLE_DIR
+
+
+def make(**kw):
+    t = ionrail.Table.load(TABLE_DIR)
+    args = dict(rows=16, cols=4, seed=3, gain_sigma=0.02, offset_sigma_s=1e-7)
+    args.update(kw)
+    return ionrail.Crossbar(t, **args)
+
+
+def test_forward_batched_equals_single_reads_and_exact_is_linear():
+    x = make()
+    rng = np.random.default_rng(1)
+    xs = rng.random((8, 16))
+    batched = x.forward(xs)
+    assert batched.shape == (8, 4)
+    for b in range(8):
+        np.testing.assert_array_equal(batched[b], x.forward(xs[b]))
+    exact = x.forward(xs, exact=True)
+    np.testing.assert_allclose(exact, 0.2 * xs @ x.weights, rtol=1e-9, atol=1e-15)
+    # quantised: within one ADC step (plus the DAC's rounding) of the exact currents
+    lsb = x.adc_full_scale_a / 2 ** 7
+    assert np.abs(batched - exact).max() < 2 * lsb
+    assert x.reads == 8 + 8 + 8
+
+
+def test_v_half_pulses_program_one_weight_and_count_energy():
+    x = make(noise=False, gain_sigma=0.0, offset_sigma_s=0.0)
+    w0 = x.weights.copy()
+    rows = np.zeros(16)
+    rows[2] = 4.0
+    plus = np.zeros(4)
+    plus[1] = -4.0
+    minus = np.zeros(4)
+    e = 0.0
+    for _ in range(5):
+        e += x.pulse(rows, plus, minus)
+    dw = x.weights - w0
+    assert dw[2, 1] > 0  # G+ of (2, 1) saw 8 V
+    others = np.delete(dw.ravel(), 2 * 4 + 1)
+    assert np.abs(others).max() < dw[2, 1]  # half-selected cells (±4 V) move less
+    mask = np.ones_like(dw, dtype=bool)
+    mask[2, :] = False
+    mask[:, 1] = False
+    assert (dw[mask] == 0).all()  # cells at 0 V stay at rest (noise off)
+    assert x.pulses == 5 and x.energy_j == pytest.approx(e) and e > 0
+    assert x.steps == 5
+    g = x.conductances
+    assert g.shape == (16, 8)
+    np.testing.assert_allclose(g[:, 0::2] - g[:, 1::2], x.weights)
+
+
+def test_ir_drop_lowers_the_currents():
+    ideal, wired = make(wire_ohm=0.0, noise=False), make(wire_ohm=20.0, noise=False)
+    for x in (ideal, wired):  # raise every G+ of every weight: all rows at +4 V, all G+ bit lines at -4 V
+        for _ in range(20):
+            x.pulse(np.full(16, 4.0), np.full(4, -4.0), np.zeros(4))
+    np.testing.assert_array_equal(ideal.weights, wired.weights)
+    xs = np.ones((1, 16))
+    a, b = ideal.forward(xs), wired.forward(xs)
+    assert (a > 0).all() and (b < a).all()
+
+
+def test_bad_shapes_raise():
+    x = make()
+    with pytest.raises(ValueError, match="rows = 16"):
+        x.forward(np.zeros((2, 5)))
+    with pytest.raises(ValueError, match="row_v has 3 values"):
+        x.pulse(np.zeros(3), np.zeros(4), np.zeros(4))

@@ -1,0 +1,91 @@
+"""DeviceBatch against the C++ batch API: the expected values come from the
+C++ helper ionrail_py_batch_reference (python/src/batch_reference.cpp), which
+steps a model::device_batch without any Python."""
+import subprocess
+
+import numpy as np
+import pytest
+
+import ionrail
+from conftest import BIN_DIR, TABLE_DIR
+
+VOLTS = [3.0, -2.0, 0.5, 8.0, 0.0, -6.25, 1.0]
+
+
+def reference(n, seed, gain_sigma, offset_sigma_s, initial, noise, steps, volts):
+    out = subprocess.run([str(BIN_DIR / "ionrail_py_batch_reference"), str(TABLE_DIR), str(n), str(seed),
+                          repr(gain_sigma), repr(offset_sigma_s), repr(initial), "1" if noise else "0", str(steps),
+                          *map(repr, volts)], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(out) == steps + 1
+    per_step = [np.array(line.split(), dtype=np.int64).reshape(n, 3) for line in out[:steps]]
+    current = np.array(out[steps].split(), dtype=np.int64)
+    return per_step, current
+
+
+@pytest.mark.parametrize("n,seed,gain_sigma,offset_sigma_s,initial,noise", [
+    (3000, 7, 0.05, 2e-7, 0.25, True),   # spans three blocks of 1024
+    (1025, 123456789, 0.0, 0.0, 0.6, False),
+    (17, 1, 0.2, 1e-6, 0.0, True),
+])
+def test_step_is_bit_identical_to_the_cpp_batch(n, seed, gain_sigma, offset_sigma_s, initial, noise):
+    t = ionrail.Table.load(TABLE_DIR)
+    steps = 12
+    expected, current = reference(n, seed, gain_sigma, offset_sigma_s, initial, noise, steps, VOLTS)
+    d = ionrail.DeviceBatch(t, n, seed, gain_sigma=gain_sigma, offset_sigma_s=offset_sigma_s, initial_state=initial,
+                            noise=noise)
+    assert len(d) == n
+    moved = 0
+    for k in range(steps):
+        d.step(VOLTS[min(k, len(VOLTS) - 1)])
+        np.testing.assert_array_equal(d.state_raw, expected[k][:, 0])
+        np.testing.assert_array_equal(d.fluct_raw, expected[k][:, 1])
+        np.testing.assert_array_equal(d.rng, expected[k][:, 2].astype(np.uint32))
+        moved += int((expected[k][:, 0] != (expected[k - 1][:, 0] if k else expected[0][:, 0])).sum())
+    assert moved > 0  # the comparison saw the devices move
+    np.testing.assert_array_equal(d.read_raw(VOLTS[-1]), current)
+
+
+def test_per_device_voltages_and_raw_steps_agree():
+    t = ionrail.Table.load(TABLE_DIR)
+    a = ionrail.DeviceBatch(t, 2000, 3, gain_sigma=0.03)
+    b = ionrail.DeviceBatch(t, 2000, 3, gain_sigma=0.03)
+    v = np.linspace(-8, 8, 2000)
+    a.step(v, steps=5)
+    raw = np.round(v * 2048).astype(np.int16)
+    b.step_raw(raw, steps=5)
+    np.testing.assert_array_equal(a.state_raw, b.state_raw)
+    assert len(np.unique(a.state_raw)) > 100
+
+
+def test_views_share_memory_and_follow_steps():
+    t = ionrail.Table.load(TABLE_DIR)
+    d = ionrail.DeviceBatch(t, 100, 5, initial_state=0.25)
+    view = d.state_raw
+    assert view.dtype == np.int32 and np.shares_memory(view, d.state_raw)
+    before = view.copy()
+    d.step(5.0, steps=20)
+    assert (view != before).any()
+    np.testing.assert_array_equal(view, d.state_raw)
+    np.testing.assert_allclose(d.state, view * 2.0**-30)
+    del d  # the view keeps the batch alive
+    assert view.sum() != 0
+
+
+def test_conductance_is_the_read_current_at_one_volt():
+    t = ionrail.Table.load(TABLE_DIR)
+    d = ionrail.DeviceBatch(t, 500, 9, gain_sigma=0.05, offset_sigma_s=1e-7, initial_state=0.4)
+    d.step(-3.0, steps=3)
+    np.testing.assert_array_equal(d.conductance, d.read(1.0))
+    np.testing.assert_array_equal(d.read(0.5), d.read_raw(0.5) * 2.0**-31 * 1e-6)
+    assert (d.conductance > 0).all()
+
+
+def test_bad_arguments_raise_value_error():
+    t = ionrail.Table.load(TABLE_DIR)
+    d = ionrail.DeviceBatch(t, 10, 1)
+    with pytest.raises(ValueError, match="v has 3 values; expected 1 or 10"):
+        d.step(np.zeros(3))
+    with pytest.raises(ValueError, match="initial_state"):
+        ionrail.DeviceBatch(t, 10, 1, initial_state=1.5)
+    with pytest.raises(ValueError, match="negative"):
+        d.step(1.0, steps=-1)
