@@ -9,12 +9,12 @@ device programming pulses: call :meth:`AnalogLinear.apply_pulses` after
 circuits::write_outer):
 
 * ``"manhattan"``: per sample, the rows whose input is at least
-  ``active_input`` and the columns whose |gradient| is at least
-  ``error_threshold`` times the sample's largest one move one pulse against
-  the gradient's sign.
+  ``active_input`` and the columns whose |gradient| is above
+  ``error_threshold`` (for softmax cross-entropy |t - p|, as the C++ rule)
+  move one pulse against the gradient's sign.
 * ``"pulse_train"`` (stochastic pulse trains, Gokmen & Vlasov 2016): per sample
   ``pulse_train_length`` slots; in each, row i is driven with probability x_i
-  and column j with probability |g_j| / max|g|; cells where a driven row meets
+  and column j with probability min(|g_j|, 1) where |g_j| > error_threshold; cells where a driven row meets
   a driven column move one pulse against the sign of g_j.
 
 Weights in the forward pass are in units of the conductance span:
@@ -44,7 +44,7 @@ class _CrossbarFunction(torch.autograd.Function):
 
 class AnalogLinear(torch.nn.Module):
     def __init__(self, in_features, out_features, table, bias=True, rule="manhattan", v_write=8.0,
-                 pulse_train_length=8, active_input=0.25, error_threshold=0.1, out_scale=1.0, seed=1, dac_bits=8,
+                 pulse_train_length=4, active_input=0.5, error_threshold=0.3, out_scale=15.0, seed=1, dac_bits=8,
                  adc_bits=8, v_read_v=0.2, wire_ohm=0.0, noise=True, gain_sigma=0.0, offset_sigma_s=0.0,
                  initial_state=0.25, dt_m_s=0.05):
         super().__init__()
@@ -72,7 +72,12 @@ class AnalogLinear(torch.nn.Module):
         return x
 
     def forward(self, x):
-        return _CrossbarFunction.apply(self._rows(x), self)
+        rows = self._rows(x)
+        if torch.is_grad_enabled() and not rows.requires_grad:
+            # The weights are devices, not Parameters: the graph must still
+            # reach backward() so that the gradient is recorded for apply_pulses.
+            rows = rows.detach().requires_grad_()
+        return _CrossbarFunction.apply(rows, self)
 
     def effective_weight(self):
         """(rows, out) weights in output units: out_scale * (G+ - G-) / g_span (bias row last)."""
@@ -92,11 +97,11 @@ class AnalogLinear(torch.nn.Module):
             direction = -np.sign(g).astype(int)
             if self.rule == "manhattan":
                 active = (x >= self.active_input).astype(int)
-                cols = np.where(np.abs(g) >= self.error_threshold * gmax, direction, 0)
+                cols = np.where(np.abs(g) > self.error_threshold, direction, 0)
                 if active.any() and cols.any():
                     energy += self.xbar.write_outer(active.tolist(), cols.tolist(), self.v_write)
             else:
-                p_col = np.abs(g) / gmax
+                p_col = np.where(np.abs(g) > self.error_threshold, np.minimum(np.abs(g), 1.0), 0.0)
                 for _ in range(self.pulse_train_length):
                     active = (self._rng.random(x.shape) < x).astype(int)
                     cols = np.where(self._rng.random(g.shape) < p_col, direction, 0)
