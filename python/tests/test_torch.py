@@ -24,7 +24,7 @@ def test_forward_equals_the_cpp_crossbar():
                          input=text, capture_output=True, text=True, check=True).stdout
     currents = np.array([[float(v) for v in line.split()] for line in out.splitlines()])
     assert currents.shape == (6, 5) and np.abs(currents).max() > 0
-    np.testing.assert_array_equal(y, currents * (1.0 / (0.2 * layer.xbar.g_span_s)))
+    np.testing.assert_array_equal(y, currents * (15.0 / (0.2 * layer.xbar.g_span_s)))
 
 
 def test_backward_is_the_float_gradient_of_the_effective_weights():
