@@ -60,6 +60,5 @@ setup(
     ext_modules=[CMakeExtension("ionrail._ionrail")],
     cmdclass={"build_ext": CMakeBuild},
     python_requires=">=3.8",
-    install_requires=["numpy"],
     zip_safe=False,
 )
