@@ -22,6 +22,10 @@ p = argparse.ArgumentParser()
 p.add_argument("--rule", default="manhattan", choices=["manhattan", "pulse_train"])
 p.add_argument("--epochs", type=int, default=3)
 p.add_argument("--hidden", type=int, default=32)
+p.add_argument("--hidden-threshold", type=float, default=0.02)
+p.add_argument("--train-hidden", type=int, default=1)
+p.add_argument("--hidden-scale", type=float, default=1.0)
+p.add_argument("--init-writes", type=int, default=40)
 p.add_argument("--out", default="train_mlp.png")
 a = p.parse_args()
 
@@ -33,12 +37,29 @@ xtr, ytr, xte, yte = x[train], y[train], x[test], y[test]
 table = ionrail.Table.load(ROOT / "tables" / "polymer_thin")
 torch.manual_seed(0)
 
-hidden = AnalogLinear(64, a.hidden, table, rule=a.rule, seed=1, gain_sigma=0.05, offset_sigma_s=0.5e-6)
-output = AnalogLinear(a.hidden, 10, table, rule=a.rule, seed=2, gain_sigma=0.05, offset_sigma_s=0.5e-6)
+dt_m_s = ionrail.table_metadata(ROOT / "tables" / "polymer_thin", "dt_m_s")
+# The hidden layer's gradients are small: those above 0.02 are applied.
+hidden = AnalogLinear(64, a.hidden, table, rule=a.rule, seed=1, gain_sigma=0.05, offset_sigma_s=0.5e-6,
+                      error_threshold=a.hidden_threshold, dt_m_s=dt_m_s)
+output = AnalogLinear(a.hidden, 10, table, rule=a.rule, seed=2, gain_sigma=0.05, offset_sigma_s=0.5e-6,
+                      active_input=0.5, dt_m_s=dt_m_s)
+# Random initial hidden weights, written as device pulses: random rows x random columns, random signs.
+rng = torch.Generator().manual_seed(1)
+for _ in range(a.init_writes):
+    rows = (torch.rand(65, generator=rng) < 0.5).int().tolist()
+    dirs = (torch.randint(0, 3, (a.hidden,), generator=rng) - 1).tolist()
+    hidden.xbar.write_outer(rows, dirs, 8.0)
+
+
+# Digital periphery between the layers: each hidden column is centred and
+# scaled once, from the training digits after the random initial writes.
+with torch.no_grad():
+    h0 = hidden(xtr)
+    mu, sd = h0.mean(0), h0.std(0) + 1e-9
 
 
 def analog(inp):
-    return output(torch.sigmoid(hidden(inp) / 4))
+    return output(torch.sigmoid((hidden(inp) - mu) / sd * a.hidden_scale))
 
 
 baseline = torch.nn.Sequential(torch.nn.Linear(64, a.hidden), torch.nn.Sigmoid(), torch.nn.Linear(a.hidden, 10)).double()
@@ -56,7 +77,11 @@ for epoch in range(1, a.epochs + 1):
     for i in torch.randperm(len(xtr)):
         xi, yi = xtr[i:i + 1], ytr[i:i + 1]
         torch.nn.functional.cross_entropy(analog(xi), yi).backward()
-        energy += output.apply_pulses() + hidden.apply_pulses()
+        energy += output.apply_pulses()
+        if a.train_hidden:
+            energy += hidden.apply_pulses()
+        else:
+            hidden._last_input = hidden._last_grad = None
         opt.zero_grad()
         torch.nn.functional.cross_entropy(baseline(xi), yi).backward()
         opt.step()
