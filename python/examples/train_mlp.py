@@ -88,7 +88,7 @@ for epoch in range(1, a.epochs + 1):
     hist["analog"].append(accuracy(analog))
     hist["float"].append(accuracy(baseline))
     print(f"epoch {epoch}: test accuracy analog ({a.rule}) {hist['analog'][-1]:.3f}, float PyTorch "
-          f"{hist['float'][-1]:.3f}; write energy {energy * 1e9:.2f} nJ", flush=True)
+          f"{hist['float'][-1]:.3f}; write energy {energy:.3g} J", flush=True)
 
 fig, ax = plt.subplots(figsize=(5, 3.5))
 epochs = range(1, a.epochs + 1)
