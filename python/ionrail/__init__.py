@@ -17,6 +17,6 @@ message the ``ionrail`` command line prints; Ctrl-C during a run raises
 KeyboardInterrupt after the run saved its checkpoint. See docs/python.md.
 """
 from ._ionrail import Crossbar, DeviceBatch, Table, __version__, load_digits, split_digits, table_metadata
-from .kmc import run
+from .kmc import calibrate, run
 
-__all__ = ["Crossbar", "DeviceBatch", "Table", "__version__", "load_digits", "run", "split_digits", "table_metadata"]
+__all__ = ["Crossbar", "DeviceBatch", "calibrate", "Table", "__version__", "load_digits", "run", "split_digits", "table_metadata"]

@@ -57,6 +57,9 @@ def run(config, out_dir=None, overrides=(), force=False, max_work=1e14):
     """
     with tempfile.TemporaryDirectory(prefix="ionrail-run-") as tmp:
         if isinstance(config, dict):
+            config = dict(config)
+            if isinstance(config.get("material"), str):
+                config["material"] = os.path.abspath(config["material"])
             path = os.path.join(tmp, "experiment.toml")
             with open(path, "w", encoding="utf-8") as f:
                 f.write(to_toml(config))
@@ -67,3 +70,26 @@ def run(config, out_dir=None, overrides=(), force=False, max_work=1e14):
         if out_dir is None:
             result["out_dir"] = None
         return result
+
+
+def calibrate(config, out_dir, overrides=(), force=False, resume=False, max_work=1e14):
+    """Calibrate a response table as ``ionrail calibrate CONFIG --out OUT_DIR`` does.
+
+    ``config`` is a TOML path or a dict (``material``, ``[calibration]``,
+    ``[sim]``, as in experiments/calibrate_*.toml; a relative ``material`` in a
+    dict is taken from the current directory). Writes the table directory
+    OUT_DIR and returns the :class:`ionrail.Table`. The GIL is released; Ctrl-C
+    saves the finished runs in OUT_DIR.checkpoint/ and raises KeyboardInterrupt
+    (``resume=True`` continues).
+    """
+    with tempfile.TemporaryDirectory(prefix="ionrail-calibrate-") as tmp:
+        if isinstance(config, dict):
+            config = dict(config)
+            if isinstance(config.get("material"), str):
+                config["material"] = os.path.abspath(config["material"])
+            path = os.path.join(tmp, "calibrate.toml")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(to_toml(config))
+        else:
+            path = os.fspath(config)
+        return _ionrail.calibrate(path, os.fspath(out_dir), list(overrides), force, resume, max_work)

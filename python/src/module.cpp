@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include <ionrail/app/calibrate.hpp>
 #include <ionrail/app/runner.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/circuits/crossbar_array.hpp>
@@ -443,6 +444,29 @@ PYBIND11_MODULE(_ionrail, m) {
       },
       py::arg("labels"), py::arg("test_count"), py::arg("seed"),
       "The C++ stratified, seeded train/test split: (train indices, test indices)");
+
+  // ---- calibration (`ionrail calibrate`) ----
+  m.def(
+      "calibrate",
+      [](const std::filesystem::path& path, const std::filesystem::path& out_dir, const std::vector<std::string>& overrides,
+         bool force, bool resume, double max_work) {
+        app::calibrate_options o;
+        o.out_dir = out_dir.string();
+        o.force = force;
+        o.resume = resume;
+        o.quiet = true;
+        o.checkpoints = true;  // SIGINT saves the runs in OUT_DIR.checkpoint (KeyboardInterrupt)
+        o.overrides = overrides;
+        o.max_work = max_work;
+        {
+          py::gil_scoped_release nogil;
+          app::run_calibration(path.string(), o);
+        }
+        return model_io::load_table(o.out_dir);
+      },
+      py::arg("path"), py::arg("out_dir"), py::arg("overrides") = std::vector<std::string>{}, py::arg("force") = false,
+      py::arg("resume") = false, py::arg("max_work") = kmc::default_work_limit,
+      "`ionrail calibrate PATH --out OUT_DIR`: the table directory written, the table returned (GIL released)");
 
   // ---- KMC ----
   m.def(

@@ -1,0 +1,31 @@
+"""ionrail.calibrate against `ionrail calibrate`: the same small calibration
+gives the same table, bit for bit."""
+import pytest
+
+import ionrail
+from conftest import SOURCE_DIR, cli, cli_message
+
+TINY = {
+    "material": str(SOURCE_DIR / "materials" / "polymer_thin.toml"),
+    "sim": {"seed": 7},
+    "calibration": {"device_rails": 10, "devices": 4, "runs": 2, "duration_s": 20.0, "dt_m_s": 0.05,
+                    "v_max_v": 10.0, "state_bits": 4, "v_step_v": 1.0},
+}
+
+
+def test_calibrate_equals_the_cli(tmp_path):
+    cfg = tmp_path / "cal.toml"
+    cfg.write_text(ionrail.kmc.to_toml(TINY))
+    r = cli("calibrate", cfg, "--out", tmp_path / "cli", "--quiet")
+    assert r.returncode == 0, r.stderr
+    t = ionrail.calibrate(TINY, tmp_path / "py")
+    assert t == ionrail.Table.load(tmp_path / "cli")
+    assert t.grid["n_s"] == 17 and (t.noise > 0).any()
+
+
+def test_calibrate_refuses_bad_input_with_the_cli_message(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[calibration]\nruns = 0\n")
+    with pytest.raises(ValueError) as e:
+        ionrail.calibrate(cfg, tmp_path / "py")
+    assert str(e.value) == cli_message("calibrate", cfg, "--out", tmp_path / "cli", "--quiet")
