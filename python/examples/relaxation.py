@@ -1,6 +1,6 @@
 """Relaxation curves from KMC runs: conductance after 4 s pulses of 2.5-10 V
 (the paper's fixed-pulse, varying-voltage experiment, experiments/relax_voltage.toml,
-with fewer rails so it runs in about a minute). Writes relaxation.png.
+with 400 rails so it runs in a few seconds). Writes relaxation.png.
 
     PYTHONPATH=build/python python3 python/examples/relaxation.py [OUT.png]
 """

@@ -1,6 +1,7 @@
 """KMC experiments: ``ionrail.run`` runs an experiment file as ``ionrail run`` does."""
 import math
 import os
+import sys
 import tempfile
 
 from . import _ionrail
@@ -43,7 +44,13 @@ def to_toml(config, _prefix=""):
     return out
 
 
-def run(config, out_dir=None, overrides=(), force=False, max_work=1e14):
+def _progress(progress):
+    if progress is None:
+        return sys.stderr is not None and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+    return bool(progress)
+
+
+def run(config, out_dir=None, overrides=(), force=False, max_work=1e14, progress=None):
     """Run a KMC experiment.
 
     ``config`` is a TOML file path or a dict with the same tables
@@ -54,6 +61,7 @@ def run(config, out_dir=None, overrides=(), force=False, max_work=1e14):
     t_s, v, f_left, f_right, state, g_s, i_a, i_ion_a, energy_j), ``info``
     (solver summary) and scalars. The GIL is released while it runs; Ctrl-C
     saves a checkpoint in OUT_DIR.checkpoint/ and raises KeyboardInterrupt.
+    ``progress``: the CLI's progress lines on stderr (default: when stderr is a terminal).
     """
     with tempfile.TemporaryDirectory(prefix="ionrail-run-") as tmp:
         if isinstance(config, dict):
@@ -66,13 +74,13 @@ def run(config, out_dir=None, overrides=(), force=False, max_work=1e14):
         else:
             path = os.fspath(config)
         target = os.fspath(out_dir) if out_dir is not None else os.path.join(tmp, "out")
-        result = _ionrail.run_experiment(path, target, list(overrides), force, max_work)
+        result = _ionrail.run_experiment(path, target, list(overrides), force, max_work, _progress(progress))
         if out_dir is None:
             result["out_dir"] = None
         return result
 
 
-def calibrate(config, out_dir, overrides=(), force=False, resume=False, max_work=1e14):
+def calibrate(config, out_dir, overrides=(), force=False, resume=False, max_work=1e14, progress=None):
     """Calibrate a response table as ``ionrail calibrate CONFIG --out OUT_DIR`` does.
 
     ``config`` is a TOML path or a dict (``material``, ``[calibration]``,
@@ -80,7 +88,7 @@ def calibrate(config, out_dir, overrides=(), force=False, resume=False, max_work
     dict is taken from the current directory). Writes the table directory
     OUT_DIR and returns the :class:`ionrail.Table`. The GIL is released; Ctrl-C
     saves the finished runs in OUT_DIR.checkpoint/ and raises KeyboardInterrupt
-    (``resume=True`` continues).
+    (``resume=True`` continues). ``progress`` as in :func:`run`.
     """
     with tempfile.TemporaryDirectory(prefix="ionrail-calibrate-") as tmp:
         if isinstance(config, dict):
@@ -92,4 +100,5 @@ def calibrate(config, out_dir, overrides=(), force=False, resume=False, max_work
                 f.write(to_toml(config))
         else:
             path = os.fspath(config)
-        return _ionrail.calibrate(path, os.fspath(out_dir), list(overrides), force, resume, max_work)
+        return _ionrail.calibrate(path, os.fspath(out_dir), list(overrides), force, resume, max_work,
+                                  _progress(progress))

@@ -12,6 +12,8 @@
 
 #include <filesystem>
 
+#include <signal.h>
+
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -109,6 +111,28 @@ struct crossbar_py {
   long long pulses = 0;
   long long reads = 0;
   crossbar_py(const model::table& t, const circuits::crossbar_params& p) : x(t, p) {}
+};
+
+// While it lives, the process's SIGINT and SIGTERM actions are those saved
+// at its construction when it ends: calibration::run_control installs its own
+// handlers for a run and resets them to SIG_DFL afterwards, which would leave
+// Python without its KeyboardInterrupt handler.
+class signal_guard {
+ public:
+  signal_guard() {
+    sigaction(SIGINT, nullptr, &int_);
+    sigaction(SIGTERM, nullptr, &term_);
+  }
+  ~signal_guard() {
+    sigaction(SIGINT, &int_, nullptr);
+    sigaction(SIGTERM, &term_, nullptr);
+  }
+  signal_guard(const signal_guard&) = delete;
+  signal_guard& operator=(const signal_guard&) = delete;
+
+ private:
+  struct sigaction int_ {};
+  struct sigaction term_ {};
 };
 
 py::dict info_dict(const kmc::run_info& i) {
@@ -449,40 +473,42 @@ PYBIND11_MODULE(_ionrail, m) {
   m.def(
       "calibrate",
       [](const std::filesystem::path& path, const std::filesystem::path& out_dir, const std::vector<std::string>& overrides,
-         bool force, bool resume, double max_work) {
+         bool force, bool resume, double max_work, bool progress) {
         app::calibrate_options o;
         o.out_dir = out_dir.string();
         o.force = force;
         o.resume = resume;
-        o.quiet = true;
+        o.quiet = !progress;
         o.checkpoints = true;  // SIGINT saves the runs in OUT_DIR.checkpoint (KeyboardInterrupt)
         o.overrides = overrides;
         o.max_work = max_work;
         {
+          const signal_guard keep_python_handlers;
           py::gil_scoped_release nogil;
           app::run_calibration(path.string(), o);
         }
         return model_io::load_table(o.out_dir);
       },
       py::arg("path"), py::arg("out_dir"), py::arg("overrides") = std::vector<std::string>{}, py::arg("force") = false,
-      py::arg("resume") = false, py::arg("max_work") = kmc::default_work_limit,
+      py::arg("resume") = false, py::arg("max_work") = kmc::default_work_limit, py::arg("progress") = false,
       "`ionrail calibrate PATH --out OUT_DIR`: the table directory written, the table returned (GIL released)");
 
   // ---- KMC ----
   m.def(
       "run_experiment",
       [](const std::filesystem::path& path_in, const std::filesystem::path& out_dir, const std::vector<std::string>& overrides,
-         bool force, double max_work) {
+         bool force, double max_work, bool progress) {
         const std::string path = path_in.string();
         app::run_options o;
         o.out_dir = out_dir.string();
         o.force = force;
-        o.quiet = true;
+        o.quiet = !progress;  // the CLI's progress lines on stderr
         o.overrides = overrides;
         o.checkpoints = true;  // SIGINT saves a checkpoint and stops the run (KeyboardInterrupt)
         o.max_work = max_work;
         app::experiment_result r;
         {
+          const signal_guard keep_python_handlers;
           py::gil_scoped_release nogil;
           r = app::run_experiment(path, o);
         }
@@ -520,6 +546,6 @@ PYBIND11_MODULE(_ionrail, m) {
         return res;
       },
       py::arg("path"), py::arg("out_dir"), py::arg("overrides") = std::vector<std::string>{}, py::arg("force") = false,
-      py::arg("max_work") = kmc::default_work_limit,
+      py::arg("max_work") = kmc::default_work_limit, py::arg("progress") = false,
       "`ionrail run PATH -o OUT_DIR`: the experiment's files in OUT_DIR, its traces returned (GIL released)");
 }

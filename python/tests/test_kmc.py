@@ -90,7 +90,15 @@ try:
     ionrail.run(sys.argv[1], out_dir=sys.argv[2])
     print("finished")
 except KeyboardInterrupt as e:
-    print("KeyboardInterrupt:", e)
+    print("KeyboardInterrupt:", e, flush=True)
+# Python's own SIGINT handler is back after the run
+import os, signal, time
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)
+    print("no KeyboardInterrupt")
+except KeyboardInterrupt:
+    print("handler restored")
 """
 
 
@@ -105,5 +113,6 @@ def test_ctrl_c_raises_keyboard_interrupt_and_keeps_the_checkpoint(tmp_path):
     stdout, _ = p.communicate(timeout=120)
     assert p.returncode == 0
     assert stdout.startswith("KeyboardInterrupt: interrupted by SIGINT"), stdout
+    assert stdout.splitlines()[-1] == "handler restored", stdout
     checkpoints = [x for x in tmp_path.iterdir() if x.name.startswith("out.checkpoint")]
     assert checkpoints and any(checkpoints[0].iterdir()), list(tmp_path.iterdir())
