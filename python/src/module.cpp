@@ -14,6 +14,7 @@
 
 #include <signal.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -44,6 +45,9 @@ std::vector<std::int16_t> to_volts(const f64_array& v, std::size_t n) {
   std::vector<std::int16_t> out(n);
   const auto buf = v.request();
   const double* p = static_cast<const double*>(buf.ptr);
+  for (py::ssize_t i = 0; i < buf.size; ++i)
+    if (!std::isfinite(p[i]))
+      throw std::invalid_argument("v[" + std::to_string(i) + "] is " + std::to_string(p[i]) + "; expected a finite voltage");
   if (buf.size == 1) {
     const std::int16_t r = model::q_volt::from_double(p[0]).raw();
     for (auto& x : out) x = r;
@@ -69,6 +73,9 @@ std::vector<double> vec_of(const f64_array& a, const char* name, std::size_t n) 
   if (static_cast<std::size_t>(a.size()) != n)
     throw std::invalid_argument(std::string(name) + " has " + std::to_string(a.size()) + " values; expected " +
                                 std::to_string(n));
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(a.data()[i]))
+      throw std::invalid_argument(std::string(name) + "[" + std::to_string(i) + "] is not a finite number");
   return std::vector<double>(a.data(), a.data() + n);
 }
 
@@ -362,6 +369,9 @@ PYBIND11_MODULE(_ionrail, m) {
             if ((x.ndim() != 1 && x.ndim() != 2) || x.shape(x.ndim() - 1) != rows)
               throw std::invalid_argument("x must have shape (rows,) or (batch, rows) with rows = " + std::to_string(rows));
             const py::ssize_t batch = single ? 1 : x.shape(0);
+            for (py::ssize_t i = 0; i < x.size(); ++i)
+              if (!(x.data()[i] >= 0.0 && x.data()[i] <= 1.0))
+                throw std::invalid_argument("x must be in [0, 1]; got " + std::to_string(x.data()[i]));
             py::array_t<double> out = single ? py::array_t<double>(cols) : py::array_t<double>({batch, static_cast<py::ssize_t>(cols)});
             const double* xp = x.data();
             double* op = out.mutable_data();

@@ -71,3 +71,9 @@ def test_bad_shapes_raise():
         x.forward(np.zeros((2, 5)))
     with pytest.raises(ValueError, match="row_v has 3 values"):
         x.pulse(np.zeros(3), np.zeros(4), np.zeros(4))
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        x.forward(np.full(16, 1.5))
+    with pytest.raises(ValueError, match="finite"):
+        x.pulse(np.full(16, np.nan), np.zeros(4), np.zeros(4))
+    with pytest.raises(ValueError, match="rows and cols"):
+        ionrail.Crossbar(ionrail.Table.load(TABLE_DIR), rows=0, cols=3)

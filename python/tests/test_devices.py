@@ -89,3 +89,7 @@ def test_bad_arguments_raise_value_error():
         ionrail.DeviceBatch(t, 10, 1, initial_state=1.5)
     with pytest.raises(ValueError, match="negative"):
         d.step(1.0, steps=-1)
+    with pytest.raises(ValueError, match="finite"):
+        d.step(float("nan"))
+    with pytest.raises(ValueError, match="finite"):
+        d.read(np.full(10, np.inf))
