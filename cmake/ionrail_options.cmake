@@ -111,8 +111,8 @@ if(Python3_FOUND AND Python3_Development.Module_FOUND AND Python3_NumPy_FOUND)
 endif()
 # A sanitized extension module cannot be loaded by an uninstrumented python3
 # (the ASan runtime must come first): the asan and fuzz builds leave it out.
-set(_ionrail_python_why "Python 3 development files, NumPy or pybind11 not found, or IONRAIL_PYTHON=OFF "
-                         "(apt-get install python3-dev python3-numpy pybind11-dev python3-pybind11)")
+string(CONCAT _ionrail_python_why "Python 3 development files, NumPy or pybind11 not found, or IONRAIL_PYTHON=OFF "
+       "(apt-get install python3-dev python3-numpy pybind11-dev python3-pybind11)")
 if(CMAKE_CXX_FLAGS MATCHES "-fsanitize=")
   set(_ionrail_python_found OFF)
   set(_ionrail_python_why "sanitizer build (-fsanitize in CMAKE_CXX_FLAGS): python3 cannot load an instrumented module")
