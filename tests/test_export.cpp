@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "cli_run.hpp"
+#include "spawn.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,7 @@
 #include <ionrail/model_io/circuit_export.hpp>
 #include <ionrail/model_io/table_files.hpp>
 
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -25,16 +27,9 @@ namespace {
 const std::string source = IONRAIL_SOURCE_DIR;
 const std::string table_dir = source + "/tables/polymer";
 
-ionrail_test::cli_result cli(const std::string& args) {
-  return ionrail_test::run_command(std::string(IONRAIL_CLI) + " " + args);
-}
+ionrail_test::cli_result cli(const std::string& args) { return ionrail_test::run_cli(args); }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_text(const fs::path& p) { return ionrail_test::slurp(p); }
 
 // The numbers after the argument of the first `pwl(v(...)` at or after `from`.
 std::vector<double> pwl_numbers(const std::string& text, std::size_t from) {

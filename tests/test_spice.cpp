@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli_run.hpp"
+#include "spawn.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -34,6 +35,7 @@
 #include <ionrail/model/step.hpp>
 #include <ionrail/model_io/table_files.hpp>
 
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -41,16 +43,9 @@ namespace {
 const std::string source = IONRAIL_SOURCE_DIR;
 const std::string table_dir = source + "/tables/polymer";
 
-ionrail_test::cli_result cli(const std::string& args) {
-  return ionrail_test::run_command(std::string(IONRAIL_CLI) + " " + args);
-}
+ionrail_test::cli_result cli(const std::string& args) { return ionrail_test::run_cli(args); }
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_text(const fs::path& p) { return ionrail_test::slurp(p); }
 
 // ngspice's wrdata output with wr_singlescale and wr_vecnames: a header of
 // names, then one row per time point.

@@ -84,6 +84,15 @@ std::string held_rate(const std::string& rate_node) {
          num(1 / edge) + ",0),1)";
 }
 
+// The header line naming the table: format version, checksum, grid, dt_m.
+std::string provenance(const model::table& t, const circuit_export_info& info) {
+  const auto& g = t.grid;
+  return "table format version " + std::to_string(model::table_format_version) + ", checksum " +
+         hex16(t.checksum()) + ", grid " + std::to_string(g.n_s) + " s points x " + std::to_string(g.n_v) +
+         " V points (" + num(g.v_at(0)) + " .. " + num(g.v_at(g.n_v - 1)) + " V), dt_m = " + num(info.dt_m_s) +
+         " s per model step";
+}
+
 }  // namespace
 
 std::string checksum_hex(const model::table& t) { return hex16(t.checksum()); }
@@ -93,13 +102,10 @@ std::string spice_library(const model::table& t, const circuit_export_info& info
   const auto& g = t.grid;
   const double v_lo = g.v_at(0), v_hi = g.v_at(g.n_v - 1);
   const double rate_scale = 1.0 / info.dt_m_s;
-  const std::string sum = checksum_hex(t);
   std::string o;
   o += "* ionrail compact model for ngspice (ngspice 39 or later), written by `ionrail export spice`.\n";
   o += "* table: " + info.table_name + "\n";
-  o += "* table format version " + std::to_string(model::table_format_version) + ", checksum " + sum + ", grid " +
-       std::to_string(g.n_s) + " s points x " + std::to_string(g.n_v) + " V points (" + num(v_lo) + " .. " +
-       num(v_hi) + " V), dt_m = " + num(info.dt_m_s) + " s per model step\n";
+  o += "* " + provenance(t, info) + "\n";
   o += "*\n";
   o += "* State equation (docs/spice.md): ds/dt = gain * D(s, V) / dt_m, D the table's drift per model step,\n";
   o += "* bilinear in (s, V); s held in [0, 1]; V clamped to the table's range; I(p, n) = G(s) * V(p, n),\n";
@@ -173,9 +179,7 @@ std::string verilog_a_module(const model::table& t, const circuit_export_info& i
   std::string o;
   o += "// ionrail compact model for Verilog-A simulators, written by `ionrail export verilog-a`.\n";
   o += "// table: " + info.table_name + "\n";
-  o += "// table format version " + std::to_string(model::table_format_version) + ", checksum " + checksum_hex(t) +
-       ", grid " + std::to_string(g.n_s) + " s points x " + std::to_string(g.n_v) + " V points (" + num(v_lo) +
-       " .. " + num(v_hi) + " V), dt_m = " + num(info.dt_m_s) + " s per model step\n";
+  o += "// " + provenance(t, info) + "\n";
   o += "//\n// ds/dt = gain * D(s, V) / dt_m (D: the table's drift per model step, bilinear in (s, V)),\n";
   o += "// s held in [0, 1], V clamped to the table's range, I(p, n) = G(s) * V(p, n) with G linear in s.\n";
   o += "// The state is the potential of the internal node x (1 V = 1), integrated by idt() from s0.\n";

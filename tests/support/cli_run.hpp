@@ -30,6 +30,11 @@ inline cli_result run_command(const std::string& command) {
   return r;
 }
 
+#ifdef IONRAIL_CLI
+// `ionrail ARGS`: IONRAIL_CLI is the executable, defined per test target.
+inline cli_result run_cli(const std::string& args) { return run_command(std::string(IONRAIL_CLI) + " " + args); }
+#endif
+
 // An empty directory NAME under the test's temporary directory (ctest sets
 // it inside the build tree: tests/CMakeLists.txt).
 inline std::filesystem::path scratch_dir(const std::string& name) {
