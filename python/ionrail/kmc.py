@@ -50,6 +50,20 @@ def _progress(progress):
     return bool(progress)
 
 
+def _config_path(config, tmp, name):
+    """The TOML path of ``config``: itself, or a dict written as TMP/NAME (a
+    relative ``material`` taken from the current directory)."""
+    if not isinstance(config, dict):
+        return os.fspath(config)
+    config = dict(config)
+    if isinstance(config.get("material"), str):
+        config["material"] = os.path.abspath(config["material"])
+    path = os.path.join(tmp, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(to_toml(config))
+    return path
+
+
 def run(config, out_dir=None, overrides=(), force=False, max_work=1e14, progress=None):
     """Run a KMC experiment.
 
@@ -64,15 +78,7 @@ def run(config, out_dir=None, overrides=(), force=False, max_work=1e14, progress
     ``progress``: the CLI's progress lines on stderr (default: when stderr is a terminal).
     """
     with tempfile.TemporaryDirectory(prefix="ionrail-run-") as tmp:
-        if isinstance(config, dict):
-            config = dict(config)
-            if isinstance(config.get("material"), str):
-                config["material"] = os.path.abspath(config["material"])
-            path = os.path.join(tmp, "experiment.toml")
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(to_toml(config))
-        else:
-            path = os.fspath(config)
+        path = _config_path(config, tmp, "experiment.toml")
         target = os.fspath(out_dir) if out_dir is not None else os.path.join(tmp, "out")
         result = _ionrail.run_experiment(path, target, list(overrides), force, max_work, _progress(progress))
         if out_dir is None:
@@ -91,14 +97,6 @@ def calibrate(config, out_dir, overrides=(), force=False, resume=False, max_work
     (``resume=True`` continues). ``progress`` as in :func:`run`.
     """
     with tempfile.TemporaryDirectory(prefix="ionrail-calibrate-") as tmp:
-        if isinstance(config, dict):
-            config = dict(config)
-            if isinstance(config.get("material"), str):
-                config["material"] = os.path.abspath(config["material"])
-            path = os.path.join(tmp, "calibrate.toml")
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(to_toml(config))
-        else:
-            path = os.fspath(config)
+        path = _config_path(config, tmp, "calibrate.toml")
         return _ionrail.calibrate(path, os.fspath(out_dir), list(overrides), force, resume, max_work,
                                   _progress(progress))
