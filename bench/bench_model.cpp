@@ -66,6 +66,26 @@ BENCHMARK(BM_model_step_batch)
     ->Args({1000000, 1})
     ->Unit(benchmark::kMillisecond);
 
+// The same step with the voltages in volts (double), converted in the call:
+// what a caller holding volts, e.g. ionrail.DeviceBatch.step, pays.
+void BM_model_step_batch_volts(benchmark::State& state) {
+  const table_view t = bench_table().view();
+  const auto n = static_cast<std::size_t>(state.range(0));
+  device_batch b = make_batch(n, 3, variation_params::from_si(0.02, 1e-6), q_state::from_double(0.3), state.range(1) != 0);
+  std::vector<double> v;
+  for (const std::int16_t x : random_volts(n, 4)) v.push_back(q_volt::from_raw(x).to_double());
+  for (auto _ : state) {
+    if (!step_batch_volts(t, b, v.data())) state.SkipWithError("non-finite voltage");
+    benchmark::DoNotOptimize(b.state.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_model_step_batch_volts)
+    ->ArgNames({"devices", "noise"})
+    ->Args({1000000, 1})
+    ->Unit(benchmark::kMillisecond);
+
 // Read currents of 10^6 devices.
 void BM_model_read_batch(benchmark::State& state) {
   const table_view t = bench_table().view();

@@ -11,6 +11,8 @@ set(rules
   "circuits|model,circuits"
   "calibration|model,model_io,kmc,calibration"
   "config|model,model_io,kmc,circuits,calibration,config"
+  "runs|model,model_io,kmc,gpu,circuits,calibration,config,runs"
+  "python|model,model_io,kmc,circuits,calibration,config,runs"
   "systemc|model,model_io,kat,sc"
   "verilog_tb|model,model_io,kat"
   "bench|model,model_io,kat,kmc,gpu,circuits,calibration,config,sc")

@@ -14,6 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using namespace ionrail::app;
+using namespace ionrail::runs;
 
 TEST(Demo, EveryPhysicsClaimHoldsAndEveryPlotExists) {
   const fs::path out = fs::path(::testing::TempDir()) / "ionrail_demo";

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <string>
 
-#include <ionrail/app/calibrate.hpp>
+#include <ionrail/runs/calibrate.hpp>
 #include <ionrail/calibration/table_build.hpp>
 
 namespace fs = std::filesystem;
@@ -22,14 +22,14 @@ namespace {
 class HeldOut : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(HeldOut, MeanAndSpreadOfConductanceTrackKmc) {
-  ionrail::app::replay_options o;
+  ionrail::runs::replay_options o;
   o.table_dir = std::string(IONRAIL_SOURCE_DIR) + "/tables/polymer";
   o.protocol_file = std::string(IONRAIL_SOURCE_DIR) + "/tests/data/heldout/" + GetParam() + ".toml";
   o.out_dir = (fs::path(::testing::TempDir()) / (std::string("ionrail_fidelity_") + GetParam())).string();
   o.compare_kmc = true;
   o.force = true;
   o.quiet = true;
-  const auto f = ionrail::app::run_replay(o);
+  const auto f = ionrail::runs::run_replay(o);
   ASSERT_TRUE(f.compared);
   EXPECT_LE(f.nrmse_mean_g, 0.05) << GetParam() << ": spread ratio " << f.spread_ratio;
   EXPECT_LE(f.spread_ratio, 1.5) << GetParam();

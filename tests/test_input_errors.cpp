@@ -17,11 +17,11 @@
 #include <string>
 #include <vector>
 
-#include <ionrail/app/calibrate.hpp>
+#include <ionrail/runs/calibrate.hpp>
 #include <ionrail/calibration/table_build.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/config/run_config.hpp>
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/runner.hpp>
 #include <ionrail/model_io/table_files.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
@@ -168,11 +168,11 @@ TEST(InputErrors, SizesBeyondTheMachinesMemoryAreRefusedBeforeAllocating) {
   // 2e9 rails x 20000 ions: petabytes. Refused with the estimate, before
   // anything is allocated or written.
   const std::string file = s.write("big.toml", "[device]\nsites = 60000\nrails = 2000000000\n[output]\nplots = false\n");
-  app::run_options o;
+  runs::run_options o;
   o.out_dir = s.path("out");
   o.quiet = true;
   try {
-    app::run_experiment(file, o);
+    runs::run_experiment(file, o);
     FAIL() << "ran a petabyte engine";
   } catch (const ionrail::input_error& e) {
     const std::string what = e.what();
@@ -186,7 +186,7 @@ TEST(InputErrors, SizesBeyondTheMachinesMemoryAreRefusedBeforeAllocating) {
   ::setenv("IONRAIL_MEMORY_LIMIT_MB", "1", 1);
   const std::string small = s.write("small.toml", "[device]\nrails = 20000\n[output]\nplots = false\n");
   try {
-    app::run_experiment(small, o);
+    runs::run_experiment(small, o);
     ADD_FAILURE() << "ran beyond IONRAIL_MEMORY_LIMIT_MB";
   } catch (const ionrail::input_error& e) {
     EXPECT_TRUE(has(e.what(), "(IONRAIL_MEMORY_LIMIT_MB)"));

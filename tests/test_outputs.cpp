@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <ionrail/app/metrics.hpp>
+#include <ionrail/runs/metrics.hpp>
 #include <ionrail/kmc/physics.hpp>
 
 namespace fs = std::filesystem;
@@ -227,14 +227,14 @@ TEST(Outputs, ArrheniusFitRecoversAKnownActivationEnergy) {
   const std::vector<double> t{250, 275, 300, 325, 350, 400, 500};
   std::vector<double> tau, rate;
   for (double x : t) tau.push_back(3e-9 * std::exp(ea / (kb * x))), rate.push_back(7e12 * std::exp(-ea / (kb * x)));
-  const auto slow = ionrail::app::fit_arrhenius(t, tau, true);
+  const auto slow = ionrail::runs::fit_arrhenius(t, tau, true);
   EXPECT_NEAR(slow.activation_energy_ev, ea, 1e-12);
   EXPECT_NEAR(slow.line.intercept, std::log(3e-9), 1e-9);
   EXPECT_LT(slow.standard_error_ev, 1e-12);
   EXPECT_EQ(slow.inv_t_per_k.size(), t.size());
   rate[2] = 0;
   rate[4] = std::numeric_limits<double>::quiet_NaN();
-  const auto fast = ionrail::app::fit_arrhenius(t, rate, false);
+  const auto fast = ionrail::runs::fit_arrhenius(t, rate, false);
   EXPECT_NEAR(fast.activation_energy_ev, ea, 1e-12);
   EXPECT_EQ(fast.inv_t_per_k.size(), t.size() - 2);
   EXPECT_DOUBLE_EQ(fast.inv_t_per_k[2], 1.0 / 325);

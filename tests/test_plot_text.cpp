@@ -9,13 +9,13 @@
 
 #include <gtest/gtest.h>
 
-#include <ionrail/app/metrics.hpp>
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/metrics.hpp>
+#include <ionrail/runs/runner.hpp>
 
-#include <ionrail/app/plot_text.hpp>
+#include <ionrail/runs/plot_text.hpp>
 #include "scratch.hpp"
 
-namespace app = ionrail::app;
+namespace runs = ionrail::runs;
 
 namespace {
 
@@ -41,27 +41,27 @@ std::vector<ionrail::kmc::sample> relaxing_trace(double end_s) {
 }  // namespace
 
 TEST(PlotText, KeysReadAsWordsWithTheirUnits) {
-  EXPECT_EQ(app::key_value_text("protocol.voltage_v", 2.5), "voltage 2.5 V");
-  EXPECT_EQ(app::key_value_text("protocol.rate_v_per_s", 0.25), "sweep rate 0.25 V/s");
-  EXPECT_EQ(app::key_value_text("protocol.pulse_s", 4), "pulse length 4 s");
-  EXPECT_EQ(app::key_value_text("species[0].fill", 0.3), "fill 0.3 ions per site");
-  EXPECT_EQ(app::key_axis_label("device.temperature_k"), "temperature (K)");
-  EXPECT_EQ(app::key_axis_label("device.sites"), "sites");
+  EXPECT_EQ(runs::key_value_text("protocol.voltage_v", 2.5), "voltage 2.5 V");
+  EXPECT_EQ(runs::key_value_text("protocol.rate_v_per_s", 0.25), "sweep rate 0.25 V/s");
+  EXPECT_EQ(runs::key_value_text("protocol.pulse_s", 4), "pulse length 4 s");
+  EXPECT_EQ(runs::key_value_text("species[0].fill", 0.3), "fill 0.3 ions per site");
+  EXPECT_EQ(runs::key_axis_label("device.temperature_k"), "temperature (K)");
+  EXPECT_EQ(runs::key_axis_label("device.sites"), "sites");
   // A key the schema does not declare keeps its own spelling.
-  EXPECT_EQ(app::key_words("nothing.such_v"), "such v");
-  EXPECT_EQ(app::gnuplot_quoted("it's"), "it''s");
+  EXPECT_EQ(runs::key_words("nothing.such_v"), "such v");
+  EXPECT_EQ(runs::gnuplot_quoted("it's"), "it''s");
 }
 
 TEST(PlotText, RetentionAfterTenSecondsIsTheExcessRatio) {
-  const auto r = app::relaxation(relaxing_trace(20), 1.0, 0.25);
+  const auto r = runs::relaxation(relaxing_trace(20), 1.0, 0.25);
   // Linear interpolation between rows of an exponential: within 1e-3 of e^-2.
   EXPECT_NEAR(r.retained_after_10s, std::exp(-2.0), 1e-3);
 }
 
 TEST(PlotText, RetentionIsUndeterminedWhenTheRunEndsSooner) {
-  const auto r = app::relaxation(relaxing_trace(8), 1.0, 0.25);
+  const auto r = runs::relaxation(relaxing_trace(8), 1.0, 0.25);
   EXPECT_TRUE(std::isnan(r.retained_after_10s)) << r.retained_after_10s;
-  const auto flat = app::relaxation(relaxing_trace(20), 1.0, 0.25 + 0.1);  // no excess at release
+  const auto flat = runs::relaxation(relaxing_trace(20), 1.0, 0.25 + 0.1);  // no excess at release
   EXPECT_TRUE(std::isnan(flat.retained_after_10s));
 }
 
@@ -72,10 +72,10 @@ TEST(PlotText, RunPlotsNameTheSeriesAndUseMicrosiemens) {
       "[device]\nthickness_nm = 20\nsites = 20\nrails = 10\nzones = 4\n"
       "[protocol]\nkind = \"relax\"\npulse_s = 1\nrelax_s = 11\nsample_every_s = 0.5\ntemperatures_k = [300, 320]\n"
       "[series]\nkey = \"protocol.voltage_v\"\nvalues = [0.5, 1]\n[sim]\nseed = 3\n[output]\nplots = false\n");
-  app::run_options o;
+  runs::run_options o;
   o.out_dir = (s.dir() / "out").string();
   o.quiet = true;
-  const auto r = app::run_experiment(file, o);
+  const auto r = runs::run_experiment(file, o);
   const std::string gp = slurp(s.dir() / "out" / "plots.gp");
   EXPECT_NE(gp.find("title 'voltage 0.5 V, T = 300 K'"), std::string::npos) << gp;
   EXPECT_NE(gp.find("title 'voltage 1 V, T = 320 K'"), std::string::npos);

@@ -22,7 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/runner.hpp>
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/physics.hpp>
@@ -108,10 +108,10 @@ TEST(RunnerAverage, ClosedRailAtZeroFieldGivesTheExactBoltzmannOccupancy) {
   // (~6e-5 false-failure chance per site; fixed seed).
   scratch s;
   const std::string file = s.write("closed.toml", closed_rail_run(2000, 330, "[30]", 11));
-  app::run_options o;
+  runs::run_options o;
   o.out_dir = s.path("out");
   o.quiet = true;
-  const auto r = app::run_experiment(file, o);
+  const auto r = runs::run_experiment(file, o);
   ASSERT_EQ(r.variants.size(), 1u);
   EXPECT_EQ(r.variants[0].average_samples, 201u);
 
@@ -145,10 +145,10 @@ TEST(RunnerAverage, NoWindowNoAveragedProfile) {
   scratch s;
   std::string text = closed_rail_run(20, 6, "[]", 1);
   const std::string file = s.write("plain.toml", text);
-  app::run_options o;
+  runs::run_options o;
   o.out_dir = s.path("out");
   o.quiet = true;
-  app::run_experiment(file, o);
+  runs::run_experiment(file, o);
   EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "profile.csv"));
   EXPECT_FALSE(fs::exists(fs::path(o.out_dir) / "profile_average.csv"));
   const auto summary = nlohmann::json::parse(slurp(fs::path(o.out_dir) / "summary.json"));
@@ -243,9 +243,9 @@ TEST(RunnerAverage, AccumulatorCountsEveryRailAndSurvivesACheckpoint) {
 
 std::string refusal(const std::string& file, const std::vector<std::string>& sets = {}) {
   try {
-    app::run_options o;
+    runs::run_options o;
     o.overrides = sets;
-    app::plan_experiment(file, o);
+    runs::plan_experiment(file, o);
   } catch (const config::config_error& e) {
     return e.what();
   }
@@ -288,16 +288,16 @@ TEST(RunnerAverage, MemoryEstimateCountsTheSums) {
   scratch s;
   const std::string with = s.write("with.toml", closed_rail_run(3000, 10, "[1]", 1));
   const std::string without = s.write("without.toml", closed_rail_run(3000, 10, "[]", 1));
-  const auto a = app::plan_experiment(with, {});
-  const auto b = app::plan_experiment(without, {});
+  const auto a = runs::plan_experiment(with, {});
+  const auto b = runs::plan_experiment(without, {});
   // rails x sites doubles, and their copy in a checkpoint.
   EXPECT_DOUBLE_EQ(a.memory_bytes - b.memory_bytes, 2.0 * 3000 * 8 * 8);
   // Every variant's sums are held until the outputs are written: three
   // variants of 3000 rails count three times.
-  app::run_options three;
+  runs::run_options three;
   three.overrides = {"series.key=protocol.voltage_v", "series.values=[0, 0.1, 0.2]"};
-  const auto c = app::plan_experiment(with, three);
-  const auto d = app::plan_experiment(without, three);
+  const auto c = runs::plan_experiment(with, three);
+  const auto d = runs::plan_experiment(without, three);
   EXPECT_DOUBLE_EQ(c.memory_bytes - d.memory_bytes, 3 * 2.0 * 3000 * 8 * 8);
 }
 

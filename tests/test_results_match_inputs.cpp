@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <ionrail/app/metrics.hpp>
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/metrics.hpp>
+#include <ionrail/runs/runner.hpp>
 #include <ionrail/app/sweep.hpp>
 #include <ionrail/config/run_config.hpp>
 
@@ -182,10 +182,10 @@ TEST(ResultsMatchInputs, CloseTemperaturesAreTwoVariantsInTwoDirectories) {
   const std::string file = write_file(
       dir / "close.toml",
       run.substr(0, run.find("[sim]")) + "temperatures_k = [300, 300.0000001]\n" + run.substr(run.find("[sim]")));
-  app::run_options o;
+  runs::run_options o;
   o.out_dir = (dir / "out").string();
   o.quiet = true;
-  const auto r = app::run_experiment(file, o);
+  const auto r = runs::run_experiment(file, o);
   ASSERT_EQ(r.variants.size(), 2u);
   EXPECT_EQ(r.variants[0].subdir, "T_300K");
   EXPECT_EQ(r.variants[1].subdir, "T_300.0000001K");
@@ -197,19 +197,19 @@ TEST(ResultsMatchInputs, CloseTemperaturesAreTwoVariantsInTwoDirectories) {
 
 TEST(ResultsMatchInputs, FitWithoutTwoDistinctTemperaturesIsUndetermined) {
   // One distinct temperature: the slope is not determined, whatever the y.
-  auto f = app::fit_arrhenius({300, 300, 300}, {1.0, 2.0, 3.0}, true);
+  auto f = runs::fit_arrhenius({300, 300, 300}, {1.0, 2.0, 3.0}, true);
   EXPECT_FALSE(f.determined);
   EXPECT_FALSE(f.error_determined);
   // Two temperatures but only one with a figure > 0 to fit.
-  f = app::fit_arrhenius({300, 320}, {2.0, 0.0}, true);
+  f = runs::fit_arrhenius({300, 320}, {2.0, 0.0}, true);
   EXPECT_FALSE(f.determined);
   EXPECT_EQ(f.inv_t_per_k.size(), 1u);
   // Two points: Ea determined, its standard error not (no scatter to estimate it).
-  f = app::fit_arrhenius({300, 320}, {2.0, 1.0}, true);
+  f = runs::fit_arrhenius({300, 320}, {2.0, 1.0}, true);
   EXPECT_TRUE(f.determined);
   EXPECT_FALSE(f.error_determined);
   EXPECT_GT(f.activation_energy_ev, 0.0);
-  f = app::fit_arrhenius({300, 320, 340}, {2.0, 1.0, 0.6}, true);
+  f = runs::fit_arrhenius({300, 320, 340}, {2.0, 1.0, 0.6}, true);
   EXPECT_TRUE(f.determined);
   EXPECT_TRUE(f.error_determined);
 }

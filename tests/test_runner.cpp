@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/runner.hpp>
 
 namespace fs = std::filesystem;
 
@@ -14,11 +14,11 @@ TEST(Runner, ArrheniusFitRecoversTheActivationEnergy) {
   // Four temperatures (270-360 K), 2000 rails, c0 = 0, Ea = 0.30 eV. The fit's
   // standard error comes from the scatter of ln τ about the line; the
   // configured value must lie within 4 of them.
-  ionrail::app::run_options o;
+  ionrail::runs::run_options o;
   o.out_dir = (fs::path(::testing::TempDir()) / "ionrail_arrhenius").string();
   o.force = true;
   o.quiet = true;
-  const auto r = ionrail::app::run_experiment(std::string(IONRAIL_SOURCE_DIR) + "/tests/data/arrhenius.toml", o);
+  const auto r = ionrail::runs::run_experiment(std::string(IONRAIL_SOURCE_DIR) + "/tests/data/arrhenius.toml", o);
   ASSERT_TRUE(r.arrhenius);
   ASSERT_EQ(r.variants.size(), 4u);
   for (std::size_t k = 1; k < r.variants.size(); ++k)

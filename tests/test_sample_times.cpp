@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include <ionrail/app/metrics.hpp>
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/metrics.hpp>
+#include <ionrail/runs/runner.hpp>
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/protocol.hpp>
 
@@ -120,11 +120,11 @@ TEST(SampleTimes, TraceRowsAreAtTheirTimesAndGiveTheSummarysLobeArea) {
       << "[protocol]\nkind = \"sweep\"\nv_max_v = 1.0\nrate_v_per_s = 1.0\ncycles = 1\nsample_every_s = 0.005\n"
       << "[sim]\nseed = 5\n[output]\nplots = false\n";
   }
-  app::run_options o;
+  runs::run_options o;
   o.out_dir = (dir / "out").string();
   o.force = true;
   o.quiet = true;
-  const auto r = app::run_experiment(toml.string(), o);
+  const auto r = runs::run_experiment(toml.string(), o);
   ASSERT_EQ(r.variants.size(), 1u);
 
   std::ifstream csv(fs::path(o.out_dir) / "trace.csv");
@@ -151,7 +151,7 @@ TEST(SampleTimes, TraceRowsAreAtTheirTimesAndGiveTheSummarysLobeArea) {
       EXPECT_GT(rows[k].t_s, rows[k - 1].t_s) << "row " << k << " repeats";
     }
   }
-  const app::loop_figures from_csv = app::iv_loop(rows);
+  const runs::loop_figures from_csv = runs::iv_loop(rows);
   const auto& reported = r.variants[0].loop;
   ASSERT_GT(reported.lobe_area_positive, 0.0);
   // trace.csv keeps 9 significant digits.

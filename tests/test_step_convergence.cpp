@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include <ionrail/app/metrics.hpp>
+#include <ionrail/runs/metrics.hpp>
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/protocol.hpp>
@@ -109,7 +109,7 @@ std::vector<double> sweep_observables(const kmc::device_params& d, const kmc::si
   p.sweep.cycles = 1;
   const kmc::protocol_drive drive = kmc::make_drive(p);
   const auto trace = run(d, s, drive.voltage, rows(drive.duration_s, 0.05));
-  const app::loop_figures loop = app::iv_loop(trace);
+  const runs::loop_figures loop = runs::iv_loop(trace);
   return {loop.lobe_area_positive + loop.lobe_area_negative, trace.back().g_s - trace.front().g_s};
 }
 

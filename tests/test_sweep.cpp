@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <ionrail/app/metrics.hpp>
+#include <ionrail/runs/metrics.hpp>
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/app/sweep.hpp>
 
@@ -114,7 +114,7 @@ TEST(Sweep, ArrheniusFitRecoversTheActivationEnergy) {
   EXPECT_EQ(summary.at("points"), rows);
   EXPECT_EQ(summary.at("keys"), nlohmann::json::array({"device.temperature_k"}));
   EXPECT_EQ(summary.at("arrhenius").at("figure"), "tau_s");
-  const auto fit = app::fit_arrhenius(t, tau, true);
+  const auto fit = runs::fit_arrhenius(t, tau, true);
   EXPECT_EQ(summary.at("arrhenius").at("points"), fit.inv_t_per_k.size());
   EXPECT_NEAR(ea, fit.activation_energy_ev, 1e-5 * std::fabs(ea));  // summary.json keeps 6 digits
   EXPECT_NEAR(se, fit.standard_error_ev, 1e-2 * se);                  // and 3 of the error

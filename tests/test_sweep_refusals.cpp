@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/runner.hpp>
 #include <ionrail/app/sweep.hpp>
 
 #include "cli_run.hpp"
@@ -196,9 +196,9 @@ TEST(SweepRefusals, WorkOfAllPointsTogetherIsRefusedNamingTheLargest) {
   const ionrail::app::sweep_plan plan = ionrail::app::load_sweep(file);
   std::vector<double> work;
   for (const auto& p : plan.points) {
-    ionrail::app::run_options ro;
+    ionrail::runs::run_options ro;
     ro.overrides = {"device.rails=" + std::to_string(static_cast<int>(p.values[0]))};
-    work.push_back(ionrail::app::plan_experiment(file, ro).work);
+    work.push_back(ionrail::runs::plan_experiment(file, ro).work);
   }
   const double largest = *std::max_element(work.begin(), work.end());
   double total = 0;
@@ -243,9 +243,9 @@ TEST(SweepRefusals, PointsRunSideBySideMustFitTogether) {
   std::string run = tiny_run;
   run.replace(run.find("sample_every_s = 0.5"), 20, "sample_every_s = 1e-4");
   const std::string file = s.write("mem.toml", run + axis("device.temperature_k", "300, 310"));
-  ionrail::app::run_options ro;
+  ionrail::runs::run_options ro;
   ro.overrides = {"device.temperature_k=300"};
-  const double point_bytes = ionrail::app::plan_experiment(file, ro).memory_bytes;
+  const double point_bytes = ionrail::runs::plan_experiment(file, ro).memory_bytes;
   ASSERT_GT(point_bytes, 4e6);
   // Room for one point and a half.
   const std::string limit_mb = std::to_string(static_cast<long long>(1.5 * point_bytes / (1024.0 * 1024.0)) + 1);

@@ -10,11 +10,12 @@
 
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
-#include <ionrail/app/staged_dir.hpp>
+#include <ionrail/runs/staged_dir.hpp>
 
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
+using namespace ::ionrail::runs;  // the library these commands drive
 
 // The libraries this command layer calls.
 using namespace ionrail::calibration;

@@ -6,13 +6,14 @@
 #include <cmath>
 #include <filesystem>
 
-#include <ionrail/app/staged_dir.hpp>
+#include <ionrail/runs/staged_dir.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/model_io/circuit_export.hpp>
 #include <ionrail/model_io/input_error.hpp>
 #include <ionrail/model_io/table_files.hpp>
 
 namespace ionrail::app {
+using namespace ::ionrail::runs;  // the library these commands drive
 
 std::string run_export(const export_options& o) {
   namespace mio = ionrail::model_io;

@@ -17,8 +17,8 @@
 #include <filesystem>
 #include <limits>
 
-#include <ionrail/app/file_kind.hpp>
-#include <ionrail/app/calibrate.hpp>
+#include <ionrail/runs/file_kind.hpp>
+#include <ionrail/runs/calibrate.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/app/crossbar_run.hpp>
@@ -26,7 +26,7 @@
 #include <ionrail/app/sweep.hpp>
 #include <ionrail/app/demo.hpp>
 #include <ionrail/app/export_run.hpp>
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/runner.hpp>
 #include <ionrail/kmc/engine.hpp>
 
 #include "build_info.hpp"
@@ -40,7 +40,7 @@ namespace {
 using namespace ionrail;
 
 int print_info() {
-  fmt::print("ionrail {} ({}), git {}\n", IONRAIL_VERSION, kmc::engine_version(), app::git_hash());
+  fmt::print("ionrail {} ({}), git {}\n", IONRAIL_VERSION, kmc::engine_version(), runs::git_hash());
   fmt::print("build: C++17, OpenMP {} (max threads {})\n", _OPENMP, omp_get_max_threads());
   fmt::print("backends:\n  cpu: sync (OpenMP, SIMD) and bkl\n");
 #if IONRAIL_CUDA_BUILT
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
   cli.set_version_flag("--version", std::string("ionrail ") + IONRAIL_VERSION);
 
-  app::run_options run_opt;
+  runs::run_options run_opt;
   std::string run_file, backend;
   std::string seed;  // text: all of 0 .. 2^64 - 1, which no signed type holds
   int threads = 0;
@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
   int demo_threads = 0;
   threads_option(demo, demo_threads);
 
-  app::calibrate_options cal_opt;
+  runs::calibrate_options cal_opt;
   std::string cal_file;
   auto* calibrate = cli.add_subcommand("calibrate", "Calibrate the compact model's response table from KMC ensembles");
   calibrate->add_option("FILE", cal_file, "Material or run file with a [calibration] section (TOML)")->required();
@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
   int cal_threads = 0;
   threads_option(calibrate, cal_threads);
 
-  app::replay_options rep_opt;
+  runs::replay_options rep_opt;
   auto* replay = cli.add_subcommand("replay", "Run the compact model of a calibrated table through a protocol");
   replay->add_option("DIR", rep_opt.table_dir, "Directory written by `ionrail calibrate`")->required();
   replay->add_option("--protocol", rep_opt.protocol_file, "Run file with the protocol (TOML)")->required();
@@ -283,7 +283,7 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "ionrail plot: {}: no plots.gp here (not a run directory)\n", plot_dir);
         return 2;
       }
-      if (!app::render_plots(plot_dir, false)) return 1;
+      if (!runs::render_plots(plot_dir, false)) return 1;
       fmt::print(stderr, "ionrail plot: redrew the plots of {} from its data\n", plot_dir);
       return 0;
     }
@@ -293,8 +293,8 @@ int main(int argc, char** argv) {
       if (!backend.empty()) run_opt.overrides.push_back(fmt::format("sim.backend=\"{}\"", backend));
       run_opt.resume = resolve_resume(run, run_resume, run_opt.out_dir);
       run_opt.checkpoints = true;
-      app::check_file_is_for(ionrail::config::load_run_config(run_file, run_opt.overrides), "run");
-      const auto result = app::run_experiment(run_file, run_opt);
+      runs::check_file_is_for(ionrail::config::load_run_config(run_file, run_opt.overrides), "run");
+      const auto result = runs::run_experiment(run_file, run_opt);
       if (!run_opt.quiet) fmt::print(stderr, "ionrail: wrote {}\n", result.out_dir);
       return 0;
     }
@@ -306,7 +306,7 @@ int main(int argc, char** argv) {
       apply_threads(cal_threads);
       cal_opt.resume = resolve_resume(calibrate, cal_resume, cal_opt.out_dir);
       cal_opt.checkpoints = true;
-      app::run_calibration(cal_file, cal_opt);
+      runs::run_calibration(cal_file, cal_opt);
       return 0;
     }
     if (*crossbar) {
@@ -347,7 +347,7 @@ int main(int argc, char** argv) {
         throw ionrail::input_error("replay: --no-noise with --compare-kmc: the comparison with KMC needs the model's "
                                    "noisy ensemble (its spread); drop one of them");
       apply_threads(rep_threads);
-      const auto f = app::run_replay(rep_opt);
+      const auto f = runs::run_replay(rep_opt);
       if (f.compared && !rep_opt.quiet)
         fmt::print(stderr, "ionrail replay: NRMSE of mean G {:.2f} %, spread ratio {:.2f} ({} devices); wrote {}\n",
                    100 * f.nrmse_mean_g, f.spread_ratio, f.devices, rep_opt.out_dir);

@@ -1,4 +1,4 @@
-#include <ionrail/app/file_kind.hpp>
+#include <ionrail/runs/file_kind.hpp>
 #include <ionrail/app/snn_run.hpp>
 
 #include <fmt/format.h>
@@ -11,13 +11,14 @@
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/calibration/progress.hpp>
-#include <ionrail/app/runner.hpp>
-#include <ionrail/app/staged_dir.hpp>
+#include <ionrail/runs/runner.hpp>
+#include <ionrail/runs/staged_dir.hpp>
 #include <ionrail/model_io/table_files.hpp>
 
-#include "output.hpp"
+#include <ionrail/runs/output.hpp>
 
 namespace ionrail::app {
+using namespace ::ionrail::runs;  // the library these commands drive
 
 // The libraries this command layer calls.
 using namespace ionrail::calibration;

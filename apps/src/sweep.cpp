@@ -24,19 +24,20 @@
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/model_io/input_file.hpp>
-#include <ionrail/app/metrics.hpp>
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/metrics.hpp>
+#include <ionrail/runs/runner.hpp>
 #include <ionrail/kmc/params.hpp>
 #include <ionrail/kmc/physics.hpp>
 #include <ionrail/model/rng.hpp>
 
-#include "output.hpp"
-#include <ionrail/app/plot_text.hpp>
-#include "output_lock.hpp"
+#include <ionrail/runs/output.hpp>
+#include <ionrail/runs/plot_text.hpp>
+#include <ionrail/runs/output_lock.hpp>
 
 namespace fs = std::filesystem;
 
 namespace ionrail::app {
+using namespace ::ionrail::runs;  // the library these commands drive
 
 // The libraries this command layer calls.
 using namespace ionrail::calibration;

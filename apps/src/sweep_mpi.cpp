@@ -19,9 +19,10 @@
 
 #include <ionrail/app/sweep.hpp>
 
-#include "output_lock.hpp"
+#include <ionrail/runs/output_lock.hpp>
 
 namespace ionrail::app {
+using namespace ::ionrail::runs;  // the library these commands drive
 
 int run_sweep_mpi(const std::string& path, sweep_options o) {
   int provided = 0;

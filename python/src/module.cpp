@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include <ionrail/app/calibrate.hpp>
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/calibrate.hpp>
+#include <ionrail/runs/runner.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/circuits/crossbar_array.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
@@ -258,7 +258,17 @@ PYBIND11_MODULE(_ionrail, m) {
           "step",
           [](device_batch_py& d, const f64_array& v, int steps) {
             if (steps < 0) throw std::invalid_argument("steps " + std::to_string(steps) + " is negative");
-            const std::vector<std::int16_t> raw = to_volts(v, d.size());
+            if (steps == 1 && v.ndim() == 1 && static_cast<std::size_t>(v.size()) == d.size() && d.size() > 1) {
+              // One step, one voltage per device: the C++ call for volts
+              // (converted block by block in cache), no copy of v.
+              bool finite = true;
+              {
+                py::gil_scoped_release nogil;
+                finite = model::step_batch_volts(d.table.view(), d.b, v.data());
+              }
+              if (finite) return;
+            }
+            const std::vector<std::int16_t> raw = to_volts(v, d.size());  // names the bad value
             d.step_raw_ptr(raw.data(), steps);
           },
           py::arg("v"), py::arg("steps") = 1,
@@ -484,7 +494,7 @@ PYBIND11_MODULE(_ionrail, m) {
       "calibrate",
       [](const std::filesystem::path& path, const std::filesystem::path& out_dir, const std::vector<std::string>& overrides,
          bool force, bool resume, double max_work, bool progress) {
-        app::calibrate_options o;
+        runs::calibrate_options o;
         o.out_dir = out_dir.string();
         o.force = force;
         o.resume = resume;
@@ -495,7 +505,7 @@ PYBIND11_MODULE(_ionrail, m) {
         {
           const signal_guard keep_python_handlers;
           py::gil_scoped_release nogil;
-          app::run_calibration(path.string(), o);
+          runs::run_calibration(path.string(), o);
         }
         return model_io::load_table(o.out_dir);
       },
@@ -509,18 +519,18 @@ PYBIND11_MODULE(_ionrail, m) {
       [](const std::filesystem::path& path_in, const std::filesystem::path& out_dir, const std::vector<std::string>& overrides,
          bool force, double max_work, bool progress) {
         const std::string path = path_in.string();
-        app::run_options o;
+        runs::run_options o;
         o.out_dir = out_dir.string();
         o.force = force;
         o.quiet = !progress;  // the CLI's progress lines on stderr
         o.overrides = overrides;
         o.checkpoints = true;  // SIGINT saves a checkpoint and stops the run (KeyboardInterrupt)
         o.max_work = max_work;
-        app::experiment_result r;
+        runs::experiment_result r;
         {
           const signal_guard keep_python_handlers;
           py::gil_scoped_release nogil;
-          r = app::run_experiment(path, o);
+          r = runs::run_experiment(path, o);
         }
         py::list variants;
         for (const auto& v : r.variants) {

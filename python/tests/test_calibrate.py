@@ -1,5 +1,11 @@
 """ionrail.calibrate against `ionrail calibrate`: the same small calibration
 gives the same table, bit for bit."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
 import ionrail
@@ -29,3 +35,36 @@ def test_calibrate_refuses_bad_input_with_the_cli_message(tmp_path):
     with pytest.raises(ValueError) as e:
         ionrail.calibrate(cfg, tmp_path / "py")
     assert str(e.value) == cli_message("calibrate", cfg, "--out", tmp_path / "cli", "--quiet")
+
+
+LONG = dict(TINY, calibration=dict(TINY["calibration"], device_rails=200, devices=8, runs=4, duration_s=100.0))
+
+CHILD = """
+import sys, ionrail
+print("start", flush=True)
+try:
+    ionrail.calibrate(sys.argv[1], sys.argv[2])
+    print("finished")
+except KeyboardInterrupt as e:
+    print("KeyboardInterrupt:", e, flush=True)
+"""
+
+
+def test_ctrl_c_keeps_the_finished_runs_and_resume_gives_the_same_table(tmp_path):
+    cfg = tmp_path / "long.toml"
+    cfg.write_text(ionrail.kmc.to_toml(LONG))
+    out = tmp_path / "out"
+    p = subprocess.Popen([sys.executable, "-c", CHILD, str(cfg), str(out)], stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert p.stdout.readline().strip() == "start"
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    stdout, _ = p.communicate(timeout=120)
+    assert p.returncode == 0
+    assert stdout.startswith("KeyboardInterrupt: interrupted by SIGINT"), stdout
+    assert not out.exists()  # no partial table
+    checkpoint = tmp_path / "out.checkpoint"
+    assert checkpoint.is_dir() and any(checkpoint.iterdir()), list(tmp_path.iterdir())
+    resumed = ionrail.calibrate(cfg, out, resume=True)
+    assert not checkpoint.exists()
+    assert resumed == ionrail.calibrate(cfg, tmp_path / "straight")

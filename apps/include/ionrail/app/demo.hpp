@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/runner.hpp>
 
 namespace ionrail::app {
 
@@ -23,9 +23,9 @@ struct claim {
 };
 
 // Claims the report makes, checked on the results (see docs/demo.md).
-std::vector<claim> relax_claims(const experiment_result& by_voltage, const experiment_result& by_time);
-std::vector<claim> iv_claims(const experiment_result& by_rate);
-std::vector<claim> pulse_claims(const experiment_result& pulses);
+std::vector<claim> relax_claims(const runs::experiment_result& by_voltage, const runs::experiment_result& by_time);
+std::vector<claim> iv_claims(const runs::experiment_result& by_rate);
+std::vector<claim> pulse_claims(const runs::experiment_result& pulses);
 
 // Returns the process exit code: 0, or 3 if a claim failed.
 int run_demo(const demo_options& options);

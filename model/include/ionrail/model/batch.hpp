@@ -3,8 +3,10 @@
 // calling step() / read_current() on each device (same detail::step_raw).
 // Host code (std::vector); the inner loops are branch-free so they vectorise
 // (gathers for the table corners, 64-bit products, min/max for saturation).
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "ionrail/model/device.hpp"
@@ -81,23 +83,51 @@ inline void step_span(const step_consts& c, std::int32_t* __restrict state, std:
 }
 }  // namespace detail
 
+namespace detail {
+// Devices [i0, i0 + len) of b, one step: the noise-free loop when no device
+// of the span is noisy.
+inline void step_block(const step_consts& c, device_batch& b, std::size_t i0, std::size_t len,
+                       const std::int16_t* v) noexcept {
+  const std::uint8_t* nz = b.noise.data() + i0;
+  unsigned any = 0;
+  for (std::size_t i = 0; i < len; ++i) any |= nz[i];
+  if (any != 0)
+    step_span<true>(c, b.state.data() + i0, b.fluct.data() + i0, b.gain.data() + i0, b.rng.data() + i0, nz, v, len);
+  else
+    step_span<false>(c, b.state.data() + i0, b.fluct.data() + i0, b.gain.data() + i0, b.rng.data() + i0, nz, v, len);
+}
+constexpr std::size_t batch_block = 1024;
+}  // namespace detail
+
 // One model step for every device; v[i] is device i's voltage (q_volt raw).
 // Devices are taken in blocks of 1024: a block with no noisy device runs the
 // noise-free loop.
 inline void step_batch(const table_view& t, device_batch& b, const std::int16_t* v) noexcept {
   const detail::step_consts c = detail::make_consts(t);
   const std::size_t n = b.size();
-  constexpr std::size_t block = 1024;
-  for (std::size_t i0 = 0; i0 < n; i0 += block) {
-    const std::size_t len = n - i0 < block ? n - i0 : block;
-    const std::uint8_t* nz = b.noise.data() + i0;
-    unsigned any = 0;
-    for (std::size_t i = 0; i < len; ++i) any |= nz[i];
-    if (any != 0)
-      detail::step_span<true>(c, b.state.data() + i0, b.fluct.data() + i0, b.gain.data() + i0, b.rng.data() + i0, nz, v + i0, len);
-    else
-      detail::step_span<false>(c, b.state.data() + i0, b.fluct.data() + i0, b.gain.data() + i0, b.rng.data() + i0, nz, v + i0, len);
+  for (std::size_t i0 = 0; i0 < n; i0 += detail::batch_block) {
+    const std::size_t len = n - i0 < detail::batch_block ? n - i0 : detail::batch_block;
+    detail::step_block(c, b, i0, len, v + i0);
   }
+}
+
+// step_batch for callers holding volts (host code, e.g. the Python package):
+// v_volts[i] is device i's voltage in volts, converted block by block as
+// q_volt::from_double does (nearest, saturated at ±16 V) while the block is
+// in cache. Returns false, and steps no device, when a voltage is not finite.
+[[nodiscard]] inline bool step_batch_volts(const table_view& t, device_batch& b, const double* v_volts) noexcept {
+  const std::size_t n = b.size();
+  bool finite = true;
+  for (std::size_t i = 0; i < n; ++i) finite &= std::fabs(v_volts[i]) <= std::numeric_limits<double>::max();
+  if (!finite) return false;
+  const detail::step_consts c = detail::make_consts(t);
+  std::int16_t raw[detail::batch_block];
+  for (std::size_t i0 = 0; i0 < n; i0 += detail::batch_block) {
+    const std::size_t len = n - i0 < detail::batch_block ? n - i0 : detail::batch_block;
+    for (std::size_t i = 0; i < len; ++i) raw[i] = q_volt::from_double(v_volts[i0 + i]).raw();
+    detail::step_block(c, b, i0, len, raw);
+  }
+  return true;
 }
 
 // Read currents (q_current raw, µA · 2^31) of every device; v as in step_batch.

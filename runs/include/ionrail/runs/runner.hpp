@@ -6,11 +6,11 @@
 #include <vector>
 
 #include <ionrail/config/run_config.hpp>
-#include <ionrail/app/metrics.hpp>
+#include <ionrail/runs/metrics.hpp>
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/work_estimate.hpp>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 using ::ionrail::config::run_config;
 
@@ -99,4 +99,4 @@ std::string git_hash();
 // "cuda" (refused without a device) or for "auto" when a device is present.
 kmc::solver_factory engine_backend(const run_config& config);
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

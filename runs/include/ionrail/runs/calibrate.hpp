@@ -7,7 +7,7 @@
 #include <ionrail/calibration/fidelity.hpp>
 #include <ionrail/kmc/work_estimate.hpp>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 using calibration::fidelity_figures;
 
@@ -41,4 +41,4 @@ struct replay_options {
 // `ionrail replay DIR --protocol FILE [--compare-kmc]`.
 fidelity_figures run_replay(const replay_options& options);
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

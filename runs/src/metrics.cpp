@@ -1,4 +1,4 @@
-#include <ionrail/app/metrics.hpp>
+#include <ionrail/runs/metrics.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include <ionrail/kmc/physics.hpp>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 loop_figures iv_loop(const std::vector<kmc::sample>& trace) {
   loop_figures f;
@@ -97,4 +97,4 @@ relax_figures relaxation(const std::vector<kmc::sample>& trace, double relax_sta
   return r;
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

@@ -1,4 +1,4 @@
-#include <ionrail/app/file_kind.hpp>
+#include <ionrail/runs/file_kind.hpp>
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 
 #include <ionrail/model_io/input_error.hpp>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 namespace {
 
 // The sections only one command reads, and that command.
@@ -45,4 +45,4 @@ void check_file_is_for(const config::run_config& config, const std::string& comm
                                 config.path));
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

@@ -10,7 +10,7 @@
 
 #include <ionrail/config/run_config.hpp>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 // Members stay in the order they are set: summaries read top to bottom.
 using json_doc = nlohmann::ordered_json;
@@ -29,4 +29,4 @@ std::string json_text(const json_doc& doc);
 // json_text(doc) and a newline, written with write_file_atomic.
 void write_json(const std::filesystem::path& file, const json_doc& doc);
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

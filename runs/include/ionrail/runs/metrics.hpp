@@ -5,7 +5,7 @@
 
 #include <ionrail/kmc/engine.hpp>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 // Areas of the two lobes of an I–V loop, ∮ I dV over the parts of the sweep
 // with V > 0 and V < 0 (absolute values, A·V), and |I| where V crosses 0.
@@ -66,4 +66,4 @@ struct arrhenius_fit {
 arrhenius_fit fit_arrhenius(const std::vector<double>& temperature_k, const std::vector<double>& y,
                             bool falls_with_temperature);
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

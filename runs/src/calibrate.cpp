@@ -1,8 +1,8 @@
 // `ionrail calibrate` and `ionrail replay`: the configuration and options
 // checked, the calibration library called, the table, fidelity figures and
 // plots written.
-#include <ionrail/app/file_kind.hpp>
-#include <ionrail/app/calibrate.hpp>
+#include <ionrail/runs/file_kind.hpp>
+#include <ionrail/runs/calibrate.hpp>
 
 #include <fmt/format.h>
 
@@ -16,8 +16,8 @@
 #include <omp.h>
 
 #include <ionrail/config/run_config.hpp>
-#include <ionrail/app/runner.hpp>
-#include <ionrail/app/staged_dir.hpp>
+#include <ionrail/runs/runner.hpp>
+#include <ionrail/runs/staged_dir.hpp>
 #include <ionrail/calibration/progress.hpp>
 #include <ionrail/calibration/ensemble.hpp>
 #include <ionrail/calibration/run_control.hpp>
@@ -26,12 +26,12 @@
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/model_io/table_files.hpp>
 
-#include "output.hpp"
-#include "output_lock.hpp"
+#include <ionrail/runs/output.hpp>
+#include <ionrail/runs/output_lock.hpp>
 
 namespace fs = std::filesystem;
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 // The libraries this command layer calls.
 using namespace ionrail::calibration;
@@ -446,4 +446,4 @@ fidelity_figures run_replay(const replay_options& o) {
   return f;
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <string>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 class output_lock {
  public:
@@ -37,4 +37,4 @@ class output_lock {
   int fd_ = -1;
 };
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

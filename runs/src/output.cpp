@@ -1,4 +1,4 @@
-#include "output.hpp"
+#include <ionrail/runs/output.hpp>
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include <ionrail/model_io/atomic_file.hpp>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 json_doc json_number(double v, int digits) {
   if (!std::isfinite(v)) return nullptr;
@@ -25,4 +25,4 @@ void write_json(const std::filesystem::path& file, const json_doc& doc) {
   model_io::write_file_atomic(file, json_text(doc) + "\n");
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

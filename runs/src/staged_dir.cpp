@@ -1,4 +1,4 @@
-#include <ionrail/app/staged_dir.hpp>
+#include <ionrail/runs/staged_dir.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,11 +11,11 @@
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/input_error.hpp>
 
-#include "output_lock.hpp"
+#include <ionrail/runs/output_lock.hpp>
 
 namespace fs = std::filesystem;
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 staged_dir::staged_dir(const std::string& dir, bool force) : own_lock_(std::make_unique<output_lock>(dir)), force_(force) {
   stage(*own_lock_);
@@ -82,4 +82,4 @@ staged_dir::~staged_dir() {
   if (!partial_.empty()) fs::remove_all(partial_, ignored);
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

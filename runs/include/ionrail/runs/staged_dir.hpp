@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 class output_lock;
 
@@ -42,4 +42,4 @@ class staged_dir {
   bool force_ = false;
 };
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 // "protocol.voltage_v" → "voltage"; "species[0].fill" → "fill";
 // "device.temperature_k" → "temperature". A key the schema does not know
@@ -24,4 +24,4 @@ std::string key_axis_label(std::string_view dotted_key);
 // Text for a gnuplot string in single quotes: ' doubled.
 std::string gnuplot_quoted(std::string_view text);
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

@@ -8,10 +8,10 @@
 
 #include <ionrail/config/run_config.hpp>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 // command: "run", "calibrate", "crossbar", "snn" or "replay" (its --protocol file).
 // A file with none of any command's own sections (a material file) fits every command.
 void check_file_is_for(const config::run_config& config, const std::string& command);
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

@@ -1,4 +1,4 @@
-#include <ionrail/app/plot_text.hpp>
+#include <ionrail/runs/plot_text.hpp>
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 
 #include <ionrail/config/schema.hpp>
 
-namespace ionrail::app {
+namespace ionrail::runs {
 namespace {
 
 struct split_key {
@@ -99,4 +99,4 @@ std::string gnuplot_quoted(std::string_view text) {
   return out;
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

@@ -1,4 +1,4 @@
-#include "output_lock.hpp"
+#include <ionrail/runs/output_lock.hpp>
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -19,7 +19,7 @@
 
 namespace fs = std::filesystem;
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 namespace {
 
@@ -187,4 +187,4 @@ output_lock::~output_lock() {
   remove_empty_parents(dir_.parent_path(), created_);
 }
 
-}  // namespace ionrail::app
+}  // namespace ionrail::runs

@@ -1,4 +1,4 @@
-#include <ionrail/app/runner.hpp>
+#include <ionrail/runs/runner.hpp>
 
 #include <fmt/format.h>
 
@@ -16,15 +16,15 @@
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/model_io/input_file.hpp>
 #include <ionrail/calibration/progress.hpp>
-#include <ionrail/app/staged_dir.hpp>
+#include <ionrail/runs/staged_dir.hpp>
 #include <ionrail/kmc/protocol.hpp>
 #include <ionrail/kmc/site_average.hpp>
 #include <ionrail/kmc/state_io.hpp>
 
 #include "build_info.hpp"
-#include "output.hpp"
-#include <ionrail/app/plot_text.hpp>
-#include "output_lock.hpp"
+#include <ionrail/runs/output.hpp>
+#include <ionrail/runs/plot_text.hpp>
+#include <ionrail/runs/output_lock.hpp>
 
 #if IONRAIL_CUDA_BUILT
 #include <ionrail/gpu/cuda_backend.hpp>
@@ -32,7 +32,7 @@
 
 namespace fs = std::filesystem;
 
-namespace ionrail::app {
+namespace ionrail::runs {
 
 // The libraries this command layer calls.
 using namespace ionrail::calibration;
@@ -832,4 +832,4 @@ void write_plot_script(const fs::path& dir, const experiment_result& r) {
 }
 
 }  // namespace
-}  // namespace ionrail::app
+}  // namespace ionrail::runs
