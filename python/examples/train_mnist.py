@@ -19,7 +19,8 @@ per epoch) are those of train_mlp.py. With the defaults (8,000 digits, 3
 epochs) a run takes about 30 s (Manhattan) or 50 s (pulse_train) on two
 cores.
 
-    PYTHONPATH=build/python python3 python/examples/train_mnist.py [--rule manhattan|pulse_train] [--epochs N] [--train N]
+    PYTHONPATH=build/python python3 python/examples/train_mnist.py [--rule manhattan|pulse_train]
+        [--epochs N] [--train N] [--pool 1|2|4] [--seed S]
 """
 import argparse
 import pathlib
@@ -120,6 +121,7 @@ fig, ax = plt.subplots(figsize=(5, 3.5))
 epochs = range(1, a.epochs + 1)
 ax.plot(epochs, hist["analog"], "o-", label=f"analog crossbars ({a.rule})")
 ax.plot(epochs, hist["float"], "s--", label="float PyTorch")
+ax.set_xticks(list(epochs))
 ax.set_xlabel("epoch")
 ax.set_ylabel("test accuracy")
 ax.set_ylim(0, 1)

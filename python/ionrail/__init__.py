@@ -22,4 +22,5 @@ from ._ionrail import Crossbar, DeviceBatch, Table, __version__, load_digits, sp
 from .kmc import calibrate, run
 from .mnist import load_mnist
 
-__all__ = ["Crossbar", "DeviceBatch", "calibrate", "Table", "__version__", "load_digits", "load_mnist", "run", "split_digits", "table_metadata"]
+__all__ = ["Crossbar", "DeviceBatch", "calibrate", "Table", "__version__", "load_digits", "load_mnist", "run",
+           "split_digits", "table_metadata"]

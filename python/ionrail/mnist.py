@@ -72,7 +72,8 @@ def load_mnist(directory, dtype=np.uint8):
     images = _read(directory, IMAGES, sums, 0x00000803, 3)
     labels = _read(directory, LABELS, sums, 0x00000801, 1)
     if len(images) != len(labels):
-        raise ValueError(f"{directory / IMAGES}: {len(images)} images but {directory / LABELS} has {len(labels)} labels")
+        raise ValueError(f"{directory / IMAGES}: {len(images)} images but {directory / LABELS} has "
+                         f"{len(labels)} labels")
     if labels.size and labels.max() > 9:
         raise ValueError(f"{directory / LABELS}: label {labels.max()} outside 0-9")
     if np.dtype(dtype) != np.uint8:

@@ -146,7 +146,8 @@ class AnalogLinear(torch.nn.Module):
         cols = self._rng.random((self.pulse_train_length, g.size)) < p_col
         for r, c in zip(rows, cols):
             if r.any() and c.any():
-                energy += self.xbar.write_outer(r.astype(int).tolist(), np.where(c, direction, 0).tolist(), self.v_write)
+                dirs = np.where(c, direction, 0)
+                energy += self.xbar.write_outer(r.astype(int).tolist(), dirs.tolist(), self.v_write)
         return energy
 
     def extra_repr(self):
