@@ -10,6 +10,8 @@ A thin layer over the C++ libraries (the extension module ``ionrail._ionrail``):
 * :class:`Crossbar` -- the circuits crossbar (differential pairs, DAC/ADC,
   IR drop, V/2 pulse programming, energy counters).
 * :func:`run` -- a KMC experiment (TOML path or dict) as ``ionrail run`` runs it.
+* :func:`load_mnist` -- MNIST-format IDX images and labels (data/mnist10k),
+  checked against SHA256SUMS.
 * ``ionrail.torch`` -- an analog linear layer for PyTorch (when torch is installed).
 
 Bad input raises ValueError (FileNotFoundError for a missing file) with the
@@ -18,5 +20,7 @@ KeyboardInterrupt after the run saved its checkpoint. See docs/python.md.
 """
 from ._ionrail import Crossbar, DeviceBatch, Table, __version__, load_digits, split_digits, table_metadata
 from .kmc import calibrate, run
+from .mnist import load_mnist
 
-__all__ = ["Crossbar", "DeviceBatch", "calibrate", "Table", "__version__", "load_digits", "run", "split_digits", "table_metadata"]
+__all__ = ["Crossbar", "DeviceBatch", "calibrate", "Table", "__version__", "load_digits", "load_mnist", "run",
+           "split_digits", "table_metadata"]

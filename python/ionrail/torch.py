@@ -12,10 +12,22 @@ circuits::write_outer):
   ``active_input`` and the columns whose |gradient| is above
   ``error_threshold`` (for softmax cross-entropy |t - p|, as the C++ rule)
   move one pulse against the gradient's sign.
-* ``"pulse_train"`` (stochastic pulse trains, Gokmen & Vlasov 2016): per sample
-  ``pulse_train_length`` slots; in each, row i is driven with probability x_i
-  and column j with probability min(|g_j|, 1) where |g_j| > error_threshold; cells where a driven row meets
-  a driven column move one pulse against the sign of g_j.
+* ``"pulse_train"`` (stochastic pulse trains, Gokmen & Vlasov 2016, with
+  their update management): per sample, columns with |g_j| <= error_threshold
+  are dropped; with ``normalize=True`` the rest are divided by the sample's
+  max |g| (so the layer's gradient scale does not matter, only the threshold
+  sees raw gradients). The sample then gets ``pulse_train_length`` = L slots;
+  in each, row i is driven with probability p_i = c_x x_i and column j with
+  q_j = c_g |g_j|, where c_x c_g = learning_rate / L and c_x max(x) =
+  c_g max|g| (rows and columns equally likely at their largest), both clipped
+  at 1; cells where a driven row meets a driven column move one pulse
+  against the sign of g_j. The expected number of pulses on cell (i, j) is
+  thus ``learning_rate * x_i * |g_j|`` (below it where a probability clips;
+  at most L), i.e. ``learning_rate`` is the SGD learning rate in units of
+  one device pulse. One pulse on tables/polymer_thin is about 4.5 % of the
+  conductance span (0.7 in output units at out_scale 15), so rates well
+  below 1 and a decay over epochs (set ``layer.learning_rate`` between
+  epochs; python/examples/train_mlp.py) average out the coarse steps.
 
 Weights in the forward pass are in units of the conductance span:
 w = (G+ - G-) / g_span, so y = out_scale * I / (v_read * g_span).
@@ -44,14 +56,19 @@ class _CrossbarFunction(torch.autograd.Function):
 
 class AnalogLinear(torch.nn.Module):
     def __init__(self, in_features, out_features, table, bias=True, rule="manhattan", v_write=8.0,
-                 pulse_train_length=4, active_input=0.5, error_threshold=0.3, out_scale=15.0, seed=1, dac_bits=8,
+                 pulse_train_length=4, learning_rate=1.0, normalize=False, active_input=0.5, error_threshold=0.3,
+                 out_scale=15.0, seed=1, dac_bits=8,
                  adc_bits=8, v_read_v=0.2, wire_ohm=0.0, noise=True, gain_sigma=0.0, offset_sigma_s=0.0,
                  initial_state=0.25, dt_m_s=0.05):
         super().__init__()
         if rule not in ("manhattan", "pulse_train"):
             raise ValueError(f"rule {rule!r}: expected 'manhattan' or 'pulse_train'")
         self.in_features, self.out_features, self.bias = in_features, out_features, bias
+        if pulse_train_length < 1 or not learning_rate > 0:
+            raise ValueError(f"pulse_train_length {pulse_train_length} must be >= 1 and learning_rate "
+                             f"{learning_rate} > 0")
         self.rule, self.v_write, self.pulse_train_length = rule, v_write, pulse_train_length
+        self.learning_rate, self.normalize = learning_rate, normalize
         self.active_input, self.error_threshold = active_input, error_threshold
         rows = in_features + (1 if bias else 0)
         self.xbar = _ionrail.Crossbar(table, rows, out_features, dac_bits=dac_bits, adc_bits=adc_bits,
@@ -101,13 +118,36 @@ class AnalogLinear(torch.nn.Module):
                 if active.any() and cols.any():
                     energy += self.xbar.write_outer(active.tolist(), cols.tolist(), self.v_write)
             else:
-                p_col = np.where(np.abs(g) > self.error_threshold, np.minimum(np.abs(g), 1.0), 0.0)
-                for _ in range(self.pulse_train_length):
-                    active = (self._rng.random(x.shape) < x).astype(int)
-                    cols = np.where(self._rng.random(g.shape) < p_col, direction, 0)
-                    if active.any() and cols.any():
-                        energy += self.xbar.write_outer(active.tolist(), cols.tolist(), self.v_write)
+                energy += self._pulse_train(x, g, direction)
         self._last_input = self._last_grad = None
+        return energy
+
+    def pulse_train_probabilities(self, x, g):
+        """Row and column probabilities of one sample's pulse train (see the module docstring)."""
+        x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
+        g = np.where(np.abs(g) > self.error_threshold, np.abs(g), 0.0)
+        gmax, xmax = g.max(), x.max()
+        if gmax == 0 or xmax == 0:
+            return np.zeros_like(x), np.zeros_like(g)
+        if self.normalize:
+            g, gmax = g / gmax, 1.0
+        # Update management: c_x * c_g = learning_rate / length, and the largest
+        # row and column probabilities are equal (c_x * xmax = c_g * gmax).
+        c = self.learning_rate / self.pulse_train_length
+        c_x, c_g = np.sqrt(c * gmax / xmax), np.sqrt(c * xmax / gmax)
+        return np.minimum(c_x * x, 1.0), np.minimum(c_g * g, 1.0)
+
+    def _pulse_train(self, x, g, direction):
+        p_row, p_col = self.pulse_train_probabilities(x, g)
+        if not p_col.any():
+            return 0.0
+        energy = 0.0
+        rows = self._rng.random((self.pulse_train_length, x.size)) < p_row
+        cols = self._rng.random((self.pulse_train_length, g.size)) < p_col
+        for r, c in zip(rows, cols):
+            if r.any() and c.any():
+                dirs = np.where(c, direction, 0)
+                energy += self.xbar.write_outer(r.astype(int).tolist(), dirs.tolist(), self.v_write)
         return energy
 
     def extra_repr(self):
