@@ -857,6 +857,22 @@ TEST(ModelBatch, VoltsEqualRawAfterFromDouble) {
     ASSERT_EQ(a.fluct, b.fluct);
     ASSERT_EQ(a.rng, b.rng);
   }
+  // Edges of the conversion: half-LSB ties either side of zero, the last
+  // in-range values, just past them, and far past them.
+  const double q = q_volt::lsb;
+  const std::vector<double> edges = {0.0, -0.0, 0.5 * q, -0.5 * q, 1.5 * q, -1.5 * q, 0.49999 * q,
+                                     -0.50001 * q, 16.0 - q, 16.0 - 0.5 * q, 16.0 - 0.50001 * q, 16.0,
+                                     -16.0, -16.0 - 0.5 * q, -16.0 - 0.50001 * q, -16.0 - q, 1e9, -1e9,
+                                     std::numeric_limits<double>::max(), -std::numeric_limits<double>::max(),
+                                     std::numeric_limits<double>::denorm_min(), -std::numeric_limits<double>::denorm_min()};
+  for (std::size_t i = 0; i < n; ++i) {
+    volts[i] = i < edges.size() ? edges[i] : edges[i % edges.size()] + static_cast<double>(i % 5) * q;
+    raw[i] = q_volt::from_double(volts[i]).raw();
+  }
+  step_batch(t.view(), a, raw.data());
+  ASSERT_TRUE(step_batch_volts(t.view(), b, volts.data()));
+  ASSERT_EQ(a.state, b.state);
+  ASSERT_EQ(a.fluct, b.fluct);
   for (const double bad : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
                            -std::numeric_limits<double>::infinity()}) {
     volts[n - 1] = bad;  // the last device, in the last (partial) block
