@@ -1,6 +1,7 @@
 // The extension module ionrail._ionrail: thin pybind11 bindings of the C++
 // libraries (docs/python.md). No physics here: every number comes from
-// ionrail::model, ionrail::model_io, ionrail::circuits and ionrail::app.
+// ionrail::model, ionrail::model_io, ionrail::circuits and ionrail::runs (the
+// runner the `ionrail` commands call too).
 // Errors: ionrail::input_error and std::invalid_argument become ValueError
 // (FileNotFoundError when the file is missing) with the message the CLI
 // prints after "ionrail: "; calibration::interrupted becomes

@@ -116,3 +116,42 @@ def test_ctrl_c_raises_keyboard_interrupt_and_keeps_the_checkpoint(tmp_path):
     assert stdout.splitlines()[-1] == "handler restored", stdout
     checkpoints = [x for x in tmp_path.iterdir() if x.name.startswith("out.checkpoint")]
     assert checkpoints and any(checkpoints[0].iterdir()), list(tmp_path.iterdir())
+
+
+PROGRESS_CHILD = """
+import sys, ionrail
+ionrail.run(sys.argv[1], progress=None if sys.argv[2] == "default" else sys.argv[2] == "on")
+"""
+
+
+def run_with_stderr_on_a_terminal(cfg, progress):
+    """The child's stderr on a pseudo-terminal; returns what it wrote there."""
+    import pty
+    main, child = pty.openpty()
+    try:
+        p = subprocess.Popen([sys.executable, "-c", PROGRESS_CHILD, str(cfg), progress], stderr=child,
+                             stdout=subprocess.DEVNULL, env=os.environ)
+        os.close(child)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        assert p.wait(timeout=60) == 0
+    finally:
+        os.close(main)
+    return out.decode(errors="replace")
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    cfg = write_config(tmp_path / "run.toml")
+    shown = run_with_stderr_on_a_terminal(cfg, "default")
+    assert "% ETA" in shown and "ionrail: done in" in shown, shown
+    assert "ETA" not in run_with_stderr_on_a_terminal(cfg, "off")
+    piped = subprocess.run([sys.executable, "-c", PROGRESS_CHILD, str(cfg), "default"], capture_output=True,
+                           text=True, env=os.environ)
+    assert piped.returncode == 0 and piped.stderr == "", piped.stderr
