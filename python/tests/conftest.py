@@ -39,3 +39,20 @@ def cli_message(*args):
     line = r.stderr.strip().splitlines()[-1]
     assert line.startswith("ionrail: "), line
     return line[len("ionrail: "):]
+
+
+def interrupted_child(code, args, after_s):
+    """Runs `python -c CODE ARGS` (which prints "start" first), sends it SIGINT
+    AFTER_S seconds after that line, and returns its stdout once it exits 0."""
+    import signal
+    import sys
+    import time
+
+    p = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert p.stdout.readline().strip() == "start"
+    time.sleep(after_s)
+    p.send_signal(signal.SIGINT)
+    stdout, _ = p.communicate(timeout=120)
+    assert p.returncode == 0, stdout
+    return stdout

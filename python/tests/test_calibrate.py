@@ -1,15 +1,9 @@
 """ionrail.calibrate against `ionrail calibrate`: the same small calibration
 gives the same table, bit for bit."""
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 
 import ionrail
-from conftest import SOURCE_DIR, cli, cli_message
+from conftest import SOURCE_DIR, cli, cli_message, interrupted_child
 
 TINY = {
     "material": str(SOURCE_DIR / "materials" / "polymer_thin.toml"),
@@ -54,13 +48,7 @@ def test_ctrl_c_keeps_the_finished_runs_and_resume_gives_the_same_table(tmp_path
     cfg = tmp_path / "long.toml"
     cfg.write_text(ionrail.kmc.to_toml(LONG))
     out = tmp_path / "out"
-    p = subprocess.Popen([sys.executable, "-c", CHILD, str(cfg), str(out)], stdout=subprocess.PIPE, text=True,
-                         env=dict(os.environ, OMP_NUM_THREADS="1"))
-    assert p.stdout.readline().strip() == "start"
-    time.sleep(1.5)
-    p.send_signal(signal.SIGINT)
-    stdout, _ = p.communicate(timeout=120)
-    assert p.returncode == 0
+    stdout = interrupted_child(CHILD, [cfg, out], 1.5)
     assert stdout.startswith("KeyboardInterrupt: interrupted by SIGINT"), stdout
     assert not out.exists()  # no partial table
     checkpoint = tmp_path / "out.checkpoint"

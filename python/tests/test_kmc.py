@@ -2,16 +2,14 @@
 file and seed give the same trace.csv, byte for byte, and the arrays returned
 are the trace the CLI writes."""
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
 import ionrail
-from conftest import cli, cli_message
+from conftest import cli, cli_message, interrupted_child
 
 SMALL = {
     "device": {"thickness_nm": 20, "sites": 20, "rails": 50, "zones": 4},
@@ -105,13 +103,7 @@ except KeyboardInterrupt:
 def test_ctrl_c_raises_keyboard_interrupt_and_keeps_the_checkpoint(tmp_path):
     cfg = write_config(tmp_path / "long.toml", LONG)
     out = tmp_path / "out"
-    p = subprocess.Popen([sys.executable, "-c", CHILD, str(cfg), str(out)], stdout=subprocess.PIPE, text=True,
-                         env=os.environ)
-    assert p.stdout.readline().strip() == "start"
-    time.sleep(1.0)
-    p.send_signal(signal.SIGINT)
-    stdout, _ = p.communicate(timeout=120)
-    assert p.returncode == 0
+    stdout = interrupted_child(CHILD, [cfg, out], 1.0)
     assert stdout.startswith("KeyboardInterrupt: interrupted by SIGINT"), stdout
     assert stdout.splitlines()[-1] == "handler restored", stdout
     checkpoints = [x for x in tmp_path.iterdir() if x.name.startswith("out.checkpoint")]
