@@ -49,6 +49,7 @@ crossbar_array::crossbar_array(const model::table& table, const crossbar_params&
       devices_.push_back(model::make_device(model::device_seed(base, global), var, initial, p.noise));
     }
   volts_.assign(n, 0);
+  one_volt_.assign(n, static_cast<std::int16_t>(1 << model::q_volt::frac_bits));
 }
 
 std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices) {
@@ -57,17 +58,21 @@ std::vector<double> device_conductances_s(const model::table_view& table, const 
   detail::read_devices(table, devices, one_volt.data(), raw.data());
   std::vector<double> g(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i)
-    g[i] = static_cast<double>(raw[i]) * model::q_current::lsb * model::current_unit_ampere;
+    g[i] = raw_to_siemens(raw[i]);
   return g;
 }
 
 std::vector<double> crossbar_array::conductances() const { return device_conductances_s(table_.view(), devices_); }
 
 std::vector<std::int64_t> crossbar_array::conductances_raw() const {
-  const std::vector<std::int16_t> one_volt(devices_.size(), static_cast<std::int16_t>(1 << model::q_volt::frac_bits));
-  std::vector<std::int64_t> raw(devices_.size());
-  detail::read_devices(table_.view(), devices_, one_volt.data(), raw.data());
+  std::vector<std::int64_t> raw;
+  conductances_raw(raw);
   return raw;
+}
+
+void crossbar_array::conductances_raw(std::vector<std::int64_t>& out) const {
+  out.resize(devices_.size());
+  detail::read_devices(table_.view(), devices_, one_volt_.data(), out.data());
 }
 
 std::vector<double> crossbar_array::weights() const {

@@ -54,10 +54,10 @@ void tiled_layer::forward(const double* x, int batch, double* out) const {
     for (int i = 0; i < down_; ++i)
       for (int j = 0; j < across_; ++j) {
         const crossbar_array& t = tile(i, j);
-        const std::vector<std::int64_t> g = t.conductances_raw();
+        t.conductances_raw(g_raw_);
         const std::size_t r0 = static_cast<std::size_t>(i * tile_rows_), c0 = static_cast<std::size_t>(j * tile_cols_);
         for (std::size_t b = 0; b < n; ++b) {
-          t.exact_read(g, x + b * R + r0, part.data());
+          t.exact_read(g_raw_, x + b * R + r0, part.data());
           for (int c = 0; c < t.cols(); ++c) total[b * C + c0 + static_cast<std::size_t>(c)] += part[static_cast<std::size_t>(c)];
         }
       }
@@ -69,10 +69,12 @@ void tiled_layer::forward(const double* x, int batch, double* out) const {
   for (int i = 0; i < down_; ++i)
     for (int j = 0; j < across_; ++j) {
       const crossbar_array& t = tile(i, j);
-      const std::vector<double> g = t.conductances();
+      t.conductances_raw(g_raw_);
+      g_.resize(g_raw_.size());
+      for (std::size_t k = 0; k < g_raw_.size(); ++k) g_[k] = raw_to_siemens(g_raw_[k]);
       const std::size_t r0 = static_cast<std::size_t>(i * tile_rows_), c0 = static_cast<std::size_t>(j * tile_cols_);
       for (std::size_t b = 0; b < n; ++b) {
-        t.read_with(g, x + b * R + r0, part.data());
+        t.read_with(g_, x + b * R + r0, part.data());
         for (int c = 0; c < t.cols(); ++c) out[b * C + c0 + static_cast<std::size_t>(c)] += part[static_cast<std::size_t>(c)];
       }
     }

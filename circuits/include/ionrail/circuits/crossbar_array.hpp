@@ -29,6 +29,11 @@ namespace ionrail::circuits {
 // current at exactly 1 V is G in µA (q_current), so this is the model's own
 // read-out, bit for bit.
 std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices);
+// One device's conductance (S) from its q_current raw read at 1 V: the
+// conversion device_conductances_s applies, for callers that keep the raw values.
+inline double raw_to_siemens(std::int64_t raw) {
+  return static_cast<double>(raw) * model::q_current::lsb * model::current_unit_ampere;
+}
 
 struct crossbar_params {
   int rows = 0;                    // input lines
@@ -96,6 +101,10 @@ class crossbar_array {
   double exact_unit_a() const;
   // Each device's read current at 1 V, q_current raw (conductances() is this × LSB).
   std::vector<std::int64_t> conductances_raw() const;
+  // The same into `out` (resized): a caller reading every call (tiled_layer)
+  // reuses its buffer; fresh large buffers cost more in page faults than the
+  // read itself.
+  void conductances_raw(std::vector<std::int64_t>& out) const;
   // The same without DAC/ADC quantisation and with ideal wires (analysis).
   void read_exact(const double* x, double* out) const;
   // read() with the given device conductances g (index order, S) instead of
@@ -124,6 +133,7 @@ class crossbar_array {
   model::table table_;
   model::device_batch devices_;
   std::vector<std::int16_t> volts_;
+  std::vector<std::int16_t> one_volt_;  // 1 V on every device: the conductance read
   double g_span_ = 0;  // G at s = 1 minus G at s = 0 (table), S
   double adc_fs_ = 0;
   long long steps_ = 0;

@@ -39,7 +39,8 @@ class tiled_layer {
   // out[b · cols + c]: column c's current (A) for input vector b of
   // x[b · rows + r] in [0, 1], the sum over the tiles of that column of
   // their ADC outputs (with an ideal ADC and ideal wires, of their exact
-  // integer sums, converted once). The devices are read once per call.
+  // integer sums, converted once). The devices are read once per call, into
+  // buffers the layer keeps: one layer is not forwarded from two threads at once.
   void forward(const double* x, int batch, double* out) const;
 
   // write_outer (crossbar_learning.hpp) on every tile with its slice of
@@ -61,6 +62,9 @@ class tiled_layer {
   int rows_, cols_, tile_rows_, tile_cols_, down_ = 0, across_ = 0;
   bool exact_ = false;  // ideal ADC and ideal wires: add exact integer sums
   std::vector<crossbar_array> tiles_;
+  // forward's scratch, kept between calls (see conductances_raw).
+  mutable std::vector<std::int64_t> g_raw_;
+  mutable std::vector<double> g_;
 };
 
 }  // namespace ionrail::circuits
