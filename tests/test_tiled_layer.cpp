@@ -133,6 +133,15 @@ TEST(CircuitsTiledLayer, EachTileQuantisesOnItsOwn) {
   double out = -1;
   l.forward(x.data(), 1, &out);
   EXPECT_EQ(out, 0.0);
+  // One untiled array with the same ADC and devices reads the 0.8 fs total as fs.
+  circuits::crossbar_params flat_p = p;
+  flat_p.rows = 4;
+  flat_p.cols = 1;
+  circuits::crossbar_array flat(t, flat_p);
+  for (int k = 0; k < 5; ++k) circuits::write_outer(flat, {1, 1, 1, 1}, {+1}, 7.0);
+  double whole = 0;
+  flat.read(x.data(), &whole);
+  EXPECT_EQ(std::fabs(whole), p.adc_full_scale_a);
   // The hand rule per tile, round(clamp(I / fs) · (2^(bits−1) − 1)) / (…) · fs, summed.
   p.adc_bits = 5;
   const circuits::tiled_layer l5 = programmed(p);
