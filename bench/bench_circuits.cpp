@@ -12,6 +12,7 @@
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/digits.hpp>
 #include <ionrail/circuits/snn.hpp>
+#include <ionrail/circuits/tiled_layer.hpp>
 
 namespace {
 
@@ -71,6 +72,31 @@ void BM_circuits_snn_digits(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * (2 * 200 + static_cast<long long>(in.split.test.size())));
 }
 BENCHMARK(BM_circuits_snn_digits)->Unit(benchmark::kMillisecond);
+
+// A 784 × 128 layer (MNIST pixels to 128 hidden units) in 128 × 128 tiles
+// (7 × 1, the last of 16 rows), as the crossbar experiment configures a tile
+// (8-bit DAC and ADC, ideal wires, noise on). Arg: batch size; each
+// iteration reads the devices once and forwards the whole batch. Items:
+// input vectors.
+void BM_circuits_tiled_forward(benchmark::State& state) {
+  const config::run_config cfg = config::load_run_config(experiments + "crossbar_digits.toml", {});
+  const model::table table = model_io::load_table(cfg.crossbar.table_dir, model_io::table_format::csv);
+  circuits::crossbar_params p = cfg.crossbar.array;
+  p.dt_m_s = model_io::table_metadata(cfg.crossbar.table_dir, "dt_m_s");
+  if (!cfg.crossbar.initial_state_given) p.initial_state = model_io::table_metadata(cfg.crossbar.table_dir, "s_eq");
+  p.seed = cfg.sim.seed;
+  const circuits::tiled_layer layer(table, 784, 128, 128, 128, p);
+  const int batch = static_cast<int>(state.range(0));
+  std::vector<double> x(static_cast<std::size_t>(batch) * 784), out(static_cast<std::size_t>(batch) * 128);
+  std::uint64_t s = 7;
+  for (double& v : x) v = circuits::uniform01(s);
+  for (auto _ : state) {
+    layer.forward(x.data(), batch, out.data());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+BENCHMARK(BM_circuits_tiled_forward)->Arg(1)->Arg(64)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

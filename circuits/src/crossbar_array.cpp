@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include <ionrail/circuits/ir_drop.hpp>
 #include <ionrail/circuits/streams.hpp>
@@ -12,10 +13,19 @@
 
 namespace ionrail::circuits {
 
-crossbar_array::crossbar_array(const model::table& table, const crossbar_params& p) : p_(p), table_(table) {
+crossbar_array::crossbar_array(const model::table& table, const crossbar_params& p)
+    : crossbar_array(table, p, device_placement{}) {}
+
+crossbar_array::crossbar_array(const model::table& table, const crossbar_params& p, const device_placement& at)
+    : p_(p), table_(table) {
   if (p.rows <= 0 || p.cols <= 0) throw std::invalid_argument("crossbar: rows and cols must be > 0");
-  if (p.dac_bits < 1 || p.dac_bits > 16 || p.adc_bits < 2 || p.adc_bits > 24)
-    throw std::invalid_argument("crossbar: dac_bits must be in [1, 16] and adc_bits in [2, 24]");
+  if (p.dac_bits < 1 || p.dac_bits > 16 || (p.adc_bits != 0 && (p.adc_bits < 2 || p.adc_bits > 24)))
+    throw std::invalid_argument("crossbar: dac_bits must be in [1, 16] and adc_bits 0 (ideal) or in [2, 24]");
+  const int global_cols = at.global_cols == 0 ? p.cols : at.global_cols;
+  if (at.row0 < 0 || at.col0 < 0 || global_cols < 0 || at.col0 + p.cols > global_cols)
+    throw std::invalid_argument("crossbar: device placement at row " + std::to_string(at.row0) + ", column " +
+                                std::to_string(at.col0) + " of " + std::to_string(global_cols) +
+                                " columns does not hold " + std::to_string(p.cols) + " columns");
   if (!(p.v_read_v > 0) || !(p.dt_m_s > 0) || p.wire_ohm < 0 || p.adc_full_scale_a < 0)
     throw std::invalid_argument("crossbar: v_read_v and dt_m_s must be > 0, wire_ohm and adc_full_scale_a >= 0");
   if (table_.check() != model::table_status::ok)
@@ -26,10 +36,20 @@ crossbar_array::crossbar_array(const model::table& table, const crossbar_params&
             model::cond_unit_siemens;
   adc_fs_ = p.adc_full_scale_a > 0 ? p.adc_full_scale_a : p.rows * p.v_read_v * std::fabs(g_span_) / 4;
   const std::size_t n = static_cast<std::size_t>(p.rows) * static_cast<std::size_t>(2 * p.cols);
-  devices_ = model::make_batch(n, stream_seed(p.seed, draw_stream::devices, 0),
-                               model::variation_params::from_si(p.gain_sigma, p.offset_sigma_s),
-                               model::q_state::from_double(p.initial_state), p.noise);
+  // make_batch's seeds (device_seed(base, flat index)), with the flat index
+  // of the global matrix: the array on its own gets make_batch's devices.
+  const std::uint64_t base = stream_seed(p.seed, draw_stream::devices, 0);
+  const auto var = model::variation_params::from_si(p.gain_sigma, p.offset_sigma_s);
+  const auto initial = model::q_state::from_double(p.initial_state);
+  devices_.reserve(n);
+  for (int r = 0; r < p.rows; ++r)
+    for (int k = 0; k < 2 * p.cols; ++k) {
+      const std::uint64_t global = static_cast<std::uint64_t>(at.row0 + r) * static_cast<std::uint64_t>(2 * global_cols) +
+                                   static_cast<std::uint64_t>(2 * at.col0 + k);
+      devices_.push_back(model::make_device(model::device_seed(base, global), var, initial, p.noise));
+    }
   volts_.assign(n, 0);
+  one_volt_.assign(n, static_cast<std::int16_t>(1 << model::q_volt::frac_bits));
 }
 
 std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices) {
@@ -38,11 +58,22 @@ std::vector<double> device_conductances_s(const model::table_view& table, const 
   detail::read_devices(table, devices, one_volt.data(), raw.data());
   std::vector<double> g(raw.size());
   for (std::size_t i = 0; i < raw.size(); ++i)
-    g[i] = static_cast<double>(raw[i]) * model::q_current::lsb * model::current_unit_ampere;
+    g[i] = raw_to_siemens(raw[i]);
   return g;
 }
 
 std::vector<double> crossbar_array::conductances() const { return device_conductances_s(table_.view(), devices_); }
+
+std::vector<std::int64_t> crossbar_array::conductances_raw() const {
+  std::vector<std::int64_t> raw;
+  conductances_raw(raw);
+  return raw;
+}
+
+void crossbar_array::conductances_raw(std::vector<std::int64_t>& out) const {
+  out.resize(devices_.size());
+  detail::read_devices(table_.view(), devices_, one_volt_.data(), out.data());
+}
 
 std::vector<double> crossbar_array::weights() const {
   const std::vector<double> g = conductances();
@@ -53,12 +84,18 @@ std::vector<double> crossbar_array::weights() const {
   return w;
 }
 
+std::int64_t crossbar_array::dac_level(double x) const {
+  const double levels = std::ldexp(1.0, p_.dac_bits) - 1;
+  return static_cast<std::int64_t>(std::round(std::clamp(x, 0.0, 1.0) * levels));
+}
+
 double crossbar_array::dac(double x) const {
   const double levels = std::ldexp(1.0, p_.dac_bits) - 1;
   return std::round(std::clamp(x, 0.0, 1.0) * levels) / levels * p_.v_read_v;
 }
 
 double crossbar_array::adc(double i) const {
+  if (p_.adc_bits == 0) return i;
   const double half = std::ldexp(1.0, p_.adc_bits - 1) - 1;
   return std::round(std::clamp(i / adc_fs_, -1.0, 1.0) * half) / half * adc_fs_;
 }
@@ -80,7 +117,37 @@ void crossbar_array::column_currents(const std::vector<double>& v_row, const std
   }
 }
 
-void crossbar_array::read(const double* x, double* out) const { read_with(conductances(), x, out); }
+void crossbar_array::read(const double* x, double* out) const {
+  if (p_.adc_bits == 0 && p_.wire_ohm == 0) {
+    // Exact: the sums a tiled layer adds across tiles (tiled_layer.hpp), so
+    // tiled and untiled agree bit for bit.
+    std::vector<exact_sum> sums(static_cast<std::size_t>(p_.cols));
+    exact_read(conductances_raw(), x, sums.data());
+    const double unit = exact_unit_a();
+    for (int c = 0; c < p_.cols; ++c) out[c] = static_cast<double>(sums[static_cast<std::size_t>(c)]) * unit;
+    return;
+  }
+  read_with(conductances(), x, out);
+}
+
+double crossbar_array::exact_unit_a() const {
+  return model::q_current::lsb * model::current_unit_ampere * p_.v_read_v / (std::ldexp(1.0, p_.dac_bits) - 1);
+}
+
+void crossbar_array::exact_read(const std::vector<std::int64_t>& g_raw, const double* x, exact_sum* out) const {
+  const std::size_t lines = static_cast<std::size_t>(2 * p_.cols);
+  if (g_raw.size() != static_cast<std::size_t>(p_.rows) * lines)
+    throw std::invalid_argument("crossbar: exact_read: " + std::to_string(g_raw.size()) + " conductances for " +
+                                std::to_string(static_cast<std::size_t>(p_.rows) * lines) + " devices");
+  for (int c = 0; c < p_.cols; ++c) out[c] = 0;
+  for (int r = 0; r < p_.rows; ++r) {
+    const std::int64_t level = dac_level(x[r]);
+    if (level == 0) continue;
+    const std::int64_t* row = g_raw.data() + static_cast<std::size_t>(r) * lines;
+    for (int c = 0; c < p_.cols; ++c)
+      out[c] += static_cast<exact_sum>(row[2 * c] - row[2 * c + 1]) * level;
+  }
+}
 
 void crossbar_array::read_with(const std::vector<double>& g, const double* x, double* out) const {
   std::vector<double> v(static_cast<std::size_t>(p_.rows)), i;

@@ -1,16 +1,19 @@
-"""MNIST in the IDX format (data/mnist10k): numpy and gzip only.
+"""MNIST in the IDX format (data/mnist10k).
 
-``load_mnist(directory)`` reads ``images-idx3-ubyte.gz`` and
-``labels-idx1-ubyte.gz``, checks both against the directory's ``SHA256SUMS``,
-their IDX magic numbers (0x00000803 and 0x00000801), the sizes in the headers
-against the data, and that the two counts agree. A missing file raises
-FileNotFoundError, anything else wrong ValueError; both name the file.
+``load_mnist(directory)`` checks ``images-idx3-ubyte.gz`` and
+``labels-idx1-ubyte.gz`` against the directory's ``SHA256SUMS`` (here, with
+hashlib), then reads them with the C++ loader (circuits/mnist.hpp), which
+checks the gzip streams, the IDX magic numbers (0x00000803 and 0x00000801),
+the sizes in the headers against the data, the labels, and that the two
+counts agree. A missing file raises FileNotFoundError, anything else wrong
+ValueError; both name the file.
 """
-import gzip
 import hashlib
 import pathlib
 
 import numpy as np
+
+from ._ionrail import _load_mnist_idx
 
 IMAGES = "images-idx3-ubyte.gz"
 LABELS = "labels-idx1-ubyte.gz"
@@ -31,32 +34,17 @@ def _checksums(directory):
     return sums
 
 
-def _read(directory, name, sums, magic, dims):
+def _checked(directory, name, sums):
+    """The file's path once its SHA256 matches SHA256SUMS."""
     path = directory / name
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    raw = path.read_bytes()
     if name not in sums:
         raise ValueError(f"{path}: not listed in {directory / 'SHA256SUMS'}")
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sums[name]:
         raise ValueError(f"{path}: SHA256 {digest} differs from SHA256SUMS ({sums[name]})")
-    try:
-        data = gzip.decompress(raw)
-    except (OSError, EOFError) as e:
-        raise ValueError(f"{path}: not a gzip file ({e})") from None
-    head = 4 + 4 * dims
-    if len(data) < head:
-        raise ValueError(f"{path}: {len(data)} bytes, shorter than the IDX header ({head} bytes)")
-    got = int.from_bytes(data[:4], "big")
-    if got != magic:
-        raise ValueError(f"{path}: IDX magic number 0x{got:08x}, expected 0x{magic:08x}")
-    shape = tuple(int.from_bytes(data[4 + 4 * k:8 + 4 * k], "big") for k in range(dims))
-    size = int(np.prod(shape))
-    if len(data) - head != size:
-        raise ValueError(f"{path}: header says {' x '.join(map(str, shape))} = {size} bytes, the file has "
-                         f"{len(data) - head}")
-    return np.frombuffer(data, dtype=np.uint8, offset=head).reshape(shape).copy()
+    return path
 
 
 def load_mnist(directory, dtype=np.uint8):
@@ -69,13 +57,8 @@ def load_mnist(directory, dtype=np.uint8):
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory}: no such directory")
     sums = _checksums(directory)
-    images = _read(directory, IMAGES, sums, 0x00000803, 3)
-    labels = _read(directory, LABELS, sums, 0x00000801, 1)
-    if len(images) != len(labels):
-        raise ValueError(f"{directory / IMAGES}: {len(images)} images but {directory / LABELS} has "
-                         f"{len(labels)} labels")
-    if labels.size and labels.max() > 9:
-        raise ValueError(f"{directory / LABELS}: label {labels.max()} outside 0-9")
+    # The IDX parsing and its checks are the C++ loader's (circuits/mnist.hpp).
+    images, labels = _load_mnist_idx(_checked(directory, IMAGES, sums), _checked(directory, LABELS, sums))
     if np.dtype(dtype) != np.uint8:
         images = images.astype(dtype) / 255.0
     return images, labels

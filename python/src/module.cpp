@@ -28,6 +28,7 @@
 #include <ionrail/circuits/crossbar_array.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/digits.hpp>
+#include <ionrail/circuits/mnist.hpp>
 #include <ionrail/model/batch.hpp>
 #include <ionrail/model/table.hpp>
 #include <ionrail/model_io/circuit_export.hpp>
@@ -489,6 +490,30 @@ PYBIND11_MODULE(_ionrail, m) {
       },
       py::arg("labels"), py::arg("test_count"), py::arg("seed"),
       "The C++ stratified, seeded train/test split: (train indices, test indices)");
+
+  // ---- MNIST IDX files (circuits/mnist.hpp); ionrail.load_mnist checks the SHA256SUMS first ----
+  m.def(
+      "_load_mnist_idx",
+      [](const std::filesystem::path& images, const std::filesystem::path& labels) {
+        const circuits::mnist_set s = circuits::load_mnist(images.string(), labels.string());
+        py::array_t<std::uint8_t> x({static_cast<py::ssize_t>(s.count), static_cast<py::ssize_t>(s.rows),
+                                     static_cast<py::ssize_t>(s.cols)});
+        py::array_t<std::uint8_t> y(static_cast<py::ssize_t>(s.count));
+        if (!s.images.empty()) std::memcpy(x.mutable_data(), s.images.data(), s.images.size());
+        if (!s.labels.empty()) std::memcpy(y.mutable_data(), s.labels.data(), s.labels.size());
+        return py::make_tuple(x, y);
+      },
+      py::arg("images"), py::arg("labels"),
+      "The C++ IDX loader: (images uint8 (n, rows, cols), labels uint8 (n,)); ValueError naming the file");
+  m.def(
+      "split_mnist",
+      [](int n, int test_count, std::uint64_t seed) {
+        const auto s = circuits::split_mnist(n, test_count, seed);
+        return py::make_tuple(py::array_t<int>(static_cast<py::ssize_t>(s.train.size()), s.train.data()),
+                              py::array_t<int>(static_cast<py::ssize_t>(s.test.size()), s.test.data()));
+      },
+      py::arg("n"), py::arg("test_count"), py::arg("seed"),
+      "The C++ split of an MNIST set (a seeded splitmix64 shuffle, not numpy's): (train indices, test indices)");
 
   // ---- calibration (`ionrail calibrate`) ----
   m.def(

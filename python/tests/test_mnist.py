@@ -1,5 +1,5 @@
 """ionrail.load_mnist on data/mnist10k: shapes, the README's class counts,
-and refusals of a corrupted, a missing and a mislabelled file."""
+and refusals of a corrupted, a missing and a mislabelled file; the C++ split."""
 import gzip
 import hashlib
 import shutil
@@ -68,3 +68,14 @@ def test_bad_magic_and_size_raise_even_with_matching_checksums(tmp_path):
     write(labels[:-1])
     with pytest.raises(ValueError, match="labels-idx1-ubyte.gz: header says 10000 = 10000 bytes, the file has 9999"):
         ionrail.load_mnist(d)
+
+
+def test_cpp_split_is_a_seeded_shuffle_of_fixed_sizes():
+    # circuits::split_mnist: not numpy's permutation, the same sizes.
+    train, test = ionrail.split_mnist(10000, 2000, 1)
+    assert len(train) == 8000 and len(test) == 2000
+    assert sorted(np.concatenate([train, test]).tolist()) == list(range(10000))
+    again, _ = ionrail.split_mnist(10000, 2000, 1)
+    np.testing.assert_array_equal(again, train)
+    with pytest.raises(ValueError, match="split_mnist: test_count 0"):
+        ionrail.split_mnist(10000, 0, 1)

@@ -7,8 +7,9 @@
 // v_read), the bit-line currents are summed by Kirchhoff (ideal wires) or
 // solved as a resistive network (wire_ohm > 0, ir_drop.hpp), and each
 // differential current I+ − I− goes through a signed ADC (adc_bits, full
-// scale ±adc_full_scale_a). A read is short compared with the model step, so
-// it does not move the devices.
+// scale ±adc_full_scale_a; adc_bits = 0: an ideal ADC, no quantisation and
+// no clipping). A read is short compared with the model step, so it does not
+// move the devices.
 //
 // Write: voltages on every word line and bit line for one model step dt_m;
 // every device sees V_row − V_col and is stepped through its dynamics (the
@@ -28,12 +29,17 @@ namespace ionrail::circuits {
 // current at exactly 1 V is G in µA (q_current), so this is the model's own
 // read-out, bit for bit.
 std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices);
+// One device's conductance (S) from its q_current raw read at 1 V: the
+// conversion device_conductances_s applies, for callers that keep the raw values.
+inline double raw_to_siemens(std::int64_t raw) {
+  return static_cast<double>(raw) * model::q_current::lsb * model::current_unit_ampere;
+}
 
 struct crossbar_params {
   int rows = 0;                    // input lines
   int cols = 0;                    // weights per input line (two bit lines each)
   int dac_bits = 8;                // input resolution
-  int adc_bits = 8;                // output resolution (signed)
+  int adc_bits = 8;                // output resolution (signed); 0: ideal ADC (exact, unclipped)
   double v_read_v = 0.2;           // read voltage of a full-scale input
   double adc_full_scale_a = 0;     // ±full scale of the ADC; 0: rows · v_read · g_span / 4
   double wire_ohm = 0;             // wire resistance per cell pitch, word and bit lines (0: ideal)
@@ -45,9 +51,31 @@ struct crossbar_params {
   std::uint64_t seed = 1;          // run seed: the devices come from its `devices` stream (streams.hpp)
 };
 
+// Where an array's devices sit in a larger weight matrix (tiled_layer.hpp):
+// the device of local weight (r, c) takes the seed of global weight
+// (row0 + r, col0 + c) of a matrix global_cols weights wide, so a tile's
+// devices (variation, noise streams) are those the untiled array would have.
+// The default, {0, 0, 0} (global_cols 0: the array's own cols), is the array
+// on its own.
+struct device_placement {
+  int row0 = 0;
+  int col0 = 0;
+  int global_cols = 0;
+};
+
+// The exact ideal-ADC read-out (adc_bits = 0, wire_ohm = 0): per column,
+// Σ_r (raw G+ − raw G−) · DAC level, in units of the q_current LSB × v_read /
+// (2^dac_bits − 1). Integers add exactly, so tiles' partial sums combine
+// without rounding (GCC/Clang's 128-bit integer: 2^38 × 2^16 × 2^24 rows
+// would overflow 64 bits).
+__extension__ typedef __int128 exact_sum;
+
 class crossbar_array {
  public:
   crossbar_array(const model::table& table, const crossbar_params& p);
+  // The same array with its devices seeded as `at` places them; throws
+  // std::invalid_argument if the array does not fit inside the global matrix.
+  crossbar_array(const model::table& table, const crossbar_params& p, const device_placement& at);
 
   int rows() const { return p_.rows; }
   int cols() const { return p_.cols; }
@@ -64,7 +92,19 @@ class crossbar_array {
   std::vector<double> weights() const;
 
   // Quantised differential column currents (A) for inputs x[rows] in [0, 1].
+  // With an ideal ADC and ideal wires: exact_read(...) · exact_unit_a().
   void read(const double* x, double* out) const;
+  // The exact integer column sums of an ideal-ADC read (see exact_sum) with
+  // the devices' q_current raw conductances g_raw (conductances_raw()).
+  void exact_read(const std::vector<std::int64_t>& g_raw, const double* x, exact_sum* out) const;
+  // The current of one unit of exact_read (A).
+  double exact_unit_a() const;
+  // Each device's read current at 1 V, q_current raw (conductances() is this × LSB).
+  std::vector<std::int64_t> conductances_raw() const;
+  // The same into `out` (resized): a caller reading every call (tiled_layer)
+  // reuses its buffer; fresh large buffers cost more in page faults than the
+  // read itself.
+  void conductances_raw(std::vector<std::int64_t>& out) const;
   // The same without DAC/ADC quantisation and with ideal wires (analysis).
   void read_exact(const double* x, double* out) const;
   // read() with the given device conductances g (index order, S) instead of
@@ -84,6 +124,7 @@ class crossbar_array {
   const model::device_batch& devices() const { return devices_; }
 
  private:
+  std::int64_t dac_level(double x) const;
   double dac(double x) const;
   double adc(double i) const;
   void column_currents(const std::vector<double>& v_row, const std::vector<double>& g, std::vector<double>& i) const;
@@ -92,6 +133,7 @@ class crossbar_array {
   model::table table_;
   model::device_batch devices_;
   std::vector<std::int16_t> volts_;
+  std::vector<std::int16_t> one_volt_;  // 1 V on every device: the conductance read
   double g_span_ = 0;  // G at s = 1 minus G at s = 0 (table), S
   double adc_fs_ = 0;
   long long steps_ = 0;

@@ -21,6 +21,7 @@ enum class draw_stream : std::uint64_t {
   synapse_init = 6,  // spread of the synapses' initial states (SNN); index 0
   input_spikes = 7,  // Poisson input spikes (SNN); index 0
   stdp_window = 8,   // devices of one lag of the measured window; index: the lag (two's complement)
+  mnist_split = 9,   // the shuffle of split_mnist (mnist.hpp); index 0
 };
 
 // One splitmix64 step per argument: x = mix(seed); x = mix(x ^ stream);

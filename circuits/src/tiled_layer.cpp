@@ -1,0 +1,124 @@
+#include <ionrail/circuits/tiled_layer.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include <ionrail/circuits/crossbar_learning.hpp>
+
+namespace ionrail::circuits {
+
+namespace {
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+}  // namespace
+
+tiled_layer::tiled_layer(const model::table& table, int rows, int cols, int tile_rows, int tile_cols,
+                         const crossbar_params& p)
+    : rows_(rows), cols_(cols), tile_rows_(tile_rows), tile_cols_(tile_cols) {
+  if (rows <= 0 || cols <= 0 || tile_rows <= 0 || tile_cols <= 0)
+    throw std::invalid_argument("tiled_layer: rows (" + std::to_string(rows) + "), cols (" + std::to_string(cols) +
+                                "), tile_rows (" + std::to_string(tile_rows) + ") and tile_cols (" +
+                                std::to_string(tile_cols) + ") must be > 0");
+  down_ = ceil_div(rows, tile_rows);
+  across_ = ceil_div(cols, tile_cols);
+  exact_ = p.adc_bits == 0 && p.wire_ohm == 0;
+  crossbar_params tp = p;
+  if (tp.adc_full_scale_a == 0) {
+    // A full tile's full scale (crossbar_array's default for tile_rows rows),
+    // computed by a one-row array so the table is checked once, here.
+    crossbar_params probe = p;
+    probe.rows = 1;
+    probe.cols = 1;
+    const crossbar_array one(table, probe);
+    tp.adc_full_scale_a = tile_rows * p.v_read_v * std::fabs(one.g_span_s()) / 4;
+  }
+  tiles_.reserve(static_cast<std::size_t>(down_) * static_cast<std::size_t>(across_));
+  for (int i = 0; i < down_; ++i)
+    for (int j = 0; j < across_; ++j) {
+      tp.rows = std::min(tile_rows, rows - i * tile_rows);
+      tp.cols = std::min(tile_cols, cols - j * tile_cols);
+      tiles_.emplace_back(table, tp, device_placement{i * tile_rows, j * tile_cols, cols});
+    }
+}
+
+void tiled_layer::forward(const double* x, int batch, double* out) const {
+  if (batch < 0) throw std::invalid_argument("tiled_layer: batch " + std::to_string(batch) + " < 0");
+  const std::size_t n = static_cast<std::size_t>(batch);
+  const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
+  std::fill(out, out + n * C, 0.0);
+  if (exact_) {
+    // Integer partial sums add exactly: one conversion per column, as the
+    // untiled array's read() does.
+    std::vector<exact_sum> total(n * C, 0), part(static_cast<std::size_t>(tile_cols_));
+    for (int i = 0; i < down_; ++i)
+      for (int j = 0; j < across_; ++j) {
+        const crossbar_array& t = tile(i, j);
+        t.conductances_raw(g_raw_);
+        const std::size_t r0 = static_cast<std::size_t>(i * tile_rows_), c0 = static_cast<std::size_t>(j * tile_cols_);
+        for (std::size_t b = 0; b < n; ++b) {
+          t.exact_read(g_raw_, x + b * R + r0, part.data());
+          for (int c = 0; c < t.cols(); ++c) total[b * C + c0 + static_cast<std::size_t>(c)] += part[static_cast<std::size_t>(c)];
+        }
+      }
+    const double unit = tiles_.front().exact_unit_a();
+    for (std::size_t k = 0; k < n * C; ++k) out[k] = static_cast<double>(total[k]) * unit;
+    return;
+  }
+  std::vector<double> part(static_cast<std::size_t>(tile_cols_));
+  for (int i = 0; i < down_; ++i)
+    for (int j = 0; j < across_; ++j) {
+      const crossbar_array& t = tile(i, j);
+      t.conductances_raw(g_raw_);
+      g_.resize(g_raw_.size());
+      for (std::size_t k = 0; k < g_raw_.size(); ++k) g_[k] = raw_to_siemens(g_raw_[k]);
+      const std::size_t r0 = static_cast<std::size_t>(i * tile_rows_), c0 = static_cast<std::size_t>(j * tile_cols_);
+      for (std::size_t b = 0; b < n; ++b) {
+        t.read_with(g_, x + b * R + r0, part.data());
+        for (int c = 0; c < t.cols(); ++c) out[b * C + c0 + static_cast<std::size_t>(c)] += part[static_cast<std::size_t>(c)];
+      }
+    }
+}
+
+double tiled_layer::write_outer(const std::vector<int>& active, const std::vector<int>& dir, double v_write) {
+  if (active.size() != static_cast<std::size_t>(rows_) || dir.size() != static_cast<std::size_t>(cols_))
+    throw std::invalid_argument("tiled_layer: write_outer: " + std::to_string(active.size()) + " rows and " +
+                                std::to_string(dir.size()) + " columns given for a layer of " + std::to_string(rows_) +
+                                " x " + std::to_string(cols_));
+  double e = 0;
+  for (int i = 0; i < down_; ++i)
+    for (int j = 0; j < across_; ++j) {
+      crossbar_array& t = at(i, j);
+      const auto r0 = active.begin() + i * tile_rows_;
+      const auto c0 = dir.begin() + j * tile_cols_;
+      e += circuits::write_outer(t, std::vector<int>(r0, r0 + t.rows()), std::vector<int>(c0, c0 + t.cols()), v_write);
+    }
+  return e;
+}
+
+void tiled_layer::relax(int steps) {
+  for (crossbar_array& t : tiles_) t.relax(steps);
+}
+
+std::vector<double> tiled_layer::conductances() const {
+  std::vector<double> g(static_cast<std::size_t>(rows_) * static_cast<std::size_t>(2 * cols_));
+  for (int i = 0; i < down_; ++i)
+    for (int j = 0; j < across_; ++j) {
+      const crossbar_array& t = tile(i, j);
+      const std::vector<double> tg = t.conductances();
+      for (int r = 0; r < t.rows(); ++r)
+        std::copy_n(tg.begin() + static_cast<std::ptrdiff_t>(t.index(r, 0, false)), 2 * t.cols(),
+                    g.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(i * tile_rows_ + r) * (2 * static_cast<std::size_t>(cols_)) +
+                                                            2 * static_cast<std::size_t>(j * tile_cols_)));
+    }
+  return g;
+}
+
+std::vector<double> tiled_layer::weights() const {
+  const std::vector<double> g = conductances();
+  std::vector<double> w(static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_));
+  for (std::size_t k = 0; k < w.size(); ++k) w[k] = g[2 * k] - g[2 * k + 1];
+  return w;
+}
+
+}  // namespace ionrail::circuits
