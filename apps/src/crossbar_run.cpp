@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include <ionrail/app/circuit_report.hpp>
+#include <ionrail/app/cost_report.hpp>
+#include <ionrail/config/hardware_file.hpp>
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/calibration/progress.hpp>
@@ -34,7 +37,7 @@ double energy_per_pulse_j(const circuits::epoch_record& e) {
   return e.pulses > 0 ? e.energy_j / static_cast<double>(e.pulses) : std::numeric_limits<double>::quiet_NaN();
 }
 
-void write_plots(const std::filesystem::path& dir, const circuits::learning_report& r) {
+void write_plots(const std::filesystem::path& dir, const circuits::learning_report& r, const std::string& cost_plots) {
   std::ostringstream gp;
   // One colour scale for all ten digits, symmetric about 0, so that colours
   // compare across panels; its unit is the write pulse.
@@ -81,7 +84,7 @@ void write_plots(const std::filesystem::path& dir, const circuits::learning_repo
   for (int d = 0; d < 10; ++d)
     gp << "set title '" << d << "'\nset xrange [-0.5:7.5]\nset yrange [7.5:-0.5]\nset datafile separator whitespace\n"
        << "plot 'receptive_fields.dat' index " << d << " matrix with image\n";
-  gp << "unset multiplot\n";
+  gp << "unset multiplot\n" << cost_plots;
   // One 8 × 8 matrix block per digit (gnuplot `index`), the compact-model
   // crossbar's weights in pulse units.
   std::ostringstream m;
@@ -132,6 +135,9 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
   } catch (const std::invalid_argument& e) {
     throw config_error(fmt::format("{}: {}", path, e.what()));
   }
+  // The hardware file is read before anything is written: its errors exit 2.
+  std::optional<hardware_file> hw;
+  if (!x.hardware_file.empty()) hw = load_hardware_file(x.hardware_file);
   staged_dir dir(o.out_dir, o.force);
 
   progress_reporter progress(learning.epochs, o.quiet);
@@ -159,6 +165,7 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
     write_file_atomic(dir.path() / "weights.csv", csv);
   }
   const auto& d = rep.device.epochs.back();
+  std::string cost_md, cost_plots;  // the hardware cost section, when [crossbar] hardware names a file
   {
     json_doc js = {{"config", path},
                    {"seed", cfg.sim.seed},
@@ -177,6 +184,13 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
     write_json(dir.path() / "summary.json", js);
   }
   {
+    if (hw) {
+      const int n_train = learning.train_limit > 0 ? std::min<int>(learning.train_limit, static_cast<int>(split.train.size()))
+                                                   : static_cast<int>(split.train.size());
+      const circuits::cost_layout layout{1, 65, 10, array.adc_bits, array.dt_m_s, 650.0, 0};
+      const auto cost = crossbar_cost(rep, layout, hw->params, n_train, static_cast<int>(split.test.size()));
+      cost_md = write_cost_report(dir.path(), cost, *hw, cost_plots);
+    }
     const double v_last = learning.v_write_final_v > 0 ? learning.v_write_final_v : learning.v_write_v;
     double g_mean_s = 0;
     for (double g : rep.g_after_s) g_mean_s += g / static_cast<double>(std::max<std::size_t>(1, rep.g_after_s.size()));
@@ -218,11 +232,11 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
                       "would bring it down.\n\n",
                       1e6 * energy_per_pulse_j(d), d.pulses, array.dt_m_s,
                       v_last, 1e6 * g_mean_s, array.dt_m_s, 1e6 * v_last * v_last * g_mean_s * array.dt_m_s)
-       << "![accuracy](accuracy.png)\n\n![energy](energy.png)\n\n![confusion](confusion.png)\n\n"
+       << cost_md << "![accuracy](accuracy.png)\n\n![energy](energy.png)\n\n![confusion](confusion.png)\n\n"
           "![conductances](conductance.png)\n\n![receptive fields](receptive_fields.png)\n";
     write_file_atomic(dir.path() / "report.md", md.str());
   }
-  write_plots(dir.path(), rep);
+  write_plots(dir.path(), rep, cost_plots);
   render_plots(dir.path().string(), o.quiet);
   dir.commit();
   return rep;

@@ -140,19 +140,53 @@ void crossbar_array::exact_read(const std::vector<std::int64_t>& g_raw, const do
     throw std::invalid_argument("crossbar: exact_read: " + std::to_string(g_raw.size()) + " conductances for " +
                                 std::to_string(static_cast<std::size_t>(p_.rows) * lines) + " devices");
   for (int c = 0; c < p_.cols; ++c) out[c] = 0;
+  // Σ level² · (raw G+ + raw G−), exact; converted once below (activity).
+  exact_sum power = 0;
+  long long driven = 0, levels2 = 0;
   for (int r = 0; r < p_.rows; ++r) {
     const std::int64_t level = dac_level(x[r]);
     if (level == 0) continue;
+    ++driven;
+    levels2 += level * level;
     const std::int64_t* row = g_raw.data() + static_cast<std::size_t>(r) * lines;
-    for (int c = 0; c < p_.cols; ++c)
+    exact_sum row_g = 0;
+    for (int c = 0; c < p_.cols; ++c) {
       out[c] += static_cast<exact_sum>(row[2 * c] - row[2 * c + 1]) * level;
+      row_g += static_cast<exact_sum>(row[2 * c]) + row[2 * c + 1];
+    }
+    power += row_g * level * level;
   }
+  const double volt_per_level = p_.v_read_v / (std::ldexp(1.0, p_.dac_bits) - 1);
+  count_read(driven, static_cast<double>(power) * model::q_current::lsb * model::current_unit_ampere *
+                         volt_per_level * volt_per_level,
+             static_cast<double>(levels2) * volt_per_level * volt_per_level);
+}
+
+void crossbar_array::count_read(long long driven_rows, double power_w, double row_v2) const {
+  ++activity_.reads;
+  activity_.dac_conversions += driven_rows;
+  activity_.adc_conversions += p_.cols;
+  activity_.read_power_w += power_w;
+  activity_.row_v2 += row_v2;
 }
 
 void crossbar_array::read_with(const std::vector<double>& g, const double* x, double* out) const {
   std::vector<double> v(static_cast<std::size_t>(p_.rows)), i;
   for (int r = 0; r < p_.rows; ++r) v[static_cast<std::size_t>(r)] = dac(x[r]);
   column_currents(v, g, i);
+  long long driven = 0;
+  double power = 0, v2 = 0;
+  const std::size_t lines = static_cast<std::size_t>(2 * p_.cols);
+  for (int r = 0; r < p_.rows; ++r) {
+    const double vr = v[static_cast<std::size_t>(r)];
+    if (vr == 0) continue;
+    ++driven;
+    v2 += vr * vr;
+    double row_g = 0;
+    for (std::size_t c = 0; c < lines; ++c) row_g += g[static_cast<std::size_t>(r) * lines + c];
+    power += vr * vr * row_g;
+  }
+  count_read(driven, power, v2);
   for (int c = 0; c < p_.cols; ++c)
     out[c] = adc(i[static_cast<std::size_t>(2 * c)] - i[static_cast<std::size_t>(2 * c + 1)]);
 }
@@ -171,6 +205,7 @@ void crossbar_array::read_exact(const double* x, double* out) const {
 double crossbar_array::pulse(const double* row_v, const double* col_plus_v, const double* col_minus_v) {
   const std::vector<double> g = conductances();
   double energy = 0;
+  long long driven = 0;
   for (int r = 0; r < p_.rows; ++r)
     for (int c = 0; c < p_.cols; ++c)
       for (bool minus : {false, true}) {
@@ -180,9 +215,13 @@ double crossbar_array::pulse(const double* row_v, const double* col_plus_v, cons
         volts_[k] = q.raw();
         const double vq = q.to_double();
         energy += g[k] * vq * vq * p_.dt_m_s;
+        driven += q.raw() != 0;
       }
   detail::step_devices(table_.view(), devices_, volts_.data());
   ++steps_;
+  ++activity_.write_steps;
+  activity_.cells_driven += driven;
+  activity_.write_energy_j += energy;
   return energy;
 }
 
@@ -190,6 +229,7 @@ void crossbar_array::relax(int steps) {
   std::fill(volts_.begin(), volts_.end(), std::int16_t{0});
   for (int k = 0; k < steps; ++k) detail::step_devices(table_.view(), devices_, volts_.data());
   steps_ += steps;
+  activity_.relax_steps += steps;
 }
 
 }  // namespace ionrail::circuits

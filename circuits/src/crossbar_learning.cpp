@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <ionrail/circuits/hardware_cost.hpp>
 #include <ionrail/circuits/streams.hpp>
 #include <ionrail/model/reference.hpp>
 #include <ionrail/model/step.hpp>
@@ -274,6 +275,7 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
       const auto t0 = std::chrono::steady_clock::now();
       learner& le = *all[l];
       const long long pulses_before = le.pulses;
+      const array_activity activity_before = dev.array().activity();
       epoch_record rec;
       rec.epoch = epoch;
       // Pulse-train draws: every learner restarts the same stream each epoch.
@@ -318,7 +320,12 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
         if (lp.rest_steps > 0) le.idle(lp.rest_steps);
       }
       rec.train_accuracy = static_cast<double>(right) / static_cast<double>(train.size());
+      const array_activity activity_trained = dev.array().activity();
       rec.test_accuracy = test_accuracy(le, data, split.test, epoch == lp.epochs ? &out[l]->confusion : nullptr);
+      if (l == 0) {
+        rec.train_activity = activity_since(activity_trained, activity_before);
+        rec.test_activity = activity_since(dev.array().activity(), activity_trained);
+      }
       rec.pulses = le.pulses - pulses_before;
       out[l]->epochs.push_back(rec);
       if (l == 0) device_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -121,4 +121,14 @@ std::vector<double> tiled_layer::weights() const {
   return w;
 }
 
+array_activity tiled_layer::activity() const {
+  array_activity sum;
+  for (const auto& t : tiles_) sum += t.activity();
+  return sum;
+}
+
+void tiled_layer::reset_activity() {
+  for (auto& t : tiles_) t.reset_activity();
+}
+
 }  // namespace ionrail::circuits

@@ -76,6 +76,11 @@ section_def crossbar_section() {
   s.key("initial_state", [](auto& c) -> auto& { return c.crossbar.array.initial_state; })
       .range(closed(0, 1)).default_doc("the table's rest state (`s_eq` in `table.json`)")
       .doc("slow state every device starts from");
+  // The hardware cost model (docs/circuits.md, "Hardware cost").
+  s.path("hardware", [](auto& c) -> auto& { return c.crossbar.hardware_file; }, path_kind::file)
+      .default_doc("none (no cost report)")
+      .doc("the hardware file of the cost model, e.g. `\"../materials/hardware_45nm.toml\"`: energy, latency and area "
+           "per inference, update and epoch");
   return s.done();
 }
 

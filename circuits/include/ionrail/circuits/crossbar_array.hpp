@@ -63,6 +63,32 @@ struct device_placement {
   int global_cols = 0;
 };
 
+// What an array did, for the hardware cost model (hardware_cost.hpp): kept
+// by every crossbar_array as it reads and writes, never read back by the
+// array itself, so results do not depend on it. Counts add across tiles
+// (tiled_layer::activity) and across runs (+=).
+struct array_activity {
+  long long reads = 0;            // input vectors read (read, read_with, exact_read)
+  long long dac_conversions = 0;  // rows driven at a non-zero level, summed over reads (a row at 0 V draws no charge)
+  long long adc_conversions = 0;  // differential column outputs digitised: cols per read
+  // Σ over reads of Σ_r V_r² Σ_c (G+ + G−) (W), with V_r the DAC's output
+  // and the ideal wires' cell voltage (with wire_ohm > 0, the driven
+  // voltage: an upper bound); × the read's integration time it is the
+  // energy the devices dissipate in reads.
+  double read_power_w = 0;
+  double row_v2 = 0;              // Σ over reads of Σ_r V_r² (V²): × a word line's capacitance, its charge energy
+  long long write_steps = 0;      // model steps with write voltages (pulse)
+  long long cells_driven = 0;     // devices that saw a non-zero voltage, summed over write steps
+  double write_energy_j = 0;      // Σ G V² dt_m over the write steps: the model's ∫IV
+  long long relax_steps = 0;      // model steps at 0 V
+  array_activity& operator+=(const array_activity& o) {
+    reads += o.reads, dac_conversions += o.dac_conversions, adc_conversions += o.adc_conversions;
+    read_power_w += o.read_power_w, row_v2 += o.row_v2, write_steps += o.write_steps, cells_driven += o.cells_driven;
+    write_energy_j += o.write_energy_j, relax_steps += o.relax_steps;
+    return *this;
+  }
+};
+
 // The exact ideal-ADC read-out (adc_bits = 0, wire_ohm = 0): per column,
 // Σ_r (raw G+ − raw G−) · DAC level, in units of the q_current LSB × v_read /
 // (2^dac_bits − 1). Integers add exactly, so tiles' partial sums combine
@@ -118,6 +144,12 @@ class crossbar_array {
   // Steps at 0 V: the devices relax.
   void relax(int steps);
 
+  // What the array did since it was built or since reset_activity()
+  // (array_activity). Reads count from const methods: an array is not read
+  // from two threads at once.
+  const array_activity& activity() const { return activity_; }
+  void reset_activity() { activity_ = array_activity{}; }
+
   double adc_full_scale_a() const { return adc_fs_; }
   double g_span_s() const { return g_span_; }
   long long steps() const { return steps_; }
@@ -128,6 +160,7 @@ class crossbar_array {
   double dac(double x) const;
   double adc(double i) const;
   void column_currents(const std::vector<double>& v_row, const std::vector<double>& g, std::vector<double>& i) const;
+  void count_read(long long driven_rows, double power_w, double row_v2) const;
 
   crossbar_params p_;
   model::table table_;
@@ -137,6 +170,7 @@ class crossbar_array {
   double g_span_ = 0;  // G at s = 1 minus G at s = 0 (table), S
   double adc_fs_ = 0;
   long long steps_ = 0;
+  mutable array_activity activity_;
 };
 
 // Fixed-size front end for arrays whose size is known at compile time.

@@ -54,6 +54,10 @@ struct epoch_record {
   double test_accuracy = 0;
   double energy_j = 0;        // write pulses of the epoch, Σ G V² dt
   long long pulses = 0;       // cell-pulses at full write voltage
+  // What the compact-model crossbar did in the epoch (the device learner
+  // only; zero for the others): its training reads and writes, then the test
+  // reads (hardware_cost.hpp).
+  array_activity train_activity, test_activity;
 };
 
 struct learner_result {

@@ -56,6 +56,13 @@ class tiled_layer {
   std::vector<double> conductances() const;
   std::vector<double> weights() const;
 
+  // The tiles' activity added up (array_activity): DAC conversions, read
+  // power, driven cells and write energy are those of the untiled array (up
+  // to rounding); ADC conversions and write steps count once per tile, as
+  // each tile has its own ADCs and takes every write step.
+  array_activity activity() const;
+  void reset_activity();
+
  private:
   crossbar_array& at(int i, int j) { return tiles_[static_cast<std::size_t>(i * across_ + j)]; }
 

@@ -44,6 +44,7 @@ struct run_config {
     bool initial_state_given = false;  // else the table's rest state
     circuits::crossbar_params array;
     circuits::learning_params learning;
+    std::string hardware_file;  // the cost model's hardware file ("" : no cost report)
   } crossbar;
   // [snn] (ionrail snn): table and data as for [crossbar], the network.
   struct snn_section {
