@@ -1,5 +1,6 @@
 #include <ionrail/circuits/hardware_cost.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -39,7 +40,9 @@ cost_breakdown cost_of(const array_activity& a, const digital_ops& ops, double u
   // Tiles work in parallel: the reads and write steps of one tile.
   const double reads = static_cast<double>(a.reads) / l.tiles;
   const double steps = static_cast<double>(a.write_steps) / l.tiles;
-  c.latency_s = reads * (hw.read_time_s + hw.columns_per_adc * hw.adc_conversion_s) + steps * l.dt_m_s;
+  // An ADC converts its columns one after another (at most the tile's).
+  const int serial = std::min(hw.columns_per_adc, l.tile_cols);
+  c.latency_s = reads * (hw.read_time_s + serial * hw.adc_conversion_s) + steps * l.dt_m_s;
   return c;
 }
 
