@@ -154,6 +154,16 @@ TEST(CliErrors, CrossbarAndSnn) {
   expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\ntable = \"nowhere\"\n") + out,
                  {"x.toml:2: crossbar.table = \"nowhere\": no such directory"});
   expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nepochs = 0\n") + out, {"x.toml:2: crossbar.epochs = 0: must be in [1, 1000]"});
+  // The hardware file of the cost model: checked before anything runs or is written.
+  const std::string circuit = "[crossbar]\ntable = \"" + source + "/tables/polymer_thin\"\ndata = \"" + source +
+                              "/data/digits.csv.gz\"\n";
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", circuit + "hardware = \"none.toml\"\n") + out,
+                 {"x.toml:4: crossbar.hardware = \"none.toml\": no such file"});
+  write(dir / "hw.toml", "[adc]\nfom_walden_j = { value = -1e-14, source = \"a paper\" }\n");
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", circuit + "hardware = \"hw.toml\"\n") + out,
+                 {"hw.toml:2: adc.fom_walden_j = -1e-14: must be in [1e-18, 1e-09] J/conversion-step"});
+  write(dir / "hw.toml", "[adc]\nfom_walden_j = 1e-14\n");
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", circuit + "hardware = \"hw.toml\"\n") + out, {"hw.toml:2"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nneuron = 4\n") + out, {"s.toml:2: snn.neuron = 4: unknown key, did you mean 'neurons'?"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nmax_rate = 2\n") + out, {"s.toml:2: snn.max_rate = 2: must be in (0, 1]"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nanneal = 0.0\n") + out, {"s.toml:2: snn.anneal = 0: must be in (0, 1]"});
