@@ -44,15 +44,15 @@ namespace ionrail::circuits {
 enum class mlp_rule { manhattan, pulse_train, mixed_precision };
 
 struct mlp_params {
-  std::vector<int> hidden = {100};  // hidden layer sizes
+  std::vector<int> hidden = {64};   // hidden layer sizes
   int tile_rows = 128, tile_cols = 128;
   mlp_rule rule = mlp_rule::mixed_precision;
   int epochs = 1;
-  double learning_rate = 0.05;    // η on the effective weights gain · w (mixed precision, float baseline)
+  double learning_rate = 0.1;     // η on the effective weights gain · w (mixed precision, float baseline)
   double epsilon_s = 0;           // ε as a conductance change of the pair (S); 0: from the table (2 × mean step)
   int max_pulses = 4;             // per weight and sample (mixed precision)
-  double hidden_gain = 0.1;       // digital scale of a hidden layer's weight-unit sums before the sigmoid
-  double output_gain = 0.1;       // of the output layer's before the softmax
+  double hidden_gain = 0.06;      // digital scale of a hidden layer's weight-unit sums before the sigmoid
+  double output_gain = 0.4;       // of the output layer's before the softmax
   double adc_span = 8;            // ADC full scale (when crossbar_params' is 0): ±adc_span on gain · z
   double error_threshold = 0.05;  // manhattan: |δ| above which a column is written
   double active_input = 0.25;     // manhattan: inputs at least this drive their row
