@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include <ionrail/circuits/crossbar_mlp.hpp>
@@ -90,5 +91,28 @@ void expect_learns(circuits::mlp_rule rule, double learning_rate) {
 }
 
 TEST(CrossbarMlp, MixedPrecisionLearnsMnistAboveChance) { expect_learns(circuits::mlp_rule::mixed_precision, 0.1); }
+
+}  // namespace
+
+namespace {
+
+// Same seed, same bits: the network runs on one thread (no thread count
+// enters), so two runs agree on every conductance and every accuracy.
+TEST(CrossbarMlp, SameSeedSameBits) {
+  const std::string table_dir = source + "/tables/polymer_thin";
+  const auto table = model_io::load_table(table_dir, model_io::table_format::csv);
+  circuits::mlp_params mp;
+  mp.hidden = {8};
+  mp.tile_rows = 64;
+  mp.tile_cols = 8;
+  mp.seed = 3;
+  const auto data = small_mnist(300);
+  const auto a = circuits::train_mlp(data, table, array_params(table_dir), mp);
+  const auto b = circuits::train_mlp(data, table, array_params(table_dir), mp);
+  ASSERT_EQ(a.g_after_s.size(), b.g_after_s.size());
+  EXPECT_EQ(0, std::memcmp(a.g_after_s.data(), b.g_after_s.data(), a.g_after_s.size() * sizeof(double)));
+  EXPECT_EQ(a.epochs[0].test_accuracy, b.epochs[0].test_accuracy);
+  EXPECT_EQ(a.epochs[0].cell_pulses, b.epochs[0].cell_pulses);
+}
 
 }  // namespace
