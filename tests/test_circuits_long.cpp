@@ -1,5 +1,5 @@
 // The full circuit experiments (ctest -L long; excluded from the default
-// set): experiments/crossbar_digits.toml and experiments/snn_digits.toml as
+// set): experiments/crossbar_digits.toml, crossbar_mnist.toml and experiments/snn_digits.toml as
 // shipped, seed 1. Their figures are in docs/circuits.md; these tests keep
 // them from regressing (the runs are deterministic, so the numbers are exact
 // for this build; the bars leave room for other compilers' floating point in
@@ -25,6 +25,22 @@ TEST(CircuitsLong, CrossbarDigitsAsShipped) {
   EXPECT_GE(device, 0.92);
   EXPECT_LE(base - device, 0.03);
   EXPECT_LT(r.seconds_per_epoch, 2.0);
+}
+
+TEST(CircuitsLong, CrossbarMnistAsShipped) {
+  ionrail::app::crossbar_options o;
+  o.out_dir = (fs::path(::testing::TempDir()) / "ionrail_long_crossbar_mnist").string();
+  o.force = true;
+  o.quiet = true;
+  const auto r = ionrail::app::run_crossbar_network(std::string(IONRAIL_SOURCE_DIR) + "/experiments/crossbar_mnist.toml", o);
+  // Measured (784-64-10, one epoch, mixed precision): seed 1 87.0 % against
+  // the float64 twin's 91.8 %, 55 s on a shared 2-core machine
+  // (docs/circuits.md). The targets (93 %, within 2 points) are
+  // not met; these bars keep what is there from regressing.
+  const auto& e = r.epochs.back();
+  EXPECT_GE(e.test_accuracy, 0.85);
+  EXPECT_LE(e.float_test_accuracy - e.test_accuracy, 0.06);
+  EXPECT_GT(e.cell_pulses, 0);
 }
 
 TEST(CircuitsLong, SnnDigitsAsShipped) {

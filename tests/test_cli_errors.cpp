@@ -164,6 +164,19 @@ TEST(CliErrors, CrossbarAndSnn) {
                  {"hw.toml:2: adc.fom_walden_j = -1e-14: must be in [1e-18, 1e-09] J/conversion-step"});
   write(dir / "hw.toml", "[adc]\nfom_walden_j = 1e-14\n");
   expect_refused(dir, "crossbar " + write(dir / "x.toml", circuit + "hardware = \"hw.toml\"\n") + out, {"hw.toml:2"});
+  // The multi-layer network's keys (circuits/crossbar_mlp.hpp).
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nrule = \"adam\"\n") + out,
+                 {"x.toml:2: crossbar.rule = \"adam\": expected one of"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nhidden = [100, 0]\n") + out,
+                 {"x.toml:2: crossbar.hidden", "[1, 4096]"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nhidden = [10.5]\n") + out,
+                 {"x.toml:2: crossbar.hidden", "not a whole number"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nmax_pulses = 200\n") + out,
+                 {"x.toml:2: crossbar.max_pulses = 200: must be in [1, 127]"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\ntile_rows = 0\n") + out,
+                 {"x.toml:2: crossbar.tile_rows = 0: must be in [1, 4096]"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nlearning_rate = -1\n") + out,
+                 {"x.toml:2: crossbar.learning_rate = -1: must be in (0, 1e6]"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nneuron = 4\n") + out, {"s.toml:2: snn.neuron = 4: unknown key, did you mean 'neurons'?"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nmax_rate = 2\n") + out, {"s.toml:2: snn.max_rate = 2: must be in (0, 1]"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nanneal = 0.0\n") + out, {"s.toml:2: snn.anneal = 0: must be in (0, 1]"});

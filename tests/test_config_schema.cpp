@@ -238,9 +238,12 @@ TEST(ConfigSchema, EveryKeyRoundTripsThroughSetAndTheJson) {
         text = number_text(expected.get<double>());
         break;
       case value_type::numbers:
-        // Temperatures must keep the hop rates representable (not below ~12 K here).
-        expected = name == "protocol.temperatures_k" ? json::array({250.5, 350.5}) : json::array({1.5, 2.5});
-        text = name == "protocol.temperatures_k" ? "[250.5, 350.5]" : "[1.5, 2.5]";
+        // Temperatures must keep the hop rates representable (not below ~12 K
+        // here); hidden layer sizes are whole numbers.
+        expected = name == "protocol.temperatures_k" ? json::array({250.5, 350.5})
+                   : name == "crossbar.hidden"       ? json::array({16.0, 8.0})
+                                                     : json::array({1.5, 2.5});
+        text = name == "protocol.temperatures_k" ? "[250.5, 350.5]" : name == "crossbar.hidden" ? "[16, 8]" : "[1.5, 2.5]";
         break;
       case value_type::file:
         text = f.s.write("file_" + std::string(k.name), "0,0\n1,2\n");  // a waveform too

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <filesystem>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -240,6 +242,197 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
   render_plots(dir.path().string(), o.quiet);
   dir.commit();
   return rep;
+}
+
+}  // namespace ionrail::app
+
+namespace ionrail::app {
+using namespace ::ionrail::runs;
+using namespace ionrail::config;
+using namespace ionrail::model_io;
+
+namespace {
+
+bool is_network(const run_config& cfg) {
+  return !cfg.crossbar.hidden.empty() || std::filesystem::is_directory(cfg.crossbar.data_file);
+}
+
+const char* rule_text(circuits::mlp_rule r) {
+  switch (r) {
+    case circuits::mlp_rule::manhattan: return "Manhattan (one signed pulse per weight and sample)";
+    case circuits::mlp_rule::pulse_train: return "stochastic pulse trains";
+    case circuits::mlp_rule::mixed_precision: return "mixed precision (float32 accumulator, threshold transfer)";
+  }
+  return "";
+}
+
+}  // namespace
+
+bool crossbar_is_network(const std::string& path, const crossbar_options& o) {
+  const run_config cfg = load_run_config(path, o.overrides);
+  check_file_is_for(cfg, "crossbar");
+  return is_network(cfg);
+}
+
+circuits::mlp_report run_crossbar_network(const std::string& path, const crossbar_options& o) {
+  const run_config cfg = load_run_config(path, o.overrides);
+  check_file_is_for(cfg, "crossbar");
+  const auto& x = cfg.crossbar;
+  if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
+  if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the data set is required");
+  circuits::mlp_params mp = x.mlp;
+  mp.hidden.clear();
+  for (double h : x.hidden) mp.hidden.push_back(static_cast<int>(h));
+  mp.epochs = x.learning.epochs;
+  mp.train_limit = x.learning.train_limit;
+  mp.v_write_v = x.learning.v_write_v;
+  mp.error_threshold = x.learning.error_threshold;
+  mp.seed = cfg.sim.seed;
+  if (mp.rule == circuits::mlp_rule::pulse_train) {
+    if (x.learning.pulse_train_length < 1)
+      throw config_error(path + ": crossbar.pulse_train_length = 0: rule = \"pulse_train\" needs slots, expected an "
+                                "integer in [1, 1000]");
+    mp.pulse_train_length = x.learning.pulse_train_length;
+  }
+  const model::table table = load_table(x.table_dir, table_format::csv);
+  circuits::crossbar_params array = x.array;
+  array.dt_m_s = table_metadata(x.table_dir, "dt_m_s");
+  if (!x.initial_state_given) array.initial_state = table_metadata(x.table_dir, "s_eq");
+  array.seed = cfg.sim.seed;
+  circuits::mlp_data data;
+  std::string data_text;
+  if (std::filesystem::is_directory(x.data_file)) {
+    const auto dir = std::filesystem::path(x.data_file);
+    const auto set = circuits::load_mnist((dir / "images-idx3-ubyte.gz").string(), (dir / "labels-idx1-ubyte.gz").string());
+    if (x.test_images >= set.count)
+      throw config_error(fmt::format("{}: crossbar.test_images = {}: expected fewer than the {} images of {}", path,
+                                     x.test_images, set.count, x.data_file));
+    data = circuits::mlp_data_from_mnist(set, circuits::split_mnist(set.count, x.test_images, cfg.sim.seed), x.pool);
+    data_text = fmt::format("MNIST IDX `{}`{}", x.data_file, x.pool ? ", 2 × 2 pooled (14 × 14)" : " (28 × 28)");
+  } else {
+    const auto digits = circuits::load_digits(x.data_file);
+    data = circuits::mlp_data_from_digits(digits, circuits::split_digits(digits, x.learning.test_count, cfg.sim.seed));
+    data_text = fmt::format("digits `{}` (8 × 8)", x.data_file);
+  }
+  // Work, refused before anything is written: per training sample a read
+  // of every device and at least the rule's two write steps (mixed precision
+  // may need more, see report), per epoch a read of the test set.
+  {
+    double devices = 0;
+    std::vector<int> sizes{data.dim};
+    sizes.insert(sizes.end(), mp.hidden.begin(), mp.hidden.end());
+    sizes.push_back(10);
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l) devices += 2.0 * (sizes[l] + 1) * sizes[l + 1];
+    const double n_train = static_cast<double>(mp.train_limit > 0 ? std::min<std::size_t>(static_cast<std::size_t>(mp.train_limit), data.train.size()) : data.train.size());
+    const double steps = mp.rule == circuits::mlp_rule::pulse_train ? 2.0 * mp.pulse_train_length : 2.0;
+    const double read = array.wire_ohm > 0 ? circuits::ir_drop_read_cost : 1.0;
+    const double work = devices * mp.epochs * (n_train * (read + steps) + static_cast<double>(data.test.size()) * read);
+    if (!(work <= o.max_work))
+      throw input_error(fmt::format("{}: this training would take about {:.3g} device updates ({} epochs of {:.0f} "
+                                    "samples, {:.0f} devices), beyond the limit of {:.3g}: lower these, or raise the "
+                                    "limit with --max-work",
+                                    path, work, mp.epochs, n_train, devices, o.max_work));
+  }
+  staged_dir dir(o.out_dir, o.force);
+  progress_reporter progress(mp.epochs, o.quiet);
+  progress.begin_part(fmt::format("crossbar network: {} epochs", mp.epochs));
+  const auto rep = circuits::train_mlp(data, table, array, mp, [&](int epoch) { progress.advance_to(epoch); });
+  progress.finish();
+
+  std::string sizes_text;
+  for (std::size_t k = 0; k < rep.sizes.size(); ++k) sizes_text += (k ? "-" : "") + std::to_string(rep.sizes[k]);
+  {
+    std::string csv = "epoch,train_accuracy,test_accuracy,float64_test_accuracy,seconds,write_steps,cell_pulses,energy_j\n";
+    for (const auto& e : rep.epochs)
+      csv += fmt::format("{},{:.6f},{:.6f},{:.6f},{:.4f},{},{},{:.6g}\n", e.epoch, e.train_accuracy, e.test_accuracy,
+                         e.float_test_accuracy, e.seconds, e.write_steps, e.cell_pulses, e.energy_j);
+    write_file_atomic(dir.path() / "epochs.csv", csv);
+  }
+  std::array<std::array<int, 10>, 10> confusion{};
+  for (int i = 0; i < 10; ++i)
+    for (int j = 0; j < 10; ++j) confusion[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] = rep.confusion[i][j];
+  write_confusion_csv(dir.path() / "confusion.csv", confusion);
+  write_conductance_histogram(dir.path() / "conductance.csv", rep.g_before_s, rep.g_after_s);
+  const auto& last = rep.epochs.back();
+  const double accumulator_bytes = static_cast<double>(rep.accumulator_bits) * static_cast<double>(rep.weights) / 8;
+  {
+    json_doc js = {{"config", path},       {"seed", cfg.sim.seed}, {"git", git_hash()},
+                   {"network", sizes_text}, {"rule", rep.rule},     {"train_samples", mp.train_limit > 0 ? std::min<std::size_t>(mp.train_limit, data.train.size()) : data.train.size()},
+                   {"test_samples", data.test.size()}};
+    js["test_accuracy"] = json_number(last.test_accuracy, 4);
+    js["float64_test_accuracy"] = json_number(last.float_test_accuracy, 4);
+    js["seconds_per_epoch"] = json_number(last.seconds, 4);
+    js["epsilon_s"] = json_number(rep.epsilon_s, 6);
+    js["pulse_step_s"] = json_number(rep.pulse_step_s, 6);
+    js["weights"] = rep.weights;
+    js["accumulator_bits_per_weight"] = rep.accumulator_bits;
+    js["accumulator_bytes"] = accumulator_bytes;
+    js["parameters"] = parameters_json(cfg);
+    write_json(dir.path() / "summary.json", js);
+  }
+  {
+    std::ostringstream md;
+    md << "# Crossbar network: " << sizes_text << "\n\n"
+       << fmt::format("Config `{}`, seed {}, table `{}` (git {}). Data: {}, {} training and {} test samples. Network "
+                      "{} ({} weights with bias rows, {} devices), sigmoid hidden layers (gain {}), softmax output "
+                      "(gain {}), tiles of {} × {} weights with their own {}-bit DAC and {}-bit ADC, wires {} Ω per "
+                      "cell, device variation gain σ {}, offset σ {} µS, noise {}. Rule: {}, η = {}, max {} pulses "
+                      "per weight and sample; write {} V (V/2 scheme); ε = {:.4g} µS (one write on a pair; a device "
+                      "step at rest is {:.4g} µS). Accumulator: {} bits per weight, {:.0f} bytes in all.\n\n",
+                      path, cfg.sim.seed, x.table_dir, git_hash(), data_text,
+                      mp.train_limit > 0 ? std::min<std::size_t>(mp.train_limit, data.train.size()) : data.train.size(),
+                      data.test.size(), sizes_text, rep.weights, rep.devices, mp.hidden_gain, mp.output_gain,
+                      mp.tile_rows, mp.tile_cols, array.dac_bits, array.adc_bits, array.wire_ohm, array.gain_sigma,
+                      array.offset_sigma_s * 1e6, array.noise ? "on" : "off", rule_text(mp.rule), mp.learning_rate,
+                      mp.max_pulses, mp.v_write_v, rep.epsilon_s * 1e6, rep.pulse_step_s * 1e6, rep.accumulator_bits,
+                      accumulator_bytes)
+       << "| epoch | crossbar train | crossbar test | float64 test | seconds | write steps | cell pulses | write "
+          "energy (J) |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    for (const auto& e : rep.epochs)
+      md << fmt::format("| {} | {:.1f} % | {:.1f} % | {:.1f} % | {:.1f} | {} | {} | {:.3g} |\n", e.epoch,
+                        100 * e.train_accuracy, 100 * e.test_accuracy, 100 * e.float_test_accuracy, e.seconds,
+                        e.write_steps, e.cell_pulses, e.energy_j);
+    md << fmt::format("\nFinal test accuracy: crossbar **{:.1f} %**, float64 twin {:.1f} %.\n\n"
+                      "![accuracy](accuracy.png)\n\n![confusion](confusion.png)\n\n![conductances](conductance.png)\n",
+                      100 * last.test_accuracy, 100 * last.float_test_accuracy);
+    write_file_atomic(dir.path() / "report.md", md.str());
+  }
+  {
+    std::ostringstream gp;
+    gp << "set encoding utf8\nset datafile separator ','\nset terminal pngcairo noenhanced size 900,560 font 'DejaVu Sans,11'\n"
+          "set grid\nset output 'accuracy.png'\nset title 'Test accuracy per epoch'\nset xlabel 'epoch'\n"
+          "set ylabel 'test digits classified correctly (%)'\nset yrange [0:100]\nset key bottom right\n"
+          "plot 'epochs.csv' every ::1 using 1:($3*100) with linespoints lw 2 title 'crossbar', '' every ::1 using "
+          "1:($4*100) with linespoints lw 2 title 'float64 twin', '' every ::1 using 1:($2*100) with lines dt 2 title "
+          "'crossbar, training (on the fly)'\n"
+          "set output 'conductance.png'\nset title 'Device conductances before and after training'\n"
+          "set xlabel 'G (µS)'\nset ylabel 'devices'\nset style fill transparent solid 0.5\nset autoscale\n"
+          "plot 'conductance.csv' every ::1 using ($1*1e6):2 with boxes title 'before', '' every ::1 using ($1*1e6):3 "
+          "with boxes title 'after'\n"
+          "set output 'confusion.png'\nset title 'Confusion matrix, crossbar network, test set'\n"
+          "set xlabel 'predicted digit'\nset ylabel 'true digit'\nset cblabel 'test digits'\nset xrange [-0.5:9.5]\n"
+          "set yrange [9.5:-0.5]\nset cbrange [0:*]\nset palette defined (0 'white', 1 '#08519c')\nunset key\n"
+          "plot 'confusion.csv' every ::1 using 2:1:3 with image, '' every ::1 using 2:1:(sprintf('%d',$3)) with labels "
+          "font ',9'\n";
+    write_file_atomic(dir.path() / "plots.gp", gp.str());
+  }
+  render_plots(dir.path().string(), o.quiet);
+  dir.commit();
+  return rep;
+}
+
+std::string run_crossbar_command(const std::string& path, const crossbar_options& o) {
+  if (crossbar_is_network(path, o)) {
+    const auto r = run_crossbar_network(path, o);
+    return fmt::format("ionrail crossbar: network test accuracy {:.1f} % (float64 twin {:.1f} %), {:.1f} s per epoch; "
+                       "wrote {}",
+                       100 * r.epochs.back().test_accuracy, 100 * r.epochs.back().float_test_accuracy,
+                       r.epochs.back().seconds, o.out_dir);
+  }
+  const auto r = run_crossbar(path, o);
+  return fmt::format("ionrail crossbar: test accuracy {:.1f} % (ideal devices {:.1f} %, float64 {:.1f} %); wrote {}",
+                     100 * r.device.epochs.back().test_accuracy, 100 * r.ideal.epochs.back().test_accuracy,
+                     100 * r.baseline.epochs.back().test_accuracy, o.out_dir);
 }
 
 }  // namespace ionrail::app

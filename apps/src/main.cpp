@@ -310,11 +310,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*crossbar) {
-      const auto r = app::run_crossbar(xb_file, xb_opt);
-      if (!xb_opt.quiet)
-        fmt::print(stderr, "ionrail crossbar: test accuracy {:.1f} % (ideal devices {:.1f} %, float64 {:.1f} %); wrote {}\n",
-                   100 * r.device.epochs.back().test_accuracy, 100 * r.ideal.epochs.back().test_accuracy,
-                   100 * r.baseline.epochs.back().test_accuracy, xb_opt.out_dir);
+      const std::string line = app::run_crossbar_command(xb_file, xb_opt);
+      if (!xb_opt.quiet) fmt::print(stderr, "{}\n", line);
       return 0;
     }
     if (*sweep) {

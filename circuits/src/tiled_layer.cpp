@@ -96,6 +96,13 @@ double tiled_layer::write_outer(const std::vector<int>& active, const std::vecto
   return e;
 }
 
+double tiled_layer::write_tile(int i, int j, const std::vector<int>& active, const std::vector<int>& dir,
+                               double v_write) {
+  if (i < 0 || i >= down_ || j < 0 || j >= across_)
+    throw std::invalid_argument("tiled_layer: write_tile: no tile (" + std::to_string(i) + ", " + std::to_string(j) + ")");
+  return circuits::write_outer(at(i, j), active, dir, v_write);
+}
+
 void tiled_layer::relax(int steps) {
   for (crossbar_array& t : tiles_) t.relax(steps);
 }

@@ -205,6 +205,7 @@ enum class path_kind {
   directory,      // must exist: "no such directory (tried ...)"
   file,           // must exist: "no such file (tried ...)"
   optional_file,  // "" names none; else must exist: "cannot open 'A' nor 'B'"
+  file_or_directory,  // must exist, either kind (a data file or a data directory)
 };
 
 // A file or directory named by a key, held resolved (relative to the file that named it).
@@ -216,7 +217,8 @@ class path_binding : public binding {
             std::size_t entry) const override {
     std::string v;
     const bool found = kind_ == path_kind::optional_file ? l.get_file(t, path, key, v)
-                                                         : l.get_path(t, path, key, kind_ == path_kind::directory, v);
+                                                         : l.get_path(t, path, key, kind_ == path_kind::directory, v,
+                                                                     kind_ == path_kind::file_or_directory);
     if (!found) return false;
     at_(c, entry) = std::move(v);
     return true;

@@ -1,5 +1,6 @@
 // [crossbar] and [snn]: the circuits `ionrail crossbar` and `ionrail snn`
 // build from a compact-model table. The loader checks these ranges itself.
+#include <cmath>
 #include <cstddef>
 #include <string>
 
@@ -8,9 +9,14 @@
 namespace ionrail::config::detail {
 namespace {
 
-// Without the key the array starts from the table's rest state.
-void note_initial_state(const loader&, const toml::table& t, const std::string&, run_config& c, std::size_t) {
+// Without the key the array starts from the table's rest state. Hidden
+// layer sizes are counts: a fraction names the key and the entry.
+void note_initial_state(const loader& l, const toml::table& t, const std::string&, run_config& c, std::size_t) {
   c.crossbar.initial_state_given = t.contains("initial_state");
+  for (std::size_t k = 0; k < c.crossbar.hidden.size(); ++k)
+    if (c.crossbar.hidden[k] != std::floor(c.crossbar.hidden[k]))
+      l.fail("crossbar.hidden", *t.get("hidden"),
+             "entry " + std::to_string(k + 1) + " is not a whole number of neurons (expected integers in [1, 4096])");
 }
 
 }  // namespace
@@ -21,9 +27,10 @@ section_def crossbar_section() {
   s.path("table", [](auto& c) -> auto& { return c.crossbar.table_dir; }, path_kind::directory)
       .default_doc("none (required)")
       .doc("directory holding a compact-model table (`table.json`, `table.csv`, ...), e.g. `\"../tables/polymer_thin\"`");
-  s.path("data", [](auto& c) -> auto& { return c.crossbar.data_file; }, path_kind::file)
+  s.path("data", [](auto& c) -> auto& { return c.crossbar.data_file; }, path_kind::file_or_directory)
       .default_doc("none (required)")
-      .doc("the digits file, e.g. `\"../data/digits.csv.gz\"` (1,797 8×8 digits)");
+      .doc("the digits file, e.g. `\"../data/digits.csv.gz\"` (1,797 8×8 digits), or an MNIST IDX directory, e.g. "
+           "`\"../data/mnist10k\"` (10,000 28×28 digits; trains the multi-layer network)");
   s.key("epochs", [](auto& c) -> auto& { return c.crossbar.learning.epochs; })
       .range(closed(1, 1000)).doc("passes over the training digits");
   s.key("v_write_v", [](auto& c) -> auto& { return c.crossbar.learning.v_write_v; })
@@ -81,6 +88,53 @@ section_def crossbar_section() {
       .default_doc("none (no cost report)")
       .doc("the hardware file of the cost model, e.g. `\"../materials/hardware_45nm.toml\"`: energy, latency and area "
            "per inference, update and epoch");
+  // The multi-layer network of tiled layers (circuits/crossbar_mlp.hpp).
+  s.key("hidden", [](auto& c) -> auto& { return c.crossbar.hidden; })
+      .unit("neurons").range(closed(1, 4096)).default_doc("none (single-layer digits learner; with an MNIST `data` "
+                                                           "directory: no hidden layer)")
+      .doc("hidden layer sizes of the multi-layer network, e.g. `[100]`; given, or with an MNIST `data` directory, "
+           "`ionrail crossbar` trains the network of tiled layers");
+  s.key("tile_rows", [](auto& c) -> auto& { return c.crossbar.mlp.tile_rows; })
+      .unit("rows").range(closed(1, 4096)).doc("rows (input lines) of one tile of the network's layers");
+  s.key("tile_cols", [](auto& c) -> auto& { return c.crossbar.mlp.tile_cols; })
+      .unit("weights").range(closed(1, 4096)).doc("weight columns (differential pairs) of one tile");
+  s.choice("rule", [](auto& c) -> auto& { return c.crossbar.mlp.rule; },
+           choices<circuits::mlp_rule>{{"manhattan", circuits::mlp_rule::manhattan},
+                                       {"pulse_train", circuits::mlp_rule::pulse_train},
+                                       {"mixed_precision", circuits::mlp_rule::mixed_precision}})
+      .doc("the network's update rule: sign pulses (`manhattan`), stochastic pulse trains (`pulse_train`) or a "
+           "float32 accumulator per weight with threshold transfer (`mixed_precision`, Nandakumar et al. 2020)");
+  s.key("learning_rate", [](auto& c) -> auto& { return c.crossbar.mlp.learning_rate; })
+      .range(closed(1e-9, 1e6)).interval("(0, 1e6]")
+      .doc("η of the network (mixed precision and the float64 twin), on the effective weights gain · w (the "
+           "step in ε is η / gain² per unit gradient)");
+  s.key("epsilon_s", [](auto& c) -> auto& { return c.crossbar.mlp.epsilon_s; })
+      .unit("S").range(closed(0, 1e-3)).note("(0: from the table)")
+      .doc("ε, the weight change of one write pulse on a pair (the transfer threshold and weight unit); 0: twice "
+           "the table's mean device step at rest");
+  s.key("max_pulses", [](auto& c) -> auto& { return c.crossbar.mlp.max_pulses; })
+      .unit("pulses").range(closed(1, 127)).doc("most pulses one weight gets per sample (mixed precision)");
+  s.key("hidden_gain", [](auto& c) -> auto& { return c.crossbar.mlp.hidden_gain; })
+      .range(closed(1e-9, 1e3)).interval("(0, 1e3]")
+      .doc("digital scale of a hidden layer's sums (in ε) before its sigmoid");
+  s.key("output_gain", [](auto& c) -> auto& { return c.crossbar.mlp.output_gain; })
+      .range(closed(1e-9, 1e3)).interval("(0, 1e3]").doc("digital scale of the output layer's sums before the softmax");
+  s.key("adc_span", [](auto& c) -> auto& { return c.crossbar.mlp.adc_span; })
+      .range(closed(1e-3, 1e3)).interval("(0, 1e3]")
+      .doc("the network's ADC full scale when `adc_full_scale_a` = 0: ±adc_span on a layer's gain · sum, i.e. "
+           "adc_span / gain · v_read · ε per tile");
+  s.key("active_input", [](auto& c) -> auto& { return c.crossbar.mlp.active_input; })
+      .range(closed(0, 1)).doc("inputs at least this drive their row in a Manhattan write of the network");
+  s.key("pulse_train_gain", [](auto& c) -> auto& { return c.crossbar.mlp.pulse_train_gain; })
+      .range(closed(1e-6, 1e6)).interval("(0, 1e6]")
+      .doc("pulse-train rule of the network: a column fires with probability min(1, gain · |δ|)");
+  s.key("pool", [](auto& c) -> auto& { return c.crossbar.pool; })
+      .doc("MNIST inputs as 2 × 2 means (196 instead of 784)");
+  s.key("test_images", [](auto& c) -> auto& { return c.crossbar.test_images; })
+      .unit("images").range(closed(10, 9990)).note("(of 10,000)")
+      .doc("held-out MNIST test images (split_mnist: a seeded shuffle); the rest train");
+  s.key("float_baseline", [](auto& c) -> auto& { return c.crossbar.mlp.float_baseline; })
+      .doc("train the same network in float64 alongside (same initial weights and sample order, SGD)");
   return s.done();
 }
 

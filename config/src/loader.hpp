@@ -96,7 +96,7 @@ class loader {
   // A path key: the file (or directory) it names, relative to the file that
   // named it, else to the current directory. Error: "no such file (tried ...)".
   bool get_path(const toml::table& t, const std::string& path, std::string_view key, bool directory,
-                std::string& out) const;
+                std::string& out, bool either = false) const;
   // A file key where "" means none: error "cannot open 'A' nor 'B'".
   bool get_file(const toml::table& t, const std::string& path, std::string_view key, std::string& out) const;
   // The numbers of a CSV file named by KEY (empty if absent or "").

@@ -172,7 +172,7 @@ std::string loader::choice_error(const std::string& word, const key_list& names)
 // ---------------------------------------------------------------- files named by keys
 
 bool loader::get_path(const toml::table& t, const std::string& path, std::string_view key, bool directory,
-                      std::string& out) const {
+                      std::string& out, bool either) const {
   std::string ref;
   if (!get(t, path, key, ref)) return false;
   const std::string p = join(path, key);
@@ -185,7 +185,8 @@ bool loader::get_path(const toml::table& t, const std::string& path, std::string
   std::vector<std::string> tried;
   bool exists = false;  // some candidate, of the wrong type
   for (const auto& cand : candidates) {
-    if (directory ? fs::is_directory(cand, ec) : fs::is_regular_file(cand, ec)) {
+    if (either ? (fs::is_directory(cand, ec) || fs::is_regular_file(cand, ec))
+               : directory ? fs::is_directory(cand, ec) : fs::is_regular_file(cand, ec)) {
       out = cand.string();
       return true;
     }

@@ -50,6 +50,12 @@ class tiled_layer {
   // of all tiles (J).
   double write_outer(const std::vector<int>& active, const std::vector<int>& dir, double v_write);
   void relax(int steps);
+  // write_outer (crossbar_learning.hpp) on tile (i, j) alone, with the
+  // tile's own active[tile rows] and dir[tile cols]; the other tiles are not
+  // stepped: a caller writing tiles in parallel relaxes the idle ones itself
+  // (relax_tile) so every device sees the same number of model steps.
+  double write_tile(int i, int j, const std::vector<int>& active, const std::vector<int>& dir, double v_write);
+  void relax_tile(int i, int j, int steps) { at(i, j).relax(steps); }
 
   // Device conductances (S) in the untiled array's index order
   // (crossbar_array::index over rows × cols), and G+ − G− row-major.

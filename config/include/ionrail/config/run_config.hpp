@@ -10,6 +10,7 @@
 
 #include <ionrail/calibration/ensemble.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
+#include <ionrail/circuits/crossbar_mlp.hpp>
 #include <ionrail/circuits/snn.hpp>
 #include <ionrail/kmc/params.hpp>
 #include <ionrail/kmc/protocol.hpp>
@@ -45,6 +46,12 @@ struct run_config {
     circuits::crossbar_params array;
     circuits::learning_params learning;
     std::string hardware_file;  // the cost model's hardware file ("" : no cost report)
+    // The multi-layer network (circuits/crossbar_mlp.hpp): used when `hidden`
+    // is given or `data` names an MNIST IDX directory.
+    std::vector<double> hidden;  // hidden layer sizes, checked to be integers
+    circuits::mlp_params mlp;
+    bool pool = false;           // MNIST 2 × 2 pooling (784 → 196 inputs)
+    int test_images = 2000;      // MNIST held-out images
   } crossbar;
   // [snn] (ionrail snn): table and data as for [crossbar], the network.
   struct snn_section {

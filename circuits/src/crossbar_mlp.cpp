@@ -1,0 +1,500 @@
+#include <ionrail/circuits/crossbar_mlp.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <ionrail/circuits/streams.hpp>
+#include <ionrail/circuits/tiled_layer.hpp>
+#include <ionrail/model/reference.hpp>
+
+namespace ionrail::circuits {
+
+int transfer_pulses(float& chi, int max_pulses) {
+  const float mag = std::floor(std::fabs(chi));
+  const int n = static_cast<int>(std::min(mag, static_cast<float>(max_pulses)));
+  const int signed_n = chi < 0 ? -n : n;
+  // Integers below 2^24 are exact in float32, and so is χ − n for |χ| < 2^24
+  // (same binade or a smaller one): the transfer loses nothing.
+  chi -= static_cast<float>(signed_n);
+  return signed_n;
+}
+
+mlp_data mlp_data_from_mnist(const mnist_set& set, const mnist_split& split, bool pool) {
+  mlp_data d;
+  const int r = pool ? set.rows / 2 : set.rows, c = pool ? set.cols / 2 : set.cols;
+  d.dim = r * c;
+  d.x.resize(static_cast<std::size_t>(set.count) * static_cast<std::size_t>(d.dim));
+  const std::size_t img = static_cast<std::size_t>(set.rows) * static_cast<std::size_t>(set.cols);
+  for (int n = 0; n < set.count; ++n) {
+    const std::uint8_t* p = set.images.data() + static_cast<std::size_t>(n) * img;
+    float* out = d.x.data() + static_cast<std::size_t>(n) * static_cast<std::size_t>(d.dim);
+    for (int y = 0; y < r; ++y)
+      for (int x = 0; x < c; ++x) {
+        if (!pool) {
+          out[y * c + x] = static_cast<float>(p[y * set.cols + x]) / 255.0f;
+          continue;
+        }
+        const int s = p[(2 * y) * set.cols + 2 * x] + p[(2 * y) * set.cols + 2 * x + 1] +
+                      p[(2 * y + 1) * set.cols + 2 * x] + p[(2 * y + 1) * set.cols + 2 * x + 1];
+        out[y * c + x] = static_cast<float>(s) / (4.0f * 255.0f);
+      }
+  }
+  d.labels.assign(set.labels.begin(), set.labels.end());
+  d.train = split.train;
+  d.test = split.test;
+  return d;
+}
+
+mlp_data mlp_data_from_digits(const std::vector<digit>& data, const digit_split& split) {
+  mlp_data d;
+  d.dim = 64;
+  for (const digit& g : data) {
+    for (std::uint8_t p : g.pixels) d.x.push_back(static_cast<float>(p) / 16.0f);
+    d.labels.push_back(g.label);
+  }
+  d.train = split.train;
+  d.test = split.test;
+  return d;
+}
+
+namespace {
+
+double sigmoid(double a) { return 1.0 / (1.0 + std::exp(-a)); }
+
+// The activations of one sample through a network whose layer l maps
+// sizes[l] (+ bias) to sizes[l + 1]: act[l] holds the layer's input with the
+// bias 1 appended; the last holds the softmax.
+struct pass {
+  std::vector<std::vector<double>> act;
+};
+
+void softmax(std::vector<double>& a) {
+  const double m = *std::max_element(a.begin(), a.end());
+  double s = 0;
+  for (double& v : a) s += v = std::exp(v - m);
+  for (double& v : a) v /= s;
+}
+
+int argmax(const std::vector<double>& a) { return static_cast<int>(std::max_element(a.begin(), a.end()) - a.begin()); }
+
+class network {
+ public:
+  network(const std::vector<int>& sizes, const mlp_params& mp) : sizes_(sizes), mp_(mp) {}
+  virtual ~network() = default;
+  int layers() const { return static_cast<int>(sizes_.size()) - 1; }
+  double gain(int l) const { return l == layers() - 1 ? mp_.output_gain : mp_.hidden_gain; }
+  // η acts on the effective weights gain · w: a step of −η ∂L/∂(gain · w) is
+  // −η / gain² · ∂L/∂w in weight units (ε), so both layers learn at the same
+  // effective rate whatever their gains.
+  double rate(int l) const { return mp_.learning_rate / (gain(l) * gain(l)); }
+  // z[batch × out] in weight units for inputs x[batch × (in + 1)].
+  virtual void sums(int l, const double* x, int batch, double* z) = 0;
+  // Row-major (in + 1) × out weights of layer l, weight units.
+  virtual std::vector<double> weights(int l) = 0;
+
+  // Forward of `batch` inputs (dim each, no bias); a.act as for one sample
+  // when batch = 1, else act[l] is batch × (size + 1).
+  void forward(const float* x, int batch, pass& p) {
+    p.act.resize(static_cast<std::size_t>(layers() + 1));
+    const int in0 = sizes_[0];
+    auto& a0 = p.act[0];
+    a0.assign(static_cast<std::size_t>(batch) * static_cast<std::size_t>(in0 + 1), 1.0);
+    for (int b = 0; b < batch; ++b)
+      for (int i = 0; i < in0; ++i)
+        a0[static_cast<std::size_t>(b) * static_cast<std::size_t>(in0 + 1) + static_cast<std::size_t>(i)] =
+            x[static_cast<std::size_t>(b) * static_cast<std::size_t>(in0) + static_cast<std::size_t>(i)];
+    for (int l = 0; l < layers(); ++l) {
+      const int out = sizes_[static_cast<std::size_t>(l + 1)];
+      const bool last = l == layers() - 1;
+      std::vector<double> z(static_cast<std::size_t>(batch) * static_cast<std::size_t>(out));
+      sums(l, p.act[static_cast<std::size_t>(l)].data(), batch, z.data());
+      const int width = last ? out : out + 1;
+      auto& next = p.act[static_cast<std::size_t>(l + 1)];
+      next.assign(static_cast<std::size_t>(batch) * static_cast<std::size_t>(width), 1.0);
+      for (int b = 0; b < batch; ++b) {
+        double* row = next.data() + static_cast<std::size_t>(b) * static_cast<std::size_t>(width);
+        for (int j = 0; j < out; ++j) {
+          const double a = gain(l) * z[static_cast<std::size_t>(b) * static_cast<std::size_t>(out) + static_cast<std::size_t>(j)];
+          row[j] = last ? a : sigmoid(a);
+        }
+        if (last) {
+          std::vector<double> s(row, row + out);
+          softmax(s);
+          std::copy(s.begin(), s.end(), row);
+        }
+      }
+    }
+  }
+
+  // e[l][j] = ∂L/∂z_l[j] (cross-entropy, one sample after forward).
+  std::vector<std::vector<double>> errors(const pass& p, int label) {
+    std::vector<std::vector<double>> e(static_cast<std::size_t>(layers()));
+    const int L = layers() - 1;
+    const auto& y = p.act.back();
+    e[static_cast<std::size_t>(L)].resize(y.size());
+    for (std::size_t k = 0; k < y.size(); ++k)
+      e[static_cast<std::size_t>(L)][k] = gain(L) * (y[k] - (static_cast<int>(k) == label ? 1.0 : 0.0));
+    for (int l = L; l > 0; --l) {
+      const std::vector<double> w = weights(l);
+      const int in = sizes_[static_cast<std::size_t>(l)], out = sizes_[static_cast<std::size_t>(l + 1)];
+      const auto& h = p.act[static_cast<std::size_t>(l)];
+      auto& el = e[static_cast<std::size_t>(l - 1)];
+      el.assign(static_cast<std::size_t>(in), 0.0);
+      for (int i = 0; i < in; ++i) {
+        double s = 0;
+        for (int j = 0; j < out; ++j)
+          s += w[static_cast<std::size_t>(i) * static_cast<std::size_t>(out) + static_cast<std::size_t>(j)] *
+               e[static_cast<std::size_t>(l)][static_cast<std::size_t>(j)];
+        const double hi = h[static_cast<std::size_t>(i)];
+        el[static_cast<std::size_t>(i)] = gain(l - 1) * hi * (1 - hi) * s;
+      }
+    }
+    return e;
+  }
+
+ protected:
+  std::vector<int> sizes_;
+  mlp_params mp_;
+};
+
+class float_network final : public network {
+ public:
+  float_network(const std::vector<int>& sizes, const mlp_params& mp, std::vector<std::vector<double>> w)
+      : network(sizes, mp), w_(std::move(w)) {}
+  void sums(int l, const double* x, int batch, double* z) override {
+    const int in = sizes_[static_cast<std::size_t>(l)] + 1, out = sizes_[static_cast<std::size_t>(l + 1)];
+    const auto& w = w_[static_cast<std::size_t>(l)];
+    for (int b = 0; b < batch; ++b) {
+      double* zb = z + static_cast<std::size_t>(b) * static_cast<std::size_t>(out);
+      std::fill(zb, zb + out, 0.0);
+      const double* xb = x + static_cast<std::size_t>(b) * static_cast<std::size_t>(in);
+      for (int i = 0; i < in; ++i) {
+        if (xb[i] == 0) continue;
+        const double* wr = w.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(out);
+        for (int j = 0; j < out; ++j) zb[j] += xb[i] * wr[j];
+      }
+    }
+  }
+  std::vector<double> weights(int l) override { return w_[static_cast<std::size_t>(l)]; }
+  void sgd(const pass& p, const std::vector<std::vector<double>>& e) {
+    for (int l = 0; l < layers(); ++l) {
+      const int in = sizes_[static_cast<std::size_t>(l)] + 1, out = sizes_[static_cast<std::size_t>(l + 1)];
+      const auto& x = p.act[static_cast<std::size_t>(l)];
+      auto& w = w_[static_cast<std::size_t>(l)];
+      for (int i = 0; i < in; ++i) {
+        if (x[static_cast<std::size_t>(i)] == 0) continue;
+        for (int j = 0; j < out; ++j)
+          w[static_cast<std::size_t>(i) * static_cast<std::size_t>(out) + static_cast<std::size_t>(j)] -=
+              rate(l) * x[static_cast<std::size_t>(i)] * e[static_cast<std::size_t>(l)][static_cast<std::size_t>(j)];
+      }
+    }
+  }
+
+ private:
+  std::vector<std::vector<double>> w_;
+};
+
+class crossbar_network final : public network {
+ public:
+  crossbar_network(const std::vector<int>& sizes, const mlp_params& mp, const model::table& table,
+                   const crossbar_params& xp, double eps_s)
+      : network(sizes, mp), unit_a_(xp.v_read_v * eps_s), eps_s_(eps_s) {
+    for (int l = 0; l < layers(); ++l) {
+      crossbar_params p = xp;
+      // Layer l's devices get their own seed stream (layer index folded into
+      // the run seed), so two layers of equal shape are not twins.
+      p.seed = stream_seed(xp.seed, draw_stream::devices, static_cast<std::uint64_t>(l + 1));
+      // The ADC spans what the digital side uses: ±adc_span on the
+      // sigmoid's or softmax's argument gain · z, i.e. ±adc_span / gain in ε
+      // of weight sum (the default full scale, tile_rows · v_read · G_span /
+      // 4, is hundreds of ε: an 8-bit ADC would then resolve ~2 ε).
+      if (p.adc_full_scale_a == 0) p.adc_full_scale_a = mp.adc_span / gain(l) * xp.v_read_v * eps_s;
+      layers_.emplace_back(std::make_unique<tiled_layer>(table, sizes[static_cast<std::size_t>(l)] + 1,
+                                                         sizes[static_cast<std::size_t>(l + 1)], mp.tile_rows,
+                                                         mp.tile_cols, p));
+      if (mp.rule == mlp_rule::mixed_precision)
+        chi_.emplace_back(static_cast<std::size_t>(sizes[static_cast<std::size_t>(l)] + 1) *
+                              static_cast<std::size_t>(sizes[static_cast<std::size_t>(l + 1)]),
+                          0.0f);
+    }
+  }
+  void sums(int l, const double* x, int batch, double* z) override {
+    const tiled_layer& t = *layers_[static_cast<std::size_t>(l)];
+    t.forward(x, batch, z);
+    const std::size_t n = static_cast<std::size_t>(batch) * static_cast<std::size_t>(t.cols());
+    for (std::size_t k = 0; k < n; ++k) z[k] /= unit_a_;
+  }
+  std::vector<double> weights(int l) override {
+    std::vector<double> w = layers_[static_cast<std::size_t>(l)]->weights();
+    for (double& v : w) v /= eps_s_;
+    return w;
+  }
+  tiled_layer& layer(int l) { return *layers_[static_cast<std::size_t>(l)]; }
+
+  // One sample's update by the rule; the counters of `rec` grow.
+  void update(const pass& p, const std::vector<std::vector<double>>& e, std::uint64_t& rng, mlp_epoch& rec) {
+    for (int l = 0; l < layers(); ++l) {
+      tiled_layer& t = layer(l);
+      const auto& x = p.act[static_cast<std::size_t>(l)];
+      const auto& el = e[static_cast<std::size_t>(l)];
+      const double g = gain(l);
+      switch (mp_.rule) {
+        case mlp_rule::manhattan: {
+          std::vector<int> active(static_cast<std::size_t>(t.rows()), 0), dir(static_cast<std::size_t>(t.cols()), 0);
+          int rows = 0, cols = 0;
+          for (int i = 0; i < t.rows(); ++i) rows += active[static_cast<std::size_t>(i)] = x[static_cast<std::size_t>(i)] >= mp_.active_input;
+          // The threshold is on ∂L/∂a (the gain undone), the same scale for every layer.
+          for (int j = 0; j < t.cols(); ++j) {
+            const double d = el[static_cast<std::size_t>(j)] / g;
+            dir[static_cast<std::size_t>(j)] = d > mp_.error_threshold ? -1 : (d < -mp_.error_threshold ? 1 : 0);
+            cols += dir[static_cast<std::size_t>(j)] != 0;
+          }
+          if (rows == 0 || cols == 0) {
+            t.relax(2);
+          } else {
+            rec.energy_j += t.write_outer(active, dir, mp_.v_write_v);
+            rec.cell_pulses += static_cast<long long>(rows) * cols;
+          }
+          rec.write_steps += 2;
+          break;
+        }
+        case mlp_rule::pulse_train: {
+          std::vector<int> active(static_cast<std::size_t>(t.rows())), dir(static_cast<std::size_t>(t.cols()));
+          for (int s = 0; s < mp_.pulse_train_length; ++s) {
+            int rows = 0, cols = 0;
+            for (int i = 0; i < t.rows(); ++i)
+              rows += active[static_cast<std::size_t>(i)] = uniform01(rng) < x[static_cast<std::size_t>(i)];
+            for (int j = 0; j < t.cols(); ++j) {
+              const double d = el[static_cast<std::size_t>(j)] / g;
+              const bool fire = uniform01(rng) < std::min(1.0, mp_.pulse_train_gain * std::fabs(d));
+              dir[static_cast<std::size_t>(j)] = fire ? (d > 0 ? -1 : 1) : 0;
+              cols += fire;
+            }
+            if (rows == 0 || cols == 0) {
+              t.relax(2);
+            } else {
+              rec.energy_j += t.write_outer(active, dir, mp_.v_write_v);
+              rec.cell_pulses += static_cast<long long>(rows) * cols;
+            }
+            rec.write_steps += 2;
+          }
+          break;
+        }
+        case mlp_rule::mixed_precision:
+          transfer(l, x, el, rec);
+          break;
+      }
+    }
+  }
+
+ private:
+  // Accumulate −η ∂L/∂w into χ, then program the weights owed pulses.
+  void transfer(int l, const std::vector<double>& x, const std::vector<double>& el, mlp_epoch& rec) {
+    tiled_layer& t = layer(l);
+    auto& chi = chi_[static_cast<std::size_t>(l)];
+    const int rows = t.rows(), cols = t.cols();
+    std::vector<std::int8_t> n(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols), 0);
+    bool any = false;
+    for (int i = 0; i < rows; ++i) {
+      const double xi = x[static_cast<std::size_t>(i)];
+      if (xi == 0) continue;
+      for (int j = 0; j < cols; ++j) {
+        const std::size_t k = static_cast<std::size_t>(i) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(j);
+        chi[k] += static_cast<float>(-rate(l) * xi * el[static_cast<std::size_t>(j)]);
+        if (std::fabs(chi[k]) >= 1.0f) {
+          n[k] = static_cast<std::int8_t>(transfer_pulses(chi[k], mp_.max_pulses));
+          any = true;
+        }
+      }
+    }
+    // Nothing owed: no write, and a read is far shorter than a model step
+    // (crossbar_array.hpp), so no device time passes for this layer.
+    if (!any) return;
+    // Per tile: writes per row (a row's columns of both signs in one
+    // write_outer) or per (column, sign), whichever is fewer, for each round.
+    std::vector<int> writes(static_cast<std::size_t>(t.tiles_down()) * static_cast<std::size_t>(t.tiles_across()), 0);
+    for (int ti = 0; ti < t.tiles_down(); ++ti)
+      for (int tj = 0; tj < t.tiles_across(); ++tj) {
+        const crossbar_array& tile = t.tile(ti, tj);
+        const int r0 = ti * t.tile_rows(), c0 = tj * t.tile_cols();
+        const auto owed = [&](int r, int c) {
+          return static_cast<int>(n[static_cast<std::size_t>(r0 + r) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c0 + c)]);
+        };
+        int& w = writes[static_cast<std::size_t>(ti * t.tiles_across() + tj)];
+        for (int round = 1; round <= mp_.max_pulses; ++round) {
+          std::vector<char> row_any(static_cast<std::size_t>(tile.rows()), 0);
+          std::vector<char> col_plus(static_cast<std::size_t>(tile.cols()), 0), col_minus(static_cast<std::size_t>(tile.cols()), 0);
+          int n_rows = 0, n_cols = 0;
+          for (int r = 0; r < tile.rows(); ++r)
+            for (int c = 0; c < tile.cols(); ++c) {
+              const int o = owed(r, c);
+              if (o >= round) {
+                n_rows += !row_any[static_cast<std::size_t>(r)], row_any[static_cast<std::size_t>(r)] = 1;
+                n_cols += !col_plus[static_cast<std::size_t>(c)], col_plus[static_cast<std::size_t>(c)] = 1;
+              } else if (-o >= round) {
+                n_rows += !row_any[static_cast<std::size_t>(r)], row_any[static_cast<std::size_t>(r)] = 1;
+                n_cols += !col_minus[static_cast<std::size_t>(c)], col_minus[static_cast<std::size_t>(c)] = 1;
+              }
+            }
+          if (n_rows == 0) break;  // rounds are nested: nobody owes more
+          std::vector<int> active(static_cast<std::size_t>(tile.rows()), 0), dir(static_cast<std::size_t>(tile.cols()), 0);
+          if (n_rows <= n_cols) {
+            for (int r = 0; r < tile.rows(); ++r) {
+              if (!row_any[static_cast<std::size_t>(r)]) continue;
+              std::fill(active.begin(), active.end(), 0);
+              active[static_cast<std::size_t>(r)] = 1;
+              for (int c = 0; c < tile.cols(); ++c) {
+                const int o = owed(r, c);
+                dir[static_cast<std::size_t>(c)] = o >= round ? 1 : (-o >= round ? -1 : 0);
+                rec.cell_pulses += dir[static_cast<std::size_t>(c)] != 0;
+              }
+              rec.energy_j += t.write_tile(ti, tj, active, dir, mp_.v_write_v);
+              ++w;
+            }
+          } else {
+            for (int c = 0; c < tile.cols(); ++c)
+              for (int s : {1, -1}) {
+                if (!(s > 0 ? col_plus : col_minus)[static_cast<std::size_t>(c)]) continue;
+                std::fill(dir.begin(), dir.end(), 0);
+                dir[static_cast<std::size_t>(c)] = s;
+                for (int r = 0; r < tile.rows(); ++r) {
+                  active[static_cast<std::size_t>(r)] = s * owed(r, c) >= round;
+                  rec.cell_pulses += active[static_cast<std::size_t>(r)];
+                }
+                rec.energy_j += t.write_tile(ti, tj, active, dir, mp_.v_write_v);
+                ++w;
+              }
+          }
+        }
+      }
+    // Tiles write in parallel: the layer takes as long as its busiest tile;
+    // the others relax for the rest of that time.
+    const int most = *std::max_element(writes.begin(), writes.end());
+    for (int ti = 0; ti < t.tiles_down(); ++ti)
+      for (int tj = 0; tj < t.tiles_across(); ++tj) {
+        const int idle = most - writes[static_cast<std::size_t>(ti * t.tiles_across() + tj)];
+        if (idle > 0) t.relax_tile(ti, tj, 2 * idle);
+      }
+    rec.write_steps += 2LL * most;
+  }
+
+  std::vector<std::unique_ptr<tiled_layer>> layers_;
+  std::vector<std::vector<float>> chi_;
+  double unit_a_, eps_s_;
+};
+
+// Test accuracy of a network over data.test, in batches of the layer's forward.
+double test_accuracy(network& net, const mlp_data& d, int (*confusion)[10]) {
+  constexpr int batch = 250;
+  int right = 0;
+  std::vector<float> xs;
+  pass p;
+  for (std::size_t s = 0; s < d.test.size(); s += batch) {
+    const int b = static_cast<int>(std::min<std::size_t>(batch, d.test.size() - s));
+    xs.resize(static_cast<std::size_t>(b) * static_cast<std::size_t>(d.dim));
+    for (int k = 0; k < b; ++k)
+      std::copy_n(d.x.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(d.test[s + static_cast<std::size_t>(k)]) * static_cast<std::size_t>(d.dim)),
+                  d.dim, xs.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(k) * static_cast<std::size_t>(d.dim)));
+    net.forward(xs.data(), b, p);
+    const auto& y = p.act.back();
+    for (int k = 0; k < b; ++k) {
+      const auto first = y.begin() + static_cast<std::ptrdiff_t>(k * 10);
+      const int pred = static_cast<int>(std::max_element(first, first + 10) - first);
+      const int label = d.labels[static_cast<std::size_t>(d.test[s + static_cast<std::size_t>(k)])];
+      right += pred == label;
+      if (confusion) ++confusion[label][pred];
+    }
+  }
+  return static_cast<double>(right) / static_cast<double>(d.test.size());
+}
+
+}  // namespace
+
+mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_params xp, const mlp_params& mp,
+                     const std::function<void(int)>& progress) {
+  if (data.dim <= 0 || data.train.empty() || data.test.empty())
+    throw std::invalid_argument("train_mlp: empty data set");
+  if (mp.epochs < 1 || mp.tile_rows < 1 || mp.tile_cols < 1 || !(mp.learning_rate > 0) || mp.max_pulses < 1 ||
+      mp.max_pulses > 127 || mp.epsilon_s < 0 || !(mp.v_write_v > 0) || mp.pulse_train_length < 1)
+    throw std::invalid_argument("train_mlp: epochs, tile sizes, learning_rate, v_write_v, pulse_train_length > 0, "
+                                "max_pulses in [1, 127], epsilon_s >= 0");
+  for (int h : mp.hidden)
+    if (h < 1) throw std::invalid_argument("train_mlp: hidden sizes must be >= 1");
+  mlp_report rep;
+  rep.sizes.push_back(data.dim);
+  for (int h : mp.hidden) rep.sizes.push_back(h);
+  rep.sizes.push_back(10);
+  // One write pulse at rest, from the table (float64 reference), as the
+  // single-layer learner measures it: the mean of the up and down step.
+  const model::reference_table ref(table.view());
+  const double s0 = xp.initial_state;
+  const auto g_of = [&](double s) { return ref.g_at(std::clamp(s, 0.0, 1.0)) * model::cond_unit_siemens; };
+  const double up = g_of(s0 + ref.drift_at(s0, mp.v_write_v)) - g_of(s0);
+  const double down = g_of(s0) - g_of(s0 + ref.drift_at(s0, -mp.v_write_v));
+  rep.pulse_step_s = 0.5 * (std::fabs(up) + std::fabs(down));
+  if (!(rep.pulse_step_s > 0))
+    throw std::invalid_argument("train_mlp: a write pulse of " + std::to_string(mp.v_write_v) +
+                                " V does not change the device's conductance at rest (table)");
+  // A write moves G+ and G− one step each, in opposite directions.
+  rep.epsilon_s = mp.epsilon_s > 0 ? mp.epsilon_s : 2 * rep.pulse_step_s;
+
+  crossbar_network dev(rep.sizes, mp, table, xp, rep.epsilon_s);
+  std::vector<std::vector<double>> w0;
+  for (int l = 0; l < dev.layers(); ++l) {
+    w0.push_back(dev.weights(l));
+    rep.weights += static_cast<long long>(w0.back().size());
+    const auto g = dev.layer(l).conductances();
+    rep.g_before_s.insert(rep.g_before_s.end(), g.begin(), g.end());
+  }
+  rep.devices = 2 * rep.weights;
+  rep.accumulator_bits = mp.rule == mlp_rule::mixed_precision ? 32 : 0;
+  rep.rule = mp.rule == mlp_rule::manhattan ? "manhattan" : mp.rule == mlp_rule::pulse_train ? "pulse_train" : "mixed_precision";
+  std::unique_ptr<float_network> twin;
+  if (mp.float_baseline) twin = std::make_unique<float_network>(rep.sizes, mp, w0);
+
+  std::vector<int> train = data.train;
+  if (mp.train_limit > 0 && mp.train_limit < static_cast<int>(train.size())) train.resize(static_cast<std::size_t>(mp.train_limit));
+  pass p, q;
+  for (int epoch = 1; epoch <= mp.epochs; ++epoch) {
+    mlp_epoch rec;
+    rec.epoch = epoch;
+    const auto order = permutation(static_cast<int>(train.size()),
+                                   stream_seed(mp.seed, draw_stream::train_order, static_cast<std::uint64_t>(epoch)));
+    std::uint64_t rng = stream_seed(mp.seed, draw_stream::pulse_train, static_cast<std::uint64_t>(epoch));
+    int right = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int k : order) {
+      const int s = train[static_cast<std::size_t>(k)];
+      const float* x = data.x.data() + static_cast<std::size_t>(s) * static_cast<std::size_t>(data.dim);
+      const int label = data.labels[static_cast<std::size_t>(s)];
+      dev.forward(x, 1, p);
+      right += argmax(p.act.back()) == label;
+      dev.update(p, dev.errors(p, label), rng, rec);
+    }
+    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (twin)
+      for (int k : order) {
+        const int s = train[static_cast<std::size_t>(k)];
+        twin->forward(data.x.data() + static_cast<std::size_t>(s) * static_cast<std::size_t>(data.dim), 1, q);
+        twin->sgd(q, twin->errors(q, data.labels[static_cast<std::size_t>(s)]));
+      }
+    rec.train_accuracy = static_cast<double>(right) / static_cast<double>(train.size());
+    if (epoch == mp.epochs) std::fill(&rep.confusion[0][0], &rep.confusion[0][0] + 100, 0);
+    rec.test_accuracy = test_accuracy(dev, data, epoch == mp.epochs ? rep.confusion : nullptr);
+    rec.float_test_accuracy = twin ? test_accuracy(*twin, data, nullptr) : std::numeric_limits<double>::quiet_NaN();
+    rep.epochs.push_back(rec);
+    if (progress) progress(epoch);
+  }
+  for (int l = 0; l < dev.layers(); ++l) {
+    const auto g = dev.layer(l).conductances();
+    rep.g_after_s.insert(rep.g_after_s.end(), g.begin(), g.end());
+  }
+  return rep;
+}
+
+}  // namespace ionrail::circuits
