@@ -49,6 +49,49 @@ circuits::hardware_cost crossbar_cost(const circuits::learning_report& rep, cons
   return c;
 }
 
+circuits::hardware_cost network_cost(const circuits::mlp_report& rep, const std::vector<circuits::cost_layout>& layouts,
+                                     const circuits::hardware_params& hw, int train_samples, int test_samples) {
+  using namespace circuits;
+  const mlp_epoch& e = rep.epochs.back();
+  hardware_cost c;
+  cost_breakdown train, test;
+  const auto add = [](cost_breakdown& sum, const cost_breakdown& part) {
+    for (int p = 0; p < cost_parts; ++p) sum.energy_j[static_cast<std::size_t>(p)] += part.energy_j[static_cast<std::size_t>(p)];
+    sum.latency_s += part.latency_s;
+  };
+  for (std::size_t l = 0; l < layouts.size(); ++l) {
+    const cost_layout& ly = layouts[l];
+    const double outputs = static_cast<double>(rep.sizes[l + 1]), weights = ly.weights;
+    // Per sample: every ADC output is added into its column's sum (partial
+    // sums across tiles) and each output scaled by the layer's gain and put
+    // through its sigmoid or the softmax (a multiply and an add each; exp not
+    // counted); training adds the layer's error δ (a multiply and an add per
+    // output and per weight of the layer above, the backward pass) and, with
+    // an accumulator, χ += η x δ for every weight (two multiplies, an add).
+    digital_ops test_ops, train_ops;
+    test_ops.int_adds = static_cast<double>(e.test_activity[l].adc_conversions);
+    test_ops.fp_mults = test_ops.fp_adds = outputs * test_samples;
+    train_ops.int_adds = static_cast<double>(e.train_activity[l].adc_conversions);
+    const double above = l + 2 < rep.sizes.size() ? static_cast<double>(rep.sizes[l + 2]) : 1.0;
+    train_ops.fp_mults = train_ops.fp_adds = (outputs + outputs * above) * train_samples;
+    double updated = 0;
+    if (ly.accumulator_bits > 0) {
+      train_ops.fp_mults += 2 * weights * train_samples;
+      train_ops.fp_adds += weights * train_samples;
+      updated = weights * train_samples;
+    }
+    add(train, cost_of(e.train_activity[l], train_ops, updated, ly, hw));
+    add(test, cost_of(e.test_activity[l], test_ops, 0, ly, hw));
+    const auto area = area_of(ly, hw);
+    for (int p = 0; p < cost_parts; ++p) c.area_m2[static_cast<std::size_t>(p)] += area[static_cast<std::size_t>(p)];
+  }
+  c.per_inference = per_each(test, test_samples);
+  c.per_update = per_each(train, train_samples);
+  c.per_epoch = train;
+  add(c.per_epoch, test);
+  return c;
+}
+
 std::string write_cost_report(const std::filesystem::path& dir, const circuits::hardware_cost& c,
                               const config::hardware_file& hw, std::string& plots) {
   using namespace circuits;

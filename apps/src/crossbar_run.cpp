@@ -333,6 +333,14 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
                                     "limit with --max-work",
                                     path, work, mp.epochs, n_train, devices, o.max_work));
   }
+  // The hardware file is read before anything is written: its errors exit 2.
+  std::optional<hardware_file> hw;
+  if (!x.hardware_file.empty()) {
+    if (array.adc_bits == 0)
+      throw config_error(path + ": crossbar.hardware: the cost model prices a real ADC; crossbar.adc_bits = 0 (ideal) "
+                                "has none, expected adc_bits in [2, 24]");
+    hw = load_hardware_file(x.hardware_file);
+  }
   staged_dir dir(o.out_dir, o.force);
   progress_reporter progress(mp.epochs, o.quiet);
   progress.begin_part(fmt::format("crossbar network: {} epochs", mp.epochs));
@@ -370,6 +378,19 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
     js["parameters"] = parameters_json(cfg);
     write_json(dir.path() / "summary.json", js);
   }
+  std::string cost_md, cost_plots;  // the hardware cost section, when [crossbar] hardware names a file
+  if (hw) {
+    std::vector<circuits::cost_layout> layouts;
+    for (std::size_t l = 0; l + 1 < rep.sizes.size(); ++l) {
+      const int rows = rep.sizes[l] + 1, cols = rep.sizes[l + 1];  // bias row
+      const int down = (rows + mp.tile_rows - 1) / mp.tile_rows, across = (cols + mp.tile_cols - 1) / mp.tile_cols;
+      layouts.push_back({down * across, mp.tile_rows, mp.tile_cols, array.adc_bits, array.dt_m_s,
+                         static_cast<double>(rows) * cols, rep.accumulator_bits});
+    }
+    const int n_train = static_cast<int>(mp.train_limit > 0 ? std::min<std::size_t>(static_cast<std::size_t>(mp.train_limit), data.train.size()) : data.train.size());
+    const auto cost = network_cost(rep, layouts, hw->params, n_train, static_cast<int>(data.test.size()));
+    cost_md = write_cost_report(dir.path(), cost, *hw, cost_plots);
+  }
   {
     std::ostringstream md;
     md << "# Crossbar network: " << sizes_text << "\n\n"
@@ -392,9 +413,9 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
       md << fmt::format("| {} | {:.1f} % | {:.1f} % | {:.1f} % | {:.1f} | {} | {} | {:.3g} |\n", e.epoch,
                         100 * e.train_accuracy, 100 * e.test_accuracy, 100 * e.float_test_accuracy, e.seconds,
                         e.write_steps, e.cell_pulses, e.energy_j);
-    md << fmt::format("\nFinal test accuracy: crossbar **{:.1f} %**, float64 twin {:.1f} %.\n\n"
-                      "![accuracy](accuracy.png)\n\n![confusion](confusion.png)\n\n![conductances](conductance.png)\n",
-                      100 * last.test_accuracy, 100 * last.float_test_accuracy);
+    md << fmt::format("\nFinal test accuracy: crossbar **{:.1f} %**, float64 twin {:.1f} %.\n\n",
+                      100 * last.test_accuracy, 100 * last.float_test_accuracy)
+       << cost_md << "![accuracy](accuracy.png)\n\n![confusion](confusion.png)\n\n![conductances](conductance.png)\n";
     write_file_atomic(dir.path() / "report.md", md.str());
   }
   {
@@ -413,7 +434,8 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
           "set xlabel 'predicted digit'\nset ylabel 'true digit'\nset cblabel 'test digits'\nset xrange [-0.5:9.5]\n"
           "set yrange [9.5:-0.5]\nset cbrange [0:*]\nset palette defined (0 'white', 1 '#08519c')\nunset key\n"
           "plot 'confusion.csv' every ::1 using 2:1:3 with image, '' every ::1 using 2:1:(sprintf('%d',$3)) with labels "
-          "font ',9'\n";
+          "font ',9'\n"
+       << cost_plots;
     write_file_atomic(dir.path() / "plots.gp", gp.str());
   }
   render_plots(dir.path().string(), o.quiet);

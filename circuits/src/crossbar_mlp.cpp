@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <ionrail/circuits/hardware_cost.hpp>
 #include <ionrail/circuits/streams.hpp>
 #include <ionrail/circuits/tiled_layer.hpp>
 #include <ionrail/model/reference.hpp>
@@ -254,13 +255,7 @@ class crossbar_network final : public network {
             dir[static_cast<std::size_t>(j)] = d > mp_.error_threshold ? -1 : (d < -mp_.error_threshold ? 1 : 0);
             cols += dir[static_cast<std::size_t>(j)] != 0;
           }
-          if (rows == 0 || cols == 0) {
-            t.relax(2);
-          } else {
-            rec.energy_j += t.write_outer(active, dir, mp_.v_write_v);
-            rec.cell_pulses += static_cast<long long>(rows) * cols;
-          }
-          rec.write_steps += 2;
+          write_or_relax(t, active, dir, rows, cols, rec);
           break;
         }
         case mlp_rule::pulse_train: {
@@ -275,13 +270,7 @@ class crossbar_network final : public network {
               dir[static_cast<std::size_t>(j)] = fire ? (d > 0 ? -1 : 1) : 0;
               cols += fire;
             }
-            if (rows == 0 || cols == 0) {
-              t.relax(2);
-            } else {
-              rec.energy_j += t.write_outer(active, dir, mp_.v_write_v);
-              rec.cell_pulses += static_cast<long long>(rows) * cols;
-            }
-            rec.write_steps += 2;
+            write_or_relax(t, active, dir, rows, cols, rec);
           }
           break;
         }
@@ -293,6 +282,20 @@ class crossbar_network final : public network {
   }
 
  private:
+  // One V/2 write of rows × cols (both phases, two model steps), or, with
+  // nothing to write, the same two steps at rest: every sample takes the
+  // same device time whatever the rule decided.
+  void write_or_relax(tiled_layer& t, const std::vector<int>& active, const std::vector<int>& dir, int rows, int cols,
+                      mlp_epoch& rec) {
+    if (rows == 0 || cols == 0) {
+      t.relax(2);
+    } else {
+      rec.energy_j += t.write_outer(active, dir, mp_.v_write_v);
+      rec.cell_pulses += static_cast<long long>(rows) * cols;
+    }
+    rec.write_steps += 2;
+  }
+
   // Accumulate −η ∂L/∂w into χ, then program the weights owed pulses.
   void transfer(int l, const std::vector<double>& x, const std::vector<double>& el, mlp_epoch& rec) {
     tiled_layer& t = layer(l);
@@ -467,6 +470,12 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
                                    stream_seed(mp.seed, draw_stream::train_order, static_cast<std::uint64_t>(epoch)));
     std::uint64_t rng = stream_seed(mp.seed, draw_stream::pulse_train, static_cast<std::uint64_t>(epoch));
     int right = 0;
+    const auto activities = [&dev] {
+      std::vector<array_activity> a;
+      for (int l = 0; l < dev.layers(); ++l) a.push_back(dev.layer(l).activity());
+      return a;
+    };
+    const auto before = activities();
     const auto t0 = std::chrono::steady_clock::now();
     for (int k : order) {
       const int s = train[static_cast<std::size_t>(k)];
@@ -485,7 +494,13 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
       }
     rec.train_accuracy = static_cast<double>(right) / static_cast<double>(train.size());
     if (epoch == mp.epochs) std::fill(&rep.confusion[0][0], &rep.confusion[0][0] + 100, 0);
+    const auto trained = activities();
     rec.test_accuracy = test_accuracy(dev, data, epoch == mp.epochs ? rep.confusion : nullptr);
+    const auto tested = activities();
+    for (std::size_t l = 0; l < before.size(); ++l) {
+      rec.train_activity.push_back(activity_since(trained[l], before[l]));
+      rec.test_activity.push_back(activity_since(tested[l], trained[l]));
+    }
     rec.float_test_accuracy = twin ? test_accuracy(*twin, data, nullptr) : std::numeric_limits<double>::quiet_NaN();
     rep.epochs.push_back(rec);
     if (progress) progress(epoch);

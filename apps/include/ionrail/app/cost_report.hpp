@@ -5,6 +5,7 @@
 #include <string>
 
 #include <ionrail/circuits/crossbar_learning.hpp>
+#include <ionrail/circuits/crossbar_mlp.hpp>
 #include <ionrail/circuits/hardware_cost.hpp>
 #include <ionrail/config/hardware_file.hpp>
 
@@ -15,6 +16,14 @@ namespace ionrail::app {
 // rule's digital work and its write) and per epoch, with `layout`.
 circuits::hardware_cost crossbar_cost(const circuits::learning_report& rep, const circuits::cost_layout& layout,
                                       const circuits::hardware_params& hw, int train_digits, int test_digits);
+
+// The same for the multi-layer network's last epoch: one layout per layer
+// (its tiles), layers read one after the other (latencies add), the
+// accumulator's bits read and written for every weight on every training
+// sample (mixed precision), and the digital work of the sigmoid, softmax
+// and backpropagation per sample.
+circuits::hardware_cost network_cost(const circuits::mlp_report& rep, const std::vector<circuits::cost_layout>& layouts,
+                                     const circuits::hardware_params& hw, int train_samples, int test_samples);
 
 // Writes cost.csv and cost_shares.dat into `dir`, and returns the report's
 // Markdown section; `plots` gets the stacked bar plot's gnuplot lines

@@ -85,6 +85,9 @@ struct mlp_epoch {
   long long write_steps = 0;                     // model steps spent writing (layer steps, tiles in parallel)
   long long cell_pulses = 0;                     // weights pulsed × pulses
   double energy_j = 0;
+  // What each layer's tiles did (hardware_cost.hpp): while training, and
+  // while reading the test set after it.
+  std::vector<array_activity> train_activity, test_activity;
 };
 
 struct mlp_report {

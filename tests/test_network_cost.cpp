@@ -1,0 +1,75 @@
+// The hardware cost section of `ionrail crossbar` for the multi-layer
+// network (app::network_cost): its write-pulse energy is the network's own
+// ∫IV of the epoch, its accumulator energy is the float32 χ of every weight
+// read and written on every training sample, and the cost table is written
+// beside the report.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include <ionrail/app/crossbar_run.hpp>
+
+#include "scratch.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::map<std::string, std::vector<double>> read_csv_rows(const fs::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);  // header
+  std::map<std::string, std::vector<double>> rows;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string key, cell;
+    std::getline(ss, key, ',');
+    auto& v = rows[key];
+    while (std::getline(ss, cell, ',')) v.push_back(cell.empty() ? NAN : std::stod(cell));
+  }
+  return rows;
+}
+
+TEST(NetworkCost, WritesAndAccumulatorAreTheNetworksOwn) {
+  const ionrail_test::scratch scratch("network_cost_");
+  const fs::path& dir = scratch.dir();
+  ionrail::app::crossbar_options o;
+  o.out_dir = (dir / "out").string();
+  o.quiet = true;
+  o.overrides = {"crossbar.train_limit=300", "crossbar.test_images=200", "crossbar.pool=true", "crossbar.hidden=[8]"};
+  const auto rep = ionrail::app::run_crossbar_network(std::string(IONRAIL_SOURCE_DIR) + "/experiments/crossbar_mnist.toml", o);
+  const auto cost = read_csv_rows(dir / "out" / "cost.csv");  // part: inference, update, epoch, area
+  ASSERT_TRUE(cost.count("write pulses") && cost.count("accumulator memory") && cost.count("ADC")) << "no cost.csv rows";
+  // cost.png is drawn with the other plots (when gnuplot is installed).
+  EXPECT_EQ(fs::exists(dir / "out" / "cost.png"), fs::exists(dir / "out" / "accuracy.png"));
+  const auto& last = rep.epochs.back();
+  // cost.csv keeps 6 significant digits.
+  EXPECT_NEAR(cost.at("write pulses")[2], last.energy_j, 1e-5 * last.energy_j);
+  EXPECT_NEAR(cost.at("write pulses")[1], last.energy_j / 300, 1e-5 * last.energy_j / 300);
+  EXPECT_EQ(cost.at("write pulses")[0], 0.0);  // an inference writes nothing
+  // 197·8 + 9·10 weights, 32 bits each, read and written per training sample,
+  // at the hardware file's SRAM bit energy (0.156 pJ: 10 pJ per 64-bit word).
+  ASSERT_EQ(rep.weights, 197 * 8 + 9 * 10);
+  ASSERT_EQ(rep.accumulator_bits, 32);
+  const double accumulator_j = 2.0 * static_cast<double>(rep.weights) * 300 * 32 * 0.156e-12;
+  EXPECT_NEAR(cost.at("accumulator memory")[2], accumulator_j, 1e-5 * accumulator_j);
+  EXPECT_EQ(cost.at("accumulator memory")[0], 0.0);
+  // An inference digitises every tile's columns once, at FOM · 2^8 each:
+  // layer 1's 197 rows take two 128-row tiles of 8 columns, layer 2 one tile
+  // of 10 columns.
+  const double conversions = 2 * 8 + 1 * 10;
+  EXPECT_NEAR(cost.at("ADC")[0], conversions * 10e-15 * 256, 1e-5 * conversions * 10e-15 * 256);
+  std::ifstream md(dir / "out" / "report.md");
+  std::stringstream text;
+  text << md.rdbuf();
+  EXPECT_NE(text.str().find("## Hardware cost"), std::string::npos);
+}
+
+}  // namespace
