@@ -101,20 +101,36 @@ double crossbar_array::adc(double i) const {
 }
 
 void crossbar_array::column_currents(const std::vector<double>& v_row, const std::vector<double>& g,
-                                     std::vector<double>& i) const {
+                                     std::vector<double>& i, double& power_w) const {
   const int lines = 2 * p_.cols;
+  power_w = 0;
   if (p_.wire_ohm > 0) {
     ir_drop_problem prob{p_.rows, lines, p_.wire_ohm, v_row.data(), g.data()};
     i = solve_ir_drop(prob).column_current_a;
+    // The driven voltage across every cell: an upper bound (array_activity).
+    for (int r = 0; r < p_.rows; ++r) {
+      const double v = v_row[static_cast<std::size_t>(r)];
+      const double* row = g.data() + static_cast<std::size_t>(r) * lines;
+      for (int c = 0; c < lines; ++c) power_w += v * v * row[c];
+    }
     return;
   }
+  // The read power Σ V² G per line beside the currents, in the same
+  // vectorised pass over the conductances (a running scalar sum would
+  // serialise the loop).
   i.assign(static_cast<std::size_t>(lines), 0.0);
+  std::vector<double> p(static_cast<std::size_t>(lines), 0.0);
   for (int r = 0; r < p_.rows; ++r) {
     const double v = v_row[static_cast<std::size_t>(r)];
     if (v == 0) continue;
+    const double v2 = v * v;
     const double* row = g.data() + static_cast<std::size_t>(r) * lines;
-    for (int c = 0; c < lines; ++c) i[static_cast<std::size_t>(c)] += row[c] * v;
+    for (int c = 0; c < lines; ++c) {
+      i[static_cast<std::size_t>(c)] += row[c] * v;
+      p[static_cast<std::size_t>(c)] += row[c] * v2;
+    }
   }
+  for (double x : p) power_w += x;
 }
 
 void crossbar_array::read(const double* x, double* out) const {
@@ -173,18 +189,14 @@ void crossbar_array::count_read(long long driven_rows, double power_w, double ro
 void crossbar_array::read_with(const std::vector<double>& g, const double* x, double* out) const {
   std::vector<double> v(static_cast<std::size_t>(p_.rows)), i;
   for (int r = 0; r < p_.rows; ++r) v[static_cast<std::size_t>(r)] = dac(x[r]);
-  column_currents(v, g, i);
+  double power = 0;
+  column_currents(v, g, i, power);
   long long driven = 0;
-  double power = 0, v2 = 0;
-  const std::size_t lines = static_cast<std::size_t>(2 * p_.cols);
+  double v2 = 0;
   for (int r = 0; r < p_.rows; ++r) {
     const double vr = v[static_cast<std::size_t>(r)];
-    if (vr == 0) continue;
-    ++driven;
+    driven += vr != 0;
     v2 += vr * vr;
-    double row_g = 0;
-    for (std::size_t c = 0; c < lines; ++c) row_g += g[static_cast<std::size_t>(r) * lines + c];
-    power += vr * vr * row_g;
   }
   count_read(driven, power, v2);
   for (int c = 0; c < p_.cols; ++c)

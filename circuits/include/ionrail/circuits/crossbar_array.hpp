@@ -159,7 +159,9 @@ class crossbar_array {
   std::int64_t dac_level(double x) const;
   double dac(double x) const;
   double adc(double i) const;
-  void column_currents(const std::vector<double>& v_row, const std::vector<double>& g, std::vector<double>& i) const;
+  // Column currents (A) of line voltages v_row and, in power_w, Σ V² G over the cells.
+  void column_currents(const std::vector<double>& v_row, const std::vector<double>& g, std::vector<double>& i,
+                       double& power_w) const;
   void count_read(long long driven_rows, double power_w, double row_v2) const;
 
   crossbar_params p_;
