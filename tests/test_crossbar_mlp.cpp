@@ -1,9 +1,14 @@
-// circuits/crossbar_mlp: the mixed-precision accumulator transfers exactly
-// (χ before = χ after + pulses · ε, in units of ε), and a short MNIST run of
+// circuits/crossbar_mlp: the mixed-precision transfer plan keeps exact books
+// (χ before = χ after + pulses, in units of ε) and writes only product sets
+// of weights that may be pulsed, and a short MNIST run of
 // the tiled network learns well above chance with the mixed-precision rule.
 #include <gtest/gtest.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <vector>
 #include <cstring>
 #include <string>
 
@@ -17,32 +22,111 @@ using namespace ionrail;
 
 const std::string source = IONRAIL_SOURCE_DIR;
 
-TEST(CrossbarMlp, AccumulatorTransfersExactly) {
-  // Hand-checkable: 2.75 ε owes 2 pulses and keeps 0.75 ε; −3.5 ε with at
-  // most 2 pulses per sample owes −2 and keeps −1.5 ε; below ε nothing moves.
-  float chi = 2.75f;
-  EXPECT_EQ(circuits::transfer_pulses(chi, 4), 2);
-  EXPECT_EQ(chi, 0.75f);
-  chi = -3.5f;
-  EXPECT_EQ(circuits::transfer_pulses(chi, 2), -2);
-  EXPECT_EQ(chi, -1.5f);
-  chi = 0.999f;
-  EXPECT_EQ(circuits::transfer_pulses(chi, 4), 0);
-  EXPECT_EQ(chi, 0.999f);
-  chi = -1.0f;
-  EXPECT_EQ(circuits::transfer_pulses(chi, 4), -1);
-  EXPECT_EQ(chi, 0.0f);
-  // The identity for many values: χ_before == χ_after + n exactly (float32).
-  for (int k = -4000; k <= 4000; ++k) {
-    const float before = static_cast<float>(k) * 0.01171875f;  // 3/256: exact binary fractions
-    float after = before;
-    const int n = circuits::transfer_pulses(after, 8);
-    EXPECT_EQ(before, after + static_cast<float>(n)) << before;
-    EXPECT_LE(std::abs(n), 8);
-    if (std::abs(n) < 8) {
-      EXPECT_LT(std::fabs(after), 1.0f) << before;
+// Runs plan_transfer on a copy of chi0 (rows × cols, row-major) and checks
+// every write as it comes: a product set whose cells all had d · χ ≥
+// threshold just before it and at least one of which was owed (d · χ ≥ 1),
+// each cell at most once per round, no cell outside `candidates` touched.
+// Returns the pulses per cell (signed) and the writes in `writes`.
+std::vector<int> checked_plan(const std::vector<float>& chi0, int rows, int cols, const std::vector<int>& candidates,
+                              int max_pulses, double threshold, int& writes) {
+  std::vector<float> chi = chi0, mirror = chi0;
+  std::vector<int> pulses(chi0.size(), 0);
+  std::vector<char> candidate(static_cast<std::size_t>(rows), 0);
+  for (int r : candidates) candidate[static_cast<std::size_t>(r)] = 1;
+  writes = circuits::plan_transfer(
+      chi.data(), cols, rows, cols, candidates, max_pulses, threshold,
+      [&](const std::vector<int>& active, const std::vector<int>& dir) {
+        bool owed = false;
+        for (int r = 0; r < rows; ++r) {
+          if (!active[static_cast<std::size_t>(r)]) continue;
+          EXPECT_TRUE(candidate[static_cast<std::size_t>(r)]) << "row " << r;
+          for (int c = 0; c < cols; ++c) {
+            const int d = dir[static_cast<std::size_t>(c)];
+            if (d == 0) continue;
+            float& v = mirror[static_cast<std::size_t>(r * cols + c)];
+            EXPECT_GE(static_cast<float>(d) * v, static_cast<float>(threshold)) << r << "," << c;
+            owed |= static_cast<float>(d) * v >= 1.0f;
+            v -= static_cast<float>(d);
+            pulses[static_cast<std::size_t>(r * cols + c)] += d;
+          }
+        }
+        EXPECT_TRUE(owed);
+      });
+  EXPECT_EQ(chi, mirror);  // the planner's χ is the writes' bookkeeping, exactly
+  for (std::size_t k = 0; k < chi0.size(); ++k) {
+    EXPECT_EQ(chi0[k], chi[k] + static_cast<float>(pulses[k]));  // exact in float32
+    EXPECT_LE(std::abs(pulses[k]), max_pulses);
+    if (std::abs(pulses[k]) < max_pulses && candidate[k / static_cast<std::size_t>(cols)]) {
+      EXPECT_LT(std::fabs(chi[k]), 1.0f) << k;
     }
   }
+  return pulses;
+}
+
+TEST(CrossbarMlp, TransferPlanIsExactBookkeeping) {
+  // Hand-checkable. Threshold 1 (owed weights only): 1.2 owes +1, −1.5
+  // owes −1, 1.0 owes +1, 2.5 owes +2; 0.7 and 0.6 owe nothing. Round 1:
+  // rows {0, 2} × column 0 up, row 2 × column 1 up, row 0 × column 2 down;
+  // round 2: row 2 × column 1 again: 4 writes.
+  const std::vector<float> chi0 = {1.2f, 0.7f, -1.5f, 0.6f, 0.0f, 0.0f, 1.0f, 2.5f, 0.0f};
+  int writes = 0;
+  auto pulses = checked_plan(chi0, 3, 3, {0, 1, 2}, 4, 1.0, writes);
+  EXPECT_EQ(pulses, (std::vector<int>{1, 0, -1, 0, 0, 0, 1, 2, 0}));
+  EXPECT_EQ(writes, 4);
+  // Rounding to nearest (0.5): 0.7 at (0, 1) joins the first write, which
+  // becomes rows {0, 2} × columns {0, 1} up; row 1 (0.6) brings nothing
+  // owed and stays out: 3 writes.
+  pulses = checked_plan(chi0, 3, 3, {0, 1, 2}, 4, 0.5, writes);
+  EXPECT_EQ(pulses, (std::vector<int>{1, 1, -1, 0, 0, 0, 1, 2, 0}));
+  EXPECT_EQ(writes, 3);
+  // At most max_pulses per weight: 2.5 with one pulse keeps 1.5.
+  pulses = checked_plan(chi0, 3, 3, {0, 1, 2}, 1, 1.0, writes);
+  EXPECT_EQ(pulses[7], 1);
+  // A row that is not a candidate is never written.
+  pulses = checked_plan(chi0, 3, 3, {1, 2}, 4, 0.5, writes);
+  EXPECT_EQ(pulses[0], 0);
+  EXPECT_EQ(pulses[2], 0);
+  EXPECT_THROW(checked_plan(chi0, 3, 3, {0}, 4, 0.4, writes), std::invalid_argument);
+  EXPECT_THROW(checked_plan(chi0, 3, 3, {0}, 0, 1.0, writes), std::invalid_argument);
+}
+
+TEST(CrossbarMlp, TransferPlanOnRandomTiles) {
+  // 200 random 16 × 8 tiles, χ a multiple of 1/256 in [−3.5, 3.5] on the
+  // candidate rows and in (−1, 1) elsewhere (as after earlier transfers).
+  // With threshold 1 every weight gets exactly the floor rule's pulses,
+  // sign(χ) · min(⌊|χ|⌋, max_pulses); with 0.5 the checks of checked_plan.
+  std::uint64_t state = 12345;
+  const auto next = [&state] {
+    state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+    return state;
+  };
+  const int rows = 16, cols = 8;
+  long long writes_floor = 0, writes_round = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<int> candidates;
+    for (int r = 0; r < rows; ++r)
+      if (next() % 3 != 0) candidates.push_back(r);
+    std::vector<float> chi0(static_cast<std::size_t>(rows * cols));
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < cols; ++c) {
+        const bool cand = std::find(candidates.begin(), candidates.end(), r) != candidates.end();
+        const int span = cand ? 896 : 255;  // 3.5 · 256, or below 1
+        chi0[static_cast<std::size_t>(r * cols + c)] =
+            static_cast<float>(static_cast<int>(next() % static_cast<std::uint64_t>(2 * span + 1)) - span) / 256.0f;
+      }
+    const int max_pulses = 1 + static_cast<int>(next() % 4);
+    int w = 0;
+    const auto floor_pulses = checked_plan(chi0, rows, cols, candidates, max_pulses, 1.0, w);
+    writes_floor += w;
+    for (std::size_t k = 0; k < chi0.size(); ++k) {
+      const int n = std::min(static_cast<int>(std::floor(std::fabs(chi0[k]))), max_pulses);
+      EXPECT_EQ(floor_pulses[k], chi0[k] < 0 ? -n : n) << trial << " " << k;
+    }
+    checked_plan(chi0, rows, cols, candidates, max_pulses, 0.5, w);
+    writes_round += w;
+  }
+  // Not a bound, a record: rounding lets writes cover more of a tile.
+  std::printf("writes over 200 tiles: threshold 1: %lld, threshold 0.5: %lld\n", writes_floor, writes_round);
 }
 
 circuits::mlp_data small_mnist(int train) {
@@ -107,8 +191,14 @@ TEST(CrossbarMlp, SameSeedSameBits) {
   mp.tile_cols = 8;
   mp.seed = 3;
   const auto data = small_mnist(300);
+  // 197 rows in 64-row tiles, 4 tiles down, read and programmed on OpenMP threads; one
+  // thread and four give the same bits.
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
   const auto a = circuits::train_mlp(data, table, array_params(table_dir), mp);
+  omp_set_num_threads(4);
   const auto b = circuits::train_mlp(data, table, array_params(table_dir), mp);
+  omp_set_num_threads(threads);
   ASSERT_EQ(a.g_after_s.size(), b.g_after_s.size());
   EXPECT_EQ(0, std::memcmp(a.g_after_s.data(), b.g_after_s.data(), a.g_after_s.size() * sizeof(double)));
   EXPECT_EQ(a.epochs[0].test_accuracy, b.epochs[0].test_accuracy);

@@ -214,7 +214,8 @@ void crossbar_array::read_exact(const double* x, double* out) const {
   for (int c = 0; c < p_.cols; ++c) out[c] = i[static_cast<std::size_t>(2 * c)] - i[static_cast<std::size_t>(2 * c + 1)];
 }
 
-double crossbar_array::pulse(const double* row_v, const double* col_plus_v, const double* col_minus_v) {
+double crossbar_array::pulse(const double* row_v, const double* col_plus_v, const double* col_minus_v,
+                             const int* row_gate) {
   const std::vector<double> g = conductances();
   double energy = 0;
   long long driven = 0;
@@ -222,7 +223,7 @@ double crossbar_array::pulse(const double* row_v, const double* col_plus_v, cons
     for (int c = 0; c < p_.cols; ++c)
       for (bool minus : {false, true}) {
         const std::size_t k = index(r, c, minus);
-        const double v = row_v[r] - (minus ? col_minus_v[c] : col_plus_v[c]);
+        const double v = row_gate && row_gate[r] == 0 ? 0.0 : row_v[r] - (minus ? col_minus_v[c] : col_plus_v[c]);
         const model::q_volt q = model::q_volt::from_double(v);
         volts_[k] = q.raw();
         const double vq = q.to_double();

@@ -172,19 +172,23 @@ double write_outer(crossbar_array& xb, const std::vector<int>& active, const std
     throw std::invalid_argument("write_outer: " + std::to_string(active.size()) + " rows and " +
                                 std::to_string(dir.size()) + " columns given for a crossbar of " + std::to_string(rows) +
                                 " x " + std::to_string(cols));
-  const double v_half = v_write / 2;
+  // Passive: rows at ±V/2 and bit lines at ∓V/2 (the V/2 scheme). 1T1R: the
+  // selected rows' gates open, word lines at 0 V and bit lines at ∓V, so
+  // the selected cells see the same ±V and no other cell sees anything.
+  const bool gated = xb.params().selector == cell_selector::transistor;
+  const double v_row = gated ? 0.0 : v_write / 2, v_col = gated ? v_write : v_write / 2;
   std::vector<double> row(rows, 0.0), plus(cols, 0.0), minus(cols, 0.0);
   double e = 0;
   for (int phase : {+1, -1}) {  // potentiation, then depression
-    for (std::size_t r = 0; r < rows; ++r) row[r] = active[r] != 0 ? phase * v_half : 0.0;
+    for (std::size_t r = 0; r < rows; ++r) row[r] = active[r] != 0 ? phase * v_row : 0.0;
     for (std::size_t j = 0; j < cols; ++j) {
       // Potentiation raises G+ of weights to increase and G− of those to decrease.
       const bool raise_plus = dir[j] * phase > 0;
       const bool raise_minus = dir[j] * phase < 0;
-      plus[j] = raise_plus ? -phase * v_half : 0.0;
-      minus[j] = raise_minus ? -phase * v_half : 0.0;
+      plus[j] = raise_plus ? -phase * v_col : 0.0;
+      minus[j] = raise_minus ? -phase * v_col : 0.0;
     }
-    e += xb.pulse(row.data(), plus.data(), minus.data());
+    e += xb.pulse(row.data(), plus.data(), minus.data(), gated ? active.data() : nullptr);
   }
   return e;
 }

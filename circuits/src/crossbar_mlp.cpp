@@ -15,14 +15,86 @@
 
 namespace ionrail::circuits {
 
-int transfer_pulses(float& chi, int max_pulses) {
-  const float mag = std::floor(std::fabs(chi));
-  const int n = static_cast<int>(std::min(mag, static_cast<float>(max_pulses)));
-  const int signed_n = chi < 0 ? -n : n;
-  // Integers below 2^24 are exact in float32, and so is χ − n for |χ| < 2^24
-  // (same binade or a smaller one): the transfer loses nothing.
-  chi -= static_cast<float>(signed_n);
-  return signed_n;
+int plan_transfer(float* chi, int stride, int rows, int cols, const std::vector<int>& candidate_rows, int max_pulses,
+                  double threshold, const std::function<void(const std::vector<int>&, const std::vector<int>&)>& write) {
+  if (!(threshold >= 0.5 && threshold <= 1) || max_pulses < 1)
+    throw std::invalid_argument("plan_transfer: threshold must be in [0.5, 1] and max_pulses >= 1");
+  const auto at = [&](int r, int c) -> float& {
+    return chi[static_cast<std::size_t>(r) * static_cast<std::size_t>(stride) + static_cast<std::size_t>(c)];
+  };
+  const float owe = 1.0f, join = static_cast<float>(threshold);
+  const std::size_t cells = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+  std::vector<char> pulsed(cells);  // in this round
+  const auto done = [&](int r, int c) -> char& {
+    return pulsed[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c)];
+  };
+  std::vector<int> active(static_cast<std::size_t>(rows)), dir(static_cast<std::size_t>(cols));
+  std::vector<int> in_rows;
+  int writes = 0;
+  for (int round = 1; round <= max_pulses; ++round) {
+    std::fill(pulsed.begin(), pulsed.end(), 0);
+    bool any_this_round = false;
+    for (;;) {
+      // The (column, direction) owed most pulses.
+      int best_c = -1, best_d = 0, best_n = 0;
+      for (int c = 0; c < cols; ++c) {
+        int up = 0, down = 0;
+        for (int r : candidate_rows) {
+          if (done(r, c)) continue;
+          const float v = at(r, c);
+          up += v >= owe;
+          down += -v >= owe;
+        }
+        if (up > best_n) best_c = c, best_d = 1, best_n = up;
+        if (down > best_n) best_c = c, best_d = -1, best_n = down;
+      }
+      if (best_n == 0) break;
+      any_this_round = true;
+      std::fill(active.begin(), active.end(), 0);
+      std::fill(dir.begin(), dir.end(), 0);
+      in_rows.clear();
+      for (int r : candidate_rows)
+        if (!done(r, best_c) && static_cast<float>(best_d) * at(r, best_c) >= owe) active[static_cast<std::size_t>(r)] = 1, in_rows.push_back(r);
+      dir[static_cast<std::size_t>(best_c)] = best_d;
+      // Columns that every chosen row can take and that bring an owed weight.
+      for (int c = 0; c < cols; ++c) {
+        if (c == best_c) continue;
+        for (int d : {1, -1}) {
+          bool fits = true, brings = false;
+          for (int r : in_rows) {
+            const float v = static_cast<float>(d) * at(r, c);
+            if (done(r, c) || v < join) { fits = false; break; }
+            brings |= v >= owe;
+          }
+          if (fits && brings) { dir[static_cast<std::size_t>(c)] = d; break; }
+        }
+      }
+      // Rows that fit every chosen column and bring an owed weight.
+      for (int r : candidate_rows) {
+        if (active[static_cast<std::size_t>(r)]) continue;
+        bool fits = true, brings = false;
+        for (int c = 0; c < cols && fits; ++c) {
+          const int d = dir[static_cast<std::size_t>(c)];
+          if (d == 0) continue;
+          const float v = static_cast<float>(d) * at(r, c);
+          if (done(r, c) || v < join) fits = false;
+          brings |= v >= owe;
+        }
+        if (fits && brings) active[static_cast<std::size_t>(r)] = 1, in_rows.push_back(r);
+      }
+      for (int r : in_rows)
+        for (int c = 0; c < cols; ++c) {
+          const int d = dir[static_cast<std::size_t>(c)];
+          if (d == 0) continue;
+          at(r, c) -= static_cast<float>(d);  // exact: integers and |χ| < 2^24
+          done(r, c) = 1;
+        }
+      write(active, dir);
+      ++writes;
+    }
+    if (!any_this_round) break;  // nobody owes more
+  }
+  return writes;
 }
 
 mlp_data mlp_data_from_mnist(const mnist_set& set, const mnist_split& split, bool pool) {
@@ -92,7 +164,9 @@ class network {
   // η acts on the effective weights gain · w: a step of −η ∂L/∂(gain · w) is
   // −η / gain² · ∂L/∂w in weight units (ε), so both layers learn at the same
   // effective rate whatever their gains.
-  double rate(int l) const { return mp_.learning_rate / (gain(l) * gain(l)); }
+  double rate(int l) const { return mp_.learning_rate * rate_scale_ / (gain(l) * gain(l)); }
+  // The epoch's learning-rate factor, learning_rate_decay^(epoch − 1).
+  void set_epoch(int epoch) { rate_scale_ = std::pow(mp_.learning_rate_decay, epoch - 1); }
   // z[batch × out] in weight units for inputs x[batch × (in + 1)].
   virtual void sums(int l, const double* x, int batch, double* z) = 0;
   // Row-major (in + 1) × out weights of layer l, weight units.
@@ -161,6 +235,7 @@ class network {
  protected:
   std::vector<int> sizes_;
   mlp_params mp_;
+  double rate_scale_ = 1;
 };
 
 class float_network final : public network {
@@ -296,93 +371,55 @@ class crossbar_network final : public network {
     rec.write_steps += 2;
   }
 
-  // Accumulate −η ∂L/∂w into χ, then program the weights owed pulses.
+  // Accumulate −η ∂L/∂w into χ, then program the weights owed pulses
+  // (plan_transfer, tile by tile).
   void transfer(int l, const std::vector<double>& x, const std::vector<double>& el, mlp_epoch& rec) {
     tiled_layer& t = layer(l);
     auto& chi = chi_[static_cast<std::size_t>(l)];
     const int rows = t.rows(), cols = t.cols();
-    std::vector<std::int8_t> n(static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols), 0);
     bool any = false;
     for (int i = 0; i < rows; ++i) {
       const double xi = x[static_cast<std::size_t>(i)];
       if (xi == 0) continue;
+      float* ci = chi.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(cols);
       for (int j = 0; j < cols; ++j) {
-        const std::size_t k = static_cast<std::size_t>(i) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(j);
-        chi[k] += static_cast<float>(-rate(l) * xi * el[static_cast<std::size_t>(j)]);
-        if (std::fabs(chi[k]) >= 1.0f) {
-          n[k] = static_cast<std::int8_t>(transfer_pulses(chi[k], mp_.max_pulses));
-          any = true;
-        }
+        ci[j] += static_cast<float>(-rate(l) * xi * el[static_cast<std::size_t>(j)]);
+        any |= std::fabs(ci[j]) >= 1.0f;
       }
     }
     // Nothing owed: no write, and a read is far shorter than a model step
     // (crossbar_array.hpp), so no device time passes for this layer.
     if (!any) return;
-    // Per tile: writes per row (a row's columns of both signs in one
-    // write_outer) or per (column, sign), whichever is fewer, for each round.
-    std::vector<int> writes(static_cast<std::size_t>(t.tiles_down()) * static_cast<std::size_t>(t.tiles_across()), 0);
-    for (int ti = 0; ti < t.tiles_down(); ++ti)
+    // Plan every tile (cheap, digital), then program the tiles in parallel.
+    std::vector<std::vector<tile_write>> writes(static_cast<std::size_t>(t.tiles_down()) *
+                                                static_cast<std::size_t>(t.tiles_across()));
+    std::vector<int> candidates;
+    for (int ti = 0; ti < t.tiles_down(); ++ti) {
+      const int r0 = ti * t.tile_rows();
+      const crossbar_array& first = t.tile(ti, 0);
+      candidates.clear();
+      for (int r = 0; r < first.rows(); ++r)
+        if (x[static_cast<std::size_t>(r0 + r)] != 0) candidates.push_back(r);
+      if (candidates.empty()) continue;
       for (int tj = 0; tj < t.tiles_across(); ++tj) {
         const crossbar_array& tile = t.tile(ti, tj);
-        const int r0 = ti * t.tile_rows(), c0 = tj * t.tile_cols();
-        const auto owed = [&](int r, int c) {
-          return static_cast<int>(n[static_cast<std::size_t>(r0 + r) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c0 + c)]);
-        };
-        int& w = writes[static_cast<std::size_t>(ti * t.tiles_across() + tj)];
-        for (int round = 1; round <= mp_.max_pulses; ++round) {
-          std::vector<char> row_any(static_cast<std::size_t>(tile.rows()), 0);
-          std::vector<char> col_plus(static_cast<std::size_t>(tile.cols()), 0), col_minus(static_cast<std::size_t>(tile.cols()), 0);
-          int n_rows = 0, n_cols = 0;
-          for (int r = 0; r < tile.rows(); ++r)
-            for (int c = 0; c < tile.cols(); ++c) {
-              const int o = owed(r, c);
-              if (o >= round) {
-                n_rows += !row_any[static_cast<std::size_t>(r)], row_any[static_cast<std::size_t>(r)] = 1;
-                n_cols += !col_plus[static_cast<std::size_t>(c)], col_plus[static_cast<std::size_t>(c)] = 1;
-              } else if (-o >= round) {
-                n_rows += !row_any[static_cast<std::size_t>(r)], row_any[static_cast<std::size_t>(r)] = 1;
-                n_cols += !col_minus[static_cast<std::size_t>(c)], col_minus[static_cast<std::size_t>(c)] = 1;
-              }
-            }
-          if (n_rows == 0) break;  // rounds are nested: nobody owes more
-          std::vector<int> active(static_cast<std::size_t>(tile.rows()), 0), dir(static_cast<std::size_t>(tile.cols()), 0);
-          if (n_rows <= n_cols) {
-            for (int r = 0; r < tile.rows(); ++r) {
-              if (!row_any[static_cast<std::size_t>(r)]) continue;
-              std::fill(active.begin(), active.end(), 0);
-              active[static_cast<std::size_t>(r)] = 1;
-              for (int c = 0; c < tile.cols(); ++c) {
-                const int o = owed(r, c);
-                dir[static_cast<std::size_t>(c)] = o >= round ? 1 : (-o >= round ? -1 : 0);
-                rec.cell_pulses += dir[static_cast<std::size_t>(c)] != 0;
-              }
-              rec.energy_j += t.write_tile(ti, tj, active, dir, mp_.v_write_v);
-              ++w;
-            }
-          } else {
-            for (int c = 0; c < tile.cols(); ++c)
-              for (int s : {1, -1}) {
-                if (!(s > 0 ? col_plus : col_minus)[static_cast<std::size_t>(c)]) continue;
-                std::fill(dir.begin(), dir.end(), 0);
-                dir[static_cast<std::size_t>(c)] = s;
-                for (int r = 0; r < tile.rows(); ++r) {
-                  active[static_cast<std::size_t>(r)] = s * owed(r, c) >= round;
-                  rec.cell_pulses += active[static_cast<std::size_t>(r)];
-                }
-                rec.energy_j += t.write_tile(ti, tj, active, dir, mp_.v_write_v);
-                ++w;
-              }
-          }
-        }
+        const int c0 = tj * t.tile_cols();
+        float* corner = chi.data() + static_cast<std::size_t>(r0) * static_cast<std::size_t>(cols) + static_cast<std::size_t>(c0);
+        auto& list = writes[static_cast<std::size_t>(ti * t.tiles_across() + tj)];
+        plan_transfer(corner, cols, tile.rows(), tile.cols(), candidates, mp_.max_pulses, mp_.transfer_threshold,
+                      [&](const std::vector<int>& active, const std::vector<int>& dir) {
+                        long long n_rows = 0, n_cols = 0;
+                        for (int a : active) n_rows += a;
+                        for (int d : dir) n_cols += d != 0;
+                        rec.cell_pulses += n_rows * n_cols;
+                        list.push_back(tile_write{active, dir});
+                      });
       }
-    // Tiles write in parallel: the layer takes as long as its busiest tile;
-    // the others relax for the rest of that time.
-    const int most = *std::max_element(writes.begin(), writes.end());
-    for (int ti = 0; ti < t.tiles_down(); ++ti)
-      for (int tj = 0; tj < t.tiles_across(); ++tj) {
-        const int idle = most - writes[static_cast<std::size_t>(ti * t.tiles_across() + tj)];
-        if (idle > 0) t.relax_tile(ti, tj, 2 * idle);
-      }
+    }
+    // The layer takes as long as its busiest tile; the others relax for the
+    // rest of that time (program_tiles).
+    int most = 0;
+    for (double e : t.program_tiles(writes, mp_.v_write_v, most)) rec.energy_j += e;
     rec.write_steps += 2LL * most;
   }
 
@@ -423,9 +460,12 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
   if (data.dim <= 0 || data.train.empty() || data.test.empty())
     throw std::invalid_argument("train_mlp: empty data set");
   if (mp.epochs < 1 || mp.tile_rows < 1 || mp.tile_cols < 1 || !(mp.learning_rate > 0) || mp.max_pulses < 1 ||
-      mp.max_pulses > 127 || mp.epsilon_s < 0 || !(mp.v_write_v > 0) || mp.pulse_train_length < 1)
+      mp.max_pulses > 127 || mp.epsilon_s < 0 || !(mp.v_write_v > 0) || mp.pulse_train_length < 1 ||
+      !(mp.transfer_threshold >= 0.5 && mp.transfer_threshold <= 1) ||
+      !(mp.learning_rate_decay > 0 && mp.learning_rate_decay <= 1))
     throw std::invalid_argument("train_mlp: epochs, tile sizes, learning_rate, v_write_v, pulse_train_length > 0, "
-                                "max_pulses in [1, 127], epsilon_s >= 0");
+                                "max_pulses in [1, 127], epsilon_s >= 0, transfer_threshold in [0.5, 1], "
+                                "learning_rate_decay in (0, 1]");
   for (int h : mp.hidden)
     if (h < 1) throw std::invalid_argument("train_mlp: hidden sizes must be >= 1");
   mlp_report rep;
@@ -466,6 +506,8 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
   for (int epoch = 1; epoch <= mp.epochs; ++epoch) {
     mlp_epoch rec;
     rec.epoch = epoch;
+    dev.set_epoch(epoch);
+    if (twin) twin->set_epoch(epoch);
     const auto order = permutation(static_cast<int>(train.size()),
                                    stream_seed(mp.seed, draw_stream::train_order, static_cast<std::uint64_t>(epoch)));
     std::uint64_t rng = stream_seed(mp.seed, draw_stream::pulse_train, static_cast<std::uint64_t>(epoch));

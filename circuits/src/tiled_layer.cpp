@@ -46,38 +46,82 @@ void tiled_layer::forward(const double* x, int batch, double* out) const {
   if (batch < 0) throw std::invalid_argument("tiled_layer: batch " + std::to_string(batch) + " < 0");
   const std::size_t n = static_cast<std::size_t>(batch);
   const auto R = static_cast<std::size_t>(rows_), C = static_cast<std::size_t>(cols_);
-  std::fill(out, out + n * C, 0.0);
+  const int tiles = down_ * across_;
+  scratch_.resize(static_cast<std::size_t>(tiles));
+  // Each tile's partial sums for the whole batch, into its own buffer.
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int k = 0; k < tiles; ++k) {
+    const int i = k / across_, j = k % across_;
+    const crossbar_array& t = tile(i, j);
+    scratch& s = scratch_[static_cast<std::size_t>(k)];
+    const std::size_t tc = static_cast<std::size_t>(t.cols());
+    const double* xt = x + static_cast<std::size_t>(i * tile_rows_);
+    t.conductances_raw(s.g_raw);
+    if (exact_) {
+      s.exact.resize(n * tc);
+      for (std::size_t b = 0; b < n; ++b) t.exact_read(s.g_raw, xt + b * R, s.exact.data() + b * tc);
+    } else {
+      s.g.resize(s.g_raw.size());
+      for (std::size_t q = 0; q < s.g_raw.size(); ++q) s.g[q] = raw_to_siemens(s.g_raw[q]);
+      s.part.resize(n * tc);
+      for (std::size_t b = 0; b < n; ++b) t.read_with(s.g, xt + b * R, s.part.data() + b * tc);
+    }
+  }
+  // Digital sums in tile order.
   if (exact_) {
     // Integer partial sums add exactly: one conversion per column, as the
     // untiled array's read() does.
-    std::vector<exact_sum> total(n * C, 0), part(static_cast<std::size_t>(tile_cols_));
-    for (int i = 0; i < down_; ++i)
-      for (int j = 0; j < across_; ++j) {
-        const crossbar_array& t = tile(i, j);
-        t.conductances_raw(g_raw_);
-        const std::size_t r0 = static_cast<std::size_t>(i * tile_rows_), c0 = static_cast<std::size_t>(j * tile_cols_);
-        for (std::size_t b = 0; b < n; ++b) {
-          t.exact_read(g_raw_, x + b * R + r0, part.data());
-          for (int c = 0; c < t.cols(); ++c) total[b * C + c0 + static_cast<std::size_t>(c)] += part[static_cast<std::size_t>(c)];
-        }
-      }
+    std::vector<exact_sum> total(n * C, 0);
+    for (int k = 0; k < tiles; ++k) {
+      const crossbar_array& t = tile(k / across_, k % across_);
+      const std::size_t c0 = static_cast<std::size_t>((k % across_) * tile_cols_), tc = static_cast<std::size_t>(t.cols());
+      const scratch& s = scratch_[static_cast<std::size_t>(k)];
+      for (std::size_t b = 0; b < n; ++b)
+        for (std::size_t c = 0; c < tc; ++c) total[b * C + c0 + c] += s.exact[b * tc + c];
+    }
     const double unit = tiles_.front().exact_unit_a();
     for (std::size_t k = 0; k < n * C; ++k) out[k] = static_cast<double>(total[k]) * unit;
     return;
   }
-  std::vector<double> part(static_cast<std::size_t>(tile_cols_));
-  for (int i = 0; i < down_; ++i)
-    for (int j = 0; j < across_; ++j) {
-      const crossbar_array& t = tile(i, j);
-      t.conductances_raw(g_raw_);
-      g_.resize(g_raw_.size());
-      for (std::size_t k = 0; k < g_raw_.size(); ++k) g_[k] = raw_to_siemens(g_raw_[k]);
-      const std::size_t r0 = static_cast<std::size_t>(i * tile_rows_), c0 = static_cast<std::size_t>(j * tile_cols_);
-      for (std::size_t b = 0; b < n; ++b) {
-        t.read_with(g_, x + b * R + r0, part.data());
-        for (int c = 0; c < t.cols(); ++c) out[b * C + c0 + static_cast<std::size_t>(c)] += part[static_cast<std::size_t>(c)];
-      }
-    }
+  std::fill(out, out + n * C, 0.0);
+  for (int k = 0; k < tiles; ++k) {
+    const crossbar_array& t = tile(k / across_, k % across_);
+    const std::size_t c0 = static_cast<std::size_t>((k % across_) * tile_cols_), tc = static_cast<std::size_t>(t.cols());
+    const scratch& s = scratch_[static_cast<std::size_t>(k)];
+    for (std::size_t b = 0; b < n; ++b)
+      for (std::size_t c = 0; c < tc; ++c) out[b * C + c0 + c] += s.part[b * tc + c];
+  }
+}
+
+std::vector<double> tiled_layer::program_tiles(const std::vector<std::vector<tile_write>>& writes, double v_write,
+                                               int& most) {
+  const int tiles = down_ * across_;
+  if (writes.size() != static_cast<std::size_t>(tiles))
+    throw std::invalid_argument("tiled_layer: program_tiles: " + std::to_string(writes.size()) + " write lists for " +
+                                std::to_string(tiles) + " tiles");
+  most = 0;
+  for (int k = 0; k < tiles; ++k) {
+    const crossbar_array& t = tiles_[static_cast<std::size_t>(k)];
+    for (const tile_write& w : writes[static_cast<std::size_t>(k)])
+      if (w.active.size() != static_cast<std::size_t>(t.rows()) || w.dir.size() != static_cast<std::size_t>(t.cols()))
+        throw std::invalid_argument("tiled_layer: program_tiles: a write of tile " + std::to_string(k) + " has " +
+                                    std::to_string(w.active.size()) + " rows and " + std::to_string(w.dir.size()) +
+                                    " columns, the tile " + std::to_string(t.rows()) + " x " + std::to_string(t.cols()));
+    most = std::max(most, static_cast<int>(writes[static_cast<std::size_t>(k)].size()));
+  }
+  std::vector<double> energy(static_cast<std::size_t>(tiles), 0.0);
+  if (most == 0) return energy;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int k = 0; k < tiles; ++k) {
+    crossbar_array& t = tiles_[static_cast<std::size_t>(k)];
+    const auto& list = writes[static_cast<std::size_t>(k)];
+    double e = 0;
+    for (const tile_write& w : list) e += circuits::write_outer(t, w.active, w.dir, v_write);
+    const int idle = most - static_cast<int>(list.size());
+    if (idle > 0) t.relax(2 * idle);
+    energy[static_cast<std::size_t>(k)] = e;
+  }
+  return energy;
 }
 
 double tiled_layer::write_outer(const std::vector<int>& active, const std::vector<int>& dir, double v_write) {

@@ -74,6 +74,12 @@ section_def crossbar_section() {
   s.key("wire_ohm", [](auto& c) -> auto& { return c.crossbar.array.wire_ohm; })
       .unit("ohm").range(closed(0, 1e6)).note("(0: ideal wires)")
       .doc("wire resistance per cell pitch of word and bit lines (IR drop); 0: ideal wires");
+  s.choice("selector", [](auto& c) -> auto& { return c.crossbar.array.selector; },
+           choices<circuits::cell_selector>{{"passive", circuits::cell_selector::passive},
+                                            {"1t1r", circuits::cell_selector::transistor}})
+      .doc("the cell: a bare cross-point written with the V/2 scheme (`passive`: half-selected cells see ±V/2 and "
+           "drift, the disturb) or one access transistor per cell (`1t1r`: a write opens the selected rows' gates, "
+           "only the selected cells see a voltage)");
   s.key("gain_sigma", [](auto& c) -> auto& { return c.crossbar.array.gain_sigma; })
       .range(closed(0, 0.5)).doc("device-to-device spread of the drift gain (relative)");
   s.key("offset_sigma_s", [](auto& c) -> auto& { return c.crossbar.array.offset_sigma_s; })
@@ -114,6 +120,14 @@ section_def crossbar_section() {
            "the table's mean device step at rest");
   s.key("max_pulses", [](auto& c) -> auto& { return c.crossbar.mlp.max_pulses; })
       .unit("pulses").range(closed(1, 127)).doc("most pulses one weight gets per sample (mixed precision)");
+  s.key("transfer_threshold", [](auto& c) -> auto& { return c.crossbar.mlp.transfer_threshold; })
+      .unit("ε").range(closed(0.5, 1))
+      .doc("mixed precision: the |χ| a weight needs to join a write that carries weights owed a whole pulse (1: "
+           "owed weights only; 0.5: round to nearest, so one write covers more of the update's outer product)");
+  s.key("learning_rate_decay", [](auto& c) -> auto& { return c.crossbar.mlp.learning_rate_decay; })
+      .range(closed(1e-6, 1)).interval("(0, 1]")
+      .doc("the network's η falls by this factor per epoch (η of epoch e: learning_rate · decay^(e − 1); both the "
+           "crossbar network and its float64 twin)");
   s.key("hidden_gain", [](auto& c) -> auto& { return c.crossbar.mlp.hidden_gain; })
       .range(closed(1e-9, 1e3)).interval("(0, 1e3]")
       .doc("digital scale of a hidden layer's sums (in ε) before its sigmoid");

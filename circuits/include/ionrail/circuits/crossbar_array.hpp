@@ -35,6 +35,15 @@ inline double raw_to_siemens(std::int64_t raw) {
   return static_cast<double>(raw) * model::q_current::lsb * model::current_unit_ampere;
 }
 
+// What isolates a cell from its lines. passive: a bare cross-point, so a
+// write reaches the whole lines (the V/2 scheme: half-selected cells see
+// ±V_write/2 and drift a little, the disturb). transistor (1T1R): each cell
+// has an access transistor whose gate is its row's word line; a write opens
+// the selected rows' gates and drives the bit lines, so only the selected
+// cells see a voltage and every other cell sits at 0 V (it relaxes). Reads
+// open every gate and are the same for both.
+enum class cell_selector { passive, transistor };
+
 struct crossbar_params {
   int rows = 0;                    // input lines
   int cols = 0;                    // weights per input line (two bit lines each)
@@ -43,6 +52,7 @@ struct crossbar_params {
   double v_read_v = 0.2;           // read voltage of a full-scale input
   double adc_full_scale_a = 0;     // ±full scale of the ADC; 0: rows · v_read · g_span / 4
   double wire_ohm = 0;             // wire resistance per cell pitch, word and bit lines (0: ideal)
+  cell_selector selector = cell_selector::passive;  // bare cross-point or 1T1R (writes only)
   double gain_sigma = 0;           // device-to-device spread of the drift gain (relative)
   double offset_sigma_s = 0;       // device-to-device spread of the G offset (S)
   bool noise = true;               // cycle-to-cycle noise and fluctuation of the devices
@@ -139,8 +149,11 @@ class crossbar_array {
 
   // One model step with row_v[rows] on the word lines and col_plus_v[cols],
   // col_minus_v[cols] on the bit lines. Returns the energy the pulse
-  // dissipates in the devices, Σ G V² dt_m (J).
-  double pulse(const double* row_v, const double* col_plus_v, const double* col_minus_v);
+  // dissipates in the devices, Σ G V² dt_m (J). With row_gate (1T1R arrays,
+  // cell_selector::transistor) a cell of a row whose gate is 0 sees 0 V
+  // whatever its lines carry.
+  double pulse(const double* row_v, const double* col_plus_v, const double* col_minus_v,
+               const int* row_gate = nullptr);
   // Steps at 0 V: the devices relax.
   void relax(int steps);
 

@@ -51,6 +51,8 @@ struct mlp_params {
   double learning_rate = 0.1;     // η on the effective weights gain · w (mixed precision, float baseline)
   double epsilon_s = 0;           // ε as a conductance change of the pair (S); 0: from the table (2 × mean step)
   int max_pulses = 4;             // per weight and sample (mixed precision)
+  double transfer_threshold = 0.5;  // mixed precision: |χ| a weight needs to join a write that has owed weights (plan_transfer)
+  double learning_rate_decay = 1;   // η of epoch e is learning_rate · decay^(e − 1) (both networks)
   double hidden_gain = 0.06;      // digital scale of a hidden layer's weight-unit sums before the sigmoid
   double output_gain = 0.4;       // of the output layer's before the softmax
   double adc_span = 8;            // ADC full scale (when crossbar_params' is 0): ±adc_span on gain · z
@@ -103,9 +105,26 @@ struct mlp_report {
   std::string rule;
 };
 
-// The accumulator transfer for one weight: n = sign(χ) · min(⌊|χ|⌋, max_pulses)
-// pulses (χ in units of ε), χ −= n. Exact in float32 for |χ| < 2^24.
-int transfer_pulses(float& chi, int max_pulses);
+// Plans the programming of one tile's accumulator balances χ (units of ε;
+// chi[r · stride + c], r < rows, c < cols) as V/2 writes, each a product
+// set: rows × columns, one direction per column (write_outer). In round
+// p = 1 … max_pulses every weight is pulsed at most once. A write starts
+// from the (column, direction) with the most weights owed a pulse
+// (d · χ ≥ 1) among `candidate_rows` (the rows whose input was non-zero:
+// only they gained balance), takes those rows, then adds every other
+// (column, direction) and then every other candidate row whose cells in
+// the product all have d · χ ≥ threshold and that brings at least one
+// owed weight. Each pulse subtracts its direction from χ, so the
+// bookkeeping stays exact; threshold = 1 pulses owed weights only (the
+// floor rule: sign(χ) · min(⌊|χ|⌋, max_pulses) pulses), 0.5 also rounds half-owed weights up
+// when they share a write with owed ones (rounding to nearest), which lets
+// one write cover the outer-product shape of an SGD step. `write(active,
+// dir)` gets active[rows] in {0, 1} and dir[cols] in {−1, 0, 1} (+1: raise
+// the weight). Returns the number of writes; a round with nothing owed ends
+// the plan. Throws std::invalid_argument on threshold outside [0.5, 1] or
+// max_pulses < 1.
+int plan_transfer(float* chi, int stride, int rows, int cols, const std::vector<int>& candidate_rows, int max_pulses,
+                  double threshold, const std::function<void(const std::vector<int>&, const std::vector<int>&)>& write);
 
 // Throws std::invalid_argument on an empty set, a size ≤ 0, or parameters out of range.
 mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_params xp, const mlp_params& mp,

@@ -18,6 +18,11 @@
 
 namespace ionrail::circuits {
 
+// One write_outer of one tile: its own active[tile rows] and dir[tile cols].
+struct tile_write {
+  std::vector<int> active, dir;
+};
+
 class tiled_layer {
  public:
   // `p` is every tile's configuration (DAC, ADC, wires, variation, noise,
@@ -40,7 +45,10 @@ class tiled_layer {
   // x[b · rows + r] in [0, 1], the sum over the tiles of that column of
   // their ADC outputs (with an ideal ADC and ideal wires, of their exact
   // integer sums, converted once). The devices are read once per call, into
-  // buffers the layer keeps: one layer is not forwarded from two threads at once.
+  // buffers the layer keeps: one layer is not forwarded from two threads at
+  // once. The tiles are read in parallel (OpenMP; each tile into its own
+  // buffers, added in tile order afterwards, so the bits do not depend on
+  // the thread count).
   void forward(const double* x, int batch, double* out) const;
 
   // write_outer (crossbar_learning.hpp) on every tile with its slice of
@@ -56,6 +64,14 @@ class tiled_layer {
   // (relax_tile) so every device sees the same number of model steps.
   double write_tile(int i, int j, const std::vector<int>& active, const std::vector<int>& dir, double v_write);
   void relax_tile(int i, int j, int steps) { at(i, j).relax(steps); }
+  // The tiles writing in parallel, as their drivers would: tile k (= i ·
+  // tiles_across + j) does writes[k] in order, then relaxes for the rest of
+  // the busiest tile's writes, so every device of the layer sees the same
+  // number of model steps (2 per write). Tiles run on OpenMP threads; a tile's
+  // devices are its own, so the bits do not depend on the thread count.
+  // Returns each tile's write energy (J), in tile order, and in `most` the
+  // busiest tile's number of writes.
+  std::vector<double> program_tiles(const std::vector<std::vector<tile_write>>& writes, double v_write, int& most);
 
   // Device conductances (S) in the untiled array's index order
   // (crossbar_array::index over rows × cols), and G+ − G− row-major.
@@ -75,9 +91,13 @@ class tiled_layer {
   int rows_, cols_, tile_rows_, tile_cols_, down_ = 0, across_ = 0;
   bool exact_ = false;  // ideal ADC and ideal wires: add exact integer sums
   std::vector<crossbar_array> tiles_;
-  // forward's scratch, kept between calls (see conductances_raw).
-  mutable std::vector<std::int64_t> g_raw_;
-  mutable std::vector<double> g_;
+  // forward's scratch per tile, kept between calls (see conductances_raw).
+  struct scratch {
+    std::vector<std::int64_t> g_raw;
+    std::vector<double> g, part;
+    std::vector<exact_sum> exact;
+  };
+  mutable std::vector<scratch> scratch_;
 };
 
 }  // namespace ionrail::circuits
