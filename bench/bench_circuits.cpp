@@ -13,6 +13,7 @@
 #include <ionrail/circuits/digits.hpp>
 #include <ionrail/circuits/snn.hpp>
 #include <ionrail/circuits/tiled_layer.hpp>
+#include <ionrail/runs/crossbar_network.hpp>
 
 namespace {
 
@@ -97,6 +98,31 @@ void BM_circuits_tiled_forward(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batch);
 }
 BENCHMARK(BM_circuits_tiled_forward)->Arg(1)->Arg(64)->Unit(benchmark::kMicrosecond);
+
+// The shipped MNIST network (experiments/crossbar_mnist.toml: 784-128-10,
+// 1T1R tiles, mixed precision) trained on its first Arg training images,
+// one epoch, without the float64 twin; the test pass over 200 images is
+// inside the time. Items: training images. An epoch's first images cost
+// the most (the largest updates), so 1,000 images give a conservative rate
+// to scale to the 8,000-image epoch. Second arg: 1 keeps the file's wire
+// resistance (IR drop solved per tile and image), 0 ideal wires.
+void BM_circuits_mlp_train(benchmark::State& state) {
+  const int images = static_cast<int>(state.range(0));
+  const bool wires = state.range(1) != 0;
+  const config::run_config cfg = config::load_run_config(
+      experiments + "crossbar_mnist.toml",
+      {"crossbar.epochs=1", "crossbar.float_baseline=false", "crossbar.test_images=200",
+       "crossbar.train_limit=" + std::to_string(images)});
+  runs::network_setup setup = runs::load_network_setup(cfg, experiments + "crossbar_mnist.toml");
+  if (!wires) setup.array.wire_ohm = 0;
+  state.SetLabel(setup.array.wire_ohm > 0 ? "wires " + std::to_string(setup.array.wire_ohm) + " ohm" : "ideal wires");
+  for (auto _ : state) {
+    const auto rep = circuits::train_mlp(setup.data, setup.table, setup.array, setup.mlp);
+    benchmark::DoNotOptimize(rep.epochs.back().test_accuracy);
+  }
+  state.SetItemsProcessed(state.iterations() * images);
+}
+BENCHMARK(BM_circuits_mlp_train)->Args({1000, 0})->Args({1000, 1})->Unit(benchmark::kSecond)->Iterations(1);
 
 }  // namespace
 

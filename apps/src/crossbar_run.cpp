@@ -18,6 +18,7 @@
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/calibration/progress.hpp>
+#include <ionrail/runs/crossbar_network.hpp>
 #include <ionrail/runs/runner.hpp>
 #include <ionrail/runs/staged_dir.hpp>
 #include <ionrail/model_io/table_files.hpp>
@@ -278,42 +279,12 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
   const run_config cfg = load_run_config(path, o.overrides);
   check_file_is_for(cfg, "crossbar");
   const auto& x = cfg.crossbar;
-  if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
-  if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the data set is required");
-  circuits::mlp_params mp = x.mlp;
-  mp.hidden.clear();
-  for (double h : x.hidden) mp.hidden.push_back(static_cast<int>(h));
-  mp.epochs = x.learning.epochs;
-  mp.train_limit = x.learning.train_limit;
-  mp.v_write_v = x.learning.v_write_v;
-  mp.error_threshold = x.learning.error_threshold;
-  mp.seed = cfg.sim.seed;
-  if (mp.rule == circuits::mlp_rule::pulse_train) {
-    if (x.learning.pulse_train_length < 1)
-      throw config_error(path + ": crossbar.pulse_train_length = 0: rule = \"pulse_train\" needs slots, expected an "
-                                "integer in [1, 1000]");
-    mp.pulse_train_length = x.learning.pulse_train_length;
-  }
-  const model::table table = load_table(x.table_dir, table_format::csv);
-  circuits::crossbar_params array = x.array;
-  array.dt_m_s = table_metadata(x.table_dir, "dt_m_s");
-  if (!x.initial_state_given) array.initial_state = table_metadata(x.table_dir, "s_eq");
-  array.seed = cfg.sim.seed;
-  circuits::mlp_data data;
-  std::string data_text;
-  if (std::filesystem::is_directory(x.data_file)) {
-    const auto dir = std::filesystem::path(x.data_file);
-    const auto set = circuits::load_mnist((dir / "images-idx3-ubyte.gz").string(), (dir / "labels-idx1-ubyte.gz").string());
-    if (x.test_images >= set.count)
-      throw config_error(fmt::format("{}: crossbar.test_images = {}: expected fewer than the {} images of {}", path,
-                                     x.test_images, set.count, x.data_file));
-    data = circuits::mlp_data_from_mnist(set, circuits::split_mnist(set.count, x.test_images, cfg.sim.seed), x.pool);
-    data_text = fmt::format("MNIST IDX `{}`{}", x.data_file, x.pool ? ", 2 × 2 pooled (14 × 14)" : " (28 × 28)");
-  } else {
-    const auto digits = circuits::load_digits(x.data_file);
-    data = circuits::mlp_data_from_digits(digits, circuits::split_digits(digits, x.learning.test_count, cfg.sim.seed));
-    data_text = fmt::format("digits `{}` (8 × 8)", x.data_file);
-  }
+  network_setup setup = load_network_setup(cfg, path);
+  const circuits::mlp_params& mp = setup.mlp;
+  const circuits::crossbar_params& array = setup.array;
+  const model::table& table = setup.table;
+  const circuits::mlp_data& data = setup.data;
+  const std::string& data_text = setup.data_text;
   // Work, refused before anything is written: per training sample a read
   // of every device and at least the rule's two write steps (mixed precision
   // may need more, see report), per epoch a read of the test set.
@@ -397,15 +368,20 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
        << fmt::format("Config `{}`, seed {}, table `{}` (git {}). Data: {}, {} training and {} test samples. Network "
                       "{} ({} weights with bias rows, {} devices), sigmoid hidden layers (gain {}), softmax output "
                       "(gain {}), tiles of {} × {} weights with their own {}-bit DAC and {}-bit ADC, wires {} Ω per "
-                      "cell, device variation gain σ {}, offset σ {} µS, noise {}. Rule: {}, η = {}, max {} pulses "
-                      "per weight and sample; write {} V (V/2 scheme); ε = {:.4g} µS (one write on a pair; a device "
+                      "cell, device variation gain σ {}, offset σ {} µS, noise {}. Rule: {}, η = {} (× {} per epoch), "
+                      "max {} pulses per weight and sample, transfer threshold {} ε; write {} V ({}); ε = {:.4g} µS "
+                      "(one write on a pair; a device "
                       "step at rest is {:.4g} µS). Accumulator: {} bits per weight, {:.0f} bytes in all.\n\n",
                       path, cfg.sim.seed, x.table_dir, git_hash(), data_text,
                       mp.train_limit > 0 ? std::min<std::size_t>(mp.train_limit, data.train.size()) : data.train.size(),
                       data.test.size(), sizes_text, rep.weights, rep.devices, mp.hidden_gain, mp.output_gain,
                       mp.tile_rows, mp.tile_cols, array.dac_bits, array.adc_bits, array.wire_ohm, array.gain_sigma,
                       array.offset_sigma_s * 1e6, array.noise ? "on" : "off", rule_text(mp.rule), mp.learning_rate,
-                      mp.max_pulses, mp.v_write_v, rep.epsilon_s * 1e6, rep.pulse_step_s * 1e6, rep.accumulator_bits,
+                      mp.learning_rate_decay, mp.max_pulses, mp.transfer_threshold, mp.v_write_v,
+                      array.selector == circuits::cell_selector::transistor
+                          ? "1T1R cells: only the selected cells see it"
+                          : "passive cells, V/2 scheme: half-selected cells see V/2",
+                      rep.epsilon_s * 1e6, rep.pulse_step_s * 1e6, rep.accumulator_bits,
                       accumulator_bytes)
        << "| epoch | crossbar train | crossbar test | float64 test | seconds | write steps | cell pulses | write "
           "energy (J) |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";

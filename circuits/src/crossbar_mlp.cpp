@@ -314,6 +314,7 @@ class crossbar_network final : public network {
 
   // One sample's update by the rule; the counters of `rec` grow.
   void update(const pass& p, const std::vector<std::vector<double>>& e, std::uint64_t& rng, mlp_epoch& rec) {
+    std::vector<long long> steps(static_cast<std::size_t>(layers()), 0);
     for (int l = 0; l < layers(); ++l) {
       tiled_layer& t = layer(l);
       const auto& x = p.act[static_cast<std::size_t>(l)];
@@ -350,10 +351,18 @@ class crossbar_network final : public network {
           break;
         }
         case mlp_rule::mixed_precision:
-          transfer(l, x, el, rec);
+          steps[static_cast<std::size_t>(l)] = transfer(l, x, el, rec);
           break;
       }
     }
+    // The layers are separate arrays with their own drivers and are
+    // programmed at the same time: the sample takes as long as the busiest
+    // layer, and the others relax for the rest of it. (Manhattan and pulse
+    // trains give every layer the same steps already.)
+    const long long longest = *std::max_element(steps.begin(), steps.end());
+    for (int l = 0; l < layers(); ++l)
+      if (longest > steps[static_cast<std::size_t>(l)] && mp_.rule == mlp_rule::mixed_precision)
+        layer(l).relax(static_cast<int>(longest - steps[static_cast<std::size_t>(l)]));
   }
 
  private:
@@ -373,7 +382,8 @@ class crossbar_network final : public network {
 
   // Accumulate −η ∂L/∂w into χ, then program the weights owed pulses
   // (plan_transfer, tile by tile).
-  void transfer(int l, const std::vector<double>& x, const std::vector<double>& el, mlp_epoch& rec) {
+  // Returns the model steps the layer's programming took.
+  long long transfer(int l, const std::vector<double>& x, const std::vector<double>& el, mlp_epoch& rec) {
     tiled_layer& t = layer(l);
     auto& chi = chi_[static_cast<std::size_t>(l)];
     const int rows = t.rows(), cols = t.cols();
@@ -389,7 +399,7 @@ class crossbar_network final : public network {
     }
     // Nothing owed: no write, and a read is far shorter than a model step
     // (crossbar_array.hpp), so no device time passes for this layer.
-    if (!any) return;
+    if (!any) return 0;
     // Plan every tile (cheap, digital), then program the tiles in parallel.
     std::vector<std::vector<tile_write>> writes(static_cast<std::size_t>(t.tiles_down()) *
                                                 static_cast<std::size_t>(t.tiles_across()));
@@ -421,6 +431,7 @@ class crossbar_network final : public network {
     int most = 0;
     for (double e : t.program_tiles(writes, mp_.v_write_v, most)) rec.energy_j += e;
     rec.write_steps += 2LL * most;
+    return 2LL * most;
   }
 
   std::vector<std::unique_ptr<tiled_layer>> layers_;

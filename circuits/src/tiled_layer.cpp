@@ -148,7 +148,9 @@ double tiled_layer::write_tile(int i, int j, const std::vector<int>& active, con
 }
 
 void tiled_layer::relax(int steps) {
-  for (crossbar_array& t : tiles_) t.relax(steps);
+  const int tiles = static_cast<int>(tiles_.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int k = 0; k < tiles; ++k) tiles_[static_cast<std::size_t>(k)].relax(steps);
 }
 
 std::vector<double> tiled_layer::conductances() const {

@@ -1,0 +1,28 @@
+#pragma once
+// The multi-layer crossbar network of an experiment file ([crossbar] with
+// `hidden` or an MNIST `data` directory, docs/circuits.md "MNIST on tiled
+// crossbars"), read into what circuits::train_mlp takes: the `ionrail
+// crossbar` command and the benchmarks set it up the same way.
+#include <string>
+
+#include <ionrail/circuits/crossbar_array.hpp>
+#include <ionrail/circuits/crossbar_mlp.hpp>
+#include <ionrail/config/run_config.hpp>
+#include <ionrail/model/table.hpp>
+
+namespace ionrail::runs {
+
+struct network_setup {
+  circuits::mlp_params mlp;
+  circuits::crossbar_params array;  // every tile's DAC, ADC, wires, variation; dt and rest state from the table
+  model::table table;
+  circuits::mlp_data data;
+  std::string data_text;  // what `data` is, for reports
+};
+
+// Throws config::config_error naming `path` and the key for a missing table
+// or data set, a test split as large as the data, or a pulse-train rule
+// without slots; the loaders' errors name their files.
+network_setup load_network_setup(const config::run_config& cfg, const std::string& path);
+
+}  // namespace ionrail::runs

@@ -1,0 +1,52 @@
+#include <ionrail/runs/crossbar_network.hpp>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include <ionrail/circuits/digits.hpp>
+#include <ionrail/circuits/mnist.hpp>
+#include <ionrail/model_io/table_files.hpp>
+
+namespace ionrail::runs {
+
+network_setup load_network_setup(const config::run_config& cfg, const std::string& path) {
+  using config::config_error;
+  const auto& x = cfg.crossbar;
+  if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
+  if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the data set is required");
+  network_setup s{x.mlp, x.array, model_io::load_table(x.table_dir, model_io::table_format::csv), {}, {}};
+  circuits::mlp_params& mp = s.mlp;
+  mp.hidden.clear();
+  for (double h : x.hidden) mp.hidden.push_back(static_cast<int>(h));
+  mp.epochs = x.learning.epochs;
+  mp.train_limit = x.learning.train_limit;
+  mp.v_write_v = x.learning.v_write_v;
+  mp.error_threshold = x.learning.error_threshold;
+  mp.seed = cfg.sim.seed;
+  if (mp.rule == circuits::mlp_rule::pulse_train) {
+    if (x.learning.pulse_train_length < 1)
+      throw config_error(path + ": crossbar.pulse_train_length = 0: rule = \"pulse_train\" needs slots, expected an "
+                                "integer in [1, 1000]");
+    mp.pulse_train_length = x.learning.pulse_train_length;
+  }
+  s.array.dt_m_s = model_io::table_metadata(x.table_dir, "dt_m_s");
+  if (!x.initial_state_given) s.array.initial_state = model_io::table_metadata(x.table_dir, "s_eq");
+  s.array.seed = cfg.sim.seed;
+  if (std::filesystem::is_directory(x.data_file)) {
+    const auto dir = std::filesystem::path(x.data_file);
+    const auto set = circuits::load_mnist((dir / "images-idx3-ubyte.gz").string(), (dir / "labels-idx1-ubyte.gz").string());
+    if (x.test_images >= set.count)
+      throw config_error(fmt::format("{}: crossbar.test_images = {}: expected fewer than the {} images of {}", path,
+                                     x.test_images, set.count, x.data_file));
+    s.data = circuits::mlp_data_from_mnist(set, circuits::split_mnist(set.count, x.test_images, cfg.sim.seed), x.pool);
+    s.data_text = fmt::format("MNIST IDX `{}`{}", x.data_file, x.pool ? ", 2 × 2 pooled (14 × 14)" : " (28 × 28)");
+  } else {
+    const auto digits = circuits::load_digits(x.data_file);
+    s.data = circuits::mlp_data_from_digits(digits, circuits::split_digits(digits, x.learning.test_count, cfg.sim.seed));
+    s.data_text = fmt::format("digits `{}` (8 × 8)", x.data_file);
+  }
+  return s;
+}
+
+}  // namespace ionrail::runs
