@@ -347,11 +347,17 @@ PYBIND11_MODULE(_ionrail, m) {
                              "Effective conductance (S) of every device: the read current at 1 V");
 
   // ---- crossbar ----
-  py::class_<crossbar_py>(m, "Crossbar", "The circuits crossbar: differential pairs, DAC/ADC, IR drop, V/2 writes")
+  py::class_<crossbar_py>(m, "Crossbar", "The circuits crossbar: differential pairs, DAC/ADC, IR drop, V/2 writes (passive cells) or 1T1R writes")
       .def(py::init([](const model::table& t, int rows, int cols, int dac_bits, int adc_bits, double v_read_v,
                        double adc_full_scale_a, double wire_ohm, double gain_sigma, double offset_sigma_s, bool noise,
-                       double dt_m_s, double initial_state, std::uint64_t seed) {
+                       double dt_m_s, double initial_state, std::uint64_t seed, const std::string& selector) {
              circuits::crossbar_params p;
+             if (selector == "passive")
+               p.selector = circuits::cell_selector::passive;
+             else if (selector == "1t1r")
+               p.selector = circuits::cell_selector::transistor;
+             else
+               throw std::invalid_argument("selector must be \"passive\" or \"1t1r\"; got \"" + selector + "\"");
              p.rows = rows;
              p.cols = cols;
              p.dac_bits = dac_bits;
@@ -370,7 +376,8 @@ PYBIND11_MODULE(_ionrail, m) {
            py::arg("table"), py::arg("rows"), py::arg("cols"), py::arg("dac_bits") = 8, py::arg("adc_bits") = 8,
            py::arg("v_read_v") = 0.2, py::arg("adc_full_scale_a") = 0.0, py::arg("wire_ohm") = 0.0,
            py::arg("gain_sigma") = 0.0, py::arg("offset_sigma_s") = 0.0, py::arg("noise") = true,
-           py::arg("dt_m_s") = 0.05, py::arg("initial_state") = 0.25, py::arg("seed") = 1)
+           py::arg("dt_m_s") = 0.05, py::arg("initial_state") = 0.25, py::arg("seed") = 1,
+           py::arg("selector") = "passive")
       .def_property_readonly("rows", [](const crossbar_py& c) { return c.x.rows(); })
       .def_property_readonly("cols", [](const crossbar_py& c) { return c.x.cols(); })
       .def(
@@ -433,7 +440,7 @@ PYBIND11_MODULE(_ionrail, m) {
             return e;
           },
           py::arg("active"), py::arg("dir"), py::arg("v_write"),
-          "One V/2 outer-product write (two model steps): rows with active != 0 and columns with dir = ±1 move one "
+          "One outer-product write (two model steps; V/2 scheme, or 1T1R gates): rows with active != 0 and columns with dir = ±1 move one "
           "pulse in direction dir (circuits::write_outer); returns the energy (J)")
       .def(
           "relax",

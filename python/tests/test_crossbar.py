@@ -77,3 +77,25 @@ def test_bad_shapes_raise():
         x.pulse(np.full(16, np.nan), np.zeros(4), np.zeros(4))
     with pytest.raises(ValueError, match="rows and cols"):
         ionrail.Crossbar(ionrail.Table.load(TABLE_DIR), rows=0, cols=3)
+
+
+def test_1t1r_writes_reach_only_the_selected_cells():
+    # Against a twin that only relaxed for the write's two model steps:
+    # passive cells half-selected by the write drift away from it, 1T1R
+    # cells other than the selected pair are the twin's bit for bit.
+    moved = {}
+    for selector in ("passive", "1t1r"):
+        x = make(noise=False, gain_sigma=0.0, offset_sigma_s=0.0, selector=selector)
+        twin = make(noise=False, gain_sigma=0.0, offset_sigma_s=0.0, selector=selector)
+        active = [0] * 16
+        active[2] = 1
+        x.write_outer(active, [0, 1, 0, 0], 8.0)
+        twin.relax(2)
+        dg = np.abs(x.conductances - twin.conductances).reshape(16, 4, 2)
+        assert dg[2, 1].min() > 1e-7  # the selected pair moved (S)
+        dg[2, 1] = 0
+        moved[selector] = dg.max()
+    assert moved["passive"] > 1e-9
+    assert moved["1t1r"] == 0.0
+    with pytest.raises(ValueError, match="selector"):
+        make(selector="2t2r")
