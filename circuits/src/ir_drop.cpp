@@ -16,41 +16,92 @@ void check(const ir_drop_problem& p) {
 // Per-thread scratch, reused by the thread's later solves: crossbar reads
 // solve the same tile size over and over, from several OpenMP threads at
 // once (tiled_layer.cpp), so each thread keeps its own buffers and a solve
-// allocates only its result. All arrays are row-major [r · lines + c].
+// allocates only its result.
+//
+// Layout: every line recurrence is serial along its line, so each family is
+// stored with its lines side by side — bit-line quantities row-major
+// [r · lines + c], word-line quantities column-major [c · rows + r] — and the
+// inner loops run across lines, contiguous and vectorised. Each sweep
+// transposes the other family's voltages once (cheap next to the solves).
 struct ir_drop_scratch {
-  std::vector<double> u, w;         // word- and bit-line node voltages
-  std::vector<double> word_inv;     // 1 / pivot of each word line's LU factorisation
-  std::vector<double> bit_inv;      // of each bit line's
+  std::vector<double> g_t;          // g, column-major
+  std::vector<double> u_t;          // word-line node voltages, column-major
+  std::vector<double> u;            // the same, row-major, for the bit-line solves
+  std::vector<double> w;            // bit-line node voltages, row-major
+  std::vector<double> w_t;          // the same, column-major, for the word-line solves
+  std::vector<double> word_inv;     // 1 / pivot of the word lines' LU factorisation, column-major
+  std::vector<double> bit_inv;      // of the bit lines', row-major
   std::vector<double> z;            // forward substitution, then the exact line solution
-  std::vector<double> bit_change;   // [lines] per-column max |Δw|: keeps the bit-line loop vectorisable
+  std::vector<double> word_change;  // [rows] max |Δu| per word line
+  std::vector<double> bit_change;   // [lines] max |Δw| per bit line
 };
 
-// The coupling of the two line families is only through the devices, so the
-// lines' own matrices (wire links plus g on the diagonal) depend on g and
-// wire_ohm alone: factor them once per solve. Each is tridiagonal with −y off
-// the diagonal and, with pivots d_0 = b_0, d_i = b_i − y² / d_(i−1), is
-// solved by z_i = (rhs_i + y z_(i−1)) / d_i, x_i = z_i + (y / d_i) x_(i+1).
-// Diagonal dominance keeps every pivot ≥ g + y·(links − 1) > 0: no pivoting.
-void factor_lines(const ir_drop_problem& p, double y, ir_drop_scratch& s) {
-  const int R = p.rows, L = p.lines;
-  for (int r = 0; r < R; ++r) {  // word line: driver link always, right link but at the end
-    const double* g = p.g + static_cast<std::size_t>(r) * L;
-    double* inv = s.word_inv.data() + static_cast<std::size_t>(r) * L;
-    double prev_inv = 0;
-    for (int c = 0; c < L; ++c) {
-      const double b = y + (c + 1 < L ? y : 0.0) + g[c];
-      prev_inv = 1.0 / (b - y * y * prev_inv);
-      inv[c] = prev_inv;
+// dst[c · rows + r] = src[r · cols + c], in tiles that stay in L1.
+void transpose(const double* src, int rows, int cols, double* dst) {
+  constexpr int tile = 16;
+  for (int r0 = 0; r0 < rows; r0 += tile)
+    for (int c0 = 0; c0 < cols; c0 += tile) {
+      const int r1 = std::min(rows, r0 + tile), c1 = std::min(cols, c0 + tile);
+      for (int c = c0; c < c1; ++c)
+        for (int r = r0; r < r1; ++r)
+          dst[static_cast<std::size_t>(c) * rows + r] = src[static_cast<std::size_t>(r) * cols + c];
+    }
+}
+
+// The line families couple only through the devices, so each line's own
+// matrix (wire links, g on the diagonal) depends on g and wire_ohm alone:
+// factor it once per solve; only the right-hand sides change between sweeps.
+// Each is tridiagonal with −y off the diagonal; with pivots d_0 = b_0,
+// d_i = b_i − y² / d_(i−1), it is solved by z_i = (rhs_i + y z_(i−1)) / d_i,
+// x_i = z_i + (y / d_i) x_(i+1). Diagonal dominance keeps every pivot
+// ≥ g + y·(links − 1) > 0, so no pivoting is needed.
+void factor_lines(int R, int L, double y, ir_drop_scratch& s, const double* g) {
+  const double* g_t = s.g_t.data();
+  for (int c = 0; c < L; ++c) {  // word lines: driver link always, right link but at the end
+    const double b = y + (c + 1 < L ? y : 0.0);
+    double* inv = s.word_inv.data() + static_cast<std::size_t>(c) * R;
+    const double* gc = g_t + static_cast<std::size_t>(c) * R;
+    if (c == 0)
+      for (int r = 0; r < R; ++r) inv[r] = 1.0 / (b + gc[r]);
+    else
+      for (int r = 0; r < R; ++r) inv[r] = 1.0 / (b + gc[r] - y * y * inv[r - R]);
+  }
+  for (int r = 0; r < R; ++r) {  // bit lines: ground link always, up link but at the top (r = 0)
+    const double b = y + (r > 0 ? y : 0.0);
+    double* inv = s.bit_inv.data() + static_cast<std::size_t>(r) * L;
+    const double* gr = g + static_cast<std::size_t>(r) * L;
+    if (r == 0)
+      for (int c = 0; c < L; ++c) inv[c] = 1.0 / (b + gr[c]);
+    else
+      for (int c = 0; c < L; ++c) inv[c] = 1.0 / (b + gr[c] - y * y * inv[c - L]);
+  }
+}
+
+// One family of lines, side by side (n lines, m nodes each, node i of line j
+// at [i · n + j]): the exact solve given the other family's voltages (gx =
+// g ⊙ other, same layout; drive: the source term of node 0), relaxed by omega
+// into x; change[j] = max |Δx| along line j.
+void solve_lines(int n, int m, double y, double omega, const double* g, const double* other, const double* drive,
+                 const double* inv, double* z, double* x, double* change) {
+  for (int j = 0; j < n; ++j) z[j] = (g[j] * other[j] + (drive ? y * drive[j] : 0.0)) * inv[j];
+  for (int i = 1; i < m; ++i) {
+    const std::size_t k0 = static_cast<std::size_t>(i) * n;
+    for (int j = 0; j < n; ++j) {
+      const std::size_t k = k0 + j;
+      z[k] = (g[k] * other[k] + y * z[k - n]) * inv[k];
     }
   }
-  // Bit lines: ground link always, up link but at the top (r = 0). Rows
-  // outer, columns inner: all bit lines factor together, contiguously.
-  for (int r = 0; r < R; ++r) {
-    const double* g = p.g + static_cast<std::size_t>(r) * L;
-    double* inv = s.bit_inv.data() + static_cast<std::size_t>(r) * L;
-    const double* up_inv = r > 0 ? inv - L : nullptr;
-    const double b = y + (r > 0 ? y : 0.0);
-    for (int c = 0; c < L; ++c) inv[c] = 1.0 / (b + g[c] - (up_inv ? y * y * up_inv[c] : 0.0));
+  std::fill_n(change, n, 0.0);
+  for (int i = m - 1; i >= 0; --i) {
+    const std::size_t k0 = static_cast<std::size_t>(i) * n;
+    for (int j = 0; j < n; ++j) {
+      const std::size_t k = k0 + j;
+      // The exact line solution (not the relaxed one) feeds the back substitution.
+      if (i + 1 < m) z[k] += y * inv[k] * z[k + n];
+      const double d = omega * (z[k] - x[k]);
+      x[k] += d;
+      change[j] = std::max(change[j], std::fabs(d));
+    }
   }
 }
 
@@ -68,93 +119,35 @@ ir_drop_solution solve_ir_drop(const ir_drop_problem& p, double tolerance, int m
   if (v_scale == 0) return out;  // no drive: every node at 0 V, exactly
 
   thread_local ir_drop_scratch s;
-  s.u.resize(n), s.w.resize(n), s.word_inv.resize(n), s.bit_inv.resize(n), s.z.resize(n);
+  for (auto* v : {&s.g_t, &s.u_t, &s.u, &s.w, &s.w_t, &s.word_inv, &s.bit_inv, &s.z}) v->resize(n);
+  s.word_change.resize(static_cast<std::size_t>(R));
   s.bit_change.resize(static_cast<std::size_t>(L));
-  factor_lines(p, y, s);
+  transpose(p.g, R, L, s.g_t.data());
+  factor_lines(R, L, y, s, p.g);
   // Start from the ideal-wire solution: word lines at their drive, bit lines
   // at the virtual ground.
-  for (int r = 0; r < R; ++r) std::fill_n(s.u.data() + static_cast<std::size_t>(r) * L, L, p.v_row[r]);
+  for (int c = 0; c < L; ++c) std::copy_n(p.v_row, R, s.u_t.data() + static_cast<std::size_t>(c) * R);
   std::fill(s.w.begin(), s.w.end(), 0.0);
 
   // Block SOR over the two line families. Word lines couple only to bit
   // lines and back (a 2-cyclic system), so Young's theory holds: with ρ the
-  // block Gauss–Seidel (ω = 1) contraction, ω = 2 / (1 + √(1 − ρ)) contracts
-  // by ω − 1 per sweep instead of ρ (≈ 0.1 → 0.03 at 1 Ω, 0.23 → 0.07 at
-  // 2.5 Ω in a 128 × 256 tile). ρ is measured from the first Gauss–Seidel
-  // sweeps' changes. Any ω in (0, 2) has the same fixed point — the exact
-  // solution of the network — so ω changes only the number of sweeps.
-  constexpr int gs_sweeps = 3;    // sweeps at ω = 1 before ρ is estimated
+  // block Gauss–Seidel (ω = 1) contraction per sweep, ω = 2 / (1 + √(1 − ρ))
+  // contracts by ω − 1 instead. ρ is measured from the changes of the first
+  // Gauss–Seidel sweeps. Any ω in (0, 2) has the same fixed point, the exact
+  // solution of the network, so ω changes only the number of sweeps.
+  constexpr int gs_sweeps = 3;  // sweeps at ω = 1 before ρ is estimated
   constexpr double rho_max = 0.99;
-  constexpr int row_block = 4;    // word lines advanced together: independent recurrences overlap
   double omega = 1.0, prev_change = 0;
-  const double* const g = p.g;
-  double* const u = s.u.data();
-  double* const w = s.w.data();
-  double* const z = s.z.data();
-  const double* const winv = s.word_inv.data();
-  const double* const binv = s.bit_inv.data();
-  double* const bchg = s.bit_change.data();
   for (int sweep = 1; sweep <= max_sweeps; ++sweep) {
+    transpose(s.w.data(), R, L, s.w_t.data());
+    solve_lines(R, L, y, omega, s.g_t.data(), s.w_t.data(), p.v_row, s.word_inv.data(), s.z.data(), s.u_t.data(),
+                s.word_change.data());
+    transpose(s.u_t.data(), L, R, s.u.data());
+    solve_lines(L, R, y, omega, p.g, s.u.data(), nullptr, s.bit_inv.data(), s.z.data(), s.w.data(),
+                s.bit_change.data());
     double change = 0;
-    // Word lines, given the bit lines. A line's recurrence is serial, so
-    // row_block lines step together, column by column, to hide its latency.
-    for (int r0 = 0; r0 < R; r0 += row_block) {
-      const int r1 = std::min(R, r0 + row_block);
-      for (int r = r0; r < r1; ++r) {
-        const std::size_t k = static_cast<std::size_t>(r) * L;
-        z[k] = (g[k] * w[k] + y * p.v_row[r]) * winv[k];
-      }
-      for (int c = 1; c < L; ++c)
-        for (int r = r0; r < r1; ++r) {
-          const std::size_t k = static_cast<std::size_t>(r) * L + c;
-          z[k] = (g[k] * w[k] + y * z[k - 1]) * winv[k];
-        }
-      for (int r = r0; r < r1; ++r) {
-        const std::size_t k = static_cast<std::size_t>(r) * L + L - 1;
-        const double d = omega * (z[k] - u[k]);
-        u[k] += d;
-        change = std::max(change, std::fabs(d));
-      }
-      for (int c = L - 2; c >= 0; --c)
-        for (int r = r0; r < r1; ++r) {
-          const std::size_t k = static_cast<std::size_t>(r) * L + c;
-          z[k] += y * winv[k] * z[k + 1];  // the exact line solution (not the relaxed one) feeds back
-          const double d = omega * (z[k] - u[k]);
-          u[k] += d;
-          change = std::max(change, std::fabs(d));
-        }
-    }
-    // Bit lines, given the new word lines: all columns at once, the inner
-    // loops running across columns (contiguous, vectorised).
-    std::fill_n(bchg, L, 0.0);
-    for (int c = 0; c < L; ++c) z[c] = g[c] * u[c] * binv[c];
-    for (int r = 1; r < R; ++r) {
-      const std::size_t k0 = static_cast<std::size_t>(r) * L;
-      for (int c = 0; c < L; ++c) {
-        const std::size_t k = k0 + c;
-        z[k] = (g[k] * u[k] + y * z[k - L]) * binv[k];
-      }
-    }
-    {
-      const std::size_t k0 = static_cast<std::size_t>(R - 1) * L;
-      for (int c = 0; c < L; ++c) {
-        const std::size_t k = k0 + c;
-        const double d = omega * (z[k] - w[k]);
-        w[k] += d;
-        bchg[c] = std::max(bchg[c], std::fabs(d));
-      }
-    }
-    for (int r = R - 2; r >= 0; --r) {
-      const std::size_t k0 = static_cast<std::size_t>(r) * L;
-      for (int c = 0; c < L; ++c) {
-        const std::size_t k = k0 + c;
-        z[k] += y * binv[k] * z[k + L];
-        const double d = omega * (z[k] - w[k]);
-        w[k] += d;
-        bchg[c] = std::max(bchg[c], std::fabs(d));
-      }
-    }
-    for (int c = 0; c < L; ++c) change = std::max(change, bchg[c]);
+    for (double d : s.word_change) change = std::max(change, d);
+    for (double d : s.bit_change) change = std::max(change, d);
     out.iterations = sweep;
     if (change <= tolerance * v_scale) break;
     if (sweep == gs_sweeps && prev_change > 0) {
@@ -164,7 +157,7 @@ ir_drop_solution solve_ir_drop(const ir_drop_problem& p, double tolerance, int m
     prev_change = change;
   }
   for (int c = 0; c < L; ++c)
-    out.column_current_a[static_cast<std::size_t>(c)] = y * w[static_cast<std::size_t>(R - 1) * L + c];
+    out.column_current_a[static_cast<std::size_t>(c)] = y * s.w[static_cast<std::size_t>(R - 1) * L + c];
   return out;
 }
 
