@@ -54,6 +54,118 @@ TEST(IrDrop, LineRelaxationMatchesTheDirectSolve) {
   }
 }
 
+// Stronger coupling than above (wire · g up to 1.4e-4 per segment, 16 · 32
+// segments per path) and the sparse inputs of MNIST (most rows at 0 V): the
+// over-relaxed sweeps must still reach the exact solution.
+TEST(IrDrop, OverRelaxedSweepsMatchTheDirectSolveAtStrongCoupling) {
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<double> g(10e-6, 57e-6), v(0.0, 0.2), u01(0.0, 1.0);
+  const int rows = 16, lines = 32;
+  for (double wire : {2.5, 25.0, 250.0})
+    for (double zero_fraction : {0.0, 0.8}) {
+      std::vector<double> vr(rows), gs(static_cast<std::size_t>(rows) * lines);
+      for (double& x : vr) x = u01(gen) < zero_fraction ? 0.0 : v(gen);
+      vr[3] = 0.2;  // at least one driven row
+      for (double& x : gs) x = g(gen);
+      circuits::ir_drop_problem p{rows, lines, wire, vr.data(), gs.data()};
+      const auto it = circuits::solve_ir_drop(p);
+      const auto direct = circuits::solve_ir_drop_direct(p);
+      for (int c = 0; c < lines; ++c)
+        EXPECT_NEAR(it.column_current_a[c], direct.column_current_a[c], 1e-9 * std::fabs(direct.column_current_a[c]))
+            << "wire " << wire << " zeros " << zero_fraction << " line " << c;
+      std::printf("16x32, wire %g ohm, %.0f %% rows at 0 V: %d sweeps\n", wire, 100 * zero_fraction, it.iterations);
+    }
+}
+
+// No drive: every node at 0 V, no current, without sweeping.
+TEST(IrDrop, ZeroInputGivesZeroCurrents) {
+  const std::vector<double> vr(4, 0.0), gs(4 * 6, 3e-5);
+  const circuits::ir_drop_problem p{4, 6, 1.0, vr.data(), gs.data()};
+  const auto sol = circuits::solve_ir_drop(p);
+  ASSERT_EQ(sol.column_current_a.size(), 6u);
+  for (double i : sol.column_current_a) EXPECT_EQ(i, 0.0);
+}
+
+// A full 128 × 256 tile (too large for the dense solve) against plain block
+// Gauss–Seidel (the solver before the factored, over-relaxed version), run
+// here for 200 sweeps, far past its convergence (≤ 20 sweeps to 1e-12).
+// Bounds: the solver stops when no node moves by more than tol · max|v|; its
+// error is then below that move, and a column current, y · w at the last
+// node, is off by at most y · tol · max|v|. Checked at the default
+// tolerance and at the crossbar's (crossbar_array::ir_drop_tolerance, whose
+// bound is 1e-7 of the ADC full scale for a differential pair).
+std::vector<double> gauss_seidel_reference(int R, int L, double wire, const std::vector<double>& vr,
+                                           const std::vector<double>& gs) {
+  const double y = 1.0 / wire;
+  std::vector<double> u(static_cast<std::size_t>(R) * L), w(u.size(), 0.0);
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < L; ++c) u[static_cast<std::size_t>(r) * L + c] = vr[r];
+  const int n = std::max(R, L);
+  std::vector<double> sub(n), diag(n), sup(n), rhs(n), x(n);
+  const auto thomas = [&](int m) {
+    for (int i = 1; i < m; ++i) {
+      const double f = sub[i] / diag[i - 1];
+      diag[i] -= f * sup[i - 1];
+      rhs[i] -= f * rhs[i - 1];
+    }
+    x[m - 1] = rhs[m - 1] / diag[m - 1];
+    for (int i = m - 2; i >= 0; --i) x[i] = (rhs[i] - sup[i] * x[i + 1]) / diag[i];
+  };
+  for (int sweep = 0; sweep < 200; ++sweep) {
+    for (int r = 0; r < R; ++r) {
+      for (int c = 0; c < L; ++c) {
+        const std::size_t k = static_cast<std::size_t>(r) * L + c;
+        sub[c] = c > 0 ? -y : 0.0;
+        sup[c] = c + 1 < L ? -y : 0.0;
+        diag[c] = y + (c + 1 < L ? y : 0.0) + gs[k];
+        rhs[c] = gs[k] * w[k] + (c == 0 ? y * vr[r] : 0.0);
+      }
+      thomas(L);
+      for (int c = 0; c < L; ++c) u[static_cast<std::size_t>(r) * L + c] = x[c];
+    }
+    for (int c = 0; c < L; ++c) {
+      for (int r = 0; r < R; ++r) {
+        const std::size_t k = static_cast<std::size_t>(r) * L + c;
+        sub[r] = r > 0 ? -y : 0.0;
+        sup[r] = r + 1 < R ? -y : 0.0;
+        diag[r] = y + (r > 0 ? y : 0.0) + gs[k];
+        rhs[r] = gs[k] * u[k];
+      }
+      thomas(R);
+      for (int r = 0; r < R; ++r) w[static_cast<std::size_t>(r) * L + c] = x[r];
+    }
+  }
+  std::vector<double> i(static_cast<std::size_t>(L));
+  for (int c = 0; c < L; ++c) i[c] = y * w[static_cast<std::size_t>(R - 1) * L + c];
+  return i;
+}
+
+TEST(IrDrop, FullTileMatchesConvergedGaussSeidel) {
+  const int rows = 128, lines = 256;
+  const double v_read = 0.2, g_span = 47e-6;
+  const double adc_fs = rows * v_read * g_span / 4;  // crossbar_array's default full scale
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<double> g(10e-6, 57e-6), v(0.0, v_read), u01(0.0, 1.0);
+  std::vector<double> vr(rows), gs(static_cast<std::size_t>(rows) * lines);
+  for (double& x : vr) x = u01(gen) < 0.8 ? 0.0 : v(gen);
+  vr[0] = v_read;
+  for (double& x : gs) x = g(gen);
+  for (double wire : {1.0, 2.5}) {
+    const auto ref = gauss_seidel_reference(rows, lines, wire, vr, gs);
+    const circuits::ir_drop_problem p{rows, lines, wire, vr.data(), gs.data()};
+    for (double tol : {1e-12, 0.5e-7 * adc_fs * wire / v_read}) {
+      const auto sol = circuits::solve_ir_drop(p, tol);
+      const double bound = tol * v_read / wire;
+      double worst = 0;
+      for (int c = 0; c < lines; ++c) worst = std::max(worst, std::fabs(sol.column_current_a[c] - ref[c]));
+      EXPECT_LE(worst, bound) << "wire " << wire << " tol " << tol;
+      EXPECT_LE(2 * worst, 1e-7 * adc_fs);
+      std::printf("128x256, wire %g ohm, tol %.3g: %d sweeps, worst current error %.3g A (bound %.3g A, %.2g of ADC full scale)\n",
+                  wire, tol, sol.iterations, worst, bound, worst / adc_fs);
+    }
+  }
+}
+
 // One selected cell pulsed with the V/2 scheme: it moves as a device at V,
 // the half-selected cells of its row and column as devices at V/2 (bit for
 // bit the same model step), every other cell as one at 0 V. With the noise
