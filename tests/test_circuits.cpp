@@ -257,6 +257,53 @@ TEST(CrossbarArray, ReadIsTheQuantisedDifferentialCurrent) {
   for (int c = 0; c < 4; ++c) EXPECT_NEAR(q[c], e[c], dac_err + adc_err) << c;
 }
 
+// A read through resistive wires is the network's exact solution through the
+// ADC: the crossbar's looser IR-drop tolerance (ir_drop_tolerance, 1e-7 of
+// full scale) changes no ADC code against the dense direct solve, and with
+// an ideal ADC the currents match to round-off.
+TEST(CrossbarArray, ReadWithWiresIsTheDirectSolveThroughTheAdc) {
+  const model::table t = model_io::load_table(thin_table, model_io::table_format::csv);
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<double> gd(10e-6, 57e-6), u01(0.0, 1.0);
+  for (int adc_bits : {12, 0}) {
+    circuits::crossbar_params p;
+    p.rows = 8;
+    p.cols = 16;
+    p.adc_bits = adc_bits;
+    p.wire_ohm = 2.5;
+    p.noise = false;
+    const circuits::crossbar_array xb(t, p);
+    const int lines = 2 * p.cols;
+    const double fs = xb.adc_full_scale_a(), tol = xb.ir_drop_tolerance();
+    if (adc_bits > 0) {
+      EXPECT_GT(tol, 1e-12);
+      EXPECT_LE(2 * tol * p.v_read_v / p.wire_ohm, 1e-7 * fs * (1 + 1e-12));
+    } else {
+      EXPECT_EQ(tol, 1e-12);
+    }
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<double> g(static_cast<std::size_t>(p.rows) * lines), x(p.rows), v_row(p.rows), q(p.cols);
+      for (double& v : g) v = gd(gen);
+      for (double& v : x) v = u01(gen) < 0.5 ? 0.0 : u01(gen);
+      x[0] = 1.0;
+      for (int r = 0; r < p.rows; ++r) v_row[r] = std::round(x[r] * 255) / 255 * p.v_read_v;
+      xb.read_with(g, x.data(), q.data());
+      const circuits::ir_drop_problem prob{p.rows, lines, p.wire_ohm, v_row.data(), g.data()};
+      const auto direct = circuits::solve_ir_drop_direct(prob);
+      for (int c = 0; c < p.cols; ++c) {
+        const double i = direct.column_current_a[2 * c] - direct.column_current_a[2 * c + 1];
+        if (adc_bits == 0) {
+          EXPECT_NEAR(q[c], i, 2e-12 * p.v_read_v / p.wire_ohm + 1e-9 * std::fabs(i)) << trial << " " << c;
+          continue;
+        }
+        const double half = std::ldexp(1.0, adc_bits - 1) - 1, code = std::clamp(i / fs, -1.0, 1.0) * half;
+        if (std::fabs(code - std::floor(code) - 0.5) < 1e-6) continue;  // at a rounding edge: either code is right
+        EXPECT_EQ(q[c], std::round(code) / half * fs) << trial << " " << c;
+      }
+    }
+  }
+}
+
 // The named streams: a pure function (also at compile time), different for
 // a different seed, stream or index, and free of collisions and of bias over
 // 10^5 triples.
