@@ -21,14 +21,13 @@ void check(const ir_drop_problem& p) {
 // Layout: every line recurrence is serial along its line, so each family is
 // stored with its lines side by side — bit-line quantities row-major
 // [r · lines + c], word-line quantities column-major [c · rows + r] — and the
-// inner loops run across lines, contiguous and vectorised. Each sweep
-// transposes the other family's voltages once (cheap next to the solves).
+// inner loops run across lines, contiguous and vectorised. Each half-sweep
+// moves g ⊙ the other family's voltages into its layout in one tiled pass.
 struct ir_drop_scratch {
   std::vector<double> g_t;          // g, column-major
   std::vector<double> u_t;          // word-line node voltages, column-major
-  std::vector<double> u;            // the same, row-major, for the bit-line solves
   std::vector<double> w;            // bit-line node voltages, row-major
-  std::vector<double> w_t;          // the same, column-major, for the word-line solves
+  std::vector<double> rhs;          // g ⊙ the other family's voltages, in the layout of the lines solved
   std::vector<double> word_inv;     // 1 / pivot of the word lines' LU factorisation, column-major
   std::vector<double> bit_inv;      // of the bit lines', row-major
   std::vector<double> z;            // forward substitution, then the exact line solution
@@ -36,15 +35,19 @@ struct ir_drop_scratch {
   std::vector<double> bit_change;   // [lines] max |Δw| per bit line
 };
 
-// dst[c · rows + r] = src[r · cols + c], in tiles that stay in L1.
-void transpose(const double* src, int rows, int cols, double* dst) {
+// dst[c · rows + r] = a[r · cols + c] · b[r · cols + c]: the device
+// currents' source term of one family, moved into the other's layout, in
+// tiles that stay in L1.
+void transpose_product(const double* a, const double* b, int rows, int cols, double* dst) {
   constexpr int tile = 16;
   for (int r0 = 0; r0 < rows; r0 += tile)
     for (int c0 = 0; c0 < cols; c0 += tile) {
       const int r1 = std::min(rows, r0 + tile), c1 = std::min(cols, c0 + tile);
-      for (int c = c0; c < c1; ++c)
-        for (int r = r0; r < r1; ++r)
-          dst[static_cast<std::size_t>(c) * rows + r] = src[static_cast<std::size_t>(r) * cols + c];
+      for (int r = r0; r < r1; ++r)
+        for (int c = c0; c < c1; ++c) {
+          const std::size_t k = static_cast<std::size_t>(r) * cols + c;
+          dst[static_cast<std::size_t>(c) * rows + r] = a[k] * b[k];
+        }
     }
 }
 
@@ -78,26 +81,28 @@ void factor_lines(int R, int L, double y, ir_drop_scratch& s, const double* g) {
 }
 
 // One family of lines, side by side (n lines, m nodes each, node i of line j
-// at [i · n + j]): the exact solve given the other family's voltages (gx =
-// g ⊙ other, same layout; drive: the source term of node 0), relaxed by omega
-// into x; change[j] = max |Δx| along line j.
-void solve_lines(int n, int m, double y, double omega, const double* g, const double* other, const double* drive,
-                 const double* inv, double* z, double* x, double* change) {
-  for (int j = 0; j < n; ++j) z[j] = (g[j] * other[j] + (drive ? y * drive[j] : 0.0)) * inv[j];
+// at [i · n + j]): the exact solve given the other family's voltages (rhs =
+// g ⊙ other, same layout; drive: the source term of node 0, or null),
+// relaxed by omega into x; change[j] = max |Δx| along line j.
+void solve_lines(int n, int m, double y, double omega, const double* rhs, const double* drive, const double* inv,
+                 double* z, double* x, double* change) {
+  for (int j = 0; j < n; ++j) z[j] = (rhs[j] + (drive ? y * drive[j] : 0.0)) * inv[j];
   for (int i = 1; i < m; ++i) {
     const std::size_t k0 = static_cast<std::size_t>(i) * n;
-    for (int j = 0; j < n; ++j) {
-      const std::size_t k = k0 + j;
-      z[k] = (g[k] * other[k] + y * z[k - n]) * inv[k];
-    }
+    for (int j = 0; j < n; ++j) z[k0 + j] = (rhs[k0 + j] + y * z[k0 + j - n]) * inv[k0 + j];
   }
-  std::fill_n(change, n, 0.0);
-  for (int i = m - 1; i >= 0; --i) {
+  const std::size_t last = static_cast<std::size_t>(m - 1) * n;
+  for (int j = 0; j < n; ++j) {
+    const double d = omega * (z[last + j] - x[last + j]);
+    x[last + j] += d;
+    change[j] = std::fabs(d);
+  }
+  for (int i = m - 2; i >= 0; --i) {
     const std::size_t k0 = static_cast<std::size_t>(i) * n;
     for (int j = 0; j < n; ++j) {
       const std::size_t k = k0 + j;
       // The exact line solution (not the relaxed one) feeds the back substitution.
-      if (i + 1 < m) z[k] += y * inv[k] * z[k + n];
+      z[k] += y * inv[k] * z[k + n];
       const double d = omega * (z[k] - x[k]);
       x[k] += d;
       change[j] = std::max(change[j], std::fabs(d));
@@ -119,10 +124,12 @@ ir_drop_solution solve_ir_drop(const ir_drop_problem& p, double tolerance, int m
   if (v_scale == 0) return out;  // no drive: every node at 0 V, exactly
 
   thread_local ir_drop_scratch s;
-  for (auto* v : {&s.g_t, &s.u_t, &s.u, &s.w, &s.w_t, &s.word_inv, &s.bit_inv, &s.z}) v->resize(n);
+  for (auto* v : {&s.g_t, &s.u_t, &s.w, &s.rhs, &s.word_inv, &s.bit_inv, &s.z}) v->resize(n);
   s.word_change.resize(static_cast<std::size_t>(R));
   s.bit_change.resize(static_cast<std::size_t>(L));
-  transpose(p.g, R, L, s.g_t.data());
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < L; ++c)
+      s.g_t[static_cast<std::size_t>(c) * R + r] = p.g[static_cast<std::size_t>(r) * L + c];
   factor_lines(R, L, y, s, p.g);
   // Start from the ideal-wire solution: word lines at their drive, bit lines
   // at the virtual ground.
@@ -139,12 +146,11 @@ ir_drop_solution solve_ir_drop(const ir_drop_problem& p, double tolerance, int m
   constexpr double rho_max = 0.99;
   double omega = 1.0, prev_change = 0;
   for (int sweep = 1; sweep <= max_sweeps; ++sweep) {
-    transpose(s.w.data(), R, L, s.w_t.data());
-    solve_lines(R, L, y, omega, s.g_t.data(), s.w_t.data(), p.v_row, s.word_inv.data(), s.z.data(), s.u_t.data(),
+    transpose_product(p.g, s.w.data(), R, L, s.rhs.data());
+    solve_lines(R, L, y, omega, s.rhs.data(), p.v_row, s.word_inv.data(), s.z.data(), s.u_t.data(),
                 s.word_change.data());
-    transpose(s.u_t.data(), L, R, s.u.data());
-    solve_lines(L, R, y, omega, p.g, s.u.data(), nullptr, s.bit_inv.data(), s.z.data(), s.w.data(),
-                s.bit_change.data());
+    transpose_product(s.g_t.data(), s.u_t.data(), L, R, s.rhs.data());
+    solve_lines(L, R, y, omega, s.rhs.data(), nullptr, s.bit_inv.data(), s.z.data(), s.w.data(), s.bit_change.data());
     double change = 0;
     for (double d : s.word_change) change = std::max(change, d);
     for (double d : s.bit_change) change = std::max(change, d);
