@@ -102,12 +102,14 @@ double crossbar_array::adc(double i) const {
 
 double crossbar_array::ir_drop_tolerance() const {
   // The solve stops when no node moves by more than tol · max |v_row| ≤
-  // tol · v_read in a sweep; its error is then below that move (the sweeps
-  // contract by ≤ 0.1, docs/circuits.md), and a bit line's current, y · w at
+  // tol · v_read in a sweep; its error is then below that move (about
+  // ρ / (1 − ρ) of it, the sweeps contracting by ρ ≈ 0.02–0.3;
+  // docs/circuits.md), and a bit line's current, y · w at
   // its last node, is off by at most tol · v_read / wire_ohm — twice that for
   // a differential pair. Keeping this below 1e-7 of the ADC's full scale (a
   // 12-bit ADC's step is 5e-4 of it) makes the error invisible after the ADC
-  // but for a rounding flip once in several thousand reads. An ideal ADC
+  // but for a rounding flip in at most 1 of 5,000 conversions (bound, not
+  // the actual error, which is orders smaller). An ideal ADC
   // (adc_bits = 0) keeps the solver's default, near round-off.
   constexpr double default_tolerance = 1e-12;
   if (p_.adc_bits == 0) return default_tolerance;
