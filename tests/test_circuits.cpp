@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <bitset>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 #include <unordered_set>
 
 #include <ionrail/model_io/table_files.hpp>
@@ -84,6 +86,45 @@ TEST(IrDrop, ZeroInputGivesZeroCurrents) {
   const auto sol = circuits::solve_ir_drop(p);
   ASSERT_EQ(sol.column_current_a.size(), 6u);
   for (double i : sol.column_current_a) EXPECT_EQ(i, 0.0);
+}
+
+// Tiles are solved from several OpenMP threads at once (tiled_layer.cpp):
+// concurrent solves of different sizes (each thread's scratch is resized
+// between them) give the serial results bit for bit.
+TEST(IrDrop, ConcurrentSolvesEqualSerialOnes) {
+  std::mt19937 gen(9);
+  std::uniform_real_distribution<double> g(10e-6, 57e-6), v(0.0, 0.2);
+  struct problem {
+    int rows, lines;
+    std::vector<double> vr, gs;
+  };
+  std::vector<problem> ps;
+  for (int k = 0; k < 8; ++k) {
+    problem q{k % 2 ? 16 : 64, k % 3 ? 40 : 128, {}, {}};
+    q.vr.resize(static_cast<std::size_t>(q.rows));
+    q.gs.resize(static_cast<std::size_t>(q.rows) * q.lines);
+    for (double& x : q.vr) x = v(gen);
+    for (double& x : q.gs) x = g(gen);
+    ps.push_back(std::move(q));
+  }
+  const auto solve = [&](std::size_t k) {
+    const circuits::ir_drop_problem p{ps[k].rows, ps[k].lines, 1.5, ps[k].vr.data(), ps[k].gs.data()};
+    return circuits::solve_ir_drop(p).column_current_a;
+  };
+  std::vector<std::vector<double>> serial(ps.size()), parallel(ps.size());
+  for (std::size_t k = 0; k < ps.size(); ++k) serial[k] = solve(k);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int repeat = 0; repeat < 3; ++repeat)
+        for (std::size_t k = t; k < ps.size(); k += 4) parallel[k] = solve(k);
+    });
+  for (auto& th : threads) th.join();
+  for (std::size_t k = 0; k < ps.size(); ++k) {
+    ASSERT_EQ(serial[k].size(), parallel[k].size());
+    for (std::size_t c = 0; c < serial[k].size(); ++c)
+      EXPECT_EQ(std::memcmp(&serial[k][c], &parallel[k][c], sizeof(double)), 0) << k << " " << c;
+  }
 }
 
 // A full 128 × 256 tile (too large for the dense solve) against plain block
