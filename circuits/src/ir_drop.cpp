@@ -142,9 +142,10 @@ ir_drop_solution solve_ir_drop(const ir_drop_problem& p, double tolerance, int m
   // contracts by ω − 1 instead. ρ is measured from the changes of the first
   // Gauss–Seidel sweeps. Any ω in (0, 2) has the same fixed point, the exact
   // solution of the network, so ω changes only the number of sweeps.
-  constexpr int gs_sweeps = 3;  // sweeps at ω = 1 before ρ is estimated
-  constexpr double rho_max = 0.99;
+  constexpr int gs_sweeps = 3;  // sweeps at ω = 1 before ρ is first estimated
+  constexpr double rho_max = 0.99;  // keeps ω ≤ 1.82
   double omega = 1.0, prev_change = 0;
+  bool omega_set = false;
   for (int sweep = 1; sweep <= max_sweeps; ++sweep) {
     transpose_product(p.g, s.w.data(), R, L, s.rhs.data());
     solve_lines(R, L, y, omega, s.rhs.data(), p.v_row, s.word_inv.data(), s.z.data(), s.u_t.data(),
@@ -156,9 +157,13 @@ ir_drop_solution solve_ir_drop(const ir_drop_problem& p, double tolerance, int m
     for (double d : s.bit_change) change = std::max(change, d);
     out.iterations = sweep;
     if (change <= tolerance * v_scale) break;
-    if (sweep == gs_sweeps && prev_change > 0) {
+    // A ratio ≥ 1 is not yet the asymptotic contraction (Gauss–Seidel on this
+    // symmetric positive definite system converges, but not monotonically in
+    // the max norm): keep ω = 1 and measure again after the next sweep.
+    if (!omega_set && sweep >= gs_sweeps && prev_change > 0 && change < prev_change) {
       const double rho = std::min(change / prev_change, rho_max);
       omega = 2.0 / (1.0 + std::sqrt(1.0 - rho));
+      omega_set = true;
     }
     prev_change = change;
   }
