@@ -79,6 +79,27 @@ TEST(IrDrop, OverRelaxedSweepsMatchTheDirectSolveAtStrongCoupling) {
     }
 }
 
+// Lines of one, two and three cells: the factorisation's first and last
+// pivots (driver / ground links without a neighbour) and the layout changes
+// at their smallest.
+TEST(IrDrop, SmallestArraysMatchTheDirectSolve) {
+  std::mt19937 gen(13);
+  std::uniform_real_distribution<double> g(1e-6, 6e-5), v(0.0, 0.2);
+  for (int rows : {1, 2, 3})
+    for (int lines : {1, 2, 3, 17})
+      for (double wire : {0.1, 300.0}) {
+        std::vector<double> vr(rows), gs(static_cast<std::size_t>(rows) * lines);
+        for (double& x : vr) x = v(gen);
+        for (double& x : gs) x = g(gen);
+        const circuits::ir_drop_problem p{rows, lines, wire, vr.data(), gs.data()};
+        const auto it = circuits::solve_ir_drop(p);
+        const auto direct = circuits::solve_ir_drop_direct(p);
+        for (int c = 0; c < lines; ++c)
+          EXPECT_NEAR(it.column_current_a[c], direct.column_current_a[c], 1e-10 * std::fabs(direct.column_current_a[c]))
+              << rows << "x" << lines << " wire " << wire << " line " << c;
+      }
+}
+
 // No drive: every node at 0 V, no current, without sweeping.
 TEST(IrDrop, ZeroInputGivesZeroCurrents) {
   const std::vector<double> vr(4, 0.0), gs(4 * 6, 3e-5);
