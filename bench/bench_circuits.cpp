@@ -11,6 +11,7 @@
 #include <ionrail/model_io/table_files.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/digits.hpp>
+#include <ionrail/circuits/ir_drop.hpp>
 #include <ionrail/circuits/snn.hpp>
 #include <ionrail/circuits/tiled_layer.hpp>
 #include <ionrail/runs/crossbar_network.hpp>
@@ -123,6 +124,30 @@ void BM_circuits_mlp_train(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * images);
 }
 BENCHMARK(BM_circuits_mlp_train)->Args({1000, 0})->Args({1000, 1})->Unit(benchmark::kSecond)->Iterations(1);
+
+// One IR-drop read (ir_drop.hpp) of a 128-row × 256-bit-line array (a
+// 128 × 128 weight tile of differential pairs), as crossbar_array::read
+// solves it: g uniform in 10–57 µS, 80 % of the rows at 0 V (sparse MNIST
+// inputs) and the rest 0–0.2 V, the default tolerance 1e-12. Arg: wire
+// resistance per segment in units of 0.1 Ω (10: 1 Ω, 25: 2.5 Ω). Items:
+// solves. Counter `sweeps`: line sweeps per solve.
+void BM_circuits_ir_drop_solve(benchmark::State& state) {
+  const int rows = 128, lines = 256;
+  std::vector<double> v_row(rows), g(static_cast<std::size_t>(rows) * lines);
+  std::uint64_t s = 11;
+  for (double& x : v_row) x = circuits::uniform01(s) < 0.8 ? 0.0 : 0.2 * circuits::uniform01(s);
+  for (double& x : g) x = 10e-6 + 47e-6 * circuits::uniform01(s);
+  const circuits::ir_drop_problem p{rows, lines, 0.1 * static_cast<double>(state.range(0)), v_row.data(), g.data()};
+  int sweeps = 0;
+  for (auto _ : state) {
+    const circuits::ir_drop_solution sol = circuits::solve_ir_drop(p);
+    benchmark::DoNotOptimize(sol.column_current_a.data());
+    sweeps = sol.iterations;
+  }
+  state.counters["sweeps"] = sweeps;
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_circuits_ir_drop_solve)->Arg(10)->Arg(25)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

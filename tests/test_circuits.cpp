@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <bitset>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 #include <unordered_set>
 
 #include <ionrail/model_io/table_files.hpp>
@@ -51,6 +53,178 @@ TEST(IrDrop, LineRelaxationMatchesTheDirectSolve) {
       }
     }
     std::printf("wire %g ohm: %d sweeps\n", wire, it.iterations);
+  }
+}
+
+// Stronger coupling than above (wire · g up to 1.4e-4 per segment, 16 · 32
+// segments per path) and the sparse inputs of MNIST (most rows at 0 V): the
+// over-relaxed sweeps must still reach the exact solution.
+TEST(IrDrop, OverRelaxedSweepsMatchTheDirectSolveAtStrongCoupling) {
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<double> g(10e-6, 57e-6), v(0.0, 0.2), u01(0.0, 1.0);
+  const int rows = 16, lines = 32;
+  for (double wire : {2.5, 25.0, 250.0})
+    for (double zero_fraction : {0.0, 0.8}) {
+      std::vector<double> vr(rows), gs(static_cast<std::size_t>(rows) * lines);
+      for (double& x : vr) x = u01(gen) < zero_fraction ? 0.0 : v(gen);
+      vr[3] = 0.2;  // at least one driven row
+      for (double& x : gs) x = g(gen);
+      circuits::ir_drop_problem p{rows, lines, wire, vr.data(), gs.data()};
+      const auto it = circuits::solve_ir_drop(p);
+      const auto direct = circuits::solve_ir_drop_direct(p);
+      for (int c = 0; c < lines; ++c)
+        EXPECT_NEAR(it.column_current_a[c], direct.column_current_a[c], 1e-9 * std::fabs(direct.column_current_a[c]))
+            << "wire " << wire << " zeros " << zero_fraction << " line " << c;
+      std::printf("16x32, wire %g ohm, %.0f %% rows at 0 V: %d sweeps\n", wire, 100 * zero_fraction, it.iterations);
+    }
+}
+
+// Lines of one, two and three cells: the factorisation's first and last
+// pivots (driver / ground links without a neighbour) and the layout changes
+// at their smallest.
+TEST(IrDrop, SmallestArraysMatchTheDirectSolve) {
+  std::mt19937 gen(13);
+  std::uniform_real_distribution<double> g(1e-6, 6e-5), v(0.0, 0.2);
+  for (int rows : {1, 2, 3})
+    for (int lines : {1, 2, 3, 17})
+      for (double wire : {0.1, 300.0}) {
+        std::vector<double> vr(rows), gs(static_cast<std::size_t>(rows) * lines);
+        for (double& x : vr) x = v(gen);
+        for (double& x : gs) x = g(gen);
+        const circuits::ir_drop_problem p{rows, lines, wire, vr.data(), gs.data()};
+        const auto it = circuits::solve_ir_drop(p);
+        const auto direct = circuits::solve_ir_drop_direct(p);
+        for (int c = 0; c < lines; ++c)
+          EXPECT_NEAR(it.column_current_a[c], direct.column_current_a[c], 1e-10 * std::fabs(direct.column_current_a[c]))
+              << rows << "x" << lines << " wire " << wire << " line " << c;
+      }
+}
+
+// No drive: every node at 0 V, no current, without sweeping.
+TEST(IrDrop, ZeroInputGivesZeroCurrents) {
+  const std::vector<double> vr(4, 0.0), gs(4 * 6, 3e-5);
+  const circuits::ir_drop_problem p{4, 6, 1.0, vr.data(), gs.data()};
+  const auto sol = circuits::solve_ir_drop(p);
+  ASSERT_EQ(sol.column_current_a.size(), 6u);
+  for (double i : sol.column_current_a) EXPECT_EQ(i, 0.0);
+}
+
+// Tiles are solved from several OpenMP threads at once (tiled_layer.cpp):
+// concurrent solves of different sizes (each thread's scratch is resized
+// between them) give the serial results bit for bit.
+TEST(IrDrop, ConcurrentSolvesEqualSerialOnes) {
+  std::mt19937 gen(9);
+  std::uniform_real_distribution<double> g(10e-6, 57e-6), v(0.0, 0.2);
+  struct problem {
+    int rows, lines;
+    std::vector<double> vr, gs;
+  };
+  std::vector<problem> ps;
+  for (int k = 0; k < 8; ++k) {
+    problem q{k % 2 ? 16 : 64, k % 3 ? 40 : 128, {}, {}};
+    q.vr.resize(static_cast<std::size_t>(q.rows));
+    q.gs.resize(static_cast<std::size_t>(q.rows) * q.lines);
+    for (double& x : q.vr) x = v(gen);
+    for (double& x : q.gs) x = g(gen);
+    ps.push_back(std::move(q));
+  }
+  const auto solve = [&](std::size_t k) {
+    const circuits::ir_drop_problem p{ps[k].rows, ps[k].lines, 1.5, ps[k].vr.data(), ps[k].gs.data()};
+    return circuits::solve_ir_drop(p).column_current_a;
+  };
+  std::vector<std::vector<double>> serial(ps.size()), parallel(ps.size());
+  for (std::size_t k = 0; k < ps.size(); ++k) serial[k] = solve(k);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int repeat = 0; repeat < 3; ++repeat)
+        for (std::size_t k = t; k < ps.size(); k += 4) parallel[k] = solve(k);
+    });
+  for (auto& th : threads) th.join();
+  for (std::size_t k = 0; k < ps.size(); ++k) {
+    ASSERT_EQ(serial[k].size(), parallel[k].size());
+    for (std::size_t c = 0; c < serial[k].size(); ++c)
+      EXPECT_EQ(std::memcmp(&serial[k][c], &parallel[k][c], sizeof(double)), 0) << k << " " << c;
+  }
+}
+
+// A full 128 × 256 tile (too large for the dense solve) against plain block
+// Gauss–Seidel (the solver before the factored, over-relaxed version), run
+// here for 200 sweeps, far past its convergence (≤ 20 sweeps to 1e-12).
+// Bounds: the solver stops when no node moves by more than tol · max|v|; its
+// error is then below that move, and a column current, y · w at the last
+// node, is off by at most y · tol · max|v|. Checked at the default
+// tolerance and at the crossbar's (crossbar_array::ir_drop_tolerance, whose
+// bound is 1e-7 of the ADC full scale for a differential pair).
+std::vector<double> gauss_seidel_reference(int R, int L, double wire, const std::vector<double>& vr,
+                                           const std::vector<double>& gs) {
+  const double y = 1.0 / wire;
+  std::vector<double> u(static_cast<std::size_t>(R) * L), w(u.size(), 0.0);
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < L; ++c) u[static_cast<std::size_t>(r) * L + c] = vr[r];
+  const int n = std::max(R, L);
+  std::vector<double> sub(n), diag(n), sup(n), rhs(n), x(n);
+  const auto thomas = [&](int m) {
+    for (int i = 1; i < m; ++i) {
+      const double f = sub[i] / diag[i - 1];
+      diag[i] -= f * sup[i - 1];
+      rhs[i] -= f * rhs[i - 1];
+    }
+    x[m - 1] = rhs[m - 1] / diag[m - 1];
+    for (int i = m - 2; i >= 0; --i) x[i] = (rhs[i] - sup[i] * x[i + 1]) / diag[i];
+  };
+  for (int sweep = 0; sweep < 200; ++sweep) {
+    for (int r = 0; r < R; ++r) {
+      for (int c = 0; c < L; ++c) {
+        const std::size_t k = static_cast<std::size_t>(r) * L + c;
+        sub[c] = c > 0 ? -y : 0.0;
+        sup[c] = c + 1 < L ? -y : 0.0;
+        diag[c] = y + (c + 1 < L ? y : 0.0) + gs[k];
+        rhs[c] = gs[k] * w[k] + (c == 0 ? y * vr[r] : 0.0);
+      }
+      thomas(L);
+      for (int c = 0; c < L; ++c) u[static_cast<std::size_t>(r) * L + c] = x[c];
+    }
+    for (int c = 0; c < L; ++c) {
+      for (int r = 0; r < R; ++r) {
+        const std::size_t k = static_cast<std::size_t>(r) * L + c;
+        sub[r] = r > 0 ? -y : 0.0;
+        sup[r] = r + 1 < R ? -y : 0.0;
+        diag[r] = y + (r > 0 ? y : 0.0) + gs[k];
+        rhs[r] = gs[k] * u[k];
+      }
+      thomas(R);
+      for (int r = 0; r < R; ++r) w[static_cast<std::size_t>(r) * L + c] = x[r];
+    }
+  }
+  std::vector<double> i(static_cast<std::size_t>(L));
+  for (int c = 0; c < L; ++c) i[c] = y * w[static_cast<std::size_t>(R - 1) * L + c];
+  return i;
+}
+
+TEST(IrDrop, FullTileMatchesConvergedGaussSeidel) {
+  const int rows = 128, lines = 256;
+  const double v_read = 0.2, g_span = 47e-6;
+  const double adc_fs = rows * v_read * g_span / 4;  // crossbar_array's default full scale
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<double> g(10e-6, 57e-6), v(0.0, v_read), u01(0.0, 1.0);
+  std::vector<double> vr(rows), gs(static_cast<std::size_t>(rows) * lines);
+  for (double& x : vr) x = u01(gen) < 0.8 ? 0.0 : v(gen);
+  vr[0] = v_read;
+  for (double& x : gs) x = g(gen);
+  for (double wire : {1.0, 2.5}) {
+    const auto ref = gauss_seidel_reference(rows, lines, wire, vr, gs);
+    const circuits::ir_drop_problem p{rows, lines, wire, vr.data(), gs.data()};
+    for (double tol : {1e-12, 0.5e-7 * adc_fs * wire / v_read}) {
+      const auto sol = circuits::solve_ir_drop(p, tol);
+      const double bound = tol * v_read / wire;
+      double worst = 0;
+      for (int c = 0; c < lines; ++c) worst = std::max(worst, std::fabs(sol.column_current_a[c] - ref[c]));
+      EXPECT_LE(worst, bound) << "wire " << wire << " tol " << tol;
+      EXPECT_LE(2 * worst, 1e-7 * adc_fs);
+      std::printf("128x256, wire %g ohm, tol %.3g: %d sweeps, worst current error %.3g A (bound %.3g A, %.2g of ADC full scale)\n",
+                  wire, tol, sol.iterations, worst, bound, worst / adc_fs);
+    }
   }
 }
 
@@ -143,6 +317,53 @@ TEST(CrossbarArray, ReadIsTheQuantisedDifferentialCurrent) {
   const double dac_err = 8 * 2 * g_max * 0.5 * p.v_read_v / 255;
   const double adc_err = 0.5 * xb.adc_full_scale_a() / 127;
   for (int c = 0; c < 4; ++c) EXPECT_NEAR(q[c], e[c], dac_err + adc_err) << c;
+}
+
+// A read through resistive wires is the network's exact solution through the
+// ADC: the crossbar's looser IR-drop tolerance (ir_drop_tolerance, 1e-7 of
+// full scale) changes no ADC code against the dense direct solve, and with
+// an ideal ADC the currents match to round-off.
+TEST(CrossbarArray, ReadWithWiresIsTheDirectSolveThroughTheAdc) {
+  const model::table t = model_io::load_table(thin_table, model_io::table_format::csv);
+  std::mt19937 gen(11);
+  std::uniform_real_distribution<double> gd(10e-6, 57e-6), u01(0.0, 1.0);
+  for (int adc_bits : {12, 0}) {
+    circuits::crossbar_params p;
+    p.rows = 8;
+    p.cols = 16;
+    p.adc_bits = adc_bits;
+    p.wire_ohm = 2.5;
+    p.noise = false;
+    const circuits::crossbar_array xb(t, p);
+    const int lines = 2 * p.cols;
+    const double fs = xb.adc_full_scale_a(), tol = xb.ir_drop_tolerance();
+    if (adc_bits > 0) {
+      EXPECT_GT(tol, 1e-12);
+      EXPECT_LE(2 * tol * p.v_read_v / p.wire_ohm, 1e-7 * fs * (1 + 1e-12));
+    } else {
+      EXPECT_EQ(tol, 1e-12);
+    }
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<double> g(static_cast<std::size_t>(p.rows) * lines), x(p.rows), v_row(p.rows), q(p.cols);
+      for (double& v : g) v = gd(gen);
+      for (double& v : x) v = u01(gen) < 0.5 ? 0.0 : u01(gen);
+      x[0] = 1.0;
+      for (int r = 0; r < p.rows; ++r) v_row[r] = std::round(x[r] * 255) / 255 * p.v_read_v;
+      xb.read_with(g, x.data(), q.data());
+      const circuits::ir_drop_problem prob{p.rows, lines, p.wire_ohm, v_row.data(), g.data()};
+      const auto direct = circuits::solve_ir_drop_direct(prob);
+      for (int c = 0; c < p.cols; ++c) {
+        const double i = direct.column_current_a[2 * c] - direct.column_current_a[2 * c + 1];
+        if (adc_bits == 0) {
+          EXPECT_NEAR(q[c], i, 2e-12 * p.v_read_v / p.wire_ohm + 1e-9 * std::fabs(i)) << trial << " " << c;
+          continue;
+        }
+        const double half = std::ldexp(1.0, adc_bits - 1) - 1, code = std::clamp(i / fs, -1.0, 1.0) * half;
+        if (std::fabs(code - std::floor(code) - 0.5) < 1e-6) continue;  // at a rounding edge: either code is right
+        EXPECT_EQ(q[c], std::round(code) / half * fs) << trial << " " << c;
+      }
+    }
+  }
 }
 
 // The named streams: a pure function (also at compile time), different for

@@ -100,13 +100,29 @@ double crossbar_array::adc(double i) const {
   return std::round(std::clamp(i / adc_fs_, -1.0, 1.0) * half) / half * adc_fs_;
 }
 
+double crossbar_array::ir_drop_tolerance() const {
+  // The solve stops when no node moves by more than tol · max |v_row| ≤
+  // tol · v_read in a sweep; its error is then below that move (about
+  // ρ / (1 − ρ) of it, the sweeps contracting by ρ ≈ 0.02–0.3;
+  // docs/circuits.md), and a bit line's current, y · w at
+  // its last node, is off by at most tol · v_read / wire_ohm — twice that for
+  // a differential pair. Keeping this below 1e-7 of the ADC's full scale (a
+  // 12-bit ADC's step is 5e-4 of it) makes the error invisible after the ADC
+  // but for a rounding flip in at most 1 of 5,000 conversions (bound, not
+  // the actual error, which is orders smaller). An ideal ADC
+  // (adc_bits = 0) keeps the solver's default, near round-off.
+  constexpr double default_tolerance = 1e-12;
+  if (p_.adc_bits == 0) return default_tolerance;
+  return std::max(default_tolerance, 0.5e-7 * adc_fs_ * p_.wire_ohm / p_.v_read_v);
+}
+
 void crossbar_array::column_currents(const std::vector<double>& v_row, const std::vector<double>& g,
                                      std::vector<double>& i, double& power_w) const {
   const int lines = 2 * p_.cols;
   power_w = 0;
   if (p_.wire_ohm > 0) {
     ir_drop_problem prob{p_.rows, lines, p_.wire_ohm, v_row.data(), g.data()};
-    i = solve_ir_drop(prob).column_current_a;
+    i = solve_ir_drop(prob, ir_drop_tolerance()).column_current_a;
     // The driven voltage across every cell: an upper bound (array_activity).
     for (int r = 0; r < p_.rows; ++r) {
       const double v = v_row[static_cast<std::size_t>(r)];

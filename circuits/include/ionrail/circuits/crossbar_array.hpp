@@ -165,6 +165,9 @@ class crossbar_array {
 
   double adc_full_scale_a() const { return adc_fs_; }
   double g_span_s() const { return g_span_; }
+  // Tolerance of the IR-drop solve of a read (wire_ohm > 0): its current
+  // error stays below 1e-7 of the ADC's full scale (crossbar_array.cpp).
+  double ir_drop_tolerance() const;
   long long steps() const { return steps_; }
   const model::device_batch& devices() const { return devices_; }
 

@@ -24,10 +24,16 @@ struct ir_drop_solution {
   int iterations = 0;
 };
 
-// Alternating line relaxation: every word line solved exactly (tridiagonal)
-// given the bit lines, then every bit line given the word lines, until no
-// node moves by more than tolerance · max |v_row|. Each sweep costs
-// O(rows · lines); good wires (wire_ohm · g ≪ 1) converge in a few sweeps.
+// Block line relaxation: every word line solved exactly (tridiagonal) given
+// the bit lines, then every bit line given the word lines, over-relaxed
+// (block SOR, ω from the measured Gauss–Seidel contraction; Young's optimum
+// for this 2-cyclic system), until no node moves by more than tolerance ·
+// max |v_row| in a sweep. The lines' tridiagonal factors depend only on g and
+// wire_ohm and are computed once per call; each sweep then costs O(rows ·
+// lines) in loops across lines (vectorised). A 128 × 256 tile at 1 Ω with
+// 10–57 µS devices takes 9 sweeps to 1e-12 (about 1 ms, docs/performance.md).
+// The fixed point is the exact solution of the network for any ω.
+// Thread-safe: scratch buffers are thread_local, reused across calls.
 ir_drop_solution solve_ir_drop(const ir_drop_problem& p, double tolerance = 1e-12, int max_sweeps = 10000);
 
 // Dense Gaussian elimination of the same system (O((2 rows lines)^3)): the
