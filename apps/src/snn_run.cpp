@@ -148,6 +148,8 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   {
     json_doc accuracy = json_doc::array();
     for (double a : r.epoch_test_accuracy) accuracy.push_back(json_number(a, 4));
+    json_doc epoch_seconds = json_doc::array();
+    for (double t : r.epoch_train_seconds) epoch_seconds.push_back(json_number(t, 3));
     write_json(dir.path() / "summary.json", {{"config", path},
                                              {"seed", cfg.sim.seed},
                                              {"git", git_hash()},
@@ -159,6 +161,7 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
                                              {"epoch_test_accuracy", accuracy},
                                              {"train_spikes", r.train_spikes},
                                              {"seconds", json_number(r.seconds, 3)},
+                                             {"epoch_train_seconds", epoch_seconds},
                                              {"parameters", parameters_json(cfg)}});
   }
   {
@@ -174,10 +177,11 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
        << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} LIF neurons, winner-take-all, adaptive thresholds; "
                       "{} × {} synapse devices. Unsupervised training on {} digits × {} epochs ({} steps of {} ms per "
                       "digit, {}; {}); {} neurons labelled.\n\n"
-                      "**Test accuracy: {:.1f} %** on {} digits (chance 10 %). Wall time {:.1f} s.\n\n",
+                      "**Test accuracy: {:.1f} %** on {} digits (chance 10 %). Wall time {:.1f} s ({:.1f} s per training "
+                      "epoch).\n\n",
                       path, cfg.sim.seed, x.table_dir, git_hash(), p.neurons, inputs, p.neurons, train_n, p.epochs,
                       p.present_steps, dt_m * 1e3, coding, programming, labelled, 100 * r.test_accuracy,
-                      data.test.size(), r.seconds)
+                      data.test.size(), r.seconds, r.epoch_train_seconds.empty() ? 0.0 : r.epoch_train_seconds.back())
        << "Test accuracy after each epoch (neurons labelled afresh, on a copy of the network so that training is "
           "not disturbed):\n\n| epoch | test accuracy |\n| ---: | ---: |\n";
     for (std::size_t e = 0; e < r.epoch_test_accuracy.size(); ++e)

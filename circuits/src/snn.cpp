@@ -305,10 +305,12 @@ snn_report train_snn(const snn_data& data, const model::table& table, double dt_
     net.set_write_scale(write_scale(p, e));
     const auto order = permutation(static_cast<int>(train.size()),
                                    stream_seed(p.seed, draw_stream::train_order, static_cast<std::uint64_t>(e)));
+    const auto e0 = std::chrono::steady_clock::now();
     for (int k : order) {
       net.present(data.image(train[static_cast<std::size_t>(k)]), data.full, true, r.train_spikes);
       if (progress && ++done % 50 == 0) progress(done, total);
     }
+    r.epoch_train_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count());
     if (e < p.epochs) {
       // On a copy, so that the evaluation's draws and neuron states do not
       // change the training that follows.

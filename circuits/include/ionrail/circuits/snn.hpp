@@ -99,7 +99,8 @@ struct snn_report {
   std::vector<double> weights_before_s, weights_after_s;  // inputs × neurons, row-major
   std::array<std::array<int, 10>, 10> confusion{};
   long long train_spikes = 0;
-  double seconds = 0;
+  double seconds = 0;                          // wall time of the whole run (training, labelling, tests)
+  std::vector<double> epoch_train_seconds;     // wall time of each epoch's training pass alone
 };
 
 // Spike probability per step of each of the 64 input lines for a digit.
