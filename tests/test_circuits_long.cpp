@@ -61,7 +61,7 @@ TEST(CircuitsLong, SnnMnistAsShipped) {
   const auto r = ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/snn_mnist.toml", o);
   // The target for 100 neurons on MNIST (seed 1; the seed table is
   // in docs/circuits.md "Spiking network on MNIST").
-  EXPECT_GE(r.test_accuracy, SNN_MNIST_BAR);
+  EXPECT_GE(r.test_accuracy, 0.75);
 }
 
 }  // namespace
