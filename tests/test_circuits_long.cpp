@@ -1,5 +1,5 @@
 // The full circuit experiments (ctest -L long; excluded from the default
-// set): experiments/crossbar_digits.toml, crossbar_mnist.toml and experiments/snn_digits.toml as
+// set): experiments/crossbar_digits.toml, crossbar_mnist.toml, snn_digits.toml and snn_mnist.toml as
 // shipped, seed 1. Their figures are in docs/circuits.md; these tests keep
 // them from regressing (the runs are deterministic, so the numbers are exact
 // for this build; the bars leave room for other compilers' floating point in
@@ -51,6 +51,19 @@ TEST(CircuitsLong, SnnDigitsAsShipped) {
   const auto r = ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/snn_digits.toml", o);
   // Measured 85.1 % (seed 1); seeds 1-10 gave 80.7-86.7 % (docs/circuits.md).
   EXPECT_GE(r.test_accuracy, 0.80);
+}
+
+TEST(CircuitsLong, SnnMnistAsShipped) {
+  ionrail::app::snn_options o;
+  o.out_dir = (fs::path(::testing::TempDir()) / "ionrail_long_snn_mnist").string();
+  o.force = true;
+  o.quiet = true;
+  const auto r = ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/snn_mnist.toml", o);
+  // Measured 73.0 % (seed 1, one epoch over 8,000 images); seeds 1-5 gave
+  // 69.5-73.0 % (docs/circuits.md "Spiking network on MNIST"). The issue's
+  // target (75 %) is not met; this bar keeps what is there from regressing.
+  EXPECT_GE(r.test_accuracy, 0.70);
+  EXPECT_EQ(r.neuron_label.size(), 100u);
 }
 
 }  // namespace

@@ -181,6 +181,12 @@ TEST(CliErrors, CrossbarAndSnn) {
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nmax_rate = 2\n") + out, {"s.toml:2: snn.max_rate = 2: must be in (0, 1]"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nanneal = 0.0\n") + out, {"s.toml:2: snn.anneal = 0: must be in (0, 1]"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\ninput_spikes = 80\n") + out, {"s.toml:2: snn.input_spikes = 80: must be in [0, 64]"});
+  expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\ntest_count = 2001\n") + out, {"s.toml:2: snn.test_count = 2001: must be in [10, 2000]"});
+  // A data directory is read as MNIST: one without the IDX files is named.
+  fs::create_directories(dir / "no_idx");
+  const std::string snn_circuit = "[snn]\ntable = \"" + source + "/tables/polymer_thin\"\ndata = \"" + (dir / "no_idx").string() + "\"\n";
+  expect_refused(dir, "snn " + write(dir / "s.toml", snn_circuit) + out,
+                 {"no_idx/images-idx3-ubyte.gz: cannot open the file (expected a gzip'd IDX file"});
 }
 
 TEST(CliErrors, Demo) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include <ionrail/app/circuit_report.hpp>
@@ -25,6 +26,11 @@ using namespace ionrail::calibration;
 using namespace ionrail::config;
 using namespace ionrail::model_io;
 
+namespace {
+// MNIST's test split (data/mnist10k: 10,000 images, 8,000 train / 2,000 test).
+constexpr int mnist_test_images = 2000;
+}  // namespace
+
 circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   const run_config cfg = load_run_config(path, o.overrides);
   check_file_is_for(cfg, "snn");
@@ -35,15 +41,30 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   const double dt_m = table_metadata(x.table_dir, "dt_m_s");
   circuits::snn_params p = x.network;
   p.seed = cfg.sim.seed;
-  const auto data = circuits::load_digits(x.data_file);
-  const auto split = circuits::split_digits(data, p.test_count, cfg.sim.seed);
+  // An IDX directory (as [crossbar] data) is MNIST: 28×28 images, the fixed
+  // 8,000 / 2,000 split (split_mnist), the test set cut to test_count; a file
+  // is the 8×8 digits with their stratified split of test_count.
+  const bool mnist = std::filesystem::is_directory(x.data_file);
+  circuits::snn_data data;
+  if (mnist) {
+    const std::filesystem::path dir(x.data_file);
+    const auto set = circuits::load_mnist((dir / "images-idx3-ubyte.gz").string(), (dir / "labels-idx1-ubyte.gz").string());
+    if (set.count <= mnist_test_images)
+      throw input_error(fmt::format("{}: [snn] data = {}: {} images, more than the {} of the test split are needed", path,
+                                    x.data_file, set.count, mnist_test_images));
+    data = circuits::snn_data_from_mnist(set, circuits::split_mnist(set.count, mnist_test_images, cfg.sim.seed), p.test_count);
+  } else {
+    const auto digits = circuits::load_digits(x.data_file);
+    data = circuits::snn_data_from_digits(digits, circuits::split_digits(digits, p.test_count, cfg.sim.seed));
+  }
+  const int inputs = data.inputs();
   // Work: refused before the output directory exists (as crossbar's).
-  const double work = circuits::train_snn_work(p, split.train.size(), split.test.size());
+  const double work = circuits::train_snn_work(p, data.train.size(), data.test.size(), inputs);
   if (!(work <= o.max_work))
-    throw input_error(fmt::format("{}: this training would take about {:.3g} device updates (snn.neurons = {} x 64 "
+    throw input_error(fmt::format("{}: this training would take about {:.3g} device updates (snn.neurons = {} x {} "
                                   "devices, snn.epochs = {}, snn.present_steps + snn.rest_steps = {} steps per digit), "
                                   "beyond the limit of {:.3g}: lower these, or raise the limit with --max-work",
-                                  path, work, p.neurons, p.epochs, p.present_steps + p.rest_steps, o.max_work));
+                                  path, work, p.neurons, inputs, p.epochs, p.present_steps + p.rest_steps, o.max_work));
   staged_dir dir(o.out_dir, o.force);
 
   // The STDP window the devices produce (256 devices per Δt, noise as configured).
@@ -54,11 +75,11 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     write_file_atomic(dir.path() / "window.csv", csv);
   }
 
-  const int train_n = p.train_limit > 0 ? std::min<int>(p.train_limit, static_cast<int>(split.train.size()))
-                                        : static_cast<int>(split.train.size());
+  const int train_n = p.train_limit > 0 ? std::min<int>(p.train_limit, static_cast<int>(data.train.size()))
+                                        : static_cast<int>(data.train.size());
   progress_reporter progress(static_cast<double>(p.epochs) * train_n, o.quiet);
   progress.begin_part(fmt::format("snn: {} neurons, {} epochs of {} digits", p.neurons, p.epochs, train_n));
-  const auto r = circuits::train_snn(data, split, table, dt_m, p, [&](int done, int) { progress.advance_to(done); });
+  const auto r = circuits::train_snn(data, table, dt_m, p, [&](int done, int) { progress.advance_to(done); });
   progress.finish();
 
   {
@@ -75,13 +96,14 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   write_conductance_histogram(dir.path() / "conductance.csv", r.weights_before_s, r.weights_after_s);
   const int shown = std::min(p.neurons, 50);
   {
-    // One 8 × 8 block of synapse conductances (µS) per neuron, for gnuplot `index`.
+    // One image-shaped block (8 × 8 or 28 × 28) of synapse conductances (µS)
+    // per neuron, for gnuplot `index`.
     std::ostringstream m;
     for (int j = 0; j < shown; ++j) {
       m << "# neuron " << j << " label " << r.neuron_label[static_cast<std::size_t>(j)] << "\n";
-      for (int yy = 0; yy < 8; ++yy) {
-        for (int xx = 0; xx < 8; ++xx)
-          m << (xx ? " " : "") << r.weights_after_s[static_cast<std::size_t>(yy * 8 + xx) * static_cast<std::size_t>(p.neurons) + static_cast<std::size_t>(j)] * 1e6;
+      for (int yy = 0; yy < data.rows; ++yy) {
+        for (int xx = 0; xx < data.cols; ++xx)
+          m << (xx ? " " : "") << r.weights_after_s[static_cast<std::size_t>(yy * data.cols + xx) * static_cast<std::size_t>(p.neurons) + static_cast<std::size_t>(j)] * 1e6;
         m << "\n";
       }
       m << "\n\n";
@@ -112,13 +134,13 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
           "unset cblabel\nset terminal pngcairo noenhanced size 1200,620 font 'DejaVu Sans,8'\nset output 'receptive_fields.png'\n"
           "unset xlabel\nunset ylabel\nunset xtics\nunset ytics\nunset colorbox\nset datafile separator whitespace\n"
        // One grey scale for every panel, its range in the title: a colour bar
-       // per 8 × 8 panel would crowd fifty of them.
+       // per panel would crowd fifty of them.
        << fmt::format("set palette grey\nset cbrange [0:{0:.3g}]\nset multiplot layout 5,10 title 'Synapse conductances of "
                       "the first neurons (neuron: label); grey scale: G from 0 µS (black) to {0:.3g} µS (white)'\n",
                       rf_max_us);
     for (int j = 0; j < shown; ++j)
       gp << "set title '" << j << ": " << r.neuron_label[static_cast<std::size_t>(j)]
-         << "'\nset xrange [-0.5:7.5]\nset yrange [7.5:-0.5]\nplot 'receptive_fields.dat' index " << j
+         << fmt::format("'\nset xrange [-0.5:{}.5]\nset yrange [{}.5:-0.5]\nplot 'receptive_fields.dat' index ", data.cols - 1, data.rows - 1) << j
          << " matrix with image\n";
     gp << "unset multiplot\n";
     write_file_atomic(dir.path() / "plots.gp", gp.str());
@@ -126,16 +148,20 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   {
     json_doc accuracy = json_doc::array();
     for (double a : r.epoch_test_accuracy) accuracy.push_back(json_number(a, 4));
+    json_doc epoch_seconds = json_doc::array();
+    for (double t : r.epoch_train_seconds) epoch_seconds.push_back(json_number(t, 3));
     write_json(dir.path() / "summary.json", {{"config", path},
                                              {"seed", cfg.sim.seed},
                                              {"git", git_hash()},
                                              {"neurons", p.neurons},
                                              {"train_digits", train_n},
-                                             {"test_digits", split.test.size()},
+                                             {"inputs", inputs},
+                                             {"test_digits", data.test.size()},
                                              {"test_accuracy", json_number(r.test_accuracy, 4)},
                                              {"epoch_test_accuracy", accuracy},
                                              {"train_spikes", r.train_spikes},
                                              {"seconds", json_number(r.seconds, 3)},
+                                             {"epoch_train_seconds", epoch_seconds},
                                              {"parameters", parameters_json(cfg)}});
   }
   {
@@ -147,14 +173,15 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
                            : fmt::format("Poisson rate coding up to {} spikes per step", p.max_rate);
     const std::string programming =
         p.anneal < 1 ? fmt::format("programming levels ×{} per epoch", p.anneal) : std::string("fixed programming levels");
-    md << "# Spiking network with memristive STDP: 8×8 digits\n\n"
+    md << (mnist ? "# Spiking network with memristive STDP: MNIST (28×28)\n\n" : "# Spiking network with memristive STDP: 8×8 digits\n\n")
        << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} LIF neurons, winner-take-all, adaptive thresholds; "
-                      "64 × {} synapse devices. Unsupervised training on {} digits × {} epochs ({} steps of {} ms per "
+                      "{} × {} synapse devices. Unsupervised training on {} digits × {} epochs ({} steps of {} ms per "
                       "digit, {}; {}); {} neurons labelled.\n\n"
-                      "**Test accuracy: {:.1f} %** on {} digits (chance 10 %). Wall time {:.1f} s.\n\n",
-                      path, cfg.sim.seed, x.table_dir, git_hash(), p.neurons, p.neurons, train_n, p.epochs,
+                      "**Test accuracy: {:.1f} %** on {} digits (chance 10 %). Wall time {:.1f} s ({:.1f} s per training "
+                      "epoch).\n\n",
+                      path, cfg.sim.seed, x.table_dir, git_hash(), p.neurons, inputs, p.neurons, train_n, p.epochs,
                       p.present_steps, dt_m * 1e3, coding, programming, labelled, 100 * r.test_accuracy,
-                      split.test.size(), r.seconds)
+                      data.test.size(), r.seconds, r.epoch_train_seconds.empty() ? 0.0 : r.epoch_train_seconds.back())
        << "Test accuracy after each epoch (neurons labelled afresh, on a copy of the network so that training is "
           "not disturbed):\n\n| epoch | test accuracy |\n| ---: | ---: |\n";
     for (std::size_t e = 0; e < r.epoch_test_accuracy.size(); ++e)

@@ -17,8 +17,9 @@
 namespace ionrail::circuits {
 namespace {
 
-constexpr int inputs = 64;
-
+constexpr int digit_inputs = 64;
+// input_spikes is at most this many spikes per step (config: [0, 64]).
+constexpr double max_input_spikes = 64;
 
 std::vector<double> conductances_s(const model::table& t, const model::device_batch& b) {
   return device_conductances_s(t.view(), b);
@@ -26,16 +27,19 @@ std::vector<double> conductances_s(const model::table& t, const model::device_ba
 
 class network {
  public:
-  network(const model::table& t, const snn_params& p)
-      : t_(t), p_(p), n_(p.neurons), rng_(stream_seed(p.seed, draw_stream::input_spikes, 0)),
+  network(const model::table& t, const snn_params& p, int inputs)
+      : t_(t), p_(p), m_(inputs), n_(p.neurons), rng_(stream_seed(p.seed, draw_stream::input_spikes, 0)),
         lif_(model::make_lif_params(p.leak, 0.0, 0.0, p.threshold, p.refractory_steps, 7)),
         theta_(static_cast<std::size_t>(n_), 0.0), state_(static_cast<std::size_t>(n_)),
-        pre_tau_(inputs, 1 << 20), post_tau_(static_cast<std::size_t>(n_), 1 << 20),
-        volts_(static_cast<std::size_t>(inputs) * static_cast<std::size_t>(n_), 0) {
+        pre_tau_(static_cast<std::size_t>(m_), 1 << 20), post_tau_(static_cast<std::size_t>(n_), 1 << 20),
+        col_off_(static_cast<std::size_t>(n_), 0), col_on_(static_cast<std::size_t>(n_), 0),
+        one_volt_(static_cast<std::size_t>(n_), static_cast<std::int16_t>(1 << model::q_volt::frac_bits)),
+        row_raw_(static_cast<std::size_t>(n_)) {
     std::uint64_t s = stream_seed(p.seed, draw_stream::synapse_init, 0);
     // Seeded as model::make_batch seeds an ensemble, from the devices' stream.
     const std::uint64_t devices_base = stream_seed(p.seed, draw_stream::devices, 0);
-    for (int k = 0; k < inputs * n_; ++k) {
+    devices_.reserve(static_cast<std::size_t>(m_) * static_cast<std::size_t>(n_));
+    for (int k = 0; k < m_ * n_; ++k) {
       const double s0 = std::clamp(p.initial_state + p.init_spread * (2 * uniform01(s) - 1), 0.0, 1.0);
       devices_.push_back(model::make_device(model::device_seed(devices_base, static_cast<std::uint64_t>(k)),
                                             model::variation_params::none(), model::q_state::from_double(s0), p.noise));
@@ -43,25 +47,27 @@ class network {
     for (auto& n : state_) n = model::lif_init(lif_);
   }
 
-  // Shows one digit; returns the spike count of every neuron. With learning
+  // Shows one image; returns the spike count of every neuron. With learning
   // on, the synapses are stepped with the spike waveforms and thresholds adapt.
-  std::vector<int> present(const digit& d, bool learn, long long& spikes) {
+  std::vector<int> present(const std::uint8_t* pixels, double full, bool learn, long long& spikes) {
     std::vector<int> count(static_cast<std::size_t>(n_), 0);
-    std::vector<double> g = conductances_s(t_, devices_);
-    std::vector<char> fired(inputs);
     std::vector<double> current(static_cast<std::size_t>(n_));
+    // Without learning no device moves, so one read of the whole array serves
+    // every step (and every image until the next learning step); while
+    // learning, only the rows of the inputs that spiked are read, each when it
+    // spikes: a row's conductances are the same bits as the whole array's.
+    if (!learn && g_.empty()) g_ = conductances_s(t_, devices_);
+    if (learn) g_.clear();
     const int total = p_.present_steps + p_.rest_steps;
-    const auto rates = input_rates(d, p_);
+    const auto rates = input_rates(pixels, m_, full, p_);
     for (int step = 0; step < total; ++step) {
       const bool showing = step < p_.present_steps;
       std::fill(current.begin(), current.end(), 0.0);
-      for (int i = 0; i < inputs; ++i) {
+      for (int i = 0; i < m_; ++i) {
         const double rate = showing ? rates[static_cast<std::size_t>(i)] : 0.0;
-        fired[static_cast<std::size_t>(i)] = rate > 0 && uniform01(rng_) < rate;
-        if (fired[static_cast<std::size_t>(i)]) {
+        if (rate > 0 && uniform01(rng_) < rate) {
           pre_tau_[static_cast<std::size_t>(i)] = 0;
-          const double* row = g.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(n_);
-          for (int j = 0; j < n_; ++j) current[static_cast<std::size_t>(j)] += row[j] * p_.v_read_v;
+          add_row(i, learn, current);
         } else {
           ++pre_tau_[static_cast<std::size_t>(i)];
         }
@@ -95,15 +101,7 @@ class network {
       for (int j = 0; j < n_; ++j) {
         theta_[static_cast<std::size_t>(j)] = theta_[static_cast<std::size_t>(j)] * p_.theta_decay + (j == winner ? p_.theta_plus : 0.0);
       }
-      // Every synapse sees V_pre − V_post for this step.
-      for (int i = 0; i < inputs; ++i) {
-        const double vi = scale_ * p_.waveform.pre(pre_tau_[static_cast<std::size_t>(i)]);
-        for (int j = 0; j < n_; ++j)
-          volts_[static_cast<std::size_t>(i) * static_cast<std::size_t>(n_) + static_cast<std::size_t>(j)] =
-              model::q_volt::from_double(vi - scale_ * p_.waveform.post(post_tau_[static_cast<std::size_t>(j)])).raw();
-      }
-      detail::step_devices(t_.view(), devices_, volts_.data());
-      g = conductances_s(t_, devices_);
+      step_synapses();
     }
     return count;
   }
@@ -114,52 +112,123 @@ class network {
   std::vector<double> weights() const { return conductances_s(t_, devices_); }
 
  private:
+  // current[j] += G_ij · v_read for input row i, in column order (the sum's
+  // order, hence its bits, is that of a whole-array read).
+  void add_row(int i, bool learn, std::vector<double>& current) {
+    const std::size_t base = static_cast<std::size_t>(i) * static_cast<std::size_t>(n_);
+    if (!learn) {
+      const double* row = g_.data() + base;
+      for (int j = 0; j < n_; ++j) current[static_cast<std::size_t>(j)] += row[j] * p_.v_read_v;
+      return;
+    }
+    detail::read_devices_span(t_.view(), devices_, base, static_cast<std::size_t>(n_), one_volt_.data(), row_raw_.data());
+    for (int j = 0; j < n_; ++j)
+      current[static_cast<std::size_t>(j)] += raw_to_siemens(row_raw_[static_cast<std::size_t>(j)]) * p_.v_read_v;
+  }
+
+  // Every synapse sees V_pre − V_post for this step. A row's level is one of
+  // two (its window open or not), so the device voltages of a row are one of
+  // two column vectors; rows are stepped on OpenMP threads (disjoint devices,
+  // each with its own noise stream: the bits do not depend on the threads).
+  void step_synapses() {
+    const double v_on = scale_ * p_.waveform.pre(0), v_off = scale_ * 0.0;
+    for (int j = 0; j < n_; ++j) {
+      const double post = scale_ * p_.waveform.post(post_tau_[static_cast<std::size_t>(j)]);
+      col_on_[static_cast<std::size_t>(j)] = model::q_volt::from_double(v_on - post).raw();
+      col_off_[static_cast<std::size_t>(j)] = model::q_volt::from_double(v_off - post).raw();
+    }
+    const model::table_view view = t_.view();
+    const std::size_t n = static_cast<std::size_t>(n_);
+#pragma omp parallel for schedule(static) if (static_cast<long long>(m_) * n_ >= 16384)
+    for (int i = 0; i < m_; ++i) {
+      const bool open = p_.waveform.pre(pre_tau_[static_cast<std::size_t>(i)]) != 0.0;
+      detail::step_devices_span(view, devices_, static_cast<std::size_t>(i) * n, n, open ? col_on_.data() : col_off_.data());
+    }
+  }
+
   const model::table& t_;
   snn_params p_;
-  int n_;
+  int m_, n_;
   std::uint64_t rng_;
   model::lif_params lif_;
   std::vector<double> theta_;
   std::vector<model::lif_state> state_;
   std::vector<int> pre_tau_, post_tau_;
-  std::vector<std::int16_t> volts_;
+  std::vector<std::int16_t> col_off_, col_on_, one_volt_;
+  std::vector<std::int64_t> row_raw_;
+  std::vector<double> g_;  // whole-array conductances while no learning step has moved a device
   model::device_batch devices_;
   double scale_ = 1.0;
 };
 
 }  // namespace
 
-std::array<double, 64> input_rates(const digit& d, const snn_params& p) {
-  std::array<double, 64> rates{};
+std::vector<double> input_rates(const std::uint8_t* pixels, int inputs, double full, const snn_params& p) {
+  std::vector<double> rates(static_cast<std::size_t>(inputs));
   double ink = 0;
-  for (int i = 0; i < inputs; ++i) ink += d.pixels[static_cast<std::size_t>(i)];
+  for (int i = 0; i < inputs; ++i) ink += pixels[i];
   for (int i = 0; i < inputs; ++i) {
-    const double pixel = d.pixels[static_cast<std::size_t>(i)];
+    const double pixel = pixels[i];
     rates[static_cast<std::size_t>(i)] = p.input_spikes > 0 ? (ink > 0 ? std::min(1.0, p.input_spikes * pixel / ink) : 0.0)
-                                                            : p.max_rate * pixel / 16.0;
+                                                            : p.max_rate * pixel / full;
   }
   return rates;
+}
+
+std::array<double, 64> input_rates(const digit& d, const snn_params& p) {
+  const auto v = input_rates(d.pixels.data(), digit_inputs, 16.0, p);
+  std::array<double, 64> rates{};
+  std::copy(v.begin(), v.end(), rates.begin());
+  return rates;
+}
+
+snn_data snn_data_from_digits(const std::vector<digit>& data, const digit_split& split) {
+  snn_data d;
+  d.rows = d.cols = 8;
+  d.full = 16;
+  d.pixels.reserve(data.size() * digit_inputs);
+  for (const digit& g : data) {
+    d.pixels.insert(d.pixels.end(), g.pixels.begin(), g.pixels.end());
+    d.labels.push_back(g.label);
+  }
+  d.train = split.train;
+  d.test = split.test;
+  return d;
+}
+
+snn_data snn_data_from_mnist(const mnist_set& set, const mnist_split& split, int test_count) {
+  snn_data d;
+  d.rows = set.rows;
+  d.cols = set.cols;
+  d.full = 255;
+  d.pixels = set.images;
+  d.labels.assign(set.labels.begin(), set.labels.end());
+  d.train = split.train;
+  d.test = split.test;
+  if (test_count > 0 && test_count < static_cast<int>(d.test.size())) d.test.resize(static_cast<std::size_t>(test_count));
+  return d;
 }
 
 double write_scale(const snn_params& p, int epoch) { return std::pow(p.anneal, epoch - 1); }
 
 namespace {
 
-// Labels every neuron by the class it answers most (mean spikes per digit of
-// the labelling set), then tests: a test digit gets the class whose labelled
+// Labels every neuron by the class it answers most (mean spikes per image of
+// the labelling set), then tests: a test image gets the class whose labelled
 // neurons spike most (mean per neuron). Fills neuron_label, confusion and
 // test_accuracy of r.
-void evaluate(network& net, const std::vector<digit>& data, const digit_split& split, const snn_params& p, snn_report& r) {
+void evaluate(network& net, const snn_data& data, const snn_params& p, snn_report& r) {
   std::vector<std::array<double, 10>> response(static_cast<std::size_t>(p.neurons), std::array<double, 10>{});
   std::array<int, 10> shown{};
   long long ignored = 0;
-  const int label_n = p.label_limit > 0 ? std::min(p.label_limit, static_cast<int>(split.train.size()))
-                                        : static_cast<int>(split.train.size());
+  const int label_n = p.label_limit > 0 ? std::min(p.label_limit, static_cast<int>(data.train.size()))
+                                        : static_cast<int>(data.train.size());
   for (int k = 0; k < label_n; ++k) {
-    const digit& d = data[static_cast<std::size_t>(split.train[static_cast<std::size_t>(k)])];
-    const auto c = net.present(d, false, ignored);
-    ++shown[static_cast<std::size_t>(d.label)];
-    for (int j = 0; j < p.neurons; ++j) response[static_cast<std::size_t>(j)][static_cast<std::size_t>(d.label)] += c[static_cast<std::size_t>(j)];
+    const int index = data.train[static_cast<std::size_t>(k)];
+    const int label = data.labels[static_cast<std::size_t>(index)];
+    const auto c = net.present(data.image(index), data.full, false, ignored);
+    ++shown[static_cast<std::size_t>(label)];
+    for (int j = 0; j < p.neurons; ++j) response[static_cast<std::size_t>(j)][static_cast<std::size_t>(label)] += c[static_cast<std::size_t>(j)];
   }
   r.neuron_label.assign(static_cast<std::size_t>(p.neurons), -1);
   for (int j = 0; j < p.neurons; ++j) {
@@ -171,9 +240,9 @@ void evaluate(network& net, const std::vector<digit>& data, const digit_split& s
   }
   int right = 0;
   r.confusion = {};
-  for (int i : split.test) {
-    const digit& d = data[static_cast<std::size_t>(i)];
-    const auto c = net.present(d, false, ignored);
+  for (int i : data.test) {
+    const int label = data.labels[static_cast<std::size_t>(i)];
+    const auto c = net.present(data.image(i), data.full, false, ignored);
     std::array<double, 10> votes{};
     std::array<int, 10> members{};
     for (int j = 0; j < p.neurons; ++j) {
@@ -187,15 +256,15 @@ void evaluate(network& net, const std::vector<digit>& data, const digit_split& s
     for (int k = 0; k < 10; ++k)
       if (members[static_cast<std::size_t>(k)] && votes[static_cast<std::size_t>(k)] / members[static_cast<std::size_t>(k)] > best)
         best = votes[static_cast<std::size_t>(k)] / members[static_cast<std::size_t>(k)], guess = k;
-    right += guess == d.label;
-    if (guess >= 0) ++r.confusion[static_cast<std::size_t>(d.label)][static_cast<std::size_t>(guess)];
+    right += guess == label;
+    if (guess >= 0) ++r.confusion[static_cast<std::size_t>(label)][static_cast<std::size_t>(guess)];
   }
-  r.test_accuracy = static_cast<double>(right) / static_cast<double>(split.test.size());
+  r.test_accuracy = static_cast<double>(right) / static_cast<double>(data.test.size());
 }
 
 }  // namespace
 
-double train_snn_work(const snn_params& p, std::size_t train, std::size_t test) {
+double train_snn_work(const snn_params& p, std::size_t train, std::size_t test, int inputs) {
   const double devices = static_cast<double>(inputs) * p.neurons;
   const double n_train = p.train_limit > 0 ? std::min(static_cast<double>(p.train_limit), static_cast<double>(train))
                                            : static_cast<double>(train);
@@ -209,17 +278,26 @@ double train_snn_work(const snn_params& p, std::size_t train, std::size_t test) 
 
 snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                      double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress) {
+  return train_snn(snn_data_from_digits(data, split), table, dt_m_s, p, progress);
+}
+
+snn_report train_snn(const snn_data& data, const model::table& table, double dt_m_s, const snn_params& p,
+                     const std::function<void(int, int)>& progress) {
   if (p.neurons < 1 || p.epochs < 1 || p.present_steps < 1 || p.rest_steps < 0 || !(p.max_rate > 0 && p.max_rate <= 1) ||
-      !(p.input_spikes >= 0 && p.input_spikes <= inputs) || !(p.anneal > 0 && p.anneal <= 1))
+      !(p.input_spikes >= 0 && p.input_spikes <= max_input_spikes) || !(p.anneal > 0 && p.anneal <= 1))
     throw std::invalid_argument(
         "snn: neurons, epochs, present_steps >= 1, rest_steps >= 0, max_rate in (0, 1], input_spikes in [0, 64], "
         "anneal in (0, 1]");
+  if (data.rows < 1 || data.cols < 1 || !(data.full > 0) ||
+      data.pixels.size() != data.labels.size() * static_cast<std::size_t>(data.inputs()) || data.train.empty() ||
+      data.test.empty())
+    throw std::invalid_argument("snn: the image set is empty or its pixels do not match its labels and shape");
   (void)dt_m_s;
   const auto t0 = std::chrono::steady_clock::now();
-  network net(table, p);
+  network net(table, p, data.inputs());
   snn_report r;
   r.weights_before_s = net.weights();
-  std::vector<int> train = split.train;
+  std::vector<int> train = data.train;
   if (p.train_limit > 0 && p.train_limit < static_cast<int>(train.size())) train.resize(static_cast<std::size_t>(p.train_limit));
   const int total = p.epochs * static_cast<int>(train.size());
   int done = 0;
@@ -227,21 +305,23 @@ snn_report train_snn(const std::vector<digit>& data, const digit_split& split, c
     net.set_write_scale(write_scale(p, e));
     const auto order = permutation(static_cast<int>(train.size()),
                                    stream_seed(p.seed, draw_stream::train_order, static_cast<std::uint64_t>(e)));
+    const auto e0 = std::chrono::steady_clock::now();
     for (int k : order) {
-      net.present(data[static_cast<std::size_t>(train[static_cast<std::size_t>(k)])], true, r.train_spikes);
+      net.present(data.image(train[static_cast<std::size_t>(k)]), data.full, true, r.train_spikes);
       if (progress && ++done % 50 == 0) progress(done, total);
     }
+    r.epoch_train_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count());
     if (e < p.epochs) {
       // On a copy, so that the evaluation's draws and neuron states do not
       // change the training that follows.
       network copy = net;
       snn_report at_epoch;
-      evaluate(copy, data, split, p, at_epoch);
+      evaluate(copy, data, p, at_epoch);
       r.epoch_test_accuracy.push_back(at_epoch.test_accuracy);
     }
   }
   r.weights_after_s = net.weights();
-  evaluate(net, data, split, p, r);
+  evaluate(net, data, p, r);
   r.epoch_test_accuracy.push_back(r.test_accuracy);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

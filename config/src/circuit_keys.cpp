@@ -157,8 +157,10 @@ section_def snn_section() {
   s.in_json([](const run_config& c) { return !c.snn.table_dir.empty(); });
   s.path("table", [](auto& c) -> auto& { return c.snn.table_dir; }, path_kind::directory)
       .default_doc("none (required)").doc("directory holding a compact-model table, as for `[crossbar]`");
-  s.path("data", [](auto& c) -> auto& { return c.snn.data_file; }, path_kind::file)
-      .default_doc("none (required)").doc("the digits file, as for `[crossbar]`");
+  s.path("data", [](auto& c) -> auto& { return c.snn.data_file; }, path_kind::file_or_directory)
+      .default_doc("none (required)")
+      .doc("the digits file, e.g. `\"../data/digits.csv.gz\"` (8×8, 64 inputs), or an MNIST IDX directory, e.g. "
+           "`\"../data/mnist10k\"` (28×28, 784 inputs; 8,000 training / 2,000 test images)");
   s.key("neurons", [](auto& c) -> auto& { return c.snn.network.neurons; })
       .range(closed(1, 10000)).doc("LIF neurons (output lines)");
   s.key("epochs", [](auto& c) -> auto& { return c.snn.network.epochs; })
@@ -214,7 +216,8 @@ section_def snn_section() {
       .unit("digits").range(closed(0, 1e6)).note("(0: all)")
       .doc("training digits used to label the neurons (0: all)");
   s.key("test_count", [](auto& c) -> auto& { return c.snn.network.test_count; })
-      .unit("digits").range(closed(10, 1000)).doc("held-out test digits (of 1,797; stratified split)");
+      .unit("digits").range(closed(10, 2000))
+      .doc("held-out test digits (8×8: of 1,797, stratified split; MNIST: the first n of the 2,000-image test split)");
   s.key("noise", [](auto& c) -> auto& { return c.snn.network.noise; })
       .doc("cycle-to-cycle noise and fluctuation of the devices");
   s.key("window_steps", [](auto& c) -> auto& { return c.snn.window_steps; })

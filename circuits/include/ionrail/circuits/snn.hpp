@@ -13,8 +13,9 @@
 // strongly nonlinear device barely moves. So synapses from inputs that fired
 // just before the neuron grow and the others shrink: STDP is not a formula
 // here, it is what the device does with the overlap of the waveforms.
-// Network: rate-coded digits (Poisson: a pixel p/16 spikes with probability
-// max_rate · p/16 per step, or, with input_spikes set, every digit sends the
+// Network: rate-coded images, 8×8 digits (64 inputs) or 28×28 MNIST (784)
+// alike (Poisson: a pixel of intensity x = p/16, or p/255 for MNIST, spikes
+// with probability max_rate · x per step, or, with input_spikes set, every digit sends the
 // same expected number of spikes per step whatever its ink, so that heavy
 // digits do not win by mass), one layer of LIF neurons (model/lif.hpp) whose
 // input is the read current Σ G_ij v_read over the inputs that spiked,
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include <ionrail/circuits/digits.hpp>
+#include <ionrail/circuits/mnist.hpp>
 #include <ionrail/model/table.hpp>
 
 namespace ionrail::circuits {
@@ -75,28 +77,50 @@ struct snn_params {
   std::uint64_t seed = 1;      // run seed of the named streams (streams.hpp)
 };
 
+// The images a network learns from: any size, one input line per pixel.
+struct snn_data {
+  int rows = 8, cols = 8;           // image shape; inputs = rows · cols
+  double full = 16;                 // pixel value of full intensity (16 digits, 255 MNIST)
+  std::vector<std::uint8_t> pixels;  // count × inputs, row-major
+  std::vector<int> labels;          // count, 0–9
+  std::vector<int> train, test;     // indices into the set
+  int inputs() const { return rows * cols; }
+  const std::uint8_t* image(int k) const { return pixels.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(inputs()); }
+};
+snn_data snn_data_from_digits(const std::vector<digit>& data, const digit_split& split);
+// MNIST at full resolution (784 inputs, intensity p/255); the split's test
+// set is cut to its first test_count images when test_count is smaller.
+snn_data snn_data_from_mnist(const mnist_set& set, const mnist_split& split, int test_count);
+
 struct snn_report {
   double test_accuracy = 0;
   std::vector<double> epoch_test_accuracy;     // labelled and tested after each epoch; the last is test_accuracy
   std::vector<int> neuron_label;               // per neuron, -1 if it never fired
-  std::vector<double> weights_before_s, weights_after_s;  // 64 × neurons, row-major
+  std::vector<double> weights_before_s, weights_after_s;  // inputs × neurons, row-major
   std::array<std::array<int, 10>, 10> confusion{};
   long long train_spikes = 0;
-  double seconds = 0;
+  double seconds = 0;                          // wall time of the whole run (training, labelling, tests)
+  std::vector<double> epoch_train_seconds;     // wall time of each epoch's training pass alone
 };
 
 // Spike probability per step of each of the 64 input lines for a digit.
 std::array<double, 64> input_rates(const digit& d, const snn_params& p);
+// The same for any image: `inputs` pixels, `full` the value of full intensity.
+std::vector<double> input_rates(const std::uint8_t* pixels, int inputs, double full, const snn_params& p);
 
 // Scale of the programming waveforms' levels in epoch e (1-based).
 double write_scale(const snn_params& p, int epoch);
 
-// The work train_snn will do, in device updates (every device of the 64 x
+// The work train_snn will do, in device updates (every device of the inputs x
 // neurons array is read and may be programmed at every model step), from the
 // parameters alone, so that a command can refuse a run that would not end.
 // `train`, `test`: the digits of the split (train_limit, label_limit applied here).
-double train_snn_work(const snn_params& p, std::size_t train, std::size_t test);
+double train_snn_work(const snn_params& p, std::size_t train, std::size_t test, int inputs = 64);
 
+// The device updates of a learning step run on OpenMP threads; every device
+// has its own noise stream, so the bits do not depend on the thread count.
+snn_report train_snn(const snn_data& data, const model::table& table, double dt_m_s, const snn_params& p,
+                     const std::function<void(int, int)>& progress = {});
 snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                      double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress = {});
 
