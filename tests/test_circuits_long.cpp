@@ -33,13 +33,14 @@ TEST(CircuitsLong, CrossbarMnistAsShipped) {
   o.force = true;
   o.quiet = true;
   const auto r = ionrail::app::run_crossbar_network(std::string(IONRAIL_SOURCE_DIR) + "/experiments/crossbar_mnist.toml", o);
-  // Measured (784-64-10, one epoch, mixed precision): seed 1 87.0 % against
-  // the float64 twin's 91.8 %, 55 s on a shared 2-core machine
-  // (docs/circuits.md). The targets (93 %, within 2 points) are
-  // not met; these bars keep what is there from regressing.
+  // Measured (784-128-10, 1T1R, 4 epochs, IR drop at 1.4 Ω): seed 1 92.15 %
+  // against the float64 twin's 94.9 %; seeds 1-5 in docs/circuits.md. The
+  // issue's targets (93 %, within 2 points, with IR drop on) are met with
+  // ideal wires (93.1 %, 1.8 points) but not with IR drop; these bars keep
+  // what is there from regressing.
   const auto& e = r.epochs.back();
-  EXPECT_GE(e.test_accuracy, 0.85);
-  EXPECT_LE(e.float_test_accuracy - e.test_accuracy, 0.06);
+  EXPECT_GE(e.test_accuracy, 0.91);
+  EXPECT_LE(e.float_test_accuracy - e.test_accuracy, 0.035);
   EXPECT_GT(e.cell_pulses, 0);
 }
 
