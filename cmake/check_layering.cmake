@@ -15,7 +15,7 @@ set(rules
   "python|model,model_io,kmc,circuits,calibration,config,runs"
   "systemc|model,model_io,kat,sc"
   "verilog_tb|model,model_io,kat"
-  "bench|model,model_io,kat,kmc,gpu,circuits,calibration,config,sc")
+  "bench|model,model_io,kat,kmc,gpu,circuits,calibration,config,sc,runs")
 set(failures "")
 foreach(rule ${rules})
   string(REPLACE "|" ";" parts "${rule}")

@@ -190,7 +190,12 @@ double other_number(const key_spec& k, double v) {
   if (full_name(k) == "sim.dt_s") return 1e-12;
   if (full_name(k) == "rail_class.fraction") return 1;
   if (integral(k)) return k.range && !k.range->contains(v + 1) ? v - 1 : v + 1;
-  if (v != 0) return v / 2;
+  if (v != 0) {
+    // Half the default, or, where that is out of range (a range that does
+    // not reach down to half of it), halfway to the top.
+    if (!k.range || k.range->contains(v / 2)) return v / 2;
+    return std::isfinite(k.range->hi) ? (v + k.range->hi) / 2 : 2 * v;
+  }
   return k.range && std::isfinite(k.range->hi) ? std::min(k.range->hi, 1.0) / 2 : 0.5;
 }
 
