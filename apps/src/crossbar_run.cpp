@@ -285,6 +285,10 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
   const model::table& table = setup.table;
   const circuits::mlp_data& data = setup.data;
   const std::string& data_text = setup.data_text;
+  // The training samples of an epoch (train_limit applied).
+  const std::size_t n_train =
+      mp.train_limit > 0 ? std::min<std::size_t>(static_cast<std::size_t>(mp.train_limit), data.train.size())
+                         : data.train.size();
   // Work, refused before anything is written: per training sample a read
   // of every device and at least the rule's two write steps (mixed precision
   // may need more, see report), per epoch a read of the test set.
@@ -294,12 +298,11 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
     sizes.insert(sizes.end(), mp.hidden.begin(), mp.hidden.end());
     sizes.push_back(10);
     for (std::size_t l = 0; l + 1 < sizes.size(); ++l) devices += 2.0 * (sizes[l] + 1) * sizes[l + 1];
-    const double n_train = static_cast<double>(mp.train_limit > 0 ? std::min<std::size_t>(static_cast<std::size_t>(mp.train_limit), data.train.size()) : data.train.size());
     const double steps = mp.rule == circuits::mlp_rule::pulse_train ? 2.0 * mp.pulse_train_length : 2.0;
     const double read = array.wire_ohm > 0 ? circuits::ir_drop_read_cost : 1.0;
-    const double work = devices * mp.epochs * (n_train * (read + steps) + static_cast<double>(data.test.size()) * read);
+    const double work = devices * mp.epochs * (static_cast<double>(n_train) * (read + steps) + static_cast<double>(data.test.size()) * read);
     if (!(work <= o.max_work))
-      throw input_error(fmt::format("{}: this training would take about {:.3g} device updates ({} epochs of {:.0f} "
+      throw input_error(fmt::format("{}: this training would take about {:.3g} device updates ({} epochs of {} "
                                     "samples, {:.0f} devices), beyond the limit of {:.3g}: lower these, or raise the "
                                     "limit with --max-work",
                                     path, work, mp.epochs, n_train, devices, o.max_work));
@@ -336,7 +339,7 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
   const double accumulator_bytes = static_cast<double>(rep.accumulator_bits) * static_cast<double>(rep.weights) / 8;
   {
     json_doc js = {{"config", path},       {"seed", cfg.sim.seed}, {"git", git_hash()},
-                   {"network", sizes_text}, {"rule", rep.rule},     {"train_samples", mp.train_limit > 0 ? std::min<std::size_t>(mp.train_limit, data.train.size()) : data.train.size()},
+                   {"network", sizes_text}, {"rule", rep.rule},     {"train_samples", n_train},
                    {"test_samples", data.test.size()}};
     js["test_accuracy"] = json_number(last.test_accuracy, 4);
     js["float64_test_accuracy"] = json_number(last.float_test_accuracy, 4);
@@ -358,8 +361,7 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
       layouts.push_back({down * across, mp.tile_rows, mp.tile_cols, array.adc_bits, array.dt_m_s,
                          static_cast<double>(rows) * cols, rep.accumulator_bits});
     }
-    const int n_train = static_cast<int>(mp.train_limit > 0 ? std::min<std::size_t>(static_cast<std::size_t>(mp.train_limit), data.train.size()) : data.train.size());
-    const auto cost = network_cost(rep, layouts, hw->params, n_train, static_cast<int>(data.test.size()));
+    const auto cost = network_cost(rep, layouts, hw->params, static_cast<int>(n_train), static_cast<int>(data.test.size()));
     cost_md = write_cost_report(dir.path(), cost, *hw, cost_plots);
   }
   {
@@ -373,7 +375,7 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
                       "(one write on a pair; a device "
                       "step at rest is {:.4g} µS). Accumulator: {} bits per weight, {:.0f} bytes in all.\n\n",
                       path, cfg.sim.seed, x.table_dir, git_hash(), data_text,
-                      mp.train_limit > 0 ? std::min<std::size_t>(mp.train_limit, data.train.size()) : data.train.size(),
+                      n_train,
                       data.test.size(), sizes_text, rep.weights, rep.devices, mp.hidden_gain, mp.output_gain,
                       mp.tile_rows, mp.tile_cols, array.dac_bits, array.adc_bits, array.wire_ohm, array.gain_sigma,
                       array.offset_sigma_s * 1e6, array.noise ? "on" : "off", rule_text(mp.rule), mp.learning_rate,

@@ -358,10 +358,10 @@ class crossbar_network final : public network {
     // The layers are separate arrays with their own drivers and are
     // programmed at the same time: the sample takes as long as the busiest
     // layer, and the others relax for the rest of it. (Manhattan and pulse
-    // trains give every layer the same steps already.)
+    // trains give every layer the same steps already and leave `steps` 0.)
     const long long longest = *std::max_element(steps.begin(), steps.end());
     for (int l = 0; l < layers(); ++l)
-      if (longest > steps[static_cast<std::size_t>(l)] && mp_.rule == mlp_rule::mixed_precision)
+      if (longest > steps[static_cast<std::size_t>(l)])
         layer(l).relax(static_cast<int>(longest - steps[static_cast<std::size_t>(l)]));
   }
 

@@ -140,13 +140,6 @@ double tiled_layer::write_outer(const std::vector<int>& active, const std::vecto
   return e;
 }
 
-double tiled_layer::write_tile(int i, int j, const std::vector<int>& active, const std::vector<int>& dir,
-                               double v_write) {
-  if (i < 0 || i >= down_ || j < 0 || j >= across_)
-    throw std::invalid_argument("tiled_layer: write_tile: no tile (" + std::to_string(i) + ", " + std::to_string(j) + ")");
-  return circuits::write_outer(at(i, j), active, dir, v_write);
-}
-
 void tiled_layer::relax(int steps) {
   const int tiles = static_cast<int>(tiles_.size());
 #pragma omp parallel for schedule(dynamic, 1)

@@ -58,12 +58,6 @@ class tiled_layer {
   // of all tiles (J).
   double write_outer(const std::vector<int>& active, const std::vector<int>& dir, double v_write);
   void relax(int steps);
-  // write_outer (crossbar_learning.hpp) on tile (i, j) alone, with the
-  // tile's own active[tile rows] and dir[tile cols]; the other tiles are not
-  // stepped: a caller writing tiles in parallel relaxes the idle ones itself
-  // (relax_tile) so every device sees the same number of model steps.
-  double write_tile(int i, int j, const std::vector<int>& active, const std::vector<int>& dir, double v_write);
-  void relax_tile(int i, int j, int steps) { at(i, j).relax(steps); }
   // The tiles writing in parallel, as their drivers would: tile k (= i ·
   // tiles_across + j) does writes[k] in order, then relaxes for the rest of
   // the busiest tile's writes, so every device of the layer sees the same
