@@ -16,6 +16,10 @@
 #include <ionrail/circuits/tiled_layer.hpp>
 #include <ionrail/runs/crossbar_network.hpp>
 
+#include <omp.h>
+
+#include "busy_neighbour.hpp"
+
 namespace {
 
 using namespace ionrail;
@@ -124,6 +128,41 @@ void BM_circuits_mlp_train(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * images);
 }
 BENCHMARK(BM_circuits_mlp_train)->Args({1000, 0})->Args({1000, 1})->Unit(benchmark::kSecond)->Iterations(1);
+
+// The shipped network's training (ideal wires, 300 images, no test pass
+// beyond 200 images) with one other busy process on the machine: threads
+// fixed (adaptive:0) or chosen per sample by the thread governor
+// (adaptive:1), which must never be slower than one thread.
+void BM_circuits_mlp_train_contended(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const config::run_config cfg = config::load_run_config(
+      experiments + "crossbar_mnist.toml",
+      {"crossbar.epochs=1", "crossbar.float_baseline=false", "crossbar.test_images=200", "crossbar.train_limit=300"});
+  runs::network_setup setup = runs::load_network_setup(cfg, experiments + "crossbar_mnist.toml");
+  setup.array.wire_ohm = 0;
+  setup.mlp.adaptive_threads = state.range(1) != 0;
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  double threads_mean = 0;
+  {
+    const bench::busy_neighbour neighbour;
+    for (auto _ : state) {
+      const auto rep = circuits::train_mlp(setup.data, setup.table, setup.array, setup.mlp);
+      threads_mean = rep.epochs.back().threads_mean;
+    }
+  }
+  omp_set_num_threads(before);
+  state.SetItemsProcessed(state.iterations() * 300);
+  state.counters["threads_mean"] = threads_mean;
+}
+BENCHMARK(BM_circuits_mlp_train_contended)
+    ->ArgNames({"threads", "adaptive"})
+    ->Args({1, 0})
+    ->Args({2, 0})
+    ->Args({2, 1})
+    ->UseRealTime()
+    ->Unit(benchmark::kSecond)
+    ->Iterations(1);
 
 // One IR-drop read (ir_drop.hpp) of a 128-row × 256-bit-line array (a
 // 128 × 128 weight tile of differential pairs), as crossbar_array::read

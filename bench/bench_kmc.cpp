@@ -1,13 +1,10 @@
 // Speed of the rail KMC engine on the CPU. Items are ion-hop attempts.
 #include <benchmark/benchmark.h>
 
-#include <csignal>
 #include <memory>
 #include <thread>
 #include <vector>
 
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/physics.hpp>
@@ -15,6 +12,7 @@
 #include <ionrail/model/dispatch.hpp>
 
 #include "../kmc/src/sweep_avx512.hpp"
+#include "busy_neighbour.hpp"
 
 namespace {
 
@@ -50,29 +48,7 @@ BENCHMARK(BM_kmc_sync_step)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
-// A process that keeps one core busy while a benchmark runs (a compiler, a
-// test suite, another user's job), as a forked child spinning until killed.
-class busy_neighbour {
- public:
-  busy_neighbour() {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      volatile unsigned long spin = 0;
-      for (;;) spin = spin + 1;
-    }
-  }
-  ~busy_neighbour() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  busy_neighbour(const busy_neighbour&) = delete;
-  busy_neighbour& operator=(const busy_neighbour&) = delete;
-
- private:
-  pid_t pid_ = -1;
-};
+using ionrail::bench::busy_neighbour;
 
 // The sync step with one other busy process on the machine: threads fixed
 // (adaptive:0) or chosen per step by the thread governor (adaptive:1). With a

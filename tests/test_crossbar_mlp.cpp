@@ -192,17 +192,27 @@ TEST(CrossbarMlp, SameSeedSameBits) {
   mp.seed = 3;
   const auto data = small_mnist(300);
   // 197 rows in 64-row tiles, 4 tiles down, read and programmed on OpenMP threads; one
-  // thread and four give the same bits.
+  // thread, four, and the thread governor's choice per sample (up to four)
+  // give the same bits.
   const int threads = omp_get_max_threads();
+  mp.adaptive_threads = false;
   omp_set_num_threads(1);
   const auto a = circuits::train_mlp(data, table, array_params(table_dir), mp);
   omp_set_num_threads(4);
   const auto b = circuits::train_mlp(data, table, array_params(table_dir), mp);
+  mp.adaptive_threads = true;
+  const auto c = circuits::train_mlp(data, table, array_params(table_dir), mp);
   omp_set_num_threads(threads);
-  ASSERT_EQ(a.g_after_s.size(), b.g_after_s.size());
-  EXPECT_EQ(0, std::memcmp(a.g_after_s.data(), b.g_after_s.data(), a.g_after_s.size() * sizeof(double)));
-  EXPECT_EQ(a.epochs[0].test_accuracy, b.epochs[0].test_accuracy);
-  EXPECT_EQ(a.epochs[0].cell_pulses, b.epochs[0].cell_pulses);
+  EXPECT_EQ(a.epochs[0].threads_mean, 1.0);
+  EXPECT_EQ(b.epochs[0].threads_mean, 4.0);
+  EXPECT_GE(c.epochs[0].threads_mean, 1.0);
+  EXPECT_LE(c.epochs[0].threads_mean, 4.0);
+  for (const auto* r : {&b, &c}) {
+    ASSERT_EQ(a.g_after_s.size(), r->g_after_s.size());
+    EXPECT_EQ(0, std::memcmp(a.g_after_s.data(), r->g_after_s.data(), a.g_after_s.size() * sizeof(double)));
+    EXPECT_EQ(a.epochs[0].test_accuracy, r->epochs[0].test_accuracy);
+    EXPECT_EQ(a.epochs[0].cell_pulses, r->epochs[0].cell_pulses);
+  }
 }
 
 }  // namespace

@@ -324,10 +324,13 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
   std::string sizes_text;
   for (std::size_t k = 0; k < rep.sizes.size(); ++k) sizes_text += (k ? "-" : "") + std::to_string(rep.sizes[k]);
   {
-    std::string csv = "epoch,train_accuracy,test_accuracy,float64_test_accuracy,seconds,write_steps,cell_pulses,energy_j\n";
+    std::string csv =
+        "epoch,train_accuracy,test_accuracy,float64_test_accuracy,seconds,write_steps,cell_pulses,energy_j,"
+        "threads_mean\n";
     for (const auto& e : rep.epochs)
-      csv += fmt::format("{},{:.6f},{:.6f},{:.6f},{:.4f},{},{},{:.6g}\n", e.epoch, e.train_accuracy, e.test_accuracy,
-                         e.float_test_accuracy, e.seconds, e.write_steps, e.cell_pulses, e.energy_j);
+      csv += fmt::format("{},{:.6f},{:.6f},{:.6f},{:.4f},{},{},{:.6g},{:.3f}\n", e.epoch, e.train_accuracy,
+                         e.test_accuracy, e.float_test_accuracy, e.seconds, e.write_steps, e.cell_pulses, e.energy_j,
+                         e.threads_mean);
     write_file_atomic(dir.path() / "epochs.csv", csv);
   }
   std::array<std::array<int, 10>, 10> confusion{};
@@ -344,6 +347,7 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
     js["test_accuracy"] = json_number(last.test_accuracy, 4);
     js["float64_test_accuracy"] = json_number(last.float_test_accuracy, 4);
     js["seconds_per_epoch"] = json_number(last.seconds, 4);
+    js["threads_mean"] = json_number(last.threads_mean, 3);
     js["epsilon_s"] = json_number(rep.epsilon_s, 6);
     js["pulse_step_s"] = json_number(rep.pulse_step_s, 6);
     js["weights"] = rep.weights;

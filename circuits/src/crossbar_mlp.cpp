@@ -8,9 +8,12 @@
 #include <stdexcept>
 #include <string>
 
+#include <omp.h>
+
 #include <ionrail/circuits/hardware_cost.hpp>
 #include <ionrail/circuits/streams.hpp>
 #include <ionrail/circuits/tiled_layer.hpp>
+#include <ionrail/kmc/thread_governor.hpp>
 #include <ionrail/model/reference.hpp>
 
 namespace ionrail::circuits {
@@ -311,6 +314,9 @@ class crossbar_network final : public network {
     return w;
   }
   tiled_layer& layer(int l) { return *layers_[static_cast<std::size_t>(l)]; }
+  void set_threads(int threads) {
+    for (auto& l : layers_) l->set_threads(threads);
+  }
 
   // One sample's update by the rule; the counters of `rec` grow.
   void update(const pass& p, const std::vector<std::vector<double>>& e, std::uint64_t& rng, mlp_epoch& rec) {
@@ -514,6 +520,12 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
   std::vector<int> train = data.train;
   if (mp.train_limit > 0 && mp.train_limit < static_cast<int>(train.size())) train.resize(static_cast<std::size_t>(mp.train_limit));
   pass p, q;
+  // A sample's tile loops meet at a barrier several times; with another busy
+  // process on the machine one thread is often descheduled while the other
+  // waits, and two threads ran 4 times slower than one (docs/performance.md,
+  // "Shared machines"). The bits do not depend on the thread count, so the
+  // governor picks it per sample by measuring, as the KMC's sync solver does.
+  kmc::thread_governor governor(omp_get_max_threads(), !mp.adaptive_threads);
   for (int epoch = 1; epoch <= mp.epochs; ++epoch) {
     mlp_epoch rec;
     rec.epoch = epoch;
@@ -530,15 +542,23 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
     };
     const auto before = activities();
     const auto t0 = std::chrono::steady_clock::now();
+    long long team_sum = 0;
     for (int k : order) {
+      const auto sample_start = std::chrono::steady_clock::now();
+      const int team = governor.threads();
+      dev.set_threads(team);
+      team_sum += team;
       const int s = train[static_cast<std::size_t>(k)];
       const float* x = data.x.data() + static_cast<std::size_t>(s) * static_cast<std::size_t>(data.dim);
       const int label = data.labels[static_cast<std::size_t>(s)];
       dev.forward(x, 1, p);
       right += argmax(p.act.back()) == label;
       dev.update(p, dev.errors(p, label), rng, rec);
+      governor.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - sample_start).count());
     }
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rec.threads_mean = static_cast<double>(team_sum) / static_cast<double>(order.size());
+    dev.set_threads(governor.threads());
     if (twin)
       for (int k : order) {
         const int s = train[static_cast<std::size_t>(k)];

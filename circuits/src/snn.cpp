@@ -7,8 +7,11 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <omp.h>
+
 #include <ionrail/circuits/crossbar_array.hpp>
 #include <ionrail/circuits/streams.hpp>
+#include <ionrail/kmc/thread_governor.hpp>
 #include <ionrail/model/batch.hpp>
 #include <ionrail/model/lif.hpp>
 #include <ionrail/model/rng.hpp>
@@ -34,7 +37,7 @@ class network {
         pre_tau_(static_cast<std::size_t>(m_), 1 << 20), post_tau_(static_cast<std::size_t>(n_), 1 << 20),
         col_off_(static_cast<std::size_t>(n_), 0), col_on_(static_cast<std::size_t>(n_), 0),
         one_volt_(static_cast<std::size_t>(n_), static_cast<std::int16_t>(1 << model::q_volt::frac_bits)),
-        row_raw_(static_cast<std::size_t>(n_)) {
+        row_raw_(static_cast<std::size_t>(n_)), governor_(omp_get_max_threads()) {
     std::uint64_t s = stream_seed(p.seed, draw_stream::synapse_init, 0);
     // Seeded as model::make_batch seeds an ensemble, from the devices' stream.
     const std::uint64_t devices_base = stream_seed(p.seed, draw_stream::devices, 0);
@@ -139,11 +142,18 @@ class network {
     }
     const model::table_view view = t_.view();
     const std::size_t n = static_cast<std::size_t>(n_);
-#pragma omp parallel for schedule(static) if (static_cast<long long>(m_) * n_ >= 16384)
+    // Every step ends at the loop's barrier: with another busy process on the
+    // machine a descheduled thread stalls the other, so the thread governor
+    // picks the team per step by measuring (as the KMC's sync solver does).
+    const bool parallel = static_cast<long long>(m_) * n_ >= 16384;
+    const int team = parallel ? governor_.threads() : 1;
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel for schedule(static) num_threads(team) if (parallel)
     for (int i = 0; i < m_; ++i) {
       const bool open = p_.waveform.pre(pre_tau_[static_cast<std::size_t>(i)]) != 0.0;
       detail::step_devices_span(view, devices_, static_cast<std::size_t>(i) * n, n, open ? col_on_.data() : col_off_.data());
     }
+    if (parallel) governor_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
 
   const model::table& t_;
@@ -158,6 +168,7 @@ class network {
   std::vector<std::int64_t> row_raw_;
   std::vector<double> g_;  // whole-array conductances while no learning step has moved a device
   model::device_batch devices_;
+  kmc::thread_governor governor_;
   double scale_ = 1.0;
 };
 

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <omp.h>
+
 #include <ionrail/circuits/crossbar_learning.hpp>
 
 namespace ionrail::circuits {
@@ -12,6 +14,8 @@ namespace ionrail::circuits {
 namespace {
 int ceil_div(int a, int b) { return (a + b - 1) / b; }
 }  // namespace
+
+int tiled_layer::team() const { return threads_ > 0 ? threads_ : omp_get_max_threads(); }
 
 tiled_layer::tiled_layer(const model::table& table, int rows, int cols, int tile_rows, int tile_cols,
                          const crossbar_params& p)
@@ -49,7 +53,7 @@ void tiled_layer::forward(const double* x, int batch, double* out) const {
   const int tiles = down_ * across_;
   scratch_.resize(static_cast<std::size_t>(tiles));
   // Each tile's partial sums for the whole batch, into its own buffer.
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team())
   for (int k = 0; k < tiles; ++k) {
     const int i = k / across_, j = k % across_;
     const crossbar_array& t = tile(i, j);
@@ -111,7 +115,7 @@ std::vector<double> tiled_layer::program_tiles(const std::vector<std::vector<til
   }
   std::vector<double> energy(static_cast<std::size_t>(tiles), 0.0);
   if (most == 0) return energy;
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team())
   for (int k = 0; k < tiles; ++k) {
     crossbar_array& t = tiles_[static_cast<std::size_t>(k)];
     const auto& list = writes[static_cast<std::size_t>(k)];
@@ -142,7 +146,7 @@ double tiled_layer::write_outer(const std::vector<int>& active, const std::vecto
 
 void tiled_layer::relax(int steps) {
   const int tiles = static_cast<int>(tiles_.size());
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(team())
   for (int k = 0; k < tiles; ++k) tiles_[static_cast<std::size_t>(k)].relax(steps);
 }
 

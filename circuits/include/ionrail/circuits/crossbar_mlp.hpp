@@ -63,6 +63,7 @@ struct mlp_params {
   double v_write_v = 8.0;
   int train_limit = 0;            // 0: every training sample
   bool float_baseline = true;
+  bool adaptive_threads = true;   // false: always OpenMP's default team (benchmarks of a fixed count)
   std::uint64_t seed = 1;
 };
 
@@ -84,6 +85,7 @@ struct mlp_epoch {
   double train_accuracy = 0, test_accuracy = 0;  // train: on the fly, before each update
   double float_test_accuracy = 0;                // the float64 twin (NaN without it)
   double seconds = 0;                            // wall time of the crossbar network's epoch
+  double threads_mean = 0;                       // mean threads per training sample (thread governor)
   long long write_steps = 0;                     // model steps spent writing (layer steps, tiles in parallel)
   long long cell_pulses = 0;                     // weights pulsed × pulses
   double energy_j = 0;

@@ -79,10 +79,17 @@ class tiled_layer {
   array_activity activity() const;
   void reset_activity();
 
+  // Threads of the layer's parallel loops (forward, program_tiles, relax);
+  // 0: OpenMP's default. The bits do not depend on it, so a driver may change
+  // it between calls (train_mlp's thread governor).
+  void set_threads(int threads) { threads_ = threads; }
+
  private:
+  int team() const;
   crossbar_array& at(int i, int j) { return tiles_[static_cast<std::size_t>(i * across_ + j)]; }
 
   int rows_, cols_, tile_rows_, tile_cols_, down_ = 0, across_ = 0;
+  int threads_ = 0;
   bool exact_ = false;  // ideal ADC and ideal wires: add exact integer sums
   std::vector<crossbar_array> tiles_;
   // forward's scratch per tile, kept between calls (see conductances_raw).
