@@ -115,7 +115,8 @@ TEST(InputBounds, CountOptionsHaveRanges) {
   for (const std::string v : {"0", "-1", "-3", "1025", "100000", "99999999999999999999", "1.5", "1e3", "x"})
     expect_refused(sweep + v, {"--jobs", v + " is not an integer in [1, 1024]"});
   for (const std::string v : {"-1", "4097", "99999999999999999999", "2.0"})
-    expect_refused("run " + run_file + out + " --threads " + v, {"--threads", v + " is not an integer in [0, 4096]"});
+    for (const std::string cmd : {"run", "crossbar", "snn"})
+      expect_refused(cmd + " " + run_file + out + " --threads " + v, {"--threads", v + " is not an integer in [0, 4096]"});
   for (const std::string v : {"-1", "1025", "99999999999999999999"})
     expect_refused(sweep + "1 --gpus-per-node " + v, {"--gpus-per-node", v + " is not an integer in [0, 1024]"});
   for (const std::string v : {"-1", "nan", "inf", "1e10"}) {

@@ -219,13 +219,15 @@ int main(int argc, char** argv) {
 
   app::crossbar_options xb_opt;
   std::string xb_file;
-  auto* crossbar = cli.add_subcommand("crossbar", "Train a crossbar of compact-model devices on the 8x8 digits");
+  int xb_threads = 0;
+  auto* crossbar = cli.add_subcommand("crossbar", "Train a crossbar (8x8 digits) or a network of tiled crossbars (MNIST)");
   crossbar->add_option("FILE", xb_file, "Run file with a [crossbar] section (TOML)")->required();
   crossbar->add_option("--out", xb_opt.out_dir, "Output directory")->capture_default_str();
   crossbar->add_option("--set", xb_opt.overrides, "Override a key (repeatable)");
   crossbar->add_flag("--force", xb_opt.force, "Replace the output directory if it exists");
   crossbar->add_flag("--quiet", xb_opt.quiet, "No progress output");
   max_work_option(crossbar, xb_opt.max_work);
+  threads_option(crossbar, xb_threads);
 
   app::sweep_options sw_opt;
   std::string sw_file;
@@ -246,13 +248,15 @@ int main(int argc, char** argv) {
 
   app::snn_options snn_opt;
   std::string snn_file;
-  auto* snn = cli.add_subcommand("snn", "Train a spiking network with memristive STDP synapses on the 8x8 digits");
+  int snn_threads = 0;
+  auto* snn = cli.add_subcommand("snn", "Train a spiking network with memristive STDP synapses (8x8 digits or MNIST)");
   snn->add_option("FILE", snn_file, "Run file with an [snn] section (TOML)")->required();
   snn->add_option("--out", snn_opt.out_dir, "Output directory")->capture_default_str();
   snn->add_option("--set", snn_opt.overrides, "Override a key (repeatable)");
   snn->add_flag("--force", snn_opt.force, "Replace the output directory if it exists");
   snn->add_flag("--quiet", snn_opt.quiet, "No progress output");
   max_work_option(snn, snn_opt.max_work);
+  threads_option(snn, snn_threads);
 
   app::export_options ex_opt;
   auto* exp = cli.add_subcommand("export", "Write a calibrated table's device for circuit simulators (docs/spice.md)");
@@ -310,6 +314,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*crossbar) {
+      apply_threads(xb_threads);
       const std::string line = app::run_crossbar_command(xb_file, xb_opt);
       if (!xb_opt.quiet) fmt::print(stderr, "{}\n", line);
       return 0;
@@ -328,6 +333,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*snn) {
+      apply_threads(snn_threads);
       const auto r = app::run_snn(snn_file, snn_opt);
       if (!snn_opt.quiet)
         fmt::print(stderr, "ionrail snn: test accuracy {:.1f} %; wrote {}\n", 100 * r.test_accuracy, snn_opt.out_dir);
