@@ -1,0 +1,125 @@
+#pragma once
+// Fitting material parameters to measured curves (`ionrail fit`,
+// docs/measurements.md): the model response of a KMC device at given
+// parameters, sampled where the curves were measured; the weighted residuals;
+// a derivative-free optimiser from NLopt over the parameters in their scales
+// within bounds; and the Gauss-Newton (Fisher) uncertainties, correlations
+// and identifiability at the optimum. Every evaluation runs the KMC from one
+// fixed seed (common random numbers): two nearby parameter sets then share
+// their random numbers, so the objective's differences reflect the
+// parameters, not the draw.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ionrail/calibration/measurement.hpp>
+#include <ionrail/kmc/params.hpp>
+#include <ionrail/kmc/voltage_source.hpp>
+
+namespace ionrail::calibration {
+
+// A measured curve with the drive it was measured under.
+struct fit_curve {
+  fit_curve_spec spec;
+  measured_curve measured;
+  std::shared_ptr<const kmc::piecewise_linear_voltage> drive;
+  double sigma_default = 1;  // the uncertainty of a point when the file gives none: the curve's range
+};
+
+// The curve's drive: its waveform file, else its v_v column; input_error
+// naming the file when it has neither, or when a time lies past the drive.
+std::shared_ptr<const kmc::piecewise_linear_voltage> curve_drive(const fit_curve_spec& spec, const measured_curve& m);
+
+class fit_problem {
+ public:
+  fit_problem(kmc::device_params device, kmc::sim_params sim, fit_params fit, std::vector<fit_curve> curves);
+
+  std::size_t size() const { return fit_.parameters.size(); }
+  std::size_t residual_count() const { return residual_count_; }
+  const fit_params& settings() const { return fit_; }
+  const std::vector<fit_curve>& curves() const { return curves_; }
+
+  // The parameters in the optimiser's coordinates (log10 for a log scale) and back.
+  std::vector<double> to_scaled(const std::vector<double>& values) const;
+  std::vector<double> from_scaled(const std::vector<double>& u) const;
+  std::vector<double> lower_scaled() const;
+  std::vector<double> upper_scaled() const;
+  std::vector<double> start_values() const;
+
+  // The device of curve `curve` at parameter values (temperature and rails set).
+  kmc::device_params device_at(const std::vector<double>& values, std::size_t curve) const;
+  // The model's response (S or A) at every measured time of every curve.
+  std::vector<std::vector<double>> model_curves(const std::vector<double>& values) const;
+  // weight * (model - measured) / sigma, all curves one after the other.
+  std::vector<double> residuals(const std::vector<std::vector<double>>& model) const;
+  // The sim parameters every evaluation uses (its fixed seed).
+  const kmc::sim_params& sim() const { return sim_; }
+  const kmc::device_params& base_device() const { return device_; }
+
+ private:
+  kmc::device_params device_;
+  kmc::sim_params sim_;
+  fit_params fit_;
+  std::vector<fit_curve> curves_;
+  std::size_t residual_count_ = 0;
+};
+
+double sum_of_squares(const std::vector<double>& r);
+
+// The residuals at scaled parameters u (the caller memoises and checkpoints).
+using residual_function = std::function<std::vector<double>(const std::vector<double>& u)>;
+
+struct optimiser_result {
+  std::vector<double> best_u;
+  double best_objective = 0;
+  int evaluations = 0;
+  std::string stop_reason;  // NLopt's, in words
+};
+
+// Whether this build has NLopt (libnlopt-cxx-dev at configure time).
+bool have_nlopt();
+// Minimises the sum of squared residuals over the scaled parameters within
+// bounds with NLopt's derivative-free `algorithm`. Without NLopt:
+// ionrail::input_error saying so. An exception thrown by `residuals` (an
+// interruption) stops the optimiser and is rethrown.
+optimiser_result optimise(const fit_problem& problem, const residual_function& residuals);
+
+struct fit_uncertainty {
+  double s2 = 0;                 // residual variance: sum of squares / (N - p)
+  int dof = 0;
+  std::vector<double> sigma_u;   // standard uncertainty in the scaled coordinate (inf: not identifiable)
+  std::vector<std::vector<double>> covariance_u, correlation;
+  std::vector<double> eigenvalues;  // of J^T J in range-normalised coordinates, ascending
+  std::vector<bool> identifiable;
+  std::vector<std::string> why_not;  // for each parameter not identifiable, why
+  int evaluations = 0;
+};
+
+// Gauss-Newton covariance s2 (J^T J)^+ at best_u, J by finite differences of
+// the residuals with steps of settings().jacobian_step of each range (central
+// where both sides are within bounds, one-sided at a bound). A parameter is
+// not identifiable when its standard uncertainty exceeds its bound range, or
+// when it loads a direction of J^T J whose eigenvalue is below 1e-10 of the
+// largest (the data do not constrain it): its uncertainty is then reported
+// as infinite and the others from the pseudo-inverse without that direction.
+fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const residual_function& residuals,
+                                         const std::vector<double>& best_u, const std::vector<double>& best_residuals);
+
+// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix, by Jacobi rotations.
+void symmetric_eigen(std::vector<std::vector<double>> a, std::vector<double>& values,
+                     std::vector<std::vector<double>>& vectors);
+
+// One evaluation of the fit's history: the scaled point and its residuals.
+struct fit_evaluation {
+  std::vector<double> u;
+  std::vector<double> residuals;
+};
+// The history as checkpoint text (hex floats, exact) and back; input_error
+// naming `what` on text that does not parse or fit `parameters` / `residuals`.
+std::string history_text(const std::vector<fit_evaluation>& history);
+std::vector<fit_evaluation> parse_history(const std::string& text, std::size_t parameters, std::size_t residuals,
+                                          const std::string& what);
+
+}  // namespace ionrail::calibration
