@@ -60,6 +60,12 @@ fit_problem::fit_problem(kmc::device_params device, kmc::sim_params sim, fit_par
   }
 }
 
+std::vector<std::size_t> fit_problem::curve_offsets() const {
+  std::vector<std::size_t> o{0};
+  for (const auto& c : curves_) o.push_back(o.back() + c.measured.t_s.size());
+  return o;
+}
+
 std::vector<double> fit_problem::to_scaled(const std::vector<double>& values) const {
   std::vector<double> u(values.size());
   for (std::size_t k = 0; k < values.size(); ++k)
@@ -278,68 +284,114 @@ void symmetric_eigen(std::vector<std::vector<double>> a, std::vector<double>& va
   vectors = sorted;
 }
 
-fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const residual_function& residuals,
-                                         const std::vector<double>& best_u, const std::vector<double>& best_residuals) {
-  const std::size_t n = problem.size(), m = best_residuals.size();
+std::vector<std::vector<double>> residual_jacobian(const fit_problem& problem, const residual_function& residuals,
+                                                   const std::vector<double>& u, const std::vector<double>& r,
+                                                   int* evaluations) {
+  const std::size_t n = problem.size(), m = r.size();
   const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
-  fit_uncertainty out;
   std::vector<std::vector<double>> jac(n, std::vector<double>(m));
   for (std::size_t k = 0; k < n; ++k) {
     const double h = problem.settings().jacobian_step * (hi[k] - lo[k]);
-    std::vector<double> up = best_u, down = best_u;
-    const bool can_up = best_u[k] + h <= hi[k], can_down = best_u[k] - h >= lo[k];
-    std::vector<double> r_up = best_residuals, r_down = best_residuals;
+    std::vector<double> up = u, down = u;
+    const bool can_up = u[k] + h <= hi[k], can_down = u[k] - h >= lo[k];
+    std::vector<double> r_up = r, r_down = r;
     double span = 0;
     if (can_up) {
       up[k] += h;
       r_up = residuals(up);
-      ++out.evaluations;
+      ++*evaluations;
       span += h;
     }
     if (can_down || !can_up) {
       down[k] -= h;
       r_down = residuals(down);
-      ++out.evaluations;
+      ++*evaluations;
       span += h;
     }
     for (std::size_t i = 0; i < m; ++i) jac[k][i] = (r_up[i] - r_down[i]) / span;
   }
-  // J^T J, and the same normalised by the ranges so that its eigenvalues
-  // compare parameters of different units and scales.
-  std::vector<std::vector<double>> a(n, std::vector<double>(n)), an(n, std::vector<double>(n));
+  return jac;
+}
+
+namespace {
+
+// J^T J normalised by the ranges (so that its eigenvalues compare parameters
+// of different units and scales), its eigen-decomposition, and which
+// directions are null (eigenvalue below 1e-10 of the largest).
+struct fisher {
+  std::vector<std::vector<double>> normalised;
+  std::vector<double> values;
+  std::vector<std::vector<double>> vectors;
+  std::vector<bool> null;
+};
+
+fisher fisher_of(const fit_problem& problem, const std::vector<std::vector<double>>& jac) {
+  const std::size_t n = jac.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  fisher f;
+  f.normalised.assign(n, std::vector<double>(n));
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j) {
       double s = 0;
-      for (std::size_t r = 0; r < m; ++r) s += jac[i][r] * jac[j][r];
-      a[i][j] = s;
-      an[i][j] = s * (hi[i] - lo[i]) * (hi[j] - lo[j]);
+      for (std::size_t r = 0; r < jac[i].size(); ++r) s += jac[i][r] * jac[j][r];
+      f.normalised[i][j] = s * (hi[i] - lo[i]) * (hi[j] - lo[j]);
     }
+  symmetric_eigen(f.normalised, f.values, f.vectors);
+  const double largest = f.values.empty() ? 0 : f.values.back();
+  f.null.resize(n);
+  for (std::size_t e = 0; e < n; ++e) f.null[e] = !(f.values[e] > 1e-10 * largest) || !(f.values[e] > 0);
+  return f;
+}
+
+}  // namespace
+
+fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<std::vector<double>>& jac,
+                                          const std::vector<double>& r) {
+  const std::size_t n = problem.size(), m = r.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  fit_uncertainty out;
   out.dof = static_cast<int>(m) - static_cast<int>(n);
-  out.s2 = out.dof > 0 ? sum_of_squares(best_residuals) / out.dof : std::numeric_limits<double>::infinity();
-  std::vector<std::vector<double>> vec;
-  symmetric_eigen(an, out.eigenvalues, vec);
-  const double largest = out.eigenvalues.empty() ? 0 : out.eigenvalues.back();
+  out.s2 = out.dof > 0 ? sum_of_squares(r) / out.dof : std::numeric_limits<double>::infinity();
+  {
+    const auto offsets = problem.curve_offsets();
+    double weighted = 0, total = 0;
+    for (std::size_t c = 0; c + 1 < offsets.size(); ++c) {
+      double num = 0, den = 0, ss = 0;
+      for (std::size_t i = offsets[c]; i < offsets[c + 1]; ++i) {
+        den += r[i] * r[i];
+        if (i + 1 < offsets[c + 1]) num += r[i] * r[i + 1];
+      }
+      ss = den;
+      const double rho = den > 0 ? std::min(num / den, 0.95) : 0.0;
+      out.lag1_autocorrelation.push_back(rho);
+      weighted += ss * (rho > 0 ? (1 + rho) / (1 - rho) : 1.0);
+      total += ss;
+    }
+    out.correlation_inflation = total > 0 ? weighted / total : 1.0;
+  }
+  const fisher f = fisher_of(problem, jac);
+  out.eigenvalues = f.values;
   out.identifiable.assign(n, true);
   out.why_not.assign(n, "");
   // Pseudo-inverse of the normalised matrix without its null directions.
   std::vector<std::vector<double>> inv(n, std::vector<double>(n, 0.0));
   for (std::size_t e = 0; e < n; ++e) {
-    const double lambda = out.eigenvalues[e];
-    if (!(lambda > 1e-10 * largest) || !(lambda > 0)) {
+    if (f.null[e]) {
       for (std::size_t k = 0; k < n; ++k)
-        if (vec[k][e] * vec[k][e] > 0.1) {
+        if (f.vectors[k][e] * f.vectors[k][e] > 0.1) {
           out.identifiable[k] = false;
           out.why_not[k] = "the measured curves do not change with it (a null direction of the Fisher matrix)";
         }
       continue;
     }
     for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < n; ++j) inv[i][j] += vec[i][e] * vec[j][e] / lambda;
+      for (std::size_t j = 0; j < n; ++j) inv[i][j] += f.vectors[i][e] * f.vectors[j][e] / f.values[e];
   }
   out.covariance_u.assign(n, std::vector<double>(n));
   out.sigma_u.assign(n, 0.0);
   for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j) out.covariance_u[i][j] = out.s2 * inv[i][j] * (hi[i] - lo[i]) * (hi[j] - lo[j]);
+    for (std::size_t j = 0; j < n; ++j)
+      out.covariance_u[i][j] = out.s2 * out.correlation_inflation * inv[i][j] * (hi[i] - lo[i]) * (hi[j] - lo[j]);
   for (std::size_t k = 0; k < n; ++k) {
     out.sigma_u[k] = std::sqrt(std::max(0.0, out.covariance_u[k][k]));
     if (out.identifiable[k] && !(out.sigma_u[k] <= hi[k] - lo[k])) {
@@ -354,6 +406,90 @@ fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const resid
       const double d = std::sqrt(out.covariance_u[i][i] * out.covariance_u[j][j]);
       out.correlation[i][j] = i == j ? 1.0 : (d > 0 ? out.covariance_u[i][j] / d : 0.0);
     }
+  // Two parameters this correlated are fixed by the curves only in one
+  // combination: the finite-difference Jacobian of a KMC objective never
+  // shows an exact null direction (the steps differ, the draws diverge), and
+  // along such a valley its noise decides where the optimum lands, many
+  // linearised sigmas away (seen with Ea and nu0 at one temperature, and at
+  // 300 and 330 K, correlations 0.998).
+  std::vector<std::string> confounded(n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j)
+      if (i != j && std::isfinite(out.sigma_u[i]) && std::isfinite(out.sigma_u[j]) &&
+          std::fabs(out.correlation[i][j]) > max_identifiable_correlation && confounded[i].empty()) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "confounded with %s (correlation %.4f): the curves fix only a combination of the two",
+                      to_string(problem.settings().parameters[j].name), out.correlation[i][j]);
+        confounded[i] = buf;
+      }
+  for (std::size_t k = 0; k < n; ++k)
+    if (!confounded[k].empty()) {
+      out.identifiable[k] = false;
+      out.why_not[k] = confounded[k];
+      out.sigma_u[k] = std::numeric_limits<double>::infinity();
+    }
+  return out;
+}
+
+fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const residual_function& residuals,
+                                         const std::vector<double>& best_u, const std::vector<double>& best_residuals) {
+  int evaluations = 0;
+  const auto jac = residual_jacobian(problem, residuals, best_u, best_residuals, &evaluations);
+  fit_uncertainty out = uncertainty_from_jacobian(problem, jac, best_residuals);
+  out.evaluations = evaluations;
+  return out;
+}
+
+refined_fit refine_gauss_newton(const fit_problem& problem, const residual_function& residuals,
+                                const std::vector<double>& u0, const std::vector<double>& r0, int steps) {
+  const std::size_t n = problem.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  refined_fit out;
+  out.u = u0;
+  out.r = r0;
+  for (int step = 0;; ++step) {
+    const auto jac = residual_jacobian(problem, residuals, out.u, out.r, &out.evaluations);
+    out.uncertainty = uncertainty_from_jacobian(problem, jac, out.r);
+    if (step >= steps) break;
+    // The Gauss-Newton step in range-normalised coordinates, through the
+    // pseudo-inverse (a null direction is not moved along).
+    const fisher f = fisher_of(problem, jac);
+    std::vector<double> g(n, 0.0);  // normalised J^T r
+    for (std::size_t k = 0; k < n; ++k) {
+      double s = 0;
+      for (std::size_t i = 0; i < out.r.size(); ++i) s += jac[k][i] * out.r[i];
+      g[k] = s * (hi[k] - lo[k]);
+    }
+    std::vector<double> delta(n, 0.0);
+    for (std::size_t e = 0; e < n; ++e) {
+      if (f.null[e]) continue;
+      double proj = 0;
+      for (std::size_t k = 0; k < n; ++k) proj += f.vectors[k][e] * g[k];
+      for (std::size_t k = 0; k < n; ++k) delta[k] -= f.vectors[k][e] * proj / f.values[e];
+    }
+    bool accepted = false;
+    const double current = sum_of_squares(out.r);
+    for (double scale : {1.0, 0.5, 0.25}) {
+      std::vector<double> u = out.u;
+      bool moved = false;
+      for (std::size_t k = 0; k < n; ++k) {
+        u[k] = std::clamp(out.u[k] + scale * delta[k] * (hi[k] - lo[k]), lo[k], hi[k]);
+        moved = moved || u[k] != out.u[k];
+      }
+      if (!moved) break;
+      const std::vector<double> r = residuals(u);
+      ++out.evaluations;
+      if (sum_of_squares(r) < current) {
+        out.u = u;
+        out.r = r;
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) break;
+    ++out.accepted_steps;
+  }
+  out.uncertainty.evaluations = out.evaluations;
   return out;
 }
 

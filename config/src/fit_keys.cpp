@@ -182,6 +182,10 @@ section_def fit_section() {
   s.key("jacobian_step", [](auto& c) -> auto& { return c.fit.jacobian_step; })
       .range(closed(1e-4, 0.25))
       .doc("finite-difference step of the uncertainties, as a fraction of each parameter's range (in its scale)");
+  s.key("refine_steps", [](auto& c) -> auto& { return c.fit.refine_steps; })
+      .range(closed(0, 20))
+      .doc("Gauss-Newton steps from the optimiser's best point (each: a Jacobian, then the step): reach the bottom of "
+           "a narrow valley that the KMC noise hides from the derivative-free search");
   s.hand("curve", value_type::tables)
       .note("see below").default_doc("none")
       .doc("the measured curves, one entry each");

@@ -108,7 +108,9 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
 
   // Work and memory: every evaluation (the optimiser's, the Jacobian's) at
   // the corner of the bounds that hops fastest, refused above --max-work.
-  const int evaluations_max = fp.max_evaluations + 2 * static_cast<int>(n);
+  // The optimiser's, then per Gauss-Newton step a Jacobian (2 per
+  // parameter) and up to three trial steps, then the last Jacobian.
+  const int evaluations_max = fp.max_evaluations + (2 * static_cast<int>(n) + 3) * fp.refine_steps + 2 * static_cast<int>(n);
   {
     double per_evaluation = 0;
     for (std::size_t c = 0; c < curves.size(); ++c) {
@@ -187,16 +189,20 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   };
 
   const optimiser_result opt = optimise(problem, evaluate);
-  std::vector<double> best_r;
+  std::vector<double> opt_r;
   for (const auto& e : history)
-    if (e.u == opt.best_u) best_r = e.residuals;
-  const fit_uncertainty unc = gauss_newton_uncertainty(problem, evaluate, opt.best_u, best_r);
+    if (e.u == opt.best_u) opt_r = e.residuals;
+  const refined_fit refined = refine_gauss_newton(problem, evaluate, opt.best_u, opt_r, fp.refine_steps);
+  const fit_uncertainty& unc = refined.uncertainty;
+  const std::vector<double>& best_u = refined.u;
+  const std::vector<double>& best_r = refined.r;
+  const double best_objective = sum_of_squares(best_r);
   progress.finish(fmt::format("fit: {} evaluations", asked));
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
 
   // ---- outputs
   const fs::path out = dir.path();
-  const std::vector<double> best_values = problem.from_scaled(opt.best_u);
+  const std::vector<double> best_values = problem.from_scaled(best_u);
   run_config fitted = cfg;
   for (std::size_t k = 0; k < n; ++k) set_parameter(fitted.device, fp.parameters[k].name, best_values[k]);
   {
@@ -243,13 +249,13 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
 
   fit_outcome outcome;
   outcome.evaluations = static_cast<int>(asked);
-  outcome.objective = opt.best_objective;
+  outcome.objective = best_objective;
   outcome.wall_s = wall_s;
   json_doc params = json_doc::array();
   std::vector<std::string> warnings;
   for (std::size_t k = 0; k < n; ++k) {
     const auto& p = fp.parameters[k];
-    const shown_value s = in_units(p, opt.best_u[k], unc.sigma_u[k]);
+    const shown_value s = in_units(p, best_u[k], unc.sigma_u[k]);
     json_doc e = {{"name", to_string(p.name)},
                   {"material_key", material_key(p.name)},
                   {"value", json_number(s.value)},
@@ -262,8 +268,8 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                   {"bounds", json_doc::array({json_number(p.lower), json_number(p.upper)})},
                   {"identifiable", static_cast<bool>(unc.identifiable[k])}};
     const double range = problem.upper_scaled()[k] - problem.lower_scaled()[k];
-    const bool at_bound = std::fabs(opt.best_u[k] - problem.lower_scaled()[k]) < 1e-6 * range ||
-                          std::fabs(opt.best_u[k] - problem.upper_scaled()[k]) < 1e-6 * range;
+    const bool at_bound = std::fabs(best_u[k] - problem.lower_scaled()[k]) < 1e-6 * range ||
+                          std::fabs(best_u[k] - problem.upper_scaled()[k]) < 1e-6 * range;
     e["at_bound"] = at_bound;
     if (!unc.identifiable[k]) {
       e["why_not_identifiable"] = unc.why_not[k];
@@ -316,13 +322,20 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       {"git", git_hash()},
       {"parameters", params},
       {"correlation", corr},
-      {"objective", {{"value", json_number(opt.best_objective, 8)},
+      {"objective", {{"value", json_number(best_objective, 8)},
                      {"definition", "sum over curves and points of (weight (model - measured) / sigma)^2"},
                      {"history", objective_history}}},
       {"uncertainty_method",
-       fmt::format("Gauss-Newton (Fisher): covariance s2 (J^T J)^-1 at the optimum, J by finite differences of the "
-                   "residuals with steps of {} of each range, s2 = objective / (N - p) = {:.4g} with N - p = {}",
-                   fp.jacobian_step, unc.s2, unc.dof)},
+       fmt::format("Gauss-Newton (Fisher): covariance s2 F (J^T J)^-1 at the optimum, J by finite differences of the "
+                   "residuals with steps of {} of each range, s2 = objective / (N - p) = {:.4g} with N - p = {}, F = {:.3g} "
+                   "the AR(1) factor (1 + rho) / (1 - rho) of the residuals' lag-1 autocorrelation rho per curve, "
+                   "weighted by each curve's sum of squares",
+                   fp.jacobian_step, unc.s2, unc.dof, unc.correlation_inflation)},
+      {"lag1_autocorrelation", [&] {
+         json_doc a = json_doc::array();
+         for (double x : unc.lag1_autocorrelation) a.push_back(json_number(x, 4));
+         return a;
+       }()},
       {"fisher_eigenvalues_normalised", [&] {
          json_doc a = json_doc::array();
          for (double x : unc.eigenvalues) a.push_back(json_number(x, 4));
@@ -333,7 +346,9 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       {"cost", {{"wall_s", json_number(wall_s, 4)},
                 {"evaluations", asked},
                 {"optimiser_evaluations", opt.evaluations},
-                {"jacobian_evaluations", unc.evaluations},
+                {"gauss_newton_evaluations", refined.evaluations},
+                {"gauss_newton_steps_accepted", refined.accepted_steps},
+                {"optimiser_best_objective", json_number(opt.best_objective, 8)},
                 {"replayed_from_checkpoint", replayable},
                 {"algorithm", std::string("NLopt LN_") + [&] {
                    std::string a = to_string(fp.algorithm);
@@ -357,11 +372,11 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     const auto& m = curves[c].measured;
     const bool g = m.quantity == measured_quantity::conductance;
     const std::string title = gnuplot_quoted(curves[c].spec.label);
-    gp << fmt::format("set output 'curve{0}.png'\nset title {1}\nset xlabel 'time (s)'\nset ylabel '{2}'\n"
+    gp << fmt::format("set output 'curve{0}.png'\nset title '{1}'\nset xlabel 'time (s)'\nset ylabel '{2}'\n"
                       "plot 'curve{0}.csv' skip 1 using 1:($2*{3}):($3*{3}) with yerrorbars pt 7 ps 0.5 lc rgb '#888888' "
                       "title 'measured', '' skip 1 using 1:($4*{3}) with lines lw 2 lc rgb '#c0392b' title 'fitted model'\n",
                       c, title, g ? "conductance (µS)" : "current (µA)", g ? "1e6" : "1e6");
-    gp << fmt::format("set output 'curve{0}_residuals.png'\nset title {1}\nset ylabel 'residual / sigma'\n"
+    gp << fmt::format("set output 'curve{0}_residuals.png'\nset title '{1}'\nset ylabel 'residual / sigma'\n"
                       "plot 'curve{0}.csv' skip 1 using 1:6 with points pt 7 ps 0.5 title 'normalised residual', 0 with "
                       "lines lc rgb 'black' notitle\n",
                       c, gnuplot_quoted(curves[c].spec.label + ": residuals"));
@@ -374,11 +389,13 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
 
   // report.md
   std::string md = fmt::format("# Fit of `{}`\n\n", path);
-  md += fmt::format("{} curves, {} points, {} parameters; {} evaluations ({} by the optimiser, NLopt LN_{}, stopped: {}; "
-                    "{} for the uncertainties) in {:.1f} s. Every evaluation simulated a KMC device of {} rails with the "
+  md += fmt::format("{} curves, {} points, {} parameters; {} evaluations in {:.1f} s: {} by the optimiser (NLopt LN_{}, "
+                    "stopped: {}; objective {:.6g}), then {} for Gauss-Newton refinement ({} steps accepted) and the "
+                    "uncertainties (objective {:.6g}). Every evaluation simulated a KMC device of {} rails with the "
                     "same seed ({}) per curve (common random numbers).\n\n",
-                    curves.size(), problem.residual_count(), n, asked, opt.evaluations, to_string(fp.algorithm),
-                    opt.stop_reason, unc.evaluations, wall_s, d0.rails, fp.seed);
+                    curves.size(), problem.residual_count(), n, asked, wall_s, opt.evaluations, to_string(fp.algorithm),
+                    opt.stop_reason, opt.best_objective, refined.evaluations, refined.accepted_steps, best_objective,
+                    d0.rails, fp.seed);
   if (!warnings.empty()) {
     md += "## Warnings\n\n";
     for (const auto& w : warnings) md += "- **" + w + "**\n";
@@ -388,17 +405,18 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
         "| --- | --- | --- | --- | --- | --- | --- |\n";
   for (std::size_t k = 0; k < n; ++k) {
     const auto& p = fp.parameters[k];
-    const shown_value s = in_units(p, opt.best_u[k], unc.sigma_u[k]);
+    const shown_value s = in_units(p, best_u[k], unc.sigma_u[k]);
     md += fmt::format("| `{}` | {:.6g} | {} | {} | [{:g}, {:g}] ({}) | {:.6g} | {} |\n", material_key(p.name), s.value,
                       unc.identifiable[k] ? fmt::format("{:.3g}", s.sigma) : "—",
                       unc.identifiable[k] ? fmt::format("[{:.6g}, {:.6g}]", s.low, s.high) : "—", p.lower, p.upper,
                       p.scale == fit_scale::log ? "log" : "linear", p.start,
                       unc.identifiable[k] ? "yes" : "**no**: " + unc.why_not[k]);
   }
-  md += fmt::format("\nUncertainties: Gauss–Newton (Fisher) covariance s²(JᵀJ)⁻¹ at the optimum, J from finite "
+  md += fmt::format("\nUncertainties: Gauss–Newton (Fisher) covariance s²·F·(JᵀJ)⁻¹ at the optimum, J from finite "
                     "differences of the residuals (steps of {} of each range in its scale), s² = objective / (N − p) "
-                    "= {:.4g}. Correlations:\n\n| |",
-                    fp.jacobian_step, unc.s2);
+                    "= {:.4g}, F = {:.3g} for residuals correlated in time (AR(1): (1 + ρ)/(1 − ρ) of each curve's "
+                    "lag-1 autocorrelation ρ). The 95 % interval is ± 2σ. Correlations:\n\n| |",
+                    fp.jacobian_step, unc.s2, unc.correlation_inflation);
   for (const auto& p : fp.parameters) md += fmt::format(" {} |", to_string(p.name));
   md += "\n|---|";
   for (std::size_t k = 0; k < n; ++k) md += "---|";

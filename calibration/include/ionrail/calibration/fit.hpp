@@ -38,6 +38,8 @@ class fit_problem {
 
   std::size_t size() const { return fit_.parameters.size(); }
   std::size_t residual_count() const { return residual_count_; }
+  // Where each curve's residuals start in the residual vector, and the end.
+  std::vector<std::size_t> curve_offsets() const;
   const fit_params& settings() const { return fit_; }
   const std::vector<fit_curve>& curves() const { return curves_; }
 
@@ -88,6 +90,14 @@ optimiser_result optimise(const fit_problem& problem, const residual_function& r
 
 struct fit_uncertainty {
   double s2 = 0;                 // residual variance: sum of squares / (N - p)
+  // Residuals correlated in time (the KMC's own fluctuations, in the data
+  // and in the model, are slow) carry fewer independent points than N: per
+  // curve, the lag-1 autocorrelation rho of its residuals gives the AR(1)
+  // effective-sample-size factor (1 + rho) / (1 - rho) (1 for rho <= 0);
+  // the covariance is multiplied by their mean weighted by each curve's sum
+  // of squares.
+  double correlation_inflation = 1;
+  std::vector<double> lag1_autocorrelation;  // per curve
   int dof = 0;
   std::vector<double> sigma_u;   // standard uncertainty in the scaled coordinate (inf: not identifiable)
   std::vector<std::vector<double>> covariance_u, correlation;
@@ -97,13 +107,49 @@ struct fit_uncertainty {
   int evaluations = 0;
 };
 
+// The Jacobian of the residuals at u (rows: parameters), by finite
+// differences with steps of settings().jacobian_step of each range (central
+// where both sides are within bounds, one-sided at a bound); r are the
+// residuals at u. Counts its evaluations into *evaluations.
+std::vector<std::vector<double>> residual_jacobian(const fit_problem& problem, const residual_function& residuals,
+                                                   const std::vector<double>& u, const std::vector<double>& r,
+                                                   int* evaluations);
+
+// The covariance and identifiability from a Jacobian (see below).
+fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<std::vector<double>>& jac,
+                                          const std::vector<double>& r);
+
+// Gauss-Newton refinement after the derivative-free search: a
+// derivative-free optimiser on a KMC objective stops where the noise of the
+// draw (even with common random numbers) hides the slope, which in a long
+// narrow valley (two parameters nearly confounded) can be far from the
+// bottom. Least squares know their own curvature: from the Jacobian at the
+// current point, the Gauss-Newton step -(J^T J)^+ J^T r (projected onto the
+// bounds, halved until it lowers the objective, at most twice) is tried; an
+// accepted step is followed by a new Jacobian, up to `steps` times. The
+// uncertainty is that of the last Jacobian, at the point returned.
+struct refined_fit {
+  std::vector<double> u, r;
+  fit_uncertainty uncertainty;
+  int accepted_steps = 0;
+  int evaluations = 0;
+};
+refined_fit refine_gauss_newton(const fit_problem& problem, const residual_function& residuals,
+                                const std::vector<double>& u, const std::vector<double>& r, int steps);
+
+// Above this |correlation| with another parameter a parameter is reported
+// as not identifiable (confounded).
+inline constexpr double max_identifiable_correlation = 0.99;
+
 // Gauss-Newton covariance s2 (J^T J)^+ at best_u, J by finite differences of
 // the residuals with steps of settings().jacobian_step of each range (central
 // where both sides are within bounds, one-sided at a bound). A parameter is
-// not identifiable when its standard uncertainty exceeds its bound range, or
+// not identifiable when its standard uncertainty exceeds its bound range,
 // when it loads a direction of J^T J whose eigenvalue is below 1e-10 of the
-// largest (the data do not constrain it): its uncertainty is then reported
-// as infinite and the others from the pseudo-inverse without that direction.
+// largest (the data do not constrain it), or when its correlation with
+// another exceeds max_identifiable_correlation: its uncertainty is then
+// reported as infinite (the others from the pseudo-inverse without a null
+// direction).
 fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const residual_function& residuals,
                                          const std::vector<double>& best_u, const std::vector<double>& best_residuals);
 

@@ -59,6 +59,7 @@ struct fit_params {
   fit_algorithm algorithm = fit_algorithm::bobyqa;
   double rel_tolerance = 1e-3;     // stop when a step changes every scaled parameter by less (of its range)
   double jacobian_step = 0.02;     // finite-difference step for the uncertainties, fraction of each range
+  int refine_steps = 3;            // Gauss-Newton steps after the optimiser (refine_gauss_newton)
   std::vector<fit_curve_spec> curves;
   std::vector<fit_parameter_spec> parameters;
 };
