@@ -105,13 +105,13 @@ kmc::device_params fit_problem::device_at(const std::vector<double>& values, std
   return d;
 }
 
-std::vector<std::vector<double>> fit_problem::model_curves(const std::vector<double>& values) const {
+std::vector<std::vector<double>> fit_problem::model_curves(const std::vector<double>& values, int replicate) const {
   std::vector<std::vector<double>> out(curves_.size());
   for (std::size_t c = 0; c < curves_.size(); ++c) {
     const fit_curve& curve = curves_[c];
     // Each curve its own stream, the same at every evaluation.
     kmc::sim_params s = sim_;
-    s.seed = fit_.seed + 1000003ull * c;
+    s.seed = fit_.seed + 1000003ull * c + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(replicate);
     kmc::engine e(device_at(values, c), s, curve.drive);
     auto& y = out[c];
     y.reserve(curve.measured.t_s.size());
@@ -346,7 +346,8 @@ fisher fisher_of(const fit_problem& problem, const std::vector<std::vector<doubl
 }  // namespace
 
 fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<std::vector<double>>& jac,
-                                          const std::vector<double>& r) {
+                                          const std::vector<double>& r,
+                                          const std::vector<std::vector<double>>& model_covariance) {
   const std::size_t n = problem.size(), m = r.size();
   const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
   fit_uncertainty out;
@@ -392,6 +393,16 @@ fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std:
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j)
       out.covariance_u[i][j] = out.s2 * out.correlation_inflation * inv[i][j] * (hi[i] - lo[i]) * (hi[j] - lo[j]);
+  out.covariance_model_u.assign(n, std::vector<double>(n, 0.0));
+  out.sigma_model_u.assign(n, 0.0);
+  if (!model_covariance.empty())
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        out.covariance_model_u[i][j] = model_covariance[i][j];
+        out.covariance_u[i][j] += model_covariance[i][j];
+      }
+      out.sigma_model_u[i] = std::sqrt(std::max(0.0, model_covariance[i][i]));
+    }
   for (std::size_t k = 0; k < n; ++k) {
     out.sigma_u[k] = std::sqrt(std::max(0.0, out.covariance_u[k][k]));
     if (out.identifiable[k] && !(out.sigma_u[k] <= hi[k] - lo[k])) {
@@ -431,6 +442,38 @@ fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std:
   return out;
 }
 
+std::vector<std::vector<double>> model_noise_covariance(const fit_problem& problem,
+                                                        const seeded_residual_function& residuals,
+                                                        const std::vector<double>& u, const std::vector<double>& r,
+                                                        const std::vector<std::vector<double>>& jac, int replicates,
+                                                        int* evaluations) {
+  const std::size_t n = problem.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  std::vector<std::vector<double>> cov(n, std::vector<double>(n, 0.0));
+  if (replicates <= 0) return cov;
+  const fisher f = fisher_of(problem, jac);
+  for (int k = 1; k <= replicates; ++k) {
+    const std::vector<double> rk = residuals(u, k);
+    ++*evaluations;
+    std::vector<double> g(n, 0.0);  // normalised J^T (r_k - r)
+    for (std::size_t p = 0; p < n; ++p) {
+      double s = 0;
+      for (std::size_t i = 0; i < r.size(); ++i) s += jac[p][i] * (rk[i] - r[i]);
+      g[p] = s * (hi[p] - lo[p]);
+    }
+    std::vector<double> d(n, 0.0);  // the shift, scaled coordinates
+    for (std::size_t e = 0; e < n; ++e) {
+      if (f.null[e]) continue;
+      double proj = 0;
+      for (std::size_t p = 0; p < n; ++p) proj += f.vectors[p][e] * g[p];
+      for (std::size_t p = 0; p < n; ++p) d[p] -= f.vectors[p][e] * proj / f.values[e] * (hi[p] - lo[p]);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) cov[i][j] += d[i] * d[j] / (2.0 * replicates);
+  }
+  return cov;
+}
+
 fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const residual_function& residuals,
                                          const std::vector<double>& best_u, const std::vector<double>& best_residuals) {
   int evaluations = 0;
@@ -450,6 +493,7 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
   for (int step = 0;; ++step) {
     const auto jac = residual_jacobian(problem, residuals, out.u, out.r, &out.evaluations);
     out.uncertainty = uncertainty_from_jacobian(problem, jac, out.r);
+    out.jacobian = jac;
     if (step >= steps) break;
     // The Gauss-Newton step in range-normalised coordinates, through the
     // pseudo-inverse (a null direction is not moved along).

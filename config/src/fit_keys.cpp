@@ -186,6 +186,9 @@ section_def fit_section() {
       .range(closed(0, 20))
       .doc("Gauss-Newton steps from the optimiser's best point (each: a Jacobian, then the step): reach the bottom of "
            "a narrow valley that the KMC noise hides from the derivative-free search");
+  s.key("replicates", [](auto& c) -> auto& { return c.fit.replicates; })
+      .range(closed(0, 64))
+      .doc("other seeds at the optimum whose spread gives the uncertainty due to the model's own draw (0: none)");
   s.hand("curve", value_type::tables)
       .note("see below").default_doc("none")
       .doc("the measured curves, one entry each");

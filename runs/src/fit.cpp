@@ -110,7 +110,8 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   // the corner of the bounds that hops fastest, refused above --max-work.
   // The optimiser's, then per Gauss-Newton step a Jacobian (2 per
   // parameter) and up to three trial steps, then the last Jacobian.
-  const int evaluations_max = fp.max_evaluations + (2 * static_cast<int>(n) + 3) * fp.refine_steps + 2 * static_cast<int>(n);
+  const int evaluations_max =
+      fp.max_evaluations + (2 * static_cast<int>(n) + 3) * fp.refine_steps + 2 * static_cast<int>(n) + fp.replicates;
   {
     double per_evaluation = 0;
     for (std::size_t c = 0; c < curves.size(); ++c) {
@@ -168,7 +169,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   progress.begin_part("fit: evaluations");
   std::size_t asked = 0;
   const std::size_t replayable = history.size();
-  const residual_function evaluate = [&](const std::vector<double>& u) -> std::vector<double> {
+  const seeded_residual_function evaluate_seeded = [&](const std::vector<double>& u, int replicate) -> std::vector<double> {
     const std::size_t k = asked++;
     std::vector<double> r;
     if (k < replayable) {
@@ -180,20 +181,26 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       if (ctl && ctl->interrupted())
         throw interrupted(ctl->signal(), fmt::format("interrupted by {} after {} evaluations (saved in {})",
                                                      signal_name(ctl->signal()), k, checkpoint.string()));
-      r = problem.residuals(problem.model_curves(problem.from_scaled(u)));
+      r = problem.residuals(problem.model_curves(problem.from_scaled(u), replicate));
       history.push_back({u, r});
       write_checkpoint(checkpoint / "history", "fit-history", history_text(history));
     }
     progress.advance_to(static_cast<double>(k + 1));
     return r;
   };
+  const residual_function evaluate = [&](const std::vector<double>& u) { return evaluate_seeded(u, 0); };
 
   const optimiser_result opt = optimise(problem, evaluate);
   std::vector<double> opt_r;
   for (const auto& e : history)
     if (e.u == opt.best_u) opt_r = e.residuals;
   const refined_fit refined = refine_gauss_newton(problem, evaluate, opt.best_u, opt_r, fp.refine_steps);
-  const fit_uncertainty& unc = refined.uncertainty;
+  int replicate_evaluations = 0;
+  fit_uncertainty unc = uncertainty_from_jacobian(
+      problem, refined.jacobian, refined.r,
+      model_noise_covariance(problem, evaluate_seeded, refined.u, refined.r, refined.jacobian, fp.replicates,
+                             &replicate_evaluations));
+  unc.replicates = fp.replicates;
   const std::vector<double>& best_u = refined.u;
   const std::vector<double>& best_r = refined.r;
   const double best_objective = sum_of_squares(best_r);
@@ -264,6 +271,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                                                            : json_doc(nullptr)},
                   {"scale", p.scale == fit_scale::log ? "log" : "linear"},
                   {"uncertainty_scaled", unc.identifiable[k] ? json_number(unc.sigma_u[k], 4) : json_doc(nullptr)},
+                  {"uncertainty_scaled_model_draw", json_number(unc.sigma_model_u[k], 4)},
                   {"start", json_number(p.start)},
                   {"bounds", json_doc::array({json_number(p.lower), json_number(p.upper)})},
                   {"identifiable", static_cast<bool>(unc.identifiable[k])}};
@@ -329,8 +337,9 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
        fmt::format("Gauss-Newton (Fisher): covariance s2 F (J^T J)^-1 at the optimum, J by finite differences of the "
                    "residuals with steps of {} of each range, s2 = objective / (N - p) = {:.4g} with N - p = {}, F = {:.3g} "
                    "the AR(1) factor (1 + rho) / (1 - rho) of the residuals' lag-1 autocorrelation rho per curve, "
-                   "weighted by each curve's sum of squares",
-                   fp.jacobian_step, unc.s2, unc.dof, unc.correlation_inflation)},
+                   "weighted by each curve's sum of squares; plus the model draw's covariance from {} other seeds at "
+                   "the optimum (sum d d^T / 2K of the Gauss-Newton shifts d they cause)",
+                   fp.jacobian_step, unc.s2, unc.dof, unc.correlation_inflation, fp.replicates)},
       {"lag1_autocorrelation", [&] {
          json_doc a = json_doc::array();
          for (double x : unc.lag1_autocorrelation) a.push_back(json_number(x, 4));
@@ -348,6 +357,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                 {"optimiser_evaluations", opt.evaluations},
                 {"gauss_newton_evaluations", refined.evaluations},
                 {"gauss_newton_steps_accepted", refined.accepted_steps},
+                {"replicate_evaluations", replicate_evaluations},
                 {"optimiser_best_objective", json_number(opt.best_objective, 8)},
                 {"replayed_from_checkpoint", replayable},
                 {"algorithm", std::string("NLopt LN_") + [&] {
@@ -415,8 +425,9 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   md += fmt::format("\nUncertainties: Gauss–Newton (Fisher) covariance s²·F·(JᵀJ)⁻¹ at the optimum, J from finite "
                     "differences of the residuals (steps of {} of each range in its scale), s² = objective / (N − p) "
                     "= {:.4g}, F = {:.3g} for residuals correlated in time (AR(1): (1 + ρ)/(1 − ρ) of each curve's "
-                    "lag-1 autocorrelation ρ). The 95 % interval is ± 2σ. Correlations:\n\n| |",
-                    fp.jacobian_step, unc.s2, unc.correlation_inflation);
+                    "lag-1 autocorrelation ρ), plus the covariance of the model's own draw, estimated from {} other "
+                    "seeds at the optimum. The 95 % interval is ± 2σ. Correlations:\n\n| |",
+                    fp.jacobian_step, unc.s2, unc.correlation_inflation, fp.replicates);
   for (const auto& p : fp.parameters) md += fmt::format(" {} |", to_string(p.name));
   md += "\n|---|";
   for (std::size_t k = 0; k < n; ++k) md += "---|";

@@ -53,7 +53,9 @@ class fit_problem {
   // The device of curve `curve` at parameter values (temperature and rails set).
   kmc::device_params device_at(const std::vector<double>& values, std::size_t curve) const;
   // The model's response (S or A) at every measured time of every curve.
-  std::vector<std::vector<double>> model_curves(const std::vector<double>& values) const;
+  // replicate 0 is the fit's own draw (fit.seed); others are independent
+  // draws of the same model device (for its sampling noise).
+  std::vector<std::vector<double>> model_curves(const std::vector<double>& values, int replicate = 0) const;
   // weight * (model - measured) / sigma, all curves one after the other.
   std::vector<double> residuals(const std::vector<std::vector<double>>& model) const;
   // The sim parameters every evaluation uses (its fixed seed).
@@ -72,6 +74,8 @@ double sum_of_squares(const std::vector<double>& r);
 
 // The residuals at scaled parameters u (the caller memoises and checkpoints).
 using residual_function = std::function<std::vector<double>(const std::vector<double>& u)>;
+// The same with the model's draw chosen (fit_problem::model_curves).
+using seeded_residual_function = std::function<std::vector<double>(const std::vector<double>& u, int replicate)>;
 
 struct optimiser_result {
   std::vector<double> best_u;
@@ -98,6 +102,11 @@ struct fit_uncertainty {
   // of squares.
   double correlation_inflation = 1;
   std::vector<double> lag1_autocorrelation;  // per curve
+  // The part of covariance_u that comes from the model's own draw
+  // (model_noise_covariance; zeros without replicates), and its sigmas.
+  std::vector<std::vector<double>> covariance_model_u;
+  std::vector<double> sigma_model_u;
+  int replicates = 0;
   int dof = 0;
   std::vector<double> sigma_u;   // standard uncertainty in the scaled coordinate (inf: not identifiable)
   std::vector<std::vector<double>> covariance_u, correlation;
@@ -115,9 +124,24 @@ std::vector<std::vector<double>> residual_jacobian(const fit_problem& problem, c
                                                    const std::vector<double>& u, const std::vector<double>& r,
                                                    int* evaluations);
 
-// The covariance and identifiability from a Jacobian (see below).
+// The covariance and identifiability from a Jacobian (see below), with
+// `model_covariance` (scaled coordinates; empty: none) added.
 fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<std::vector<double>>& jac,
-                                          const std::vector<double>& r);
+                                          const std::vector<double>& r,
+                                          const std::vector<std::vector<double>>& model_covariance = {});
+
+// The parameters' covariance from the model's finite ensemble: the fitted
+// point depends on the fit's one draw of the KMC (common random numbers fix
+// it), an error correlated over whole curves that the residuals' scatter
+// does not show. At u, `replicates` other draws k give residuals r_k; the
+// Gauss-Newton shift each would cause, d_k = -(J^T J)^+ J^T (r_k - r), has
+// covariance twice that of the fit's own draw, so the estimate is
+// sum d_k d_k^T / (2 replicates). Counts its evaluations into *evaluations.
+std::vector<std::vector<double>> model_noise_covariance(const fit_problem& problem,
+                                                        const seeded_residual_function& residuals,
+                                                        const std::vector<double>& u, const std::vector<double>& r,
+                                                        const std::vector<std::vector<double>>& jac, int replicates,
+                                                        int* evaluations);
 
 // Gauss-Newton refinement after the derivative-free search: a
 // derivative-free optimiser on a KMC objective stops where the noise of the
@@ -130,6 +154,7 @@ fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std:
 // uncertainty is that of the last Jacobian, at the point returned.
 struct refined_fit {
   std::vector<double> u, r;
+  std::vector<std::vector<double>> jacobian;  // the last one, at u
   fit_uncertainty uncertainty;
   int accepted_steps = 0;
   int evaluations = 0;

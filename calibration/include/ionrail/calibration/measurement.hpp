@@ -60,6 +60,7 @@ struct fit_params {
   double rel_tolerance = 1e-3;     // stop when a step changes every scaled parameter by less (of its range)
   double jacobian_step = 0.02;     // finite-difference step for the uncertainties, fraction of each range
   int refine_steps = 3;            // Gauss-Newton steps after the optimiser (refine_gauss_newton)
+  int replicates = 8;              // other draws of the model at the optimum (model_noise_covariance)
   std::vector<fit_curve_spec> curves;
   std::vector<fit_parameter_spec> parameters;
 };
