@@ -20,6 +20,7 @@
 #include <ionrail/runs/file_kind.hpp>
 #include <ionrail/runs/calibrate.hpp>
 #include <ionrail/runs/fit.hpp>
+#include <ionrail/calibration/fit.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/app/crossbar_run.hpp>
@@ -51,6 +52,8 @@ int print_info() {
 #endif
   fmt::print("co-simulation: SystemC {}, Verilator {}\n", IONRAIL_SYSTEMC_BUILT ? "built" : "not built",
              IONRAIL_VERILATOR_BUILT ? "built" : "not built");
+  fmt::print("fit: NLopt {}\n", calibration::have_nlopt() ? "built (ionrail fit)"
+                                                        : "not built (install libnlopt-cxx-dev and configure again)");
   fmt::print("plots: gnuplot {}\n", std::system("command -v gnuplot >/dev/null 2>&1") == 0 ? "found" : "not found (data only)");
   return 0;
 }
