@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -254,6 +255,10 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     model_io::write_file_atomic(out / "history.csv", csv);
   }
 
+  std::string algorithm = to_string(fp.algorithm);  // as NLopt names it: NLopt LN_BOBYQA
+  std::transform(algorithm.begin(), algorithm.end(), algorithm.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  algorithm = "NLopt LN_" + algorithm;
   fit_outcome outcome;
   outcome.evaluations = static_cast<int>(asked);
   outcome.objective = best_objective;
@@ -360,11 +365,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                 {"replicate_evaluations", replicate_evaluations},
                 {"optimiser_best_objective", json_number(opt.best_objective, 8)},
                 {"replayed_from_checkpoint", replayable},
-                {"algorithm", std::string("NLopt LN_") + [&] {
-                   std::string a = to_string(fp.algorithm);
-                   std::transform(a.begin(), a.end(), a.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-                   return a;
-                 }()},
+                {"algorithm", algorithm},
                 {"stop_reason", opt.stop_reason},
                 {"rails_per_evaluation", d0.rails},
                 {"sites", d0.sites},
@@ -399,11 +400,11 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
 
   // report.md
   std::string md = fmt::format("# Fit of `{}`\n\n", path);
-  md += fmt::format("{} curves, {} points, {} parameters; {} evaluations in {:.1f} s: {} by the optimiser (NLopt LN_{}, "
+  md += fmt::format("{} curves, {} points, {} parameters; {} evaluations in {:.1f} s: {} by the optimiser ({}, "
                     "stopped: {}; objective {:.6g}), then {} for Gauss-Newton refinement ({} steps accepted) and the "
                     "uncertainties (objective {:.6g}). Every evaluation simulated a KMC device of {} rails with the "
                     "same seed ({}) per curve (common random numbers).\n\n",
-                    curves.size(), problem.residual_count(), n, asked, wall_s, opt.evaluations, to_string(fp.algorithm),
+                    curves.size(), problem.residual_count(), n, asked, wall_s, opt.evaluations, algorithm,
                     opt.stop_reason, opt.best_objective, refined.evaluations, refined.accepted_steps, best_objective,
                     d0.rails, fp.seed);
   if (!warnings.empty()) {
