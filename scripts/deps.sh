@@ -12,6 +12,7 @@ packages=(
   verilator libsystemc-dev
   yosys iverilog nextpnr-ice40 fpga-icestorm
   zlib1g-dev nlohmann-json3-dev
+  libnlopt-cxx-dev
   libopenmpi-dev openmpi-bin
   python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-setuptools
   python3-matplotlib python3-torch

@@ -160,7 +160,40 @@ std::map<std::string, special_case> hand_read_cases(const fixture& f) {
         EXPECT_EQ(e.at(4), 0.25);
         EXPECT_EQ(e.at(5), 0.0);
       }};
+  // [[fit.curve]] and [[fit.parameter]] (a fit needs both): every key of both.
+  const std::string fit_csv = f.s.write("fit.csv", "t_s,v_v,g_s\n0,0,1e-5\n1,1,2e-5\n");
+  const std::string fit_wave = f.s.write("fit_wave.csv", "0,0\n1,1\n");
+  const special_case fit_lists{
+      {"fit.curve=[{file = \"" + fit_csv + "\", waveform = \"" + fit_wave +
+           "\", label = \"lab\", temperature_k = 310, weight = 2}]",
+       "fit.parameter=[{name = \"g1_s\", lower = 1e-5, upper = 1e-3, scale = \"log\", start = 2e-4}]"},
+      [fit_csv, fit_wave](const json& j) {
+        const auto& c = j.at("fit").at("curve").at(0);
+        EXPECT_EQ(c.at("file"), fit_csv);
+        EXPECT_EQ(c.at("waveform"), fit_wave);
+        EXPECT_EQ(c.at("label"), "lab");
+        EXPECT_EQ(c.at("temperature_k"), 310.0);
+        EXPECT_EQ(c.at("weight"), 2.0);
+        const auto& p = j.at("fit").at("parameter").at(0);
+        EXPECT_EQ(p.at("name"), "g1_s");
+        EXPECT_EQ(p.at("lower"), 1e-5);
+        EXPECT_EQ(p.at("upper"), 1e-3);
+        EXPECT_EQ(p.at("scale"), "log");
+        EXPECT_EQ(p.at("start"), 2e-4);
+      }};
   return {
+      {"fit.curve", fit_lists},
+      {"fit.parameter", fit_lists},
+      {"fit.curve.file", fit_lists},
+      {"fit.curve.waveform", fit_lists},
+      {"fit.curve.label", fit_lists},
+      {"fit.curve.temperature_k", fit_lists},
+      {"fit.curve.weight", fit_lists},
+      {"fit.parameter.name", fit_lists},
+      {"fit.parameter.lower", fit_lists},
+      {"fit.parameter.upper", fit_lists},
+      {"fit.parameter.scale", fit_lists},
+      {"fit.parameter.start", fit_lists},
       {"material",
        {{"material=" + material},
         [material](const json& j) {

@@ -3,7 +3,7 @@
 // Exit codes: 0 success; 1 a run failed while running (e.g. a step became
 // invalid); 2 bad input (usage, configuration, files) with nothing written;
 // 3 `ionrail demo` finished but a physics claim of its report did not hold;
-// 130 / 143 `run` or `calibrate` stopped by SIGINT / SIGTERM after saving a
+// 130 / 143 `run`, `calibrate` or `fit` stopped by SIGINT / SIGTERM after saving a
 // checkpoint (the message says how to resume).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -19,6 +19,8 @@
 
 #include <ionrail/runs/file_kind.hpp>
 #include <ionrail/runs/calibrate.hpp>
+#include <ionrail/runs/fit.hpp>
+#include <ionrail/calibration/fit.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/app/crossbar_run.hpp>
@@ -50,6 +52,8 @@ int print_info() {
 #endif
   fmt::print("co-simulation: SystemC {}, Verilator {}\n", IONRAIL_SYSTEMC_BUILT ? "built" : "not built",
              IONRAIL_VERILATOR_BUILT ? "built" : "not built");
+  fmt::print("fit: NLopt {}\n", calibration::have_nlopt() ? "built (ionrail fit)"
+                                                        : "not built (install libnlopt-cxx-dev and configure again)");
   fmt::print("plots: gnuplot {}\n", std::system("command -v gnuplot >/dev/null 2>&1") == 0 ? "found" : "not found (data only)");
   return 0;
 }
@@ -203,6 +207,20 @@ int main(int argc, char** argv) {
   int cal_threads = 0;
   threads_option(calibrate, cal_threads);
 
+  runs::fit_options fit_opt;
+  std::string fit_file;
+  auto* fit = cli.add_subcommand("fit", "Fit material parameters to measured curves (docs/measurements.md)");
+  fit->add_option("FILE", fit_file, "Measurement file with a [fit] section (TOML)")->required();
+  fit->add_option("--out", fit_opt.out_dir, "Output directory")->capture_default_str();
+  fit->add_option("--set", fit_opt.overrides, "Override a key (repeatable)");
+  fit->add_flag("--force", fit_opt.force, "Replace DIR (and an interrupted fit's DIR.checkpoint) if it exists");
+  std::string fit_resume;
+  resume_option(fit, fit_resume, "Continue the fit interrupted in DIR.checkpoint (DIR: the output directory, else --out)");
+  fit->add_flag("--quiet", fit_opt.quiet, "No progress output");
+  max_work_option(fit, fit_opt.max_work);
+  int fit_threads = 0;
+  threads_option(fit, fit_threads);
+
   runs::replay_options rep_opt;
   auto* replay = cli.add_subcommand("replay", "Run the compact model of a calibrated table through a protocol");
   replay->add_option("DIR", rep_opt.table_dir, "Directory written by `ionrail calibrate`")->required();
@@ -311,6 +329,19 @@ int main(int argc, char** argv) {
       cal_opt.resume = resolve_resume(calibrate, cal_resume, cal_opt.out_dir);
       cal_opt.checkpoints = true;
       runs::run_calibration(cal_file, cal_opt);
+      return 0;
+    }
+    if (*fit) {
+      apply_threads(fit_threads);
+      fit_opt.resume = resolve_resume(fit, fit_resume, fit_opt.out_dir);
+      fit_opt.checkpoints = true;
+      const auto r = runs::run_fit(fit_file, fit_opt);
+      if (!fit_opt.quiet) {
+        for (const auto& p : r.parameters)
+          fmt::print(stderr, "ionrail fit: {} = {:.6g} ± {}\n", p.name, p.value,
+                     p.identifiable ? fmt::format("{:.3g}", p.sigma) : std::string("? (not identifiable)"));
+        fmt::print(stderr, "ionrail fit: {} evaluations in {:.1f} s; wrote {}\n", r.evaluations, r.wall_s, r.out_dir);
+      }
       return 0;
     }
     if (*crossbar) {

@@ -267,5 +267,8 @@ section_def sweep_section();
 section_def calibration_section();
 section_def crossbar_section();
 section_def snn_section();
+section_def fit_section();
+section_def fit_curve_section();
+section_def fit_parameter_section();
 
 }  // namespace ionrail::config::detail

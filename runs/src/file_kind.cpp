@@ -15,7 +15,7 @@ namespace {
 const std::vector<std::pair<std::string, std::string>>& own_sections() {
   static const std::vector<std::pair<std::string, std::string>> table{
       {"protocol", "run"}, {"series", "run"}, {"calibration", "calibrate"},
-      {"crossbar", "crossbar"}, {"snn", "snn"}, {"sweep", "sweep"}};
+      {"crossbar", "crossbar"}, {"snn", "snn"}, {"sweep", "sweep"}, {"fit", "fit"}};
   return table;
 }
 

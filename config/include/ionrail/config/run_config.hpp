@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <ionrail/calibration/ensemble.hpp>
+#include <ionrail/calibration/measurement.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/crossbar_mlp.hpp>
 #include <ionrail/circuits/snn.hpp>
@@ -60,6 +61,9 @@ struct run_config {
     circuits::snn_params network;
     int window_steps = 6;  // the STDP window is measured for |Δt| up to this many model steps
   } snn;
+  // [fit] (ionrail fit): the measured curves (paths resolved relative to the
+  // file that named them) and the parameters fitted, with the optimiser's settings.
+  ::ionrail::calibration::fit_params fit;
 };
 
 // Loads FILE (and the material it includes), applies `--set key=value`
@@ -79,5 +83,13 @@ void check_toml_bounds(const std::string& file, const std::string& text);
 // Every resolved parameter as a JSON object (for summary.json), laid out like
 // the run file's sections, via toml++'s json_formatter.
 std::string resolved_parameters_json(const run_config& config);
+
+// The material of a configuration as a material file (TOML) that
+// load_run_config reads back to the same device: every key of the material
+// sections ([device], [[species]], [[rail_class]], [field], [readout]) at its
+// resolved value, site-energy landscapes as per-site ranges. A non-uniform
+// initial profile is named as `initial_profile_csv`, the file the caller
+// writes beside it (initial_profile_file, one weight per line).
+std::string material_toml(const run_config& config, const std::string& initial_profile_file = "initial_profile.csv");
 
 }  // namespace ionrail::config

@@ -1,0 +1,196 @@
+#pragma once
+// Fitting material parameters to measured curves (`ionrail fit`,
+// docs/measurements.md): the model response of a KMC device at given
+// parameters, sampled where the curves were measured; the weighted residuals;
+// a derivative-free optimiser from NLopt over the parameters in their scales
+// within bounds; and the Gauss-Newton (Fisher) uncertainties, correlations
+// and identifiability at the optimum. Every evaluation runs the KMC from one
+// fixed seed (common random numbers): two nearby parameter sets then share
+// their random numbers, so the objective's differences reflect the
+// parameters, not the draw.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ionrail/calibration/measurement.hpp>
+#include <ionrail/kmc/params.hpp>
+#include <ionrail/kmc/voltage_source.hpp>
+
+namespace ionrail::calibration {
+
+// A measured curve with the drive it was measured under.
+struct fit_curve {
+  fit_curve_spec spec;
+  measured_curve measured;
+  std::shared_ptr<const kmc::piecewise_linear_voltage> drive;
+  double sigma_default = 1;  // the uncertainty of a point when the file gives none: the curve's range
+};
+
+// The curve's drive: its waveform file, else its v_v column; input_error
+// naming the file when it has neither, or when a time lies past the drive.
+std::shared_ptr<const kmc::piecewise_linear_voltage> curve_drive(const fit_curve_spec& spec, const measured_curve& m);
+
+class fit_problem {
+ public:
+  fit_problem(kmc::device_params device, kmc::sim_params sim, fit_params fit, std::vector<fit_curve> curves);
+
+  std::size_t size() const { return fit_.parameters.size(); }
+  std::size_t residual_count() const { return residual_count_; }
+  // Where each curve's residuals start in the residual vector, and the end.
+  std::vector<std::size_t> curve_offsets() const;
+  const fit_params& settings() const { return fit_; }
+  const std::vector<fit_curve>& curves() const { return curves_; }
+
+  // The parameters in the optimiser's coordinates (log10 for a log scale) and back.
+  std::vector<double> to_scaled(const std::vector<double>& values) const;
+  std::vector<double> from_scaled(const std::vector<double>& u) const;
+  std::vector<double> lower_scaled() const;
+  std::vector<double> upper_scaled() const;
+  std::vector<double> start_values() const;
+
+  // The device of curve `curve` at parameter values (temperature and rails set).
+  kmc::device_params device_at(const std::vector<double>& values, std::size_t curve) const;
+  // The model's response (S or A) at every measured time of every curve.
+  // replicate 0 is the fit's own draw (fit.seed); others are independent
+  // draws of the same model device (for its sampling noise).
+  std::vector<std::vector<double>> model_curves(const std::vector<double>& values, int replicate = 0) const;
+  // weight * (model - measured) / sigma, all curves one after the other.
+  std::vector<double> residuals(const std::vector<std::vector<double>>& model) const;
+  // The sim parameters every evaluation uses (its fixed seed).
+  const kmc::sim_params& sim() const { return sim_; }
+  const kmc::device_params& base_device() const { return device_; }
+
+ private:
+  kmc::device_params device_;
+  kmc::sim_params sim_;
+  fit_params fit_;
+  std::vector<fit_curve> curves_;
+  std::size_t residual_count_ = 0;
+};
+
+double sum_of_squares(const std::vector<double>& r);
+
+// The residuals at scaled parameters u (the caller memoises and checkpoints).
+using residual_function = std::function<std::vector<double>(const std::vector<double>& u)>;
+// The same with the model's draw chosen (fit_problem::model_curves).
+using seeded_residual_function = std::function<std::vector<double>(const std::vector<double>& u, int replicate)>;
+
+struct optimiser_result {
+  std::vector<double> best_u;
+  double best_objective = 0;
+  int evaluations = 0;
+  std::string stop_reason;  // NLopt's, in words
+};
+
+// Whether this build has NLopt (libnlopt-cxx-dev at configure time).
+bool have_nlopt();
+// Minimises the sum of squared residuals over the scaled parameters within
+// bounds with NLopt's derivative-free `algorithm`. Without NLopt:
+// ionrail::input_error saying so. An exception thrown by `residuals` (an
+// interruption) stops the optimiser and is rethrown.
+optimiser_result optimise(const fit_problem& problem, const residual_function& residuals);
+
+struct fit_uncertainty {
+  double s2 = 0;                 // residual variance: sum of squares / (N - p)
+  // Residuals correlated in time (the KMC's own fluctuations, in the data
+  // and in the model, are slow) carry fewer independent points than N: per
+  // curve, the lag-1 autocorrelation rho of its residuals gives the AR(1)
+  // effective-sample-size factor (1 + rho) / (1 - rho) (1 for rho <= 0);
+  // the covariance is multiplied by their mean weighted by each curve's sum
+  // of squares.
+  double correlation_inflation = 1;
+  std::vector<double> lag1_autocorrelation;  // per curve
+  // The part of covariance_u that comes from the model's own draw
+  // (model_noise_covariance; zeros without replicates), and its sigmas.
+  std::vector<std::vector<double>> covariance_model_u;
+  std::vector<double> sigma_model_u;
+  int replicates = 0;
+  int dof = 0;
+  std::vector<double> sigma_u;   // standard uncertainty in the scaled coordinate (inf: not identifiable)
+  std::vector<std::vector<double>> covariance_u, correlation;
+  std::vector<double> eigenvalues;  // of J^T J in range-normalised coordinates, ascending
+  std::vector<bool> identifiable;
+  std::vector<std::string> why_not;  // for each parameter not identifiable, why
+  int evaluations = 0;
+};
+
+// The Jacobian of the residuals at u (rows: parameters), by finite
+// differences with steps of settings().jacobian_step of each range (central
+// where both sides are within bounds, one-sided at a bound); r are the
+// residuals at u. Counts its evaluations into *evaluations.
+std::vector<std::vector<double>> residual_jacobian(const fit_problem& problem, const residual_function& residuals,
+                                                   const std::vector<double>& u, const std::vector<double>& r,
+                                                   int* evaluations);
+
+// The covariance and identifiability from a Jacobian (see below), with
+// `model_covariance` (scaled coordinates; empty: none) added.
+fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<std::vector<double>>& jac,
+                                          const std::vector<double>& r,
+                                          const std::vector<std::vector<double>>& model_covariance = {});
+
+// The parameters' covariance from the model's finite ensemble: the fitted
+// point depends on the fit's one draw of the KMC (common random numbers fix
+// it), an error correlated over whole curves that the residuals' scatter
+// does not show. At u, `replicates` other draws k give residuals r_k; the
+// Gauss-Newton shift each would cause, d_k = -(J^T J)^+ J^T (r_k - r), has
+// covariance twice that of the fit's own draw, so the estimate is
+// sum d_k d_k^T / (2 replicates). Counts its evaluations into *evaluations.
+std::vector<std::vector<double>> model_noise_covariance(const fit_problem& problem,
+                                                        const seeded_residual_function& residuals,
+                                                        const std::vector<double>& u, const std::vector<double>& r,
+                                                        const std::vector<std::vector<double>>& jac, int replicates,
+                                                        int* evaluations);
+
+// Gauss-Newton refinement after the derivative-free search: a
+// derivative-free optimiser on a KMC objective stops where the noise of the
+// draw (even with common random numbers) hides the slope, which in a long
+// narrow valley (two parameters nearly confounded) can be far from the
+// bottom. Least squares know their own curvature: from the Jacobian at the
+// current point, the Gauss-Newton step -(J^T J)^+ J^T r (projected onto the
+// bounds, halved until it lowers the objective, at most twice) is tried; an
+// accepted step is followed by a new Jacobian, up to `steps` times. The
+// uncertainty is that of the last Jacobian, at the point returned.
+struct refined_fit {
+  std::vector<double> u, r;
+  std::vector<std::vector<double>> jacobian;  // the last one, at u
+  fit_uncertainty uncertainty;
+  int accepted_steps = 0;
+  int evaluations = 0;
+};
+refined_fit refine_gauss_newton(const fit_problem& problem, const residual_function& residuals,
+                                const std::vector<double>& u, const std::vector<double>& r, int steps);
+
+// Above this |correlation| with another parameter a parameter is reported
+// as not identifiable (confounded).
+inline constexpr double max_identifiable_correlation = 0.99;
+
+// Gauss-Newton covariance s2 (J^T J)^+ at best_u, J by finite differences of
+// the residuals with steps of settings().jacobian_step of each range (central
+// where both sides are within bounds, one-sided at a bound). A parameter is
+// not identifiable when its standard uncertainty exceeds its bound range,
+// when it loads a direction of J^T J whose eigenvalue is below 1e-10 of the
+// largest (the data do not constrain it), or when its correlation with
+// another exceeds max_identifiable_correlation: its uncertainty is then
+// reported as infinite (the others from the pseudo-inverse without a null
+// direction).
+fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const residual_function& residuals,
+                                         const std::vector<double>& best_u, const std::vector<double>& best_residuals);
+
+// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix, by Jacobi rotations.
+void symmetric_eigen(std::vector<std::vector<double>> a, std::vector<double>& values,
+                     std::vector<std::vector<double>>& vectors);
+
+// One evaluation of the fit's history: the scaled point and its residuals.
+struct fit_evaluation {
+  std::vector<double> u;
+  std::vector<double> residuals;
+};
+// The history as checkpoint text (hex floats, exact) and back; input_error
+// naming `what` on text that does not parse or fit `parameters` / `residuals`.
+std::string history_text(const std::vector<fit_evaluation>& history);
+std::vector<fit_evaluation> parse_history(const std::string& text, std::size_t parameters, std::size_t residuals,
+                                          const std::string& what);
+
+}  // namespace ionrail::calibration

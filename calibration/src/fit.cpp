@@ -1,0 +1,588 @@
+#include <ionrail/calibration/fit.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <sstream>
+
+#include <ionrail/kmc/engine.hpp>
+#include <ionrail/kmc/protocol.hpp>
+#include <ionrail/model_io/input_error.hpp>
+
+#ifdef IONRAIL_HAVE_NLOPT
+#include <nlopt.hpp>
+#endif
+
+namespace ionrail::calibration {
+
+std::shared_ptr<const kmc::piecewise_linear_voltage> curve_drive(const fit_curve_spec& spec, const measured_curve& m) {
+  std::shared_ptr<const kmc::piecewise_linear_voltage> drive;
+  std::string name;
+  if (!spec.waveform.empty()) {
+    try {
+      drive = kmc::read_waveform_csv(spec.waveform);
+    } catch (const std::invalid_argument& e) {
+      throw input_error(e.what());  // "FILE:LINE: ..." already
+    }
+    name = "the waveform " + spec.waveform;
+  } else {
+    if (!m.has_voltage())
+      throw input_error(m.file + ":1: no v_v column and no waveform for this curve: expected the applied voltage, "
+                                 "as a v_v column or as the curve's `waveform` file");
+    if (m.t_s.size() < 2)
+      throw input_error(m.file + ":" + std::to_string(m.line.back()) +
+                        ": one row: the v_v column drives the model, expected at least two rows");
+    if (m.t_s.front() != 0.0)
+      throw input_error(m.file + ":" + std::to_string(m.line.front()) +
+                        ": the first t_s must be 0 when the v_v column is the drive (the model starts at t = 0)");
+    drive = std::make_shared<kmc::piecewise_linear_voltage>(m.t_s, m.v_v, m.file);
+    name = "its v_v column";
+  }
+  check_within_drive(m, drive->end_time_s(), name);
+  return drive;
+}
+
+fit_problem::fit_problem(kmc::device_params device, kmc::sim_params sim, fit_params fit, std::vector<fit_curve> curves)
+    : device_(std::move(device)), sim_(std::move(sim)), fit_(std::move(fit)), curves_(std::move(curves)) {
+  sim_.seed = fit_.seed;
+  for (auto& c : curves_) {
+    residual_count_ += c.measured.t_s.size();
+    // Without uncertainties every point of a curve counts alike, scaled by
+    // the curve's range so that curves in siemens and in amperes (or of
+    // different sizes) weigh comparably.
+    const auto [lo, hi] = std::minmax_element(c.measured.value.begin(), c.measured.value.end());
+    double range = *hi - *lo;
+    if (!(range > 0)) range = std::fabs(*hi);
+    c.sigma_default = range > 0 ? range : 1.0;
+  }
+}
+
+std::vector<std::size_t> fit_problem::curve_offsets() const {
+  std::vector<std::size_t> o{0};
+  for (const auto& c : curves_) o.push_back(o.back() + c.measured.t_s.size());
+  return o;
+}
+
+std::vector<double> fit_problem::to_scaled(const std::vector<double>& values) const {
+  std::vector<double> u(values.size());
+  for (std::size_t k = 0; k < values.size(); ++k)
+    u[k] = fit_.parameters[k].scale == fit_scale::log ? std::log10(values[k]) : values[k];
+  return u;
+}
+
+std::vector<double> fit_problem::from_scaled(const std::vector<double>& u) const {
+  std::vector<double> v(u.size());
+  for (std::size_t k = 0; k < u.size(); ++k) v[k] = fit_.parameters[k].scale == fit_scale::log ? std::pow(10.0, u[k]) : u[k];
+  return v;
+}
+
+std::vector<double> fit_problem::lower_scaled() const {
+  std::vector<double> v;
+  for (const auto& p : fit_.parameters) v.push_back(p.lower);
+  return to_scaled(v);
+}
+
+std::vector<double> fit_problem::upper_scaled() const {
+  std::vector<double> v;
+  for (const auto& p : fit_.parameters) v.push_back(p.upper);
+  return to_scaled(v);
+}
+
+std::vector<double> fit_problem::start_values() const {
+  std::vector<double> v;
+  for (const auto& p : fit_.parameters) v.push_back(p.start);
+  return v;
+}
+
+kmc::device_params fit_problem::device_at(const std::vector<double>& values, std::size_t curve) const {
+  kmc::device_params d = device_;
+  for (std::size_t k = 0; k < values.size(); ++k) set_parameter(d, fit_.parameters[k].name, values[k]);
+  if (curves_[curve].spec.temperature_k > 0) d.temperature_k = curves_[curve].spec.temperature_k;
+  if (fit_.rails > 0) d.rails = fit_.rails;
+  return d;
+}
+
+std::vector<std::vector<double>> fit_problem::model_curves(const std::vector<double>& values, int replicate) const {
+  std::vector<std::vector<double>> out(curves_.size());
+  for (std::size_t c = 0; c < curves_.size(); ++c) {
+    const fit_curve& curve = curves_[c];
+    // Each curve its own stream, the same at every evaluation.
+    kmc::sim_params s = sim_;
+    s.seed = fit_.seed + 1000003ull * c + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(replicate);
+    kmc::engine e(device_at(values, c), s, curve.drive);
+    auto& y = out[c];
+    y.reserve(curve.measured.t_s.size());
+    for (double t : curve.measured.t_s) {
+      if (t > e.time_s()) e.advance_to(t);
+      const kmc::sample x = e.take_sample();
+      y.push_back(curve.measured.quantity == measured_quantity::conductance ? x.g_s : x.i_a);
+    }
+  }
+  return out;
+}
+
+std::vector<double> fit_problem::residuals(const std::vector<std::vector<double>>& model) const {
+  std::vector<double> r;
+  r.reserve(residual_count_);
+  for (std::size_t c = 0; c < curves_.size(); ++c) {
+    const auto& m = curves_[c].measured;
+    for (std::size_t k = 0; k < m.t_s.size(); ++k) {
+      const double sigma = m.has_sigma() ? m.sigma[k] : curves_[c].sigma_default;
+      r.push_back(curves_[c].spec.weight * (model[c][k] - m.value[k]) / sigma);
+    }
+  }
+  return r;
+}
+
+double sum_of_squares(const std::vector<double>& r) {
+  double s = 0;
+  for (double x : r) s += x * x;
+  return s;
+}
+
+bool have_nlopt() {
+#ifdef IONRAIL_HAVE_NLOPT
+  return true;
+#else
+  return false;
+#endif
+}
+
+optimiser_result optimise(const fit_problem& problem, const residual_function& residuals) {
+#ifndef IONRAIL_HAVE_NLOPT
+  (void)problem;
+  (void)residuals;
+  throw input_error("ionrail fit: this build has no NLopt (install Debian's libnlopt-cxx-dev, e.g. with "
+                    "scripts/deps.sh, and configure again)");
+#else
+  const auto& f = problem.settings();
+  const std::size_t n = problem.size();
+  nlopt::algorithm a = nlopt::LN_BOBYQA;
+  switch (f.algorithm) {
+    case fit_algorithm::bobyqa: a = nlopt::LN_BOBYQA; break;
+    case fit_algorithm::neldermead: a = nlopt::LN_NELDERMEAD; break;
+    case fit_algorithm::sbplx: a = nlopt::LN_SBPLX; break;
+    case fit_algorithm::cobyla: a = nlopt::LN_COBYLA; break;
+  }
+  // BOBYQA needs at least two parameters for its quadratic model; with one,
+  // NLopt's own Nelder-Mead.
+  if (a == nlopt::LN_BOBYQA && n < 2) a = nlopt::LN_NELDERMEAD;
+  nlopt::opt opt(a, static_cast<unsigned>(n));
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  opt.set_lower_bounds(lo);
+  opt.set_upper_bounds(hi);
+  std::vector<double> step(n), xtol(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    step[k] = 0.15 * (hi[k] - lo[k]);  // the first moves explore a good part of the box
+    xtol[k] = f.rel_tolerance * (hi[k] - lo[k]);
+  }
+  opt.set_initial_step(step);
+  opt.set_xtol_abs(xtol);
+  opt.set_maxeval(f.max_evaluations);
+
+  struct context {
+    const residual_function* fn;
+    std::exception_ptr error;
+    int evaluations = 0;
+    std::vector<double> best_u;
+    double best = std::numeric_limits<double>::infinity();
+    nlopt::opt* opt;
+  } ctx{&residuals, nullptr, 0, {}, std::numeric_limits<double>::infinity(), &opt};
+  opt.set_min_objective(
+      [](unsigned dim, const double* x, double*, void* data) -> double {
+        auto* c = static_cast<context*>(data);
+        if (c->error) return std::numeric_limits<double>::max();
+        try {
+          const std::vector<double> u(x, x + dim);
+          const double value = sum_of_squares((*c->fn)(u));
+          ++c->evaluations;
+          if (value < c->best) {
+            c->best = value;
+            c->best_u = u;
+          }
+          return value;
+        } catch (...) {
+          // NLopt's C core cannot carry an exception: keep it, stop, rethrow below.
+          c->error = std::current_exception();
+          c->opt->force_stop();
+          return std::numeric_limits<double>::max();
+        }
+      },
+      &ctx);
+  std::vector<double> x = problem.to_scaled(problem.start_values());
+  double value = 0;
+  nlopt::result result = nlopt::FAILURE;
+  try {
+    result = opt.optimize(x, value);
+  } catch (const nlopt::forced_stop&) {
+    result = nlopt::FORCED_STOP;
+  } catch (const nlopt::roundoff_limited&) {
+    result = nlopt::ROUNDOFF_LIMITED;
+  }
+  if (ctx.error) std::rethrow_exception(ctx.error);
+  optimiser_result r;
+  r.best_u = ctx.best_u;
+  r.best_objective = ctx.best;
+  r.evaluations = ctx.evaluations;
+  switch (result) {
+    case nlopt::MAXEVAL_REACHED: r.stop_reason = "the evaluation limit (fit.max_evaluations) was reached"; break;
+    case nlopt::XTOL_REACHED: r.stop_reason = "the parameters moved less than fit.rel_tolerance of their ranges"; break;
+    case nlopt::FTOL_REACHED: r.stop_reason = "the objective stopped changing"; break;
+    case nlopt::ROUNDOFF_LIMITED: r.stop_reason = "round-off limited"; break;
+    case nlopt::SUCCESS: r.stop_reason = "converged"; break;
+    default: r.stop_reason = "NLopt result " + std::to_string(static_cast<int>(result)); break;
+  }
+  return r;
+#endif
+}
+
+void symmetric_eigen(std::vector<std::vector<double>> a, std::vector<double>& values,
+                     std::vector<std::vector<double>>& vectors) {
+  const std::size_t n = a.size();
+  vectors.assign(n, std::vector<double>(n, 0.0));
+  for (std::size_t i = 0; i < n; ++i) vectors[i][i] = 1;
+  for (int sweep = 0; sweep < 100; ++sweep) {
+    double off = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = i + 1; j < n; ++j) off += a[i][j] * a[i][j];
+    if (off < 1e-30) break;
+    for (std::size_t p = 0; p < n; ++p)
+      for (std::size_t q = p + 1; q < n; ++q) {
+        if (a[p][q] == 0) continue;
+        const double theta = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+        const double t = (theta >= 0 ? 1 : -1) / (std::fabs(theta) + std::sqrt(theta * theta + 1));
+        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
+        for (std::size_t k = 0; k < n; ++k) {
+          const double akp = a[k][p], akq = a[k][q];
+          a[k][p] = c * akp - s * akq;
+          a[k][q] = s * akp + c * akq;
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+          const double apk = a[p][k], aqk = a[q][k];
+          a[p][k] = c * apk - s * aqk;
+          a[q][k] = s * apk + c * aqk;
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+          const double vkp = vectors[k][p], vkq = vectors[k][q];
+          vectors[k][p] = c * vkp - s * vkq;
+          vectors[k][q] = s * vkp + c * vkq;
+        }
+      }
+  }
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return a[x][x] < a[y][y]; });
+  values.resize(n);
+  std::vector<std::vector<double>> sorted(n, std::vector<double>(n));
+  for (std::size_t j = 0; j < n; ++j) {
+    values[j] = a[order[j]][order[j]];
+    for (std::size_t i = 0; i < n; ++i) sorted[i][j] = vectors[i][order[j]];
+  }
+  vectors = sorted;
+}
+
+std::vector<std::vector<double>> residual_jacobian(const fit_problem& problem, const residual_function& residuals,
+                                                   const std::vector<double>& u, const std::vector<double>& r,
+                                                   int* evaluations) {
+  const std::size_t n = problem.size(), m = r.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  std::vector<std::vector<double>> jac(n, std::vector<double>(m));
+  for (std::size_t k = 0; k < n; ++k) {
+    const double h = problem.settings().jacobian_step * (hi[k] - lo[k]);
+    std::vector<double> up = u, down = u;
+    const bool can_up = u[k] + h <= hi[k], can_down = u[k] - h >= lo[k];
+    std::vector<double> r_up = r, r_down = r;
+    double span = 0;
+    if (can_up) {
+      up[k] += h;
+      r_up = residuals(up);
+      ++*evaluations;
+      span += h;
+    }
+    if (can_down || !can_up) {
+      down[k] -= h;
+      r_down = residuals(down);
+      ++*evaluations;
+      span += h;
+    }
+    for (std::size_t i = 0; i < m; ++i) jac[k][i] = (r_up[i] - r_down[i]) / span;
+  }
+  return jac;
+}
+
+namespace {
+
+// J^T J normalised by the ranges (so that its eigenvalues compare parameters
+// of different units and scales), its eigen-decomposition, and which
+// directions are null (eigenvalue below 1e-10 of the largest).
+struct fisher {
+  std::vector<std::vector<double>> normalised;
+  std::vector<double> values;
+  std::vector<std::vector<double>> vectors;
+  std::vector<bool> null;
+};
+
+fisher fisher_of(const fit_problem& problem, const std::vector<std::vector<double>>& jac) {
+  const std::size_t n = jac.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  fisher f;
+  f.normalised.assign(n, std::vector<double>(n));
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (std::size_t r = 0; r < jac[i].size(); ++r) s += jac[i][r] * jac[j][r];
+      f.normalised[i][j] = s * (hi[i] - lo[i]) * (hi[j] - lo[j]);
+    }
+  symmetric_eigen(f.normalised, f.values, f.vectors);
+  const double largest = f.values.empty() ? 0 : f.values.back();
+  f.null.resize(n);
+  for (std::size_t e = 0; e < n; ++e) f.null[e] = !(f.values[e] > 1e-10 * largest) || !(f.values[e] > 0);
+  return f;
+}
+
+}  // namespace
+
+fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<std::vector<double>>& jac,
+                                          const std::vector<double>& r,
+                                          const std::vector<std::vector<double>>& model_covariance) {
+  const std::size_t n = problem.size(), m = r.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  fit_uncertainty out;
+  out.dof = static_cast<int>(m) - static_cast<int>(n);
+  out.s2 = out.dof > 0 ? sum_of_squares(r) / out.dof : std::numeric_limits<double>::infinity();
+  {
+    const auto offsets = problem.curve_offsets();
+    double weighted = 0, total = 0;
+    for (std::size_t c = 0; c + 1 < offsets.size(); ++c) {
+      double num = 0, den = 0, ss = 0;
+      for (std::size_t i = offsets[c]; i < offsets[c + 1]; ++i) {
+        den += r[i] * r[i];
+        if (i + 1 < offsets[c + 1]) num += r[i] * r[i + 1];
+      }
+      ss = den;
+      const double rho = den > 0 ? std::min(num / den, 0.95) : 0.0;
+      out.lag1_autocorrelation.push_back(rho);
+      weighted += ss * (rho > 0 ? (1 + rho) / (1 - rho) : 1.0);
+      total += ss;
+    }
+    out.correlation_inflation = total > 0 ? weighted / total : 1.0;
+  }
+  const fisher f = fisher_of(problem, jac);
+  out.eigenvalues = f.values;
+  out.identifiable.assign(n, true);
+  out.why_not.assign(n, "");
+  // Pseudo-inverse of the normalised matrix without its null directions.
+  std::vector<std::vector<double>> inv(n, std::vector<double>(n, 0.0));
+  for (std::size_t e = 0; e < n; ++e) {
+    if (f.null[e]) {
+      for (std::size_t k = 0; k < n; ++k)
+        if (f.vectors[k][e] * f.vectors[k][e] > 0.1) {
+          out.identifiable[k] = false;
+          out.why_not[k] = "the measured curves do not change with it (a null direction of the Fisher matrix)";
+        }
+      continue;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) inv[i][j] += f.vectors[i][e] * f.vectors[j][e] / f.values[e];
+  }
+  out.covariance_u.assign(n, std::vector<double>(n));
+  out.sigma_u.assign(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j)
+      out.covariance_u[i][j] = out.s2 * out.correlation_inflation * inv[i][j] * (hi[i] - lo[i]) * (hi[j] - lo[j]);
+  out.covariance_model_u.assign(n, std::vector<double>(n, 0.0));
+  out.sigma_model_u.assign(n, 0.0);
+  if (!model_covariance.empty())
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        out.covariance_model_u[i][j] = model_covariance[i][j];
+        out.covariance_u[i][j] += model_covariance[i][j];
+      }
+      out.sigma_model_u[i] = std::sqrt(std::max(0.0, model_covariance[i][i]));
+    }
+  for (std::size_t k = 0; k < n; ++k) {
+    out.sigma_u[k] = std::sqrt(std::max(0.0, out.covariance_u[k][k]));
+    if (out.identifiable[k] && !(out.sigma_u[k] <= hi[k] - lo[k])) {
+      out.identifiable[k] = false;
+      out.why_not[k] = "its uncertainty exceeds its bound range";
+    }
+    if (!out.identifiable[k]) out.sigma_u[k] = std::numeric_limits<double>::infinity();
+  }
+  out.correlation.assign(n, std::vector<double>(n, 0.0));
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      const double d = std::sqrt(out.covariance_u[i][i] * out.covariance_u[j][j]);
+      out.correlation[i][j] = i == j ? 1.0 : (d > 0 ? out.covariance_u[i][j] / d : 0.0);
+    }
+  // Two parameters this correlated are fixed by the curves only in one
+  // combination: the finite-difference Jacobian of a KMC objective never
+  // shows an exact null direction (the steps differ, the draws diverge), and
+  // along such a valley its noise decides where the optimum lands, many
+  // linearised sigmas away (seen with Ea and nu0 at one temperature, and at
+  // 300 and 330 K, correlations 0.998).
+  std::vector<std::string> confounded(n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j)
+      if (i != j && std::isfinite(out.sigma_u[i]) && std::isfinite(out.sigma_u[j]) &&
+          std::fabs(out.correlation[i][j]) > max_identifiable_correlation && confounded[i].empty()) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "confounded with %s (correlation %.4f): the curves fix only a combination of the two",
+                      to_string(problem.settings().parameters[j].name), out.correlation[i][j]);
+        confounded[i] = buf;
+      }
+  for (std::size_t k = 0; k < n; ++k)
+    if (!confounded[k].empty()) {
+      out.identifiable[k] = false;
+      out.why_not[k] = confounded[k];
+      out.sigma_u[k] = std::numeric_limits<double>::infinity();
+    }
+  return out;
+}
+
+std::vector<std::vector<double>> model_noise_covariance(const fit_problem& problem,
+                                                        const seeded_residual_function& residuals,
+                                                        const std::vector<double>& u, const std::vector<double>& r,
+                                                        const std::vector<std::vector<double>>& jac, int replicates,
+                                                        int* evaluations) {
+  const std::size_t n = problem.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  std::vector<std::vector<double>> cov(n, std::vector<double>(n, 0.0));
+  if (replicates <= 0) return cov;
+  const fisher f = fisher_of(problem, jac);
+  for (int k = 1; k <= replicates; ++k) {
+    const std::vector<double> rk = residuals(u, k);
+    ++*evaluations;
+    std::vector<double> g(n, 0.0);  // normalised J^T (r_k - r)
+    for (std::size_t p = 0; p < n; ++p) {
+      double s = 0;
+      for (std::size_t i = 0; i < r.size(); ++i) s += jac[p][i] * (rk[i] - r[i]);
+      g[p] = s * (hi[p] - lo[p]);
+    }
+    std::vector<double> d(n, 0.0);  // the shift, scaled coordinates
+    for (std::size_t e = 0; e < n; ++e) {
+      if (f.null[e]) continue;
+      double proj = 0;
+      for (std::size_t p = 0; p < n; ++p) proj += f.vectors[p][e] * g[p];
+      for (std::size_t p = 0; p < n; ++p) d[p] -= f.vectors[p][e] * proj / f.values[e] * (hi[p] - lo[p]);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) cov[i][j] += d[i] * d[j] / (2.0 * replicates);
+  }
+  return cov;
+}
+
+fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const residual_function& residuals,
+                                         const std::vector<double>& best_u, const std::vector<double>& best_residuals) {
+  int evaluations = 0;
+  const auto jac = residual_jacobian(problem, residuals, best_u, best_residuals, &evaluations);
+  fit_uncertainty out = uncertainty_from_jacobian(problem, jac, best_residuals);
+  out.evaluations = evaluations;
+  return out;
+}
+
+refined_fit refine_gauss_newton(const fit_problem& problem, const residual_function& residuals,
+                                const std::vector<double>& u0, const std::vector<double>& r0, int steps) {
+  const std::size_t n = problem.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  refined_fit out;
+  out.u = u0;
+  out.r = r0;
+  for (int step = 0;; ++step) {
+    const auto jac = residual_jacobian(problem, residuals, out.u, out.r, &out.evaluations);
+    out.uncertainty = uncertainty_from_jacobian(problem, jac, out.r);
+    out.jacobian = jac;
+    if (step >= steps) break;
+    // The Gauss-Newton step in range-normalised coordinates, through the
+    // pseudo-inverse (a null direction is not moved along).
+    const fisher f = fisher_of(problem, jac);
+    std::vector<double> g(n, 0.0);  // normalised J^T r
+    for (std::size_t k = 0; k < n; ++k) {
+      double s = 0;
+      for (std::size_t i = 0; i < out.r.size(); ++i) s += jac[k][i] * out.r[i];
+      g[k] = s * (hi[k] - lo[k]);
+    }
+    std::vector<double> delta(n, 0.0);
+    for (std::size_t e = 0; e < n; ++e) {
+      if (f.null[e]) continue;
+      double proj = 0;
+      for (std::size_t k = 0; k < n; ++k) proj += f.vectors[k][e] * g[k];
+      for (std::size_t k = 0; k < n; ++k) delta[k] -= f.vectors[k][e] * proj / f.values[e];
+    }
+    bool accepted = false;
+    const double current = sum_of_squares(out.r);
+    for (double scale : {1.0, 0.5, 0.25}) {
+      std::vector<double> u = out.u;
+      bool moved = false;
+      for (std::size_t k = 0; k < n; ++k) {
+        u[k] = std::clamp(out.u[k] + scale * delta[k] * (hi[k] - lo[k]), lo[k], hi[k]);
+        moved = moved || u[k] != out.u[k];
+      }
+      if (!moved) break;
+      const std::vector<double> r = residuals(u);
+      ++out.evaluations;
+      if (sum_of_squares(r) < current) {
+        out.u = u;
+        out.r = r;
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) break;
+    ++out.accepted_steps;
+  }
+  out.uncertainty.evaluations = out.evaluations;
+  return out;
+}
+
+std::string history_text(const std::vector<fit_evaluation>& history) {
+  std::string out;
+  char buf[40];
+  for (const auto& e : history) {
+    out += "u";
+    for (double x : e.u) {
+      std::snprintf(buf, sizeof buf, " %a", x);
+      out += buf;
+    }
+    out += "\nr";
+    for (double x : e.residuals) {
+      std::snprintf(buf, sizeof buf, " %a", x);
+      out += buf;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::vector<fit_evaluation> parse_history(const std::string& text, std::size_t parameters, std::size_t residuals,
+                                          const std::string& what) {
+  std::vector<fit_evaluation> out;
+  std::istringstream in(text);
+  std::string line;
+  auto numbers = [&](const std::string& l, char tag, std::size_t count) {
+    if (l.empty() || l[0] != tag) throw input_error(what + ": damaged evaluation history (expected a '" + tag + "' line)");
+    std::vector<double> v;
+    const char* p = l.c_str() + 1;
+    while (*p) {
+      char* end = nullptr;
+      const double x = std::strtod(p, &end);
+      if (end == p) break;
+      v.push_back(x);
+      p = end;
+    }
+    if (v.size() != count) throw input_error(what + ": damaged evaluation history (wrong number of values)");
+    return v;
+  };
+  while (std::getline(in, line)) {
+    fit_evaluation e;
+    e.u = numbers(line, 'u', parameters);
+    if (!std::getline(in, line)) throw input_error(what + ": damaged evaluation history (truncated)");
+    e.residuals = numbers(line, 'r', residuals);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace ionrail::calibration

@@ -1,0 +1,463 @@
+// `ionrail fit`: the measurement file and its curves checked, the fit
+// (ionrail::calibrate's fit_problem, NLopt, Gauss-Newton uncertainties) run
+// with its evaluations checkpointed, and the fitted material, fit.json, the
+// curves, plots and report.md written.
+#include <ionrail/runs/fit.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <sstream>
+
+#include <omp.h>
+
+#include <ionrail/calibration/fit.hpp>
+#include <ionrail/calibration/progress.hpp>
+#include <ionrail/calibration/run_control.hpp>
+#include <ionrail/config/run_config.hpp>
+#include <ionrail/kmc/engine.hpp>
+#include <ionrail/kmc/work_estimate.hpp>
+#include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/model_io/input_file.hpp>
+#include <ionrail/runs/file_kind.hpp>
+#include <ionrail/runs/output.hpp>
+#include <ionrail/runs/output_lock.hpp>
+#include <ionrail/runs/plot_text.hpp>
+#include <ionrail/runs/runner.hpp>
+#include <ionrail/runs/staged_dir.hpp>
+
+namespace fs = std::filesystem;
+
+namespace ionrail::runs {
+
+using namespace ionrail::calibration;
+using config::run_config;
+
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+
+// A parameter's value and uncertainty from its scaled coordinate: log10 for
+// a log scale, where the interval is asymmetric; sigma is then the
+// linearised one (value · ln 10 · sigma_u).
+struct shown_value {
+  double value, sigma, low, high;
+};
+shown_value in_units(const fit_parameter_spec& p, double u, double sigma_u) {
+  if (p.scale == fit_scale::log) {
+    const double v = std::pow(10.0, u);
+    return {v, v * std::log(10.0) * sigma_u, std::pow(10.0, u - sigma_u), std::pow(10.0, u + sigma_u)};
+  }
+  return {u, sigma_u, u - sigma_u, u + sigma_u};
+}
+
+const char* unit_of(measured_quantity q) { return q == measured_quantity::conductance ? "S" : "A"; }
+
+// The fingerprint a checkpoint is resumed by: the engine, every resolved
+// parameter (curves and bounds included) and the bytes of every data file.
+std::string fingerprint_of(const run_config& cfg, const std::vector<fit_curve>& curves) {
+  std::string f = std::string(kmc::engine_version()) + "\n" + config::resolved_parameters_json(cfg) + "\n";
+  for (const auto& c : curves) {
+    f += fmt::format("{} {:016x}\n", c.spec.file, fnv1a64(model_io::read_input_file(c.spec.file)));
+    if (!c.spec.waveform.empty())
+      f += fmt::format("{} {:016x}\n", c.spec.waveform, fnv1a64(model_io::read_input_file(c.spec.waveform)));
+  }
+  return f;
+}
+
+}  // namespace
+
+fit_outcome run_fit(const std::string& path, const fit_options& options) {
+  const auto start_time = std::chrono::steady_clock::now();
+  run_config cfg = config::load_run_config(path, options.overrides);
+  check_file_is_for(cfg, "fit");
+  const fit_params& fp = cfg.fit;
+  if (fp.curves.empty())
+    throw input_error(path + ": no [[fit.curve]] and [[fit.parameter]]: a measurement file for `ionrail fit` names its "
+                             "curves and the parameters to fit (docs/measurements.md)");
+  if (!have_nlopt())
+    throw input_error("ionrail fit: this build has no NLopt (install Debian's libnlopt-cxx-dev, e.g. with "
+                      "scripts/deps.sh, and configure again)");
+  if (cfg.backend == "cuda")
+    throw input_error(path + ": sim.backend = \"cuda\": `ionrail fit` runs its ensembles on the CPU backend; use "
+                             "\"cpu\" or \"auto\"");
+
+  // Every curve and its drive, read and checked before anything is written.
+  std::vector<fit_curve> curves;
+  for (const auto& spec : fp.curves) {
+    fit_curve c;
+    c.spec = spec;
+    c.measured = read_measured_curve(spec.file);
+    c.drive = curve_drive(spec, c.measured);
+    curves.push_back(std::move(c));
+  }
+  const fit_problem problem(cfg.device, cfg.sim, fp, curves);
+  const std::size_t n = problem.size();
+  for (std::size_t c = 0; c < curves.size(); ++c) {
+    try {
+      kmc::validate(problem.device_at(problem.start_values(), c), problem.sim());
+    } catch (const std::invalid_argument& e) {
+      throw input_error(fmt::format("{}: fit.curve[{}] ({}): {}", path, c, curves[c].spec.file, e.what()));
+    }
+  }
+
+  // Work and memory: every evaluation (the optimiser's, the Jacobian's) at
+  // the corner of the bounds that hops fastest, refused above --max-work.
+  // The optimiser's, then per Gauss-Newton step a Jacobian (2 per
+  // parameter) and up to three trial steps, then the last Jacobian.
+  const int evaluations_max =
+      fp.max_evaluations + (2 * static_cast<int>(n) + 3) * fp.refine_steps + 2 * static_cast<int>(n) + fp.replicates;
+  {
+    double per_evaluation = 0;
+    for (std::size_t c = 0; c < curves.size(); ++c) {
+      double worst = 0;
+      for (int corner = 0; corner < 3; ++corner) {
+        std::vector<double> v = problem.start_values();
+        for (std::size_t k = 0; k < n; ++k)
+          if (corner) v[k] = corner == 1 ? fp.parameters[k].lower : fp.parameters[k].upper;
+        const kmc::device_params d = problem.device_at(v, c);
+        const kmc::work_estimate w = kmc::estimate_work(d, problem.sim(), *curves[c].drive);
+        check_work(w, d, problem.sim(), options.max_work, fmt::format("{} (fit.curve[{}])", path, c));
+        worst = std::max(worst, w.attempts);
+      }
+      per_evaluation += worst;
+      check_memory(kmc::engine_memory_bytes(problem.device_at(problem.start_values(), c), problem.sim()),
+                   fmt::format("{}: the model device of fit.curve[{}]", path, c));
+    }
+    if (!(per_evaluation * evaluations_max <= options.max_work))
+      throw input_error(fmt::format("{}: {} evaluations (fit.max_evaluations = {} and 2 per parameter for the "
+                                    "uncertainties) of about {:.3g} hop attempts each would exceed the limit of {:.3g}: "
+                                    "fewer fit.rails or evaluations, or raise the limit with --max-work",
+                                    path, evaluations_max, fp.max_evaluations, per_evaluation, options.max_work));
+  }
+
+  // DIR's lock, then DIR.checkpoint: the evaluations so far, replayed on --resume.
+  const output_lock lock(options.out_dir);
+  const fs::path checkpoint = fs::path(options.out_dir + ".checkpoint");
+  const std::string fingerprint = fingerprint_of(cfg, curves);
+  std::vector<fit_evaluation> history;
+  if (options.resume) {
+    if (!fs::exists(checkpoint / "config"))
+      throw input_error((checkpoint / "config").string() + ": --resume: no checkpoint here (nothing was interrupted, or it finished)");
+    if (read_checkpoint(checkpoint / "config", "fit") != fingerprint)
+      throw input_error(checkpoint.string() + ": was written for another measurement file, data or options; resume with "
+                                              "the same ones, or start over with --force");
+    if (fs::exists(checkpoint / "history"))
+      history = parse_history(read_checkpoint(checkpoint / "history", "fit-history"), n, problem.residual_count(),
+                              (checkpoint / "history").string());
+  } else if (fs::exists(checkpoint)) {
+    if (!options.force)
+      throw input_error(checkpoint.string() + ": holds an interrupted fit: continue it with --resume, or start over with "
+                                              "--force (which deletes it)");
+    fs::remove_all(checkpoint);
+  }
+  staged_dir dir(lock, options.force);
+  fs::create_directories(checkpoint);
+  if (!options.resume) write_checkpoint(checkpoint / "config", "fit", fingerprint);
+  std::unique_ptr<run_control> ctl;
+  if (options.checkpoints) ctl = std::make_unique<run_control>(0.0, 1);
+
+  // Every evaluation goes through here: replayed from the history while it
+  // lasts (the optimiser is deterministic, so it asks for the same points
+  // again, bit for bit), else simulated and appended to the checkpoint.
+  progress_reporter progress(evaluations_max, options.quiet);
+  progress.begin_part("fit: evaluations");
+  std::size_t asked = 0;
+  const std::size_t replayable = history.size();
+  const seeded_residual_function evaluate_seeded = [&](const std::vector<double>& u, int replicate) -> std::vector<double> {
+    const std::size_t k = asked++;
+    std::vector<double> r;
+    if (k < replayable) {
+      if (history[k].u != u)
+        throw input_error(fmt::format("{}: evaluation {} asks for another point than the checkpoint holds: it was "
+                                      "written by another build; start over with --force", checkpoint.string(), k));
+      r = history[k].residuals;
+    } else {
+      if (ctl && ctl->interrupted())
+        throw interrupted(ctl->signal(), fmt::format("interrupted by {} after {} evaluations (saved in {})",
+                                                     signal_name(ctl->signal()), k, checkpoint.string()));
+      r = problem.residuals(problem.model_curves(problem.from_scaled(u), replicate));
+      history.push_back({u, r});
+      write_checkpoint(checkpoint / "history", "fit-history", history_text(history));
+    }
+    progress.advance_to(static_cast<double>(k + 1));
+    return r;
+  };
+  const residual_function evaluate = [&](const std::vector<double>& u) { return evaluate_seeded(u, 0); };
+
+  const optimiser_result opt = optimise(problem, evaluate);
+  std::vector<double> opt_r;
+  for (const auto& e : history)
+    if (e.u == opt.best_u) opt_r = e.residuals;
+  const refined_fit refined = refine_gauss_newton(problem, evaluate, opt.best_u, opt_r, fp.refine_steps);
+  int replicate_evaluations = 0;
+  fit_uncertainty unc = uncertainty_from_jacobian(
+      problem, refined.jacobian, refined.r,
+      model_noise_covariance(problem, evaluate_seeded, refined.u, refined.r, refined.jacobian, fp.replicates,
+                             &replicate_evaluations));
+  unc.replicates = fp.replicates;
+  const std::vector<double>& best_u = refined.u;
+  const std::vector<double>& best_r = refined.r;
+  const double best_objective = sum_of_squares(best_r);
+  progress.finish(fmt::format("fit: {} evaluations", asked));
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+
+  // ---- outputs
+  const fs::path out = dir.path();
+  const std::vector<double> best_values = problem.from_scaled(best_u);
+  run_config fitted = cfg;
+  for (std::size_t k = 0; k < n; ++k) set_parameter(fitted.device, fp.parameters[k].name, best_values[k]);
+  {
+    std::string text = "# Material fitted by `ionrail fit " + path + "` (fit.json has the uncertainties).\n" +
+                       config::material_toml(fitted, "initial_profile.csv");
+    model_io::write_file_atomic(out / "material.toml", text);
+    if (!fitted.device.initial_profile.empty()) {
+      std::string w;
+      for (double x : fitted.device.initial_profile) w += fmt::format("{}\n", x);
+      model_io::write_file_atomic(out / "initial_profile.csv", w);
+    }
+  }
+
+  // Per curve: measured, model and residual, from the best evaluation's
+  // residuals (model = measured + r sigma / weight).
+  std::vector<std::vector<double>> model(curves.size());
+  {
+    std::size_t at = 0;
+    for (std::size_t c = 0; c < curves.size(); ++c) {
+      const auto& m = curves[c].measured;
+      std::string csv = fmt::format("t_s,measured_{0},sigma_{0},model_{0},residual_{0},normalised_residual\n",
+                                    m.quantity == measured_quantity::conductance ? "g_s" : "i_a");
+      for (std::size_t k = 0; k < m.t_s.size(); ++k, ++at) {
+        const double sigma = m.has_sigma() ? m.sigma[k] : curves[c].sigma_default;
+        const double y = m.value[k] + best_r[at] * sigma / curves[c].spec.weight;
+        model[c].push_back(y);
+        csv += fmt::format("{:.10g},{:.10g},{:.6g},{:.10g},{:.6g},{:.6g}\n", m.t_s[k], m.value[k], sigma, y,
+                           y - m.value[k], best_r[at] / curves[c].spec.weight);
+      }
+      model_io::write_file_atomic(out / fmt::format("curve{}.csv", c), csv);
+    }
+  }
+  {
+    std::string csv = "evaluation,objective";
+    for (const auto& p : fp.parameters) csv += std::string(",") + to_string(p.name);
+    csv += "\n";
+    for (std::size_t k = 0; k < history.size(); ++k) {
+      csv += fmt::format("{},{:.10g}", k, sum_of_squares(history[k].residuals));
+      for (double v : problem.from_scaled(history[k].u)) csv += fmt::format(",{:.10g}", v);
+      csv += "\n";
+    }
+    model_io::write_file_atomic(out / "history.csv", csv);
+  }
+
+  std::string algorithm = to_string(fp.algorithm);  // as NLopt names it: NLopt LN_BOBYQA
+  std::transform(algorithm.begin(), algorithm.end(), algorithm.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  algorithm = "NLopt LN_" + algorithm;
+  fit_outcome outcome;
+  outcome.evaluations = static_cast<int>(asked);
+  outcome.objective = best_objective;
+  outcome.wall_s = wall_s;
+  json_doc params = json_doc::array();
+  std::vector<std::string> warnings;
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto& p = fp.parameters[k];
+    const shown_value s = in_units(p, best_u[k], unc.sigma_u[k]);
+    json_doc e = {{"name", to_string(p.name)},
+                  {"material_key", material_key(p.name)},
+                  {"value", json_number(s.value)},
+                  {"uncertainty", unc.identifiable[k] ? json_number(s.sigma, 4) : json_doc(nullptr)},
+                  {"interval_1sigma", unc.identifiable[k] ? json_doc::array({json_number(s.low), json_number(s.high)})
+                                                           : json_doc(nullptr)},
+                  {"scale", p.scale == fit_scale::log ? "log" : "linear"},
+                  {"uncertainty_scaled", unc.identifiable[k] ? json_number(unc.sigma_u[k], 4) : json_doc(nullptr)},
+                  {"uncertainty_scaled_model_draw", json_number(unc.sigma_model_u[k], 4)},
+                  {"start", json_number(p.start)},
+                  {"bounds", json_doc::array({json_number(p.lower), json_number(p.upper)})},
+                  {"identifiable", static_cast<bool>(unc.identifiable[k])}};
+    const double range = problem.upper_scaled()[k] - problem.lower_scaled()[k];
+    const bool at_bound = std::fabs(best_u[k] - problem.lower_scaled()[k]) < 1e-6 * range ||
+                          std::fabs(best_u[k] - problem.upper_scaled()[k]) < 1e-6 * range;
+    e["at_bound"] = at_bound;
+    if (!unc.identifiable[k]) {
+      e["why_not_identifiable"] = unc.why_not[k];
+      warnings.push_back(fmt::format("{} is not identifiable from these curves: {}", to_string(p.name), unc.why_not[k]));
+    }
+    if (at_bound)
+      warnings.push_back(fmt::format("{} = {:.6g} ended at a bound: the bounds may exclude the best value",
+                                     to_string(p.name), s.value));
+    params.push_back(e);
+    outcome.parameters.push_back({to_string(p.name), s.value, unc.identifiable[k] ? s.sigma : inf,
+                                  static_cast<bool>(unc.identifiable[k])});
+  }
+  json_doc corr = json_doc::array();
+  for (std::size_t i = 0; i < n; ++i) {
+    json_doc row = json_doc::array();
+    for (std::size_t j = 0; j < n; ++j)
+      row.push_back(unc.identifiable[i] && unc.identifiable[j] ? json_number(unc.correlation[i][j], 4) : json_doc(nullptr));
+    corr.push_back(row);
+  }
+  json_doc objective_history = json_doc::array();
+  for (const auto& e : history) objective_history.push_back(json_number(sum_of_squares(e.residuals), 8));
+  json_doc curve_doc = json_doc::array();
+  {
+    std::size_t at = 0;
+    for (std::size_t c = 0; c < curves.size(); ++c) {
+      const auto& m = curves[c].measured;
+      double ss = 0, ss_model = 0;
+      const auto [lo, hi] = std::minmax_element(m.value.begin(), m.value.end());
+      for (std::size_t k = 0; k < m.t_s.size(); ++k, ++at) {
+        ss += best_r[at] * best_r[at];
+        ss_model += (model[c][k] - m.value[k]) * (model[c][k] - m.value[k]);
+      }
+      const double rms = std::sqrt(ss_model / static_cast<double>(m.t_s.size()));
+      curve_doc.push_back({{"label", curves[c].spec.label},
+                           {"file", curves[c].spec.file},
+                           {"quantity", m.quantity == measured_quantity::conductance ? "conductance" : "current"},
+                           {"points", m.t_s.size()},
+                           {"temperature_k", problem.device_at(best_values, c).temperature_k},
+                           {"sigma", m.has_sigma() ? "from the file" : "none given: the curve's range"},
+                           {"sum_of_squares", json_number(ss, 6)},
+                           {"rms_residual", json_number(rms, 4)},
+                           {"nrmse", json_number(*hi > *lo ? rms / (*hi - *lo) : rms, 4)},
+                           {"csv", fmt::format("curve{}.csv", c)}});
+    }
+  }
+  const kmc::device_params d0 = problem.device_at(best_values, 0);
+  json_doc doc = {
+      {"command", "ionrail fit " + path},
+      {"engine", kmc::engine_version()},
+      {"git", git_hash()},
+      {"parameters", params},
+      {"correlation", corr},
+      {"objective", {{"value", json_number(best_objective, 8)},
+                     {"definition", "sum over curves and points of (weight (model - measured) / sigma)^2"},
+                     {"history", objective_history}}},
+      {"uncertainty_method",
+       fmt::format("Gauss-Newton (Fisher): covariance s2 F (J^T J)^-1 at the optimum, J by finite differences of the "
+                   "residuals with steps of {} of each range, s2 = objective / (N - p) = {:.4g} with N - p = {}, F = {:.3g} "
+                   "the AR(1) factor (1 + rho) / (1 - rho) of the residuals' lag-1 autocorrelation rho per curve, "
+                   "weighted by each curve's sum of squares; plus the model draw's covariance from {} other seeds at "
+                   "the optimum (sum d d^T / 2K of the Gauss-Newton shifts d they cause)",
+                   fp.jacobian_step, unc.s2, unc.dof, unc.correlation_inflation, fp.replicates)},
+      {"lag1_autocorrelation", [&] {
+         json_doc a = json_doc::array();
+         for (double x : unc.lag1_autocorrelation) a.push_back(json_number(x, 4));
+         return a;
+       }()},
+      {"fisher_eigenvalues_normalised", [&] {
+         json_doc a = json_doc::array();
+         for (double x : unc.eigenvalues) a.push_back(json_number(x, 4));
+         return a;
+       }()},
+      {"warnings", warnings},
+      {"curves", curve_doc},
+      {"cost", {{"wall_s", json_number(wall_s, 4)},
+                {"evaluations", asked},
+                {"optimiser_evaluations", opt.evaluations},
+                {"gauss_newton_evaluations", refined.evaluations},
+                {"gauss_newton_steps_accepted", refined.accepted_steps},
+                {"replicate_evaluations", replicate_evaluations},
+                {"optimiser_best_objective", json_number(opt.best_objective, 8)},
+                {"replayed_from_checkpoint", replayable},
+                {"algorithm", algorithm},
+                {"stop_reason", opt.stop_reason},
+                {"rails_per_evaluation", d0.rails},
+                {"sites", d0.sites},
+                {"seed", fp.seed},
+                {"threads", omp_get_max_threads()}}},
+      {"parameters_resolved", parameters_json(cfg)}};
+  write_json(out / "fit.json", doc);
+
+  // plots.gp: per curve the measurement over the fitted model, and the
+  // normalised residuals; the objective against evaluation.
+  std::ostringstream gp;
+  gp << "set encoding utf8\nset datafile separator ','\nset terminal pngcairo noenhanced size 900,600 font 'DejaVu Sans,11'\n"
+        "set grid\nset key top left\n";
+  for (std::size_t c = 0; c < curves.size(); ++c) {
+    const auto& m = curves[c].measured;
+    const bool g = m.quantity == measured_quantity::conductance;
+    const std::string title = gnuplot_quoted(curves[c].spec.label);
+    gp << fmt::format("set output 'curve{0}.png'\nset title '{1}'\nset xlabel 'time (s)'\nset ylabel '{2}'\n"
+                      "plot 'curve{0}.csv' skip 1 using 1:($2*{3}):($3*{3}) with yerrorbars pt 7 ps 0.5 lc rgb '#888888' "
+                      "title 'measured', '' skip 1 using 1:($4*{3}) with lines lw 2 lc rgb '#c0392b' title 'fitted model'\n",
+                      c, title, g ? "conductance (µS)" : "current (µA)", g ? "1e6" : "1e6");
+    gp << fmt::format("set output 'curve{0}_residuals.png'\nset title '{1}'\nset ylabel 'residual / sigma'\n"
+                      "plot 'curve{0}.csv' skip 1 using 1:6 with points pt 7 ps 0.5 title 'normalised residual', 0 with "
+                      "lines lc rgb 'black' notitle\n",
+                      c, gnuplot_quoted(curves[c].spec.label + ": residuals"));
+  }
+  gp << "set output 'objective.png'\nset title 'objective per evaluation'\nset xlabel 'evaluation'\n"
+        "set ylabel 'sum of squares'\nset logscale y\nplot 'history.csv' skip 1 using 1:2 with linespoints pt 7 ps 0.5 "
+        "notitle\nunset logscale y\n";
+  model_io::write_file_atomic(out / "plots.gp", gp.str());
+  const bool plotted = render_plots(out.string(), options.quiet);
+
+  // report.md
+  std::string md = fmt::format("# Fit of `{}`\n\n", path);
+  md += fmt::format("{} curves, {} points, {} parameters; {} evaluations in {:.1f} s: {} by the optimiser ({}, "
+                    "stopped: {}; objective {:.6g}), then {} for Gauss-Newton refinement ({} steps accepted) and the "
+                    "uncertainties (objective {:.6g}). Every evaluation simulated a KMC device of {} rails with the "
+                    "same seed ({}) per curve (common random numbers).\n\n",
+                    curves.size(), problem.residual_count(), n, asked, wall_s, opt.evaluations, algorithm,
+                    opt.stop_reason, opt.best_objective, refined.evaluations, refined.accepted_steps, best_objective,
+                    d0.rails, fp.seed);
+  if (!warnings.empty()) {
+    md += "## Warnings\n\n";
+    for (const auto& w : warnings) md += "- **" + w + "**\n";
+    md += "\n";
+  }
+  md += "## Parameters\n\n| parameter | fitted | ± 1σ | 1σ interval | bounds | start | identifiable |\n"
+        "| --- | --- | --- | --- | --- | --- | --- |\n";
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto& p = fp.parameters[k];
+    const shown_value s = in_units(p, best_u[k], unc.sigma_u[k]);
+    md += fmt::format("| `{}` | {:.6g} | {} | {} | [{:g}, {:g}] ({}) | {:.6g} | {} |\n", material_key(p.name), s.value,
+                      unc.identifiable[k] ? fmt::format("{:.3g}", s.sigma) : "—",
+                      unc.identifiable[k] ? fmt::format("[{:.6g}, {:.6g}]", s.low, s.high) : "—", p.lower, p.upper,
+                      p.scale == fit_scale::log ? "log" : "linear", p.start,
+                      unc.identifiable[k] ? "yes" : "**no**: " + unc.why_not[k]);
+  }
+  md += fmt::format("\nUncertainties: Gauss–Newton (Fisher) covariance s²·F·(JᵀJ)⁻¹ at the optimum, J from finite "
+                    "differences of the residuals (steps of {} of each range in its scale), s² = objective / (N − p) "
+                    "= {:.4g}, F = {:.3g} for residuals correlated in time (AR(1): (1 + ρ)/(1 − ρ) of each curve's "
+                    "lag-1 autocorrelation ρ), plus the covariance of the model's own draw, estimated from {} other "
+                    "seeds at the optimum. The 95 % interval is ± 2σ. Correlations:\n\n| |",
+                    fp.jacobian_step, unc.s2, unc.correlation_inflation, fp.replicates);
+  for (const auto& p : fp.parameters) md += fmt::format(" {} |", to_string(p.name));
+  md += "\n|---|";
+  for (std::size_t k = 0; k < n; ++k) md += "---|";
+  md += "\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    md += fmt::format("| {} |", to_string(fp.parameters[i].name));
+    for (std::size_t j = 0; j < n; ++j)
+      md += unc.identifiable[i] && unc.identifiable[j] ? fmt::format(" {:.3f} |", unc.correlation[i][j]) : " — |";
+    md += "\n";
+  }
+  md += "\nThe fitted material is `material.toml` (for `ionrail run` and `ionrail calibrate`).\n\n## Curves\n\n";
+  for (std::size_t c = 0; c < curves.size(); ++c) {
+    const auto& j = curve_doc[c];
+    md += fmt::format("### {} ({}, {} points, T = {} K)\n\nRMS residual {:.4g} {} (NRMSE {:.2f} % of the curve's "
+                      "range). Data: `curve{}.csv`.\n\n",
+                      curves[c].spec.label, curves[c].spec.file, curves[c].measured.t_s.size(),
+                      problem.device_at(best_values, c).temperature_k, j["rms_residual"].get<double>(),
+                      unit_of(curves[c].measured.quantity), 100 * j["nrmse"].get<double>(), c);
+    if (plotted) md += fmt::format("![measured and fitted](curve{0}.png)\n\n![residuals](curve{0}_residuals.png)\n\n", c);
+  }
+  if (plotted) md += "## Objective\n\n![objective per evaluation](objective.png)\n";
+  else md += "(gnuplot was not found: the plots are not drawn; `ionrail plot DIR` draws them from plots.gp.)\n";
+  model_io::write_file_atomic(out / "report.md", md);
+
+  dir.commit();
+  fs::remove_all(checkpoint);
+  for (const auto& w : warnings) fmt::print(stderr, "ionrail fit: warning: {}\n", w);
+  outcome.out_dir = options.out_dir;
+  return outcome;
+}
+
+}  // namespace ionrail::runs

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Coverage of `ionrail fit`'s reported uncertainties over independent data sets.
+
+For each seed: scripts/make_measured.py makes the three curves of
+experiments/measured/polymer.toml from a KMC "device" at the known parameters
+(Ea = 0.75 eV, g0 = 1.2e-5 S, g1 = 1.3e-4 S; 10000 rails, 1 % Gaussian noise)
+with that seed, and `ionrail fit` fits them with the example's settings (its
+own evaluation seed varied too). A parameter counts as recovered when
+|fitted - true| <= 2 sigma (its 95 % interval). Exit 1 unless every
+parameter is identifiable and recovered in at least --need of --seeds seeds
+(statistical tolerance: with exact 95 % intervals, 9 of 10 or more happens
+with probability 0.91 per parameter).
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+TRUTH = {"activation_energy_ev": 0.75, "g0_s": 1.2e-5, "g1_s": 1.3e-4}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ionrail", default="build/bin/ionrail")
+    ap.add_argument("--source", default=".", help="the project's source directory")
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--need", type=int, default=9)
+    a = ap.parse_args()
+    src = os.path.abspath(a.source)
+    with open(os.path.join(src, "experiments/measured/polymer.toml")) as f:
+        example = f.read()
+    example = example.replace('material = "../../materials/polymer.toml"',
+                              f'material = "{os.path.join(src, "materials/polymer.toml")}"')
+    hits = {k: 0 for k in TRUTH}
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="ionrail_coverage_") as work:
+        for seed in range(1, a.seeds + 1):
+            data = os.path.join(work, f"s{seed}")
+            subprocess.run([sys.executable, os.path.join(src, "scripts/make_measured.py"), "--ionrail", a.ionrail,
+                            "--material", os.path.join(src, "materials/polymer.toml"), "--out",
+                            os.path.join(data, "polymer"), "--rails", "10000", "--seed", str(100 + seed),
+                            "--set", "species[0].activation_energy_ev=0.75", "--set", "readout.g0_s=1.2e-5",
+                            "--set", "readout.g1_s=1.3e-4"], check=True)
+            toml = os.path.join(data, "polymer.toml")
+            with open(toml, "w") as f:
+                f.write(re.sub(r"(?m)^seed = 7 ", f"seed = {1000 + seed} ", example))
+            out = os.path.join(data, "out")
+            subprocess.run(["nice", "-n", "19", a.ionrail, "fit", toml, "--out", out, "--quiet"], check=True)
+            with open(os.path.join(out, "fit.json")) as f:
+                fit = json.load(f)
+            row = [seed, fit["cost"]["wall_s"]]
+            for p in fit["parameters"]:
+                t = TRUTH[p["name"]]
+                ok = p["identifiable"] and abs(p["value"] - t) <= 2 * p["uncertainty"]
+                hits[p["name"]] += ok
+                row.append(f'{p["value"]:.6g} ± {p["uncertainty"] if p["uncertainty"] is not None else float("inf"):.3g}'
+                           f' ({(p["value"] - t) / p["uncertainty"] if p["uncertainty"] else float("inf"):+.2f} σ)')
+            rows.append(row)
+            print(f"seed {seed}: {row[1]:.1f} s; " + "; ".join(row[2:]), flush=True)
+    print("recovered within 2 sigma: " + ", ".join(f"{k} {v}/{a.seeds}" for k, v in hits.items()))
+    if any(v < a.need for v in hits.values()):
+        print(f"fit_coverage: FAILED: fewer than {a.need} of {a.seeds}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,375 @@
+// `ionrail fit`'s inputs and arithmetic, without running a fit: the measured
+// CSV reader and the measurement file's checks (every refusal names the file
+// and line and what was expected; the command exits 2 and writes nothing),
+// the Gauss-Newton covariance and identifiability on Jacobians with known
+// answers, the checkpoint history round trip, and the fitted material file
+// read back to the same device.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <ionrail/calibration/fit.hpp>
+#include <ionrail/calibration/measurement.hpp>
+#include <ionrail/config/run_config.hpp>
+
+#include "cli_run.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ionrail::input_error;
+using namespace ionrail::calibration;
+using ionrail_test::scratch_dir;
+using ionrail_test::write_file;
+
+// The message of the input_error `f` throws ("" if none).
+template <class F>
+std::string refusal(F&& f) {
+  try {
+    f();
+  } catch (const input_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// ---------------------------------------------------------------- the CSV reader
+
+TEST(MeasuredCurve, ReadsColumnsByNameWithUnitsAndComments) {
+  const fs::path d = scratch_dir("fit_read");
+  const auto f = write_file(d / "g.csv", "# a comment\n\ng_s, t_s ,v_v,g_sigma_s\n1e-5,0,0,1e-7\n2e-5,0.5,1,2e-7\n");
+  const measured_curve c = read_measured_curve(f);
+  EXPECT_EQ(c.quantity, measured_quantity::conductance);
+  ASSERT_EQ(c.t_s.size(), 2u);
+  EXPECT_EQ(c.t_s[1], 0.5);
+  EXPECT_EQ(c.value[1], 2e-5);
+  EXPECT_EQ(c.sigma[0], 1e-7);
+  EXPECT_EQ(c.v_v[1], 1.0);
+  EXPECT_EQ(c.line[0], 4u);
+  const auto i = write_file(d / "i.csv", "t_s,i_a\n0,1e-6\n");
+  const measured_curve ci = read_measured_curve(i);
+  EXPECT_EQ(ci.quantity, measured_quantity::current);
+  EXPECT_FALSE(ci.has_sigma());
+  EXPECT_FALSE(ci.has_voltage());
+}
+
+TEST(MeasuredCurve, RefusesBadInputNamingFileLineAndWhatWasExpected) {
+  const fs::path d = scratch_dir("fit_bad");
+  struct bad_case {
+    const char* name;
+    const char* text;
+    const char* where;     // FILE:LINE suffix expected
+    const char* expected;  // part of the message
+  };
+  const bad_case cases[] = {
+      {"columns", "t_s,v_v,g_s\n0,0,1e-5\n1,0\n", ":3:", "2 columns: expected 3"},
+      {"monotonic", "t_s,g_s\n0,1e-5\n1,1e-5\n1,2e-5\n", ":4:", "expected strictly increasing times"},
+      {"backwards", "t_s,g_s\n0,1e-5\n2,1e-5\n1,2e-5\n", ":4:", "expected strictly increasing times"},
+      {"no_units", "t,g\n0,1e-5\n", ":1:", "no known name with its unit"},
+      {"other_unit", "t_ms,g_s\n0,1e-5\n", ":1:", "expected one of t_s, v_v"},
+      {"numbers_as_header", "0,1e-5\n1,2e-5\n", ":1:", "expected a first line naming the columns"},
+      {"nan", "t_s,g_s\n0,1e-5\n1,nan\n", ":3:", "expected a finite number"},
+      {"inf", "t_s,g_s\n0,inf\n", ":2:", "expected a finite number"},
+      {"text", "t_s,g_s\n0,abc\n", ":2:", "expected a decimal number"},
+      {"empty_cell", "t_s,g_s\n0,\n", ":2:", "expected a decimal number"},
+      {"zero_rows", "# only a header\nt_s,g_s\n", ":2:", "zero data rows"},
+      {"empty", "", ":1:", "empty file"},
+      {"both", "t_s,g_s,i_a\n0,1,1\n", ":1:", "both g_s and i_a"},
+      {"neither", "t_s,v_v\n0,1\n", ":1:", "neither g_s nor i_a"},
+      {"no_time", "g_s,v_v\n0,1\n", ":1:", "no t_s column"},
+      {"sigma_zero", "t_s,g_s,g_sigma_s\n0,1e-5,0\n", ":2:", "an uncertainty > 0"},
+      {"sigma_mismatch", "t_s,g_s,i_sigma_a\n0,1e-5,1\n", ":1:", "g_sigma_s with g_s"},
+      {"negative_time", "t_s,g_s\n-1,1e-5\n", ":2:", "expected >= 0"},
+      {"twice", "t_s,t_s,g_s\n0,0,1\n", ":1:", "appears twice"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string f = write_file(d / (std::string(c.name) + ".csv"), c.text);
+    const std::string m = refusal([&] { read_measured_curve(f); });
+    EXPECT_TRUE(has(m, f + c.where)) << m;
+    EXPECT_TRUE(has(m, c.expected)) << m;
+  }
+  EXPECT_TRUE(has(refusal([&] { read_measured_curve((d / "missing.csv").string()); }), "missing.csv"));
+}
+
+TEST(MeasuredCurve, DriveComesFromTheWaveformOrTheVoltageColumnAndCoversEveryTime) {
+  const fs::path d = scratch_dir("fit_drive");
+  const auto f = write_file(d / "g.csv", "t_s,v_v,g_s\n0,0,1e-5\n1,2,1e-5\n2,0,1e-5\n");
+  fit_curve_spec spec;
+  spec.file = f;
+  auto drive = curve_drive(spec, read_measured_curve(f));
+  EXPECT_EQ(drive->voltage(0.5), 1.0);
+  // A curve without v_v needs a waveform, and must lie within it.
+  const auto g = write_file(d / "reads.csv", "t_s,g_s\n0.5,1e-5\n3,1e-5\n");
+  spec.file = g;
+  EXPECT_TRUE(has(refusal([&] { curve_drive(spec, read_measured_curve(g)); }), "no v_v column and no waveform"));
+  spec.waveform = write_file(d / "w.csv", "time_s,volts\n0,0\n2,1\n");
+  const std::string late = refusal([&] { curve_drive(spec, read_measured_curve(g)); });
+  EXPECT_TRUE(has(late, g + ":3:")) << late;
+  EXPECT_TRUE(has(late, "after the end of the drive")) << late;
+  spec.waveform = write_file(d / "w.csv", "time_s,volts\n0,0\n1,1\n1,2\n");
+  EXPECT_TRUE(has(refusal([&] { curve_drive(spec, read_measured_curve(g)); }), "w.csv:4:"));
+}
+
+// ---------------------------------------------------------------- the measurement file
+
+struct measurement_files {
+  fs::path dir;
+  std::string csv, material;
+  explicit measurement_files(const std::string& name) : dir(scratch_dir(name)) {
+    csv = write_file(dir / "g.csv", "t_s,v_v,g_s\n0,0,1e-5\n1,2,1.2e-5\n2,0,1.1e-5\n");
+    material = write_file(dir / "material.toml", "[device]\nsites = 20\nrails = 64\nzones = 4\n\n[[species]]\n"
+                                                 "activation_energy_ev = 0.7\nfill = 0.3\n");
+  }
+  std::string file(const std::string& parameters, const std::string& extra = "") const {
+    return write_file(dir / "fit.toml", "material = \"material.toml\"\n\n[fit]\nmax_evaluations = 5\n" + extra +
+                                            "\n[[fit.curve]]\nfile = \"g.csv\"\n\n" + parameters);
+  }
+};
+
+TEST(MeasurementFile, ReadsCurvesAndParametersWithTheMaterialAsStart) {
+  measurement_files m("fit_file_ok");
+  const auto path = m.file("[[fit.parameter]]\nname = \"activation_energy_ev\"\nlower = 0.6\nupper = 0.8\n\n"
+                           "[[fit.parameter]]\nname = \"attempt_frequency_hz\"\nlower = 1e12\nupper = 1e14\n"
+                           "scale = \"log\"\nstart = 2e13\n");
+  const auto cfg = ionrail::config::load_run_config(path);
+  ASSERT_EQ(cfg.fit.curves.size(), 1u);
+  EXPECT_EQ(fs::path(cfg.fit.curves[0].file), fs::path(m.csv));
+  EXPECT_EQ(cfg.fit.curves[0].label, "g");
+  ASSERT_EQ(cfg.fit.parameters.size(), 2u);
+  EXPECT_EQ(cfg.fit.parameters[0].start, 0.7);  // the material's
+  EXPECT_EQ(cfg.fit.parameters[1].scale, fit_scale::log);
+  EXPECT_EQ(cfg.fit.parameters[1].start, 2e13);
+  EXPECT_EQ(cfg.fit.max_evaluations, 5);
+}
+
+TEST(MeasurementFile, RefusesParametersOutsideBoundsNamingFileAndLine) {
+  measurement_files m("fit_file_bad");
+  struct bad_case {
+    const char* name;
+    std::string parameters;
+    const char* where;
+    const char* expected;
+  };
+  const std::vector<bad_case> cases{
+      {"fill_above_material_range", "[[fit.parameter]]\nname = \"fill\"\nlower = 0.2\nupper = 1.5\n", ":12:",
+       "outside the range of the material key species.fill"},
+      {"negative_energy", "[[fit.parameter]]\nname = \"activation_energy_ev\"\nlower = -0.5\nupper = 0.8\n", ":11:",
+       "outside the range of the material key species.activation_energy_ev"},
+      {"upper_below_lower", "[[fit.parameter]]\nname = \"activation_energy_ev\"\nlower = 0.8\nupper = 0.6\n", ":12:",
+       "must be > lower"},
+      {"start_outside", "[[fit.parameter]]\nname = \"activation_energy_ev\"\nlower = 0.6\nupper = 0.8\nstart = 0.9\n",
+       ":13:", "must be within the bounds [0.6, 0.8]"},
+      {"material_outside", "[[fit.parameter]]\nname = \"activation_energy_ev\"\nlower = 0.75\nupper = 0.8\n", ":9:",
+       "(the start) is outside the bounds"},
+      {"log_of_zero", "[[fit.parameter]]\nname = \"g0_s\"\nlower = 0\nupper = 1e-4\nscale = \"log\"\n", ":11:",
+       "must be > 0 for scale = \"log\""},
+      {"unknown_name", "[[fit.parameter]]\nname = \"mobility\"\nlower = 0\nupper = 1\n", ":10:", "activation_energy_ev"},
+      {"twice", "[[fit.parameter]]\nname = \"g0_s\"\nlower = 1e-6\nupper = 1e-4\n\n[[fit.parameter]]\nname = \"g0_s\"\n"
+                "lower = 1e-6\nupper = 1e-4\n", ":15:", "already fitted"},
+      {"missing_bound", "[[fit.parameter]]\nname = \"g0_s\"\nlower = 1e-6\n", ":9:", "upper is missing"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string path = m.file(c.parameters);
+    const std::string msg = refusal([&] { ionrail::config::load_run_config(path); });
+    EXPECT_TRUE(has(msg, path + c.where)) << msg;
+    EXPECT_TRUE(has(msg, c.expected)) << msg;
+  }
+  // A curve's file that does not exist, and a key of the wrong range.
+  const std::string missing = write_file(m.dir / "fit2.toml", "material = \"material.toml\"\n[[fit.curve]]\nfile = "
+                                                              "\"nope.csv\"\n");
+  EXPECT_TRUE(has(refusal([&] { ionrail::config::load_run_config(missing); }), "fit2.toml:3:"));
+  const std::string weight = write_file(m.dir / "fit3.toml", "material = \"material.toml\"\n[[fit.curve]]\nfile = "
+                                                             "\"g.csv\"\nweight = -1\n");
+  EXPECT_TRUE(has(refusal([&] { ionrail::config::load_run_config(weight); }), "fit3.toml:4:"));
+}
+
+// Every refusal exits 2 with the file and line and leaves nothing behind:
+// no output directory, no checkpoint, no lock.
+TEST(MeasurementFile, TheCommandExitsTwoAndWritesNothingOnBadInput) {
+  measurement_files m("fit_cli_bad");
+  const std::string param = "[[fit.parameter]]\nname = \"activation_energy_ev\"\nlower = 0.6\nupper = 0.8\n";
+  struct bad_case {
+    const char* name;
+    std::string csv;    // replaces g.csv
+    std::string param;  // the parameters
+    std::string where;  // in the message
+  };
+  const std::vector<bad_case> cases{
+      {"columns", "t_s,v_v,g_s\n0,0,1e-5\n1,2\n", param, "g.csv:3: 2 columns: expected 3"},
+      {"time", "t_s,v_v,g_s\n0,0,1e-5\n2,2,1e-5\n1,0,1e-5\n", param, "g.csv:4:"},
+      {"units", "t,v,g\n0,0,1e-5\n", param, "g.csv:1:"},
+      {"nan", "t_s,v_v,g_s\n0,0,1e-5\n1,2,NaN\n", param, "g.csv:3:"},
+      {"zero_rows", "t_s,v_v,g_s\n", param, "g.csv:1: zero data rows"},
+      {"bounds", "t_s,v_v,g_s\n0,0,1e-5\n1,2,1.2e-5\n",
+       "[[fit.parameter]]\nname = \"fill\"\nlower = 0.1\nupper = 2\n", "fit.toml:12:"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    write_file(m.dir / "g.csv", c.csv);
+    const std::string path = m.file(c.param);
+    const fs::path out = m.dir / "out";
+    const auto r = ionrail_test::run_cli("fit " + path + " --out " + out.string() + " --quiet");
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_TRUE(has(r.output, c.where)) << r.output;
+    EXPECT_FALSE(fs::exists(out));
+    EXPECT_FALSE(fs::exists(out.string() + ".checkpoint"));
+    EXPECT_FALSE(fs::exists(out.string() + ".lock"));
+  }
+}
+
+// ---------------------------------------------------------------- uncertainties
+
+// A problem with one curve of n points (nothing simulated: the tests give
+// the Jacobian and residuals).
+fit_problem toy_problem(std::size_t points, int parameters) {
+  fit_params f;
+  for (int k = 0; k < parameters; ++k) {
+    fit_parameter_spec p;
+    p.name = static_cast<fit_parameter_name>(k);
+    p.lower = 0;
+    p.upper = 1;
+    f.parameters.push_back(p);
+  }
+  fit_curve c;
+  c.measured.t_s.resize(points);
+  c.measured.value.assign(points, 0.0);
+  c.measured.value[0] = 1;
+  return fit_problem(ionrail::kmc::device_params{}, ionrail::kmc::sim_params{}, f, {c});
+}
+
+TEST(FitUncertainty, GaussNewtonCovarianceOfAKnownLinearModel) {
+  // Residuals r = x1 a + x2 b - y with x1 = 1, x2 = t: ordinary least
+  // squares, whose covariance is s2 (X^T X)^-1. Alternating residuals
+  // (+e, -e) have a negative lag-1 autocorrelation: no inflation.
+  const std::size_t m = 20;
+  const auto problem = toy_problem(m, 2);
+  std::vector<std::vector<double>> jac(2, std::vector<double>(m));
+  std::vector<double> r(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    jac[0][i] = 1;
+    jac[1][i] = static_cast<double>(i);
+    r[i] = (i % 2 ? 0.1 : -0.1);
+  }
+  const fit_uncertainty u = uncertainty_from_jacobian(problem, jac, r);
+  const double s2 = 20 * 0.01 / 18;
+  double sx = 0, sxx = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    sx += static_cast<double>(i);
+    sxx += static_cast<double>(i * i);
+  }
+  const double det = static_cast<double>(m) * sxx - sx * sx;
+  EXPECT_NEAR(u.s2, s2, 1e-12);
+  EXPECT_EQ(u.correlation_inflation, 1.0);
+  EXPECT_NEAR(u.sigma_u[0], std::sqrt(s2 * sxx / det), 1e-9);
+  EXPECT_NEAR(u.sigma_u[1], std::sqrt(s2 * static_cast<double>(m) / det), 1e-9);
+  EXPECT_NEAR(u.correlation[0][1], -sx / std::sqrt(sxx * static_cast<double>(m)), 1e-9);
+  EXPECT_TRUE(u.identifiable[0] && u.identifiable[1]);
+}
+
+TEST(FitUncertainty, CorrelatedResidualsWidenTheUncertainty) {
+  const std::size_t m = 40;
+  const auto problem = toy_problem(m, 1);
+  std::vector<std::vector<double>> jac(1, std::vector<double>(m, 1.0));
+  std::vector<double> white(m), slow(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    white[i] = i % 2 ? 0.1 : -0.1;
+    slow[i] = (i / 10) % 2 ? 0.1 : -0.1;  // runs of ten: lag-1 autocorrelation 0.9 (ends aside)
+  }
+  const auto a = uncertainty_from_jacobian(problem, jac, white);
+  const auto b = uncertainty_from_jacobian(problem, jac, slow);
+  EXPECT_NEAR(b.lag1_autocorrelation[0], 33.0 / 40.0, 1e-12);  // 36 equal neighbours, 3 sign changes
+  EXPECT_GT(b.correlation_inflation, 10.0);
+  EXPECT_NEAR(b.sigma_u[0], a.sigma_u[0] * std::sqrt(b.correlation_inflation), 1e-12);
+}
+
+TEST(FitUncertainty, ConfoundedOrUnconstrainedParametersAreNotIdentifiable) {
+  const std::size_t m = 30;
+  std::vector<double> r(m);
+  for (std::size_t i = 0; i < m; ++i) r[i] = i % 2 ? 0.01 : -0.01;
+  // Columns 0 and 1 equal: only their sum shows (an exact null direction).
+  const auto p3 = toy_problem(m, 3);
+  std::vector<std::vector<double>> jac(3, std::vector<double>(m));
+  for (std::size_t i = 0; i < m; ++i) {
+    jac[0][i] = jac[1][i] = std::sin(0.3 * static_cast<double>(i));
+    jac[2][i] = std::cos(0.7 * static_cast<double>(i));
+  }
+  auto u = uncertainty_from_jacobian(p3, jac, r);
+  EXPECT_FALSE(u.identifiable[0]);
+  EXPECT_FALSE(u.identifiable[1]);
+  EXPECT_TRUE(u.identifiable[2]);
+  EXPECT_TRUE(std::isinf(u.sigma_u[0]));
+  EXPECT_TRUE(has(u.why_not[0], "null direction"));
+  // Nearly equal (a KMC Jacobian's noise): confounded, by their correlation,
+  // though a good fit (small residuals) keeps both uncertainties in range.
+  for (std::size_t i = 0; i < m; ++i) jac[1][i] += 1e-3 * std::cos(1.9 * static_cast<double>(i));
+  std::vector<double> small(m);
+  for (std::size_t i = 0; i < m; ++i) small[i] = 1e-4 * r[i];
+  u = uncertainty_from_jacobian(p3, jac, small);
+  EXPECT_LT(u.eigenvalues[0], 1e-4 * u.eigenvalues[2]);
+  EXPECT_GT(u.eigenvalues[0], 1e-10 * u.eigenvalues[2]);
+  EXPECT_FALSE(u.identifiable[0]);
+  EXPECT_TRUE(has(u.why_not[0], "confounded with")) << u.why_not[0];
+  EXPECT_TRUE(u.identifiable[2]);
+  // A column so small that its uncertainty exceeds the bound range.
+  for (std::size_t i = 0; i < m; ++i) jac[1][i] = 1e-4 * std::cos(1.3 * static_cast<double>(i));
+  u = uncertainty_from_jacobian(p3, jac, r);
+  EXPECT_FALSE(u.identifiable[1]);
+  EXPECT_TRUE(has(u.why_not[1], "exceeds its bound range")) << u.why_not[1];
+}
+
+TEST(FitUncertainty, JacobiEigenvaluesOfAKnownMatrix) {
+  std::vector<double> values;
+  std::vector<std::vector<double>> vectors;
+  symmetric_eigen({{2, 1, 0}, {1, 2, 0}, {0, 0, 5}}, values, vectors);
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_NEAR(values[0], 1, 1e-12);
+  EXPECT_NEAR(values[1], 3, 1e-12);
+  EXPECT_NEAR(values[2], 5, 1e-12);
+  EXPECT_NEAR(std::fabs(vectors[0][0]), std::sqrt(0.5), 1e-12);
+  EXPECT_NEAR(vectors[0][0], -vectors[1][0], 1e-12);
+}
+
+// ---------------------------------------------------------------- checkpoint and material
+
+TEST(FitCheckpoint, HistoryRoundTripsExactly) {
+  std::vector<fit_evaluation> h{{{0.1, 1.0 / 3.0}, {1e-300, -2.5, std::nextafter(1.0, 2.0)}},
+                                {{0.7, 13.25}, {0.0, -0.0, 6.02e23}}};
+  const auto back = parse_history(history_text(h), 2, 3, "history");
+  ASSERT_EQ(back.size(), 2u);
+  for (std::size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(back[k].u, h[k].u);
+    EXPECT_EQ(back[k].residuals, h[k].residuals);
+  }
+  EXPECT_TRUE(has(refusal([&] { parse_history("u 1 2\nr 1\n", 2, 3, "H"); }), "H: damaged"));
+  EXPECT_TRUE(has(refusal([&] { parse_history("u 1 2\n", 2, 3, "H"); }), "truncated"));
+}
+
+TEST(FittedMaterial, ReadsBackToTheSameDevice) {
+  const fs::path d = scratch_dir("fit_material");
+  const std::string source = std::string(IONRAIL_SOURCE_DIR) + "/materials/polymer.toml";
+  auto cfg = ionrail::config::load_run_config(source);
+  cfg.device.species[0].activation_energy_ev = 0.7512345678901234;
+  cfg.device.readout.g1_s = 1.234567e-4;
+  cfg.device.site_energy_ev.assign(static_cast<std::size_t>(cfg.device.sites), 0.0);
+  cfg.device.site_energy_ev[3] = -0.125;
+  const auto written = write_file(d / "m.toml", ionrail::config::material_toml(cfg));
+  const auto back = ionrail::config::load_run_config(written);
+  auto device_json = [](const ionrail::config::run_config& c) {
+    ionrail::config::run_config only;
+    only.device = c.device;
+    return ionrail::config::resolved_parameters_json(only);
+  };
+  EXPECT_EQ(device_json(back), device_json(cfg));
+  EXPECT_EQ(back.device.species[0].activation_energy_ev, 0.7512345678901234);
+  EXPECT_EQ(back.device.site_energy_ev[3], -0.125);
+}
+
+}  // namespace
