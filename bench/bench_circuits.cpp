@@ -104,6 +104,16 @@ void BM_circuits_tiled_forward(benchmark::State& state) {
 }
 BENCHMARK(BM_circuits_tiled_forward)->Arg(1)->Arg(64)->Unit(benchmark::kMicrosecond);
 
+// The shipped MNIST network, one epoch of `images` training images, no
+// float64 twin, a 200-image test pass.
+runs::network_setup shipped_network(int images) {
+  const config::run_config cfg = config::load_run_config(
+      experiments + "crossbar_mnist.toml",
+      {"crossbar.epochs=1", "crossbar.float_baseline=false", "crossbar.test_images=200",
+       "crossbar.train_limit=" + std::to_string(images)});
+  return runs::load_network_setup(cfg, experiments + "crossbar_mnist.toml");
+}
+
 // The shipped MNIST network (experiments/crossbar_mnist.toml: 784-128-10,
 // 1T1R tiles, mixed precision) trained on its first Arg training images,
 // one epoch, without the float64 twin; the test pass over 200 images is
@@ -114,11 +124,7 @@ BENCHMARK(BM_circuits_tiled_forward)->Arg(1)->Arg(64)->Unit(benchmark::kMicrosec
 void BM_circuits_mlp_train(benchmark::State& state) {
   const int images = static_cast<int>(state.range(0));
   const bool wires = state.range(1) != 0;
-  const config::run_config cfg = config::load_run_config(
-      experiments + "crossbar_mnist.toml",
-      {"crossbar.epochs=1", "crossbar.float_baseline=false", "crossbar.test_images=200",
-       "crossbar.train_limit=" + std::to_string(images)});
-  runs::network_setup setup = runs::load_network_setup(cfg, experiments + "crossbar_mnist.toml");
+  runs::network_setup setup = shipped_network(images);
   if (!wires) setup.array.wire_ohm = 0;
   state.SetLabel(setup.array.wire_ohm > 0 ? "wires " + std::to_string(setup.array.wire_ohm) + " ohm" : "ideal wires");
   for (auto _ : state) {
@@ -135,10 +141,7 @@ BENCHMARK(BM_circuits_mlp_train)->Args({1000, 0})->Args({1000, 1})->Unit(benchma
 // (adaptive:1), which must never be slower than one thread.
 void BM_circuits_mlp_train_contended(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
-  const config::run_config cfg = config::load_run_config(
-      experiments + "crossbar_mnist.toml",
-      {"crossbar.epochs=1", "crossbar.float_baseline=false", "crossbar.test_images=200", "crossbar.train_limit=300"});
-  runs::network_setup setup = runs::load_network_setup(cfg, experiments + "crossbar_mnist.toml");
+  runs::network_setup setup = shipped_network(300);
   setup.array.wire_ohm = 0;
   setup.mlp.adaptive_threads = state.range(1) != 0;
   const int before = omp_get_max_threads();

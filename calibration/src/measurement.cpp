@@ -3,25 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include <ionrail/model_io/input_error.hpp>
 #include <ionrail/model_io/input_file.hpp>
 
 namespace ionrail::calibration {
-
-const char* to_string(fit_parameter_name p) {
-  switch (p) {
-    case fit_parameter_name::activation_energy_ev: return "activation_energy_ev";
-    case fit_parameter_name::attempt_frequency_hz: return "attempt_frequency_hz";
-    case fit_parameter_name::fill: return "fill";
-    case fit_parameter_name::ion_density_m3: return "ion_density_m3";
-    case fit_parameter_name::rel_permittivity: return "rel_permittivity";
-    case fit_parameter_name::g0_s: return "g0_s";
-    case fit_parameter_name::g1_s: return "g1_s";
-  }
-  return "?";
-}
 
 const char* material_key(fit_parameter_name p) {
   switch (p) {
@@ -34,6 +22,13 @@ const char* material_key(fit_parameter_name p) {
     case fit_parameter_name::g1_s: return "readout.g1_s";
   }
   return "?";
+}
+
+// The key's last part: the material key is the one table of names.
+const char* to_string(fit_parameter_name p) {
+  const char* key = material_key(p);
+  const char* dot = std::strrchr(key, '.');
+  return dot != nullptr ? dot + 1 : key;
 }
 
 const char* to_string(fit_algorithm a) {
