@@ -17,6 +17,40 @@ model::table_grid grid_of(const transition_bins& b) {
 
 }  // namespace
 
+void fill_unvisited(std::vector<double>& values, const std::vector<int>& seen, int ns, int nv, bool drift_rule) {
+  auto index = [nv](int i, int j) { return static_cast<std::size_t>(i) * static_cast<std::size_t>(nv) + static_cast<std::size_t>(j); };
+  std::vector<int> done = seen;
+  for (int j = 0; j < nv; ++j) {
+    int first = ns, last = -1;
+    for (int i = 0; i < ns; ++i)
+      if (seen[index(i, j)]) first = std::min(first, i), last = std::max(last, i);
+    for (int i = 0; i < ns; ++i) {
+      if (seen[index(i, j)]) continue;
+      for (int d = 1; d < ns; ++d) {
+        const int lo = i - d, hi = i + d;
+        const int src = lo >= 0 && seen[index(lo, j)] ? lo : (hi < ns && seen[index(hi, j)] ? hi : -1);
+        if (src < 0) continue;
+        double v = values[index(src, j)];
+        if (drift_rule && i > last) v = std::min(v, 0.0);
+        if (drift_rule && i < first) v = std::max(v, 0.0);
+        values[index(i, j)] = v;
+        done[index(i, j)] = 1;
+        break;
+      }
+    }
+  }
+  for (int j = 0; j < nv; ++j) {
+    if (done[index(0, j)]) continue;
+    for (int d = 1; d < nv; ++d) {
+      const int lo = j - d, hi = j + d;
+      const int src = lo >= 0 && done[index(0, lo)] ? lo : (hi < nv && done[index(0, hi)] ? hi : -1);
+      if (src < 0) continue;
+      for (int i = 0; i < ns; ++i) values[index(i, j)] = values[index(i, src)];
+      break;
+    }
+  }
+}
+
 table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
                         double equilibrium_variance, int min_samples, int state_variables) {
   table_build out;
@@ -54,49 +88,10 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
     throw input_error(std::string("calibration: no (state, V) bin received the ") + std::to_string(min_samples) +
                       " transitions a table entry needs: raise calibration.runs, calibration.duration_s or "
                       "calibration.devices, or coarsen the grid (calibration.state_bits, calibration.v_step_v)");
-  // Fill rule, for drift and noise alike: nearest visited state at the same V
-  // (lower state first on a tie), then, for voltages never visited, the
-  // nearest voltage column that was.
-  // For the drift, a filled bin beyond the states the KMC visited at that
-  // voltage never points further out of them (an outward drift is set to
-  // zero): the KMC never went there under that voltage, so the model must not
-  // be driven there either (copying the drift of the last visited state, still
-  // on its way to the steady state, would run away past it).
-  auto fill = [&](std::vector<double>& values, const std::vector<int>& seen, bool drift_rule) {
-    std::vector<int> done = seen;
-    for (int j = 0; j < nv; ++j) {
-      int first = ns, last = -1;
-      for (int i = 0; i < ns; ++i)
-        if (seen[bins.index(i, j)]) first = std::min(first, i), last = std::max(last, i);
-      for (int i = 0; i < ns; ++i) {
-        if (seen[bins.index(i, j)]) continue;
-        for (int d = 1; d < ns; ++d) {
-          const int lo = i - d, hi = i + d;
-          const int src = lo >= 0 && seen[bins.index(lo, j)] ? lo : (hi < ns && seen[bins.index(hi, j)] ? hi : -1);
-          if (src < 0) continue;
-          double v = values[bins.index(src, j)];
-          if (drift_rule && i > last) v = std::min(v, 0.0);
-          if (drift_rule && i < first) v = std::max(v, 0.0);
-          values[bins.index(i, j)] = v;
-          done[bins.index(i, j)] = 1;
-          break;
-        }
-      }
-    }
-    for (int j = 0; j < nv; ++j) {
-      if (done[bins.index(0, j)]) continue;
-      for (int d = 1; d < nv; ++d) {
-        const int lo = j - d, hi = j + d;
-        const int src = lo >= 0 && done[bins.index(0, lo)] ? lo : (hi < nv && done[bins.index(0, hi)] ? hi : -1);
-        if (src < 0) continue;
-        for (int i = 0; i < ns; ++i) values[bins.index(i, j)] = values[bins.index(i, src)];
-        break;
-      }
-    }
-  };
-  fill(drift, out.visited, true);
-  fill(noise, noise_seen, false);
-  fill(fluct, fluct_seen, false);
+  // The fill rule (fill_unvisited), for drift, noise and fluctuation alike.
+  fill_unvisited(drift, out.visited, ns, nv, true);
+  fill_unvisited(noise, noise_seen, ns, nv, false);
+  fill_unvisited(fluct, fluct_seen, ns, nv, false);
   if (state_variables == 1) std::fill(fluct.begin(), fluct.end(), 0.0);
   // The slow state's noise is what accumulates: the lagged variance per step
   // less the fast fluctuation's share of it, never below zero.

@@ -53,8 +53,8 @@ const std::vector<section_def>& schema() {
     std::vector<section_def> s;
     for (auto declare : {top_level_section, device_section, species_section, rail_class_section, field_section,
                          sim_section, readout_section, protocol_section, output_section, series_section,
-                         calibration_section, crossbar_section, snn_section, fit_section, sweep_section, site_energy_section,
-                         fit_curve_section, fit_parameter_section})
+                         calibration_section, crossbar_section, snn_section, fit_section, measured_table_section, sweep_section,
+                         site_energy_section, fit_curve_section, fit_parameter_section, measured_table_train_section})
       s.push_back(declare());
     return s;
   }();

@@ -270,5 +270,7 @@ section_def snn_section();
 section_def fit_section();
 section_def fit_curve_section();
 section_def fit_parameter_section();
+section_def measured_table_section();
+section_def measured_table_train_section();
 
 }  // namespace ionrail::config::detail

@@ -41,6 +41,15 @@ using namespace ionrail::model_io;
 void run_calibration(const std::string& path, const calibrate_options& options) {
   run_config cfg = load_run_config(path, options.overrides);
   check_file_is_for(cfg, "calibrate");
+  const bool has_calibration =
+      std::find(cfg.sections.begin(), cfg.sections.end(), "calibration") != cfg.sections.end();
+  if (std::find(cfg.sections.begin(), cfg.sections.end(), "measured_table") != cfg.sections.end()) {
+    if (has_calibration)
+      throw config_error(path + ": both [calibration] (a table from KMC ensembles) and [measured_table] (a table from "
+                                "measured pulse trains): expected one of them");
+    run_measured_table(cfg, options);
+    return;
+  }
   cfg.sim = resolved_sim(cfg.sim, cfg.calibration.dt_m_s);
   const calibration_params& c = cfg.calibration;
   if (static_cast<double>(c.devices) * c.device_rails > 2e9)
@@ -369,6 +378,9 @@ fidelity_figures run_replay(const replay_options& o) {
   r.voltage = drive.voltage;
   r.duration_s = drive.duration_s;
   r.compare_kmc = o.compare_kmc;
+  if (o.compare_kmc && r.device_rails < 1)
+    throw input_error(o.table_dir + "/table.json: device_rails = 0: the table was built from measured pulse trains, "
+                                    "not the KMC: --compare-kmc has no KMC device to compare with");
   r.noise = !o.no_noise;
   const int devices = r.devices, device_rails = r.device_rails;
   // The compact model's own share, also before anything runs: a row of six

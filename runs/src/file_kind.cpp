@@ -15,7 +15,8 @@ namespace {
 const std::vector<std::pair<std::string, std::string>>& own_sections() {
   static const std::vector<std::pair<std::string, std::string>> table{
       {"protocol", "run"}, {"series", "run"}, {"calibration", "calibrate"},
-      {"crossbar", "crossbar"}, {"snn", "snn"}, {"sweep", "sweep"}, {"fit", "fit"}};
+      {"crossbar", "crossbar"}, {"snn", "snn"}, {"sweep", "sweep"}, {"fit", "fit"},
+      {"measured_table", "calibrate"}};
   return table;
 }
 

@@ -34,6 +34,17 @@ struct table_build {
 table_build build_table(const transition_bins& bins, const kmc::readout_params& readout, double s_eq,
                         double equilibrium_variance, int min_samples = min_bin_samples, int state_variables = 2);
 
+// The fill rule of a table's unmeasured bins, on s-major arrays of ns × nv
+// values where `seen` is 1 for a measured bin: nearest measured state at the
+// same voltage (lower state first on a tie), then, for voltages never
+// measured, the nearest voltage column that was. With `drift_rule`, a filled
+// bin beyond the states measured at its voltage never points further out of
+// them (an outward drift is set to zero): the device never went there under
+// that voltage, so the model must not be driven there either (copying the
+// drift of the last measured state, still on its way to the steady state,
+// would run away past it).
+void fill_unvisited(std::vector<double>& values, const std::vector<int>& seen, int ns, int nv, bool drift_rule);
+
 // Writes every format into DIR; table.json records the fill and noise rules,
 // the visited bins and `calibration_json` (a JSON object: the calibration's
 // parameters and figures) as "calibration".

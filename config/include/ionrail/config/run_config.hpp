@@ -10,6 +10,7 @@
 
 #include <ionrail/calibration/ensemble.hpp>
 #include <ionrail/calibration/measurement.hpp>
+#include <ionrail/calibration/pulse_table.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
 #include <ionrail/circuits/crossbar_mlp.hpp>
 #include <ionrail/circuits/snn.hpp>
@@ -64,6 +65,9 @@ struct run_config {
   // [fit] (ionrail fit): the measured curves (paths resolved relative to the
   // file that named them) and the parameters fitted, with the optimiser's settings.
   ::ionrail::calibration::fit_params fit;
+  // [measured_table] (ionrail calibrate from measured pulse trains): the
+  // trains (paths resolved relative to the file) and the table's settings.
+  ::ionrail::calibration::pulse_table_params measured_table;
 };
 
 // Loads FILE (and the material it includes), applies `--set key=value`

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <ionrail/calibration/fidelity.hpp>
+#include <ionrail/config/run_config.hpp>
 #include <ionrail/kmc/work_estimate.hpp>
 
 namespace ionrail::runs {
@@ -25,7 +26,12 @@ struct calibrate_options {
   double max_work = kmc::default_work_limit;  // all runs of the ensemble together (--max-work)
 };
 // `ionrail calibrate FILE --out DIR`: the table in four formats plus metadata.
+// A file with [measured_table] builds it from measured pulse trains
+// (run_measured_table) instead of KMC ensembles.
 void run_calibration(const std::string& path, const calibrate_options& options);
+// The table from the measured pulse trains of cfg's [measured_table], with
+// the fidelity on its held-out trains, a report and plots.
+void run_measured_table(const config::run_config& cfg, const calibrate_options& options);
 
 struct replay_options {
   std::string table_dir;
