@@ -333,6 +333,21 @@ pulse_table_build build_pulse_table(const std::vector<pulse_train>& trains, cons
     have_noise = true;
   }
   out.read_sigma = std::sqrt(sigma_r2);
+  // The rates above are placed at each interval's midpoint state m; the
+  // model steps from the state at the start of each step (Euler), whose mean
+  // over an interval is m - Φ/2 (Φ the rate per step): so D(s) = Φ(s + D(s)/2),
+  // solved by iteration (|Φ'| / 2 < 1: a contraction for any drift a table
+  // can hold sensibly). Without it a strong one-step pulse of rate k(1 - s)
+  // would come out k/2 too weak.
+  for (auto& fit : out.amplitudes) {
+    const std::vector<double> rate = fit.drift;
+    for (int i = 0; i < ns; ++i) {
+      const double s = static_cast<double>(i) / (ns - 1);
+      double d = rate[static_cast<std::size_t>(i)];
+      for (int k = 0; k < 50; ++k) d = at(rate, std::clamp(s + 0.5 * d, 0.0, 1.0));
+      fit.drift[static_cast<std::size_t>(i)] = d;
+    }
+  }
   for (int a = 0; a < n_amp; ++a)
     for (int i = 0; i < ns; ++i)
       out.amplitudes[static_cast<std::size_t>(a)].noise[static_cast<std::size_t>(i)] =

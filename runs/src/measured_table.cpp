@@ -204,7 +204,7 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
   const bool plotted = render_plots(out.string(), options.quiet);
 
   std::string md = fmt::format("# Response table from measured pulse trains: `{}`\n\n", path);
-  md += fmt::format("Built from {} trains ({} reads), checked on {} held-out trains. Model step dt_m = {:g} s; state "
+  md += fmt::format("Built from {} trains ({} reads), checked on {} held out. Model step dt_m = {:g} s; state "
                     "grid 1/{}; voltages ±{:g} V in steps of {:g} V. The state maps linearly onto the measured "
                     "conductance range: s = 0 at {:.6g} S, s = 1 at {:.6g} S. Rest state s_eq = {:.4f} ({}).\n\n",
                     trains.size() - replays.size(),

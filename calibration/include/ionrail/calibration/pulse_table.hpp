@@ -107,7 +107,9 @@ struct pulse_table_build {
 //    rate's, so the binning has no regression-to-the-mean bias at first
 //    order) and spread onto the two nearest state nodes with tent weights,
 //    weighted by the inverse of its variance (n N² + 2 σ_r², per step²).
-//    The rest drift D(s, 0) comes from the intervals without pulses.
+//    The rest drift D(s, 0) comes from the intervals without pulses. The
+//    model steps from each step's start state (Euler): D(s) = Φ(s + D(s)/2)
+//    turns the rate Φ at the midpoint into the drift per step at the start.
 // 3. Read noise: consecutive intervals' residuals r_k share the read
 //    between them, E[r_k r_{k+1}] = -σ_r² whatever the drift noise.
 //    Cycle-to-cycle noise: E[r²] = n N² + 2 σ_r² per node (ratio estimate).
