@@ -104,8 +104,17 @@ calibrate_compare() {
   done
 }
 
+fit_compare() {  # #18: the shipped fit on cpu and cuda, its time and the same fitted values
+  for be in cpu cuda; do
+    "$bin/ionrail" fit experiments/measured/polymer.toml --set sim.backend="$be" --quiet --force \
+      --out "$work/fit-$be" || return 1
+    grep -o '"wall_s": [0-9.e+-]*' "$work/fit-$be/fit.json" | head -1 | sed "s/^/fit $be /"
+  done
+  cmp "$work/fit-cpu/material.toml" "$work/fit-cuda/material.toml" && echo "same: material.toml"
+}
+
 export bin work
-export -f same_outputs cli_compare calibrate_compare
+export -f same_outputs cli_compare calibrate_compare fit_compare
 
 step nvidia-smi 30 nvidia-smi
 step test_gpu_compare 240 "$bin/test_gpu_compare"
@@ -133,6 +142,7 @@ if command -v ncu >/dev/null; then
   fi
 fi
 ((quick)) || step calibrate_cpu_vs_cuda 240 calibrate_compare
+((quick)) || step fit_cpu_vs_cuda 150 fit_compare
 [[ -n $base ]] && step test_gpu_compare_baseline 240 "$base/test_gpu_compare"
 if command -v compute-sanitizer >/dev/null; then
   step memcheck 150 compute-sanitizer --tool memcheck --error-exitcode 9 "$bin/test_gpu_compare" \

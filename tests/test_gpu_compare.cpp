@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include <ionrail/calibration/fit.hpp>
 #include <ionrail/gpu/cuda_backend.hpp>
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/protocol.hpp>
@@ -134,6 +135,34 @@ TEST_F(GpuCompare, MillionRailsFit) {
   e.advance_to(0.05);
   EXPECT_GT(e.info().steps, 0u);
   EXPECT_GT(e.take_sample().f_right, 0.1);
+}
+
+// `ionrail fit`'s model curves on the CUDA backend: the same residuals, so
+// the same fit, the same checkpoint (fit_problem::set_backend).
+TEST_F(GpuCompare, FitModelCurves_compare) {
+  using namespace ionrail::calibration;
+  fit_params f;
+  f.rails = 2000;
+  fit_parameter_spec ea;
+  ea.name = fit_parameter_name::activation_energy_ev;
+  ea.lower = 0.6;
+  ea.upper = 0.9;
+  ea.start = 0.75;
+  f.parameters.push_back(ea);
+  fit_curve c;
+  c.spec.file = "relax";
+  for (int k = 0; k <= 20; ++k) c.measured.t_s.push_back(0.5 * k);
+  c.measured.value.assign(c.measured.t_s.size(), 1e-5);
+  c.drive = std::make_shared<piecewise_linear_voltage>(std::vector<double>{0, 1, 1 + 1e-6, 5, 5 + 1e-6, 10},
+                                                       std::vector<double>{0, 0, 5, 5, 0, 0});
+  fit_problem cpu(device_params{}, sim_params{}, f, {c});
+  fit_problem on_gpu(device_params{}, sim_params{}, f, {c});
+  on_gpu.set_backend(gpu::cuda_sync_backend());
+  for (double v : {0.72, 0.75}) {
+    const auto a = cpu.model_curves({v}), b = on_gpu.model_curves({v});
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t k = 0; k < a[0].size(); ++k) EXPECT_TRUE(same_bits(a[0][k], b[0][k])) << v << " " << k;
+  }
 }
 
 TEST(GpuBackend, WithoutAGpuTheBackendRefusesClearly) {

@@ -112,7 +112,10 @@ std::vector<std::vector<double>> fit_problem::model_curves(const std::vector<dou
     // Each curve its own stream, the same at every evaluation.
     kmc::sim_params s = sim_;
     s.seed = fit_.seed + 1000003ull * c + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(replicate);
-    kmc::engine e(device_at(values, c), s, curve.drive);
+    const std::unique_ptr<kmc::engine> engine =
+        backend_ ? std::make_unique<kmc::engine>(device_at(values, c), s, curve.drive, backend_)
+                 : std::make_unique<kmc::engine>(device_at(values, c), s, curve.drive);
+    kmc::engine& e = *engine;
     auto& y = out[c];
     y.reserve(curve.measured.t_s.size());
     for (double t : curve.measured.t_s) {

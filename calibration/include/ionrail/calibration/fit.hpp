@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <ionrail/calibration/measurement.hpp>
+#include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/params.hpp>
 #include <ionrail/kmc/voltage_source.hpp>
 
@@ -58,6 +59,11 @@ class fit_problem {
   std::vector<std::vector<double>> model_curves(const std::vector<double>& values, int replicate = 0) const;
   // weight * (model - measured) / sigma, all curves one after the other.
   std::vector<double> residuals(const std::vector<std::vector<double>>& model) const;
+  // The engines' solver (kmc::engine's backend; empty: the CPU sync or BKL
+  // solver of sim()). The CUDA backend reproduces the CPU's bits, so a fit
+  // gives the same result on either, only faster.
+  void set_backend(kmc::solver_factory backend) { backend_ = std::move(backend); }
+  bool has_backend() const { return static_cast<bool>(backend_); }
   // The sim parameters every evaluation uses (its fixed seed).
   const kmc::sim_params& sim() const { return sim_; }
   const kmc::device_params& base_device() const { return device_; }
@@ -68,6 +74,7 @@ class fit_problem {
   fit_params fit_;
   std::vector<fit_curve> curves_;
   std::size_t residual_count_ = 0;
+  kmc::solver_factory backend_;
 };
 
 double sum_of_squares(const std::vector<double>& r);
