@@ -274,6 +274,52 @@ TEST(FitUncertainty, GaussNewtonCovarianceOfAKnownLinearModel) {
   EXPECT_TRUE(u.identifiable[0] && u.identifiable[1]);
 }
 
+// For residuals linear in the parameters the profile of the objective is
+// exactly quadratic, rise = (x / sigma)² with the Fisher sigma: the profile
+// (NLopt re-minimising the other parameter at each point, from the valley
+// the Fisher covariance predicts, which here is exact and must not be left)
+// must give the Fisher interval, with no offset.
+TEST(FitUncertainty, ProfileOfALinearModelIsTheFisherInterval) {
+  if (!have_nlopt()) GTEST_SKIP() << "no NLopt in this build";
+  const std::size_t m = 20;
+  const auto problem = toy_problem(m, 2);
+  std::vector<double> y(m);
+  for (std::size_t i = 0; i < m; ++i) y[i] = 0.5 + 0.02 * static_cast<double>(i) + (i % 2 ? 0.01 : -0.01);
+  const residual_function residuals = [&](const std::vector<double>& u) {
+    std::vector<double> r(m);
+    for (std::size_t i = 0; i < m; ++i) r[i] = u[0] + u[1] * static_cast<double>(i) - y[i];
+    return r;
+  };
+  // The least-squares optimum and the Jacobian.
+  double sx = 0, sxx = 0, sy = 0, sxy = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    const double t = static_cast<double>(i);
+    sx += t, sxx += t * t, sy += y[i], sxy += t * y[i];
+  }
+  const double det = static_cast<double>(m) * sxx - sx * sx;
+  const std::vector<double> best{(sxx * sy - sx * sxy) / det, (static_cast<double>(m) * sxy - sx * sy) / det};
+  std::vector<std::vector<double>> jac(2, std::vector<double>(m));
+  for (std::size_t i = 0; i < m; ++i) jac[0][i] = 1, jac[1][i] = static_cast<double>(i);
+  const std::vector<double> r = residuals(best);
+  const fit_uncertainty unc = uncertainty_from_jacobian(problem, jac, r);
+  const auto profiles = profile_likelihood(problem, residuals, best, sum_of_squares(r), unc, 60);
+  ASSERT_EQ(profiles.size(), 2u);
+  for (std::size_t k = 0; k < 2; ++k) {
+    SCOPED_TRACE(k);
+    const parameter_profile& p = profiles[k];
+    ASSERT_TRUE(p.computed);
+    EXPECT_EQ(p.u.size(), 7u);
+    EXPECT_NEAR(p.sigma_data_u, unc.sigma_u[k], 1e-12);
+    EXPECT_NEAR(p.offset, 0.0, 0.02);
+    EXPECT_NEAR(best[k] - p.low_u, unc.sigma_u[k], 0.01 * unc.sigma_u[k]);
+    EXPECT_NEAR(p.high_u - best[k], unc.sigma_u[k], 0.01 * unc.sigma_u[k]);
+    for (std::size_t i = 0; i < p.u.size(); ++i) {
+      const double x = (p.u[i] - best[k]) / unc.sigma_u[k];
+      EXPECT_NEAR(p.rise[i], x * x, 0.02) << x;
+    }
+  }
+}
+
 TEST(FitUncertainty, CorrelatedResidualsWidenTheUncertainty) {
   const std::size_t m = 40;
   const auto problem = toy_problem(m, 1);

@@ -588,4 +588,180 @@ std::vector<fit_evaluation> parse_history(const std::string& text, std::size_t p
   return out;
 }
 
+namespace {
+
+// The minimum of the objective over every parameter but `held`, which stays
+// at u0[held]; from u0, steps `step` (the free ones), at most `max_eval`
+// evaluations.
+double minimise_others(const fit_problem& problem, const residual_function& residuals, std::vector<double> u0,
+                       std::size_t held, const std::vector<double>& step, int max_eval, int* evaluations) {
+  const std::size_t n = problem.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  for (std::size_t j = 0; j < n; ++j) u0[j] = std::clamp(u0[j], lo[j], hi[j]);
+  auto objective_at = [&](const std::vector<double>& u) {
+    ++*evaluations;
+    return sum_of_squares(residuals(u));
+  };
+  if (n == 1) return objective_at(u0);
+#ifndef IONRAIL_HAVE_NLOPT
+  (void)step;
+  (void)max_eval;
+  throw input_error("ionrail fit: this build has no NLopt");
+#else
+  std::vector<std::size_t> free;
+  for (std::size_t j = 0; j < n; ++j)
+    if (j != held) free.push_back(j);
+  const unsigned m = static_cast<unsigned>(free.size());
+  nlopt::opt opt(m >= 2 ? nlopt::LN_BOBYQA : nlopt::LN_NELDERMEAD, m);
+  std::vector<double> flo(m), fhi(m), fstep(m), x(m), xtol(m);
+  for (unsigned i = 0; i < m; ++i) {
+    const std::size_t j = free[i];
+    flo[i] = lo[j];
+    fhi[i] = hi[j];
+    x[i] = u0[j];
+    fstep[i] = std::min(step[j], 0.5 * (hi[j] - lo[j]));
+    xtol[i] = 0.01 * fstep[i];
+  }
+  opt.set_lower_bounds(flo);
+  opt.set_upper_bounds(fhi);
+  opt.set_initial_step(fstep);
+  opt.set_xtol_abs(xtol);
+  opt.set_maxeval(max_eval);
+  struct context {
+    const std::function<double(const std::vector<double>&)>* f;
+    std::exception_ptr error;
+    double best;
+    nlopt::opt* opt;
+  };
+  const std::function<double(const std::vector<double>&)> f = [&](const std::vector<double>& xs) {
+    std::vector<double> u = u0;
+    for (unsigned i = 0; i < m; ++i) u[free[i]] = xs[i];
+    return objective_at(u);
+  };
+  context ctx{&f, nullptr, std::numeric_limits<double>::infinity(), &opt};
+  opt.set_min_objective(
+      [](unsigned dim, const double* xs, double*, void* data) -> double {
+        auto* c = static_cast<context*>(data);
+        if (c->error) return std::numeric_limits<double>::max();
+        try {
+          const double v = (*c->f)(std::vector<double>(xs, xs + dim));
+          c->best = std::min(c->best, v);
+          return v;
+        } catch (...) {
+          c->error = std::current_exception();
+          c->opt->force_stop();
+          return std::numeric_limits<double>::max();
+        }
+      },
+      &ctx);
+  double value = 0;
+  try {
+    opt.optimize(x, value);
+  } catch (const nlopt::forced_stop&) {
+  } catch (const nlopt::roundoff_limited&) {
+  }
+  if (ctx.error) std::rethrow_exception(ctx.error);
+  return ctx.best;
+#endif
+}
+
+// rise = c + q_side x² fitted by least squares to the points of both sides
+// (x in units of the step sigma), one c for both: the optimum itself sits
+// below the trend by however lucky the fit's draw was there, so it is left
+// out and c absorbs it. q_side <= 0 or a side without points: NaN.
+struct profile_fit {
+  double offset = 0, q_low = 0, q_high = 0;
+};
+profile_fit fit_parabolas(const std::vector<double> (&x)[2], const std::vector<double> (&rise)[2]) {
+  // Unknowns c, q_low, q_high; a side without points drops its column.
+  std::vector<int> cols{0};
+  for (int side = 0; side < 2; ++side)
+    if (!x[side].empty()) cols.push_back(1 + side);
+  const std::size_t m = cols.size();
+  std::vector<std::vector<double>> a(m, std::vector<double>(m + 1, 0.0));
+  for (int side = 0; side < 2; ++side)
+    for (std::size_t i = 0; i < x[side].size(); ++i) {
+      std::vector<double> row(m, 0.0);
+      for (std::size_t c = 0; c < m; ++c)
+        row[c] = cols[c] == 0 ? 1.0 : (cols[c] == 1 + side ? x[side][i] * x[side][i] : 0.0);
+      for (std::size_t r = 0; r < m; ++r) {
+        for (std::size_t c = 0; c < m; ++c) a[r][c] += row[r] * row[c];
+        a[r][m] += row[r] * rise[side][i];
+      }
+    }
+  // Gaussian elimination with partial pivoting.
+  for (std::size_t c = 0; c < m; ++c) {
+    std::size_t piv = c;
+    for (std::size_t r = c + 1; r < m; ++r)
+      if (std::fabs(a[r][c]) > std::fabs(a[piv][c])) piv = r;
+    std::swap(a[c], a[piv]);
+    if (std::fabs(a[c][c]) < 1e-300) return {std::nan(""), std::nan(""), std::nan("")};
+    for (std::size_t r = 0; r < m; ++r) {
+      if (r == c) continue;
+      const double f = a[r][c] / a[c][c];
+      for (std::size_t k = c; k <= m; ++k) a[r][k] -= f * a[c][k];
+    }
+  }
+  profile_fit out{std::nan(""), std::nan(""), std::nan("")};
+  for (std::size_t c = 0; c < m; ++c) {
+    const double v = a[c][m] / a[c][c];
+    (cols[c] == 0 ? out.offset : cols[c] == 1 ? out.q_low : out.q_high) = v;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<parameter_profile> profile_likelihood(const fit_problem& problem, const residual_function& residuals,
+                                                  const std::vector<double>& best_u, double best_objective,
+                                                  const fit_uncertainty& unc, int evaluations_per_point) {
+  const std::size_t n = problem.size();
+  const double scale = unc.s2 * unc.correlation_inflation;
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  std::vector<double> sigma_data(n, 0.0);
+  for (std::size_t k = 0; k < n; ++k) {
+    const double model = k < unc.covariance_model_u.size() ? unc.covariance_model_u[k][k] : 0.0;
+    sigma_data[k] = std::sqrt(std::max(0.0, unc.covariance_u[k][k] - model));
+  }
+  std::vector<parameter_profile> out(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    parameter_profile& p = out[k];
+    if (!unc.identifiable[k] || !(sigma_data[k] > 0) || !std::isfinite(sigma_data[k]) || !(scale > 0)) continue;
+    p.computed = true;
+    p.sigma_data_u = sigma_data[k];
+    std::vector<double> step(n);
+    for (std::size_t j = 0; j < n; ++j) step[j] = std::max(0.5 * sigma_data[j], 1e-6 * (hi[j] - lo[j]));
+    std::vector<std::pair<double, double>> points{{best_u[k], 0.0}};
+    std::vector<double> side_d[2], side_rise[2];
+    for (int side = 0; side < 2; ++side) {
+      const double sign = side == 0 ? -1.0 : 1.0;
+      for (double m : {1.0, 2.0, 3.0}) {
+        const double target = std::clamp(best_u[k] + sign * m * sigma_data[k], lo[k], hi[k]);
+        if (target == best_u[k] || (!side_d[side].empty() && target == best_u[k] + side_d[side].back())) break;
+        std::vector<double> u0 = best_u;
+        u0[k] = target;
+        // Start in the valley the Fisher covariance predicts.
+        for (std::size_t j = 0; j < n; ++j)
+          if (j != k && unc.covariance_u[k][k] > 0)
+            u0[j] = best_u[j] + unc.covariance_u[j][k] / unc.covariance_u[k][k] * (target - best_u[k]);
+        const double value = minimise_others(problem, residuals, u0, k, step, evaluations_per_point, &p.evaluations);
+        const double rise = (value - best_objective) / scale;
+        side_d[side].push_back(target - best_u[k]);
+        side_rise[side].push_back(rise);
+        points.emplace_back(target, rise);
+      }
+    }
+    std::sort(points.begin(), points.end());
+    for (const auto& [u, r] : points) p.u.push_back(u), p.rise.push_back(r);
+    std::vector<double> x[2];
+    for (int side = 0; side < 2; ++side)
+      for (double d : side_d[side]) x[side].push_back(d / sigma_data[k]);
+    const profile_fit f = fit_parabolas(x, side_rise);
+    p.offset = f.offset;
+    p.low_u = f.q_low > 0 ? best_u[k] - sigma_data[k] / std::sqrt(f.q_low) : std::nan("");
+    p.high_u = f.q_high > 0 ? best_u[k] + sigma_data[k] / std::sqrt(f.q_high) : std::nan("");
+  }
+  return out;
+}
+
 }  // namespace ionrail::calibration

@@ -112,8 +112,11 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   // the corner of the bounds that hops fastest, refused above --max-work.
   // The optimiser's, then per Gauss-Newton step a Jacobian (2 per
   // parameter) and up to three trial steps, then the last Jacobian.
-  const int evaluations_max =
-      fp.max_evaluations + (2 * static_cast<int>(n) + 3) * fp.refine_steps + 2 * static_cast<int>(n) + fp.replicates;
+  // With fit.profile, six points per parameter of up to
+  // profile_evaluations each.
+  const int evaluations_max = fp.max_evaluations + (2 * static_cast<int>(n) + 3) * fp.refine_steps +
+                              2 * static_cast<int>(n) + fp.replicates +
+                              (fp.profile ? 6 * static_cast<int>(n) * fp.profile_evaluations : 0);
   {
     double per_evaluation = 0;
     for (std::size_t c = 0; c < curves.size(); ++c) {
@@ -206,6 +209,8 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   const std::vector<double>& best_u = refined.u;
   const std::vector<double>& best_r = refined.r;
   const double best_objective = sum_of_squares(best_r);
+  std::vector<parameter_profile> profiles;
+  if (fp.profile) profiles = profile_likelihood(problem, evaluate, best_u, best_objective, unc, fp.profile_evaluations);
   progress.finish(fmt::format("fit: {} evaluations", asked));
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
 
@@ -285,6 +290,26 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     const bool at_bound = std::fabs(best_u[k] - problem.lower_scaled()[k]) < 1e-6 * range ||
                           std::fabs(best_u[k] - problem.upper_scaled()[k]) < 1e-6 * range;
     e["at_bound"] = at_bound;
+    if (k < profiles.size() && profiles[k].computed) {
+      // The profile's interval (the data's part), and with the model-draw
+      // variance added on each side.
+      const parameter_profile& pr = profiles[k];
+      auto shown = [&](double u) { return std::isfinite(u) ? json_number(in_units(p, u, 0).value) : json_doc(nullptr); };
+      auto widened = [&](double u) {
+        if (!std::isfinite(u)) return json_doc(nullptr);
+        const double d = u - best_u[k];
+        const double w = std::copysign(std::sqrt(d * d + unc.sigma_model_u[k] * unc.sigma_model_u[k]), d);
+        return json_number(in_units(p, best_u[k] + w, 0).value);
+      };
+      json_doc pts = json_doc::array();
+      for (std::size_t i = 0; i < pr.u.size(); ++i)
+        pts.push_back({{"value", json_number(in_units(p, pr.u[i], 0).value)}, {"rise", json_number(pr.rise[i], 5)}});
+      e["profile"] = {{"interval_1sigma", json_doc::array({shown(pr.low_u), shown(pr.high_u)})},
+                      {"optimum_below_trend", json_number(pr.offset, 4)},
+                      {"interval_1sigma_with_model_draw", json_doc::array({widened(pr.low_u), widened(pr.high_u)})},
+                      {"points", pts},
+                      {"evaluations", pr.evaluations}};
+    }
     if (!unc.identifiable[k]) {
       e["why_not_identifiable"] = unc.why_not[k];
       warnings.push_back(fmt::format("{} is not identifiable from these curves: {}", to_string(p.name), unc.why_not[k]));
@@ -394,6 +419,27 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                       "lines lc rgb 'black' notitle\n",
                       c, gnuplot_quoted(curves[c].spec.label + ": residuals"));
   }
+  for (std::size_t k = 0; k < profiles.size(); ++k) {
+    if (!profiles[k].computed) continue;
+    const parameter_profile& pr = profiles[k];
+    // One side's fitted parabola in gnuplot's x (Fisher sigmas), or nothing.
+    auto side_curve = [&](double end_u) {
+      if (!std::isfinite(end_u)) return std::string("1/0");
+      const double width = std::fabs(end_u - best_u[k]) / pr.sigma_data_u;
+      return fmt::format("({:.6g} + x**2 / {:.6g})", pr.offset, width * width);
+    };
+    std::string csv = "offset_sigma,value,rise\n";
+    for (std::size_t i = 0; i < pr.u.size(); ++i)
+      csv += fmt::format("{:.6g},{:.10g},{:.6g}\n", (pr.u[i] - best_u[k]) / pr.sigma_data_u,
+                         in_units(fp.parameters[k], pr.u[i], 0).value, pr.rise[i]);
+    model_io::write_file_atomic(out / fmt::format("profile{}.csv", k), csv);
+    gp << fmt::format("set output 'profile{0}.png'\nset title '{1}: profile likelihood'\n"
+                      "set xlabel 'held at best + x Fisher sigma (data part)'\nset ylabel 'rise of the objective / (s2 F)'\n"
+                      "plot 'profile{0}.csv' skip 1 using 1:3 with points pt 7 ps 1.2 title 'profile (others "
+                      "re-minimised)', x**2 with lines dt 2 lc rgb '#888888' title 'Fisher (quadratic)', "
+                      "(x < 0 ? {2} : {3}) with lines lw 2 lc rgb '#c0392b' title 'fitted c + x^2/s^2'\n",
+                      k, gnuplot_quoted(to_string(fp.parameters[k].name)), side_curve(pr.low_u), side_curve(pr.high_u));
+  }
   gp << "set output 'objective.png'\nset title 'objective per evaluation'\nset xlabel 'evaluation'\n"
         "set ylabel 'sum of squares'\nset logscale y\nplot 'history.csv' skip 1 using 1:2 with linespoints pt 7 ps 0.5 "
         "notitle\nunset logscale y\n";
@@ -450,6 +496,34 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                       problem.device_at(best_values, c).temperature_k, j["rms_residual"].get<double>(),
                       unit_of(curves[c].measured.quantity), 100 * j["nrmse"].get<double>(), c);
     if (plotted) md += fmt::format("![measured and fitted](curve{0}.png)\n\n![residuals](curve{0}_residuals.png)\n\n", c);
+  }
+  if (!profiles.empty()) {
+    md += "## Profile likelihood\n\nEach parameter held at ±1, ±2 and ±3 of its Fisher σ (the data's part), the "
+          "others minimised again; the rise of the objective over s²·F (the Fisher covariance's scale) fitted as "
+          "c + x²/σ² on each side with one offset c (the KMC objective is rough at this scale and the optimum sits "
+          "below the trend by its draw's luck: c in fit.json, optimum_below_trend). Where the profile interval "
+          "matches the Fisher one the linearisation holds; an asymmetric or wider one is the better statement. The "
+          "last column adds the model-draw variance on each side.\n\n"
+          "| parameter | fitted | Fisher 1σ interval (data) | profile 1σ interval | with the model draw |\n"
+          "| --- | --- | --- | --- | --- |\n";
+    for (std::size_t k = 0; k < n; ++k) {
+      if (!profiles[k].computed) continue;
+      const auto& p = fp.parameters[k];
+      const parameter_profile& pr = profiles[k];
+      auto val = [&](double u) { return std::isfinite(u) ? fmt::format("{:.6g}", in_units(p, u, 0).value) : std::string("(a bound)"); };
+      auto widened = [&](double u) {
+        if (!std::isfinite(u)) return std::string("(a bound)");
+        const double d = u - best_u[k];
+        return val(best_u[k] + std::copysign(std::sqrt(d * d + unc.sigma_model_u[k] * unc.sigma_model_u[k]), d));
+      };
+      md += fmt::format("| `{}` | {:.6g} | [{}, {}] | [{}, {}] | [{}, {}] |\n", material_key(p.name),
+                        in_units(p, best_u[k], 0).value, val(best_u[k] - pr.sigma_data_u), val(best_u[k] + pr.sigma_data_u),
+                        val(pr.low_u), val(pr.high_u), widened(pr.low_u), widened(pr.high_u));
+    }
+    md += "\n";
+    if (plotted)
+      for (std::size_t k = 0; k < n; ++k)
+        if (profiles[k].computed) md += fmt::format("![profile of {0}](profile{1}.png)\n\n", to_string(fp.parameters[k].name), k);
   }
   if (plotted) md += "## Objective\n\n![objective per evaluation](objective.png)\n";
   else md += "(gnuplot was not found: the plots are not drawn; `ionrail plot DIR` draws them from plots.gp.)\n";

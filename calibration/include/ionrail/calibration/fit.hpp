@@ -169,6 +169,34 @@ struct refined_fit {
 refined_fit refine_gauss_newton(const fit_problem& problem, const residual_function& residuals,
                                 const std::vector<double>& u, const std::vector<double>& r, int steps);
 
+// The profile likelihood of each identifiable parameter k: k held at
+// best ± 1, 2 and 3 of its data-only Fisher sigma (the covariance less the
+// model-draw part; a point beyond a bound is moved onto it), the others
+// minimised by NLopt (BOBYQA, or Nelder-Mead for one other; up to
+// `evaluations_per_point` each; started where the Fisher covariance predicts
+// the valley, u_j + C_jk / C_kk (u_k - best_k)), and the rise of the
+// objective divided by s2 F (the scale of the Fisher covariance), which for
+// a model linear in the parameters would be ((u_k - best_k) / sigma)². A KMC
+// objective is rough at the scale of sigma (moving a parameter a little
+// changes which hops happen: on polymer.toml the rise is ~5 already at
+// ±1 sigma), and the optimum sits below the trend by its draw's luck, so the
+// rise is fitted as c + q_side x² on each side with one offset c for both,
+// the optimum left out; the 1-sigma interval is best ± sigma / sqrt(q_side)
+// (NaN on a side where q <= 0: the data do not bound it there), and may be
+// asymmetric.
+struct parameter_profile {
+  bool computed = false;         // false: not identifiable, nothing to profile
+  std::vector<double> u;         // the values held (scaled), ascending, best included
+  std::vector<double> rise;      // (minimum objective there - best) / (s2 F)
+  double low_u = 0, high_u = 0;  // the 1-sigma interval in the scaled coordinate (NaN: a bound first)
+  double sigma_data_u = 0;       // the Fisher sigma it was stepped in (data part)
+  double offset = 0;             // c: how far the optimum sits below the fitted trend (rise units)
+  int evaluations = 0;
+};
+std::vector<parameter_profile> profile_likelihood(const fit_problem& problem, const residual_function& residuals,
+                                                  const std::vector<double>& best_u, double best_objective,
+                                                  const fit_uncertainty& unc, int evaluations_per_point);
+
 // Above this |correlation| with another parameter a parameter is reported
 // as not identifiable (confounded).
 inline constexpr double max_identifiable_correlation = 0.99;

@@ -61,6 +61,8 @@ struct fit_params {
   double jacobian_step = 0.02;     // finite-difference step for the uncertainties, fraction of each range
   int refine_steps = 3;            // Gauss-Newton steps after the optimiser (refine_gauss_newton)
   int replicates = 8;              // other draws of the model at the optimum (model_noise_covariance)
+  bool profile = false;            // profile likelihood of every parameter (profile_likelihood)
+  int profile_evaluations = 20;    // optimiser evaluations per profile point
   std::vector<fit_curve_spec> curves;
   std::vector<fit_parameter_spec> parameters;
 };
