@@ -17,6 +17,7 @@
 #include <ionrail/config/run_config.hpp>
 
 #include "cli_run.hpp"
+#include "refusal.hpp"
 
 namespace {
 
@@ -26,18 +27,8 @@ using namespace ionrail::calibration;
 using ionrail_test::scratch_dir;
 using ionrail_test::write_file;
 
-// The message of the input_error `f` throws ("" if none).
-template <class F>
-std::string refusal(F&& f) {
-  try {
-    f();
-  } catch (const input_error& e) {
-    return e.what();
-  }
-  return {};
-}
-
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using ionrail_test::has;
+using ionrail_test::refusal;
 
 // ---------------------------------------------------------------- the CSV reader
 

@@ -5,15 +5,11 @@
 #include "schema_tables.hpp"
 
 namespace ionrail::config::detail {
-namespace {
-
 // The model extracts the voltage index by a shift: the step is a power of two volts.
 bool power_of_two(double v) {
   const double e = std::log2(v);
   return std::isfinite(e) && e == std::floor(e);
 }
-
-}  // namespace
 
 section_def calibration_section() {
   auto s = plain_section({"calibration", "used by `ionrail calibrate` and `ionrail replay`"});

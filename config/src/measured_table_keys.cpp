@@ -13,11 +13,6 @@
 namespace ionrail::config::detail {
 namespace {
 
-bool power_of_two(double v) {
-  const double e = std::log2(v);
-  return std::isfinite(e) && e == std::floor(e);
-}
-
 void read_trains(const loader& l, const toml::table& t, const std::string& path, run_config& c, std::size_t) {
   c.measured_table.trains.clear();
   const auto entries = l.tables_at(t, path, "train", section_named("measured_table.train").key_names);

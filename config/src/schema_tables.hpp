@@ -271,6 +271,9 @@ section_def fit_section();
 section_def fit_curve_section();
 section_def fit_parameter_section();
 section_def measured_table_section();
+// v = 2^k for an integer k (the tables' voltage steps: the model finds the
+// voltage index by a shift).
+bool power_of_two(double v);
 section_def measured_table_train_section();
 
 }  // namespace ionrail::config::detail
