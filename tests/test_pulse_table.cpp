@@ -83,6 +83,7 @@ TEST(PulseTrain, BadInputNamesFileLineAndWhatWasExpected) {
       {"beyond_v_max", head + "0.1,12,0.05,1e-5\n", ":3:", "measured_table.v_max_v = 10"},
       {"negative_width", head + "0.1,4,-0.05,1e-5\n", ":3:", "expected >= 0"},
       {"not_siemens", head + "0.1,4,0.05,12\n", ":3:", "|g_s| <= 2e-3 S"},
+      {"tiny_amplitude", head + "0.1,0.0004,0.05,1e-5\n", ":3:", "|v_v| >= 0.001 V"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -91,6 +92,11 @@ TEST(PulseTrain, BadInputNamesFileLineAndWhatWasExpected) {
     EXPECT_TRUE(has(msg, f + c.where)) << msg;
     EXPECT_TRUE(has(msg, c.expected)) << msg;
   }
+  // A held-out train needs a read after its first.
+  const std::string one = write_file(d / "one.csv", "t_s,g_s\n0,1e-5\n");
+  EXPECT_TRUE(has(refusal([&] { read_pulse_train(one, {one, "one", true}, pulse_table_params{}); }),
+                  one + ":2: a held-out train of one read"));
+  EXPECT_NO_THROW(read_pulse_train(one, {one, "one", false}, pulse_table_params{}));
 }
 
 // ---------------------------------------------------------------- a known device

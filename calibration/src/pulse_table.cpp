@@ -86,6 +86,9 @@ pulse_train read_pulse_train(const std::string& path, const pulse_train_spec& sp
       if (row.v_v == 0)
         throw input_error(at + "width_s = " + cell(col_w) + " with v_v = 0: expected width_s = 0 for a read without a "
                           "pulse (the rest between reads is at 0 V anyway)");
+      if (std::fabs(row.v_v) < 1e-3)
+        throw input_error(at + "v_v = " + cell(col_v) + ": expected |v_v| >= 0.001 V for a pulse (amplitudes are told "
+                          "apart to 1 mV)");
       const double interval = row.t_s - tr.rows.back().t_s;
       if (row.width_s > interval * (1 + 1e-9))
         throw input_error(at + "width_s = " + cell(col_w) + ": longer than the time since the previous read (" +
@@ -108,6 +111,9 @@ pulse_train read_pulse_train(const std::string& path, const pulse_train_spec& sp
                         number_text(p.dt_m_s) + " s after the previous read: expected a shorter interval");
     tr.rows.push_back(row);
   }
+  if (tr.held_out && tr.rows.size() < 2)
+    throw input_error(f.at(f.line.back()) + "a held-out train of one read: expected at least two (the start and a read "
+                      "to compare the model with)");
   return tr;
 }
 

@@ -56,6 +56,20 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
                              "used to build the table) to measure the table's fidelity on");
   if (held_out == static_cast<int>(trains.size()))
     throw input_error(path + ": every [[measured_table.train]] has held_out = true: at least one must build the table");
+  // Memory, refused before anything is built: per (state, voltage) bin the
+  // builder's drift, noise and fluctuation (doubles), samples and visited
+  // flags, the fixed-point table, and table.csv's line (~190 characters)
+  // while it is written; per read of the trains, their values.
+  {
+    const double cells = ((1 << p.state_bits) + 1.0) * (2 * std::ceil(p.v_max_v / p.v_step_v - 1e-9) + 1);
+    double reads = 0;
+    for (const auto& t : trains) reads += static_cast<double>(t.rows.size());
+    calibration::check_memory(cells * (3 * 8 + 8 + 4 + 3 * 4 + 192) + reads * 64 + p.devices * 64.0,
+                              fmt::format("{}: a table of 2^measured_table.state_bits + 1 = {} states x {:.0f} "
+                                          "voltages (measured_table.v_step_v = {} V over +-v_max_v = {} V)",
+                                          path, (1 << p.state_bits) + 1,
+                                          2 * std::ceil(p.v_max_v / p.v_step_v - 1e-9) + 1, p.v_step_v, p.v_max_v));
+  }
   // The replay's work, refused before anything runs: a model device step
   // costs about one hop attempt (docs/performance.md).
   {
