@@ -212,7 +212,7 @@ TEST(CliErrors, FileForAnotherCommandIsRefused) {
                  {"with nothing for a protocol for `ionrail replay --protocol` (no [protocol] or [series])"});
   expect_refused(dir, "crossbar " + run_file + out, {"a file for `ionrail run` (it has [protocol])", "(no [crossbar])"});
   expect_refused(dir, "snn " + xb + out, {"a file for `ionrail crossbar`", "(no [snn])"});
-  expect_refused(dir, "calibrate " + snn + out, {"a file for `ionrail snn`", "(no [calibration])"});
+  expect_refused(dir, "calibrate " + snn + out, {"a file for `ionrail snn`", "(no [calibration] or [measured_table])"});
   // A material file has no command's own section: every command takes it
   // (here `run` goes on to its work check, which --max-work 1 refuses).
   expect_refused(dir, "run " + source + "/materials/polymer.toml --max-work 1" + out, {"this run would take about"});

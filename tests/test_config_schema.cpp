@@ -181,7 +181,21 @@ std::map<std::string, special_case> hand_read_cases(const fixture& f) {
         EXPECT_EQ(p.at("scale"), "log");
         EXPECT_EQ(p.at("start"), 2e-4);
       }};
+  // [[measured_table.train]]: every key.
+  const std::string train_csv = f.s.write("train.csv", "t_s,v_v,width_s,g_s\n0,0,0,1e-5\n0.1,4,0.05,2e-5\n");
+  const special_case trains{
+      {"measured_table.train=[{file = \"" + train_csv + "\", label = \"lab\", held_out = true}]"},
+      [train_csv](const json& j) {
+        const auto& t = j.at("measured_table").at("train").at(0);
+        EXPECT_EQ(t.at("file"), train_csv);
+        EXPECT_EQ(t.at("label"), "lab");
+        EXPECT_EQ(t.at("held_out"), true);
+      }};
   return {
+      {"measured_table.train", trains},
+      {"measured_table.train.file", trains},
+      {"measured_table.train.label", trains},
+      {"measured_table.train.held_out", trains},
       {"fit.curve", fit_lists},
       {"fit.parameter", fit_lists},
       {"fit.curve.file", fit_lists},
