@@ -119,6 +119,14 @@ TEST(FitRecovery, EaAndAttemptFrequencyAtOneTemperatureAreReportedNotIdentifiabl
   const double fitted = nu->at("value").get<double>() * std::exp(-ea->at("value").get<double>() / kt);
   const double real = 1e13 * std::exp(-truth_of(truth, "activation_energy_ev") / kt);
   EXPECT_NEAR(fitted / real, 1.0, 0.05);
+  // fit.json reports that combination with its uncertainty: T_ref = 300 K
+  // (one temperature), the same rate, the truth within 3 sigma.
+  const json& a = fit.at("arrhenius");
+  EXPECT_DOUBLE_EQ(a.at("t_ref_k").get<double>(), 300.0);
+  EXPECT_NEAR(a.at("rate_hz").get<double>() / fitted, 1.0, 1e-5);
+  const double rel = a.at("rate_relative_uncertainty").get<double>();
+  EXPECT_GT(rel, 0.0);
+  EXPECT_LE(std::fabs(fitted / real - 1.0), 3 * rel) << fitted << " vs " << real << " +- " << rel;
   EXPECT_FALSE(fit.at("warnings").empty());
 }
 

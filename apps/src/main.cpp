@@ -391,7 +391,8 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const calibration::interrupted& e) {
-    fmt::print(stderr, "ionrail: {}; resume with: {}\n", e.what(), resume_command(argc, argv));
+    if (e.resumable()) fmt::print(stderr, "ionrail: {}; resume with: {}\n", e.what(), resume_command(argc, argv));
+    else fmt::print(stderr, "ionrail: {}\n", e.what());
     return 128 + e.signal();
   } catch (const ionrail::input_error& e) {
     fmt::print(stderr, "ionrail: {}\n", e.what());

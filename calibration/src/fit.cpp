@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <ionrail/kmc/engine.hpp>
+#include <ionrail/kmc/physics.hpp>
 #include <ionrail/kmc/protocol.hpp>
 #include <ionrail/model_io/input_error.hpp>
 
@@ -762,6 +763,47 @@ std::vector<parameter_profile> profile_likelihood(const fit_problem& problem, co
     p.high_u = f.q_high > 0 ? best_u[k] + sigma_data[k] / std::sqrt(f.q_high) : std::nan("");
   }
   return out;
+}
+
+arrhenius_pair arrhenius_setup(const fit_problem& problem) {
+  arrhenius_pair a;
+  const auto& ps = problem.settings().parameters;
+  bool have_ea = false, have_nu = false;
+  for (std::size_t k = 0; k < ps.size(); ++k) {
+    if (ps[k].name == fit_parameter_name::activation_energy_ev) a.ea = k, have_ea = true;
+    if (ps[k].name == fit_parameter_name::attempt_frequency_hz) a.nu = k, have_nu = true;
+  }
+  a.present = have_ea && have_nu;
+  return a;
+}
+
+arrhenius_pair arrhenius_summary(const fit_problem& problem, const std::vector<double>& best_u, const fit_uncertainty& unc) {
+  arrhenius_pair a = arrhenius_setup(problem);
+  if (!a.present) return a;
+  const auto& ps = problem.settings().parameters;
+  const std::vector<double> v = problem.from_scaled(best_u);
+  const double ea = v[a.ea], nu = v[a.nu];
+  // d Ea = g_e d u_ea, d ln ν0 = g_n d u_nu (the scaled coordinates' Jacobians).
+  const double g_e = ps[a.ea].scale == fit_scale::log ? ea * std::log(10.0) : 1.0;
+  const double g_n = ps[a.nu].scale == fit_scale::log ? std::log(10.0) : 1.0 / nu;
+  const double c_ee = g_e * g_e * unc.covariance_u[a.ea][a.ea];
+  const double c_nn = g_n * g_n * unc.covariance_u[a.nu][a.nu];
+  const double c_en = g_e * g_n * unc.covariance_u[a.ea][a.nu];
+  a.correlation = unc.correlation[a.ea][a.nu];
+  // T_ref: the harmonic mean of the curves' temperatures over their points
+  // (at one temperature, that one: where the curves fix the rate exactly).
+  double inv_t = 0, points = 0;
+  for (std::size_t c = 0; c < problem.curves().size(); ++c) {
+    const double w = static_cast<double>(problem.curves()[c].measured.t_s.size());
+    inv_t += w / problem.device_at(v, c).temperature_k;
+    points += w;
+  }
+  a.t_ref_k = points / inv_t;
+  // ln Γ = ln ν0 - Ea b with b = 1 / (kB T_ref).
+  const double b = 1.0 / (kmc::boltzmann_ev_per_k * a.t_ref_k);
+  a.rate_hz = nu * std::exp(-ea * b);
+  a.rate_rel_sigma = std::sqrt(std::max(0.0, c_nn - 2 * b * c_en + b * b * c_ee));
+  return a;
 }
 
 }  // namespace ionrail::calibration

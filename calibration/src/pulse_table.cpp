@@ -465,7 +465,8 @@ pulse_table_build build_pulse_table(const std::vector<pulse_train>& trains, cons
   return out;
 }
 
-pulse_replay replay_pulse_train(const pulse_table_build& built, const pulse_train& train, const pulse_table_params& p) {
+pulse_replay replay_pulse_train(const pulse_table_build& built, const pulse_train& train, const pulse_table_params& p,
+                                const std::function<void(double)>& after_read) {
   pulse_replay r;
   const model::table_view view = built.table.view();
   const double s0 = std::clamp((train.rows.front().g_s - built.g_lo_s) / (built.g_hi_s - built.g_lo_s), 0.0, 1.0);
@@ -476,17 +477,30 @@ pulse_replay replay_pulse_train(const pulse_table_build& built, const pulse_trai
         model::make_device(p.seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(d), model::variation_params::none(),
                            model::q_state::from_double(s0), true);
   std::vector<double> g(static_cast<std::size_t>(n));
+  double done = 0;
   for (std::size_t k = 0; k < train.rows.size(); ++k) {
     const pulse_read& row = train.rows[k];
     const row_steps st = steps_of(train, k, p.dt_m_s);
     const model::q_volt v = model::q_volt::from_double(row.v_v);
+    // In chunks, so that a long interval reports progress (and can be
+    // stopped) on the way; the devices' bits do not depend on the chunking.
+    for (int phase = 0; phase < 2; ++phase) {
+      const model::q_volt volts = phase == 0 ? v : model::q_volt::zero();
+      for (long long left = phase == 0 ? st.pulse : st.rest; left > 0;) {
+        const long long chunk = std::min(left, 1LL << 16);
 #pragma omp parallel for schedule(static)
-    for (int d = 0; d < n; ++d) {
-      model::device& x = dev[static_cast<std::size_t>(d)];
-      for (long long s = 0; s < st.pulse; ++s) model::step(view, x, v);
-      for (long long s = 0; s < st.rest; ++s) model::step(view, x, model::q_volt::zero());
-      g[static_cast<std::size_t>(d)] = model::conductance(view, x).to_double() * model::cond_unit_siemens;
+        for (int d = 0; d < n; ++d) {
+          model::device& x = dev[static_cast<std::size_t>(d)];
+          for (long long s = 0; s < chunk; ++s) model::step(view, x, volts);
+        }
+        left -= chunk;
+        done += static_cast<double>(chunk);
+        if (after_read && left > 0) after_read(done);
+      }
     }
+    for (int d = 0; d < n; ++d)
+      g[static_cast<std::size_t>(d)] =
+          model::conductance(view, dev[static_cast<std::size_t>(d)]).to_double() * model::cond_unit_siemens;
     double mean = 0, var = 0;
     for (double x : g) mean += x / n;
     for (double x : g) var += (x - mean) * (x - mean) / (n - 1);
@@ -495,6 +509,7 @@ pulse_replay replay_pulse_train(const pulse_table_build& built, const pulse_trai
     r.measured_s.push_back(row.g_s);
     r.mean_s.push_back(mean);
     r.std_s.push_back(std::sqrt(var));
+    if (after_read) after_read(done);
   }
   double lo = r.measured_s.front(), hi = lo, sq = 0;
   int inside = 0, reads = 0;

@@ -355,12 +355,23 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     }
   }
   const kmc::device_params d0 = problem.device_at(best_values, 0);
+  const arrhenius_pair arrhenius = arrhenius_summary(problem, best_u, unc);
   json_doc doc = {
       {"command", "ionrail fit " + path},
       {"engine", kmc::engine_version()},
       {"git", git_hash()},
       {"parameters", params},
       {"correlation", corr},
+      {"arrhenius",
+       arrhenius.present
+           ? json_doc{{"t_ref_k", json_number(arrhenius.t_ref_k, 6)},
+                      {"rate_hz", json_number(arrhenius.rate_hz, 6)},
+                      {"rate_relative_uncertainty", json_number(arrhenius.rate_rel_sigma, 4)},
+                      {"correlation_ea_nu", json_number(arrhenius.correlation, 5)},
+                      {"note", "the curves depend on activation energy and attempt frequency mostly through the hop "
+                               "rate nu0 exp(-Ea / kB T): its value at T_ref, the curves' mean temperature (harmonic, "
+                               "over their points), is the combination they fix"}}
+           : json_doc(nullptr)},
       {"objective", {{"value", json_number(best_objective, 8)},
                      {"definition", "sum over curves and points of (weight (model - measured) / sigma)^2"},
                      {"history", objective_history}}},
@@ -487,6 +498,12 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       md += unc.identifiable[i] && unc.identifiable[j] ? fmt::format(" {:.3f} |", unc.correlation[i][j]) : " — |";
     md += "\n";
   }
+  if (arrhenius.present && std::isfinite(arrhenius.t_ref_k))
+    md += fmt::format("\nThe curves depend on the activation energy and the attempt frequency (correlation {:.4f}) "
+                      "mostly through the hop rate ν0 exp(−Ea/kB T). The combination they fix: the hop rate at "
+                      "T_ref = {:.1f} K (the curves' mean temperature, harmonic over their points), **{:.4g} Hz ± "
+                      "{:.2g} %** (fit.json `arrhenius`).\n",
+                      arrhenius.correlation, arrhenius.t_ref_k, arrhenius.rate_hz, 100 * arrhenius.rate_rel_sigma);
   md += "\nThe fitted material is `material.toml` (for `ionrail run` and `ionrail calibrate`).\n\n## Curves\n\n";
   for (std::size_t c = 0; c < curves.size(); ++c) {
     const auto& j = curve_doc[c];

@@ -9,9 +9,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <sstream>
 
 #include <ionrail/calibration/fidelity.hpp>
+#include <ionrail/calibration/progress.hpp>
 #include <ionrail/calibration/pulse_table.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/config/run_config.hpp>
@@ -44,6 +46,9 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
                              "(docs/measurements.md)");
   if (options.resume)
     throw input_error(path + ": --resume: a table from measured trains has nothing to resume (it takes seconds)");
+  if (options.checkpoint_every_s > 0)
+    throw input_error(path + ": --checkpoint-every: a table from measured trains has nothing to checkpoint (it is "
+                             "built again in the same time)");
   // Every train read and checked before anything is written.
   std::vector<pulse_train> trains;
   int held_out = 0;
@@ -94,13 +99,35 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
       throw input_error(path + ": " + e.what());
     }
   }();
+  // The replay is the only part that can take long (a long held-out train at
+  // a short dt_m): a progress bar, and SIGINT/SIGTERM stop it (exit 130/143,
+  // nothing written: there is nothing worth resuming).
   std::vector<calibration::pulse_replay> replays;
   std::vector<std::size_t> replayed;
-  for (std::size_t k = 0; k < trains.size(); ++k)
-    if (trains[k].held_out) {
-      replays.push_back(calibration::replay_pulse_train(built, trains[k], p));
-      replayed.push_back(k);
-    }
+  {
+    double total = 0;
+    for (const auto& t : trains)
+      if (t.held_out) total += calibration::train_steps(t, p.dt_m_s);
+    std::unique_ptr<calibration::run_control> ctl;
+    if (options.checkpoints) ctl = std::make_unique<calibration::run_control>(0.0, 1);
+    calibration::progress_reporter progress(std::max(total, 1.0), options.quiet);
+    progress.begin_part(fmt::format("replaying {} held-out train(s) x {} model devices", held_out, p.devices));
+    double before = 0;
+    for (std::size_t k = 0; k < trains.size(); ++k)
+      if (trains[k].held_out) {
+        replays.push_back(calibration::replay_pulse_train(built, trains[k], p, [&](double steps) {
+          progress.advance_to(before + steps);
+          if (ctl && ctl->interrupted())
+            throw calibration::interrupted(ctl->signal(), fmt::format("interrupted by {} while replaying the held-out "
+                                                                      "trains: nothing written",
+                                                                      calibration::signal_name(ctl->signal())),
+                                          false);
+        }));
+        replayed.push_back(k);
+        before += calibration::train_steps(trains[k], p.dt_m_s);
+      }
+    progress.finish("replayed");
+  }
   bool meets_bar = true;
   for (const auto& r : replays) meets_bar = meets_bar && r.nrmse <= calibration::fidelity_nrmse_max;
 

@@ -197,6 +197,29 @@ std::vector<parameter_profile> profile_likelihood(const fit_problem& problem, co
                                                   const std::vector<double>& best_u, double best_objective,
                                                   const fit_uncertainty& unc, int evaluations_per_point);
 
+// The activation energy and the attempt frequency, both fitted: the curves
+// depend on them mostly through the hop rate ν0 exp(-Ea / kB T) at the
+// temperatures measured, so their estimates are strongly correlated (at one
+// temperature, confounded; over a narrow range of 1/T, ln ν0 and Ea/kB are
+// an Arrhenius line's intercept and slope, correlated ~0.99 even with good
+// data). The combination the curves do fix is reported: the hop rate at the
+// curves' mean temperature (harmonic, over their points; at one temperature,
+// that one), Γ(T_ref) = ν0 exp(-Ea / kB T_ref), with its standard
+// uncertainty from the covariance (finite even where the pair is reported
+// not identifiable).
+struct arrhenius_pair {
+  bool present = false;         // both fitted
+  std::size_t ea = 0, nu = 0;   // their indices
+  double t_ref_k = 0;           // the curves' mean temperature (harmonic, over their points)
+  double rate_hz = 0;           // Γ(T_ref) at the fitted values
+  double rate_rel_sigma = 0;    // its standard uncertainty relative to it
+  double correlation = 0;       // of Ea with ν0 (their scaled coordinates)
+};
+// Whether the problem has such a pair (present, indices), from its setup.
+arrhenius_pair arrhenius_setup(const fit_problem& problem);
+// The pair's reference temperature and rate at `best_u` with the covariance of `unc`.
+arrhenius_pair arrhenius_summary(const fit_problem& problem, const std::vector<double>& best_u, const fit_uncertainty& unc);
+
 // Above this |correlation| with another parameter a parameter is reported
 // as not identifiable (confounded).
 inline constexpr double max_identifiable_correlation = 0.99;

@@ -16,6 +16,7 @@
 // read noise σ_r (the fast fluctuation δ with ρ = 0: independent at every
 // read). How each is estimated is in build_pulse_table.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,10 @@ struct pulse_replay {
   double nrmse = 0;          // RMS(mean model - measured) over the reads after the first / measured range
   double band_coverage = 0;  // fraction of those reads within the model's mean ± 2 sd (0.95 if the noise is right)
 };
-pulse_replay replay_pulse_train(const pulse_table_build& built, const pulse_train& train, const pulse_table_params& p);
+// `after_read` (if given) is called after each read, and every 65536 steps
+// within a long interval, with the model steps taken so far (a progress bar;
+// it may throw to stop the replay).
+pulse_replay replay_pulse_train(const pulse_table_build& built, const pulse_train& train, const pulse_table_params& p,
+                                const std::function<void(double)>& after_read = {});
 
 }  // namespace ionrail::calibration

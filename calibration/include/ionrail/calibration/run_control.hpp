@@ -34,14 +34,18 @@ std::string read_checkpoint(const std::filesystem::path& file, std::string_view 
 std::string read_checkpoint(const std::filesystem::path& file, std::string_view kind, std::uintmax_t max_bytes);
 
 // A command stopped by a signal after saving what it had: the CLI prints
-// what() and exits with 128 + signal.
+// what() (with the command that resumes it, when `resumable`) and exits with
+// 128 + signal.
 class interrupted : public std::runtime_error {
  public:
-  interrupted(int signal, const std::string& what) : std::runtime_error(what), signal_(signal) {}
+  interrupted(int signal, const std::string& what, bool resumable = true)
+      : std::runtime_error(what), signal_(signal), resumable_(resumable) {}
   int signal() const { return signal_; }
+  bool resumable() const { return resumable_; }
 
  private:
   int signal_;
+  bool resumable_;
 };
 
 const char* signal_name(int signal);
