@@ -10,18 +10,22 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <ionrail/calibration/pulse_table.hpp>
 #include <ionrail/model_io/table_files.hpp>
 
 #include "cli_run.hpp"
+#include "spawn.hpp"
 #include "refusal.hpp"
 
 namespace {
@@ -292,6 +296,31 @@ TEST(MeasuredTableCommand, ExitsTwoAndWritesNothingOnBadInput) {
     EXPECT_FALSE(fs::exists(out.string() + ".lock"));
     EXPECT_FALSE(fs::exists(out.string() + ".checkpoint"));
   }
+}
+
+// A long held-out replay (0.1 ms model steps, a read 2000 s later: 2e7
+// steps of 64 devices) shows progress and stops on SIGINT: exit 130, no
+// resume hint (nothing to resume), nothing left in the directory.
+TEST(MeasuredTableCommand, SigintStopsALongReplayAndLeavesNothing) {
+  const fs::path d = scratch_dir("pulse_cli_sigint");
+  write_file(d / "b.csv", "t_s,v_v,width_s,g_s\n0,0,0,1e-5\n0.1,4,0.05,2e-5\n0.2,-4,0.05,1.5e-5\n0.3,4,0.05,2e-5\n"
+                          "0.4,-4,0.05,1.5e-5\n0.5,4,0.05,2e-5\n");
+  write_file(d / "h.csv", "t_s,v_v,width_s,g_s\n0,0,0,1e-5\n0.1,4,0.05,2e-5\n2000,0,0,1.5e-5\n");
+  const std::string file = write_file(d / "m.toml", "[measured_table]\ndt_m_s = 0.0001\nmin_samples = 1\n"
+                                                    "[[measured_table.train]]\nfile = \"b.csv\"\n"
+                                                    "[[measured_table.train]]\nfile = \"h.csv\"\nheld_out = true\n");
+  const fs::path out = d / "out", log = d / "log";
+  const pid_t pid = ionrail_test::spawn({"calibrate", file, "--out", out.string()}, log);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && ionrail_test::slurp(log).find("replaying") == std::string::npos)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGINT);
+  ASSERT_EQ(ionrail_test::wait_for(pid), 130) << ionrail_test::slurp(log);
+  const std::string said = ionrail_test::slurp(log);
+  EXPECT_TRUE(has(said, "interrupted by SIGINT while replaying the held-out trains: nothing written")) << said;
+  EXPECT_FALSE(has(said, "resume with")) << said;
+  for (const auto& e : fs::directory_iterator(d))
+    EXPECT_EQ(e.path().filename().string().rfind("out", 0), std::string::npos) << e.path();
 }
 
 nlohmann::json read_json(const fs::path& f) {
