@@ -190,10 +190,10 @@ section_def fit_section() {
       .range(closed(0, 64))
       .doc("other seeds at the optimum whose spread gives the uncertainty due to the model's own draw (0: none)");
   s.key("profile", [](auto& c) -> auto& { return c.fit.profile; })
-      .doc("also the profile likelihood of every identifiable parameter: held at ±1 and ±2 sigma, the others "
+      .doc("also the profile likelihood of every identifiable parameter: held at ±1, ±2 and ±3 sigma, the others "
            "minimised again; its (possibly asymmetric) 1-sigma interval in fit.json and report.md");
   s.key("profile_evaluations", [](auto& c) -> auto& { return c.fit.profile_evaluations; })
-      .range(closed(1, 10000)).doc("optimiser evaluations per profile point (4 points per parameter)");
+      .range(closed(1, 10000)).doc("optimiser evaluations per profile point (6 points per parameter)");
   s.hand("curve", value_type::tables)
       .note("see below").default_doc("none")
       .doc("the measured curves, one entry each");
