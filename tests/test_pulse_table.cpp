@@ -255,6 +255,9 @@ TEST(PulseTableBuild, RefusesTrainsWithoutRangeOrPulses) {
   const auto rest = write_file(d / "rest.csv", "t_s,g_s\n0,1e-5\n1,2e-5\n");
   const pulse_train r = read_pulse_train(rest, {rest, "rest", false}, p);
   EXPECT_TRUE(has(refusal([&] { build_pulse_table({r}, p); }), "no pulse"));
+  pulse_train held = t;
+  held.held_out = true;
+  EXPECT_TRUE(has(refusal([&] { build_pulse_table({held}, p); }), "no train to build the table from"));
 }
 
 // ---------------------------------------------------------------- the command

@@ -195,6 +195,9 @@ pulse_table_build build_pulse_table(const std::vector<pulse_train>& trains, cons
   for (const auto& tr : trains)
     if (!tr.held_out)
       for (const auto& r : tr.rows) g_lo = std::min(g_lo, r.g_s), g_hi = std::max(g_hi, r.g_s);
+  if (!std::isfinite(g_lo))
+    throw input_error("measured_table: no train to build the table from (every train is held out): expected at least "
+                      "one with held_out = false");
   if (!(g_hi > g_lo))
     throw input_error("measured_table: the trains used to build the table (not held out) read no range of "
                       "conductance (" + number_text(g_lo) + " S throughout): expected reads that differ");
