@@ -173,10 +173,10 @@ struct known_data {
   pulse_table_params p;
 };
 
-known_data make_known_data(const std::string& name) {
+known_data make_known_data(const std::string& name, std::uint64_t base = 0) {
   known_data k;
   k.dir = scratch_dir(name);
-  std::uint64_t seed = 11;
+  std::uint64_t seed = 11 + 100 * base;
   for (double amp : {4.0, 6.0, 8.0}) {
     known_device dev(seed);
     const std::string f = write_file(k.dir / ("train_" + std::to_string(static_cast<int>(amp)) + "V.csv"),
@@ -184,8 +184,8 @@ known_data make_known_data(const std::string& name) {
     k.p.trains.push_back({f, f, false});
     seed += 1;
   }
-  known_device dev(99);
-  const std::string f = write_file(k.dir / "heldout.csv", train_csv(dev, {4, 5, 6, 7, 8}, 12, 4242));
+  known_device dev(99 + 100 * base);
+  const std::string f = write_file(k.dir / "heldout.csv", train_csv(dev, {4, 5, 6, 7, 8}, 12, 4242 + base));
   k.p.trains.push_back({f, "heldout", true});
   for (const auto& s : k.p.trains) k.trains.push_back(read_pulse_train(s.file, s, k.p));
   return k;
@@ -244,6 +244,33 @@ TEST(PulseTableBuild, RecoversAKnownDevice) {
   std::cout << "known device: worst |z| " << worst << " over " << checked << " nodes; read noise " << read_sigma_s
             << " S (true " << known_device::read_sigma << "); held-out NRMSE " << r.nrmse << ", within 2 sd "
             << r.band_coverage << "\n";
+}
+
+// The same over ten independent data sets (seeds): the held-out NRMSE
+// within the bar in every one; the read noise's mean over the ten within
+// 5 % (each has a standard error of ~2 %, the mean's ~0.6 %; measured -2.0 %:
+// the estimator is biased low by about that, the drifts being fitted to the
+// same intervals whose residuals it uses); the share of held-out reads
+// within the model's ±2 sd near 95 % on average (0.88-0.99: the
+// cycle-to-cycle and read noise both about right; measured 0.963).
+TEST(PulseTableBuild, TenDataSetsOfTheKnownDevice) {
+  double read_sum = 0, band_sum = 0, worst_nrmse = 0;
+  const int sets = 10;
+  for (int k = 0; k < sets; ++k) {
+    SCOPED_TRACE(k);
+    const known_data d = make_known_data("pulse_known_sets", static_cast<std::uint64_t>(k + 1));
+    const pulse_table_build b = build_pulse_table(d.trains, d.p);
+    const pulse_replay r = replay_pulse_train(b, d.trains.back(), d.p);
+    EXPECT_LE(r.nrmse, 0.05);
+    worst_nrmse = std::max(worst_nrmse, r.nrmse);
+    read_sum += b.read_sigma * (b.g_hi_s - b.g_lo_s) / sets;
+    band_sum += r.band_coverage / sets;
+  }
+  EXPECT_NEAR(read_sum, known_device::read_sigma, 0.05 * known_device::read_sigma);
+  EXPECT_GE(band_sum, 0.88);
+  EXPECT_LE(band_sum, 0.99);
+  std::cout << "ten data sets: worst held-out NRMSE " << worst_nrmse << ", mean read noise " << read_sum
+            << " S (true " << known_device::read_sigma << "), mean share within 2 sd " << band_sum << "\n";
 }
 
 TEST(PulseTableBuild, RefusesTrainsWithoutRangeOrPulses) {
