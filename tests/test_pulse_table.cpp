@@ -273,6 +273,27 @@ TEST(PulseTableBuild, TenDataSetsOfTheKnownDevice) {
             << " S (true " << known_device::read_sigma << "), mean share within 2 sd " << band_sum << "\n";
 }
 
+// Two amplitudes 1 mV apart whose drifts differ tenfold put V_e at ~0.4 mV,
+// where sinh(V / V_e) overflows a double: the table is still finite.
+TEST(PulseTableBuild, SteepAmplitudeRatioStaysFinite) {
+  pulse_table_params p;
+  p.min_samples = 1;
+  p.v_max_v = 15.5;
+  pulse_train t;
+  t.rows.push_back({0, 0, 0, 1e-5, 2});
+  double g = 1e-5, time = 0;
+  for (int k = 0; k < 400; ++k) {
+    const bool low = k % 2 == 0;
+    g += low ? 1e-9 : 1e-8;
+    time += 0.1;
+    t.rows.push_back({time, low ? 15.0 : 15.001, 0.05, g, static_cast<std::uint32_t>(k + 3)});
+  }
+  const pulse_table_build b = build_pulse_table({t}, p);
+  EXPECT_GT(b.sinh_scale_pos_v, 0.0);
+  EXPECT_LT(b.sinh_scale_pos_v, 1e-3);
+  EXPECT_EQ(b.table.check(), ionrail::model::table_status::ok);
+}
+
 TEST(PulseTableBuild, RefusesTrainsWithoutRangeOrPulses) {
   const fs::path d = scratch_dir("pulse_degenerate");
   pulse_table_params p;

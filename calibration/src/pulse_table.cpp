@@ -161,6 +161,13 @@ double at(const std::vector<double>& nodes, double s) {
   return nodes[static_cast<std::size_t>(t.i)] * (1 - t.f) + nodes[static_cast<std::size_t>(t.i) + 1] * t.f;
 }
 
+// sinh(x / v) / sinh(a / v) for 0 <= x <= a, without overflow: for a / v
+// beyond ~700 sinh overflows, and the ratio is e^((x-a)/v) - e^((-x-a)/v).
+double sinh_ratio(double x, double a, double v) {
+  if (a / v > 600) return std::exp((x - a) / v) - std::exp((-x - a) / v);
+  return std::sinh(x / v) / std::sinh(a / v);
+}
+
 // sinh(a2 / x) / sinh(a1 / x) = q for x (V_e), 0 < a1 < a2 and q > a2 / a1;
 // the ratio falls from infinity (x -> 0) to a2 / a1 (x -> infinity).
 double sinh_scale(double a1, double a2, double q) {
@@ -413,7 +420,7 @@ pulse_table_build build_pulse_table(const std::vector<pulse_train>& trains, cons
       if (v != 0 && !side.empty()) {
         const double a1 = std::fabs(side.front()->v), alast = std::fabs(side.back()->v);
         if (x <= a1) {
-          const double f = v_e > 0 ? std::sinh(x / v_e) / std::sinh(a1 / v_e) : x / a1;
+          const double f = v_e > 0 ? sinh_ratio(x, a1, v_e) : x / a1;
           d = d0 + f * (side.front()->drift[u] - d0);
           n2 = n0 + f * (side.front()->noise[u] * side.front()->noise[u] - n0);
         } else if (x >= alast) {
