@@ -314,6 +314,18 @@ std::string measured_file(const fs::path& dir, const std::string& trains) {
   return write_file(dir / "m.toml", "[measured_table]\ndt_m_s = 0.05\n" + trains);
 }
 
+// A train named both to build and as held out is not held out: said.
+TEST(MeasuredTableCommand, WarnsWhenAHeldOutTrainAlsoBuilds) {
+  const fs::path d = scratch_dir("pulse_cli_reused");
+  write_file(d / "good.csv", "t_s,v_v,width_s,g_s\n0,0,0,1e-5\n0.1,4,0.05,1.2e-5\n0.2,-4,0.05,1.1e-5\n");
+  const std::string path = write_file(d / "m.toml", "[measured_table]\ndt_m_s = 0.05\nmin_samples = 1\n"
+                                                    "[[measured_table.train]]\nfile = \"good.csv\"\n"
+                                                    "[[measured_table.train]]\nfile = \"good.csv\"\nheld_out = true\n");
+  const auto r = ionrail_test::run_cli("calibrate " + path + " --out " + (d / "out").string() + " --quiet");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(has(r.output, "is both a build train and held out")) << r.output;
+}
+
 TEST(MeasuredTableCommand, ExitsTwoAndWritesNothingOnBadInput) {
   const fs::path d = scratch_dir("pulse_cli_bad");
   write_file(d / "good.csv", "t_s,v_v,width_s,g_s\n0,0,0,1e-5\n0.1,4,0.05,1.2e-5\n0.2,-4,0.05,1.1e-5\n");

@@ -61,6 +61,16 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
                              "used to build the table) to measure the table's fidelity on");
   if (held_out == static_cast<int>(trains.size()))
     throw input_error(path + ": every [[measured_table.train]] has held_out = true: at least one must build the table");
+  // A held-out train that is also a build train is not held out.
+  std::vector<std::string> reused;
+  for (const auto& h : p.trains)
+    if (h.held_out)
+      for (const auto& b : p.trains) {
+        std::error_code ec;
+        if (!b.held_out && fs::equivalent(h.file, b.file, ec) &&
+            std::find(reused.begin(), reused.end(), h.file) == reused.end())
+          reused.push_back(h.file);
+      }
   // Memory, refused before anything is built: per (state, voltage) bin the
   // builder's drift, noise and fluctuation (doubles), samples and visited
   // flags, the fixed-point table, and table.csv's line (~190 characters)
@@ -92,13 +102,15 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
 
   staged_dir dir(options.out_dir, options.force);
   const fs::path out = dir.path();
-  const pulse_table_build built = [&] {
+  pulse_table_build built = [&] {
     try {
       return calibration::build_pulse_table(trains, p);
     } catch (const input_error& e) {
       throw input_error(path + ": " + e.what());
     }
   }();
+  for (const auto& f : reused)
+    built.warnings.push_back(f + " is both a build train and held out: its fidelity figure is not on unseen data");
   // The replay is the only part that can take long (a long held-out train at
   // a short dt_m): a progress bar, and SIGINT/SIGTERM stop it (exit 130/143,
   // nothing written: there is nothing worth resuming).
