@@ -31,6 +31,14 @@ def test_calibrate_refuses_bad_input_with_the_cli_message(tmp_path):
     assert str(e.value) == cli_message("calibrate", cfg, "--out", tmp_path / "cli", "--quiet")
 
 
+def test_calibrate_from_measured_pulse_trains(tmp_path):
+    # A [measured_table] file (docs/measurements.md): the same table as the CLI's and the shipped one.
+    t = ionrail.calibrate(SOURCE_DIR / "experiments" / "measured" / "pulses.toml", tmp_path / "py")
+    assert t == ionrail.Table.load(SOURCE_DIR / "tables" / "measured_pulses")
+    assert ionrail.table_metadata(tmp_path / "py", "dt_m_s") == 0.05
+    assert (tmp_path / "py" / "report.md").exists()
+
+
 LONG = dict(TINY, calibration=dict(TINY["calibration"], device_rails=200, devices=8, runs=4, duration_s=100.0))
 
 CHILD = """
