@@ -156,6 +156,13 @@ tent tent_of(double s, int ns) {
   const int i = std::min(static_cast<int>(std::floor(x)), ns - 2);
   return {i, x - i};
 }
+// add(node, weight) for the two nodes of s's tent, lower first.
+template <class Add>
+void on_tent(double s, int ns, Add&& add) {
+  const tent e = tent_of(s, ns);
+  add(static_cast<std::size_t>(e.i), 1 - e.f);
+  add(static_cast<std::size_t>(e.i) + 1, e.f);
+}
 double at(const std::vector<double>& nodes, double s) {
   const tent t = tent_of(s, static_cast<int>(nodes.size()));
   return nodes[static_cast<std::size_t>(t.i)] * (1 - t.f) + nodes[static_cast<std::size_t>(t.i) + 1] * t.f;
@@ -276,32 +283,34 @@ pulse_table_build build_pulse_table(const std::vector<pulse_train>& trains, cons
   };
   std::vector<double> residual(tx.size(), 0.0);
   for (int pass = 0; pass < 2; ++pass) {
-    // Drift: the rest curve first, since the pulse intervals' rest uses it.
-    for (int a = 0; a < n_amp; ++a) {
-      amplitude_fit& fit = out.amplitudes[static_cast<std::size_t>(a)];
-      std::vector<double> sum(static_cast<std::size_t>(ns), 0.0), wsum(static_cast<std::size_t>(ns), 0.0),
-          count(static_cast<std::size_t>(ns), 0.0);
+    // Drift: the rest curve first, since the pulse intervals' rest uses it;
+    // then every pulse amplitude in one pass over the intervals.
+    for (int stage = 0; stage < 2; ++stage) {
+      const std::size_t first = stage == 0 ? 0 : 1, last = stage == 0 ? 1 : static_cast<std::size_t>(n_amp);
+      std::vector<std::vector<double>> sum(last, std::vector<double>(static_cast<std::size_t>(ns), 0.0)), wsum = sum,
+          count = sum;
       for (const auto& t : tx) {
-        if (t.amp != a || steps(t) == 0) continue;
+        const std::size_t a = static_cast<std::size_t>(t.amp);
+        if (a < first || a >= last || steps(t) == 0) continue;
         const double n = static_cast<double>(steps(t));
         const double rate = (a == 0 ? t.s1 - t.s0 : pulse_share(t)) / n;
         const double var = variance(t);
         const double w = have_noise && var > 0 ? n * n / var : n;
-        const tent e = tent_of(midpoint(t), ns);
-        for (int side = 0; side < 2; ++side) {
-          const std::size_t i = static_cast<std::size_t>(e.i + side);
-          const double phi = side == 0 ? 1 - e.f : e.f;
-          sum[i] += w * phi * rate;
-          wsum[i] += w * phi;
-          count[i] += phi;
+        on_tent(midpoint(t), ns, [&](std::size_t i, double phi) {
+          sum[a][i] += w * phi * rate;
+          wsum[a][i] += w * phi;
+          count[a][i] += phi;
+        });
+      }
+      for (std::size_t a = first; a < last; ++a) {
+        amplitude_fit& fit = out.amplitudes[a];
+        for (std::size_t i = 0; i < static_cast<std::size_t>(ns); ++i) {
+          fit.weight[i] = count[a][i];
+          fit.measured[i] = count[a][i] >= p.min_samples && wsum[a][i] > 0 ? 1 : 0;
+          fit.drift[i] = fit.measured[i] ? sum[a][i] / wsum[a][i] : 0.0;
         }
+        fill_unvisited(fit.drift, fit.measured, ns, 1, true);
       }
-      for (std::size_t i = 0; i < static_cast<std::size_t>(ns); ++i) {
-        fit.weight[i] = count[i];
-        fit.measured[i] = count[i] >= p.min_samples && wsum[i] > 0 ? 1 : 0;
-        fit.drift[i] = fit.measured[i] ? sum[i] / wsum[i] : 0.0;
-      }
-      fill_unvisited(fit.drift, fit.measured, ns, 1, true);
     }
     // Residuals of every interval, then the read noise from consecutive ones.
     for (std::size_t k = 0; k < tx.size(); ++k) {
@@ -319,32 +328,34 @@ pulse_table_build build_pulse_table(const std::vector<pulse_train>& trains, cons
     sigma_r2 = pairs > 0 ? std::max(0.0, -cov / static_cast<double>(pairs)) : 0.0;
     out.read_pairs = pairs;
     // Cycle-to-cycle noise per step: E[r²] = n N² (+ the rest's) + 2 σ_r²,
-    // per node where it has 4 × min_samples intervals, else the amplitude's.
-    for (int a = 0; a < n_amp; ++a) {
-      std::vector<double> excess(static_cast<std::size_t>(ns), 0.0), nsum(static_cast<std::size_t>(ns), 0.0),
-          count(static_cast<std::size_t>(ns), 0.0);
-      double all_excess = 0, all_n = 0;
+    // per node where it has 4 × min_samples intervals, else the amplitude's;
+    // the rest first, since a pulse interval's rest adds its noise.
+    for (int stage = 0; stage < 2; ++stage) {
+      const std::size_t first = stage == 0 ? 0 : 1, last = stage == 0 ? 1 : static_cast<std::size_t>(n_amp);
+      std::vector<std::vector<double>> excess(last, std::vector<double>(static_cast<std::size_t>(ns), 0.0)),
+          nsum = excess, count = excess;
+      std::vector<double> all_excess(last, 0.0), all_n(last, 0.0);
       for (std::size_t k = 0; k < tx.size(); ++k) {
         const transition& t = tx[k];
-        if (t.amp != a || steps(t) == 0) continue;
+        const std::size_t a = static_cast<std::size_t>(t.amp);
+        if (a < first || a >= last || steps(t) == 0) continue;
         const double n = static_cast<double>(steps(t));
         const double rest_n2 = a == 0 ? 0.0 : static_cast<double>(t.rest) * at(noise2[0], t.s1);
         const double x = residual[k] * residual[k] - 2 * sigma_r2 - rest_n2;
-        all_excess += x;
-        all_n += n;
-        const tent e = tent_of(midpoint(t), ns);
-        for (int side = 0; side < 2; ++side) {
-          const std::size_t i = static_cast<std::size_t>(e.i + side);
-          const double phi = side == 0 ? 1 - e.f : e.f;
-          excess[i] += phi * x;
-          nsum[i] += phi * n;
-          count[i] += phi;
-        }
+        all_excess[a] += x;
+        all_n[a] += n;
+        on_tent(midpoint(t), ns, [&](std::size_t i, double phi) {
+          excess[a][i] += phi * x;
+          nsum[a][i] += phi * n;
+          count[a][i] += phi;
+        });
       }
-      const double pooled = all_n > 0 ? std::max(0.0, all_excess / all_n) : 0.0;
-      for (std::size_t i = 0; i < static_cast<std::size_t>(ns); ++i)
-        noise2[static_cast<std::size_t>(a)][i] =
-            count[i] >= 4.0 * p.min_samples && nsum[i] > 0 ? std::max(0.0, excess[i] / nsum[i]) : pooled;
+      for (std::size_t a = first; a < last; ++a) {
+        const double pooled = all_n[a] > 0 ? std::max(0.0, all_excess[a] / all_n[a]) : 0.0;
+        for (std::size_t i = 0; i < static_cast<std::size_t>(ns); ++i)
+          noise2[a][i] = count[a][i] >= 4.0 * p.min_samples && nsum[a][i] > 0 ? std::max(0.0, excess[a][i] / nsum[a][i])
+                                                                             : pooled;
+      }
     }
     have_noise = true;
   }
