@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <sstream>
 
@@ -155,6 +156,64 @@ bool have_nlopt() {
 #endif
 }
 
+#ifdef IONRAIL_HAVE_NLOPT
+namespace {
+
+// NLopt minimising `objective` from x with `opt` as set up. NLopt's C core
+// cannot carry an exception: one thrown by the objective (an interruption)
+// is kept, NLopt stopped, and it is rethrown here. The best value and point
+// evaluated are returned with NLopt's result.
+struct nlopt_outcome {
+  nlopt::result result = nlopt::FAILURE;
+  double best = std::numeric_limits<double>::infinity();
+  std::vector<double> best_x;
+  int evaluations = 0;
+};
+nlopt_outcome minimise_with(nlopt::opt& opt, std::vector<double> x,
+                            const std::function<double(const std::vector<double>&)>& objective) {
+  struct context {
+    const std::function<double(const std::vector<double>&)>* objective;
+    std::exception_ptr error;
+    nlopt_outcome* out;
+    nlopt::opt* opt;
+  };
+  nlopt_outcome out;
+  context ctx{&objective, nullptr, &out, &opt};
+  opt.set_min_objective(
+      [](unsigned dim, const double* xs, double*, void* data) -> double {
+        auto* c = static_cast<context*>(data);
+        if (c->error) return std::numeric_limits<double>::max();
+        try {
+          const std::vector<double> u(xs, xs + dim);
+          const double value = (*c->objective)(u);
+          ++c->out->evaluations;
+          if (value < c->out->best) {
+            c->out->best = value;
+            c->out->best_x = u;
+          }
+          return value;
+        } catch (...) {
+          c->error = std::current_exception();
+          c->opt->force_stop();
+          return std::numeric_limits<double>::max();
+        }
+      },
+      &ctx);
+  double value = 0;
+  try {
+    out.result = opt.optimize(x, value);
+  } catch (const nlopt::forced_stop&) {
+    out.result = nlopt::FORCED_STOP;
+  } catch (const nlopt::roundoff_limited&) {
+    out.result = nlopt::ROUNDOFF_LIMITED;
+  }
+  if (ctx.error) std::rethrow_exception(ctx.error);
+  return out;
+}
+
+}  // namespace
+#endif
+
 optimiser_result optimise(const fit_problem& problem, const residual_function& residuals) {
 #ifndef IONRAIL_HAVE_NLOPT
   (void)problem;
@@ -187,57 +246,19 @@ optimiser_result optimise(const fit_problem& problem, const residual_function& r
   opt.set_xtol_abs(xtol);
   opt.set_maxeval(f.max_evaluations);
 
-  struct context {
-    const residual_function* fn;
-    std::exception_ptr error;
-    int evaluations = 0;
-    std::vector<double> best_u;
-    double best = std::numeric_limits<double>::infinity();
-    nlopt::opt* opt;
-  } ctx{&residuals, nullptr, 0, {}, std::numeric_limits<double>::infinity(), &opt};
-  opt.set_min_objective(
-      [](unsigned dim, const double* x, double*, void* data) -> double {
-        auto* c = static_cast<context*>(data);
-        if (c->error) return std::numeric_limits<double>::max();
-        try {
-          const std::vector<double> u(x, x + dim);
-          const double value = sum_of_squares((*c->fn)(u));
-          ++c->evaluations;
-          if (value < c->best) {
-            c->best = value;
-            c->best_u = u;
-          }
-          return value;
-        } catch (...) {
-          // NLopt's C core cannot carry an exception: keep it, stop, rethrow below.
-          c->error = std::current_exception();
-          c->opt->force_stop();
-          return std::numeric_limits<double>::max();
-        }
-      },
-      &ctx);
-  std::vector<double> x = problem.to_scaled(problem.start_values());
-  double value = 0;
-  nlopt::result result = nlopt::FAILURE;
-  try {
-    result = opt.optimize(x, value);
-  } catch (const nlopt::forced_stop&) {
-    result = nlopt::FORCED_STOP;
-  } catch (const nlopt::roundoff_limited&) {
-    result = nlopt::ROUNDOFF_LIMITED;
-  }
-  if (ctx.error) std::rethrow_exception(ctx.error);
+  const nlopt_outcome o = minimise_with(opt, problem.to_scaled(problem.start_values()),
+                                       [&](const std::vector<double>& u) { return sum_of_squares(residuals(u)); });
   optimiser_result r;
-  r.best_u = ctx.best_u;
-  r.best_objective = ctx.best;
-  r.evaluations = ctx.evaluations;
-  switch (result) {
+  r.best_u = o.best_x;
+  r.best_objective = o.best;
+  r.evaluations = o.evaluations;
+  switch (o.result) {
     case nlopt::MAXEVAL_REACHED: r.stop_reason = "the evaluation limit (fit.max_evaluations) was reached"; break;
     case nlopt::XTOL_REACHED: r.stop_reason = "the parameters moved less than fit.rel_tolerance of their ranges"; break;
     case nlopt::FTOL_REACHED: r.stop_reason = "the objective stopped changing"; break;
     case nlopt::ROUNDOFF_LIMITED: r.stop_reason = "round-off limited"; break;
     case nlopt::SUCCESS: r.stop_reason = "converged"; break;
-    default: r.stop_reason = "NLopt result " + std::to_string(static_cast<int>(result)); break;
+    default: r.stop_reason = "NLopt result " + std::to_string(static_cast<int>(o.result)); break;
   }
   return r;
 #endif
@@ -628,41 +649,11 @@ double minimise_others(const fit_problem& problem, const residual_function& resi
   opt.set_initial_step(fstep);
   opt.set_xtol_abs(xtol);
   opt.set_maxeval(max_eval);
-  struct context {
-    const std::function<double(const std::vector<double>&)>* f;
-    std::exception_ptr error;
-    double best;
-    nlopt::opt* opt;
-  };
-  const std::function<double(const std::vector<double>&)> f = [&](const std::vector<double>& xs) {
-    std::vector<double> u = u0;
-    for (unsigned i = 0; i < m; ++i) u[free[i]] = xs[i];
-    return objective_at(u);
-  };
-  context ctx{&f, nullptr, std::numeric_limits<double>::infinity(), &opt};
-  opt.set_min_objective(
-      [](unsigned dim, const double* xs, double*, void* data) -> double {
-        auto* c = static_cast<context*>(data);
-        if (c->error) return std::numeric_limits<double>::max();
-        try {
-          const double v = (*c->f)(std::vector<double>(xs, xs + dim));
-          c->best = std::min(c->best, v);
-          return v;
-        } catch (...) {
-          c->error = std::current_exception();
-          c->opt->force_stop();
-          return std::numeric_limits<double>::max();
-        }
-      },
-      &ctx);
-  double value = 0;
-  try {
-    opt.optimize(x, value);
-  } catch (const nlopt::forced_stop&) {
-  } catch (const nlopt::roundoff_limited&) {
-  }
-  if (ctx.error) std::rethrow_exception(ctx.error);
-  return ctx.best;
+  return minimise_with(opt, x, [&](const std::vector<double>& xs) {
+           std::vector<double> u = u0;
+           for (unsigned i = 0; i < m; ++i) u[free[i]] = xs[i];
+           return objective_at(u);
+         }).best;
 #endif
 }
 
@@ -765,6 +756,9 @@ std::vector<parameter_profile> profile_likelihood(const fit_problem& problem, co
   return out;
 }
 
+namespace {
+
+// Whether the problem fits both Ea and ν0 (present, their indices).
 arrhenius_pair arrhenius_setup(const fit_problem& problem) {
   arrhenius_pair a;
   const auto& ps = problem.settings().parameters;
@@ -776,6 +770,8 @@ arrhenius_pair arrhenius_setup(const fit_problem& problem) {
   a.present = have_ea && have_nu;
   return a;
 }
+
+}  // namespace
 
 arrhenius_pair arrhenius_summary(const fit_problem& problem, const std::vector<double>& best_u, const fit_uncertainty& unc) {
   arrhenius_pair a = arrhenius_setup(problem);

@@ -57,6 +57,13 @@ shown_value in_units(const fit_parameter_spec& p, double u, double sigma_u) {
   return {u, sigma_u, u - sigma_u, u + sigma_u};
 }
 
+// One end of a profile interval (scaled) widened by the model-draw sigma,
+// in quadrature on its side of the best point; NaN stays NaN (a bound).
+double with_model_draw(double end_u, double best_u, double sigma_model_u) {
+  const double d = end_u - best_u;
+  return best_u + std::copysign(std::sqrt(d * d + sigma_model_u * sigma_model_u), d);
+}
+
 const char* unit_of(measured_quantity q) { return q == measured_quantity::conductance ? "S" : "A"; }
 
 // The fingerprint a checkpoint is resumed by: the engine, every resolved
@@ -295,12 +302,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       // variance added on each side.
       const parameter_profile& pr = profiles[k];
       auto shown = [&](double u) { return std::isfinite(u) ? json_number(in_units(p, u, 0).value) : json_doc(nullptr); };
-      auto widened = [&](double u) {
-        if (!std::isfinite(u)) return json_doc(nullptr);
-        const double d = u - best_u[k];
-        const double w = std::copysign(std::sqrt(d * d + unc.sigma_model_u[k] * unc.sigma_model_u[k]), d);
-        return json_number(in_units(p, best_u[k] + w, 0).value);
-      };
+      auto widened = [&](double u) { return shown(with_model_draw(u, best_u[k], unc.sigma_model_u[k])); };
       json_doc pts = json_doc::array();
       for (std::size_t i = 0; i < pr.u.size(); ++i)
         pts.push_back({{"value", json_number(in_units(p, pr.u[i], 0).value)}, {"rise", json_number(pr.rise[i], 5)}});
@@ -498,7 +500,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       md += unc.identifiable[i] && unc.identifiable[j] ? fmt::format(" {:.3f} |", unc.correlation[i][j]) : " — |";
     md += "\n";
   }
-  if (arrhenius.present && std::isfinite(arrhenius.t_ref_k))
+  if (arrhenius.present)
     md += fmt::format("\nThe curves depend on the activation energy and the attempt frequency (correlation {:.4f}) "
                       "mostly through the hop rate ν0 exp(−Ea/kB T). The combination they fix: the hop rate at "
                       "T_ref = {:.1f} K (the curves' mean temperature, harmonic over their points), **{:.4g} Hz ± "
@@ -528,11 +530,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       const auto& p = fp.parameters[k];
       const parameter_profile& pr = profiles[k];
       auto val = [&](double u) { return std::isfinite(u) ? fmt::format("{:.6g}", in_units(p, u, 0).value) : std::string("(a bound)"); };
-      auto widened = [&](double u) {
-        if (!std::isfinite(u)) return std::string("(a bound)");
-        const double d = u - best_u[k];
-        return val(best_u[k] + std::copysign(std::sqrt(d * d + unc.sigma_model_u[k] * unc.sigma_model_u[k]), d));
-      };
+      auto widened = [&](double u) { return val(with_model_draw(u, best_u[k], unc.sigma_model_u[k])); };
       md += fmt::format("| `{}` | {:.6g} | [{}, {}] | [{}, {}] | [{}, {}] |\n", material_key(p.name),
                         in_units(p, best_u[k], 0).value, val(best_u[k] - pr.sigma_data_u), val(best_u[k] + pr.sigma_data_u),
                         val(pr.low_u), val(pr.high_u), widened(pr.low_u), widened(pr.high_u));

@@ -215,8 +215,6 @@ struct arrhenius_pair {
   double rate_rel_sigma = 0;    // its standard uncertainty relative to it
   double correlation = 0;       // of Ea with ν0 (their scaled coordinates)
 };
-// Whether the problem has such a pair (present, indices), from its setup.
-arrhenius_pair arrhenius_setup(const fit_problem& problem);
 // The pair's reference temperature and rate at `best_u` with the covariance of `unc`.
 arrhenius_pair arrhenius_summary(const fit_problem& problem, const std::vector<double>& best_u, const fit_uncertainty& unc);
 
