@@ -76,28 +76,27 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
   // flags, the fixed-point table, and table.csv's line (~190 characters)
   // while it is written; per read of the trains, their values.
   {
-    const double cells = ((1 << p.state_bits) + 1.0) * (2 * std::ceil(p.v_max_v / p.v_step_v - 1e-9) + 1);
+    const double states = (1 << p.state_bits) + 1.0, voltages = 2 * std::ceil(p.v_max_v / p.v_step_v - 1e-9) + 1;
     double reads = 0;
     for (const auto& t : trains) reads += static_cast<double>(t.rows.size());
-    calibration::check_memory(cells * (3 * 8 + 8 + 4 + 3 * 4 + 192) + reads * 64 + p.devices * 64.0,
-                              fmt::format("{}: a table of 2^measured_table.state_bits + 1 = {} states x {:.0f} "
+    calibration::check_memory(states * voltages * (3 * 8 + 8 + 4 + 3 * 4 + 192) + reads * 64 + p.devices * 64.0,
+                              fmt::format("{}: a table of 2^measured_table.state_bits + 1 = {:.0f} states x {:.0f} "
                                           "voltages (measured_table.v_step_v = {} V over +-v_max_v = {} V)",
-                                          path, (1 << p.state_bits) + 1,
-                                          2 * std::ceil(p.v_max_v / p.v_step_v - 1e-9) + 1, p.v_step_v, p.v_max_v));
+                                          path, states, voltages, p.v_step_v, p.v_max_v));
   }
   // The replay's work, refused before anything runs: a model device step
   // costs about one hop attempt (docs/performance.md).
+  double held_out_steps = 0;
+  for (const auto& t : trains)
+    if (t.held_out) held_out_steps += calibration::train_steps(t, p.dt_m_s);
   {
-    double steps = 0;
-    for (const auto& t : trains)
-      if (t.held_out) steps += calibration::train_steps(t, p.dt_m_s);
-    const double device_steps = steps * p.devices;
+    const double device_steps = held_out_steps * p.devices;
     if (!(device_steps <= options.max_work))
       throw input_error(fmt::format("{}: replaying measured_table.devices = {} devices through the held-out trains "
                                     "({:.3g} model steps of dt_m_s = {:g} s) would take about {:.3g} device steps, "
                                     "beyond the limit of {:.3g}: fewer devices, a longer dt_m_s, or raise the limit "
                                     "with --max-work",
-                                    path, p.devices, steps, p.dt_m_s, device_steps, options.max_work));
+                                    path, p.devices, held_out_steps, p.dt_m_s, device_steps, options.max_work));
   }
 
   staged_dir dir(options.out_dir, options.force);
@@ -117,12 +116,9 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
   std::vector<calibration::pulse_replay> replays;
   std::vector<std::size_t> replayed;
   {
-    double total = 0;
-    for (const auto& t : trains)
-      if (t.held_out) total += calibration::train_steps(t, p.dt_m_s);
     std::unique_ptr<calibration::run_control> ctl;
     if (options.checkpoints) ctl = std::make_unique<calibration::run_control>(0.0, 1);
-    calibration::progress_reporter progress(std::max(total, 1.0), options.quiet);
+    calibration::progress_reporter progress(std::max(held_out_steps, 1.0), options.quiet);
     progress.begin_part(fmt::format("replaying {} held-out train(s) x {} model devices", held_out, p.devices));
     double before = 0;
     for (std::size_t k = 0; k < trains.size(); ++k)
@@ -143,16 +139,21 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
   bool meets_bar = true;
   for (const auto& r : replays) meets_bar = meets_bar && r.nrmse <= calibration::fidelity_nrmse_max;
 
+  // Per amplitude, for table.json and the report: the mean noise over the state nodes.
+  std::vector<double> mean_noise;
+  for (const auto& a : built.amplitudes) {
+    double mean = 0;
+    for (double n : a.noise) mean += n / static_cast<double>(a.noise.size());
+    mean_noise.push_back(mean);
+  }
   // table.json's record.
   json_doc amplitudes = json_doc::array();
-  for (const auto& a : built.amplitudes) {
-    const auto measured = std::count(a.measured.begin(), a.measured.end(), 1);
-    double mean_noise = 0;
-    for (double n : a.noise) mean_noise += n / static_cast<double>(a.noise.size());
+  for (std::size_t k = 0; k < built.amplitudes.size(); ++k) {
+    const auto& a = built.amplitudes[k];
     amplitudes.push_back({{"v", a.v},
                           {"intervals", a.transitions},
-                          {"state_nodes_measured", measured},
-                          {"mean_noise_per_step", json_number(mean_noise, 6)}});
+                          {"state_nodes_measured", std::count(a.measured.begin(), a.measured.end(), 1)},
+                          {"mean_noise_per_step", json_number(mean_noise[k], 6)}});
   }
   json_doc fidelity = {{"held_out", json_doc::array()}, {"nrmse", json_doc::array()}, {"band_coverage", json_doc::array()}};
   for (std::size_t k = 0; k < replays.size(); ++k) {
@@ -290,11 +291,11 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
                     "consecutive intervals; it is the table's fast fluctuation (independent at every read, ρ = 0).\n\n"
                     "| amplitude | intervals | state nodes measured | mean noise per step |\n| --- | --- | --- | --- |\n",
                     built.read_sigma, built.read_sigma * (built.g_hi_s - built.g_lo_s), built.read_pairs);
-  for (const auto& a : built.amplitudes) {
-    double mean_noise = 0;
-    for (double n : a.noise) mean_noise += n / static_cast<double>(a.noise.size());
+  for (std::size_t k = 0; k < built.amplitudes.size(); ++k) {
+    const auto& a = built.amplitudes[k];
     md += fmt::format("| {} | {} | {} of {} | {:.3g} |\n", a.v == 0 ? std::string("0 V (rest)") : fmt::format("{:+g} V", a.v),
-                      a.transitions, std::count(a.measured.begin(), a.measured.end(), 1), a.measured.size(), mean_noise);
+                      a.transitions, std::count(a.measured.begin(), a.measured.end(), 1), a.measured.size(),
+                      mean_noise[k]);
   }
   auto scale_text = [](double v_e) { return v_e > 0 ? fmt::format("sinh(V / {:.3g} V)", v_e) : std::string("linear"); };
   md += fmt::format("\nBelow the smallest measured amplitude the excess drift scales as {} (positive) and {} "
