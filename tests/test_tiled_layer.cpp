@@ -189,9 +189,10 @@ TEST(CircuitsTiledLayer, RefusesSizesThatMakeNoLayer) {
   EXPECT_THROW(circuits::crossbar_array(t, q, circuits::device_placement{-1, 0, 4}), std::invalid_argument);
 }
 
-// 1T1R cells (cell_selector::transistor): a write of rows {1, 3} × columns
-// {0 up, 2 down} moves exactly those four pairs; every other device is bit
-// for bit where an array that only relaxed for the same two model steps is
+// 1T1R cells (cell_selector::transistor): a write (one model step) of rows
+// {1, 3} × columns {0 up, 2 down} moves exactly those four pairs, G+ and G−
+// in opposite directions; every other device is bit for bit where an array
+// that only relaxed for the same model steps is
 // (noise and variation on: same seeds, same noise streams). The passive
 // array's half-selected cells drift away from their twin's.
 TEST(TiledLayer, TransistorCellsIsolateUnselectedDevices) {
@@ -201,7 +202,7 @@ TEST(TiledLayer, TransistorCellsIsolateUnselectedDevices) {
     p.selector = selector;
     circuits::crossbar_array written(table, p), twin(table, p);
     circuits::write_outer(written, {0, 1, 0, 1}, {1, 0, -1}, 8.0);
-    twin.relax(2);
+    twin.relax(circuits::write_outer_steps(written));
     const auto g = written.conductances(), g0 = twin.conductances();
     double other = 0;
     for (int r = 0; r < 4; ++r)
@@ -210,7 +211,10 @@ TEST(TiledLayer, TransistorCellsIsolateUnselectedDevices) {
           const std::size_t k = written.index(r, c, minus);
           const bool selected = (r == 1 || r == 3) && c != 1;
           if (selected) {
-            EXPECT_GT(std::fabs(g[k] - g0[k]), 1e-6) << r << "," << c;  // one 8 V pulse: ~3 µS
+            // One 8 V pulse: ~3 µS; column 0 is written up (G+ rises, G−
+            // falls), column 2 down.
+            const double up = (c == 0) != minus ? 1.0 : -1.0;
+            EXPECT_GT(up * (g[k] - g0[k]), 1e-6) << r << "," << c << (minus ? " G-" : " G+");
           } else {
             other = std::max(other, std::fabs(g[k] - g0[k]));
           }

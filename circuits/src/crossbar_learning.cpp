@@ -45,7 +45,7 @@ class device_learner final : public learner {
   double update(const std::vector<int>& active, const std::array<int, outputs>& dir) override {
     const bool any = std::any_of(dir.begin(), dir.end(), [](int d) { return d != 0; });
     if (!any || active.empty()) {
-      xb_.relax(2);
+      xb_.relax(write_outer_steps(xb_));
       return 0;
     }
     std::vector<int> rows(inputs, 0);
@@ -172,26 +172,37 @@ double write_outer(crossbar_array& xb, const std::vector<int>& active, const std
     throw std::invalid_argument("write_outer: " + std::to_string(active.size()) + " rows and " +
                                 std::to_string(dir.size()) + " columns given for a crossbar of " + std::to_string(rows) +
                                 " x " + std::to_string(cols));
-  // Passive: rows at ±V/2 and bit lines at ∓V/2 (the V/2 scheme). 1T1R: the
-  // selected rows' gates open, word lines at 0 V and bit lines at ∓V, so
-  // the selected cells see the same ±V and no other cell sees anything.
-  const bool gated = xb.params().selector == cell_selector::transistor;
-  const double v_row = gated ? 0.0 : v_write / 2, v_col = gated ? v_write : v_write / 2;
   std::vector<double> row(rows, 0.0), plus(cols, 0.0), minus(cols, 0.0);
+  if (xb.params().selector == cell_selector::transistor) {
+    // 1T1R: the selected rows' gates open, word lines at 0 V; each bit line
+    // on its own at −V (its device rises) or +V (it falls), so both
+    // directions take one step and no other cell sees a voltage.
+    for (std::size_t j = 0; j < cols; ++j) {
+      const double d = (dir[j] > 0) - (dir[j] < 0);
+      plus[j] = -d * v_write;
+      minus[j] = d * v_write;
+    }
+    return xb.pulse(row.data(), plus.data(), minus.data(), active.data());
+  }
+  // Passive: rows at ±V/2 and bit lines at ∓V/2 (the V/2 scheme), the two
+  // directions in two phases because a row carries one voltage at a time.
+  const double v_half = v_write / 2;
   double e = 0;
   for (int phase : {+1, -1}) {  // potentiation, then depression
-    for (std::size_t r = 0; r < rows; ++r) row[r] = active[r] != 0 ? phase * v_row : 0.0;
+    for (std::size_t r = 0; r < rows; ++r) row[r] = active[r] != 0 ? phase * v_half : 0.0;
     for (std::size_t j = 0; j < cols; ++j) {
       // Potentiation raises G+ of weights to increase and G− of those to decrease.
       const bool raise_plus = dir[j] * phase > 0;
       const bool raise_minus = dir[j] * phase < 0;
-      plus[j] = raise_plus ? -phase * v_col : 0.0;
-      minus[j] = raise_minus ? -phase * v_col : 0.0;
+      plus[j] = raise_plus ? -phase * v_half : 0.0;
+      minus[j] = raise_minus ? -phase * v_half : 0.0;
     }
-    e += xb.pulse(row.data(), plus.data(), minus.data(), gated ? active.data() : nullptr);
+    e += xb.pulse(row.data(), plus.data(), minus.data());
   }
   return e;
 }
+
+int write_outer_steps(const crossbar_array& xb) { return xb.params().selector == cell_selector::transistor ? 1 : 2; }
 
 double train_digits_work(const learning_params& lp, const crossbar_params& xp, std::size_t train, std::size_t test) {
   const double devices = 2.0 * inputs * outputs;

@@ -372,18 +372,18 @@ class crossbar_network final : public network {
   }
 
  private:
-  // One V/2 write of rows × cols (both phases, two model steps), or, with
-  // nothing to write, the same two steps at rest: every sample takes the
-  // same device time whatever the rule decided.
+  // One write of rows × cols (write_outer: two model steps, one with 1T1R
+  // cells), or, with nothing to write, the same steps at rest: every sample
+  // takes the same device time whatever the rule decided.
   void write_or_relax(tiled_layer& t, const std::vector<int>& active, const std::vector<int>& dir, int rows, int cols,
                       mlp_epoch& rec) {
     if (rows == 0 || cols == 0) {
-      t.relax(2);
+      t.relax(t.write_steps());
     } else {
       rec.energy_j += t.write_outer(active, dir, mp_.v_write_v);
       rec.cell_pulses += static_cast<long long>(rows) * cols;
     }
-    rec.write_steps += 2;
+    rec.write_steps += t.write_steps();
   }
 
   // Accumulate −η ∂L/∂w into χ, then program the weights owed pulses
@@ -436,8 +436,9 @@ class crossbar_network final : public network {
     // rest of that time (program_tiles).
     int most = 0;
     for (double e : t.program_tiles(writes, mp_.v_write_v, most)) rec.energy_j += e;
-    rec.write_steps += 2LL * most;
-    return 2LL * most;
+    const long long steps = static_cast<long long>(t.write_steps()) * most;
+    rec.write_steps += steps;
+    return steps;
   }
 
   std::vector<std::unique_ptr<tiled_layer>> layers_;

@@ -122,7 +122,7 @@ std::vector<double> tiled_layer::program_tiles(const std::vector<std::vector<til
     double e = 0;
     for (const tile_write& w : list) e += circuits::write_outer(t, w.active, w.dir, v_write);
     const int idle = most - static_cast<int>(list.size());
-    if (idle > 0) t.relax(2 * idle);
+    if (idle > 0) t.relax(write_steps() * idle);
     energy[static_cast<std::size_t>(k)] = e;
   }
   return energy;
@@ -143,6 +143,8 @@ double tiled_layer::write_outer(const std::vector<int>& active, const std::vecto
     }
   return e;
 }
+
+int tiled_layer::write_steps() const { return circuits::write_outer_steps(tiles_.front()); }
 
 void tiled_layer::relax(int steps) {
   const int tiles = static_cast<int>(tiles_.size());

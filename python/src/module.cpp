@@ -436,11 +436,11 @@ PYBIND11_MODULE(_ionrail, m) {
               e = circuits::write_outer(c.x, active, dir, v_write);
             }
             c.energy_j += e;
-            c.pulses += 2;
+            c.pulses += circuits::write_outer_steps(c.x);
             return e;
           },
           py::arg("active"), py::arg("dir"), py::arg("v_write"),
-          "One outer-product write (two model steps; V/2 scheme, or 1T1R gates): rows with active != 0 and columns with dir = ±1 move one "
+          "One outer-product write (two model steps with the V/2 scheme, one with 1T1R gates): rows with active != 0 and columns with dir = ±1 move one "
           "pulse in direction dir (circuits::write_outer); returns the energy (J)")
       .def(
           "relax",

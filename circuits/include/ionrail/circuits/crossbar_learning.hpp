@@ -5,16 +5,17 @@
 // softmax cross-entropy gradient, one write pulse per weight and sample:
 // for every output j with |t_j − p_j| > error_threshold and every input line
 // whose pixel is at least active_pixel, the weight moves one pulse in the
-// direction of t_j − p_j. In a crossbar that is two model steps per sample:
-// a potentiation phase (active rows at +V/2, the bit lines to raise at −V/2)
-// and a depression phase (active rows at −V/2, the bit lines to lower at
-// +V/2): G+ rises and G− falls for a weight to increase, and the reverse.
+// direction of t_j − p_j. In a passive crossbar that is two model steps per
+// sample: a potentiation phase (active rows at +V/2, the bit lines to raise
+// at −V/2) and a depression phase (active rows at −V/2, the bit lines to
+// lower at +V/2): G+ rises and G− falls for a weight to increase, and the
+// reverse. With 1T1R cells it is one step (write_outer).
 // Or, with pulse_train_length = BL > 0, stochastic pulse trains (Gokmen &
 // Vlasov 2016): in each of BL slots a row is driven with probability x_i and
 // a column with probability |t_j − p_j| (when above error_threshold), in the
 // direction of t_j − p_j; a cell moves only where a driven row meets a
 // driven column, so the expected update is BL · x_i · (t_j − p_j) pulses:
-// the gradient itself, not its sign. Each slot is one two-phase write.
+// the gradient itself, not its sign. Each slot is one write.
 // Three learners see the same samples in the same order:
 //   device   the compact-model crossbar: noise, fluctuation, variation,
 //            half-select disturb, relaxation, DAC/ADC;
@@ -94,9 +95,15 @@ void check_retention_steps(const learning_params& lp, const crossbar_params& xp)
 // model steps: potentiation (active rows at +v_write/2, the bit lines to
 // raise at −v_write/2), then depression (the signs reversed); G+ rises and G−
 // falls for a weight to increase, and the reverse. Every other cell sees
-// ±v_write/2 or 0 V for those two steps. Returns the energy (J).
-// std::invalid_argument if a size is wrong.
+// ±v_write/2 or 0 V for those two steps. 1T1R arrays (cell_selector::
+// transistor) write in one model step: the selected rows' gates open with
+// the word (source) lines at 0 V, and every bit line is driven on its own,
+// to −v_write on the devices to raise and +v_write on those to lower, so both
+// directions are written at once and no other cell sees a voltage.
+// Returns the energy (J). std::invalid_argument if a size is wrong.
 double write_outer(crossbar_array& xb, const std::vector<int>& active, const std::vector<int>& dir, double v_write);
+// The model steps one write_outer takes on xb: 2 (passive, V/2 scheme) or 1 (1T1R).
+int write_outer_steps(const crossbar_array& xb);
 
 // Runs the three learners. `progress(epoch, report)` is called after each epoch.
 learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,

@@ -53,15 +53,17 @@ class tiled_layer {
 
   // write_outer (crossbar_learning.hpp) on every tile with its slice of
   // active[rows] and dir[cols]: each tile programs its own cells with the
-  // V/2 scheme, rows and columns outside it are not driven in it. Every tile
-  // takes the two model steps, so all devices age alike. Returns the energy
-  // of all tiles (J).
+  // V/2 scheme (or its 1T1R write), rows and columns outside it are not
+  // driven in it. Every tile takes the write's model steps (write_steps()),
+  // so all devices age alike. Returns the energy of all tiles (J).
   double write_outer(const std::vector<int>& active, const std::vector<int>& dir, double v_write);
   void relax(int steps);
+  // Model steps of one write: 2 (passive cells, V/2 scheme), 1 (1T1R).
+  int write_steps() const;
   // The tiles writing in parallel, as their drivers would: tile k (= i ·
   // tiles_across + j) does writes[k] in order, then relaxes for the rest of
   // the busiest tile's writes, so every device of the layer sees the same
-  // number of model steps (2 per write). Tiles run on OpenMP threads; a tile's
+  // number of model steps (write_steps() per write). Tiles run on OpenMP threads; a tile's
   // devices are its own, so the bits do not depend on the thread count.
   // Returns each tile's write energy (J), in tile order, and in `most` the
   // busiest tile's number of writes.
