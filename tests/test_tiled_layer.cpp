@@ -228,3 +228,39 @@ TEST(TiledLayer, TransistorCellsIsolateUnselectedDevices) {
 }
 
 }  // namespace
+
+namespace {
+
+// program_tiles: the busiest tile sets the layer's time, and every tile ends
+// with the same model steps, write_steps() per write (2 with the V/2 scheme,
+// 1 with 1T1R cells). The tile with one write is bit for bit a lone array
+// that wrote once and then relaxed for the rest of the busiest tile's writes.
+TEST(TiledLayer, ProgramTilesAgesEveryTileByTheBusiestTilesSteps) {
+  const auto table = model_io::load_table(thin_table, model_io::table_format::csv);
+  for (auto selector : {circuits::cell_selector::passive, circuits::cell_selector::transistor}) {
+    auto p = ideal_params(0, 0);
+    p.selector = selector;
+    circuits::tiled_layer layer(table, 4, 4, 2, 2, p);
+    const int per_write = layer.write_steps();
+    EXPECT_EQ(per_write, selector == circuits::cell_selector::transistor ? 1 : 2);
+    std::vector<std::vector<circuits::tile_write>> writes(4);
+    for (int k = 0; k < 3; ++k) writes[0].push_back({{1, k % 2}, {1, -1}});
+    writes[3].push_back({{0, 1}, {-1, 0}});
+    int most = 0;
+    const auto energy = layer.program_tiles(writes, 8.0, most);
+    EXPECT_EQ(most, 3);
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 2; ++j) EXPECT_EQ(layer.tile(i, j).steps(), 3 * per_write) << i << "," << j;
+    EXPECT_GT(energy[0], 0.0);
+    EXPECT_EQ(energy[1], 0.0);
+    // Tile (1, 1) against a lone array with its devices.
+    auto q = p;
+    q.rows = 2, q.cols = 2;
+    circuits::crossbar_array lone(table, q, circuits::device_placement{2, 2, 4});
+    circuits::write_outer(lone, {0, 1}, {-1, 0}, 8.0);
+    lone.relax(2 * per_write);
+    EXPECT_TRUE(same_bits(layer.tile(1, 1).conductances(), lone.conductances()));
+  }
+}
+
+}  // namespace
