@@ -43,7 +43,8 @@ TEST(NetworkCost, WritesAndAccumulatorAreTheNetworksOwn) {
   ionrail::app::crossbar_options o;
   o.out_dir = (dir / "out").string();
   o.quiet = true;
-  o.overrides = {"crossbar.train_limit=300", "crossbar.test_images=200", "crossbar.pool=true", "crossbar.hidden=[8]"};
+  o.overrides = {"crossbar.train_limit=300", "crossbar.test_images=200", "crossbar.pool=true", "crossbar.hidden=[8]",
+                 "crossbar.tile_rows=128", "crossbar.tile_cols=64"};
   const auto rep = ionrail::app::run_crossbar_network(std::string(IONRAIL_SOURCE_DIR) + "/experiments/crossbar_mnist.toml", o);
   const auto cost = read_csv_rows(dir / "out" / "cost.csv");  // part: inference, update, epoch, area
   ASSERT_TRUE(cost.count("write pulses") && cost.count("accumulator memory") && cost.count("ADC")) << "no cost.csv rows";
