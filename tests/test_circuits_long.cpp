@@ -33,14 +33,15 @@ TEST(CircuitsLong, CrossbarMnistAsShipped) {
   o.force = true;
   o.quiet = true;
   const auto r = ionrail::app::run_crossbar_network(std::string(IONRAIL_SOURCE_DIR) + "/experiments/crossbar_mnist.toml", o);
-  // Measured (784-128-10, 1T1R written in one step per write, devices from
-  // mid-range, 4 epochs, IR drop at 1.4 Ω): seed 1 92.50 % against the
-  // float64 twin's 94.90 % (2.40 points); seeds 1-5 in docs/circuits.md.
-  // The targets (93 %, within 2 points, with IR drop on) are not
-  // met; these bars keep what is there from regressing.
+  // Measured (784-128-10, 1T1R written in one step per write, 64 x 32
+  // tiles, devices from mid-range, 4 epochs, IR drop at 1.4 ohm): seed 1
+  // 93.45 % against the float64 twin's 94.90 % (1.45 points); seeds 1-5
+  // 93.12 +- 0.58 %, gaps 1.05-1.80 (docs/circuits.md). The bars sit a
+  // point below seed 1 (more than the seed-to-seed sd), so they catch a
+  // regression, not the spread between builds.
   const auto& e = r.epochs.back();
-  EXPECT_GE(e.test_accuracy, 0.92);
-  EXPECT_LE(e.float_test_accuracy - e.test_accuracy, 0.03);
+  EXPECT_GE(e.test_accuracy, 0.925);
+  EXPECT_LE(e.float_test_accuracy - e.test_accuracy, 0.025);
   EXPECT_GT(e.cell_pulses, 0);
 }
 
