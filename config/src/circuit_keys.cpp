@@ -78,8 +78,9 @@ section_def crossbar_section() {
            choices<circuits::cell_selector>{{"passive", circuits::cell_selector::passive},
                                             {"1t1r", circuits::cell_selector::transistor}})
       .doc("the cell: a bare cross-point written with the V/2 scheme (`passive`: half-selected cells see ±V/2 and "
-           "drift, the disturb) or one access transistor per cell (`1t1r`: a write opens the selected rows' gates, "
-           "only the selected cells see a voltage)");
+           "drift, the disturb; two model steps per write) or one access transistor per cell (`1t1r`: a write opens "
+           "the selected rows' gates and drives each bit line on its own, so only the selected cells see a voltage, "
+           "both directions in one model step)");
   s.key("gain_sigma", [](auto& c) -> auto& { return c.crossbar.array.gain_sigma; })
       .range(closed(0, 0.5)).doc("device-to-device spread of the drift gain (relative)");
   s.key("offset_sigma_s", [](auto& c) -> auto& { return c.crossbar.array.offset_sigma_s; })
