@@ -227,6 +227,28 @@ TEST(TiledLayer, TransistorCellsIsolateUnselectedDevices) {
   }
 }
 
+// The digits learner's work estimate (what `ionrail crossbar --max-work`
+// refuses on) counts the model steps a write takes with the array's cell:
+// with pulse trains of 3 slots and no rest, a digit is a read and 3 writes,
+// 1 + 3·2 = 7 device-step units with the V/2 scheme and 1 + 3·1 = 4 with
+// 1T1R cells; the test reads and the retention are the same for both.
+TEST(TiledLayer, WorkEstimateCountsTheCellsWriteSteps) {
+  EXPECT_EQ(circuits::write_outer_steps(circuits::cell_selector::passive), 2);
+  EXPECT_EQ(circuits::write_outer_steps(circuits::cell_selector::transistor), 1);
+  circuits::learning_params lp;
+  lp.epochs = 1;
+  lp.pulse_train_length = 3;
+  lp.rest_steps = 0;
+  lp.retention_s = 0;
+  circuits::crossbar_params passive, transistor;
+  passive.selector = circuits::cell_selector::passive;
+  transistor.selector = circuits::cell_selector::transistor;
+  const double w_passive = circuits::train_digits_work(lp, passive, 10, 0);
+  const double w_transistor = circuits::train_digits_work(lp, transistor, 10, 0);
+  EXPECT_GT(w_transistor, 0.0);
+  EXPECT_DOUBLE_EQ(w_passive / w_transistor, 7.0 / 4.0);
+}
+
 }  // namespace
 
 namespace {

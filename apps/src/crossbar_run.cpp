@@ -290,15 +290,17 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
       mp.train_limit > 0 ? std::min<std::size_t>(static_cast<std::size_t>(mp.train_limit), data.train.size())
                          : data.train.size();
   // Work, refused before anything is written: per training sample a read
-  // of every device and at least the rule's two write steps (mixed precision
-  // may need more, see report), per epoch a read of the test set.
+  // of every device and at least the rule's writes (one or two model steps
+  // each by the cell, write_outer_steps; mixed precision may need more, see
+  // report), per epoch a read of the test set.
   {
     double devices = 0;
     std::vector<int> sizes{data.dim};
     sizes.insert(sizes.end(), mp.hidden.begin(), mp.hidden.end());
     sizes.push_back(10);
     for (std::size_t l = 0; l + 1 < sizes.size(); ++l) devices += 2.0 * (sizes[l] + 1) * sizes[l + 1];
-    const double steps = mp.rule == circuits::mlp_rule::pulse_train ? 2.0 * mp.pulse_train_length : 2.0;
+    const double steps = static_cast<double>(circuits::write_outer_steps(array.selector)) *
+                         (mp.rule == circuits::mlp_rule::pulse_train ? mp.pulse_train_length : 1);
     const double read = array.wire_ohm > 0 ? circuits::ir_drop_read_cost : 1.0;
     const double work = devices * mp.epochs * (static_cast<double>(n_train) * (read + steps) + static_cast<double>(data.test.size()) * read);
     if (!(work <= o.max_work))

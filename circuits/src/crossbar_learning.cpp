@@ -202,18 +202,19 @@ double write_outer(crossbar_array& xb, const std::vector<int>& active, const std
   return e;
 }
 
-int write_outer_steps(const crossbar_array& xb) { return xb.params().selector == cell_selector::transistor ? 1 : 2; }
+int write_outer_steps(cell_selector selector) { return selector == cell_selector::transistor ? 1 : 2; }
+int write_outer_steps(const crossbar_array& xb) { return write_outer_steps(xb.params().selector); }
 
 double train_digits_work(const learning_params& lp, const crossbar_params& xp, std::size_t train, std::size_t test) {
   const double devices = 2.0 * inputs * outputs;
   const double n_train = lp.train_limit > 0 ? std::min(static_cast<double>(lp.train_limit), static_cast<double>(train))
                                             : static_cast<double>(train);
   const double read = xp.wire_ohm > 0 ? ir_drop_read_cost : 1.0;
-  // Per training digit: a read, two programming phases of up to
-  // pulse_train_length slots, rest_steps model steps of every device; per
+  // Per training digit: a read, up to pulse_train_length writes (each one
+  // or two model steps, write_outer_steps), rest_steps model steps of every device; per
   // epoch the test set is read; then the retention steps and a last test.
   // The ideal-device twin does as much again.
-  const double per_digit = read + 2.0 * std::max(1, lp.pulse_train_length) + lp.rest_steps;
+  const double per_digit = read + write_outer_steps(xp.selector) * std::max(1, lp.pulse_train_length) + lp.rest_steps;
   const double per_epoch = n_train * per_digit + static_cast<double>(test) * read;
   const double retention = xp.dt_m_s > 0 ? lp.retention_s / xp.dt_m_s : 0.0;
   return 2.0 * devices * (lp.epochs * per_epoch + retention + static_cast<double>(test) * read);

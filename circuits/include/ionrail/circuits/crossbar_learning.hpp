@@ -104,6 +104,8 @@ void check_retention_steps(const learning_params& lp, const crossbar_params& xp)
 double write_outer(crossbar_array& xb, const std::vector<int>& active, const std::vector<int>& dir, double v_write);
 // The model steps one write_outer takes on xb: 2 (passive, V/2 scheme) or 1 (1T1R).
 int write_outer_steps(const crossbar_array& xb);
+// The same from the cell alone (for work estimates made before an array exists).
+int write_outer_steps(cell_selector selector);
 
 // Runs the three learners. `progress(epoch, report)` is called after each epoch.
 learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
