@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include <omp.h>
@@ -60,9 +61,12 @@ class network {
     // learning, only the rows of the inputs that spiked are read, each when it
     // spikes: a row's conductances are the same bits as the whole array's.
     if (!learn && g_.empty()) g_ = conductances_s(t_, devices_);
-    if (learn) g_.clear();
+    if (learn) g_.clear(), bias_.clear();
+    if (p_.distance_bias > 0 && bias_.empty()) distance_biases(learn);
     const int total = p_.present_steps + p_.rest_steps;
     const auto rates = input_rates(pixels, m_, full, p_);
+    double spikes_per_step = 0;  // the image's expected input spikes per step
+    for (double r : rates) spikes_per_step += r;
     for (int step = 0; step < total; ++step) {
       const bool showing = step < p_.present_steps;
       std::fill(current.begin(), current.end(), 0.0);
@@ -79,7 +83,9 @@ class network {
       // of the neurons that crossed, the one with the largest input fires and
       // the others are reset (lateral inhibition).
       int winner = -1;
-      double best = -1;
+      double best = -std::numeric_limits<double>::infinity();
+      if (showing && p_.distance_bias > 0)
+        for (int j = 0; j < n_; ++j) current[static_cast<std::size_t>(j)] -= spikes_per_step * bias_[static_cast<std::size_t>(j)];
       for (int j = 0; j < n_; ++j) {
         model::lif_params pj = lif_;
         pj.threshold = model::q_membrane::from_double(p_.threshold + theta_[static_cast<std::size_t>(j)]);
@@ -115,6 +121,13 @@ class network {
   std::vector<double> weights() const { return conductances_s(t_, devices_); }
 
  private:
+  // bias_[j] (distance_bias), per expected input spike per step, from a read
+  // of the whole array: a fresh one while learning (the devices moved during
+  // the last image), else g_.
+  void distance_biases(bool learn) {
+    bias_ = distance_bias_currents(learn ? conductances_s(t_, devices_) : g_, m_, n_, p_.distance_bias, p_.v_read_v);
+  }
+
   // current[j] += G_ij · v_read for input row i, in column order (the sum's
   // order, hence its bits, is that of a whole-array read).
   void add_row(int i, bool learn, std::vector<double>& current) {
@@ -166,6 +179,7 @@ class network {
   std::vector<int> pre_tau_, post_tau_;
   std::vector<std::int16_t> col_off_, col_on_, one_volt_;
   std::vector<std::int64_t> row_raw_;
+  std::vector<double> bias_;  // distance_bias's input currents (A), per neuron
   std::vector<double> g_;  // whole-array conductances while no learning step has moved a device
   model::device_batch devices_;
   kmc::thread_governor governor_;
@@ -173,6 +187,25 @@ class network {
 };
 
 }  // namespace
+
+std::vector<double> distance_bias_currents(const std::vector<double>& g_s, int inputs, int neurons, double distance_bias,
+                                           double v_read_v) {
+  std::vector<double> sum(static_cast<std::size_t>(neurons), 0.0), squares(static_cast<std::size_t>(neurons), 0.0);
+  for (int i = 0; i < inputs; ++i) {
+    const double* row = g_s.data() + static_cast<std::size_t>(i) * static_cast<std::size_t>(neurons);
+    for (int j = 0; j < neurons; ++j) {
+      sum[static_cast<std::size_t>(j)] += row[j];
+      squares[static_cast<std::size_t>(j)] += row[j] * row[j];
+    }
+  }
+  double mean = 0;
+  for (double v : sum) mean += v / neurons;
+  std::vector<double> bias(static_cast<std::size_t>(neurons), 0.0);
+  if (mean > 0)
+    for (int j = 0; j < neurons; ++j)
+      bias[static_cast<std::size_t>(j)] = distance_bias * v_read_v * squares[static_cast<std::size_t>(j)] / (2 * mean);
+  return bias;
+}
 
 std::vector<double> input_rates(const std::uint8_t* pixels, int inputs, double full, const snn_params& p) {
   std::vector<double> rates(static_cast<std::size_t>(inputs));
@@ -283,7 +316,8 @@ double train_snn_work(const snn_params& p, std::size_t train, std::size_t test, 
                                            : static_cast<double>(train);
   // Each presentation: present + rest steps, every device read and updated;
   // after each epoch the network is labelled and tested.
-  const double steps = static_cast<double>(p.present_steps) + p.rest_steps;
+  // distance_bias reads the whole array once more before each image.
+  const double steps = static_cast<double>(p.present_steps) + p.rest_steps + (p.distance_bias > 0 ? 1.0 : 0.0);
   return 2.0 * devices * steps * p.epochs * (n_train + n_label + static_cast<double>(test));
 }
 
@@ -295,10 +329,11 @@ snn_report train_snn(const std::vector<digit>& data, const digit_split& split, c
 snn_report train_snn(const snn_data& data, const model::table& table, double dt_m_s, const snn_params& p,
                      const std::function<void(int, int)>& progress) {
   if (p.neurons < 1 || p.epochs < 1 || p.present_steps < 1 || p.rest_steps < 0 || !(p.max_rate > 0 && p.max_rate <= 1) ||
-      !(p.input_spikes >= 0 && p.input_spikes <= max_input_spikes) || !(p.anneal > 0 && p.anneal <= 1))
+      !(p.input_spikes >= 0 && p.input_spikes <= max_input_spikes) || !(p.anneal > 0 && p.anneal <= 1) ||
+      !(p.distance_bias >= 0 && p.distance_bias <= 10))
     throw std::invalid_argument(
         "snn: neurons, epochs, present_steps >= 1, rest_steps >= 0, max_rate in (0, 1], input_spikes in [0, 64], "
-        "anneal in (0, 1]");
+        "anneal in (0, 1], distance_bias in [0, 10]");
   if (data.rows < 1 || data.cols < 1 || !(data.full > 0) ||
       data.pixels.size() != data.labels.size() * static_cast<std::size_t>(data.inputs()) || data.train.empty() ||
       data.test.empty())

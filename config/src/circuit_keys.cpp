@@ -193,6 +193,11 @@ section_def snn_section() {
       .unit("membrane units").range(closed(0, 100)).doc("adaptive threshold added per spike");
   s.key("theta_decay", [](auto& c) -> auto& { return c.snn.network.theta_decay; })
       .range(closed(0, 1)).doc("adaptive threshold's retention per step");
+  s.key("distance_bias", [](auto& c) -> auto& { return c.snn.network.distance_bias; })
+      .range(closed(0, 10)).note("(0: off)")
+      .doc("winner-take-all by distance: while an image is shown each neuron's input loses distance_bias · v_read · "
+           "n · ΣG²/(2 · mean column ΣG), n the image's input spikes per step, its column's conductances read "
+           "before the image (1: the nearest prototype wins, as in k-means)");
   s.key("refractory_steps", [](auto& c) -> auto& { return c.snn.network.refractory_steps; })
       .unit("steps").range(closed(0, 65535)).doc("steps a neuron is held at reset after a spike");
   // Pre and post levels add up across a device: each at most 7.9 V keeps |V| within the model's ±16 V.

@@ -67,6 +67,16 @@ struct snn_params {
   double theta_plus = 0.5;   // threshold added per spike
   double theta_decay = 0.999;  // per step
   int refractory_steps = 1;
+  // > 0: winner-take-all by distance, not by overlap. While an image is shown
+  // every neuron's input loses a constant current
+  //   b_j = distance_bias · v_read · n · Σ_i G_ij² / (2 · mean_k Σ_i G_ik),
+  // n the image's expected input spikes per step (input_spikes, or Σ rates),
+  // set from one read of the array before the image, so that the winner is
+  // (for 1) the neuron whose conductances are nearest the image scaled to the
+  // mean column's total conductance (argmax G_j·x − ‖G_j‖²/2s: k-means'
+  // assignment), and a neuron whose synapses have grown everywhere no longer
+  // wins every image.
+  double distance_bias = 0.0;
   spike_waveform waveform;
   double initial_state = 0.3;  // device slow state at the start
   double init_spread = 0.05;   // ± uniform spread of the initial states (breaks symmetry)
@@ -107,6 +117,12 @@ struct snn_report {
 std::array<double, 64> input_rates(const digit& d, const snn_params& p);
 // The same for any image: `inputs` pixels, `full` the value of full intensity.
 std::vector<double> input_rates(const std::uint8_t* pixels, int inputs, double full, const snn_params& p);
+
+// distance_bias's input current of every neuron (A, per expected input spike
+// per step): distance_bias · v_read · Σ_i G_ij² / (2 · mean_k Σ_i G_ik), from
+// the conductances g_s (inputs × neurons, row-major, S).
+std::vector<double> distance_bias_currents(const std::vector<double>& g_s, int inputs, int neurons, double distance_bias,
+                                           double v_read_v);
 
 // Scale of the programming waveforms' levels in epoch e (1-based).
 double write_scale(const snn_params& p, int epoch);
