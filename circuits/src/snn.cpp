@@ -24,6 +24,8 @@ namespace {
 constexpr int digit_inputs = 64;
 // input_spikes is at most this many spikes per step (config: [0, 64]).
 constexpr double max_input_spikes = 64;
+// distance_bias is at most this (config: [0, 10]).
+constexpr double max_distance_bias = 10;
 
 std::vector<double> conductances_s(const model::table& t, const model::device_batch& b) {
   return device_conductances_s(t.view(), b);
@@ -60,9 +62,16 @@ class network {
     // every step (and every image until the next learning step); while
     // learning, only the rows of the inputs that spiked are read, each when it
     // spikes: a row's conductances are the same bits as the whole array's.
-    if (!learn && g_.empty()) g_ = conductances_s(t_, devices_);
-    if (learn) g_.clear(), bias_.clear();
-    if (p_.distance_bias > 0 && bias_.empty()) distance_biases(learn);
+    // distance_bias's currents come from the same read: a fresh one before
+    // every learning image, g_'s when the array is frozen.
+    const bool biased = p_.distance_bias > 0;
+    if (learn) {
+      g_.clear();
+      if (biased) bias_ = distance_bias_currents(conductances_s(t_, devices_), m_, n_, p_.distance_bias, p_.v_read_v);
+    } else if (g_.empty()) {
+      g_ = conductances_s(t_, devices_);
+      if (biased) bias_ = distance_bias_currents(g_, m_, n_, p_.distance_bias, p_.v_read_v);
+    }
     const int total = p_.present_steps + p_.rest_steps;
     const auto rates = input_rates(pixels, m_, full, p_);
     double spikes_per_step = 0;  // the image's expected input spikes per step
@@ -84,7 +93,7 @@ class network {
       // the others are reset (lateral inhibition).
       int winner = -1;
       double best = -std::numeric_limits<double>::infinity();
-      if (showing && p_.distance_bias > 0)
+      if (showing && biased)
         for (int j = 0; j < n_; ++j) current[static_cast<std::size_t>(j)] -= spikes_per_step * bias_[static_cast<std::size_t>(j)];
       for (int j = 0; j < n_; ++j) {
         model::lif_params pj = lif_;
@@ -121,13 +130,6 @@ class network {
   std::vector<double> weights() const { return conductances_s(t_, devices_); }
 
  private:
-  // bias_[j] (distance_bias), per expected input spike per step, from a read
-  // of the whole array: a fresh one while learning (the devices moved during
-  // the last image), else g_.
-  void distance_biases(bool learn) {
-    bias_ = distance_bias_currents(learn ? conductances_s(t_, devices_) : g_, m_, n_, p_.distance_bias, p_.v_read_v);
-  }
-
   // current[j] += G_ij · v_read for input row i, in column order (the sum's
   // order, hence its bits, is that of a whole-array read).
   void add_row(int i, bool learn, std::vector<double>& current) {
@@ -179,7 +181,7 @@ class network {
   std::vector<int> pre_tau_, post_tau_;
   std::vector<std::int16_t> col_off_, col_on_, one_volt_;
   std::vector<std::int64_t> row_raw_;
-  std::vector<double> bias_;  // distance_bias's input currents (A), per neuron
+  std::vector<double> bias_;  // distance_bias's input currents (A per input spike per step), per neuron
   std::vector<double> g_;  // whole-array conductances while no learning step has moved a device
   model::device_batch devices_;
   kmc::thread_governor governor_;
@@ -330,7 +332,7 @@ snn_report train_snn(const snn_data& data, const model::table& table, double dt_
                      const std::function<void(int, int)>& progress) {
   if (p.neurons < 1 || p.epochs < 1 || p.present_steps < 1 || p.rest_steps < 0 || !(p.max_rate > 0 && p.max_rate <= 1) ||
       !(p.input_spikes >= 0 && p.input_spikes <= max_input_spikes) || !(p.anneal > 0 && p.anneal <= 1) ||
-      !(p.distance_bias >= 0 && p.distance_bias <= 10))
+      !(p.distance_bias >= 0 && p.distance_bias <= max_distance_bias))
     throw std::invalid_argument(
         "snn: neurons, epochs, present_steps >= 1, rest_steps >= 0, max_rate in (0, 1], input_spikes in [0, 64], "
         "anneal in (0, 1], distance_bias in [0, 10]");
