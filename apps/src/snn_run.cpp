@@ -145,6 +145,8 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     gp << "unset multiplot\n";
     write_file_atomic(dir.path() / "plots.gp", gp.str());
   }
+  int silent = 0;
+  for (long long n : r.neuron_train_spikes) silent += n == 0;
   {
     json_doc accuracy = json_doc::array();
     for (double a : r.epoch_test_accuracy) accuracy.push_back(json_number(a, 4));
@@ -160,6 +162,8 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
                                              {"test_accuracy", json_number(r.test_accuracy, 4)},
                                              {"epoch_test_accuracy", accuracy},
                                              {"train_spikes", r.train_spikes},
+                                             {"neurons_silent_in_training", silent},
+                                             {"recruit_images", r.recruit_images},
                                              {"seconds", json_number(r.seconds, 3)},
                                              {"epoch_train_seconds", epoch_seconds},
                                              {"parameters", parameters_json(cfg)}});
@@ -176,11 +180,15 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     md << (mnist ? "# Spiking network with memristive STDP: MNIST (28×28)\n\n" : "# Spiking network with memristive STDP: 8×8 digits\n\n")
        << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} LIF neurons, winner-take-all, adaptive thresholds; "
                       "{} × {} synapse devices. Unsupervised training on {} digits × {} epochs ({} steps of {} ms per "
-                      "digit, {}; {}); {} neurons labelled.\n\n"
+                      "digit, {}; {}); {} neurons labelled, {} never fired while training{}.\n\n"
                       "**Test accuracy: {:.1f} %** on {} digits (chance 10 %). Wall time {:.1f} s ({:.1f} s per training "
                       "epoch).\n\n",
                       path, cfg.sim.seed, x.table_dir, git_hash(), p.neurons, inputs, p.neurons, train_n, p.epochs,
-                      p.present_steps, dt_m * 1e3, coding, programming, labelled, 100 * r.test_accuracy,
+                      p.present_steps, dt_m * 1e3, coding, programming, labelled, silent,
+                      p.recruit_after > 0 ? fmt::format(" ({} training images given to a neuron silent for {} images)",
+                                                        r.recruit_images, p.recruit_after)
+                                          : std::string(),
+                      100 * r.test_accuracy,
                       data.test.size(), r.seconds, r.epoch_train_seconds.empty() ? 0.0 : r.epoch_train_seconds.back())
        << "Test accuracy after each epoch (neurons labelled afresh, on a copy of the network so that training is "
           "not disturbed):\n\n| epoch | test accuracy |\n| ---: | ---: |\n";

@@ -36,7 +36,8 @@ class network {
   network(const model::table& t, const snn_params& p, int inputs)
       : t_(t), p_(p), m_(inputs), n_(p.neurons), rng_(stream_seed(p.seed, draw_stream::input_spikes, 0)),
         lif_(model::make_lif_params(p.leak, 0.0, 0.0, p.threshold, p.refractory_steps, 7)),
-        theta_(static_cast<std::size_t>(n_), 0.0), state_(static_cast<std::size_t>(n_)),
+        theta_(static_cast<std::size_t>(n_), 0.0), silent_(static_cast<std::size_t>(n_), 0),
+        train_spikes_(static_cast<std::size_t>(n_), 0), state_(static_cast<std::size_t>(n_)),
         pre_tau_(static_cast<std::size_t>(m_), 1 << 20), post_tau_(static_cast<std::size_t>(n_), 1 << 20),
         col_off_(static_cast<std::size_t>(n_), 0), col_on_(static_cast<std::size_t>(n_), 0),
         one_volt_(static_cast<std::size_t>(n_), static_cast<std::int16_t>(1 << model::q_volt::frac_bits)),
@@ -73,6 +74,8 @@ class network {
       if (biased) bias_ = distance_bias_currents(g_, m_, n_, p_.distance_bias, p_.v_read_v);
     }
     const int total = p_.present_steps + p_.rest_steps;
+    const int recruit = learn ? recruit_for_image() : -1;
+    if (recruit >= 0) ++recruit_images_;
     const auto rates = input_rates(pixels, m_, full, p_);
     double spikes_per_step = 0;  // the image's expected input spikes per step
     for (double r : rates) spikes_per_step += r;
@@ -100,7 +103,11 @@ class network {
         pj.threshold = model::q_membrane::from_double(p_.threshold + theta_[static_cast<std::size_t>(j)]);
         const auto i_q = model::q_current::from_double(current[static_cast<std::size_t>(j)] / model::current_unit_ampere);
         if (!showing) state_[static_cast<std::size_t>(j)] = model::lif_init(lif_);
-        if (model::lif_step(pj, state_[static_cast<std::size_t>(j)], i_q) && current[static_cast<std::size_t>(j)] > best)
+        // A recruit's image is its own: only it may fire, when it crosses
+        // (refractory steps respected, so its column sees the depressing
+        // half of the post waveform too).
+        if (model::lif_step(pj, state_[static_cast<std::size_t>(j)], i_q) && (recruit < 0 || j == recruit) &&
+            current[static_cast<std::size_t>(j)] > best)
           best = current[static_cast<std::size_t>(j)], winner = j;
       }
       if (winner >= 0) {
@@ -121,13 +128,33 @@ class network {
       }
       step_synapses();
     }
+    if (learn)
+      for (int j = 0; j < n_; ++j) {
+        auto& s = silent_[static_cast<std::size_t>(j)];
+        s = count[static_cast<std::size_t>(j)] > 0 ? 0 : s + 1;
+        train_spikes_[static_cast<std::size_t>(j)] += count[static_cast<std::size_t>(j)];
+      }
     return count;
+  }
+
+  // The neuron silent longest if it has been silent for recruit_after
+  // training images (ties: the lowest index), else -1.
+  int recruit_for_image() const {
+    if (p_.recruit_after <= 0) return -1;
+    int best = -1;
+    for (int j = 0; j < n_; ++j)
+      if (silent_[static_cast<std::size_t>(j)] >= p_.recruit_after &&
+          (best < 0 || silent_[static_cast<std::size_t>(j)] > silent_[static_cast<std::size_t>(best)]))
+        best = j;
+    return best;
   }
 
   // Scales the programming waveforms' levels (the anneal schedule).
   void set_write_scale(double s) { scale_ = s; }
 
   std::vector<double> weights() const { return conductances_s(t_, devices_); }
+  const std::vector<long long>& train_spikes() const { return train_spikes_; }
+  int recruit_images() const { return recruit_images_; }
 
  private:
   // current[j] += G_ij · v_read for input row i, in column order (the sum's
@@ -177,6 +204,9 @@ class network {
   std::uint64_t rng_;
   model::lif_params lif_;
   std::vector<double> theta_;
+  std::vector<int> silent_;  // training images since each neuron last fired
+  std::vector<long long> train_spikes_;  // each neuron's spikes while learning
+  int recruit_images_ = 0;
   std::vector<model::lif_state> state_;
   std::vector<int> pre_tau_, post_tau_;
   std::vector<std::int16_t> col_off_, col_on_, one_volt_;
@@ -332,10 +362,10 @@ snn_report train_snn(const snn_data& data, const model::table& table, double dt_
                      const std::function<void(int, int)>& progress) {
   if (p.neurons < 1 || p.epochs < 1 || p.present_steps < 1 || p.rest_steps < 0 || !(p.max_rate > 0 && p.max_rate <= 1) ||
       !(p.input_spikes >= 0 && p.input_spikes <= max_input_spikes) || !(p.anneal > 0 && p.anneal <= 1) ||
-      !(p.distance_bias >= 0 && p.distance_bias <= max_distance_bias))
+      !(p.distance_bias >= 0 && p.distance_bias <= max_distance_bias) || p.recruit_after < 0)
     throw std::invalid_argument(
         "snn: neurons, epochs, present_steps >= 1, rest_steps >= 0, max_rate in (0, 1], input_spikes in [0, 64], "
-        "anneal in (0, 1], distance_bias in [0, 10]");
+        "anneal in (0, 1], distance_bias in [0, 10], recruit_after >= 0");
   if (data.rows < 1 || data.cols < 1 || !(data.full > 0) ||
       data.pixels.size() != data.labels.size() * static_cast<std::size_t>(data.inputs()) || data.train.empty() ||
       data.test.empty())
@@ -369,6 +399,8 @@ snn_report train_snn(const snn_data& data, const model::table& table, double dt_
     }
   }
   r.weights_after_s = net.weights();
+  r.neuron_train_spikes = net.train_spikes();
+  r.recruit_images = net.recruit_images();
   evaluate(net, data, p, r);
   r.epoch_test_accuracy.push_back(r.test_accuracy);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -198,6 +198,11 @@ section_def snn_section() {
       .doc("winner-take-all by distance: while an image is shown each neuron's input loses distance_bias · v_read · "
            "n · ΣG²/(2 · mean column ΣG), n the image's input spikes per step, its column's conductances read "
            "before the image (1: the nearest prototype wins, as in k-means)");
+  s.key("recruit_after", [](auto& c) -> auto& { return c.snn.network.recruit_after; })
+      .unit("images").range(closed(0, 1000000)).note("(0: off)")
+      .doc("recruiting silent neurons: a neuron that has not fired for this many training images fires in place "
+           "of the winner on the next one (the one silent longest), so that its column learns that image, as "
+           "k-means re-seeds an empty cluster");
   s.key("refractory_steps", [](auto& c) -> auto& { return c.snn.network.refractory_steps; })
       .unit("steps").range(closed(0, 65535)).doc("steps a neuron is held at reset after a spike");
   // Pre and post levels add up across a device: each at most 7.9 V keeps |V| within the model's ±16 V.

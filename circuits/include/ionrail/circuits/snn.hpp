@@ -77,6 +77,13 @@ struct snn_params {
   // assignment), and a neuron whose synapses have grown everywhere no longer
   // wins every image.
   double distance_bias = 0.0;
+  // > 0: recruiting silent neurons. A neuron that has not fired for
+  // recruit_after training images takes the place of the winner on the next
+  // training image (the one silent longest; ties to the lowest index): the
+  // lateral-inhibition arbiter lets only it fire during that image, so its
+  // column learns the image, as k-means re-seeds an empty cluster from a
+  // data point. The drivers keep one counter per neuron.
+  int recruit_after = 0;
   spike_waveform waveform;
   double initial_state = 0.3;  // device slow state at the start
   double init_spread = 0.05;   // ± uniform spread of the initial states (breaks symmetry)
@@ -109,6 +116,8 @@ struct snn_report {
   std::vector<double> weights_before_s, weights_after_s;  // inputs × neurons, row-major
   std::array<std::array<int, 10>, 10> confusion{};
   long long train_spikes = 0;
+  std::vector<long long> neuron_train_spikes;  // per neuron, over every training epoch
+  int recruit_images = 0;                      // training images given to a recruited neuron (recruit_after)
   double seconds = 0;                          // wall time of the whole run (training, labelling, tests)
   std::vector<double> epoch_train_seconds;     // wall time of each epoch's training pass alone
 };
