@@ -6,6 +6,8 @@
 // read back to the same device.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -219,12 +221,14 @@ TEST(MeasurementFile, TheCommandExitsTwoAndWritesNothingOnBadInput) {
 // ---------------------------------------------------------------- uncertainties
 
 // A problem with one curve of n points (nothing simulated: the tests give
-// the Jacobian and residuals).
+// the Jacobian and residuals); its parameters are fill, ion density, ...
+// (not the activation energy and attempt frequency, which have a rule of
+// their own: ArrheniusPair below).
 fit_problem toy_problem(std::size_t points, int parameters) {
   fit_params f;
   for (int k = 0; k < parameters; ++k) {
     fit_parameter_spec p;
-    p.name = static_cast<fit_parameter_name>(k);
+    p.name = static_cast<fit_parameter_name>(k + static_cast<int>(fit_parameter_name::fill));
     p.lower = 0;
     p.upper = 1;
     f.parameters.push_back(p);
@@ -249,7 +253,7 @@ TEST(FitUncertainty, GaussNewtonCovarianceOfAKnownLinearModel) {
     jac[1][i] = static_cast<double>(i);
     r[i] = (i % 2 ? 0.1 : -0.1);
   }
-  const fit_uncertainty u = uncertainty_from_jacobian(problem, jac, r);
+  const fit_uncertainty u = uncertainty_from_jacobian(problem, problem.to_scaled(problem.start_values()), jac, r);
   const double s2 = 20 * 0.01 / 18;
   double sx = 0, sxx = 0;
   for (std::size_t i = 0; i < m; ++i) {
@@ -292,7 +296,7 @@ TEST(FitUncertainty, ProfileOfALinearModelIsTheFisherInterval) {
   std::vector<std::vector<double>> jac(2, std::vector<double>(m));
   for (std::size_t i = 0; i < m; ++i) jac[0][i] = 1, jac[1][i] = static_cast<double>(i);
   const std::vector<double> r = residuals(best);
-  const fit_uncertainty unc = uncertainty_from_jacobian(problem, jac, r);
+  const fit_uncertainty unc = uncertainty_from_jacobian(problem, problem.to_scaled(problem.start_values()), jac, r);
   const auto profiles = profile_likelihood(problem, residuals, best, sum_of_squares(r), unc, 60);
   ASSERT_EQ(profiles.size(), 2u);
   for (std::size_t k = 0; k < 2; ++k) {
@@ -320,8 +324,8 @@ TEST(FitUncertainty, CorrelatedResidualsWidenTheUncertainty) {
     white[i] = i % 2 ? 0.1 : -0.1;
     slow[i] = (i / 10) % 2 ? 0.1 : -0.1;  // runs of ten: lag-1 autocorrelation 0.9 (ends aside)
   }
-  const auto a = uncertainty_from_jacobian(problem, jac, white);
-  const auto b = uncertainty_from_jacobian(problem, jac, slow);
+  const auto a = uncertainty_from_jacobian(problem, problem.to_scaled(problem.start_values()), jac, white);
+  const auto b = uncertainty_from_jacobian(problem, problem.to_scaled(problem.start_values()), jac, slow);
   EXPECT_NEAR(b.lag1_autocorrelation[0], 33.0 / 40.0, 1e-12);  // 36 equal neighbours, 3 sign changes
   EXPECT_GT(b.correlation_inflation, 10.0);
   EXPECT_NEAR(b.sigma_u[0], a.sigma_u[0] * std::sqrt(b.correlation_inflation), 1e-12);
@@ -338,7 +342,7 @@ TEST(FitUncertainty, ConfoundedOrUnconstrainedParametersAreNotIdentifiable) {
     jac[0][i] = jac[1][i] = std::sin(0.3 * static_cast<double>(i));
     jac[2][i] = std::cos(0.7 * static_cast<double>(i));
   }
-  auto u = uncertainty_from_jacobian(p3, jac, r);
+  auto u = uncertainty_from_jacobian(p3, p3.to_scaled(p3.start_values()), jac, r);
   EXPECT_FALSE(u.identifiable[0]);
   EXPECT_FALSE(u.identifiable[1]);
   EXPECT_TRUE(u.identifiable[2]);
@@ -349,7 +353,7 @@ TEST(FitUncertainty, ConfoundedOrUnconstrainedParametersAreNotIdentifiable) {
   for (std::size_t i = 0; i < m; ++i) jac[1][i] += 1e-3 * std::cos(1.9 * static_cast<double>(i));
   std::vector<double> small(m);
   for (std::size_t i = 0; i < m; ++i) small[i] = 1e-4 * r[i];
-  u = uncertainty_from_jacobian(p3, jac, small);
+  u = uncertainty_from_jacobian(p3, p3.to_scaled(p3.start_values()), jac, small);
   EXPECT_LT(u.eigenvalues[0], 1e-4 * u.eigenvalues[2]);
   EXPECT_GT(u.eigenvalues[0], 1e-10 * u.eigenvalues[2]);
   EXPECT_FALSE(u.identifiable[0]);
@@ -357,9 +361,95 @@ TEST(FitUncertainty, ConfoundedOrUnconstrainedParametersAreNotIdentifiable) {
   EXPECT_TRUE(u.identifiable[2]);
   // A column so small that its uncertainty exceeds the bound range.
   for (std::size_t i = 0; i < m; ++i) jac[1][i] = 1e-4 * std::cos(1.3 * static_cast<double>(i));
-  u = uncertainty_from_jacobian(p3, jac, r);
+  u = uncertainty_from_jacobian(p3, p3.to_scaled(p3.start_values()), jac, r);
   EXPECT_FALSE(u.identifiable[1]);
   EXPECT_TRUE(has(u.why_not[1], "exceeds its bound range")) << u.why_not[1];
+}
+
+// The activation energy and the attempt frequency (log10 scale), two curves
+// of m points at temperatures t1 and t2 (nothing simulated).
+fit_problem arrhenius_problem(std::size_t m, double t1_k, double t2_k) {
+  fit_params f;
+  fit_parameter_spec ea, nu;
+  ea.name = fit_parameter_name::activation_energy_ev;
+  ea.lower = 0.6, ea.upper = 0.9, ea.start = 0.75;
+  nu.name = fit_parameter_name::attempt_frequency_hz;
+  nu.lower = 1e12, nu.upper = 1e14, nu.start = 1e13, nu.scale = fit_scale::log;
+  f.parameters = {ea, nu};
+  std::vector<fit_curve> curves(2);
+  curves[0].spec.temperature_k = t1_k;
+  curves[1].spec.temperature_k = t2_k;
+  for (auto& c : curves) {
+    c.measured.t_s.resize(m);
+    c.measured.value.assign(m, 0.0);
+    c.measured.value[0] = 1;
+  }
+  return fit_problem(ionrail::kmc::device_params{}, ionrail::kmc::sim_params{}, f, curves);
+}
+
+// Residuals that depend on the parameters only through ln Γ(T) = ln ν0 −
+// Ea / kB T of their curve's temperature, with slope `gain`: the Jacobian of
+// curve c's points is gain · (−1 / kB T_c, ln 10) in (Ea, log10 ν0).
+std::vector<std::vector<double>> arrhenius_jacobian(std::size_t m, double t1_k, double t2_k) {
+  std::vector<std::vector<double>> jac(2, std::vector<double>(2 * m));
+  for (std::size_t i = 0; i < 2 * m; ++i) {
+    const double t = i < m ? t1_k : t2_k;
+    const double gain = 1.0 + 0.1 * std::sin(static_cast<double>(i));
+    jac[0][i] = -gain / (8.617333262e-5 * t);
+    jac[1][i] = gain * std::log(10.0);
+  }
+  return jac;
+}
+
+TEST(ArrheniusPair, OneTemperatureNeverSeparatesThemSeveralCan) {
+  const std::size_t m = 40;
+  std::vector<double> r(2 * m);
+  for (std::size_t i = 0; i < r.size(); ++i) r[i] = i % 2 ? 1e-3 : -1e-3;
+  // One temperature: the Jacobian's columns are proportional (a null
+  // direction) but the rule does not depend on how the noise left them.
+  {
+    const auto p = arrhenius_problem(m, 300, 300);
+    auto jac = arrhenius_jacobian(m, 300, 300);
+    for (std::size_t i = 0; i < r.size(); ++i) jac[0][i] *= 1.0 + 0.05 * std::cos(2.3 * static_cast<double>(i));
+    const auto u = uncertainty_from_jacobian(p, p.to_scaled(p.start_values()), jac, r);
+    EXPECT_FALSE(u.identifiable[0]);
+    EXPECT_FALSE(u.identifiable[1]);
+    EXPECT_TRUE(has(u.why_not[0], "at one temperature (300 K)")) << u.why_not[0];
+    const auto a = arrhenius_summary(p, p.to_scaled(p.start_values()), u);
+    EXPECT_EQ(a.temperatures, 1u);
+    EXPECT_DOUBLE_EQ(a.t_ref_k, 300.0);
+  }
+  // 280 and 330 K, data this good: Ea and ln nu0 correlate above 0.99 (an
+  // Arrhenius line's slope and far intercept), but Ea and ln Γ(T_ref) do
+  // not: both identifiable.
+  {
+    const auto p = arrhenius_problem(m, 280, 330);
+    const auto u = uncertainty_from_jacobian(p, p.to_scaled(p.start_values()), arrhenius_jacobian(m, 280, 330), r);
+    EXPECT_TRUE(u.identifiable[0]) << u.why_not[0];
+    EXPECT_TRUE(u.identifiable[1]) << u.why_not[1];
+    EXPECT_GT(std::fabs(u.correlation[0][1]), max_identifiable_correlation);
+    const auto a = arrhenius_summary(p, p.to_scaled(p.start_values()), u);
+    EXPECT_EQ(a.temperatures, 2u);
+    EXPECT_NEAR(a.t_ref_k, 2.0 / (1.0 / 280 + 1.0 / 330), 1e-9);
+    EXPECT_LT(std::fabs(a.centred_correlation), 0.5);
+    EXPECT_GT(std::fabs(a.correlation), std::fabs(a.centred_correlation));
+  }
+  // 300 and 300.5 K: Ea is the slope over a hundredth of the 1/T range, so
+  // its uncertainty is about a hundred times larger (measured: 3.6e-5 eV at
+  // 280/330 K, 0.035 eV at 300/300.5 K with ten times the residuals); with a
+  // hundred times the residuals it exceeds the bound range (0.3 eV).
+  {
+    const auto wide = arrhenius_problem(m, 280, 330);
+    const auto narrow = arrhenius_problem(m, 300, 300.5);
+    const auto a = uncertainty_from_jacobian(wide, wide.to_scaled(wide.start_values()), arrhenius_jacobian(m, 280, 330), r);
+    std::vector<double> r100(r);
+    for (double& x : r100) x *= 100;
+    const auto b =
+        uncertainty_from_jacobian(narrow, narrow.to_scaled(narrow.start_values()), arrhenius_jacobian(m, 300, 300.5), r100);
+    std::cout << "sigma Ea " << a.sigma_u[0] << " eV (280/330 K), " << b.sigma_u[0] << " (300/300.5 K, 100x residuals)\n";
+    EXPECT_FALSE(b.identifiable[0]);
+    EXPECT_TRUE(has(b.why_not[0], "exceeds its bound range")) << b.why_not[0];
+  }
 }
 
 TEST(FitUncertainty, JacobiEigenvaluesOfAKnownMatrix) {

@@ -368,10 +368,73 @@ fisher fisher_of(const fit_problem& problem, const std::vector<std::vector<doubl
   return f;
 }
 
+// Whether the problem fits both Ea and ν0 (present, their indices).
+arrhenius_pair arrhenius_setup(const fit_problem& problem) {
+  arrhenius_pair a;
+  const auto& ps = problem.settings().parameters;
+  bool have_ea = false, have_nu = false;
+  for (std::size_t k = 0; k < ps.size(); ++k) {
+    if (ps[k].name == fit_parameter_name::activation_energy_ev) a.ea = k, have_ea = true;
+    if (ps[k].name == fit_parameter_name::attempt_frequency_hz) a.nu = k, have_nu = true;
+  }
+  a.present = have_ea && have_nu;
+  return a;
+}
+
+// The curves' distinct temperatures (K), ascending.
+std::vector<double> curve_temperatures(const fit_problem& problem) {
+  std::vector<double> t;
+  const std::vector<double> v = problem.start_values();
+  for (std::size_t c = 0; c < problem.curves().size(); ++c) t.push_back(problem.device_at(v, c).temperature_k);
+  std::sort(t.begin(), t.end());
+  t.erase(std::unique(t.begin(), t.end()), t.end());
+  return t;
+}
+
+// T_ref: the harmonic mean of the curves' temperatures over their points (at
+// one temperature, that one: where the curves fix the rate exactly).
+double reference_temperature(const fit_problem& problem) {
+  double inv_t = 0, points = 0;
+  const std::vector<double> v = problem.start_values();
+  for (std::size_t c = 0; c < problem.curves().size(); ++c) {
+    const double w = static_cast<double>(problem.curves()[c].measured.t_s.size());
+    inv_t += w / problem.device_at(v, c).temperature_k;
+    points += w;
+  }
+  return points / inv_t;
+}
+
+// The covariance of (Ea, ln ν0) and of (Ea, ln Γ(T_ref)), ln Γ = ln ν0 − Ea / kB T_ref,
+// from the scaled coordinates' covariance at values v.
+struct arrhenius_covariance {
+  double ea_ea = 0, nu_nu = 0, ea_nu = 0;  // Ea (eV), ln ν0
+  double rate_rate = 0, ea_rate = 0;       // ln Γ(T_ref)
+  double centred_correlation() const {
+    const double d = std::sqrt(ea_ea * rate_rate);
+    return d > 0 ? ea_rate / d : 0.0;
+  }
+};
+arrhenius_covariance arrhenius_cov(const fit_problem& problem, const arrhenius_pair& a, const std::vector<double>& v,
+                                   const std::vector<std::vector<double>>& cov_u, double t_ref_k) {
+  const auto& ps = problem.settings().parameters;
+  const double ea = v[a.ea], nu = v[a.nu];
+  // d Ea = g_e d u_ea, d ln ν0 = g_n d u_nu (the scaled coordinates' Jacobians).
+  const double g_e = ps[a.ea].scale == fit_scale::log ? ea * std::log(10.0) : 1.0;
+  const double g_n = ps[a.nu].scale == fit_scale::log ? std::log(10.0) : 1.0 / nu;
+  const double b = 1.0 / (kmc::boltzmann_ev_per_k * t_ref_k);
+  arrhenius_covariance c;
+  c.ea_ea = g_e * g_e * cov_u[a.ea][a.ea];
+  c.nu_nu = g_n * g_n * cov_u[a.nu][a.nu];
+  c.ea_nu = g_e * g_n * cov_u[a.ea][a.nu];
+  c.rate_rate = c.nu_nu - 2 * b * c.ea_nu + b * b * c.ea_ea;
+  c.ea_rate = c.ea_nu - b * c.ea_ea;
+  return c;
+}
+
 }  // namespace
 
-fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<std::vector<double>>& jac,
-                                          const std::vector<double>& r,
+fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<double>& u,
+                                          const std::vector<std::vector<double>>& jac, const std::vector<double>& r,
                                           const std::vector<std::vector<double>>& model_covariance) {
   const std::size_t n = problem.size(), m = r.size();
   const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
@@ -448,10 +511,45 @@ fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std:
   // along such a valley its noise decides where the optimum lands, many
   // linearised sigmas away (seen with Ea and nu0 at one temperature, and at
   // 300 and 330 K, correlations 0.998).
+  // The activation energy and the attempt frequency enter the curves only
+  // through the hop rate ν0 exp(−Ea / kB T) at each curve's temperature. At
+  // one temperature that is all the curves can fix, whatever their quality:
+  // neither is identifiable alone (said so, not left to a noisy test). At
+  // several, Ea is an Arrhenius line's slope and ln ν0 its intercept at
+  // 1/T = 0, far outside the data, so the two are correlated above 0.99
+  // however good the data; the test is made on Ea against ln Γ(T_ref), the
+  // line's value within the data.
+  const arrhenius_pair pair = arrhenius_setup(problem);
+  const bool paired = pair.present && std::isfinite(out.sigma_u[pair.ea]) && std::isfinite(out.sigma_u[pair.nu]);
+  auto is_pair = [&](std::size_t i, std::size_t j) {
+    return pair.present && ((i == pair.ea && j == pair.nu) || (i == pair.nu && j == pair.ea));
+  };
   std::vector<std::string> confounded(n);
+  if (pair.present) {
+    const std::vector<double> temps = curve_temperatures(problem);
+    if (temps.size() < 2) {
+      char buf[200];
+      std::snprintf(buf, sizeof buf,
+                    "at one temperature (%.6g K) the curves depend on the activation energy and the attempt frequency "
+                    "only through the hop rate (see arrhenius); curves at two or more temperatures separate them",
+                    temps.empty() ? 0.0 : temps.front());
+      confounded[pair.ea] = confounded[pair.nu] = buf;
+    } else if (paired) {
+      const double t_ref = reference_temperature(problem);
+      const double rho = arrhenius_cov(problem, pair, problem.from_scaled(u), out.covariance_u, t_ref).centred_correlation();
+      if (std::fabs(rho) > max_identifiable_correlation) {
+        char buf[200];
+        std::snprintf(buf, sizeof buf,
+                      "confounded with the hop rate at %.4g K (correlation %.4f of Ea with ln Γ): the temperatures "
+                      "measured do not separate the activation energy from the attempt frequency",
+                      t_ref, rho);
+        confounded[pair.ea] = confounded[pair.nu] = buf;
+      }
+    }
+  }
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < n; ++j)
-      if (i != j && std::isfinite(out.sigma_u[i]) && std::isfinite(out.sigma_u[j]) &&
+      if (i != j && !is_pair(i, j) && std::isfinite(out.sigma_u[i]) && std::isfinite(out.sigma_u[j]) &&
           std::fabs(out.correlation[i][j]) > max_identifiable_correlation && confounded[i].empty()) {
         char buf[160];
         std::snprintf(buf, sizeof buf, "confounded with %s (correlation %.4f): the curves fix only a combination of the two",
@@ -503,7 +601,7 @@ fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const resid
                                          const std::vector<double>& best_u, const std::vector<double>& best_residuals) {
   int evaluations = 0;
   const auto jac = residual_jacobian(problem, residuals, best_u, best_residuals, &evaluations);
-  fit_uncertainty out = uncertainty_from_jacobian(problem, jac, best_residuals);
+  fit_uncertainty out = uncertainty_from_jacobian(problem, best_u, jac, best_residuals);
   out.evaluations = evaluations;
   return out;
 }
@@ -517,7 +615,7 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
   out.r = r0;
   for (int step = 0;; ++step) {
     const auto jac = residual_jacobian(problem, residuals, out.u, out.r, &out.evaluations);
-    out.uncertainty = uncertainty_from_jacobian(problem, jac, out.r);
+    out.uncertainty = uncertainty_from_jacobian(problem, out.u, jac, out.r);
     out.jacobian = jac;
     if (step >= steps) break;
     // The Gauss-Newton step in range-normalised coordinates, through the
@@ -756,49 +854,17 @@ std::vector<parameter_profile> profile_likelihood(const fit_problem& problem, co
   return out;
 }
 
-namespace {
-
-// Whether the problem fits both Ea and ν0 (present, their indices).
-arrhenius_pair arrhenius_setup(const fit_problem& problem) {
-  arrhenius_pair a;
-  const auto& ps = problem.settings().parameters;
-  bool have_ea = false, have_nu = false;
-  for (std::size_t k = 0; k < ps.size(); ++k) {
-    if (ps[k].name == fit_parameter_name::activation_energy_ev) a.ea = k, have_ea = true;
-    if (ps[k].name == fit_parameter_name::attempt_frequency_hz) a.nu = k, have_nu = true;
-  }
-  a.present = have_ea && have_nu;
-  return a;
-}
-
-}  // namespace
-
 arrhenius_pair arrhenius_summary(const fit_problem& problem, const std::vector<double>& best_u, const fit_uncertainty& unc) {
   arrhenius_pair a = arrhenius_setup(problem);
   if (!a.present) return a;
-  const auto& ps = problem.settings().parameters;
   const std::vector<double> v = problem.from_scaled(best_u);
-  const double ea = v[a.ea], nu = v[a.nu];
-  // d Ea = g_e d u_ea, d ln ν0 = g_n d u_nu (the scaled coordinates' Jacobians).
-  const double g_e = ps[a.ea].scale == fit_scale::log ? ea * std::log(10.0) : 1.0;
-  const double g_n = ps[a.nu].scale == fit_scale::log ? std::log(10.0) : 1.0 / nu;
-  const double c_ee = g_e * g_e * unc.covariance_u[a.ea][a.ea];
-  const double c_nn = g_n * g_n * unc.covariance_u[a.nu][a.nu];
-  const double c_en = g_e * g_n * unc.covariance_u[a.ea][a.nu];
+  a.temperatures = curve_temperatures(problem).size();
+  a.t_ref_k = reference_temperature(problem);
+  const arrhenius_covariance c = arrhenius_cov(problem, a, v, unc.covariance_u, a.t_ref_k);
   a.correlation = unc.correlation[a.ea][a.nu];
-  // T_ref: the harmonic mean of the curves' temperatures over their points
-  // (at one temperature, that one: where the curves fix the rate exactly).
-  double inv_t = 0, points = 0;
-  for (std::size_t c = 0; c < problem.curves().size(); ++c) {
-    const double w = static_cast<double>(problem.curves()[c].measured.t_s.size());
-    inv_t += w / problem.device_at(v, c).temperature_k;
-    points += w;
-  }
-  a.t_ref_k = points / inv_t;
-  // ln Γ = ln ν0 - Ea b with b = 1 / (kB T_ref).
-  const double b = 1.0 / (kmc::boltzmann_ev_per_k * a.t_ref_k);
-  a.rate_hz = nu * std::exp(-ea * b);
-  a.rate_rel_sigma = std::sqrt(std::max(0.0, c_nn - 2 * b * c_en + b * b * c_ee));
+  a.centred_correlation = c.centred_correlation();
+  a.rate_hz = v[a.nu] * std::exp(-v[a.ea] / (kmc::boltzmann_ev_per_k * a.t_ref_k));
+  a.rate_rel_sigma = std::sqrt(std::max(0.0, c.rate_rate));
   return a;
 }
 

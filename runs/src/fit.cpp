@@ -209,7 +209,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   const refined_fit refined = refine_gauss_newton(problem, evaluate, opt.best_u, opt_r, fp.refine_steps);
   int replicate_evaluations = 0;
   fit_uncertainty unc = uncertainty_from_jacobian(
-      problem, refined.jacobian, refined.r,
+      problem, refined.u, refined.jacobian, refined.r,
       model_noise_covariance(problem, evaluate_seeded, refined.u, refined.r, refined.jacobian, fp.replicates,
                              &replicate_evaluations));
   unc.replicates = fp.replicates;
@@ -370,6 +370,8 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                       {"rate_hz", json_number(arrhenius.rate_hz, 6)},
                       {"rate_relative_uncertainty", json_number(arrhenius.rate_rel_sigma, 4)},
                       {"correlation_ea_nu", json_number(arrhenius.correlation, 5)},
+                      {"correlation_ea_ln_rate", json_number(arrhenius.centred_correlation, 5)},
+                      {"temperatures", arrhenius.temperatures},
                       {"note", "the curves depend on activation energy and attempt frequency mostly through the hop "
                                "rate nu0 exp(-Ea / kB T): its value at T_ref, the curves' mean temperature (harmonic, "
                                "over their points), is the combination they fix"}}
@@ -505,7 +507,13 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                       "mostly through the hop rate ν0 exp(−Ea/kB T). The combination they fix: the hop rate at "
                       "T_ref = {:.1f} K (the curves' mean temperature, harmonic over their points), **{:.4g} Hz ± "
                       "{:.2g} %** (fit.json `arrhenius`).\n",
-                      arrhenius.correlation, arrhenius.t_ref_k, arrhenius.rate_hz, 100 * arrhenius.rate_rel_sigma);
+                      arrhenius.correlation, arrhenius.t_ref_k, arrhenius.rate_hz, 100 * arrhenius.rate_rel_sigma) +
+          (arrhenius.temperatures < 2
+               ? std::string("At one temperature that rate is all the curves fix: neither parameter is identifiable "
+                             "alone; curves at two or more temperatures separate them.\n")
+               : fmt::format("The curves span {} temperatures; the activation energy's correlation with ln Γ(T_ref), "
+                             "which decides whether they separate it from the attempt frequency, is {:.4f}.\n",
+                             arrhenius.temperatures, arrhenius.centred_correlation));
   md += "\nThe fitted material is `material.toml` (for `ionrail run` and `ionrail calibrate`).\n\n## Curves\n\n";
   for (std::size_t c = 0; c < curves.size(); ++c) {
     const auto& j = curve_doc[c];

@@ -133,8 +133,9 @@ std::vector<std::vector<double>> residual_jacobian(const fit_problem& problem, c
 
 // The covariance and identifiability from a Jacobian (see below), with
 // `model_covariance` (scaled coordinates; empty: none) added.
-fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<std::vector<double>>& jac,
-                                          const std::vector<double>& r,
+// u: the point (scaled) the Jacobian was taken at.
+fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std::vector<double>& u,
+                                          const std::vector<std::vector<double>>& jac, const std::vector<double>& r,
                                           const std::vector<std::vector<double>>& model_covariance = {});
 
 // The parameters' covariance from the model's finite ensemble: the fitted
@@ -214,6 +215,8 @@ struct arrhenius_pair {
   double rate_hz = 0;           // Γ(T_ref) at the fitted values
   double rate_rel_sigma = 0;    // its standard uncertainty relative to it
   double correlation = 0;       // of Ea with ν0 (their scaled coordinates)
+  double centred_correlation = 0;  // of Ea with ln Γ(T_ref): what decides whether the pair is separable
+  std::size_t temperatures = 0;    // distinct temperatures of the curves (one: not separable)
 };
 // The pair's reference temperature and rate at `best_u` with the covariance of `unc`.
 arrhenius_pair arrhenius_summary(const fit_problem& problem, const std::vector<double>& best_u, const fit_uncertainty& unc);
@@ -228,7 +231,10 @@ inline constexpr double max_identifiable_correlation = 0.99;
 // not identifiable when its standard uncertainty exceeds its bound range,
 // when it loads a direction of J^T J whose eigenvalue is below 1e-10 of the
 // largest (the data do not constrain it), or when its correlation with
-// another exceeds max_identifiable_correlation: its uncertainty is then
+// another exceeds max_identifiable_correlation (for the activation energy and
+// the attempt frequency, both fitted: when the curves are all at one
+// temperature, or when Ea's correlation with ln Γ(T_ref) exceeds it; see
+// arrhenius_pair): its uncertainty is then
 // reported as infinite (the others from the pseudo-inverse without a null
 // direction).
 fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const residual_function& residuals,
