@@ -9,6 +9,8 @@ noise of a stated size, and writes the CSVs `ionrail fit` reads:
                                                    --temperatures (the other curves: the material's)
   relax_waveform.csv       time_s,volts            its applied waveform (the v_v column, sampled every
                                                    0.5 s, would turn the pulse's edges into 0.5 s ramps)
+  relax_<T>K_waveform.csv  time_s,volts            the same with every time x the temperature's --time-scales
+                                                   factor (pulse, relaxation and reads), where one is given
   sweep.csv                t_s,v_v,i_a,i_sigma_a   I(t) of one 0 -> 3 V -> -3 V -> 0 triangle at 0.5 V/s
   train.csv                t_s,g_s,g_sigma_s       G read between pulses of a potentiation/depression train
   train_waveform.csv       time_s,volts            the train's applied waveform (the file of [[fit.curve]] waveform)
@@ -32,9 +34,10 @@ import sys
 import tempfile
 
 
-def waveform_relax():
-    # 0 V for 1 s, a 5 V pulse of 4 s, then 0 V until 30 s.
-    return [(0.0, 0.0), (1.0, 0.0), (1.0 + 1e-6, 5.0), (5.0, 5.0), (5.0 + 1e-6, 0.0), (30.0, 0.0)]
+def waveform_relax(scale=1.0):
+    # 0 V for 1 s, a 5 V pulse of 4 s, then 0 V until 30 s; every time x scale.
+    return [(scale * t, v) for t, v in
+            [(0.0, 0.0), (1.0, 0.0), (1.0 + 1e-6, 5.0), (5.0, 5.0), (5.0 + 1e-6, 0.0), (30.0, 0.0)]]
 
 
 def waveform_sweep():
@@ -109,6 +112,11 @@ def main():
     ap.add_argument("--noise", type=float, default=0.01, help="noise sigma as a fraction of each curve's range")
     ap.add_argument("--temperatures", type=lambda x: [float(t) for t in x.split(",")], default=[300.0],
                     help="temperatures (K) of the relaxation curve, comma-separated (e.g. 300,330)")
+    ap.add_argument("--time-scales", type=lambda x: dict((float(k), float(v)) for k, v in
+                                                          (kv.split(":") for kv in x.split(","))), default={},
+                    help="per temperature, a factor on the relaxation protocol's times (pulse, reads), e.g. "
+                         "280:5,320:0.2: an experimenter slows or speeds the protocol with the device so that every "
+                         "temperature's relaxation is resolved (default 1)")
     ap.add_argument("--set", action="append", default=[], dest="sets",
                     help="a true parameter, as `ionrail run --set` takes it (species[0].activation_energy_ev=0.75)")
     a = ap.parse_args()
@@ -116,16 +124,19 @@ def main():
     rng = random.Random(a.seed)
     sets = [f"device.rails={a.rails}"] + a.sets
     with tempfile.TemporaryDirectory(prefix="ionrail_measured_") as work:
-        w = os.path.join(a.out, "relax_waveform.csv")
-        write_waveform(w, waveform_relax())
         s_relax = {}
         for k, temp in enumerate(a.temperatures):
-            rows = run_kmc(a.ionrail, a.material, w, 0.5, sets + [f"device.temperature_k={temp:g}"], a.seed + 10 + k,
-                           work, f"relax_{temp:g}K")
-            pts, s_relax[f"{temp:g}K"] = noisy(at_times(rows, [0.5 * j for j in range(61)], "g_s"), a.noise, rng)
+            scale = a.time_scales.get(temp, 1.0)
+            wave_name = "relax_waveform.csv" if scale == 1.0 else f"relax_{temp:g}K_waveform.csv"
+            w = os.path.join(a.out, wave_name)
+            write_waveform(w, waveform_relax(scale))
+            rows = run_kmc(a.ionrail, a.material, w, 0.5 * scale, sets + [f"device.temperature_k={temp:g}"],
+                           a.seed + 10 + k, work, f"relax_{temp:g}K")
+            pts, s_relax[f"{temp:g}K"] = noisy(at_times(rows, [0.5 * scale * j for j in range(61)], "g_s"), a.noise,
+                                               rng)
             with open(os.path.join(a.out, f"relax_{temp:g}K.csv"), "w") as f:
-                f.write(f"# G(t) of a 5 V, 4 s pulse from t = 1 s at {temp:g} K (relax_waveform.csv); synthetic: "
-                        f"ionrail KMC + N(0, {a.noise} x range) noise\n")
+                f.write(f"# G(t) of a 5 V, {4 * scale:g} s pulse from t = {scale:g} s at {temp:g} K ({wave_name}); "
+                        f"synthetic: ionrail KMC + N(0, {a.noise} x range) noise\n")
                 f.write("t_s,v_v,g_s,g_sigma_s\n")
                 for t, v, y, sg in pts:
                     f.write(f"{t:.9g},{v:.9g},{y:.9g},{sg:.6g}\n")
@@ -155,6 +166,7 @@ def main():
     truth = {"material": a.material, "true_parameters": a.sets, "device_rails": a.rails, "seed": a.seed,
              "noise": f"independent Gaussian, sigma = {a.noise} x each curve's range",
              "relax_temperatures_k": a.temperatures,
+             "relax_time_scales": {f"{t:g}K": a.time_scales.get(t, 1.0) for t in a.temperatures},
              "sigma": {"relax_g_s": s_relax, "sweep_i_a": s_sweep, "train_g_s": s_train},
              "generator": "scripts/make_measured.py (ionrail run, waveform protocol)"}
     with open(os.path.join(a.out, "truth.json"), "w") as f:
