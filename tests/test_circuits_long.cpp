@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
 
 #include <ionrail/app/crossbar_run.hpp>
 #include <ionrail/app/snn_run.hpp>
@@ -45,22 +46,23 @@ TEST(CircuitsLong, CrossbarMnistAsShipped) {
   EXPECT_GT(e.cell_pulses, 0);
 }
 
-TEST(CircuitsLong, SnnDigitsAsShipped) {
+// An experiments/ SNN file as shipped, into a scratch directory.
+ionrail::circuits::snn_report run_shipped_snn(const std::string& file, const std::string& scratch) {
   ionrail::app::snn_options o;
-  o.out_dir = (fs::path(::testing::TempDir()) / "ionrail_long_snn").string();
+  o.out_dir = (fs::path(::testing::TempDir()) / scratch).string();
   o.force = true;
   o.quiet = true;
-  const auto r = ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/snn_digits.toml", o);
+  return ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/" + file, o);
+}
+
+TEST(CircuitsLong, SnnDigitsAsShipped) {
+  const auto r = run_shipped_snn("snn_digits.toml", "ionrail_long_snn");
   // Measured 85.1 % (seed 1); seeds 1-10 gave 80.7-86.7 % (docs/circuits.md).
   EXPECT_GE(r.test_accuracy, 0.80);
 }
 
 TEST(CircuitsLong, SnnMnistAsShipped) {
-  ionrail::app::snn_options o;
-  o.out_dir = (fs::path(::testing::TempDir()) / "ionrail_long_snn_mnist").string();
-  o.force = true;
-  o.quiet = true;
-  const auto r = ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/snn_mnist.toml", o);
+  const auto r = run_shipped_snn("snn_mnist.toml", "ionrail_long_snn_mnist");
   // Measured 75.7 % (seed 1, three epochs over 8,000 images, programming
   // levels × 0.9 per epoch); seeds 1-5 in docs/circuits.md "Spiking network
   // on MNIST". This bar keeps what is there from regressing.
@@ -69,11 +71,7 @@ TEST(CircuitsLong, SnnMnistAsShipped) {
 }
 
 TEST(CircuitsLong, SnnMnist400AsShipped) {
-  ionrail::app::snn_options o;
-  o.out_dir = (fs::path(::testing::TempDir()) / "ionrail_long_snn_mnist_400").string();
-  o.force = true;
-  o.quiet = true;
-  const auto r = ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/snn_mnist_400.toml", o);
+  const auto r = run_shipped_snn("snn_mnist_400.toml", "ionrail_long_snn_mnist_400");
   // Measured 81.65 % (seed 1, one epoch over 8,000 images, distance bias,
   // silent neurons recruited); seeds 1-5 in docs/circuits.md "Recruiting
   // silent neurons". The bar is 2.5 binomial standard deviations of 2,000
