@@ -7,6 +7,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -143,6 +144,12 @@ TEST(SnnMnist, RecruitingGivesEverySilentNeuronAnImage) {
   const auto every = task.train(20, 1, 0.5, 15, 1);
   EXPECT_EQ(every.recruit_images, 19);
   EXPECT_EQ(task.train(20, 1, 0.5, 15, 1000000).recruit_images, 0);
+  // A recruit that cannot cross its threshold (threshold 100: no neuron
+  // can) does not keep the images: every one of the 24 gets its turn.
+  const auto stuck = task.train(30, 1, 0.5, 100, 1);
+  EXPECT_EQ(stuck.train_spikes, 0);
+  EXPECT_EQ(stuck.recruit_images, 29);
+  EXPECT_LE(*std::max_element(stuck.neuron_recruit_images.begin(), stuck.neuron_recruit_images.end()), 2);
   const auto two = task.train(20, 2, 0.5, 15, 1);
   EXPECT_EQ(every.weights_after_s, two.weights_after_s);
   EXPECT_EQ(every.neuron_train_spikes, two.neuron_train_spikes);

@@ -37,7 +37,7 @@ class network {
       : t_(t), p_(p), m_(inputs), n_(p.neurons), rng_(stream_seed(p.seed, draw_stream::input_spikes, 0)),
         lif_(model::make_lif_params(p.leak, 0.0, 0.0, p.threshold, p.refractory_steps, 7)),
         theta_(static_cast<std::size_t>(n_), 0.0), silent_(static_cast<std::size_t>(n_), 0),
-        train_spikes_(static_cast<std::size_t>(n_), 0), state_(static_cast<std::size_t>(n_)),
+        train_spikes_(static_cast<std::size_t>(n_), 0), recruit_images_(static_cast<std::size_t>(n_), 0), state_(static_cast<std::size_t>(n_)),
         pre_tau_(static_cast<std::size_t>(m_), 1 << 20), post_tau_(static_cast<std::size_t>(n_), 1 << 20),
         col_off_(static_cast<std::size_t>(n_), 0), col_on_(static_cast<std::size_t>(n_), 0),
         one_volt_(static_cast<std::size_t>(n_), static_cast<std::int16_t>(1 << model::q_volt::frac_bits)),
@@ -75,7 +75,7 @@ class network {
     }
     const int total = p_.present_steps + p_.rest_steps;
     const int recruit = learn ? recruit_for_image() : -1;
-    if (recruit >= 0) ++recruit_images_;
+    if (recruit >= 0) ++recruit_images_[static_cast<std::size_t>(recruit)];
     const auto rates = input_rates(pixels, m_, full, p_);
     double spikes_per_step = 0;  // the image's expected input spikes per step
     for (double r : rates) spikes_per_step += r;
@@ -130,8 +130,11 @@ class network {
     }
     if (learn)
       for (int j = 0; j < n_; ++j) {
+        // A recruit that did not fire in its image waits recruit_after images
+        // again, so that a neuron that cannot cross its threshold cannot
+        // take every image after it.
         auto& s = silent_[static_cast<std::size_t>(j)];
-        s = count[static_cast<std::size_t>(j)] > 0 ? 0 : s + 1;
+        s = count[static_cast<std::size_t>(j)] > 0 || j == recruit ? 0 : s + 1;
         train_spikes_[static_cast<std::size_t>(j)] += count[static_cast<std::size_t>(j)];
       }
     return count;
@@ -154,7 +157,7 @@ class network {
 
   std::vector<double> weights() const { return conductances_s(t_, devices_); }
   const std::vector<long long>& train_spikes() const { return train_spikes_; }
-  int recruit_images() const { return recruit_images_; }
+  const std::vector<int>& recruit_images() const { return recruit_images_; }
 
  private:
   // current[j] += G_ij · v_read for input row i, in column order (the sum's
@@ -206,7 +209,7 @@ class network {
   std::vector<double> theta_;
   std::vector<int> silent_;  // training images since each neuron last fired
   std::vector<long long> train_spikes_;  // each neuron's spikes while learning
-  int recruit_images_ = 0;
+  std::vector<int> recruit_images_;  // per neuron, the training images it was given as a recruit
   std::vector<model::lif_state> state_;
   std::vector<int> pre_tau_, post_tau_;
   std::vector<std::int16_t> col_off_, col_on_, one_volt_;
@@ -400,7 +403,8 @@ snn_report train_snn(const snn_data& data, const model::table& table, double dt_
   }
   r.weights_after_s = net.weights();
   r.neuron_train_spikes = net.train_spikes();
-  r.recruit_images = net.recruit_images();
+  r.neuron_recruit_images = net.recruit_images();
+  for (int n : r.neuron_recruit_images) r.recruit_images += n;
   evaluate(net, data, p, r);
   r.epoch_test_accuracy.push_back(r.test_accuracy);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

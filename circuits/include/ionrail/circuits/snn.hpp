@@ -82,7 +82,8 @@ struct snn_params {
   // training image (the one silent longest; ties to the lowest index): the
   // lateral-inhibition arbiter lets only it fire during that image, so its
   // column learns the image, as k-means re-seeds an empty cluster from a
-  // data point. The drivers keep one counter per neuron.
+  // data point. A recruit that does not fire in its image waits another
+  // recruit_after images. The drivers keep one counter per neuron.
   int recruit_after = 0;
   spike_waveform waveform;
   double initial_state = 0.3;  // device slow state at the start
@@ -118,6 +119,7 @@ struct snn_report {
   long long train_spikes = 0;
   std::vector<long long> neuron_train_spikes;  // per neuron, over every training epoch
   int recruit_images = 0;                      // training images given to a recruited neuron (recruit_after)
+  std::vector<int> neuron_recruit_images;      // the same per neuron
   double seconds = 0;                          // wall time of the whole run (training, labelling, tests)
   std::vector<double> epoch_train_seconds;     // wall time of each epoch's training pass alone
 };
