@@ -142,32 +142,28 @@ TEST(SnnMnist, DistanceBiasLearnsAndIsThreadInvariant) {
 TEST(SnnMnist, RecruitingGivesEverySilentNeuronAnImage) {
   const small_mnist_snn task;
   const auto every = task.train(20, 1, 0.5, 15, 1);
-  EXPECT_EQ(every.recruit_images, 19);
-  EXPECT_EQ(task.train(20, 1, 0.5, 15, 1000000).recruit_images, 0);
+  EXPECT_EQ(every.recruit_images(), 19);
+  EXPECT_EQ(task.train(20, 1, 0.5, 15, 1000000).recruit_images(), 0);
   // A recruit that cannot cross its threshold (threshold 100: no neuron
   // can) does not keep the images: every one of the 24 gets its turn.
   const auto stuck = task.train(30, 1, 0.5, 100, 1);
   EXPECT_EQ(stuck.train_spikes, 0);
-  EXPECT_EQ(stuck.recruit_images, 29);
+  EXPECT_EQ(stuck.recruit_images(), 29);
   EXPECT_LE(*std::max_element(stuck.neuron_recruit_images.begin(), stuck.neuron_recruit_images.end()), 2);
   const auto two = task.train(20, 2, 0.5, 15, 1);
   EXPECT_EQ(every.weights_after_s, two.weights_after_s);
   EXPECT_EQ(every.neuron_train_spikes, two.neuron_train_spikes);
 
-  auto silent = [](const circuits::snn_report& r) {
-    int n = 0;
-    for (long long s : r.neuron_train_spikes) n += s == 0;
-    return n;
-  };
   const auto plain = task.train(200, 1, 0.5, 15, 0, 48);
   const auto recruited = task.train(200, 1, 0.5, 15, 48, 48);
-  std::cout << "48 neurons, 200 images: silent while training " << silent(plain) << " without recruiting, "
-            << silent(recruited) << " with recruit_after 48 (" << recruited.recruit_images
+  std::cout << "48 neurons, 200 images: silent while training " << plain.silent_in_training()
+            << " without recruiting, " << recruited.silent_in_training() << " with recruit_after 48 ("
+            << recruited.recruit_images()
             << " recruit images); test accuracy " << recruited.test_accuracy << "\n";
   ASSERT_EQ(recruited.neuron_train_spikes.size(), 48u);
-  EXPECT_GT(silent(plain), 0);
-  EXPECT_EQ(silent(recruited), 0);
-  EXPECT_GT(recruited.recruit_images, 0);
+  EXPECT_GT(plain.silent_in_training(), 0);
+  EXPECT_EQ(recruited.silent_in_training(), 0);
+  EXPECT_GT(recruited.recruit_images(), 0);
   EXPECT_GT(recruited.test_accuracy, 0.30);
 }
 

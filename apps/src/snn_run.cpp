@@ -145,8 +145,7 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     gp << "unset multiplot\n";
     write_file_atomic(dir.path() / "plots.gp", gp.str());
   }
-  int silent = 0;
-  for (long long n : r.neuron_train_spikes) silent += n == 0;
+  const int silent = r.silent_in_training();
   {
     json_doc accuracy = json_doc::array();
     for (double a : r.epoch_test_accuracy) accuracy.push_back(json_number(a, 4));
@@ -163,7 +162,7 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
                                              {"epoch_test_accuracy", accuracy},
                                              {"train_spikes", r.train_spikes},
                                              {"neurons_silent_in_training", silent},
-                                             {"recruit_images", r.recruit_images},
+                                             {"recruit_images", r.recruit_images()},
                                              {"seconds", json_number(r.seconds, 3)},
                                              {"epoch_train_seconds", epoch_seconds},
                                              {"parameters", parameters_json(cfg)}});
@@ -186,7 +185,7 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
                       path, cfg.sim.seed, x.table_dir, git_hash(), p.neurons, inputs, p.neurons, train_n, p.epochs,
                       p.present_steps, dt_m * 1e3, coding, programming, labelled, silent,
                       p.recruit_after > 0 ? fmt::format(" ({} training images given to a neuron silent for {} images)",
-                                                        r.recruit_images, p.recruit_after)
+                                                        r.recruit_images(), p.recruit_after)
                                           : std::string(),
                       100 * r.test_accuracy,
                       data.test.size(), r.seconds, r.epoch_train_seconds.empty() ? 0.0 : r.epoch_train_seconds.back())

@@ -404,7 +404,6 @@ snn_report train_snn(const snn_data& data, const model::table& table, double dt_
   r.weights_after_s = net.weights();
   r.neuron_train_spikes = net.train_spikes();
   r.neuron_recruit_images = net.recruit_images();
-  for (int n : r.neuron_recruit_images) r.recruit_images += n;
   evaluate(net, data, p, r);
   r.epoch_test_accuracy.push_back(r.test_accuracy);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

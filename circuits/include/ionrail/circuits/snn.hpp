@@ -27,9 +27,11 @@
 // device's response to the waveforms' overlap. Unsupervised training; neurons are then
 // labelled by the class they answer most, and a test digit is given the class
 // whose neurons spike most.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <numeric>
 #include <vector>
 
 #include <ionrail/circuits/digits.hpp>
@@ -118,10 +120,14 @@ struct snn_report {
   std::array<std::array<int, 10>, 10> confusion{};
   long long train_spikes = 0;
   std::vector<long long> neuron_train_spikes;  // per neuron, over every training epoch
-  int recruit_images = 0;                      // training images given to a recruited neuron (recruit_after)
-  std::vector<int> neuron_recruit_images;      // the same per neuron
+  std::vector<int> neuron_recruit_images;      // per neuron, training images it was given as a recruit (recruit_after)
   double seconds = 0;                          // wall time of the whole run (training, labelling, tests)
   std::vector<double> epoch_train_seconds;     // wall time of each epoch's training pass alone
+  // Neurons that never fired while training; training images given to recruits.
+  int silent_in_training() const {
+    return static_cast<int>(std::count(neuron_train_spikes.begin(), neuron_train_spikes.end(), 0LL));
+  }
+  int recruit_images() const { return std::accumulate(neuron_recruit_images.begin(), neuron_recruit_images.end(), 0); }
 };
 
 // Spike probability per step of each of the 64 input lines for a digit.
