@@ -452,6 +452,74 @@ TEST(ArrheniusPair, OneTemperatureNeverSeparatesThemSeveralCan) {
   }
 }
 
+// Gauss-Newton refinement on a linear least-squares problem (exact
+// Jacobian by finite differences) whose objective has one narrow feature of
+// a few units, as the common-random-number KMC objective has everywhere: a
+// dip where the refinement starts, 1.2 sigma from the bottom, must not hold
+// it there (a rule that takes only descending steps stays in the dip); a
+// bump at the bottom far above the allowance must refuse the full step.
+TEST(FitRefinement, ALocalDipDoesNotHoldItAndABigRiseIsRefused) {
+  const std::size_t m = 40;
+  const auto problem = toy_problem(m, 2);
+  std::vector<double> t(m), y(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    t[i] = static_cast<double>(i) / static_cast<double>(m);
+    y[i] = 0.4 + 0.2 * t[i] + (i % 2 ? 0.01 : -0.01);
+  }
+  const auto smooth = [&](const std::vector<double>& u) {
+    std::vector<double> r(m);
+    for (std::size_t i = 0; i < m; ++i) r[i] = (u[0] + u[1] * t[i] - y[i]) / 0.01;
+    return r;
+  };
+  // The bottom, and the least-determined direction (JᵀJ's small eigenvector).
+  double st = 0, stt = 0, sy = 0, sty = 0;
+  for (std::size_t i = 0; i < m; ++i) st += t[i], stt += t[i] * t[i], sy += y[i], sty += t[i] * y[i];
+  const double n = static_cast<double>(m), det = n * stt - st * st;
+  const std::vector<double> best{(stt * sy - st * sty) / det, (n * sty - st * sy) / det};
+  std::vector<double> values;
+  std::vector<std::vector<double>> vectors;
+  symmetric_eigen({{n, st}, {st, stt}}, values, vectors);
+  const double min_objective = sum_of_squares(smooth(best));
+  const double s2 = min_objective / (n - 2);
+  // Start where the smooth objective is 1.5 s2 above the bottom.
+  const double a = std::sqrt(1.5 * s2 / values[0]) * 0.01;
+  const std::vector<double> start{best[0] + a * vectors[0][0], best[1] + a * vectors[1][0]};
+  const auto near = [](const std::vector<double>& u, const std::vector<double>& c) {
+    return std::fabs(u[0] - c[0]) < 1e-4 && std::fabs(u[1] - c[1]) < 1e-4;
+  };
+  {
+    // The dip takes the start 1 s2 below the bottom.
+    const double k = std::sqrt((min_objective - s2) / sum_of_squares(smooth(start)));
+    const residual_function dipped = [&](const std::vector<double>& u) {
+      std::vector<double> r = smooth(u);
+      if (near(u, start))
+        for (double& x : r) x *= k;
+      return r;
+    };
+    const std::vector<double> r0 = dipped(start);
+    ASSERT_LT(sum_of_squares(r0), min_objective);
+    const refined_fit f = refine_gauss_newton(problem, dipped, start, r0, 8);
+    // The step from the dip is k times the full one (the dip scales the
+    // residuals by k), and the rest, 3 % of the way, is below a quarter sigma.
+    EXPECT_TRUE(f.converged);
+    EXPECT_EQ(f.accepted_steps, 1);
+    for (std::size_t j = 0; j < 2; ++j) EXPECT_NEAR(f.u[j], start[j] + k * (best[j] - start[j]), 1e-9);
+  }
+  {
+    // A bump at the bottom, 20 s2 high: the full step is refused, the
+    // halved one (on the smooth slope, lower than the start) taken.
+    const residual_function bumped = [&](const std::vector<double>& u) {
+      std::vector<double> r = smooth(u);
+      if (near(u, best)) r[0] += std::sqrt(20 * s2) + 1;
+      return r;
+    };
+    const refined_fit f = refine_gauss_newton(problem, bumped, start, bumped(start), 1);
+    EXPECT_EQ(f.accepted_steps, 1);
+    EXPECT_NEAR(f.u[0], 0.5 * (start[0] + best[0]), 1e-9);
+    EXPECT_NEAR(f.u[1], 0.5 * (start[1] + best[1]), 1e-9);
+  }
+}
+
 TEST(FitUncertainty, JacobiEigenvaluesOfAKnownMatrix) {
   std::vector<double> values;
   std::vector<std::vector<double>> vectors;

@@ -634,8 +634,26 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
       for (std::size_t k = 0; k < n; ++k) proj += f.vectors[k][e] * g[k];
       for (std::size_t k = 0; k < n; ++k) delta[k] -= f.vectors[k][e] * proj / f.values[e];
     }
+    // Converged: the step is a small part of every identifiable sigma.
+    bool small = true;
+    for (std::size_t k = 0; k < n; ++k)
+      if (std::isfinite(out.uncertainty.sigma_u[k]) && out.uncertainty.sigma_u[k] > 0 &&
+          std::fabs(delta[k]) * (hi[k] - lo[k]) > converged_fraction_of_sigma * out.uncertainty.sigma_u[k])
+        small = false;
+    if (small) {
+      out.converged = true;
+      break;
+    }
+    // The full step is accepted unless it is significantly worse: the
+    // common-random-number objective is rough (each parameter change
+    // re-draws part of the model's hops), with local dips of a few units
+    // that would otherwise stop the walk wherever it started. The secant
+    // Jacobian (steps of several sigma) smooths them, so its Gauss-Newton
+    // fixed point does not depend on the start. A shorter step must lower
+    // the objective.
     bool accepted = false;
     const double current = sum_of_squares(out.r);
+    const double noise = out.uncertainty.s2 * out.uncertainty.correlation_inflation;
     for (double scale : {1.0, 0.5, 0.25}) {
       std::vector<double> u = out.u;
       bool moved = false;
@@ -646,7 +664,8 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
       if (!moved) break;
       const std::vector<double> r = residuals(u);
       ++out.evaluations;
-      if (sum_of_squares(r) < current) {
+      const double allowed = scale == 1.0 && std::isfinite(noise) ? current + rough_objective_allowance * noise : current;
+      if (sum_of_squares(r) < allowed) {
         out.u = u;
         out.r = r;
         accepted = true;

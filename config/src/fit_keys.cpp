@@ -184,8 +184,9 @@ section_def fit_section() {
       .doc("finite-difference step of the uncertainties, as a fraction of each parameter's range (in its scale)");
   s.key("refine_steps", [](auto& c) -> auto& { return c.fit.refine_steps; })
       .range(closed(0, 20))
-      .doc("Gauss-Newton steps from the optimiser's best point (each: a Jacobian, then the step): reach the bottom of "
-           "a narrow valley that the KMC noise hides from the derivative-free search");
+      .doc("Gauss-Newton steps at most from the optimiser's best point (each: a Jacobian, then the step; it stops "
+           "when a step is below a quarter of every sigma): reach the bottom of a narrow valley that the KMC noise "
+           "hides from the derivative-free search");
   s.key("replicates", [](auto& c) -> auto& { return c.fit.replicates; })
       .range(closed(0, 64))
       .doc("other seeds at the optimum whose spread gives the uncertainty due to the model's own draw (0: none)");

@@ -59,7 +59,7 @@ struct fit_params {
   fit_algorithm algorithm = fit_algorithm::bobyqa;
   double rel_tolerance = 1e-3;     // stop when a step changes every scaled parameter by less (of its range)
   double jacobian_step = 0.02;     // finite-difference step for the uncertainties, fraction of each range
-  int refine_steps = 3;            // Gauss-Newton steps after the optimiser (refine_gauss_newton)
+  int refine_steps = 8;            // Gauss-Newton steps after the optimiser at most (refine_gauss_newton)
   int replicates = 8;              // other draws of the model at the optimum (model_noise_covariance)
   bool profile = false;            // profile likelihood of every parameter (profile_likelihood)
   int profile_evaluations = 20;    // optimiser evaluations per profile point
