@@ -627,19 +627,19 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
       for (std::size_t i = 0; i < out.r.size(); ++i) s += jac[k][i] * out.r[i];
       g[k] = s * (hi[k] - lo[k]);
     }
+    // Converged: along every direction the data determine (the Fisher
+    // eigenvectors; a confounded pair's combination included), the step is
+    // a small part of the sigma there, sqrt(s2 F / eigenvalue).
+    const double noise = out.uncertainty.s2 * out.uncertainty.correlation_inflation;
     std::vector<double> delta(n, 0.0);
+    bool small = std::isfinite(noise);  // no residual degrees of freedom: no scale, only descent decides
     for (std::size_t e = 0; e < n; ++e) {
       if (f.null[e]) continue;
       double proj = 0;
       for (std::size_t k = 0; k < n; ++k) proj += f.vectors[k][e] * g[k];
       for (std::size_t k = 0; k < n; ++k) delta[k] -= f.vectors[k][e] * proj / f.values[e];
+      if (!(std::fabs(proj / f.values[e]) <= converged_fraction_of_sigma * std::sqrt(noise / f.values[e]))) small = false;
     }
-    // Converged: the step is a small part of every identifiable sigma.
-    bool small = true;
-    for (std::size_t k = 0; k < n; ++k)
-      if (std::isfinite(out.uncertainty.sigma_u[k]) && out.uncertainty.sigma_u[k] > 0 &&
-          std::fabs(delta[k]) * (hi[k] - lo[k]) > converged_fraction_of_sigma * out.uncertainty.sigma_u[k])
-        small = false;
     if (small) {
       out.converged = true;
       break;
@@ -653,7 +653,6 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
     // the objective.
     bool accepted = false;
     const double current = sum_of_squares(out.r);
-    const double noise = out.uncertainty.s2 * out.uncertainty.correlation_inflation;
     for (double scale : {1.0, 0.5, 0.25}) {
       std::vector<double> u = out.u;
       bool moved = false;

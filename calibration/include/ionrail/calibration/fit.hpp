@@ -158,9 +158,10 @@ std::vector<std::vector<double>> model_noise_covariance(const fit_problem& probl
 // bottom. Least squares know their own curvature: from the Jacobian at the
 // current point, the Gauss-Newton step -(J^T J)^+ J^T r (projected onto the
 // bounds) is taken and a new Jacobian follows, up to `steps` times, until
-// the step is below converged_fraction_of_sigma of every identifiable
-// parameter's sigma (a quarter-sigma step changes the objective by s2 F / 16,
-// far below its roughness). The full step is accepted unless it raises the
+// along every direction the data determine (the Fisher eigenvectors) the
+// step is below converged_fraction_of_sigma of the sigma there (a
+// quarter-sigma step changes the objective by s2 F / 16, far below its
+// roughness). The full step is accepted unless it raises the
 // objective by more than rough_objective_allowance s2 F (a 2-sigma rise):
 // the common-random-number objective has local dips of a few units (a
 // parameter change re-draws part of the model's hops), and a walk that
@@ -172,7 +173,7 @@ inline constexpr double converged_fraction_of_sigma = 0.25;
 inline constexpr double rough_objective_allowance = 4.0;
 struct refined_fit {
   std::vector<double> u, r;
-  bool converged = false;                     // the last step was below converged_fraction_of_sigma
+  bool converged = false;  // stopped because the next step was below converged_fraction_of_sigma
   std::vector<std::vector<double>> jacobian;  // the last one, at u
   fit_uncertainty uncertainty;
   int accepted_steps = 0;
