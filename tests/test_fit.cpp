@@ -520,6 +520,27 @@ TEST(FitRefinement, ALocalDipDoesNotHoldItAndABigRiseIsRefused) {
   }
 }
 
+// Two parameters the curves see only through their sum: neither is
+// identifiable (infinite sigmas), but the sum is, and the refinement must
+// bring it to the bottom before it calls itself converged.
+TEST(FitRefinement, AConfoundedPairStillHasItsCombinationBroughtDown) {
+  const std::size_t m = 40;
+  const auto problem = toy_problem(m, 2);
+  const residual_function sum_only = [&](const std::vector<double>& u) {
+    std::vector<double> r(m);
+    for (std::size_t i = 0; i < m; ++i) r[i] = (u[0] + u[1] - 0.7) / 0.01 + (i % 2 ? 1.0 : -1.0);
+    return r;
+  };
+  const std::vector<double> start{0.2, 0.2};
+  const refined_fit f = refine_gauss_newton(problem, sum_only, start, sum_only(start), 8);
+  EXPECT_FALSE(f.uncertainty.identifiable[0]);
+  EXPECT_FALSE(f.uncertainty.identifiable[1]);
+  EXPECT_TRUE(f.converged);
+  EXPECT_EQ(f.accepted_steps, 1);
+  EXPECT_NEAR(f.u[0] + f.u[1], 0.7, 1e-9);
+  EXPECT_NEAR(f.u[0], f.u[1], 1e-9);  // the pseudo-inverse does not move along the null direction
+}
+
 TEST(FitUncertainty, JacobiEigenvaluesOfAKnownMatrix) {
   std::vector<double> values;
   std::vector<std::vector<double>> vectors;
