@@ -72,12 +72,12 @@ TEST(CircuitsLong, SnnMnistAsShipped) {
 
 TEST(CircuitsLong, SnnMnist400AsShipped) {
   const auto r = run_shipped_snn("snn_mnist_400.toml", "ionrail_long_snn_mnist_400");
-  // Measured 81.65 % (seed 1, one epoch over 8,000 images, distance bias,
-  // silent neurons recruited); seeds 1-5 in docs/circuits.md "Recruiting
-  // silent neurons". The bar is 2.5 binomial standard deviations of 2,000
-  // test images (0.87 points each) below it: it catches a regression, not
-  // the draw.
-  EXPECT_GE(r.test_accuracy, 0.795);
+  // Measured 86.75 % (seed 1, one epoch over 8,000 images, distance bias,
+  // silent neurons recruited, pre_v 3.2 V); seeds 1-5 in docs/circuits.md
+  // "Gentler potentiation". The bar is 2.5 binomial standard deviations of
+  // 2,000 test images (0.76 points each) below it: it catches a
+  // regression, not the draw.
+  EXPECT_GE(r.test_accuracy, 0.848);
   EXPECT_EQ(r.neuron_label.size(), 400u);
   EXPECT_EQ(r.silent_in_training(), 0);
 }
