@@ -541,6 +541,36 @@ TEST(FitRefinement, AConfoundedPairStillHasItsCombinationBroughtDown) {
   EXPECT_NEAR(f.u[0], f.u[1], 1e-9);  // the pseudo-inverse does not move along the null direction
 }
 
+// At one temperature a residual that depends on Ea and ν0 only through
+// the rate, nonlinearly (a saturating response), gives finite-difference
+// columns that are not exactly proportional, so the flat direction
+// d ln ν0 = d Ea / kB T looks slightly curved. The refinement must bring
+// the rate to the bottom and not move along the flat direction at all.
+TEST(FitRefinement, OneTemperatureDoesNotWalkAlongTheFlatArrheniusDirection) {
+  const std::size_t m = 40;
+  const auto problem = arrhenius_problem(m, 300, 300);
+  const double kt = 8.617333262e-5 * 300, target = std::log(1e13) - 0.75 / kt;
+  const residual_function residuals = [&](const std::vector<double>& u) {
+    const double ln_rate = u[1] * std::log(10.0) - u[0] / kt;
+    std::vector<double> r(2 * m);
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      const double time = 0.1 * static_cast<double>(i % m + 1);
+      r[i] = (std::exp(-time * std::exp(ln_rate - target)) - std::exp(-time)) / 0.01 + (i % 2 ? 0.5 : -0.5);
+    }
+    return r;
+  };
+  const std::vector<double> start{0.70, 12.5};  // ln Γ 0.78 above the target
+  const refined_fit f = refine_gauss_newton(problem, residuals, start, residuals(start), 8);
+  EXPECT_TRUE(f.converged);
+  EXPECT_GE(f.accepted_steps, 1);
+  EXPECT_NEAR(f.u[1] * std::log(10.0) - f.u[0] / kt, target, 1e-3);
+  // The move is along the rate only: in range-normalised coordinates it is
+  // orthogonal to the flat direction (1 / 0.3, 1 / (kB T ln 10) / 2).
+  const double w_e = 1.0 / 0.3, w_n = 1.0 / (kt * std::log(10.0)) / 2.0;
+  const double dx_e = (f.u[0] - start[0]) / 0.3, dx_n = (f.u[1] - start[1]) / 2.0;
+  EXPECT_NEAR((w_e * dx_e + w_n * dx_n) / std::hypot(w_e, w_n), 0.0, 1e-9);
+}
+
 TEST(FitUncertainty, JacobiEigenvaluesOfAKnownMatrix) {
   std::vector<double> values;
   std::vector<std::vector<double>> vectors;

@@ -606,6 +606,41 @@ fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const resid
   return out;
 }
 
+namespace {
+
+// At one temperature the curves depend on Ea and ν0 only through the hop
+// rate: the direction d ln ν0 = d Ea / kB T is exactly flat, but a finite-
+// difference Jacobian (Ea's step changes the rate more than ν0's, so their
+// columns are not exactly proportional) and the KMC noise give it a little
+// curvature, along which a Gauss-Newton step would follow the noise. The
+// Jacobian with that direction projected out (its rows for Ea and ν0), at
+// the point u.
+std::vector<std::vector<double>> without_flat_arrhenius_direction(const fit_problem& problem,
+                                                                  const std::vector<double>& u,
+                                                                  std::vector<std::vector<double>> jac) {
+  const arrhenius_pair a = arrhenius_setup(problem);
+  if (!a.present || curve_temperatures(problem).size() != 1) return jac;
+  const auto& ps = problem.settings().parameters;
+  const std::vector<double> v = problem.from_scaled(u), lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  const double g_e = ps[a.ea].scale == fit_scale::log ? v[a.ea] * std::log(10.0) : 1.0;      // d Ea / d u
+  const double g_n = ps[a.nu].scale == fit_scale::log ? std::log(10.0) : 1.0 / v[a.nu];      // d ln ν0 / d u
+  const double t = reference_temperature(problem);
+  // The flat direction in range-normalised coordinates, unit length.
+  double w_e = 1.0 / g_e / (hi[a.ea] - lo[a.ea]);
+  double w_n = 1.0 / (kmc::boltzmann_ev_per_k * t * g_n) / (hi[a.nu] - lo[a.nu]);
+  const double norm = std::hypot(w_e, w_n);
+  w_e /= norm, w_n /= norm;
+  for (std::size_t i = 0; i < jac[a.ea].size(); ++i) {
+    const double je = jac[a.ea][i] * (hi[a.ea] - lo[a.ea]), jn = jac[a.nu][i] * (hi[a.nu] - lo[a.nu]);
+    const double along = w_e * je + w_n * jn;
+    jac[a.ea][i] = (je - w_e * along) / (hi[a.ea] - lo[a.ea]);
+    jac[a.nu][i] = (jn - w_n * along) / (hi[a.nu] - lo[a.nu]);
+  }
+  return jac;
+}
+
+}  // namespace
+
 refined_fit refine_gauss_newton(const fit_problem& problem, const residual_function& residuals,
                                 const std::vector<double>& u0, const std::vector<double>& r0, int steps) {
   const std::size_t n = problem.size();
@@ -613,6 +648,7 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
   refined_fit out;
   out.u = u0;
   out.r = r0;
+  double lowest = sum_of_squares(r0);
   for (int step = 0;; ++step) {
     const auto jac = residual_jacobian(problem, residuals, out.u, out.r, &out.evaluations);
     out.uncertainty = uncertainty_from_jacobian(problem, out.u, jac, out.r);
@@ -620,11 +656,12 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
     if (step >= steps) break;
     // The Gauss-Newton step in range-normalised coordinates, through the
     // pseudo-inverse (a null direction is not moved along).
-    const fisher f = fisher_of(problem, jac);
+    const auto step_jac = without_flat_arrhenius_direction(problem, out.u, jac);
+    const fisher f = fisher_of(problem, step_jac);
     std::vector<double> g(n, 0.0);  // normalised J^T r
     for (std::size_t k = 0; k < n; ++k) {
       double s = 0;
-      for (std::size_t i = 0; i < out.r.size(); ++i) s += jac[k][i] * out.r[i];
+      for (std::size_t i = 0; i < out.r.size(); ++i) s += step_jac[k][i] * out.r[i];
       g[k] = s * (hi[k] - lo[k]);
     }
     // Converged: along every direction the data determine (the Fisher
@@ -635,6 +672,10 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
     bool small = std::isfinite(noise);  // no residual degrees of freedom: no scale, only descent decides
     for (std::size_t e = 0; e < n; ++e) {
       if (f.null[e]) continue;
+      // A direction whose sigma is wider than the whole box (a pair the
+      // curves see only in combination) is not determined: a step along it
+      // would follow the noise, so it is left as it is, like a null one.
+      if (std::isfinite(noise) && noise / f.values[e] > 1.0) continue;
       double proj = 0;
       for (std::size_t k = 0; k < n; ++k) proj += f.vectors[k][e] * g[k];
       for (std::size_t k = 0; k < n; ++k) delta[k] -= f.vectors[k][e] * proj / f.values[e];
@@ -653,6 +694,7 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
     // the objective.
     bool accepted = false;
     const double current = sum_of_squares(out.r);
+    lowest = std::min(lowest, current);
     for (double scale : {1.0, 0.5, 0.25}) {
       std::vector<double> u = out.u;
       bool moved = false;
@@ -663,7 +705,10 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
       if (!moved) break;
       const std::vector<double> r = residuals(u);
       ++out.evaluations;
-      const double allowed = scale == 1.0 && std::isfinite(noise) ? current + rough_objective_allowance * noise : current;
+      // The allowance is over the lowest objective of the walk, so that
+      // accepted rises cannot add up.
+      const double allowed =
+          scale == 1.0 && std::isfinite(noise) ? std::max(current, lowest + rough_objective_allowance * noise) : current;
       if (sum_of_squares(r) < allowed) {
         out.u = u;
         out.r = r;

@@ -161,8 +161,10 @@ std::vector<std::vector<double>> model_noise_covariance(const fit_problem& probl
 // along every direction the data determine (the Fisher eigenvectors) the
 // step is below converged_fraction_of_sigma of the sigma there (a
 // quarter-sigma step changes the objective by s2 F / 16, far below its
-// roughness). The full step is accepted unless it raises the
-// objective by more than rough_objective_allowance s2 F (a 2-sigma rise):
+// roughness); a direction whose sigma is wider than its whole bound range
+// is neither stepped along nor tested. The full step is accepted unless it
+// raises the objective by more than rough_objective_allowance s2 F (a
+// 2-sigma rise) over the lowest objective of the walk:
 // the common-random-number objective has local dips of a few units (a
 // parameter change re-draws part of the model's hops), and a walk that
 // needs every step to descend stops in whichever dip is nearest its start
