@@ -653,7 +653,10 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
     const auto jac = residual_jacobian(problem, residuals, out.u, out.r, &out.evaluations);
     out.uncertainty = uncertainty_from_jacobian(problem, out.u, jac, out.r);
     out.jacobian = jac;
-    if (step >= steps) break;
+    if (step >= steps) {
+      out.stop_reason = "fit.refine_steps reached";
+      break;
+    }
     // The Gauss-Newton step in range-normalised coordinates, through the
     // pseudo-inverse (a null direction is not moved along).
     const auto step_jac = without_flat_arrhenius_direction(problem, out.u, jac);
@@ -683,6 +686,7 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
     }
     if (small) {
       out.converged = true;
+      out.stop_reason = "converged: the next step was below a quarter sigma";
       break;
     }
     // The full step is accepted unless it is significantly worse: the
@@ -716,7 +720,10 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
         break;
       }
     }
-    if (!accepted) break;
+    if (!accepted) {
+      out.stop_reason = "the next step was refused (it raised the objective too much)";
+      break;
+    }
     ++out.accepted_steps;
   }
   out.uncertainty.evaluations = out.evaluations;

@@ -403,6 +403,8 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                 {"optimiser_evaluations", opt.evaluations},
                 {"gauss_newton_evaluations", refined.evaluations},
                 {"gauss_newton_steps_accepted", refined.accepted_steps},
+                {"gauss_newton_converged", refined.converged},
+                {"gauss_newton_stop_reason", refined.stop_reason},
                 {"replicate_evaluations", replicate_evaluations},
                 {"optimiser_best_objective", json_number(opt.best_objective, 8)},
                 {"replayed_from_checkpoint", replayable},
@@ -464,11 +466,13 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   // report.md
   std::string md = fmt::format("# Fit of `{}`\n\n", path);
   md += fmt::format("{} curves, {} points, {} parameters; {} evaluations in {:.1f} s: {} by the optimiser ({}, "
-                    "stopped: {}; objective {:.6g}), then {} for Gauss-Newton refinement ({} steps accepted) and the "
+                    "stopped: {}; objective {:.6g}), then {} for Gauss-Newton refinement ({} steps accepted, {}) and the "
                     "uncertainties (objective {:.6g}). Every evaluation simulated a KMC device of {} rails with the "
                     "same seed ({}) per curve (common random numbers).\n\n",
                     curves.size(), problem.residual_count(), n, asked, wall_s, opt.evaluations, algorithm,
-                    opt.stop_reason, opt.best_objective, refined.evaluations, refined.accepted_steps, best_objective,
+                    opt.stop_reason, opt.best_objective, refined.evaluations, refined.accepted_steps,
+                    refined.stop_reason,
+                    best_objective,
                     d0.rails, fp.seed);
   if (!warnings.empty()) {
     md += "## Warnings\n\n";

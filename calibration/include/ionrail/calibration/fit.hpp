@@ -176,6 +176,7 @@ inline constexpr double rough_objective_allowance = 4.0;
 struct refined_fit {
   std::vector<double> u, r;
   bool converged = false;  // stopped because the next step was below converged_fraction_of_sigma
+  std::string stop_reason;  // why the walk stopped, in words
   std::vector<std::vector<double>> jacobian;  // the last one, at u
   fit_uncertainty uncertainty;
   int accepted_steps = 0;
