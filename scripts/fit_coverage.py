@@ -44,7 +44,7 @@ def main():
     ap.add_argument("--arrhenius", action="store_true",
                     help="polymer_arrhenius.toml: Ea, nu0 and g1 from curves at 280, 300 and 320 K")
     ap.add_argument("--need-pair", type=int, default=None,
-                    help="with --arrhenius: the bar for Ea and nu0 alone (default --need); measured 7 of 10 "
+                    help="with --arrhenius: the bar for Ea and nu0 alone (default --need); measured 8 of 10 "
                          "(docs/measurements.md: their sigma is too small and Ea is biased low by 0.3 %%)")
     a = ap.parse_args()
     src = os.path.abspath(a.source)
