@@ -501,7 +501,7 @@ TEST(FitRefinement, ALocalDipDoesNotHoldItAndABigRiseIsRefused) {
     const refined_fit f = refine_gauss_newton(problem, dipped, start, r0, 8);
     // The step from the dip is k times the full one (the dip scales the
     // residuals by k), and the rest, 3 % of the way, is below a quarter sigma.
-    EXPECT_TRUE(f.converged);
+    EXPECT_TRUE(f.converged());
     EXPECT_EQ(f.accepted_steps, 1);
     for (std::size_t j = 0; j < 2; ++j) EXPECT_NEAR(f.u[j], start[j] + k * (best[j] - start[j]), 1e-9);
   }
@@ -535,7 +535,7 @@ TEST(FitRefinement, AConfoundedPairStillHasItsCombinationBroughtDown) {
   const refined_fit f = refine_gauss_newton(problem, sum_only, start, sum_only(start), 8);
   EXPECT_FALSE(f.uncertainty.identifiable[0]);
   EXPECT_FALSE(f.uncertainty.identifiable[1]);
-  EXPECT_TRUE(f.converged);
+  EXPECT_TRUE(f.converged());
   EXPECT_EQ(f.accepted_steps, 1);
   EXPECT_NEAR(f.u[0] + f.u[1], 0.7, 1e-9);
   EXPECT_NEAR(f.u[0], f.u[1], 1e-9);  // the pseudo-inverse does not move along the null direction
@@ -561,7 +561,7 @@ TEST(FitRefinement, OneTemperatureDoesNotWalkAlongTheFlatArrheniusDirection) {
   };
   const std::vector<double> start{0.70, 12.5};  // ln Γ 0.78 above the target
   const refined_fit f = refine_gauss_newton(problem, residuals, start, residuals(start), 8);
-  EXPECT_TRUE(f.converged);
+  EXPECT_TRUE(f.converged());
   EXPECT_GE(f.accepted_steps, 1);
   EXPECT_NEAR(f.u[1] * std::log(10.0) - f.u[0] / kt, target, 1e-3);
   // The move is along the rate only: in range-normalised coordinates it is

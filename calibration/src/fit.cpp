@@ -414,13 +414,21 @@ struct arrhenius_covariance {
     return d > 0 ? ea_rate / d : 0.0;
   }
 };
+// d Ea = ea d u_ea and d ln ν0 = ln_nu d u_nu at values v (the scaled
+// coordinates' Jacobians).
+struct arrhenius_scales {
+  double ea = 1, ln_nu = 1;
+};
+arrhenius_scales arrhenius_scales_at(const fit_problem& problem, const arrhenius_pair& a, const std::vector<double>& v) {
+  const auto& ps = problem.settings().parameters;
+  return {ps[a.ea].scale == fit_scale::log ? v[a.ea] * std::log(10.0) : 1.0,
+          ps[a.nu].scale == fit_scale::log ? std::log(10.0) : 1.0 / v[a.nu]};
+}
+
 arrhenius_covariance arrhenius_cov(const fit_problem& problem, const arrhenius_pair& a, const std::vector<double>& v,
                                    const std::vector<std::vector<double>>& cov_u, double t_ref_k) {
-  const auto& ps = problem.settings().parameters;
-  const double ea = v[a.ea], nu = v[a.nu];
-  // d Ea = g_e d u_ea, d ln ν0 = g_n d u_nu (the scaled coordinates' Jacobians).
-  const double g_e = ps[a.ea].scale == fit_scale::log ? ea * std::log(10.0) : 1.0;
-  const double g_n = ps[a.nu].scale == fit_scale::log ? std::log(10.0) : 1.0 / nu;
+  const arrhenius_scales sc = arrhenius_scales_at(problem, a, v);
+  const double g_e = sc.ea, g_n = sc.ln_nu;
   const double b = 1.0 / (kmc::boltzmann_ev_per_k * t_ref_k);
   arrhenius_covariance c;
   c.ea_ea = g_e * g_e * cov_u[a.ea][a.ea];
@@ -620,14 +628,12 @@ std::vector<std::vector<double>> without_flat_arrhenius_direction(const fit_prob
                                                                   std::vector<std::vector<double>> jac) {
   const arrhenius_pair a = arrhenius_setup(problem);
   if (!a.present || curve_temperatures(problem).size() != 1) return jac;
-  const auto& ps = problem.settings().parameters;
-  const std::vector<double> v = problem.from_scaled(u), lo = problem.lower_scaled(), hi = problem.upper_scaled();
-  const double g_e = ps[a.ea].scale == fit_scale::log ? v[a.ea] * std::log(10.0) : 1.0;      // d Ea / d u
-  const double g_n = ps[a.nu].scale == fit_scale::log ? std::log(10.0) : 1.0 / v[a.nu];      // d ln ν0 / d u
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  const arrhenius_scales sc = arrhenius_scales_at(problem, a, problem.from_scaled(u));
   const double t = reference_temperature(problem);
   // The flat direction in range-normalised coordinates, unit length.
-  double w_e = 1.0 / g_e / (hi[a.ea] - lo[a.ea]);
-  double w_n = 1.0 / (kmc::boltzmann_ev_per_k * t * g_n) / (hi[a.nu] - lo[a.nu]);
+  double w_e = 1.0 / sc.ea / (hi[a.ea] - lo[a.ea]);
+  double w_n = 1.0 / (kmc::boltzmann_ev_per_k * t * sc.ln_nu) / (hi[a.nu] - lo[a.nu]);
   const double norm = std::hypot(w_e, w_n);
   w_e /= norm, w_n /= norm;
   for (std::size_t i = 0; i < jac[a.ea].size(); ++i) {
@@ -640,6 +646,15 @@ std::vector<std::vector<double>> without_flat_arrhenius_direction(const fit_prob
 }
 
 }  // namespace
+
+const char* to_string(refine_stop s) {
+  switch (s) {
+    case refine_stop::converged: return "converged: the next step was below a quarter sigma";
+    case refine_stop::step_refused: return "the next step was refused (it raised the objective too much)";
+    case refine_stop::steps_reached: break;
+  }
+  return "fit.refine_steps reached";
+}
 
 refined_fit refine_gauss_newton(const fit_problem& problem, const residual_function& residuals,
                                 const std::vector<double>& u0, const std::vector<double>& r0, int steps) {
@@ -654,7 +669,7 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
     out.uncertainty = uncertainty_from_jacobian(problem, out.u, jac, out.r);
     out.jacobian = jac;
     if (step >= steps) {
-      out.stop_reason = "fit.refine_steps reached";
+      out.stop = refine_stop::steps_reached;
       break;
     }
     // The Gauss-Newton step in range-normalised coordinates, through the
@@ -685,8 +700,7 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
       if (!(std::fabs(proj / f.values[e]) <= converged_fraction_of_sigma * std::sqrt(noise / f.values[e]))) small = false;
     }
     if (small) {
-      out.converged = true;
-      out.stop_reason = "converged: the next step was below a quarter sigma";
+      out.stop = refine_stop::converged;
       break;
     }
     // The full step is accepted unless it is significantly worse: the
@@ -721,7 +735,7 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
       }
     }
     if (!accepted) {
-      out.stop_reason = "the next step was refused (it raised the objective too much)";
+      out.stop = refine_stop::step_refused;
       break;
     }
     ++out.accepted_steps;

@@ -403,8 +403,8 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                 {"optimiser_evaluations", opt.evaluations},
                 {"gauss_newton_evaluations", refined.evaluations},
                 {"gauss_newton_steps_accepted", refined.accepted_steps},
-                {"gauss_newton_converged", refined.converged},
-                {"gauss_newton_stop_reason", refined.stop_reason},
+                {"gauss_newton_converged", refined.converged()},
+                {"gauss_newton_stop_reason", to_string(refined.stop)},
                 {"replicate_evaluations", replicate_evaluations},
                 {"optimiser_best_objective", json_number(opt.best_objective, 8)},
                 {"replayed_from_checkpoint", replayable},
@@ -471,8 +471,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                     "same seed ({}) per curve (common random numbers).\n\n",
                     curves.size(), problem.residual_count(), n, asked, wall_s, opt.evaluations, algorithm,
                     opt.stop_reason, opt.best_objective, refined.evaluations, refined.accepted_steps,
-                    refined.stop_reason,
-                    best_objective,
+                    to_string(refined.stop), best_objective,
                     d0.rails, fp.seed);
   if (!warnings.empty()) {
     md += "## Warnings\n\n";

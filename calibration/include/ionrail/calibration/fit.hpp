@@ -173,10 +173,16 @@ std::vector<std::vector<double>> model_noise_covariance(const fit_problem& probl
 // uncertainty is that of the last Jacobian, at the point returned.
 inline constexpr double converged_fraction_of_sigma = 0.25;
 inline constexpr double rough_objective_allowance = 4.0;
+enum class refine_stop {
+  converged,      // the next step was below converged_fraction_of_sigma
+  step_refused,   // the next step (halved twice) raised the objective too much
+  steps_reached,  // `steps` steps taken
+};
+const char* to_string(refine_stop s);
 struct refined_fit {
   std::vector<double> u, r;
-  bool converged = false;  // stopped because the next step was below converged_fraction_of_sigma
-  std::string stop_reason;  // why the walk stopped, in words
+  refine_stop stop = refine_stop::steps_reached;
+  bool converged() const { return stop == refine_stop::converged; }
   std::vector<std::vector<double>> jacobian;  // the last one, at u
   fit_uncertainty uncertainty;
   int accepted_steps = 0;
