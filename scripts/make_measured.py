@@ -47,17 +47,21 @@ def waveform_sweep():
 
 def waveform_train(n_pot=10, n_dep=10, v_pot=4.0, v_dep=-4.0, width=0.4, gap=0.6, read=0.1):
     """Pulses of `width` s separated by `gap` s at the read voltage; returns
-    the waveform and the read times (the middle of each gap, and one before the first pulse)."""
+    the waveform and the read times: one before the first pulse and the
+    middle of each gap, on whole multiples of the period width + gap, so
+    that the run's trace (sample_every_s = the period) holds a row at every
+    read and at no other time (see at_times)."""
+    period = width + gap
     pts = [(0.0, read)]
-    reads = [0.3]
-    t = 0.6
+    reads = [period]
+    t = period + gap / 2
     for k in range(n_pot + n_dep):
         v = v_pot if k < n_pot else v_dep
         pts += [(t, read), (t + 1e-6, v), (t + width, v), (t + width + 1e-6, read)]
-        t += width + gap
-        reads.append(t - gap / 2)
+        t += period
+        reads.append(period * (k + 2))
     pts.append((t, read))
-    return pts, reads
+    return pts, reads, period
 
 
 def write_waveform(path, pts):
@@ -71,7 +75,10 @@ def run_kmc(ionrail, material, wave_csv, sample_every, sets, seed, workdir, name
     run_toml = os.path.join(workdir, name + ".toml")
     with open(run_toml, "w") as f:
         f.write(f'material = "{os.path.abspath(material)}"\n\n[protocol]\nkind = "waveform"\n'
-                f'waveform_csv = "{os.path.abspath(wave_csv)}"\nsample_every_s = {sample_every}\n\n'
+                f'waveform_csv = "{os.path.abspath(wave_csv)}"\nsample_every_s = {sample_every}\n'
+                # the default zone-profile snapshots (quarters of the protocol) would add
+                # trace rows, and so sync step ends, between the reported times (at_times)
+                f'profile_times_s = [0.0]\n\n'
                 f'[output]\nplots = false\n')
     out = os.path.join(workdir, name + "_out")
     cmd = ["nice", "-n", "19", ionrail, "run", run_toml, "--out", out, "--seed", str(seed), "--quiet", "--force"]
@@ -86,7 +93,19 @@ def run_kmc(ionrail, material, wave_csv, sample_every, sets, seed, workdir, name
 
 
 def at_times(rows, times, key):
-    """The trace's value of `key` at each time (the trace holds a row at every sample time)."""
+    """The trace's value of `key` at each time. The trace must hold a row at
+    every one of them and at no other time between 0 and the last: the sync
+    solver shortens its step to end on every sample time, so a run sampled
+    more densely than the curve it reports is a (slightly) different
+    discretisation from the fit's model, which samples only the reported
+    times, and the synthetic device would not be the process the fit
+    assumes (a train read every 1 s from a trace sampled every 0.1 s biased
+    the fitted hop rate low by about 1 sigma)."""
+    wanted = sorted(times)
+    for r in rows:
+        if 0.0 < r["t_s"] <= wanted[-1] + 1e-6 and min(abs(r["t_s"] - t) for t in wanted) > 1e-6:
+            sys.exit(f"make_measured: the trace has a row at t = {r['t_s']} s that is not a reported time: "
+                     "sample the run only at the reported times")
     out = []
     for t in times:
         best = min(rows, key=lambda r: abs(r["t_s"] - t))
@@ -151,9 +170,9 @@ def main():
             for t, v, y, s in pts:
                 f.write(f"{t:.9g},{v:.9g},{y:.9g},{s:.6g}\n")
 
-        train, reads = waveform_train()
+        train, reads, period = waveform_train()
         write_waveform(os.path.join(a.out, "train_waveform.csv"), train)
-        rows = run_kmc(a.ionrail, a.material, os.path.join(a.out, "train_waveform.csv"), 0.1, sets, a.seed + 2,
+        rows = run_kmc(a.ionrail, a.material, os.path.join(a.out, "train_waveform.csv"), period, sets, a.seed + 2,
                        work, "train")
         pts, s_train = noisy(at_times(rows, reads, "g_s"), a.noise, rng)
         with open(os.path.join(a.out, "train.csv"), "w") as f:
