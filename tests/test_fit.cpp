@@ -224,7 +224,7 @@ TEST(MeasurementFile, TheCommandExitsTwoAndWritesNothingOnBadInput) {
 // the Jacobian and residuals); its parameters are fill, ion density, ...
 // (not the activation energy and attempt frequency, which have a rule of
 // their own: ArrheniusPair below).
-fit_problem toy_problem(std::size_t points, int parameters) {
+fit_problem toy_problem(std::size_t points, int parameters, ionrail::kmc::sim_params sim = {}) {
   fit_params f;
   for (int k = 0; k < parameters; ++k) {
     fit_parameter_spec p;
@@ -237,7 +237,7 @@ fit_problem toy_problem(std::size_t points, int parameters) {
   c.measured.t_s.resize(points);
   c.measured.value.assign(points, 0.0);
   c.measured.value[0] = 1;
-  return fit_problem(ionrail::kmc::device_params{}, ionrail::kmc::sim_params{}, f, {c});
+  return fit_problem(ionrail::kmc::device_params{}, sim, f, {c});
 }
 
 TEST(FitUncertainty, GaussNewtonCovarianceOfAKnownLinearModel) {
@@ -569,6 +569,56 @@ TEST(FitRefinement, OneTemperatureDoesNotWalkAlongTheFlatArrheniusDirection) {
   const double w_e = 1.0 / 0.3, w_n = 1.0 / (kt * std::log(10.0)) / 2.0;
   const double dx_e = (f.u[0] - start[0]) / 0.3, dx_n = (f.u[1] - start[1]) / 2.0;
   EXPECT_NEAR((w_e * dx_e + w_n * dx_n) / std::hypot(w_e, w_n), 0.0, 1e-9);
+}
+
+// The sync solver's error, first order in its step: for a linear model
+// whose residuals carry step_scale times a fixed error c, the step check
+// must give the exact move of the least-squares optimum from step_scale 1
+// to 0, u*(0) - u*(1) = (JᵀJ)⁻¹Jᵀc; a draw-dependent offset that averages
+// out over the seeds leaves the mean and shows in the standard error. The
+// BKL solver has no step: no check.
+TEST(FitStepCheck, GivesTheMoveToTheContinuousTimeLimitAndItsNoise) {
+  const std::size_t m = 30;
+  const auto problem = toy_problem(m, 2);
+  std::vector<double> t(m), y(m), c(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    t[i] = static_cast<double>(i) / static_cast<double>(m);
+    y[i] = 0.4 + 0.2 * t[i];
+    c[i] = 0.03 * std::exp(-3 * t[i]);  // the step's error: a response a little high early on
+  }
+  const double offset = 0.002;  // the halved step's re-draw, +/- by seed
+  const stepped_residual_function residuals = [&](const std::vector<double>& u, int seed, double step_scale) {
+    std::vector<double> r(m);
+    for (std::size_t i = 0; i < m; ++i) {
+      const double draw = step_scale == 1.0 ? 0.0 : (seed % 2 ? offset : -offset);
+      r[i] = (u[0] + u[1] * t[i] + step_scale * c[i] + draw - y[i]) / 0.01;
+    }
+    return r;
+  };
+  // Least squares of y - s c on (1, t), in closed form.
+  double st = 0, stt = 0;
+  for (std::size_t i = 0; i < m; ++i) st += t[i], stt += t[i] * t[i];
+  const double n = static_cast<double>(m), det = n * stt - st * st;
+  auto optimum = [&](double s) {
+    double sy = 0, sty = 0;
+    for (std::size_t i = 0; i < m; ++i) sy += y[i] - s * c[i], sty += t[i] * (y[i] - s * c[i]);
+    return std::vector<double>{(stt * sy - st * sty) / det, (n * sty - st * sy) / det};
+  };
+  const std::vector<double> u1 = optimum(1.0), u0 = optimum(0.0);
+  std::vector<std::vector<double>> jac(2, std::vector<double>(m));
+  for (std::size_t i = 0; i < m; ++i) jac[0][i] = 1 / 0.01, jac[1][i] = t[i] / 0.01;
+  const step_check_result check = sync_step_check(problem, residuals, u1, residuals(u1, 0, 1.0), jac, 4);
+  ASSERT_EQ(check.seeds, 4);
+  EXPECT_EQ(check.evaluations, 7);  // seed 0's full step is the fit's own residuals
+  for (std::size_t k = 0; k < 2; ++k) EXPECT_NEAR(check.shift_u[k], u0[k] - u1[k], 1e-9) << k;
+  ASSERT_GT(std::fabs(u0[0] - u1[0]), 1e-3);  // the check is not trivially zero
+  // Each seed's shift of the intercept is 2 x (-/+ offset): standard error 2 offset / sqrt(3).
+  EXPECT_NEAR(check.noise_u[0], 2 * offset / std::sqrt(3.0), 1e-9);
+  EXPECT_NEAR(check.noise_u[1], 0.0, 1e-9);
+  EXPECT_EQ(sync_step_check(problem, residuals, u1, residuals(u1, 0, 1.0), jac, 0).seeds, 0);
+  ionrail::kmc::sim_params bkl;
+  bkl.solver = ionrail::kmc::method::bkl;
+  EXPECT_EQ(sync_step_check(toy_problem(m, 2, bkl), residuals, u1, residuals(u1, 0, 1.0), jac, 4).seeds, 0);
 }
 
 TEST(FitUncertainty, JacobiEigenvaluesOfAKnownMatrix) {

@@ -8,6 +8,8 @@
 #include <functional>
 #include <limits>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include <ionrail/kmc/engine.hpp>
 #include <ionrail/kmc/physics.hpp>
@@ -107,12 +109,16 @@ kmc::device_params fit_problem::device_at(const std::vector<double>& values, std
   return d;
 }
 
-std::vector<std::vector<double>> fit_problem::model_curves(const std::vector<double>& values, int replicate) const {
+std::vector<std::vector<double>> fit_problem::model_curves(const std::vector<double>& values, int replicate,
+                                                          double step_scale) const {
   std::vector<std::vector<double>> out(curves_.size());
   for (std::size_t c = 0; c < curves_.size(); ++c) {
     const fit_curve& curve = curves_[c];
     // Each curve its own stream, the same at every evaluation.
     kmc::sim_params s = sim_;
+    s.p_max *= step_scale;
+    s.dt_s *= step_scale;
+    s.dt_max_s *= step_scale;
     s.seed = fit_.seed + 1000003ull * c + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(replicate);
     const std::unique_ptr<kmc::engine> engine =
         backend_ ? std::make_unique<kmc::engine>(device_at(values, c), s, curve.drive, backend_)
@@ -573,36 +579,97 @@ fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std:
   return out;
 }
 
+namespace {
+
+// The Gauss-Newton shift -(J^T J)^+ J^T dr in scaled coordinates (null
+// directions of the Fisher matrix not moved along).
+std::vector<double> gauss_newton_shift(const fit_problem& problem, const fisher& f,
+                                       const std::vector<std::vector<double>>& jac, const std::vector<double>& dr) {
+  const std::size_t n = problem.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  std::vector<double> g(n, 0.0);  // normalised J^T dr
+  for (std::size_t p = 0; p < n; ++p) {
+    double s = 0;
+    for (std::size_t i = 0; i < dr.size(); ++i) s += jac[p][i] * dr[i];
+    g[p] = s * (hi[p] - lo[p]);
+  }
+  std::vector<double> d(n, 0.0);
+  for (std::size_t e = 0; e < n; ++e) {
+    if (f.null[e]) continue;
+    double proj = 0;
+    for (std::size_t p = 0; p < n; ++p) proj += f.vectors[p][e] * g[p];
+    for (std::size_t p = 0; p < n; ++p) d[p] -= f.vectors[p][e] * proj / f.values[e] * (hi[p] - lo[p]);
+  }
+  return d;
+}
+
+std::vector<double> difference(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> d(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) d[i] = a[i] - b[i];
+  return d;
+}
+
+}  // namespace
+
 std::vector<std::vector<double>> model_noise_covariance(const fit_problem& problem,
                                                         const seeded_residual_function& residuals,
                                                         const std::vector<double>& u, const std::vector<double>& r,
                                                         const std::vector<std::vector<double>>& jac, int replicates,
                                                         int* evaluations) {
   const std::size_t n = problem.size();
-  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
   std::vector<std::vector<double>> cov(n, std::vector<double>(n, 0.0));
   if (replicates <= 0) return cov;
   const fisher f = fisher_of(problem, jac);
   for (int k = 1; k <= replicates; ++k) {
     const std::vector<double> rk = residuals(u, k);
     ++*evaluations;
-    std::vector<double> g(n, 0.0);  // normalised J^T (r_k - r)
-    for (std::size_t p = 0; p < n; ++p) {
-      double s = 0;
-      for (std::size_t i = 0; i < r.size(); ++i) s += jac[p][i] * (rk[i] - r[i]);
-      g[p] = s * (hi[p] - lo[p]);
-    }
-    std::vector<double> d(n, 0.0);  // the shift, scaled coordinates
-    for (std::size_t e = 0; e < n; ++e) {
-      if (f.null[e]) continue;
-      double proj = 0;
-      for (std::size_t p = 0; p < n; ++p) proj += f.vectors[p][e] * g[p];
-      for (std::size_t p = 0; p < n; ++p) d[p] -= f.vectors[p][e] * proj / f.values[e] * (hi[p] - lo[p]);
-    }
+    const std::vector<double> d = gauss_newton_shift(problem, f, jac, difference(rk, r));
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < n; ++j) cov[i][j] += d[i] * d[j] / (2.0 * replicates);
   }
   return cov;
+}
+
+step_check_result sync_step_check(const fit_problem& problem, const stepped_residual_function& residuals,
+                                  const std::vector<double>& u, const std::vector<double>& r,
+                                  const std::vector<std::vector<double>>& jac, int seeds) {
+  const std::size_t n = problem.size();
+  step_check_result out;
+  if (seeds <= 0 || problem.sim().solver != kmc::method::sync) return out;
+  out.seeds = seeds;
+  const fisher f = fisher_of(problem, jac);
+  const arrhenius_pair a = arrhenius_setup(problem);
+  const arrhenius_scales sc = a.present ? arrhenius_scales_at(problem, a, problem.from_scaled(u)) : arrhenius_scales{};
+  const double b = a.present ? 1.0 / (kmc::boltzmann_ev_per_k * reference_temperature(problem)) : 0.0;
+  std::vector<std::vector<double>> shifts;
+  std::vector<double> rate_shifts;
+  for (int k = 0; k < seeds; ++k) {
+    const std::vector<double> full = k == 0 ? r : residuals(u, k, 1.0);
+    const std::vector<double> half = residuals(u, k, 0.5);
+    out.evaluations += k == 0 ? 1 : 2;
+    std::vector<double> d = gauss_newton_shift(problem, f, jac, difference(half, full));
+    for (double& x : d) x *= 2.0;  // first order in the step: halving it removes half the error
+    if (a.present) rate_shifts.push_back(sc.ln_nu * d[a.nu] - b * sc.ea * d[a.ea]);
+    shifts.push_back(std::move(d));
+  }
+  auto mean_and_error = [&](const std::vector<double>& x) {
+    double m = 0, ss = 0;
+    for (double v : x) m += v;
+    m /= static_cast<double>(x.size());
+    for (double v : x) ss += (v - m) * (v - m);
+    const double se = x.size() > 1 ? std::sqrt(ss / static_cast<double>(x.size() - 1) / static_cast<double>(x.size()))
+                                    : std::numeric_limits<double>::infinity();
+    return std::pair<double, double>{m, se};
+  };
+  for (std::size_t p = 0; p < n; ++p) {
+    std::vector<double> x;
+    for (const auto& d : shifts) x.push_back(d[p]);
+    const auto [m, se] = mean_and_error(x);
+    out.shift_u.push_back(m);
+    out.noise_u.push_back(se);
+  }
+  if (a.present) std::tie(out.rate_shift_relative, out.rate_noise_relative) = mean_and_error(rate_shifts);
+  return out;
 }
 
 fit_uncertainty gauss_newton_uncertainty(const fit_problem& problem, const residual_function& residuals,

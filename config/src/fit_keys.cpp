@@ -190,6 +190,11 @@ section_def fit_section() {
   s.key("replicates", [](auto& c) -> auto& { return c.fit.replicates; })
       .range(closed(0, 64))
       .doc("other seeds at the optimum whose spread gives the uncertainty due to the model's own draw (0: none)");
+  s.key("step_check_seeds", [](auto& c) -> auto& { return c.fit.step_check_seeds; })
+      .range(closed(0, 64))
+      .doc("seeds at which the optimum is evaluated again with the sync solver's step halved: the shift of every "
+           "parameter to the continuous-time limit, warned about where it exceeds the parameter's sigma (0: no "
+           "check)");
   s.key("profile", [](auto& c) -> auto& { return c.fit.profile; })
       .doc("also the profile likelihood of every identifiable parameter: held at ±1, ±2 and ±3 sigma, the others "
            "minimised again; its (possibly asymmetric) 1-sigma interval in fit.json and report.md");

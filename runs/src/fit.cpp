@@ -12,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -42,6 +43,7 @@ using config::run_config;
 namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 // A parameter's value and uncertainty from its scaled coordinate: log10 for
 // a log scale, where the interval is asymmetric; sigma is then the
@@ -62,6 +64,21 @@ shown_value in_units(const fit_parameter_spec& p, double u, double sigma_u) {
 double with_model_draw(double end_u, double best_u, double sigma_model_u) {
   const double d = end_u - best_u;
   return best_u + std::copysign(std::sqrt(d * d + sigma_model_u * sigma_model_u), d);
+}
+
+// A shift of the solver's step that matters: larger than the parameter's
+// sigma and than twice its own standard error (the halved step re-draws the
+// hops, so a small shift may be the draw's noise).
+bool significant_step_shift(double shift, double noise, double sigma) {
+  return std::isfinite(sigma) && std::fabs(shift) > sigma && std::fabs(shift) > 2 * noise;
+}
+
+std::string step_shift_warning(const std::string& what, const std::string& shift, double in_sigma, double p_max,
+                               int seeds) {
+  return fmt::format("the sync solver's step (sim.p_max = {:g}) moves {} by {} ({:+.1f} sigma) from the "
+                     "continuous-time model's value (halving the step at {} seeds): for a measured device, fit again "
+                     "with sim.p_max halved until this is below sigma",
+                     p_max, what, shift, in_sigma, seeds);
 }
 
 const char* unit_of(measured_quantity q) { return q == measured_quantity::conductance ? "S" : "A"; }
@@ -122,7 +139,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   // With fit.profile, six points per parameter of up to
   // profile_evaluations each.
   const int evaluations_max = fp.max_evaluations + (2 * static_cast<int>(n) + 3) * fp.refine_steps +
-                              2 * static_cast<int>(n) + fp.replicates +
+                              2 * static_cast<int>(n) + fp.replicates + 3 * fp.step_check_seeds +
                               (fp.profile ? 6 * static_cast<int>(n) * fp.profile_evaluations : 0);
   {
     double per_evaluation = 0;
@@ -181,7 +198,8 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   progress.begin_part("fit: evaluations");
   std::size_t asked = 0;
   const std::size_t replayable = history.size();
-  const seeded_residual_function evaluate_seeded = [&](const std::vector<double>& u, int replicate) -> std::vector<double> {
+  const stepped_residual_function evaluate_stepped = [&](const std::vector<double>& u, int replicate,
+                                                         double step_scale) -> std::vector<double> {
     const std::size_t k = asked++;
     std::vector<double> r;
     if (k < replayable) {
@@ -193,12 +211,27 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       if (ctl && ctl->interrupted())
         throw interrupted(ctl->signal(), fmt::format("interrupted by {} after {} evaluations (saved in {})",
                                                      signal_name(ctl->signal()), k, checkpoint.string()));
-      r = problem.residuals(problem.model_curves(problem.from_scaled(u), replicate));
+      r = problem.residuals(problem.model_curves(problem.from_scaled(u), replicate, step_scale));
       history.push_back({u, r});
       write_checkpoint(checkpoint / "history", "fit-history", history_text(history));
     }
     progress.advance_to(static_cast<double>(k + 1));
     return r;
+  };
+  // The replicates' residuals at the optimum are asked for again by the
+  // step check: kept, not simulated twice.
+  std::map<int, std::vector<double>> at_optimum;
+  std::vector<double> optimum_u;
+  const seeded_residual_function evaluate_seeded = [&](const std::vector<double>& u, int replicate) {
+    if (replicate == 0) return evaluate_stepped(u, 0, 1.0);
+    if (u != optimum_u) at_optimum.clear(), optimum_u = u;
+    auto it = at_optimum.find(replicate);
+    if (it == at_optimum.end()) it = at_optimum.emplace(replicate, evaluate_stepped(u, replicate, 1.0)).first;
+    return it->second;
+  };
+  const stepped_residual_function evaluate_checked = [&](const std::vector<double>& u, int replicate,
+                                                         double step_scale) {
+    return step_scale == 1.0 ? evaluate_seeded(u, replicate) : evaluate_stepped(u, replicate, step_scale);
   };
   const residual_function evaluate = [&](const std::vector<double>& u) { return evaluate_seeded(u, 0); };
 
@@ -213,6 +246,10 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       model_noise_covariance(problem, evaluate_seeded, refined.u, refined.r, refined.jacobian, fp.replicates,
                              &replicate_evaluations));
   unc.replicates = fp.replicates;
+  const int asked_before_check = static_cast<int>(asked);
+  const step_check_result step = sync_step_check(problem, evaluate_checked, refined.u, refined.r, refined.jacobian,
+                                                 fp.step_check_seeds);
+  const int step_check_evaluations = static_cast<int>(asked) - asked_before_check;
   const std::vector<double>& best_u = refined.u;
   const std::vector<double>& best_r = refined.r;
   const double best_objective = sum_of_squares(best_r);
@@ -319,6 +356,18 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     if (at_bound)
       warnings.push_back(fmt::format("{} = {:.6g} ended at a bound: the bounds may exclude the best value",
                                      to_string(p.name), s.value));
+    if (step.seeds > 0) {
+      // The shift in the parameter's units (linearised like its sigma).
+      const double shift = std::copysign(in_units(p, best_u[k], std::fabs(step.shift_u[k])).sigma, step.shift_u[k]);
+      const double noise = in_units(p, best_u[k], step.noise_u[k]).sigma;
+      const double in_sigma = unc.identifiable[k] ? step.shift_u[k] / unc.sigma_u[k] : nan;
+      e["sync_step_shift"] = {{"value", json_number(shift, 4)},
+                              {"standard_error", json_number(noise, 3)},
+                              {"in_sigma", unc.identifiable[k] ? json_number(in_sigma, 3) : json_doc(nullptr)}};
+      if (significant_step_shift(step.shift_u[k], step.noise_u[k], unc.identifiable[k] ? unc.sigma_u[k] : nan))
+        warnings.push_back(step_shift_warning(to_string(p.name), fmt::format("{:+.3g}", shift), in_sigma,
+                                              problem.sim().p_max, step.seeds));
+    }
     params.push_back(e);
     outcome.parameters.push_back({to_string(p.name), s.value, unc.identifiable[k] ? s.sigma : inf,
                                   static_cast<bool>(unc.identifiable[k])});
@@ -358,6 +407,12 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   }
   const kmc::device_params d0 = problem.device_at(best_values, 0);
   const arrhenius_pair arrhenius = arrhenius_summary(problem, best_u, unc);
+  if (arrhenius.present && step.seeds > 0 &&
+      significant_step_shift(step.rate_shift_relative, step.rate_noise_relative, arrhenius.rate_rel_sigma))
+    warnings.push_back(step_shift_warning(fmt::format("the hop rate at {:.1f} K", arrhenius.t_ref_k),
+                                          fmt::format("{:+.3g} %", 100 * step.rate_shift_relative),
+                                          step.rate_shift_relative / arrhenius.rate_rel_sigma, problem.sim().p_max,
+                                          step.seeds));
   json_doc doc = {
       {"command", "ionrail fit " + path},
       {"engine", kmc::engine_version()},
@@ -371,6 +426,10 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                       {"rate_relative_uncertainty", json_number(arrhenius.rate_rel_sigma, 4)},
                       {"correlation_ea_nu", json_number(arrhenius.correlation, 5)},
                       {"correlation_ea_ln_rate", json_number(arrhenius.centred_correlation, 5)},
+                      {"rate_sync_step_shift_relative",
+                       step.seeds > 0 ? json_number(step.rate_shift_relative, 3) : json_doc(nullptr)},
+                      {"rate_sync_step_shift_standard_error",
+                       step.seeds > 0 ? json_number(step.rate_noise_relative, 3) : json_doc(nullptr)},
                       {"temperatures", arrhenius.temperatures},
                       {"note", "the curves depend on activation energy and attempt frequency mostly through the hop "
                                "rate nu0 exp(-Ea / kB T): its value at T_ref, the curves' mean temperature (harmonic, "
@@ -406,6 +465,9 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                 {"gauss_newton_converged", refined.converged()},
                 {"gauss_newton_stop_reason", to_string(refined.stop)},
                 {"replicate_evaluations", replicate_evaluations},
+                {"sync_step_check_seeds", step.seeds},
+                {"sync_step_check_evaluations", step_check_evaluations},
+                {"sim_p_max", json_number(problem.sim().p_max, 6)},
                 {"optimiser_best_objective", json_number(opt.best_objective, 8)},
                 {"replayed_from_checkpoint", replayable},
                 {"algorithm", algorithm},
@@ -517,6 +579,25 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                : fmt::format("The curves span {} temperatures; the activation energy's correlation with ln Γ(T_ref), "
                              "which decides whether they separate it from the attempt frequency, is {:.4f}.\n",
                              arrhenius.temperatures, arrhenius.centred_correlation));
+  if (step.seeds > 0) {
+    md += fmt::format("\n**The solver's step.** The sync solver's error is first order in its step (sim.p_max = {:g}); "
+                      "halving the step at the optimum ({} seeds) moves the parameters towards the continuous-time "
+                      "model by about twice what the halving moves them:\n\n| parameter | shift to the continuous-time "
+                      "limit | ± standard error | in σ |\n|---|---|---|---|\n",
+                      problem.sim().p_max, step.seeds);
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& p = fp.parameters[k];
+      md += fmt::format("| `{}` | {:+.3g} | {:.2g} | {} |\n", material_key(p.name),
+                        std::copysign(in_units(p, best_u[k], std::fabs(step.shift_u[k])).sigma, step.shift_u[k]),
+                        in_units(p, best_u[k], step.noise_u[k]).sigma,
+                        unc.identifiable[k] ? fmt::format("{:+.2f}", step.shift_u[k] / unc.sigma_u[k]) : "—");
+    }
+    if (arrhenius.present)
+      md += fmt::format("| hop rate at T_ref | {:+.3g} % | {:.2g} % | {:+.2f} |\n", 100 * step.rate_shift_relative,
+                        100 * step.rate_noise_relative, step.rate_shift_relative / arrhenius.rate_rel_sigma);
+    md += "\nA shift larger than σ (warned above) means the fit answers for the solver's step as much as for the "
+          "data: fit again with a smaller `sim.p_max` (docs/measurements.md).\n";
+  }
   md += "\nThe fitted material is `material.toml` (for `ionrail run` and `ionrail calibrate`).\n\n## Curves\n\n";
   for (std::size_t c = 0; c < curves.size(); ++c) {
     const auto& j = curve_doc[c];

@@ -55,8 +55,11 @@ class fit_problem {
   kmc::device_params device_at(const std::vector<double>& values, std::size_t curve) const;
   // The model's response (S or A) at every measured time of every curve.
   // replicate 0 is the fit's own draw (fit.seed); others are independent
-  // draws of the same model device (for its sampling noise).
-  std::vector<std::vector<double>> model_curves(const std::vector<double>& values, int replicate = 0) const;
+  // draws of the same model device (for its sampling noise). step_scale
+  // multiplies the sync solver's step (sim.p_max, and sim.dt_s and
+  // sim.dt_max_s where given): sync_step_check.
+  std::vector<std::vector<double>> model_curves(const std::vector<double>& values, int replicate = 0,
+                                                double step_scale = 1.0) const;
   // weight * (model - measured) / sigma, all curves one after the other.
   std::vector<double> residuals(const std::vector<std::vector<double>>& model) const;
   // The engines' solver (kmc::engine's backend; empty: the CPU sync or BKL
@@ -83,6 +86,9 @@ double sum_of_squares(const std::vector<double>& r);
 using residual_function = std::function<std::vector<double>(const std::vector<double>& u)>;
 // The same with the model's draw chosen (fit_problem::model_curves).
 using seeded_residual_function = std::function<std::vector<double>(const std::vector<double>& u, int replicate)>;
+// The same with the sync solver's step scaled too (fit_problem::model_curves).
+using stepped_residual_function =
+    std::function<std::vector<double>(const std::vector<double>& u, int replicate, double step_scale)>;
 
 struct optimiser_result {
   std::vector<double> best_u;
@@ -150,6 +156,30 @@ std::vector<std::vector<double>> model_noise_covariance(const fit_problem& probl
                                                         const std::vector<double>& u, const std::vector<double>& r,
                                                         const std::vector<std::vector<double>>& jac, int replicates,
                                                         int* evaluations);
+
+// How far the sync solver's finite step moves the fitted parameters from
+// the continuous-time model's. The sync solver's error is first order in
+// its step (sim.p_max bounds the hop probability per step; 0.5 leaves
+// strong-pulse responses a few per cent high), so a fit to a real device
+// answers for the solver, not only for the physics. At u, for `seeds`
+// draws k (0: the fit's own), the residuals with the step halved, h_k, and
+// with the fit's step, r_k, give the Gauss-Newton shift
+// d_k = -(J^T J)^+ J^T (h_k - r_k), and 2 d_k is the shift to the
+// continuous-time limit (first order: halving removes half the error).
+// The halved step re-draws the hops, so each d_k also carries the model
+// draw's noise; their mean is the estimate, their scatter its standard
+// error. Empty (seeds 0) for the BKL solver, which has no step.
+struct step_check_result {
+  int seeds = 0;
+  std::vector<double> shift_u;  // per parameter, scaled coordinates: continuous-time limit minus fitted
+  std::vector<double> noise_u;  // standard error of shift_u (the seeds' scatter / sqrt(seeds))
+  // With both Ea and ν0 fitted: the shift of ln Γ(T_ref) and its standard error.
+  double rate_shift_relative = 0, rate_noise_relative = 0;
+  int evaluations = 0;
+};
+step_check_result sync_step_check(const fit_problem& problem, const stepped_residual_function& residuals,
+                                  const std::vector<double>& u, const std::vector<double>& r,
+                                  const std::vector<std::vector<double>>& jac, int seeds);
 
 // Gauss-Newton refinement after the derivative-free search: a
 // derivative-free optimiser on a KMC objective stops where the noise of the
