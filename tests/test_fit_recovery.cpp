@@ -77,7 +77,20 @@ TEST(FitRecovery, ShippedExampleRecoversTheKnownParametersWithinTheirIntervals) 
     // And an informative fit: the interval is far narrower than the bounds.
     EXPECT_LT(4 * sigma, p->at("bounds")[1].get<double>() - p->at("bounds")[0].get<double>());
   }
-  EXPECT_TRUE(fit.at("warnings").empty()) << fit.at("warnings");
+  // The only warnings are the solver step's: the data come from the same
+  // sync solver (sim.p_max 0.5), so for them the fit is exact, but the check
+  // says how far the continuous-time model would put the values. Its
+  // activation energy: lower, by several sigma (refitting with p_max 0.125
+  // moved it by -0.86 meV, sigma 0.26 meV; the check estimates -1.4 meV).
+  for (const auto& w : fit.at("warnings"))
+    EXPECT_NE(w.get<std::string>().find("sync solver's step"), std::string::npos) << w;
+  {
+    const json* ea = parameter(fit, "activation_energy_ev");
+    ASSERT_NE(ea, nullptr);
+    const json& shift = ea->at("sync_step_shift");
+    EXPECT_LT(shift.at("in_sigma").get<double>(), -2.0) << shift;
+    EXPECT_LT(3 * shift.at("standard_error").get<double>(), -shift.at("value").get<double>()) << shift;
+  }
   // The report, its data and (with gnuplot) its plots; the fitted material loads.
   const std::string report = slurp(out / "report.md");
   EXPECT_NE(report.find("## Parameters"), std::string::npos);
