@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--ionrail", default="build/bin/ionrail")
     ap.add_argument("--source", default=".", help="the project's source directory")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first", type=int, default=1, help="the first data set's number (data seed 100 + it)")
     ap.add_argument("--need", type=int, default=9)
     ap.add_argument("--degenerate", action="store_true", help="polymer_degenerate.toml: g1 and the fitted hop rate")
     ap.add_argument("--arrhenius", action="store_true",
@@ -63,7 +64,7 @@ def main():
     hits = {k: 0 for k in truth}
     rows = []
     with tempfile.TemporaryDirectory(prefix="ionrail_coverage_") as work:
-        for seed in range(1, a.seeds + 1):
+        for seed in range(a.first, a.first + a.seeds):
             data = os.path.join(work, f"s{seed}")
             subprocess.run([sys.executable, os.path.join(src, "scripts/make_measured.py"), "--ionrail", a.ionrail,
                             "--material", os.path.join(src, "materials/polymer.toml"), "--out",
