@@ -76,6 +76,13 @@ TEST(FitRecovery, ShippedExampleRecoversTheKnownParametersWithinTheirIntervals) 
     EXPECT_LE(std::fabs(value - t), 2 * sigma) << "fitted " << value << " ± " << sigma << ", true " << t;
     // And an informative fit: the interval is far narrower than the bounds.
     EXPECT_LT(4 * sigma, p->at("bounds")[1].get<double>() - p->at("bounds")[0].get<double>());
+    // The data's device is a KMC ensemble of 10000 rails (fit.device_rails),
+    // the model's 2000: the device's own draw is the model's scaled by
+    // sqrt(2000 / 10000), and both are inside the total.
+    const double model = p->at("uncertainty_scaled_model_draw"), device = p->at("uncertainty_scaled_device_draw");
+    const double total = p->at("uncertainty_scaled");
+    EXPECT_NEAR(device / model, std::sqrt(0.2), 2e-3);
+    EXPECT_GT(total * total, model * model + device * device);
   }
   // The only warnings are the solver step's: the data come from the same
   // sync solver (sim.p_max 0.5), so for them the fit is exact, but the check

@@ -190,6 +190,10 @@ section_def fit_section() {
   s.key("replicates", [](auto& c) -> auto& { return c.fit.replicates; })
       .range(closed(0, 64))
       .doc("other seeds at the optimum whose spread gives the uncertainty due to the model's own draw (0: none)");
+  s.key("device_rails", [](auto& c) -> auto& { return c.fit.device_rails; })
+      .range(closed(0, 2000000000))
+      .doc("rails of the measured device where it is itself a KMC ensemble (synthetic data): its own draw adds the "
+           "model draw's covariance times fit.rails / device_rails to the uncertainties (0: none, a real device)");
   s.key("step_check_seeds", [](auto& c) -> auto& { return c.fit.step_check_seeds; })
       .range(closed(0, 64))
       .doc("seeds at which the optimum is evaluated again with the sync solver's step halved: the shift of every "

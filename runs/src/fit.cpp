@@ -241,10 +241,21 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     if (e.u == opt.best_u) opt_r = e.residuals;
   const refined_fit refined = refine_gauss_newton(problem, evaluate, opt.best_u, opt_r, fp.refine_steps);
   int replicate_evaluations = 0;
-  fit_uncertainty unc = uncertainty_from_jacobian(
-      problem, refined.u, refined.jacobian, refined.r,
-      model_noise_covariance(problem, evaluate_seeded, refined.u, refined.r, refined.jacobian, fp.replicates,
-                             &replicate_evaluations));
+  // The model's draw, and where the data come from a KMC device of
+  // fit.device_rails rails, that device's own draw: the same covariance
+  // scaled by the rail counts (the mean over independent rails).
+  std::vector<std::vector<double>> draw_cov = model_noise_covariance(
+      problem, evaluate_seeded, refined.u, refined.r, refined.jacobian, fp.replicates, &replicate_evaluations);
+  const double device_draw_ratio =
+      fp.device_rails > 0 ? static_cast<double>(problem.device_at(problem.from_scaled(refined.u), 0).rails) /
+                                static_cast<double>(fp.device_rails)
+                          : 0.0;
+  std::vector<double> sigma_device_u(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    sigma_device_u[i] = std::sqrt(std::max(0.0, draw_cov[i][i] * device_draw_ratio));
+    for (std::size_t j = 0; j < n; ++j) draw_cov[i][j] *= 1.0 + device_draw_ratio;
+  }
+  fit_uncertainty unc = uncertainty_from_jacobian(problem, refined.u, refined.jacobian, refined.r, draw_cov);
   unc.replicates = fp.replicates;
   const int asked_before_check = static_cast<int>(asked);
   const step_check_result step = sync_step_check(problem, evaluate_checked, refined.u, refined.r, refined.jacobian,
@@ -326,7 +337,9 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                                                            : json_doc(nullptr)},
                   {"scale", p.scale == fit_scale::log ? "log" : "linear"},
                   {"uncertainty_scaled", unc.identifiable[k] ? json_number(unc.sigma_u[k], 4) : json_doc(nullptr)},
-                  {"uncertainty_scaled_model_draw", json_number(unc.sigma_model_u[k], 4)},
+                  {"uncertainty_scaled_model_draw",
+                   json_number(unc.sigma_model_u[k] / std::sqrt(1.0 + device_draw_ratio), 4)},
+                  {"uncertainty_scaled_device_draw", json_number(sigma_device_u[k], 4)},
                   {"start", json_number(p.start)},
                   {"bounds", json_doc::array({json_number(p.lower), json_number(p.upper)})},
                   {"identifiable", static_cast<bool>(unc.identifiable[k])}};
@@ -443,8 +456,14 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                    "residuals with steps of {} of each range, s2 = objective / (N - p) = {:.4g} with N - p = {}, F = {:.3g} "
                    "the AR(1) factor (1 + rho) / (1 - rho) of the residuals' lag-1 autocorrelation rho per curve, "
                    "weighted by each curve's sum of squares; plus the model draw's covariance from {} other seeds at "
-                   "the optimum (sum d d^T / 2K of the Gauss-Newton shifts d they cause)",
-                   fp.jacobian_step, unc.s2, unc.dof, unc.correlation_inflation, fp.replicates)},
+                   "the optimum (sum d d^T / 2K of the Gauss-Newton shifts d they cause){}",
+                   fp.jacobian_step, unc.s2, unc.dof, unc.correlation_inflation, fp.replicates,
+                   fp.device_rails > 0
+                       ? fmt::format(", times 1 + {:.6g} for the measured device's own draw (fit.device_rails = {}; "
+                                     "{} rails per model curve)",
+                                     device_draw_ratio, fp.device_rails,
+                                     problem.device_at(best_values, 0).rails)
+                       : std::string())},
       {"lag1_autocorrelation", [&] {
          json_doc a = json_doc::array();
          for (double x : unc.lag1_autocorrelation) a.push_back(json_number(x, 4));
@@ -555,8 +574,12 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                     "differences of the residuals (steps of {} of each range in its scale), s² = objective / (N − p) "
                     "= {:.4g}, F = {:.3g} for residuals correlated in time (AR(1): (1 + ρ)/(1 − ρ) of each curve's "
                     "lag-1 autocorrelation ρ), plus the covariance of the model's own draw, estimated from {} other "
-                    "seeds at the optimum. The 95 % interval is ± 2σ. Correlations:\n\n| |",
-                    fp.jacobian_step, unc.s2, unc.correlation_inflation, fp.replicates);
+                    "seeds at the optimum{}. The 95 % interval is ± 2σ. Correlations:\n\n| |",
+                    fp.jacobian_step, unc.s2, unc.correlation_inflation, fp.replicates,
+                    fp.device_rails > 0 ? fmt::format(", and of the measured device's own draw ({} rails: the model "
+                                                      "draw's covariance times {:.3g})",
+                                                      fp.device_rails, device_draw_ratio)
+                                        : std::string());
   for (const auto& p : fp.parameters) md += fmt::format(" {} |", to_string(p.name));
   md += "\n|---|";
   for (std::size_t k = 0; k < n; ++k) md += "---|";

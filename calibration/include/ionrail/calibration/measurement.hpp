@@ -62,6 +62,11 @@ struct fit_params {
   int refine_steps = 8;            // Gauss-Newton steps after the optimiser at most (refine_gauss_newton)
   int replicates = 8;              // other draws of the model at the optimum (model_noise_covariance)
   int step_check_seeds = 4;        // draws at which the sync step is halved at the optimum (sync_step_check)
+  // Rails of the measured device where it is itself a KMC ensemble (synthetic
+  // data): its own draw, an error correlated over whole curves like the
+  // model's, adds the model draw's covariance times fit.rails / device_rails.
+  // 0: none (a real device's ion count makes it negligible).
+  int device_rails = 0;
   bool profile = false;            // profile likelihood of every parameter (profile_likelihood)
   int profile_evaluations = 20;    // optimiser evaluations per profile point
   std::vector<fit_curve_spec> curves;
