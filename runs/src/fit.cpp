@@ -43,7 +43,6 @@ using config::run_config;
 namespace {
 
 constexpr double inf = std::numeric_limits<double>::infinity();
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 // A parameter's value and uncertainty from its scaled coordinate: log10 for
 // a log scale, where the interval is asymmetric; sigma is then the
@@ -64,6 +63,12 @@ shown_value in_units(const fit_parameter_spec& p, double u, double sigma_u) {
 double with_model_draw(double end_u, double best_u, double sigma_model_u) {
   const double d = end_u - best_u;
   return best_u + std::copysign(std::sqrt(d * d + sigma_model_u * sigma_model_u), d);
+}
+
+// A signed shift in scaled coordinates, in the parameter's units
+// (linearised like its sigma).
+double shift_in_units(const fit_parameter_spec& p, double u, double shift_u) {
+  return std::copysign(in_units(p, u, std::fabs(shift_u)).sigma, shift_u);
 }
 
 // A shift of the solver's step that matters: larger than the parameter's
@@ -246,12 +251,12 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   // scaled by the rail counts (the mean over independent rails).
   std::vector<std::vector<double>> draw_cov = model_noise_covariance(
       problem, evaluate_seeded, refined.u, refined.r, refined.jacobian, fp.replicates, &replicate_evaluations);
+  const int model_rails = problem.device_at(problem.from_scaled(refined.u), 0).rails;
   const double device_draw_ratio =
-      fp.device_rails > 0 ? static_cast<double>(problem.device_at(problem.from_scaled(refined.u), 0).rails) /
-                                static_cast<double>(fp.device_rails)
-                          : 0.0;
-  std::vector<double> sigma_device_u(n, 0.0);
+      fp.device_rails > 0 ? static_cast<double>(model_rails) / static_cast<double>(fp.device_rails) : 0.0;
+  std::vector<double> sigma_own_model_u(n, 0.0), sigma_device_u(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
+    sigma_own_model_u[i] = std::sqrt(std::max(0.0, draw_cov[i][i]));
     sigma_device_u[i] = std::sqrt(std::max(0.0, draw_cov[i][i] * device_draw_ratio));
     for (std::size_t j = 0; j < n; ++j) draw_cov[i][j] *= 1.0 + device_draw_ratio;
   }
@@ -337,8 +342,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                                                            : json_doc(nullptr)},
                   {"scale", p.scale == fit_scale::log ? "log" : "linear"},
                   {"uncertainty_scaled", unc.identifiable[k] ? json_number(unc.sigma_u[k], 4) : json_doc(nullptr)},
-                  {"uncertainty_scaled_model_draw",
-                   json_number(unc.sigma_model_u[k] / std::sqrt(1.0 + device_draw_ratio), 4)},
+                  {"uncertainty_scaled_model_draw", json_number(sigma_own_model_u[k], 4)},
                   {"uncertainty_scaled_device_draw", json_number(sigma_device_u[k], 4)},
                   {"start", json_number(p.start)},
                   {"bounds", json_doc::array({json_number(p.lower), json_number(p.upper)})},
@@ -370,14 +374,14 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
       warnings.push_back(fmt::format("{} = {:.6g} ended at a bound: the bounds may exclude the best value",
                                      to_string(p.name), s.value));
     if (step.seeds > 0) {
-      // The shift in the parameter's units (linearised like its sigma).
-      const double shift = std::copysign(in_units(p, best_u[k], std::fabs(step.shift_u[k])).sigma, step.shift_u[k]);
+      // sigma_u is infinite for a parameter that is not identifiable: no warning.
+      const double shift = shift_in_units(p, best_u[k], step.shift_u[k]);
       const double noise = in_units(p, best_u[k], step.noise_u[k]).sigma;
-      const double in_sigma = unc.identifiable[k] ? step.shift_u[k] / unc.sigma_u[k] : nan;
+      const double in_sigma = step.shift_u[k] / unc.sigma_u[k];
       e["sync_step_shift"] = {{"value", json_number(shift, 4)},
                               {"standard_error", json_number(noise, 3)},
                               {"in_sigma", unc.identifiable[k] ? json_number(in_sigma, 3) : json_doc(nullptr)}};
-      if (significant_step_shift(step.shift_u[k], step.noise_u[k], unc.identifiable[k] ? unc.sigma_u[k] : nan))
+      if (significant_step_shift(step.shift_u[k], step.noise_u[k], unc.sigma_u[k]))
         warnings.push_back(step_shift_warning(to_string(p.name), fmt::format("{:+.3g}", shift), in_sigma,
                                               problem.sim().p_max, step.seeds));
     }
@@ -461,8 +465,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                    fp.device_rails > 0
                        ? fmt::format(", times 1 + {:.6g} for the measured device's own draw (fit.device_rails = {}; "
                                      "{} rails per model curve)",
-                                     device_draw_ratio, fp.device_rails,
-                                     problem.device_at(best_values, 0).rails)
+                                     device_draw_ratio, fp.device_rails, model_rails)
                        : std::string())},
       {"lag1_autocorrelation", [&] {
          json_doc a = json_doc::array();
@@ -611,7 +614,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     for (std::size_t k = 0; k < n; ++k) {
       const auto& p = fp.parameters[k];
       md += fmt::format("| `{}` | {:+.3g} | {:.2g} | {} |\n", material_key(p.name),
-                        std::copysign(in_units(p, best_u[k], std::fabs(step.shift_u[k])).sigma, step.shift_u[k]),
+                        shift_in_units(p, best_u[k], step.shift_u[k]),
                         in_units(p, best_u[k], step.noise_u[k]).sigma,
                         unc.identifiable[k] ? fmt::format("{:+.2f}", step.shift_u[k] / unc.sigma_u[k]) : "—");
     }
