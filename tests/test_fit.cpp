@@ -621,6 +621,48 @@ TEST(FitStepCheck, GivesTheMoveToTheContinuousTimeLimitAndItsNoise) {
   EXPECT_EQ(sync_step_check(toy_problem(m, 2, bkl), residuals, u1, residuals(u1, 0, 1.0), jac, 4).seeds, 0);
 }
 
+TEST(FitModelDraw, ReplicatesWalkToTheirOwnFixedPointsWithTheFitsJacobian) {
+  // Residuals (a_k (u0 - 0.4) + d_k + (u1 - 0.2) t) / 0.01: the fit's own
+  // draw (k = 0) has slope a = 1 and fits exactly at (0.4, 0.2); another
+  // draw is offset by d_k = +/- delta and answers u0 with half the slope,
+  // as a re-drawn KMC model answers a weakly fixed direction less than the
+  // fit's own finite-difference Jacobian. Its fixed point is u0 = 0.4 -
+  // d_k / a_k, twice as far as the linearised shift -d_k; each step with
+  // the fit's Jacobian covers half of what is left.
+  const std::size_t m = 30;
+  const auto problem = toy_problem(m, 2);
+  const double delta = 0.002;
+  std::vector<double> t(m);
+  for (std::size_t i = 0; i < m; ++i) t[i] = static_cast<double>(i) / static_cast<double>(m);
+  int calls = 0;
+  const seeded_residual_function residuals = [&](const std::vector<double>& u, int seed) {
+    ++calls;
+    const double a = seed == 0 ? 1.0 : 0.5, d = seed == 0 ? 0.0 : (seed % 2 ? delta : -delta);
+    std::vector<double> r(m);
+    for (std::size_t i = 0; i < m; ++i) r[i] = (a * (u[0] - 0.4) + d + (u[1] - 0.2) * t[i]) / 0.01;
+    return r;
+  };
+  std::vector<std::vector<double>> jac(2, std::vector<double>(m));
+  for (std::size_t i = 0; i < m; ++i) jac[0][i] = 1 / 0.01, jac[1][i] = t[i] / 0.01;
+  const std::vector<double> best = {0.4, 0.2};
+  const std::vector<double> r0 = residuals(best, 0);
+  for (int steps : {1, 3, 6}) {
+    calls = 0;
+    const model_draw draw = model_noise_covariance(problem, residuals, best, r0, jac, 4, steps);
+    // The residuals at the optimum are exact (s2 = 0): no step is ever
+    // "below a quarter sigma", so every replicate takes all its steps.
+    EXPECT_EQ(draw.evaluations, 4 * steps);
+    EXPECT_EQ(calls, 4 * steps);
+    EXPECT_EQ(draw.steps, 4 * steps);
+    const double walked = 2 * delta * (1 - std::pow(0.5, steps));  // |shift| after `steps` steps
+    EXPECT_NEAR(draw.covariance_u[0][0], walked * walked / 2, 1e-12) << steps;
+    EXPECT_NEAR(draw.linearised_covariance_u[0][0], delta * delta / 2, 1e-12) << steps;
+    EXPECT_NEAR(draw.covariance_u[1][1], 0.0, 1e-12);
+    EXPECT_NEAR(draw.covariance_u[0][1], 0.0, 1e-12);
+  }
+  EXPECT_EQ(model_noise_covariance(problem, residuals, best, r0, jac, 0, 4).evaluations, 0);
+}
+
 TEST(FitUncertainty, JacobiEigenvaluesOfAKnownMatrix) {
   std::vector<double> values;
   std::vector<std::vector<double>> vectors;

@@ -603,6 +603,41 @@ std::vector<double> gauss_newton_shift(const fit_problem& problem, const fisher&
   return d;
 }
 
+// The Gauss-Newton step -(J^T J)^+ J^T r in scaled coordinates along the
+// directions the data determine only: a null direction of the Fisher matrix,
+// or one whose sigma sqrt(noise / eigenvalue) is wider than the whole box (a
+// pair the curves see only in combination, where a step would follow the
+// noise), is not moved along. *small: along every determined direction the
+// step is below converged_fraction_of_sigma of the sigma there.
+std::vector<double> determined_step(const fit_problem& problem, const fisher& f,
+                                    const std::vector<std::vector<double>>& jac, const std::vector<double>& r,
+                                    double noise, bool* small) {
+  const std::size_t n = problem.size();
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  std::vector<double> g(n, 0.0);  // normalised J^T r
+  for (std::size_t k = 0; k < n; ++k) {
+    double s = 0;
+    for (std::size_t i = 0; i < r.size(); ++i) s += jac[k][i] * r[i];
+    g[k] = s * (hi[k] - lo[k]);
+  }
+  std::vector<double> delta(n, 0.0);
+  *small = std::isfinite(noise);  // no residual degrees of freedom: no scale, only descent decides
+  for (std::size_t e = 0; e < n; ++e) {
+    if (f.null[e]) continue;
+    if (std::isfinite(noise) && noise / f.values[e] > 1.0) continue;
+    double proj = 0;
+    for (std::size_t k = 0; k < n; ++k) proj += f.vectors[k][e] * g[k];
+    for (std::size_t k = 0; k < n; ++k) delta[k] -= f.vectors[k][e] * proj / f.values[e];
+    if (!(std::fabs(proj / f.values[e]) <= converged_fraction_of_sigma * std::sqrt(noise / f.values[e]))) *small = false;
+  }
+  for (std::size_t k = 0; k < n; ++k) delta[k] *= hi[k] - lo[k];
+  return delta;
+}
+
+std::vector<std::vector<double>> without_flat_arrhenius_direction(const fit_problem& problem,
+                                                                  const std::vector<double>& u,
+                                                                  std::vector<std::vector<double>> jac);
+
 std::vector<double> difference(const std::vector<double>& a, const std::vector<double>& b) {
   std::vector<double> d(a.size());
   for (std::size_t i = 0; i < a.size(); ++i) d[i] = a[i] - b[i];
@@ -611,23 +646,44 @@ std::vector<double> difference(const std::vector<double>& a, const std::vector<d
 
 }  // namespace
 
-std::vector<std::vector<double>> model_noise_covariance(const fit_problem& problem,
-                                                        const seeded_residual_function& residuals,
-                                                        const std::vector<double>& u, const std::vector<double>& r,
-                                                        const std::vector<std::vector<double>>& jac, int replicates,
-                                                        int* evaluations) {
+model_draw model_noise_covariance(const fit_problem& problem, const seeded_residual_function& residuals,
+                                  const std::vector<double>& u, const std::vector<double>& r,
+                                  const std::vector<std::vector<double>>& jac, int replicates, int steps) {
   const std::size_t n = problem.size();
-  std::vector<std::vector<double>> cov(n, std::vector<double>(n, 0.0));
-  if (replicates <= 0) return cov;
-  const fisher f = fisher_of(problem, jac);
-  for (int k = 1; k <= replicates; ++k) {
-    const std::vector<double> rk = residuals(u, k);
-    ++*evaluations;
-    const std::vector<double> d = gauss_newton_shift(problem, f, jac, difference(rk, r));
+  model_draw out;
+  out.covariance_u.assign(n, std::vector<double>(n, 0.0));
+  out.linearised_covariance_u = out.covariance_u;
+  if (replicates <= 0) return out;
+  steps = std::max(1, steps);
+  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
+  const fit_uncertainty here = uncertainty_from_jacobian(problem, u, jac, r);
+  const double noise = here.s2 * here.correlation_inflation;
+  const auto step_jac = without_flat_arrhenius_direction(problem, u, jac);
+  const fisher f = fisher_of(problem, step_jac);
+  bool small = false;
+  // The fit's own draw is where its walk stopped, within a quarter sigma of
+  // its fixed point: the replicates are compared with that fixed point.
+  const std::vector<double> own = determined_step(problem, f, step_jac, r, noise, &small);
+  auto add = [&](std::vector<std::vector<double>>& cov, const std::vector<double>& d) {
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < n; ++j) cov[i][j] += d[i] * d[j] / (2.0 * replicates);
+  };
+  for (int k = 1; k <= replicates; ++k) {
+    std::vector<double> at = u;
+    for (int s = 0; s < steps; ++s) {
+      const std::vector<double> rk = residuals(at, k);
+      ++out.evaluations;
+      const std::vector<double> d = determined_step(problem, f, step_jac, rk, noise, &small);
+      for (std::size_t i = 0; i < n; ++i) at[i] = std::clamp(at[i] + d[i], lo[i], hi[i]);
+      ++out.steps;
+      if (s == 0) add(out.linearised_covariance_u, difference(d, own));
+      else if (small) break;
+    }
+    std::vector<double> shift(n);
+    for (std::size_t i = 0; i < n; ++i) shift[i] = at[i] - (u[i] + own[i]);
+    add(out.covariance_u, shift);
   }
-  return cov;
+  return out;
 }
 
 step_check_result sync_step_check(const fit_problem& problem, const stepped_residual_function& residuals,
@@ -739,33 +795,15 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
       out.stop = refine_stop::steps_reached;
       break;
     }
-    // The Gauss-Newton step in range-normalised coordinates, through the
-    // pseudo-inverse (a null direction is not moved along).
+    // The Gauss-Newton step, through the pseudo-inverse. Converged: along
+    // every direction the data determine (the Fisher eigenvectors; a
+    // confounded pair's combination included), the step is a small part of
+    // the sigma there, sqrt(s2 F / eigenvalue).
     const auto step_jac = without_flat_arrhenius_direction(problem, out.u, jac);
     const fisher f = fisher_of(problem, step_jac);
-    std::vector<double> g(n, 0.0);  // normalised J^T r
-    for (std::size_t k = 0; k < n; ++k) {
-      double s = 0;
-      for (std::size_t i = 0; i < out.r.size(); ++i) s += step_jac[k][i] * out.r[i];
-      g[k] = s * (hi[k] - lo[k]);
-    }
-    // Converged: along every direction the data determine (the Fisher
-    // eigenvectors; a confounded pair's combination included), the step is
-    // a small part of the sigma there, sqrt(s2 F / eigenvalue).
     const double noise = out.uncertainty.s2 * out.uncertainty.correlation_inflation;
-    std::vector<double> delta(n, 0.0);
-    bool small = std::isfinite(noise);  // no residual degrees of freedom: no scale, only descent decides
-    for (std::size_t e = 0; e < n; ++e) {
-      if (f.null[e]) continue;
-      // A direction whose sigma is wider than the whole box (a pair the
-      // curves see only in combination) is not determined: a step along it
-      // would follow the noise, so it is left as it is, like a null one.
-      if (std::isfinite(noise) && noise / f.values[e] > 1.0) continue;
-      double proj = 0;
-      for (std::size_t k = 0; k < n; ++k) proj += f.vectors[k][e] * g[k];
-      for (std::size_t k = 0; k < n; ++k) delta[k] -= f.vectors[k][e] * proj / f.values[e];
-      if (!(std::fabs(proj / f.values[e]) <= converged_fraction_of_sigma * std::sqrt(noise / f.values[e]))) small = false;
-    }
+    bool small = false;
+    const std::vector<double> delta = determined_step(problem, f, step_jac, out.r, noise, &small);
     if (small) {
       out.stop = refine_stop::converged;
       break;
@@ -784,7 +822,7 @@ refined_fit refine_gauss_newton(const fit_problem& problem, const residual_funct
       std::vector<double> u = out.u;
       bool moved = false;
       for (std::size_t k = 0; k < n; ++k) {
-        u[k] = std::clamp(out.u[k] + scale * delta[k] * (hi[k] - lo[k]), lo[k], hi[k]);
+        u[k] = std::clamp(out.u[k] + scale * delta[k], lo[k], hi[k]);
         moved = moved || u[k] != out.u[k];
       }
       if (!moved) break;

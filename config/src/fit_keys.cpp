@@ -190,6 +190,11 @@ section_def fit_section() {
   s.key("replicates", [](auto& c) -> auto& { return c.fit.replicates; })
       .range(closed(0, 64))
       .doc("other seeds at the optimum whose spread gives the uncertainty due to the model's own draw (0: none)");
+  s.key("replicate_steps", [](auto& c) -> auto& { return c.fit.replicate_steps; })
+      .range(closed(1, 20))
+      .doc("Gauss-Newton steps at most that each replicate seed walks from the optimum to its own fixed point (with "
+           "the fit's Jacobian; it stops once a step is below a quarter of every sigma); 1: the linearised shift "
+           "alone, which understates a weakly fixed direction's spread");
   s.key("device_rails", [](auto& c) -> auto& { return c.fit.device_rails; })
       .range(closed(0, 2000000000))
       .doc("rails of the measured device where it is itself a KMC ensemble (synthetic data): its own draw adds the "

@@ -144,7 +144,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   // With fit.profile, six points per parameter of up to
   // profile_evaluations each.
   const int evaluations_max = fp.max_evaluations + (2 * static_cast<int>(n) + 3) * fp.refine_steps +
-                              2 * static_cast<int>(n) + fp.replicates + 3 * fp.step_check_seeds +
+                              2 * static_cast<int>(n) + fp.replicates * fp.replicate_steps + 3 * fp.step_check_seeds +
                               (fp.profile ? 6 * static_cast<int>(n) * fp.profile_evaluations : 0);
   {
     double per_evaluation = 0;
@@ -225,13 +225,13 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   };
   // The replicates' residuals at the optimum are asked for again by the
   // step check: kept, not simulated twice.
-  std::map<int, std::vector<double>> at_optimum;
-  std::vector<double> optimum_u;
+  std::map<std::pair<int, std::vector<double>>, std::vector<double>> replicate_residuals;
   const seeded_residual_function evaluate_seeded = [&](const std::vector<double>& u, int replicate) {
     if (replicate == 0) return evaluate_stepped(u, 0, 1.0);
-    if (u != optimum_u) at_optimum.clear(), optimum_u = u;
-    auto it = at_optimum.find(replicate);
-    if (it == at_optimum.end()) it = at_optimum.emplace(replicate, evaluate_stepped(u, replicate, 1.0)).first;
+    auto key = std::make_pair(replicate, u);
+    auto it = replicate_residuals.find(key);
+    if (it == replicate_residuals.end())
+      it = replicate_residuals.emplace(std::move(key), evaluate_stepped(u, replicate, 1.0)).first;
     return it->second;
   };
   const stepped_residual_function evaluate_checked = [&](const std::vector<double>& u, int replicate,
@@ -245,19 +245,23 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   for (const auto& e : history)
     if (e.u == opt.best_u) opt_r = e.residuals;
   const refined_fit refined = refine_gauss_newton(problem, evaluate, opt.best_u, opt_r, fp.refine_steps);
-  int replicate_evaluations = 0;
   // The model's draw, and where the data come from a KMC device of
   // fit.device_rails rails, that device's own draw: the same covariance
-  // scaled by the rail counts (the mean over independent rails).
-  std::vector<std::vector<double>> draw_cov = model_noise_covariance(
-      problem, evaluate_seeded, refined.u, refined.r, refined.jacobian, fp.replicates, &replicate_evaluations);
+  // scaled by the rail counts (the mean over independent rails). The fit
+  // answers a re-drawn device as it answers a re-drawn model, more than
+  // linearly along a weakly fixed direction (docs/measurements.md), so both
+  // take the walks' covariance.
+  const model_draw draw = model_noise_covariance(problem, evaluate_seeded, refined.u, refined.r, refined.jacobian,
+                                                 fp.replicates, fp.replicate_steps);
   const int model_rails = problem.device_at(problem.from_scaled(refined.u), 0).rails;
   const double device_draw_ratio =
       fp.device_rails > 0 ? static_cast<double>(model_rails) / static_cast<double>(fp.device_rails) : 0.0;
-  std::vector<double> sigma_own_model_u(n, 0.0), sigma_device_u(n, 0.0);
+  std::vector<std::vector<double>> draw_cov = draw.covariance_u;
+  std::vector<double> sigma_own_model_u(n, 0.0), sigma_linearised_u(n, 0.0), sigma_device_u(n, 0.0);
   for (std::size_t i = 0; i < n; ++i) {
-    sigma_own_model_u[i] = std::sqrt(std::max(0.0, draw_cov[i][i]));
-    sigma_device_u[i] = std::sqrt(std::max(0.0, draw_cov[i][i] * device_draw_ratio));
+    sigma_own_model_u[i] = std::sqrt(std::max(0.0, draw.covariance_u[i][i]));
+    sigma_linearised_u[i] = std::sqrt(std::max(0.0, draw.linearised_covariance_u[i][i]));
+    sigma_device_u[i] = std::sqrt(std::max(0.0, draw.covariance_u[i][i] * device_draw_ratio));
     for (std::size_t j = 0; j < n; ++j) draw_cov[i][j] *= 1.0 + device_draw_ratio;
   }
   fit_uncertainty unc = uncertainty_from_jacobian(problem, refined.u, refined.jacobian, refined.r, draw_cov);
@@ -343,6 +347,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                   {"scale", p.scale == fit_scale::log ? "log" : "linear"},
                   {"uncertainty_scaled", unc.identifiable[k] ? json_number(unc.sigma_u[k], 4) : json_doc(nullptr)},
                   {"uncertainty_scaled_model_draw", json_number(sigma_own_model_u[k], 4)},
+                  {"uncertainty_scaled_model_draw_linearised", json_number(sigma_linearised_u[k], 4)},
                   {"uncertainty_scaled_device_draw", json_number(sigma_device_u[k], 4)},
                   {"start", json_number(p.start)},
                   {"bounds", json_doc::array({json_number(p.lower), json_number(p.upper)})},
@@ -459,9 +464,10 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
        fmt::format("Gauss-Newton (Fisher): covariance s2 F (J^T J)^-1 at the optimum, J by finite differences of the "
                    "residuals with steps of {} of each range, s2 = objective / (N - p) = {:.4g} with N - p = {}, F = {:.3g} "
                    "the AR(1) factor (1 + rho) / (1 - rho) of the residuals' lag-1 autocorrelation rho per curve, "
-                   "weighted by each curve's sum of squares; plus the model draw's covariance from {} other seeds at "
-                   "the optimum (sum d d^T / 2K of the Gauss-Newton shifts d they cause){}",
-                   fp.jacobian_step, unc.s2, unc.dof, unc.correlation_inflation, fp.replicates,
+                   "weighted by each curve's sum of squares; plus the model draw's covariance from {} other seeds "
+                   "(sum d d^T / 2K of their shifts d from the fit's fixed point, each walking up to {} Gauss-Newton "
+                   "steps from the optimum with the fit's Jacobian){}",
+                   fp.jacobian_step, unc.s2, unc.dof, unc.correlation_inflation, fp.replicates, fp.replicate_steps,
                    fp.device_rails > 0
                        ? fmt::format(", times 1 + {:.6g} for the measured device's own draw (fit.device_rails = {}; "
                                      "{} rails per model curve)",
@@ -486,7 +492,8 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                 {"gauss_newton_steps_accepted", refined.accepted_steps},
                 {"gauss_newton_converged", refined.converged()},
                 {"gauss_newton_stop_reason", to_string(refined.stop)},
-                {"replicate_evaluations", replicate_evaluations},
+                {"replicate_evaluations", draw.evaluations},
+                {"replicate_steps", draw.steps},
                 {"sync_step_check_seeds", step.seeds},
                 {"sync_step_check_evaluations", step_check_evaluations},
                 {"sim_p_max", json_number(problem.sim().p_max, 6)},
@@ -577,10 +584,11 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                     "differences of the residuals (steps of {} of each range in its scale), s² = objective / (N − p) "
                     "= {:.4g}, F = {:.3g} for residuals correlated in time (AR(1): (1 + ρ)/(1 − ρ) of each curve's "
                     "lag-1 autocorrelation ρ), plus the covariance of the model's own draw, estimated from {} other "
-                    "seeds at the optimum{}. The 95 % interval is ± 2σ. Correlations:\n\n| |",
-                    fp.jacobian_step, unc.s2, unc.correlation_inflation, fp.replicates,
-                    fp.device_rails > 0 ? fmt::format(", and of the measured device's own draw ({} rails: the model "
-                                                      "draw's covariance times {:.3g})",
+                    "seeds, each walked to its own fixed point (up to {} Gauss–Newton steps){}. The 95 % interval "
+                    "is ± 2σ. Correlations:\n\n| |",
+                    fp.jacobian_step, unc.s2, unc.correlation_inflation, fp.replicates, fp.replicate_steps,
+                    fp.device_rails > 0 ? fmt::format(", and of the measured device's own draw ({} rails: the "
+                                                      "model draw's covariance times {:.3g})",
                                                       fp.device_rails, device_draw_ratio)
                                         : std::string());
   for (const auto& p : fp.parameters) md += fmt::format(" {} |", to_string(p.name));

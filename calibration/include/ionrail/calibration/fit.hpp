@@ -147,15 +147,27 @@ fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std:
 // The parameters' covariance from the model's finite ensemble: the fitted
 // point depends on the fit's one draw of the KMC (common random numbers fix
 // it), an error correlated over whole curves that the residuals' scatter
-// does not show. At u, `replicates` other draws k give residuals r_k; the
-// Gauss-Newton shift each would cause, d_k = -(J^T J)^+ J^T (r_k - r), has
-// covariance twice that of the fit's own draw, so the estimate is
-// sum d_k d_k^T / (2 replicates). Counts its evaluations into *evaluations.
-std::vector<std::vector<double>> model_noise_covariance(const fit_problem& problem,
-                                                        const seeded_residual_function& residuals,
-                                                        const std::vector<double>& u, const std::vector<double>& r,
-                                                        const std::vector<std::vector<double>>& jac, int replicates,
-                                                        int* evaluations);
+// does not show. At u (where the fit's Gauss-Newton walk stopped, with
+// Jacobian jac), each of `replicates` other draws k walks to its own fixed
+// point with the same Jacobian: up to `steps` Gauss-Newton steps, each from
+// its residuals where the last one ended, stopping early once a step is
+// below converged_fraction_of_sigma of every sigma. Its shift d_k from the
+// fit's own fixed point (u plus the step its residuals still ask for) has
+// covariance twice that of the fit's own draw: the estimate is
+// sum d_k d_k^T / (2 replicates). The first step alone is the linearised
+// shift -(J^T J)^+ J^T (r_k - r); along a direction the curves fix weakly
+// (the Arrhenius slope) it understates the walk's, because another draw's
+// model answers a parameter change less than the fit's own Jacobian, whose
+// finite differences carry the fit's draw too.
+struct model_draw {
+  std::vector<std::vector<double>> covariance_u;             // from the walks' fixed points
+  std::vector<std::vector<double>> linearised_covariance_u;  // from their first steps
+  int evaluations = 0;
+  int steps = 0;  // steps taken, all replicates together
+};
+model_draw model_noise_covariance(const fit_problem& problem, const seeded_residual_function& residuals,
+                                  const std::vector<double>& u, const std::vector<double>& r,
+                                  const std::vector<std::vector<double>>& jac, int replicates, int steps);
 
 // How far the sync solver's finite step moves the fitted parameters from
 // the continuous-time model's. The sync solver's error is first order in

@@ -61,6 +61,7 @@ struct fit_params {
   double jacobian_step = 0.02;     // finite-difference step for the uncertainties, fraction of each range
   int refine_steps = 8;            // Gauss-Newton steps after the optimiser at most (refine_gauss_newton)
   int replicates = 8;              // other draws of the model at the optimum (model_noise_covariance)
+  int replicate_steps = 4;         // Gauss-Newton steps each replicate walks at most (model_noise_covariance)
   int step_check_seeds = 4;        // draws at which the sync step is halved at the optimum (sync_step_check)
   // Rails of the measured device where it is itself a KMC ensemble (synthetic
   // data): its own draw, an error correlated over whole curves like the
