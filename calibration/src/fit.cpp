@@ -581,28 +581,6 @@ fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std:
 
 namespace {
 
-// The Gauss-Newton shift -(J^T J)^+ J^T dr in scaled coordinates (null
-// directions of the Fisher matrix not moved along).
-std::vector<double> gauss_newton_shift(const fit_problem& problem, const fisher& f,
-                                       const std::vector<std::vector<double>>& jac, const std::vector<double>& dr) {
-  const std::size_t n = problem.size();
-  const std::vector<double> lo = problem.lower_scaled(), hi = problem.upper_scaled();
-  std::vector<double> g(n, 0.0);  // normalised J^T dr
-  for (std::size_t p = 0; p < n; ++p) {
-    double s = 0;
-    for (std::size_t i = 0; i < dr.size(); ++i) s += jac[p][i] * dr[i];
-    g[p] = s * (hi[p] - lo[p]);
-  }
-  std::vector<double> d(n, 0.0);
-  for (std::size_t e = 0; e < n; ++e) {
-    if (f.null[e]) continue;
-    double proj = 0;
-    for (std::size_t p = 0; p < n; ++p) proj += f.vectors[p][e] * g[p];
-    for (std::size_t p = 0; p < n; ++p) d[p] -= f.vectors[p][e] * proj / f.values[e] * (hi[p] - lo[p]);
-  }
-  return d;
-}
-
 // The Gauss-Newton step -(J^T J)^+ J^T r in scaled coordinates along the
 // directions the data determine only: a null direction of the Fisher matrix,
 // or one whose sigma sqrt(noise / eigenvalue) is wider than the whole box (a
@@ -637,6 +615,14 @@ std::vector<double> determined_step(const fit_problem& problem, const fisher& f,
 std::vector<std::vector<double>> without_flat_arrhenius_direction(const fit_problem& problem,
                                                                   const std::vector<double>& u,
                                                                   std::vector<std::vector<double>> jac);
+
+// The Gauss-Newton shift -(J^T J)^+ J^T dr in scaled coordinates along every
+// direction that is not null (no noise scale: none is too wide).
+std::vector<double> gauss_newton_shift(const fit_problem& problem, const fisher& f,
+                                       const std::vector<std::vector<double>>& jac, const std::vector<double>& dr) {
+  bool small = false;
+  return determined_step(problem, f, jac, dr, std::numeric_limits<double>::infinity(), &small);
+}
 
 std::vector<double> difference(const std::vector<double>& a, const std::vector<double>& b) {
   std::vector<double> d(a.size());
