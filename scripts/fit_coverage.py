@@ -46,7 +46,7 @@ def main():
                     help="polymer_arrhenius.toml: Ea, nu0 and g1 from curves at 280, 300 and 320 K")
     ap.add_argument("--need-pair", type=int, default=None,
                     help="with --arrhenius: the bar for Ea and nu0 alone (default --need); measured 9 of 10 on "
-                         "data sets 1-10, 17 of 20 on 1-20 (docs/measurements.md: their sigma is still ~1.4x too small)")
+                         "data sets 1-10, 18 of 20 on 1-20 (docs/measurements.md)")
     a = ap.parse_args()
     src = os.path.abspath(a.source)
     name = "polymer_degenerate.toml" if a.degenerate else "polymer_arrhenius.toml" if a.arrhenius else "polymer.toml"

@@ -661,7 +661,6 @@ model_draw model_noise_covariance(const fit_problem& problem, const seeded_resid
       ++out.evaluations;
       const std::vector<double> d = determined_step(problem, f, step_jac, rk, noise, &small);
       for (std::size_t i = 0; i < n; ++i) at[i] = std::clamp(at[i] + d[i], lo[i], hi[i]);
-      ++out.steps;
       if (s == 0) add(out.linearised_covariance_u, difference(d, own));
       else if (small) break;
     }

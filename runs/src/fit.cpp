@@ -493,7 +493,6 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                 {"gauss_newton_converged", refined.converged()},
                 {"gauss_newton_stop_reason", to_string(refined.stop)},
                 {"replicate_evaluations", draw.evaluations},
-                {"replicate_steps", draw.steps},
                 {"sync_step_check_seeds", step.seeds},
                 {"sync_step_check_evaluations", step_check_evaluations},
                 {"sim_p_max", json_number(problem.sim().p_max, 6)},

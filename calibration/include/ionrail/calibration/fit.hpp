@@ -162,8 +162,7 @@ fit_uncertainty uncertainty_from_jacobian(const fit_problem& problem, const std:
 struct model_draw {
   std::vector<std::vector<double>> covariance_u;             // from the walks' fixed points
   std::vector<std::vector<double>> linearised_covariance_u;  // from their first steps
-  int evaluations = 0;
-  int steps = 0;  // steps taken, all replicates together
+  int evaluations = 0;  // one per step taken, all replicates together
 };
 model_draw model_noise_covariance(const fit_problem& problem, const seeded_residual_function& residuals,
                                   const std::vector<double>& u, const std::vector<double>& r,
