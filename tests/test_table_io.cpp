@@ -28,8 +28,7 @@ constexpr double synthetic_noise_var = 1e-6, synthetic_fluct_var = 4e-6, synthet
 constexpr int synthetic_lag = 20;
 calibration::transition_bins synthetic_bins() {
   calibration::transition_bins b(5, 0.5, 6.0, synthetic_lag);
-  b.lag1_square = 10.0;
-  b.lag1_product = synthetic_rho * b.lag1_square;
+  for (int j = 0; j < b.n_v; ++j) b.add_lag1(b.v0 + j * b.dv, synthetic_rho * 10.0, 10.0, 1000);
   for (int i = 0; i < b.n_s; ++i)
     for (int j = 0; j < b.n_v; ++j) {
       const double s = i * b.ds, v = b.v0 + j * b.dv;
@@ -100,6 +99,54 @@ TEST(TableIo, SlowNoiseIsTheLaggedVarianceLessTheFluctuationShare) {
   auto bins = synthetic_bins();
   for (auto& x : bins.noise_sum) x *= 0.1;
   EXPECT_EQ(calibration::build_table(bins, ro, 0.25, 4e-5).table.noise_at(4, j0).raw(), 0);
+}
+
+// The drift's reversion correction (1 − ρ) Σ dev / n uses the ρ measured at
+// the bin's own voltage: a column whose deviations do not revert (ρ = 1)
+// keeps the plain mean change; a column with too few lag-one samples of its
+// own takes the pooled ρ.
+TEST(TableIo, DriftReversionUsesTheRhoOfItsOwnVoltage) {
+  calibration::transition_bins b(5, 0.5, 2.0, 1);
+  ASSERT_EQ(b.n_v, 9);
+  const int j_zero = 4, j_pos = 6, j_thin = 2;  // 0 V, +1 V, −1 V
+  for (int j = 0; j < b.n_v; ++j) b.add_lag1(b.v0 + j * b.dv, 0.5 * 100.0, 100.0, 1000);  // ρ = 0.5
+  b.lag1_product[j_zero] = 100.0;               // 0 V: ρ = 1, no reversion
+  b.lag1_product[j_pos] = 0.8 * 100.0;          // +1 V: ρ = 0.8
+  b.lag1_count[j_thin] = 3;                     // −1 V: too few device-steps, pooled ρ
+  for (int n = 0; n < 10; ++n)
+    for (int j : {j_zero, j_pos, j_thin}) b.add(0.5, b.v0 + j * b.dv, 0.001, 0.02);
+  const double pooled = b.fluct_rho();
+  EXPECT_GT(pooled, 0.5);
+  EXPECT_LT(pooled, 0.6);
+  EXPECT_DOUBLE_EQ(b.fluct_rho_at(j_zero, 5), 1.0);
+  EXPECT_DOUBLE_EQ(b.fluct_rho_at(j_pos, 5), 0.8);
+  EXPECT_DOUBLE_EQ(b.fluct_rho_at(j_thin, 5), pooled);
+  kmc::readout_params ro;
+  const auto built = calibration::build_table(b, ro, 0.25, 4e-5);
+  ASSERT_EQ(built.reversion_rho.size(), 9u);
+  EXPECT_DOUBLE_EQ(built.reversion_rho[j_zero], 1.0);
+  EXPECT_DOUBLE_EQ(built.reversion_rho[j_pos], 0.8);
+  EXPECT_DOUBLE_EQ(built.reversion_rho[j_thin], pooled);
+  EXPECT_DOUBLE_EQ(built.fluct_rho, pooled);  // the model's one ρ stays the pooled one
+  const int i = 16;                           // s = 0.5
+  const double lsb = model::q_delta::lsb;
+  EXPECT_NEAR(built.table.drift_at(i, j_zero).to_double(), 0.001, lsb);
+  EXPECT_NEAR(built.table.drift_at(i, j_pos).to_double(), 0.001 + 0.2 * 0.02, lsb);
+  EXPECT_NEAR(built.table.drift_at(i, j_thin).to_double(), 0.001 + (1 - pooled) * 0.02, lsb);
+}
+
+// A step is binned only where the drive stays within half a voltage step
+// over it: across a pulse edge it is neither voltage.
+TEST(Calibration, VoltageSpanCoversTheCornersInsideAStep) {
+  const kmc::piecewise_linear_voltage pulse({0.0, 1.0, 1.0 + 1e-9, 2.0, 2.0 + 1e-9, 5.0, 7.0},
+                                            {0.0, 0.0, 6.0, 6.0, 0.0, 0.0, 2.0}, "a pulse and a ramp");
+  EXPECT_DOUBLE_EQ(calibration::voltage_span(pulse, 0.0, 0.5), 0.0);
+  EXPECT_DOUBLE_EQ(calibration::voltage_span(pulse, 1.2, 1.7), 0.0);
+  EXPECT_DOUBLE_EQ(calibration::voltage_span(pulse, 0.95, 1.05), 6.0);  // rising edge inside
+  EXPECT_DOUBLE_EQ(calibration::voltage_span(pulse, 1.9, 2.1), 6.0);    // falling edge inside
+  EXPECT_DOUBLE_EQ(calibration::voltage_span(pulse, 0.5, 3.0), 6.0);    // a whole pulse inside
+  EXPECT_NEAR(calibration::voltage_span(pulse, 5.5, 5.55), 0.05, 1e-12);  // the ramp: 1 V/s
+  EXPECT_NEAR(calibration::voltage_span(pulse, 4.9, 5.1), 0.1, 1e-12);
 }
 
 TEST(TableIo, UnvisitedBinsAreFilledAndFlagged) {
@@ -266,11 +313,24 @@ TEST(Calibration, CheckpointedRunsResumeToTheSameBits) {
   EXPECT_EQ(first.fluct_sum, resumed.fluct_sum);
   EXPECT_EQ(first.lag1_product, resumed.lag1_product);
   EXPECT_EQ(first.lag1_square, resumed.lag1_square);
+  EXPECT_EQ(first.lag1_count, resumed.lag1_count);
   EXPECT_GT(first.fluct_rho(), 0.0);
   EXPECT_LT(first.fluct_rho(), 1.0);
-  long long total = 0;
+  // Every step held within half a voltage step is binned, once per device;
+  // a step across an edge of the protocol is not.
+  long long total = 0, lag1 = 0, held = 0, steps = 0;
   for (long long n : first.count) total += n;
-  EXPECT_EQ(total, 2 * 4 * 40);  // runs × devices × steps
+  for (long long n : first.lag1_count) lag1 += n;
+  for (int run = 0; run < c.runs; ++run) {
+    const auto protocol = ionrail::calibration::random_protocol(c, static_cast<std::uint64_t>(run));
+    for (int k = 1; k <= 40; ++k, ++steps)
+      held += ionrail::calibration::voltage_span(*protocol, (k - 1) * c.dt_m_s, k * c.dt_m_s) <= 0.5 * c.v_step_v;
+  }
+  EXPECT_EQ(steps, 2 * 40);
+  EXPECT_GT(held, 0);
+  EXPECT_LT(held, steps);  // these protocols do switch inside steps
+  EXPECT_EQ(total, 4 * held);  // devices × held steps
+  EXPECT_EQ(lag1, 4 * held);
   // A truncated checkpoint is refused, not silently used.
   std::ofstream(dir / "run_0.bins") << "ionrail-bins 1 65";
   EXPECT_THROW(ionrail::calibration::collect_transitions(material, ionrail::kmc::sim_params{}, c, true, dir.string()),

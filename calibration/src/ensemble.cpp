@@ -190,6 +190,9 @@ transition_bins::transition_bins(int state_bits, double v_step, double v_max, in
   noise_sum.assign(count.size(), 0.0);
   fluct_count.assign(count.size(), 0);
   fluct_sum.assign(count.size(), 0.0);
+  lag1_product.assign(static_cast<std::size_t>(n_v), 0.0);
+  lag1_square.assign(static_cast<std::size_t>(n_v), 0.0);
+  lag1_count.assign(static_cast<std::size_t>(n_v), 0);
 }
 
 namespace {
@@ -199,6 +202,40 @@ int bin_of(const transition_bins& b, double s, double v) {
   return b.index(i, j);
 }
 }  // namespace
+
+int transition_bins::column_of(double v) const {
+  return std::clamp(static_cast<int>(std::lround((v - v0) / dv)), 0, n_v - 1);
+}
+
+double transition_bins::fluct_rho() const {
+  double product = 0, square = 0;
+  for (int j = 0; j < n_v; ++j) product += lag1_product[j], square += lag1_square[j];
+  return square > 0 ? product / square : 0.0;
+}
+
+double transition_bins::fluct_rho_at(int j, long long min_device_steps) const {
+  if (lag1_count[j] < min_device_steps || !(lag1_square[j] > 0)) return fluct_rho();
+  return lag1_product[j] / lag1_square[j];
+}
+
+void transition_bins::add_lag1(double v, double product, double square, long long device_steps) {
+  const int j = column_of(v);
+  lag1_product[j] += product;
+  lag1_square[j] += square;
+  lag1_count[j] += device_steps;
+}
+
+double voltage_span(const kmc::piecewise_linear_voltage& drive, double t0_s, double t1_s) {
+  double lo = std::min(drive.voltage(t0_s), drive.voltage(t1_s)), hi = std::max(drive.voltage(t0_s), drive.voltage(t1_s));
+  const auto& t = drive.times_s();
+  const auto& v = drive.volts();
+  // The corners inside (t0, t1): the knots, sorted by time.
+  for (auto k = std::upper_bound(t.begin(), t.end(), t0_s); k != t.end() && *k < t1_s; ++k) {
+    const double x = v[static_cast<std::size_t>(k - t.begin())];
+    lo = std::min(lo, x), hi = std::max(hi, x);
+  }
+  return hi - lo;
+}
 
 void transition_bins::add(double s, double v, double delta, double deviation) {
   const int k = bin_of(*this, s, v);
@@ -225,8 +262,11 @@ void transition_bins::merge(const transition_bins& o) {
     noise_count[k] += o.noise_count[k], noise_sum[k] += o.noise_sum[k];
     fluct_count[k] += o.fluct_count[k], fluct_sum[k] += o.fluct_sum[k];
   }
-  lag1_product += o.lag1_product;
-  lag1_square += o.lag1_square;
+  for (int j = 0; j < n_v; ++j) {
+    lag1_product[j] += o.lag1_product[j];
+    lag1_square[j] += o.lag1_square[j];
+    lag1_count[j] += o.lag1_count[j];
+  }
 }
 
 kmc::device_params ensemble_device(const kmc::device_params& material, int devices, int device_rails) {
@@ -266,9 +306,12 @@ namespace {
 void save_bins(const transition_bins& b, const std::filesystem::path& file) {
   std::string text;
   char line[512];
-  std::snprintf(line, sizeof line, "ionrail-bins 3 %d %d %d %a %a\n", b.n_s, b.n_v, b.lag_steps, b.lag1_product,
-                b.lag1_square);
+  std::snprintf(line, sizeof line, "ionrail-bins 4 %d %d %d\n", b.n_s, b.n_v, b.lag_steps);
   text += line;
+  for (int j = 0; j < b.n_v; ++j) {
+    std::snprintf(line, sizeof line, "%a %a %lld\n", b.lag1_product[j], b.lag1_square[j], b.lag1_count[j]);
+    text += line;
+  }
   for (std::size_t k = 0; k < b.count.size(); ++k) {
     std::snprintf(line, sizeof line, "%lld %a %a %lld %a %lld %a\n", b.count[k], b.sum[k], b.dev_sum[k],
                   b.noise_count[k], b.noise_sum[k], b.fluct_count[k], b.fluct_sum[k]);
@@ -284,7 +327,7 @@ bool load_bins(transition_bins& b, const std::filesystem::path& file) {
   if (!std::filesystem::exists(file, ec)) return false;
   // No larger than save_bins can write: each of its lines fits its 512-byte
   // buffer, and the checkpoint header line its 200 bytes.
-  const std::uintmax_t max_bytes = std::uintmax_t{512} * (b.count.size() + 1) + 200;
+  const std::uintmax_t max_bytes = std::uintmax_t{512} * (b.count.size() + b.lag1_count.size() + 1) + 200;
   const std::string text = read_checkpoint(file, "calibration-bins", max_bytes);
   // One line at a time (sscanf on the whole text would measure it on every call).
   std::size_t from = 0;
@@ -295,13 +338,18 @@ bool load_bins(transition_bins& b, const std::filesystem::path& file) {
     return line;
   };
   int version = 0, n_s = 0, n_v = 0, lag = 0;
-  bool ok = std::sscanf(next_line().c_str(), "ionrail-bins %d %d %d %d %la %la", &version, &n_s, &n_v, &lag,
-                        &b.lag1_product, &b.lag1_square) == 6 &&
-            version == 3 && n_s == b.n_s && n_v == b.n_v && lag == b.lag_steps;
+  // Version 4: ρ per voltage column, drift and fluctuation from held steps
+  // only; a version 3 file (one pooled ρ, every step) is another estimator.
+  bool ok = std::sscanf(next_line().c_str(), "ionrail-bins %d %d %d %d", &version, &n_s, &n_v, &lag) == 4 &&
+            version == 4 && n_s == b.n_s && n_v == b.n_v && lag == b.lag_steps;
+  for (int j = 0; ok && j < b.n_v; ++j)
+    ok = std::sscanf(next_line().c_str(), "%la %la %lld", &b.lag1_product[j], &b.lag1_square[j], &b.lag1_count[j]) == 3;
   for (std::size_t k = 0; ok && k < b.count.size(); ++k)
     ok = std::sscanf(next_line().c_str(), "%lld %la %la %lld %la %lld %la", &b.count[k], &b.sum[k], &b.dev_sum[k],
                      &b.noise_count[k], &b.noise_sum[k], &b.fluct_count[k], &b.fluct_sum[k]) == 7;
-  if (!ok) throw input_error(file.string() + ": calibration checkpoint is truncated or from another grid");
+  if (!ok)
+    throw input_error(file.string() + ": calibration checkpoint is truncated, from another grid or from another "
+                                      "version of the estimator (expected ionrail-bins 4)");
   return true;
 }
 
@@ -323,8 +371,9 @@ void put_bins(kmc::state_writer& w, const transition_bins& b) {
   w.put_vector(b.noise_sum);
   w.put_vector(b.fluct_count);
   w.put_vector(b.fluct_sum);
-  w.put(b.lag1_product);
-  w.put(b.lag1_square);
+  w.put_vector(b.lag1_product);
+  w.put_vector(b.lag1_square);
+  w.put_vector(b.lag1_count);
 }
 
 void get_bins(kmc::state_reader& r, transition_bins& b) {
@@ -336,8 +385,10 @@ void get_bins(kmc::state_reader& r, transition_bins& b) {
   r.get_vector(b.noise_sum, n, "noise sums");
   r.get_vector(b.fluct_count, n, "fluctuation counts");
   r.get_vector(b.fluct_sum, n, "fluctuation sums");
-  b.lag1_product = r.get<double>();
-  b.lag1_square = r.get<double>();
+  const std::size_t columns = static_cast<std::size_t>(b.n_v);
+  r.get_vector(b.lag1_product, columns, "lag-one products");
+  r.get_vector(b.lag1_square, columns, "lag-one squares");
+  r.get_vector(b.lag1_count, columns, "lag-one counts");
 }
 
 void save_progress(const std::filesystem::path& file, const transition_bins& b, const run_progress& p) {
@@ -494,18 +545,21 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
       const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);
       const std::vector<double> after = device_states(e, c.devices);
       transition_bins& bins = per_run[run];
-      double mean_before = 0, mean_after = 0;
-      for (int dev = 0; dev < c.devices; ++dev) mean_before += before[dev] / c.devices, mean_after += after[dev] / c.devices;
-      for (int dev = 0; dev < c.devices; ++dev)
-        bins.add(before[dev], v, after[dev] - before[dev], before[dev] - mean_before);
-      double variance = 0;
-      for (int dev = 0; dev < c.devices; ++dev) {
-        const double now = after[dev] - mean_after, prev = before[dev] - mean_before;
-        variance += now * now / (c.devices - 1);
-        bins.lag1_product += now * prev;
-        bins.lag1_square += prev * prev;
+      if (voltage_span(*protocol, t0, k * c.dt_m_s) <= 0.5 * c.v_step_v) {
+        double mean_before = 0, mean_after = 0;
+        for (int dev = 0; dev < c.devices; ++dev) mean_before += before[dev] / c.devices, mean_after += after[dev] / c.devices;
+        for (int dev = 0; dev < c.devices; ++dev)
+          bins.add(before[dev], v, after[dev] - before[dev], before[dev] - mean_before);
+        double variance = 0, product = 0, square = 0;
+        for (int dev = 0; dev < c.devices; ++dev) {
+          const double now = after[dev] - mean_after, prev = before[dev] - mean_before;
+          variance += now * now / (c.devices - 1);
+          product += now * prev;
+          square += prev * prev;
+        }
+        bins.add_lag1(v, product, square, c.devices);
+        bins.add_fluct(mean_after, v, variance);
       }
-      bins.add_fluct(mean_after, v, variance);
       history.push_back(after);
       voltages.push_back(v);
       if (static_cast<int>(voltages.size()) == lag) {

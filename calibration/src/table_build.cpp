@@ -67,10 +67,14 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
   std::vector<int> noise_seen(bins.count.size(), 0), fluct_seen(bins.count.size(), 0);
   std::vector<double> fluct(bins.count.size(), 0.0);
   // The fast fluctuation's mean reversion is taken out of the drift (see
-  // transition_bins); with one state variable there is no δ and nothing to
-  // take out.
-  const double reversion = state_variables == 1 ? 0.0 : 1.0 - std::clamp(bins.fluct_rho(), 0.0, 1.0);
+  // transition_bins), at the ρ measured at the bin's own voltage; with one
+  // state variable there is no δ and nothing to take out.
+  out.reversion_rho.assign(static_cast<std::size_t>(nv), 0.0);
+  for (int j = 0; j < nv; ++j)
+    out.reversion_rho[static_cast<std::size_t>(j)] =
+        state_variables == 1 ? 0.0 : std::clamp(bins.fluct_rho_at(j, min_samples), 0.0, 1.0);
   for (std::size_t k = 0; k < bins.count.size(); ++k) {
+    const double reversion = state_variables == 1 ? 0.0 : 1.0 - out.reversion_rho[k % static_cast<std::size_t>(nv)];
     if (bins.fluct_count[k] >= min_samples) {
       fluct[k] = std::sqrt(bins.fluct_sum[k] / static_cast<double>(bins.fluct_count[k]));
       fluct_seen[k] = 1;

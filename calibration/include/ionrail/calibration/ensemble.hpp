@@ -64,12 +64,18 @@ std::shared_ptr<kmc::piecewise_linear_voltage> random_protocol(const calibration
 //   most visited (Tweedie's bias: (1 − ρ) σ² ∂ ln p(s)/∂s), a fake forgetting
 //   that dominates a retentive device at rest. So the bins keep Σ dev too and
 //   the drift is (Σ Δs + (1 − ρ) Σ dev) / n.
+//   ρ is measured per voltage column: how fast a device's deviation reverts
+//   depends on the field (at 0 V in a retentive film it hardly reverts, and
+//   a pooled ρ would take out a reversion that is not there, turning the
+//   spread of the devices' states into drift toward attractors).
 // - Fast fluctuation: a device's deviation from the run's mean over its
 //   devices (which share V(t) and their history and differ only by
 //   finite-size chance) relaxes in a fraction of a second, by exchange across
 //   the zone boundary under the device's own space charge. Its variance,
 //   binned by (mean s, V), is the stationary σ² of δ; its lag-one-step
-//   autocorrelation, pooled over everything, is ρ.
+//   autocorrelation, pooled over every voltage, is the model's ρ.
+// - Drift, fluctuation and ρ count only steps held at one voltage
+//   (voltage_span); the noise over L steps is binned at their mean voltage.
 // - Slow noise: the cross-device variance of the state change over a lag of
 //   L steps, per step, minus what δ contributes to it (2σ²(1 − ρ^L)/L): the
 //   part of the spread that accumulates.
@@ -84,8 +90,10 @@ struct transition_bins {
   std::vector<double> noise_sum;    // Σ (Δ_L s − its mean over the run's devices)² · D/(D−1) / L
   std::vector<long long> fluct_count;
   std::vector<double> fluct_sum;    // Σ cross-device variance of s (unbiased), at (mean s, V)
-  double lag1_product = 0;          // Σ dev(t) · dev(t − 1), dev = s − the run's mean
-  double lag1_square = 0;           // Σ dev(t − 1)²
+  // Per voltage column (the step's voltage), over held steps only:
+  std::vector<double> lag1_product;    // Σ dev(t) · dev(t − 1), dev = s − the run's mean
+  std::vector<double> lag1_square;     // Σ dev(t − 1)²
+  std::vector<long long> lag1_count;   // device-steps in those sums
 
   transition_bins(int state_bits, double v_step, double v_max, int lag = 1);
   // n_s · n_v of that grid, and the bytes of one transition_bins of it,
@@ -95,10 +103,23 @@ struct transition_bins {
   void add(double s, double v, double delta, double deviation = 0);
   void add_noise(double s, double v, double per_step_variance);
   void add_fluct(double mean_s, double v, double variance);
+  void add_lag1(double v, double product, double square, long long device_steps);
   void merge(const transition_bins& other);
   int index(int i, int j) const { return i * n_v + j; }
-  double fluct_rho() const { return lag1_square > 0 ? lag1_product / lag1_square : 0.0; }
+  int column_of(double v) const;
+  // ρ pooled over every voltage (the model's one δ autocorrelation).
+  double fluct_rho() const;
+  // ρ of the steps held at column j's voltage, or the pooled ρ where that
+  // column has fewer than `min_device_steps` of them.
+  double fluct_rho_at(int j, long long min_device_steps) const;
 };
+
+// The widest the drive's voltage moves within [t0_s, t1_s] (max − min, the
+// ends and every corner inside). A step is binned only where this is at most
+// half the voltage grid step: a step across a pulse edge is neither the
+// voltage before nor the one after, and binned at its midpoint voltage it
+// would give the 0 V column the state changes of part of a pulse.
+double voltage_span(const kmc::piecewise_linear_voltage& drive, double t0_s, double t1_s);
 
 // The largest memory the calibration grid takes at once, in bytes, with
 // `at_once` runs simulated side by side: while the runs are collected, one

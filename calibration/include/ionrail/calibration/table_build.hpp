@@ -22,6 +22,7 @@ struct table_build {
   double model_equilibrium_variance = 0;  // what the table's drift and noise imply at rest
   double restoring_per_step = 0;    // −∂drift/∂s at (s_eq, 0 V)
   double fluct_rho = 0;             // measured lag-one-step autocorrelation of δ
+  std::vector<double> reversion_rho;  // per voltage column: the ρ its drift's reversion correction used
 };
 
 // Means and standard deviations per bin → fixed-point table. Bins with fewer
