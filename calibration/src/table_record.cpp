@@ -24,12 +24,13 @@ void write_table(const std::string& dir, const table_build& t, const std::string
   noise_rule["equilibrium_variance"] = t.equilibrium_variance;
   noise_rule["model_equilibrium_variance"] = t.model_equilibrium_variance;
   noise_rule["restoring_per_step"] = t.restoring_per_step;
-  nlohmann::ordered_json drift_rule;
-  drift_rule["estimator"] =
-      "mean state change over one model step of each device, from steps whose voltage stays within half a voltage "
-      "step (a step across a pulse edge is left out), plus (1 - rho_V) times the device's deviation from its run's "
-      "mean (the fast fluctuation's reversion, taken out at the rho measured at the step's voltage V)";
-  drift_rule["reversion_rho_per_volt"] = t.reversion_rho;
+  // The ρ of each voltage column (v_min_v upwards) that its drift's reversion correction used.
+  const nlohmann::ordered_json drift_rule = {
+      {"estimator",
+       "mean state change over one model step of each device, from steps whose voltage stays within half a voltage "
+       "step (a step across a pulse edge is left out), plus (1 - rho_V) times the device's deviation from its run's "
+       "mean (the fast fluctuation's reversion, taken out at the rho measured at the step's voltage V)"},
+      {"reversion_rho_per_volt", t.reversion_rho}};
   record.json_members = {
       {"drift_rule", drift_rule.dump()},
       {"fill_rule", nlohmann::json("bins with fewer than " + std::to_string(t.min_samples) +
