@@ -198,8 +198,7 @@ transition_bins::transition_bins(int state_bits, double v_step, double v_max, in
 namespace {
 int bin_of(const transition_bins& b, double s, double v) {
   const int i = std::clamp(static_cast<int>(std::lround(s / b.ds)), 0, b.n_s - 1);
-  const int j = std::clamp(static_cast<int>(std::lround((v - b.v0) / b.dv)), 0, b.n_v - 1);
-  return b.index(i, j);
+  return b.index(i, b.column_of(v));
 }
 }  // namespace
 
@@ -226,7 +225,8 @@ void transition_bins::add_lag1(double v, double product, double square, long lon
 }
 
 double voltage_span(const kmc::piecewise_linear_voltage& drive, double t0_s, double t1_s) {
-  double lo = std::min(drive.voltage(t0_s), drive.voltage(t1_s)), hi = std::max(drive.voltage(t0_s), drive.voltage(t1_s));
+  const double at_start = drive.voltage(t0_s), at_end = drive.voltage(t1_s);
+  double lo = std::min(at_start, at_end), hi = std::max(at_start, at_end);
   const auto& t = drive.times_s();
   const auto& v = drive.volts();
   // The corners inside (t0, t1): the knots, sorted by time.
