@@ -540,6 +540,31 @@ TEST(Snn, StdpWindowHasTheSignStructureOfTheWaveforms) {
   }
 }
 
+// The rule's premise: a lone pre spike (every input spike, on every column)
+// moves a device little next to a coincidence. The device's switching rate is
+// exponential in the field, so the lone pre change falls steeply with pre_v:
+// at the shipped 2.5 V it is about 1 % of a coincidence's (2.5 + 4.7 V); at
+// 3.2 V, the level tuned on the table before its recalibration, it is about
+// 6 %, and on the recalibrated table it is positive at every state a synapse
+// visits, so it accrues on every neuron's active inputs: what the networks'
+// accuracy lost there. Noise off, so the changes are the table's drift alone
+// (exact: no sampling error); with noise the means over 16,384 devices agree
+// within their standard error (~0.01 µS, `ionrail snn`'s report).
+TEST(Snn, ALonePreSpikeMovesADeviceLittleNextToACoincidence) {
+  const model::table t = model_io::load_table(thin_table, model_io::table_format::csv);
+  const circuits::spike_waveform shipped{2.5, 2, 4.7, 7.0};
+  const circuits::spike_waveform earlier{3.2, 2, 4.0, 7.9};
+  const double coincidence = circuits::stdp_window(t, shipped, 0.2, 0, 4, false, 7).at(0).second;
+  const double lone_shipped = circuits::lone_pre_change(t, shipped, 0.2, 4, false, 7);
+  const double lone_earlier = circuits::lone_pre_change(t, earlier, 0.2, 4, false, 7);
+  EXPECT_GT(coincidence, 1e-6);
+  EXPECT_LT(std::abs(lone_shipped), 0.02 * coincidence);
+  EXPECT_GT(lone_earlier, 0.04 * coincidence);
+  EXPECT_GT(lone_earlier, 3 * std::abs(lone_shipped));
+  // With noise: the same devices give the same bits.
+  EXPECT_EQ(circuits::lone_pre_change(t, shipped, 0.2, 64, true, 7), circuits::lone_pre_change(t, shipped, 0.2, 64, true, 7));
+}
+
 // Fast: 20 neurons trained and labelled on 300 digits.
 struct small_snn {
   model::table table = model_io::load_table(thin_table, model_io::table_format::csv);

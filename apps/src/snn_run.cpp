@@ -74,6 +74,12 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     for (const auto& [d, g] : window) csv += fmt::format("{},{:.6g},{:.6g}\n", d, d * dt_m * 1e3, g);
     write_file_atomic(dir.path() / "window.csv", csv);
   }
+  // A lone pre spike's change, against the coincidence's (Δt = 0): 16,384 devices, so that its standard
+  // error (cycle-to-cycle noise ~1 µS / 128) is well under the change.
+  const double lone_pre = circuits::lone_pre_change(table, p.waveform, p.initial_state, 16384, p.noise, cfg.sim.seed);
+  double coincidence = 0;
+  for (const auto& [d, g] : window)
+    if (d == 0) coincidence = g;
 
   const int train_n = p.train_limit > 0 ? std::min<int>(p.train_limit, static_cast<int>(data.train.size()))
                                         : static_cast<int>(data.train.size());
@@ -163,6 +169,8 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
                                              {"train_spikes", r.train_spikes},
                                              {"neurons_silent_in_training", silent},
                                              {"recruit_images", r.recruit_images()},
+                                             {"lone_pre_dg_s", json_number(lone_pre, 4)},
+                                             {"coincidence_dg_s", json_number(coincidence, 4)},
                                              {"seconds", json_number(r.seconds, 3)},
                                              {"epoch_train_seconds", epoch_seconds},
                                              {"parameters", parameters_json(cfg)}});
@@ -198,6 +206,11 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
           "(row: +pre_v for pre_steps steps; column: −post_v1 then +post_v2) and the table's dynamics decide the "
           "change.\n\n| Δt (ms) | mean ΔG (µS) |\n| ---: | ---: |\n";
     for (const auto& [d, g] : window) md << fmt::format("| {:.0f} | {:+.3f} |\n", d * dt_m * 1e3, g * 1e6);
+    md << fmt::format("\nA lone pre spike (no post spike near it): mean ΔG {:+.3f} µS, {:.1f} % of a coincidence's "
+                      "({:+.3f} µS at Δt = 0). Every input spike puts pre_v on its row's devices in all {} columns, so this "
+                      "change accrues on every neuron's active inputs, winner or not; it must stay small next to the "
+                      "coincidences for the synapses to learn shapes.\n",
+                      lone_pre * 1e6, coincidence != 0 ? 100 * lone_pre / coincidence : 0.0, coincidence * 1e6, p.neurons);
     md << "\n![STDP window](stdp_window.png)\n\n![receptive fields](receptive_fields.png)\n\n![confusion](confusion.png)"
           "\n\n![conductances](conductance.png)\n";
     write_file_atomic(dir.path() / "report.md", md.str());

@@ -438,4 +438,23 @@ std::vector<std::pair<int, double>> stdp_window(const model::table& table, const
   return out;
 }
 
+double lone_pre_change(const model::table& table, const spike_waveform& w, double initial_state, int devices, bool noise,
+                       std::uint64_t seed) {
+  // Index 2^63 (INT64_MIN as a lag): no window lag reaches it, so these
+  // devices are not any lag's.
+  model::device_batch b = model::make_batch(static_cast<std::size_t>(devices),
+                                            stream_seed(seed, draw_stream::stdp_window, std::uint64_t{1} << 63),
+                                            model::variation_params::none(), model::q_state::from_double(initial_state), noise);
+  const std::vector<double> g0 = conductances_s(table, b);
+  std::vector<std::int16_t> v(static_cast<std::size_t>(devices));
+  for (int t = 0; t < w.pre_steps + 2; ++t) {
+    std::fill(v.begin(), v.end(), model::q_volt::from_double(w.pre(t)).raw());
+    detail::step_devices(table.view(), b, v.data());
+  }
+  const std::vector<double> g1 = conductances_s(table, b);
+  double mean = 0;
+  for (int k = 0; k < devices; ++k) mean += (g1[static_cast<std::size_t>(k)] - g0[static_cast<std::size_t>(k)]) / devices;
+  return mean;
+}
+
 }  // namespace ionrail::circuits

@@ -164,4 +164,13 @@ snn_report train_snn(const std::vector<digit>& data, const digit_split& split, c
 std::vector<std::pair<int, double>> stdp_window(const model::table& table, const spike_waveform& w, double initial_state,
                                                 int max_delta, int devices, bool noise, std::uint64_t seed);
 
+// What a lone pre spike does (no post spike near it): the mean conductance
+// change of `devices` devices stepped through one pre waveform alone. The
+// learning rule rests on it being small next to a coincidence's change: every
+// input spike puts pre_v on its row's devices in every column, so in a
+// network this change accrues on every neuron's inputs at the input rate,
+// while a coincidence comes only with the neuron's own spikes.
+double lone_pre_change(const model::table& table, const spike_waveform& w, double initial_state, int devices, bool noise,
+                       std::uint64_t seed);
+
 }  // namespace ionrail::circuits

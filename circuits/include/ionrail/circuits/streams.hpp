@@ -20,7 +20,8 @@ enum class draw_stream : std::uint64_t {
   devices = 5,       // base seed of an array's devices (variation, noise state); index 0
   synapse_init = 6,  // spread of the synapses' initial states (SNN); index 0
   input_spikes = 7,  // Poisson input spikes (SNN); index 0
-  stdp_window = 8,   // devices of one lag of the measured window; index: the lag (two's complement)
+  stdp_window = 8,   // devices of one lag of the measured window; index: the lag (two's complement),
+                     // 2^63 for the lone pre spike
   mnist_split = 9,   // the shuffle of split_mnist (mnist.hpp); index 0
 };
 
