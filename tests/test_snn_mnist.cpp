@@ -32,7 +32,9 @@ struct small_mnist_snn {
 
   // 24 neurons (784 × 24 devices: enough for the learning step to run on
   // threads), trained on `images` training images and labelled on 200; the
-  // settings of experiments/snn_mnist.toml.
+  // per-image settings experiments/snn_mnist.toml had until 2026-12-07
+  // (pre_v 3.5 V, threshold 40, no distance bias): what these tests check
+  // does not depend on the levels.
   circuits::snn_report train(int images, int threads, double distance_bias = 0, double threshold = 40,
                              int recruit_after = 0, int neurons = 24) const {
     circuits::snn_params p;
