@@ -27,14 +27,17 @@ def add_options(p, hidden, out):
     p.add_argument("--seed", type=int, default=0, help="training order and the pulse draws")
     p.add_argument("--hidden", type=int, default=hidden)
     p.add_argument("--hidden-threshold", type=float, default=0.02, help="the hidden layer's error_threshold")
-    p.add_argument("--output-threshold", type=float, default=0.3, help="the output layer's error_threshold")
+    p.add_argument("--output-threshold", type=float, default=None,
+                   help="the output layer's error_threshold (default: 0.2 manhattan, 0.3 pulse_train)")
     p.add_argument("--train-hidden", type=int, default=1, help="0: only the output layer learns")
     p.add_argument("--hidden-scale", type=float, default=1.0, help="gain of the hidden units after centring")
+    p.add_argument("--v-write", type=float, default=None,
+                   help="learning pulses' amplitude across a device, V (default: 5.5 manhattan, 6.0 pulse_train)")
     p.add_argument("--init-writes", type=int, default=40)
     p.add_argument("--length", type=int, default=4, help="pulse_train: slots per sample")
-    p.add_argument("--lr-hidden", type=float, default=0.2, help="pulse_train: the hidden layer's learning_rate")
-    p.add_argument("--lr-output", type=float, default=0.5, help="pulse_train: the output layer's learning_rate")
-    p.add_argument("--lr-decay", type=float, default=0.3, help="pulse_train: learning_rate factor per epoch")
+    p.add_argument("--lr-hidden", type=float, default=1.0, help="pulse_train: the hidden layer's learning_rate")
+    p.add_argument("--lr-output", type=float, default=1.0, help="pulse_train: the output layer's learning_rate")
+    p.add_argument("--lr-decay", type=float, default=0.5, help="pulse_train: learning_rate factor per epoch")
     p.add_argument("--normalize", type=int, default=1, help="pulse_train: divide each sample's gradient by its max")
     p.add_argument("--out", default=out)
 
@@ -43,11 +46,17 @@ def train_side_by_side(a, table_dir, xtr, ytr, xte, yte, title):
     """Builds both MLPs, trains them for a.epochs and writes the plot a.out;
     returns {"analog": [...], "float": [...]} test accuracies per epoch."""
     t0 = time.time()
+    # Per-rule defaults, chosen on the 8x8 digits (seeds 0-2) with the
+    # recalibrated tables/polymer_thin (docs/python.md).
+    if a.v_write is None:
+        a.v_write = 5.5 if a.rule == "manhattan" else 6.0
+    if a.output_threshold is None:
+        a.output_threshold = 0.2 if a.rule == "manhattan" else 0.3
     n_in = xtr.shape[1]
     table = ionrail.Table.load(table_dir)
     torch.manual_seed(a.seed)
     dt_m_s = ionrail.table_metadata(table_dir, "dt_m_s")
-    common = dict(rule=a.rule, gain_sigma=0.05, offset_sigma_s=0.5e-6, dt_m_s=dt_m_s, pulse_train_length=a.length,
+    common = dict(rule=a.rule, v_write=a.v_write, gain_sigma=0.05, offset_sigma_s=0.5e-6, dt_m_s=dt_m_s, pulse_train_length=a.length,
                   normalize=bool(a.normalize))
     # The hidden layer's gradients are small: those above --hidden-threshold are applied.
     hidden = AnalogLinear(n_in, a.hidden, table, seed=1 + 2 * a.seed, error_threshold=a.hidden_threshold,

@@ -12,7 +12,7 @@ the first N of the 8,000 (default all); the test set is always the 2,000.
 Inputs: 2x2 average pooling to 14x14 = 196 pixels by default, scaled to
 [0, 1]. ``--pool 1`` keeps the 784 pixels: three times the time per digit
 and, after one epoch of 2,000 digits, 0.43 instead of 0.69 test accuracy
-(Manhattan). The MLP is 196-H-10 (H = ``--hidden``, 64), sigmoid hidden
+(Manhattan; earlier table and defaults). The MLP is 196-H-10 (H = ``--hidden``, 64), sigmoid hidden
 units centred and scaled once by a digital periphery, as in train_mlp.py;
 the rules and the pulse_train learning rates (0.2 hidden, 0.5 output, x0.3
 per epoch) are those of train_mlp.py. With the defaults (8,000 digits, 3
