@@ -410,6 +410,29 @@ snn_report train_snn(const snn_data& data, const model::table& table, double dt_
   return r;
 }
 
+namespace {
+// The mean conductance change of `devices` identical devices (no variation;
+// `batch_index` names their draw stream) stepped through `steps` model steps
+// at volts_at(t).
+template <class Volts>
+double mean_change_s(const model::table& table, double initial_state, int devices, bool noise, std::uint64_t seed,
+                     std::uint64_t batch_index, int steps, Volts volts_at) {
+  model::device_batch b = model::make_batch(static_cast<std::size_t>(devices),
+                                            stream_seed(seed, draw_stream::stdp_window, batch_index),
+                                            model::variation_params::none(), model::q_state::from_double(initial_state), noise);
+  const std::vector<double> g0 = conductances_s(table, b);
+  std::vector<std::int16_t> v(static_cast<std::size_t>(devices));
+  for (int t = 0; t < steps; ++t) {
+    std::fill(v.begin(), v.end(), model::q_volt::from_double(volts_at(t)).raw());
+    detail::step_devices(table.view(), b, v.data());
+  }
+  const std::vector<double> g1 = conductances_s(table, b);
+  double mean = 0;
+  for (int k = 0; k < devices; ++k) mean += (g1[static_cast<std::size_t>(k)] - g0[static_cast<std::size_t>(k)]) / devices;
+  return mean;
+}
+}  // namespace
+
 std::vector<std::pair<int, double>> stdp_window(const model::table& table, const spike_waveform& w, double initial_state,
                                                 int max_delta, int devices, bool noise, std::uint64_t seed) {
   std::vector<std::pair<int, double>> out;
@@ -418,22 +441,10 @@ std::vector<std::pair<int, double>> stdp_window(const model::table& table, const
     // Index: the lag as a 64-bit two's complement word, so a lag's devices do
     // not depend on the window's width.
     const std::uint64_t lag = static_cast<std::uint64_t>(std::int64_t{delta});
-    model::device_batch b = model::make_batch(static_cast<std::size_t>(devices),
-                                              stream_seed(seed, draw_stream::stdp_window, lag),
-                                              model::variation_params::none(), model::q_state::from_double(initial_state), noise);
-    const std::vector<double> g0 = conductances_s(table, b);
     const int t_pre = lead + std::max(0, -delta), t_post = t_pre + delta;
     const int steps = std::max(t_pre, t_post) + w.pre_steps + 2;
-    std::vector<std::int16_t> v(static_cast<std::size_t>(devices));
-    for (int t = 0; t < steps; ++t) {
-      const double volts = w.pre(t - t_pre) - w.post(t - t_post);
-      std::fill(v.begin(), v.end(), model::q_volt::from_double(volts).raw());
-      detail::step_devices(table.view(), b, v.data());
-    }
-    const std::vector<double> g1 = conductances_s(table, b);
-    double mean = 0;
-    for (int k = 0; k < devices; ++k) mean += (g1[static_cast<std::size_t>(k)] - g0[static_cast<std::size_t>(k)]) / devices;
-    out.emplace_back(delta, mean);
+    out.emplace_back(delta, mean_change_s(table, initial_state, devices, noise, seed, lag, steps,
+                                          [&](int t) { return w.pre(t - t_pre) - w.post(t - t_post); }));
   }
   return out;
 }
@@ -442,19 +453,8 @@ double lone_pre_change(const model::table& table, const spike_waveform& w, doubl
                        std::uint64_t seed) {
   // Index 2^63 (INT64_MIN as a lag): no window lag reaches it, so these
   // devices are not any lag's.
-  model::device_batch b = model::make_batch(static_cast<std::size_t>(devices),
-                                            stream_seed(seed, draw_stream::stdp_window, std::uint64_t{1} << 63),
-                                            model::variation_params::none(), model::q_state::from_double(initial_state), noise);
-  const std::vector<double> g0 = conductances_s(table, b);
-  std::vector<std::int16_t> v(static_cast<std::size_t>(devices));
-  for (int t = 0; t < w.pre_steps + 2; ++t) {
-    std::fill(v.begin(), v.end(), model::q_volt::from_double(w.pre(t)).raw());
-    detail::step_devices(table.view(), b, v.data());
-  }
-  const std::vector<double> g1 = conductances_s(table, b);
-  double mean = 0;
-  for (int k = 0; k < devices; ++k) mean += (g1[static_cast<std::size_t>(k)] - g0[static_cast<std::size_t>(k)]) / devices;
-  return mean;
+  return mean_change_s(table, initial_state, devices, noise, seed, std::uint64_t{1} << 63, w.pre_steps + 2,
+                       [&](int t) { return w.pre(t); });
 }
 
 }  // namespace ionrail::circuits

@@ -14,8 +14,8 @@ Inputs: 2x2 average pooling to 14x14 = 196 pixels by default, scaled to
 and, after one epoch of 2,000 digits, 0.43 instead of 0.69 test accuracy
 (Manhattan; earlier table and defaults). The MLP is 196-H-10 (H = ``--hidden``, 64), sigmoid hidden
 units centred and scaled once by a digital periphery, as in train_mlp.py;
-the rules and the pulse_train learning rates (0.2 hidden, 0.5 output, x0.3
-per epoch) are those of train_mlp.py. With the defaults (8,000 digits, 3
+the rules, pulse amplitudes, thresholds and pulse_train learning rates
+(1.0 for both layers, x0.5 per epoch) are those of train_mlp.py. With the defaults (8,000 digits, 3
 epochs) a run takes about 30 s (Manhattan) or 50 s (pulse_train) on two
 cores.
 
