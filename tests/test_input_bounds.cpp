@@ -161,6 +161,35 @@ TEST(InputBounds, TruncatedDigitsFileIsRefused) {
   EXPECT_FALSE(fs::exists(dir / "out"));
 }
 
+// Class 5 for the data sets: a device named as the digits file or as an IDX
+// file is refused by type (it used to be read until memory ran out), and a
+// small file that inflates past the bound (64 MiB for a CSV) is refused
+// while it inflates, with bytes after the gzip data.
+TEST(InputBounds, DataFileThatIsADeviceOrInflatesWithoutEndIsRefused) {
+  const auto dir = scratch("data_files");
+  const std::string xb = "crossbar " + source + "/experiments/crossbar_digits.toml --quiet --out " + (dir / "out").string();
+  expect_refused(xb + " --set crossbar.data=/dev/zero", {"/dev/zero", "a character device, not a regular file"});
+  const fs::path idx = dir / "idx";
+  fs::create_directories(idx);
+  fs::create_symlink("/dev/zero", idx / "images-idx3-ubyte.gz");
+  fs::copy_file(source + "/data/mnist10k/labels-idx1-ubyte.gz", idx / "labels-idx1-ubyte.gz");
+  expect_refused("crossbar " + source + "/experiments/crossbar_mnist.toml --quiet --out " + (dir / "out").string() +
+                     " --set crossbar.data=" + idx.string(),
+                 {(idx / "images-idx3-ubyte.gz").string() + ": cannot open the file (expected a gzip'd IDX file",
+                  "a character device"});
+  const fs::path bomb = dir / "bomb.csv.gz";
+  ASSERT_EQ(ionrail_test::run_command("head -c 67108865 /dev/zero | gzip -1 > " + bomb.string()).code, 0);
+  ASSERT_LT(fs::file_size(bomb), 1u << 20);
+  expect_refused(xb + " --set crossbar.data=" + bomb.string(), {bomb.string() + ": inflates to more than 64 MiB"});
+  const fs::path tail = dir / "tail.csv.gz";
+  ASSERT_EQ(ionrail_test::run_command("cp " + source + "/data/digits.csv.gz " + tail.string() + " && printf junk >> " +
+                                      tail.string())
+                .code,
+            0);
+  expect_refused(xb + " --set crossbar.data=" + tail.string(), {tail.string() + ": 4 bytes after the end of the gzip data"});
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
 // Class 10b: --quiet prints nothing, gnuplot's warnings included.
 TEST(InputBounds, QuietRunWithPlotsPrintsNothing) {
   if (ionrail_test::run_command("command -v gnuplot").code != 0) GTEST_SKIP() << "gnuplot not installed";

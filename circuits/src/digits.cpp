@@ -1,7 +1,5 @@
 #include <ionrail/circuits/digits.hpp>
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <numeric>
 #include <sstream>
@@ -10,30 +8,26 @@
 #include <ionrail/circuits/streams.hpp>
 #include <ionrail/model/rng.hpp>
 
+#include <ionrail/model_io/input_file.hpp>
+
+#include "gzip_input.hpp"
+
 namespace ionrail::circuits {
 
 std::vector<digit> load_digits(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw std::invalid_argument(path + ": cannot open the digits file (see data/README.md)");
+  // Plain text is read too (a CSV the user has not compressed).
+  const std::string text = read_gzip_input(path, "the gzip'd digits CSV, see data/README.md", true, model_io::max_input_bytes);
   std::vector<digit> out;
-  std::string line;
-  char buf[4096];
   int number = 0;
   // Bad input, not a failed run: std::invalid_argument (the command exits 2).
-  // A truncated or corrupted stream is said so, not blamed on the line it cut.
-  auto fail = [&](const std::string& why) {
-    int err = Z_OK;
-    const char* msg = gzerror(f, &err);
-    const std::string what = err != Z_OK && err != Z_STREAM_END
-                                 ? ": gzip data truncated or corrupted (" + std::string(msg) + ")"
-                                 : ":" + std::to_string(number) + ": " + why;
-    gzclose(f);
-    throw std::invalid_argument(path + what);
-  };
-  while (gzgets(f, buf, sizeof buf)) {
-    line = buf;
+  auto fail = [&](const std::string& why) { throw std::invalid_argument(path + ":" + std::to_string(number) + ": " + why); };
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    std::string line = text.substr(at, end - at);
+    at = end + 1;
     ++number;
-    if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     std::replace(line.begin(), line.end(), ',', ' ');
     std::istringstream in(line);
     digit d{};
@@ -51,10 +45,6 @@ std::vector<digit> load_digits(const std::string& path) {
     if (!in.eof() || k != 65) fail("expected 64 pixels and a label (65 integers), got " + std::to_string(k));
     out.push_back(d);
   }
-  int err = Z_OK;
-  gzerror(f, &err);
-  if (err != Z_OK && err != Z_STREAM_END) fail("");  // fail names the gzip error
-  gzclose(f);
   if (out.empty()) throw std::invalid_argument(path + ": no digits");
   return out;
 }

@@ -1,12 +1,12 @@
 #include <ionrail/circuits/mnist.hpp>
 
-#include <zlib.h>
-
 #include <cstdio>
 #include <stdexcept>
 
 #include <ionrail/circuits/digits.hpp>
 #include <ionrail/circuits/streams.hpp>
+
+#include "gzip_input.hpp"
 
 namespace ionrail::circuits {
 
@@ -18,33 +18,6 @@ std::string hex32(std::uint32_t v) {
   return buf;
 }
 
-// The whole decompressed file. Bad input is std::invalid_argument naming the
-// file (as load_digits): a truncated or corrupted stream is said so, with
-// zlib's reason, rather than reported as a short file.
-std::vector<std::uint8_t> gunzip(const std::string& path) {
-  std::FILE* probe = std::fopen(path.c_str(), "rb");
-  if (!probe) throw std::invalid_argument(path + ": cannot open the file (expected a gzip'd IDX file, see data/mnist10k/README.md)");
-  std::fclose(probe);
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw std::invalid_argument(path + ": cannot open the file (expected a gzip'd IDX file)");
-  std::vector<std::uint8_t> out;
-  std::uint8_t buf[1 << 16];
-  for (;;) {
-    const int got = gzread(f, buf, sizeof buf);
-    if (got > 0) out.insert(out.end(), buf, buf + got);
-    if (got < static_cast<int>(sizeof buf)) break;
-  }
-  int err = Z_OK;
-  const char* msg = gzerror(f, &err);
-  // zlib reads a file without the gzip header as plain bytes; IDX files ship gzip'd.
-  const bool plain = gzdirect(f) != 0;
-  const std::string why = err != Z_OK && err != Z_STREAM_END ? std::string(msg) : std::string();
-  gzclose(f);
-  if (!why.empty()) throw std::invalid_argument(path + ": gzip data truncated or corrupted (" + why + ")");
-  if (plain) throw std::invalid_argument(path + ": not a gzip file (expected a gzip'd IDX file)");
-  return out;
-}
-
 std::uint32_t big_endian(const std::vector<std::uint8_t>& d, std::size_t at) {
   return (static_cast<std::uint32_t>(d[at]) << 24) | (static_cast<std::uint32_t>(d[at + 1]) << 16) |
          (static_cast<std::uint32_t>(d[at + 2]) << 8) | static_cast<std::uint32_t>(d[at + 3]);
@@ -54,7 +27,8 @@ std::uint32_t big_endian(const std::vector<std::uint8_t>& d, std::size_t at) {
 // data moved into `data` (header removed).
 std::vector<std::uint32_t> read_idx(const std::string& path, std::uint32_t magic, int dims,
                                     std::vector<std::uint8_t>& data) {
-  data = gunzip(path);
+  const std::string bytes = read_gzip_input(path, "a gzip'd IDX file, see data/mnist10k/README.md", false, max_inflated_idx_bytes);
+  data.assign(bytes.begin(), bytes.end());
   const std::size_t head = 4 + 4 * static_cast<std::size_t>(dims);
   if (data.size() < head)
     throw std::invalid_argument(path + ": " + std::to_string(data.size()) + " bytes, shorter than the IDX header (" +
