@@ -28,6 +28,17 @@ crossbar_array::crossbar_array(const model::table& table, const crossbar_params&
                                 " columns does not hold " + std::to_string(p.cols) + " columns");
   if (!(p.v_read_v > 0) || !(p.dt_m_s > 0) || p.wire_ohm < 0 || p.adc_full_scale_a < 0)
     throw std::invalid_argument("crossbar: v_read_v and dt_m_s must be > 0, wire_ohm and adc_full_scale_a >= 0");
+  // NaN or a state past [0, 1] would be saturated silently by the fixed-point
+  // conversions below: refused instead (the ranges of DeviceBatch and the
+  // [crossbar] keys).
+  if (!(p.initial_state >= 0.0 && p.initial_state <= 1.0))
+    throw std::invalid_argument("crossbar: initial_state " + std::to_string(p.initial_state) + " is outside [0, 1]");
+  if (!(p.gain_sigma >= 0.0 && p.gain_sigma <= 1.0))
+    throw std::invalid_argument("crossbar: gain_sigma " + std::to_string(p.gain_sigma) + " is outside [0, 1]");
+  if (!(p.offset_sigma_s >= 0.0 && p.offset_sigma_s <= 1e-3))
+    throw std::invalid_argument("crossbar: offset_sigma_s " + std::to_string(p.offset_sigma_s) + " is outside [0, 1e-3] S");
+  if (!std::isfinite(p.v_read_v) || !std::isfinite(p.dt_m_s) || !std::isfinite(p.wire_ohm) || !std::isfinite(p.adc_full_scale_a))
+    throw std::invalid_argument("crossbar: v_read_v, dt_m_s, wire_ohm and adc_full_scale_a must be finite");
   if (table_.check() != model::table_status::ok)
     throw std::invalid_argument(std::string("crossbar: table: ") + model::describe(table_.check()));
   const auto view = table_.view();
@@ -255,6 +266,7 @@ double crossbar_array::pulse(const double* row_v, const double* col_plus_v, cons
 }
 
 void crossbar_array::relax(int steps) {
+  if (steps < 0) throw std::invalid_argument("crossbar relax: steps " + std::to_string(steps) + " is negative");
   std::fill(volts_.begin(), volts_.end(), std::int16_t{0});
   for (int k = 0; k < steps; ++k) detail::step_devices(table_.view(), devices_, volts_.data());
   steps_ += steps;

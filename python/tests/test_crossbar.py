@@ -79,6 +79,23 @@ def test_bad_shapes_raise():
         ionrail.Crossbar(ionrail.Table.load(TABLE_DIR), rows=0, cols=3)
 
 
+def test_values_the_fixed_point_would_saturate_raise():
+    # NaN became 0 V (a write that did nothing) and a state of 2 the largest
+    # Q1.30 value: refused, as DeviceBatch refuses them.
+    table = ionrail.Table.load(TABLE_DIR)
+    for bad in ({"initial_state": 2.0}, {"initial_state": np.nan}, {"gain_sigma": -1.0}, {"offset_sigma_s": 1.0},
+                {"wire_ohm": np.inf}):
+        with pytest.raises(ValueError, match="crossbar: "):
+            ionrail.Crossbar(table, rows=4, cols=3, **bad)
+    x = ionrail.Crossbar(table, rows=4, cols=3)
+    for v in (np.nan, np.inf):
+        with pytest.raises(ValueError, match="not a finite voltage"):
+            x.write_outer([1] * 4, [1] * 3, v)
+    with pytest.raises(ValueError, match="negative"):
+        x.relax(-5)
+    assert x.steps == 0
+
+
 def test_1t1r_writes_reach_only_the_selected_cells():
     # Against a twin that only relaxed for the write's model steps (two with
     # the V/2 scheme, one with 1T1R: x.pulses counts them): passive cells
