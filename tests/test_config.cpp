@@ -394,6 +394,9 @@ TEST(ConfigErrors, WrongTypes) {
             run + ":2: output.plots = \"yes\": expected a boolean (true or false)");
   EXPECT_EQ(error_in(s, "[output]\ntitle = 3\n"), run + ":2: output.title = 3: expected a string");
   EXPECT_EQ(error_in(s, "[[species]]\nname = 5\n"), run + ":2: species[0].name = 5: expected a string");
+  // A newline in a title once ended gnuplot's string, and the plots with it.
+  EXPECT_EQ(error_in(s, "[output]\ntitle = \"two\\nlines\"\n"),
+            run + ":2: output.title = \"two\\nlines\": expected a string without control characters (found byte 10)");
   EXPECT_EQ(error_in(s, "[sim]\nseed = -1\n"), run + ":2: sim.seed = -1: expected an integer >= 0");
   EXPECT_EQ(error_in(s, "[sim]\nmethod = \"bkk\"\n"),
             run + ":2: sim.method = \"bkk\": expected one of \"sync\", \"bkl\", did you mean \"bkl\"?");

@@ -1,6 +1,7 @@
-// `ionrail fit`'s inputs and arithmetic, without running a fit: the measured
-// CSV reader and the measurement file's checks (every refusal names the file
-// and line and what was expected; the command exits 2 and writes nothing),
+// `ionrail fit`'s inputs and arithmetic: the measured CSV reader and the
+// measurement file's checks (every refusal names the file and line and what
+// was expected; the command exits 2 and writes nothing), the output
+// directory and checkpoint of one small fit (a 64-rail device, 5 evaluations),
 // the Gauss-Newton covariance and identifiability on Jacobians with known
 // answers, the checkpoint history round trip, and the fitted material file
 // read back to the same device.
@@ -9,8 +10,11 @@
 #include <iostream>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -203,6 +207,10 @@ TEST(MeasurementFile, TheCommandExitsTwoAndWritesNothingOnBadInput) {
       {"zero_rows", "t_s,v_v,g_s\n", param, "g.csv:1: zero data rows"},
       {"bounds", "t_s,v_v,g_s\n0,0,1e-5\n1,2,1.2e-5\n",
        "[[fit.parameter]]\nname = \"fill\"\nlower = 0.1\nupper = 2\n", "fit.toml:12:"},
+      // Found at the first evaluation: every objective was infinite, and the
+      // fit crashed leaving its checkpoint behind.
+      {"scale", "t_s,v_v,g_s,g_sigma_s\n0,0,1e-5,1e-7\n1,2,1e300,1e-7\n2,0,1.1e-5,1e-7\n", param,
+       "g.csv:3: the model misses this point by"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -216,6 +224,40 @@ TEST(MeasurementFile, TheCommandExitsTwoAndWritesNothingOnBadInput) {
     EXPECT_FALSE(fs::exists(out.string() + ".checkpoint"));
     EXPECT_FALSE(fs::exists(out.string() + ".lock"));
   }
+}
+
+TEST(MeasurementFile, TheCommandWritesDirWhateverItsSpellingAndLeavesNoCheckpointOnFailure) {
+  measurement_files m("fit_cli_out");
+  const std::string path = m.file("[[fit.parameter]]\nname = \"activation_energy_ev\"\nlower = 0.6\nupper = 0.8\n");
+  // "DIR/" once put the checkpoint at DIR/.checkpoint, making DIR itself.
+  const fs::path out = m.dir / "out";
+  auto r = ionrail_test::run_cli("fit " + path + " --out " + out.string() + "/ --quiet");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(out / ".checkpoint"));
+  EXPECT_FALSE(fs::exists(out.string() + ".checkpoint"));
+  // g.csv has no sigma column: the curve's range (2e-6 S) is every point's
+  // sigma, in the fit and in the model curve written (it was once 1 S there).
+  std::ifstream csv(out / "curve0.csv");
+  std::string line;
+  std::getline(csv, line);
+  int rows = 0;
+  for (; std::getline(csv, line); ++rows) {
+    double t = 0, measured = 0, sigma = 0, model = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%lf,%lf,%lf,%lf", &t, &measured, &sigma, &model), 4) << line;
+    EXPECT_DOUBLE_EQ(sigma, 2e-6) << line;
+    EXPECT_LT(std::fabs(model), 1e-3) << line;  // a conductance, not the residual times 1 S
+  }
+  EXPECT_EQ(rows, 3);
+  // A run-time failure at the first evaluation (exit 1) saved nothing: no
+  // checkpoint is left to block the corrected command.
+  const fs::path failed = m.dir / "failed";
+  r = ionrail_test::run_cli("fit " + path + " --out " + failed.string() +
+                            " --quiet --set sim.dt_s=1e-4 --set field.ion_density_m3=1e27");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_TRUE(has(r.output, "hop probability")) << r.output;
+  EXPECT_FALSE(fs::exists(failed));
+  EXPECT_FALSE(fs::exists(failed.string() + ".checkpoint"));
+  EXPECT_EQ(ionrail_test::run_cli("fit " + path + " --out " + failed.string() + " --quiet").code, 0);
 }
 
 // ---------------------------------------------------------------- uncertainties

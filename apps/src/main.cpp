@@ -119,12 +119,23 @@ void apply_threads(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
 }
 
+// An output directory as one name: "out/", "out/." and "out//" are "out",
+// so that DIR.checkpoint, DIR.lock and DIR.partial-PID sit beside DIR, never
+// inside it (a checkpoint at "out/.checkpoint" made DIR itself).
+std::string normal_dir(const std::string& dir) {
+  if (dir.empty()) return dir;  // refused by the command, naming the empty --out
+  std::filesystem::path p = std::filesystem::path(dir).lexically_normal();
+  while (!p.has_filename() && p.has_relative_path()) p = p.parent_path();
+  return p.empty() ? std::string(".") : p.string();
+}
+
 // `--resume [DIR]`: DIR, if given, is the output directory to continue.
 void resume_option(CLI::App* cmd, std::string& dir, const char* what) {
   cmd->add_option("--resume", dir, what)->expected(0, 1);
 }
-bool resolve_resume(CLI::App* cmd, const std::string& dir, std::string& out_dir) {
+bool resolve_resume(CLI::App* cmd, std::string dir, std::string& out_dir) {
   if (cmd->count("--resume") == 0) return false;
+  dir = normal_dir(dir);
   if (!dir.empty()) {
     if (cmd->count("--out") && dir != out_dir)
       throw ionrail::input_error("--resume " + dir + " and --out " + out_dir + " name different directories");
@@ -297,6 +308,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return cli.exit(e) == 0 ? 0 : 2;
   }
+  for (std::string* d : {&run_opt.out_dir, &demo_opt.out_dir, &cal_opt.out_dir, &fit_opt.out_dir, &rep_opt.out_dir,
+                         &xb_opt.out_dir, &sw_opt.out_dir, &snn_opt.out_dir, &ex_opt.out_dir})
+    *d = normal_dir(*d);
 
   try {
     if (*info) return print_info();

@@ -254,6 +254,12 @@ optimiser_result optimise(const fit_problem& problem, const residual_function& r
 
   const nlopt_outcome o = minimise_with(opt, problem.to_scaled(problem.start_values()),
                                        [&](const std::vector<double>& u) { return sum_of_squares(residuals(u)); });
+  // Every evaluation was NaN or infinite (no value is below the first best
+  // of +inf): nothing to refine from. The caller's scale check refuses such
+  // data first; this keeps the next step from indexing an empty point.
+  if (o.best_x.empty())
+    throw std::runtime_error("ionrail fit: none of the optimiser's " + std::to_string(o.evaluations) +
+                             " evaluations gave a finite objective");
   optimiser_result r;
   r.best_u = o.best_x;
   r.best_objective = o.best;

@@ -45,6 +45,15 @@ void write_checkpoint(const fs::path& file, std::string_view kind, std::string_v
   write_file_atomic(file, bytes);
 }
 
+bool checkpoint_exists(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw input_error(path.string() + ": cannot be checked (" + ec.message() +
+                      "): remove it, or name another output directory");
+  return !ec && st.type() != fs::file_type::not_found;
+}
+
 std::string read_checkpoint(const fs::path& file, std::string_view kind) {
   return read_checkpoint(file, kind, max_checkpoint_bytes);
 }

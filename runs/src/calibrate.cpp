@@ -151,12 +151,12 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   runs_of.calibration.state_variables = 0;
   const std::string fingerprint = std::string(kmc::engine_version()) + "\n" + resolved_parameters_json(runs_of) + "\n";
   if (options.resume) {
-    if (!fs::exists(checkpoint / "config"))
+    if (!checkpoint_exists(checkpoint / "config"))
       throw config_error((checkpoint / "config").string() + ": --resume: no checkpoint here (nothing was interrupted, or it finished)");
     if (read_checkpoint(checkpoint / "config", "calibration") != fingerprint)
       throw config_error(checkpoint.string() + ": was written for another configuration; resume with the same file and "
                          "options, or start over with --force");
-  } else if (fs::exists(checkpoint)) {
+  } else if (checkpoint_exists(checkpoint)) {
     if (!options.force)
       throw config_error(checkpoint.string() + ": holds an interrupted calibration: continue it with --resume, or start "
                          "over with --force (which deletes it)");

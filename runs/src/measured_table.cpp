@@ -302,7 +302,8 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
                     "(negative), from the two smallest amplitudes of each sign.\n\n",
                     scale_text(built.sinh_scale_pos_v), scale_text(built.sinh_scale_neg_v));
   if (plotted) md += "![drift per step](drift.png)\n";
-  else md += "(gnuplot was not found: the plots are not drawn; `ionrail plot DIR` draws them from plots.gp.)\n";
+  else md += "(The plots were not drawn: gnuplot was not found, or it failed (plots.log); `ionrail plot DIR` draws them "
+               "from plots.gp.)\n";
   model_io::write_file_atomic(out / "report.md", md);
   dir.commit();
 

@@ -95,7 +95,12 @@ std::string key_axis_label(std::string_view dotted_key) {
 
 std::string gnuplot_quoted(std::string_view text) {
   std::string out;
-  for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+  // A control character (a newline ends a gnuplot line, and the script with
+  // it) is shown as a space: the config refuses them, but a text may come
+  // from elsewhere (a file's stem).
+  for (char c : text)
+    out += c == '\'' ? std::string("''")
+                     : std::string(1, static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? ' ' : c);
   return out;
 }
 

@@ -596,7 +596,7 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
   for (const auto& p : plans) vtimes.push_back(times_of(p.config));
   std::vector<variant_state> states;
   if (options.resume) {
-    if (!fs::exists(checkpoint_file))
+    if (!checkpoint_exists(checkpoint_file))
       throw config_error(checkpoint_file.string() + ": --resume: no checkpoint here (nothing was interrupted, or it finished)");
     const std::string payload = read_checkpoint(checkpoint_file, "run");
     kmc::state_reader r(payload, checkpoint_file.string());
@@ -616,7 +616,7 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
     } catch (const kmc::state_error& e) {
       throw config_error(std::string(e.what()) + " (the checkpoint does not fit this run)");
     }
-  } else if (fs::exists(checkpoint_dir)) {
+  } else if (checkpoint_exists(checkpoint_dir)) {
     if (!options.force)
       throw config_error(checkpoint_dir.string() + ": holds an interrupted run: continue it with --resume, or start over "
                          "with --force (which deletes it)");
@@ -727,7 +727,13 @@ bool render_plots(const std::string& dir, bool quiet) {
   std::error_code ec;
   if (quiet && fs::is_regular_file(log, ec) && fs::file_size(log, ec) == 0) fs::remove(log, ec);
   if (!ok) {
-    fmt::print(stderr, "ionrail: gnuplot failed on {}/plots.gp{}\n", dir, quiet ? " (see plots.log there)" : "");
+    // Its half-drawn images (a PNG of 0 bytes where the script stopped) go:
+    // only what was drawn whole is kept. DIR is still the staged directory
+    // here, so the message names the files, not that path.
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ".png" && e.is_regular_file(ec) && e.file_size(ec) == 0) fs::remove(e.path(), ec);
+    fmt::print(stderr, "ionrail: gnuplot failed on plots.gp{}; `ionrail plot DIR` draws the plots again\n",
+               quiet ? " (its messages are in plots.log in the output directory)" : "");
     return false;
   }
   return true;

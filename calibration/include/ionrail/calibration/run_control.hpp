@@ -33,6 +33,13 @@ std::string read_checkpoint(const std::filesystem::path& file, std::string_view 
 // kind whose size is known from the configuration).
 std::string read_checkpoint(const std::filesystem::path& file, std::string_view kind, std::uintmax_t max_bytes);
 
+// Whether a checkpoint's file or directory is there (a link counts, even a
+// dangling one or a loop: it is in the way, and the checks that follow name
+// it). ionrail::input_error naming it when even that cannot be told (a
+// parent that is a link loop, no permission), instead of the library's
+// filesystem_error.
+bool checkpoint_exists(const std::filesystem::path& path);
+
 // A command stopped by a signal after saving what it had: the CLI prints
 // what() (with the command that resumes it, when `resumable`) and exits with
 // 128 + signal.

@@ -21,7 +21,7 @@ std::string key_value_text(std::string_view dotted_key, double value);
 // An axis label: "voltage (V)", or "seed" without a unit.
 std::string key_axis_label(std::string_view dotted_key);
 
-// Text for a gnuplot string in single quotes: ' doubled.
+// Text for a gnuplot string in single quotes: ' doubled, control characters as spaces.
 std::string gnuplot_quoted(std::string_view text);
 
 }  // namespace ionrail::runs
