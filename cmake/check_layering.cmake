@@ -8,7 +8,7 @@ set(rules
   "model_io|model,model_io,kat"
   "kmc|model,kmc"
   "gpu|model,kmc,gpu"
-  "circuits|model,kmc,circuits"
+  "circuits|model,model_io,kmc,circuits"
   "calibration|model,model_io,kmc,calibration"
   "config|model,model_io,kmc,circuits,calibration,config"
   "runs|model,model_io,kmc,gpu,circuits,calibration,config,runs"

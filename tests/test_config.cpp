@@ -526,6 +526,11 @@ TEST(ConfigErrors, MissingFilesNameTheFileAndTheKey) {
   EXPECT_EQ(error_in(s, "[protocol]\nkind = \"waveform\"\nwaveform_csv = \"bad_wave.csv\"\n"),
             run + ":3: protocol.waveform_csv = \"bad_wave.csv\": " + s.path("bad_wave.csv") +
                 ":2: expected 'time_s,volts' numbers, got '1,x'");
+  // The columns are read by position: a header naming them the other way
+  // round is refused, not read as volts at times.
+  s.write("swapped_wave.csv", "volts,time_s\n0,0\n1,2\n");
+  EXPECT_TRUE(has(error_in(s, "[protocol]\nkind = \"waveform\"\nwaveform_csv = \"swapped_wave.csv\"\n"),
+                  s.path("swapped_wave.csv") + ":1: expected a header naming time then volts"));
   // A CSV named by the material is looked for next to the material.
   s.write("m/mat.toml", "[device]\nsite_energy_csv = \"e.csv\"\n");
   EXPECT_TRUE(has(error_in(s, "material = \"m/mat.toml\"\n"),

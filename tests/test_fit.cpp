@@ -260,6 +260,21 @@ TEST(MeasurementFile, TheCommandWritesDirWhateverItsSpellingAndLeavesNoCheckpoin
   EXPECT_EQ(ionrail_test::run_cli("fit " + path + " --out " + failed.string() + " --quiet").code, 0);
 }
 
+TEST(MeasurementFile, WorkIsBoundedAtEveryCornerOfTheParameterBox) {
+  // Ea low with nu0 high hops fastest: a corner that neither "all lower" nor
+  // "all upper" is, and once went unchecked (about 6e9 hop attempts per
+  // evaluation there, 1e7 at the start and at those two corners).
+  measurement_files m("fit_cli_work");
+  const std::string path = m.file(
+      "[[fit.parameter]]\nname = \"activation_energy_ev\"\nlower = 0.5\nupper = 0.8\n\n"
+      "[[fit.parameter]]\nname = \"attempt_frequency_hz\"\nlower = 1e12\nupper = 1e15\nscale = \"log\"\n");
+  const fs::path out = m.dir / "out";
+  const auto r = ionrail_test::run_cli("fit " + path + " --out " + out.string() + " --quiet --max-work 1e9");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(has(r.output, "beyond the limit of 1e+09")) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+}
+
 // ---------------------------------------------------------------- uncertainties
 
 // A problem with one curve of n points (nothing simulated: the tests give

@@ -244,6 +244,15 @@ TEST(PulseTableBuild, RecoversAKnownDevice) {
   std::cout << "known device: worst |z| " << worst << " over " << checked << " nodes; read noise " << read_sigma_s
             << " S (true " << known_device::read_sigma << "); held-out NRMSE " << r.nrmse << ", within 2 sd "
             << r.band_coverage << "\n";
+  // One glitched read (2 mS, a hundred times the device's range) in the
+  // held-out train: the NRMSE must rise, not fall. Divided by the raw
+  // range it fell, passing trains the model does not follow.
+  pulse_train glitched = k.trains.back();
+  ASSERT_GT(glitched.rows.size(), 10u);
+  glitched.rows[glitched.rows.size() / 2].g_s = 2e-3;
+  const pulse_replay g = replay_pulse_train(b, glitched, k.p);
+  EXPECT_GT(g.nrmse, r.nrmse);
+  EXPECT_GT(g.nrmse, 0.05);
 }
 
 // The same over ten independent data sets (seeds): the held-out NRMSE
@@ -324,6 +333,14 @@ TEST(MeasuredTableCommand, WarnsWhenAHeldOutTrainAlsoBuilds) {
   const auto r = ionrail_test::run_cli("calibrate " + path + " --out " + (d / "out").string() + " --quiet");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_TRUE(has(r.output, "is both a build train and held out")) << r.output;
+  // A copy of a build train under another name is no more held out.
+  fs::copy_file(d / "good.csv", d / "copy.csv", fs::copy_options::overwrite_existing);
+  const std::string copied = write_file(d / "c.toml", "[measured_table]\ndt_m_s = 0.05\nmin_samples = 1\n"
+                                                      "[[measured_table.train]]\nfile = \"good.csv\"\n"
+                                                      "[[measured_table.train]]\nfile = \"copy.csv\"\nheld_out = true\n");
+  const auto c = ionrail_test::run_cli("calibrate " + copied + " --out " + (d / "out_copy").string() + " --quiet");
+  EXPECT_EQ(c.code, 0) << c.output;
+  EXPECT_TRUE(has(c.output, "copy.csv is both a build train and held out")) << c.output;
 }
 
 TEST(MeasuredTableCommand, ExitsTwoAndWritesNothingOnBadInput) {

@@ -105,15 +105,15 @@ measured_curve read_measured_curve(const std::string& path) {
     const auto& cells = f.cells[r];
     const std::string at = f.at(f.line[r]);
     const double t = v[static_cast<std::size_t>(col_t)];
-    if (t < 0) throw input_error(at + "t_s = " + cells[static_cast<std::size_t>(col_t)] + ": expected >= 0");
+    if (t < 0) throw input_error(at + "t_s = " + detail::shown_cell(cells[static_cast<std::size_t>(col_t)]) + ": expected >= 0");
     if (!c.t_s.empty() && !(t > c.t_s.back()))
-      throw input_error(at + "t_s = " + cells[static_cast<std::size_t>(col_t)] +
+      throw input_error(at + "t_s = " + detail::shown_cell(cells[static_cast<std::size_t>(col_t)]) +
                         ": expected strictly increasing times (previous row: " + std::to_string(c.t_s.back()) + ")");
     if (col_v >= 0 && std::fabs(v[static_cast<std::size_t>(col_v)]) > 1000)
-      throw input_error(at + "v_v = " + cells[static_cast<std::size_t>(col_v)] + ": expected |V| <= 1000");
+      throw input_error(at + "v_v = " + detail::shown_cell(cells[static_cast<std::size_t>(col_v)]) + ": expected |V| <= 1000");
     if (col_sigma >= 0 && !(v[static_cast<std::size_t>(col_sigma)] > 0))
       throw input_error(at + f.header[static_cast<std::size_t>(col_sigma)] + " = " +
-                        cells[static_cast<std::size_t>(col_sigma)] + ": expected an uncertainty > 0");
+                        detail::shown_cell(cells[static_cast<std::size_t>(col_sigma)]) + ": expected an uncertainty > 0");
     c.t_s.push_back(t);
     c.value.push_back(v[static_cast<std::size_t>(col_y)]);
     if (col_sigma >= 0) c.sigma.push_back(v[static_cast<std::size_t>(col_sigma)]);

@@ -532,11 +532,22 @@ pulse_replay replay_pulse_train(const pulse_table_build& built, const pulse_trai
     r.std_s.push_back(std::sqrt(var));
     if (after_read) after_read(done);
   }
-  double lo = r.measured_s.front(), hi = lo, sq = 0;
+  // The train's range, of its reads' running median over five (fewer at
+  // the ends): one glitched read widened the raw range and so lowered the
+  // NRMSE it divides, passing a train the model does not follow.
+  const std::size_t reads_n = r.measured_s.size();
+  double lo = 0, hi = 0, sq = 0;
+  for (std::size_t k = 0; k < reads_n; ++k) {
+    const std::size_t a = k >= 2 ? k - 2 : 0, b = std::min(reads_n, k + 3);
+    std::vector<double> w(r.measured_s.begin() + static_cast<std::ptrdiff_t>(a),
+                          r.measured_s.begin() + static_cast<std::ptrdiff_t>(b));
+    std::nth_element(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(w.size() / 2), w.end());
+    const double median = w[w.size() / 2];
+    lo = k == 0 ? median : std::min(lo, median);
+    hi = k == 0 ? median : std::max(hi, median);
+  }
   int inside = 0, reads = 0;
   for (std::size_t k = 0; k < r.t_s.size(); ++k) {
-    lo = std::min(lo, r.measured_s[k]);
-    hi = std::max(hi, r.measured_s[k]);
     if (k == 0) continue;
     const double e = r.mean_s[k] - r.measured_s[k];
     sq += e * e;

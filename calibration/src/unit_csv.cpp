@@ -94,7 +94,7 @@ unit_csv read_unit_csv(const std::string& path, const std::vector<unit_column>& 
       if (!parse_number(cells[k], v[k]))
         throw input_error(c.at(number) + c.header[k] + " = " + shown_cell(cells[k]) + ": expected a decimal number");
       if (!std::isfinite(v[k]))
-        throw input_error(c.at(number) + c.header[k] + " = " + cells[k] + ": expected a finite number (a curve with " +
+        throw input_error(c.at(number) + c.header[k] + " = " + shown_cell(cells[k]) + ": expected a finite number (a curve with " +
                           "NaN or inf cannot be used; drop the row)");
     }
     c.rows.push_back(std::move(v));

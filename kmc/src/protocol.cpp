@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -218,8 +219,20 @@ std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& p
     double t = 0, v = 0;
     if (comma == std::string::npos || line.find(',', comma + 1) != std::string::npos || !parse(line.substr(0, comma), t) ||
         !parse(line.substr(comma + 1), v)) {
-      if (times.empty() && number == 1) continue;  // a header line
       std::string shown_line = line.size() > 80 ? line.substr(0, 80) + "..." : line;
+      if (times.empty() && number == 1) {
+        // A header line: the columns are read by position, so one naming
+        // them in another order ("volts,time_s") would read V as t silently.
+        auto starts = [](std::string name, char letter) {
+          const auto b = name.find_first_not_of(" \t\"");
+          return b != std::string::npos && std::tolower(static_cast<unsigned char>(name[b])) == letter;
+        };
+        if (comma != std::string::npos && line.find(',', comma + 1) == std::string::npos &&
+            starts(line.substr(0, comma), 't') && starts(line.substr(comma + 1), 'v'))
+          continue;
+        throw std::invalid_argument(at(number) + "expected a header naming time then volts ('time_s,volts') or "
+                                                 "'time_s,volts' numbers, got '" + shown_line + "'");
+      }
       throw std::invalid_argument(at(number) + "expected 'time_s,volts' numbers, got '" + shown_line + "'");
     }
     if (!std::isfinite(t) || t < 0) throw std::invalid_argument(at(number) + "time_s = " + shown(t) + ": must be finite and >= 0");

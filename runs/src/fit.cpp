@@ -168,6 +168,9 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
 
   // Work and memory: every evaluation (the optimiser's, the Jacobian's) at
   // the corner of the bounds that hops fastest, refused above --max-work.
+  // The work is monotone in each parameter but not the same way in all
+  // (a low activation energy with a high attempt frequency hops fastest), so
+  // every corner is estimated: 2^n of them, n <= 7 (each name once).
   // The optimiser's, then per Gauss-Newton step a Jacobian (2 per
   // parameter) and up to three trial steps, then the last Jacobian.
   // With fit.profile, six points per parameter of up to
@@ -179,10 +182,12 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     double per_evaluation = 0;
     for (std::size_t c = 0; c < curves.size(); ++c) {
       double worst = 0;
-      for (int corner = 0; corner < 3; ++corner) {
+      // corner 0: the start; corner b + 1: parameter k at its upper bound
+      // where bit k of b is set, at its lower bound otherwise.
+      for (std::size_t corner = 0; corner <= (std::size_t{1} << n); ++corner) {
         std::vector<double> v = problem.start_values();
-        for (std::size_t k = 0; k < n; ++k)
-          if (corner) v[k] = corner == 1 ? fp.parameters[k].lower : fp.parameters[k].upper;
+        for (std::size_t k = 0; k < n && corner > 0; ++k)
+          v[k] = ((corner - 1) >> k) & 1u ? fp.parameters[k].upper : fp.parameters[k].lower;
         const kmc::device_params d = problem.device_at(v, c);
         const kmc::work_estimate w = kmc::estimate_work(d, problem.sim(), *curves[c].drive);
         check_work(w, d, problem.sim(), options.max_work, fmt::format("{} (fit.curve[{}])", path, c));

@@ -61,15 +61,22 @@ void run_measured_table(const config::run_config& cfg, const calibrate_options& 
                              "used to build the table) to measure the table's fidelity on");
   if (held_out == static_cast<int>(trains.size()))
     throw input_error(path + ": every [[measured_table.train]] has held_out = true: at least one must build the table");
-  // A held-out train that is also a build train is not held out.
+  // A held-out train that is also a build train is not held out: the same
+  // file by any name, or a copy of one (the same reads, whatever the file).
+  auto same_reads = [](const pulse_train& a, const pulse_train& b) {
+    return a.rows.size() == b.rows.size() &&
+           std::equal(a.rows.begin(), a.rows.end(), b.rows.begin(), [](const calibration::pulse_read& x, const calibration::pulse_read& y) {
+             return x.t_s == y.t_s && x.v_v == y.v_v && x.width_s == y.width_s && x.g_s == y.g_s;
+           });
+  };
   std::vector<std::string> reused;
-  for (const auto& h : p.trains)
-    if (h.held_out)
-      for (const auto& b : p.trains) {
+  for (std::size_t i = 0; i < trains.size(); ++i)
+    if (p.trains[i].held_out)
+      for (std::size_t j = 0; j < trains.size(); ++j) {
         std::error_code ec;
-        if (!b.held_out && fs::equivalent(h.file, b.file, ec) &&
-            std::find(reused.begin(), reused.end(), h.file) == reused.end())
-          reused.push_back(h.file);
+        if (!p.trains[j].held_out && (fs::equivalent(p.trains[i].file, p.trains[j].file, ec) || same_reads(trains[i], trains[j])) &&
+            std::find(reused.begin(), reused.end(), p.trains[i].file) == reused.end())
+          reused.push_back(p.trains[i].file);
       }
   // Memory, refused before anything is built: per (state, voltage) bin the
   // builder's drift, noise and fluctuation (doubles), samples and visited
