@@ -256,6 +256,19 @@ TEST(InputBounds, WorkIsEstimatedBeforeStarting) {
   EXPECT_TRUE(fs::exists(out / "summary.json"));
 }
 
+// And while it runs: space charge in a thick film shortens the automatic
+// step far below what the estimate assumes (the run once went on without
+// end, whatever --max-work). The engine stops at the limit: exit 2, nothing
+// written.
+TEST(InputBounds, WorkIsBoundedWhileItRuns) {
+  const auto dir = scratch("work_running");
+  const fs::path out = dir / "out";
+  expect_refused("run " + source + "/experiments/relax_time.toml --quiet --out " + out.string() +
+                     " --set device.thickness_nm=10000 --set device.rails=20 --max-work 1e8",
+                 {"passed its work limit of 1e+08 hop attempts (--max-work)", "space charge"});
+  EXPECT_FALSE(fs::exists(out));
+}
+
 // Class 5 for the circuits: crossbar and snn training estimate their device
 // updates before the output directory exists.
 TEST(InputBounds, CircuitTrainingWorkIsEstimatedBeforeStarting) {

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 #include <ionrail/kmc/bkl_solver.hpp>
@@ -66,6 +67,7 @@ engine::engine(const device_params& device, const sim_params& sim, std::shared_p
     solver_ = std::make_unique<sync_solver>(model_, sim, *source_, ledger_, info_);
   else
     solver_ = std::make_unique<bkl_solver>(model_, sim, *source_, ledger_, info_);
+  solver_->set_work_limit(sim.work_limit);
 }
 
 engine::engine(const device_params& device, const sim_params& sim, std::shared_ptr<const voltage_source> source,
@@ -74,9 +76,25 @@ engine::engine(const device_params& device, const sim_params& sim, std::shared_p
   if (sim.solver != method::sync) throw std::invalid_argument("sim.method = \"bkl\": only the sync method runs on this backend");
   start(sim);
   solver_ = backend(model_, sim, *source_, ledger_, info_);
+  solver_->set_work_limit(sim.work_limit);
 }
 
-void engine::advance_to(double t_s) { solver_->advance_to(t_s); }
+void engine::advance_to(double t_s) {
+  solver_->advance_to(t_s);
+  if (solver_->work_exhausted()) {
+    solver_->sync_counts();
+    char step[96] = "";
+    if (info_.dt_min_s > 0) std::snprintf(step, sizeof step, ", the sync step down to %.3g s", info_.dt_min_s);
+    char text[512];
+    std::snprintf(text, sizeof text,
+                  "this run passed its work limit of %.3g hop attempts (--max-work) at t = %.6g s of its drive%s: "
+                  "its estimate before it started was lower (space charge can shorten the automatic step far below "
+                  "what the estimate assumes); raise --max-work to let it go on, or lower the voltage, the ion "
+                  "density or the film thickness",
+                  solver_->work_limit(), solver_->time_s(), step);
+    throw work_limit_exceeded(text);
+  }
+}
 
 std::string engine::save_state() const {
   solver_->sync_to_host();

@@ -40,6 +40,7 @@ using namespace ionrail::model_io;
 
 void run_calibration(const std::string& path, const calibrate_options& options) {
   run_config cfg = load_run_config(path, options.overrides);
+  cfg.sim.work_limit = options.max_work;  // each engine's, while it runs (kmc::sim_params::work_limit)
   check_file_is_for(cfg, "calibrate");
   const bool has_calibration =
       std::find(cfg.sections.begin(), cfg.sections.end(), "calibration") != cfg.sections.end();
@@ -374,6 +375,7 @@ fidelity_figures run_replay(const replay_options& o) {
   r.devices = cfg.calibration.devices;
   r.device = cfg.device;
   r.sim = resolved_sim(cfg.sim, r.dt_m);
+  r.sim.work_limit = o.max_work;
   r.backend = engine_backend(cfg);
   r.voltage = drive.voltage;
   r.duration_s = drive.duration_s;

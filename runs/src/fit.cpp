@@ -131,6 +131,7 @@ void check_residual_scale(const std::vector<double>& r, const std::vector<fit_cu
 fit_outcome run_fit(const std::string& path, const fit_options& options) {
   const auto start_time = std::chrono::steady_clock::now();
   run_config cfg = config::load_run_config(path, options.overrides);
+  cfg.sim.work_limit = options.max_work;  // each evaluation's engine, while it runs
   check_file_is_for(cfg, "fit");
   const fit_params& fp = cfg.fit;
   if (fp.curves.empty())

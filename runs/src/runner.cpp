@@ -299,7 +299,11 @@ void run_variant(const run_config& cfg, const variant_times& vt, variant_state& 
   for (; st.next_time < vt.times.size(); ++st.next_time) {
     const double t = vt.times[st.next_time];
     for (;;) {
-      e.advance_to(t);
+      try {
+        e.advance_to(t);
+      } catch (const kmc::work_limit_exceeded& x) {
+        throw input_error(fmt::format("{}: {}", cfg.title, x.what()));
+      }
       if (!ctl || !ctl->pause_requested()) break;
       const int sig = ctl->signal();
       if (e.can_save_state()) {
@@ -553,6 +557,7 @@ experiment_plan plan_experiment(const std::string& path, const run_options& opti
   // Work: every variant's estimated hop attempts, together against the
   // limit, refused before anything runs (the first variant over it named).
   for (auto& p : plans) {
+    p.config.sim.work_limit = options.max_work;  // and while it runs (kmc::sim_params::work_limit)
     const auto& c = p.config;
     const kmc::work_estimate w = kmc::estimate_work(c.device, c.sim, *kmc::make_drive(c.protocol).voltage);
     const std::string what = plans.size() > 1 ? fmt::format("{} ({})", path, p.label) : path;

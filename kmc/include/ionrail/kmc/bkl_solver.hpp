@@ -25,6 +25,7 @@ class bkl_solver final : public solver {
   void advance_to(double t_s) override;
   void step() override;
   double time_s() const override { return t_; }
+  double work_done() const override { return 500.0 * static_cast<double>(event_); }
   std::uint64_t events() const { return event_; }
   bool can_save_state() const override { return true; }
   void save_state(state_writer& out) const override;

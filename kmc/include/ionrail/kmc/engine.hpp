@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,13 @@ const char* engine_version();
 // with one checkpoint's copy of the state on top, so that a caller can refuse
 // a size the machine cannot hold. `threads` as in sim_params (0: OpenMP's).
 double engine_memory_bytes(const device_params& device, const sim_params& sim);
+
+// A run stopped at sim_params::work_limit: bad input for the commands (exit
+// 2, nothing written), since the limit is the user's --max-work.
+class work_limit_exceeded : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
 
 // Builds the solver of another backend (the CUDA one lives in gpu/, above kmc).
 using solver_factory = std::function<std::unique_ptr<solver>(rail_model&, const sim_params&, const voltage_source&,

@@ -85,6 +85,12 @@ struct sim_params {
   // (kmc::thread_governor); the results are the same bits either way.
   // Benchmarks of a fixed thread count turn it off.
   bool adaptive_threads = true;
+  // Hop attempts one engine may take (a BKL event counts as 500, as in the
+  // work estimate); 0: no limit. Not a configuration key: the commands set
+  // it from --max-work, so that a run whose estimate was too low (space
+  // charge can shorten the automatic step far below what the estimate
+  // assumes) stops at the limit instead of running on without end.
+  double work_limit = 0.0;
 };
 
 // Throws std::invalid_argument naming the key, the value and the valid range.

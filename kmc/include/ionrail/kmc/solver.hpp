@@ -71,11 +71,23 @@ class solver {
   // again continues exactly where it stopped. Null: never stop.
   void set_stop_flag(const std::atomic<bool>* flag) { stop_ = flag; }
 
+  // The work this solver has done, in the work estimate's unit (sync: ion
+  // hop attempts; BKL: 500 per event), and a limit on it: past the limit
+  // advance_to returns early, as for the stop flag, and work_exhausted()
+  // says why. 0: no limit. Backends that do not poll the flag ignore it.
+  virtual double work_done() const { return 0.0; }
+  void set_work_limit(double attempts) { work_limit_ = attempts; }
+  double work_limit() const { return work_limit_; }
+  bool work_exhausted() const { return work_limit_ > 0 && work_done() > work_limit_; }
+
  protected:
-  bool stop_requested() const { return stop_ != nullptr && stop_->load(std::memory_order_relaxed); }
+  bool stop_requested() const {
+    return (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) || work_exhausted();
+  }
 
  private:
   const std::atomic<bool>* stop_ = nullptr;
+  double work_limit_ = 0.0;
 };
 
 }  // namespace ionrail::kmc

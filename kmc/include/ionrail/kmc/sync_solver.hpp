@@ -31,6 +31,7 @@ class sync_solver final : public solver {
   // Steps until t_s; the last step is shortened to end exactly at t_s.
   void advance_to(double t_s) override;
   double time_s() const override { return t_; }
+  double work_done() const override { return info_.attempts; }
   void step() override;
   double dt_s() const { return dt_; }
   std::uint64_t steps() const { return step_; }
