@@ -114,6 +114,9 @@ TEST(CalibrationLimits, OtherInconsistentKeysAreRefused) {
                  {"calibration.noise_lag_s = 0.12 s is not a whole number of calibration.dt_m_s = 0.05 s steps"});
   expect_refused(run(calibrate(s, "--set calibration.dt_m_s=5")),
                  {"calibration.dt_m_s = 5 s is longer than calibration.duration_s = 4 s"});
+  // 2^32 + 100 steps per run once wrapped to 100 in an int and ran on.
+  expect_refused(run(calibrate(s, "--set calibration.duration_s=20 --set calibration.dt_m_s=4.656612766e-09 --set calibration.noise_lag_s=4.656612766e-09")),
+                 {"model steps per run: expected at most 2147483647"});
   expect_refused(run(calibrate(s, "--set calibration.v_step_v=4")),
                  {"calibration.v_step_v = 4 V is wider than calibration.v_max_v = 2 V"});
   expect_refused(run(calibrate(s, "--set calibration.duration_s=0.05 --set calibration.noise_lag_s=0.05 --set "

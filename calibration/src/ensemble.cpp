@@ -86,6 +86,14 @@ int lag_steps(const calibration_params& c) { return std::max(1, static_cast<int>
 void check_settings(const calibration_params& c, const std::string& file) {
   const std::string where = file.empty() ? std::string("calibration") : file;
   auto refuse = [&](const std::string& why) { throw input_error(where + ": " + why); };
+  // The step counts are ints (run_steps, lag_steps): counted in double
+  // first, so that a count past int's range is refused instead of wrapping
+  // (2^32 + 100 steps once wrapped to 100 and passed every check below).
+  const double steps_per_run = std::round(c.duration_s / c.dt_m_s);
+  if (!(steps_per_run <= 2147483647.0))
+    refuse(fmt::format("calibration.duration_s / calibration.dt_m_s = {} / {} = {:.6g} model steps per run: expected at "
+                       "most 2147483647 (a longer dt_m_s or shorter runs)",
+                       c.duration_s, c.dt_m_s, steps_per_run));
   if (c.dt_m_s > c.duration_s)
     refuse(fmt::format("calibration.dt_m_s = {} s is longer than calibration.duration_s = {} s: a run would not hold one "
                        "model step; expected dt_m_s <= duration_s",
