@@ -256,6 +256,27 @@ TEST(InputBounds, WorkIsEstimatedBeforeStarting) {
   EXPECT_TRUE(fs::exists(out / "summary.json"));
 }
 
+// --force replaces DIR: never when DIR holds an input of the command
+// (replay and export of a table into its own directory deleted the table).
+TEST(InputBounds, ForceNeverDeletesAnInput) {
+  const auto dir = scratch("force_input");
+  const fs::path table = dir / "table";
+  fs::copy(source + "/tables/polymer_thin", table, fs::copy_options::recursive);
+  const std::string protocol = write(dir / "p.toml", "[protocol]\nkind = \"pulses\"\nn_pot = 2\nn_dep = 2\nv_pot_v = 4\n"
+                                                      "v_dep_v = -4\nwidth_s = 0.2\ngap_s = 0.3\n");
+  expect_refused("replay " + table.string() + " --protocol " + protocol + " --quiet --force --out " + table.string(),
+                 {"--out " + table.string() + ": holds ", "an input of this command: --force would delete it"});
+  expect_refused("export spice " + table.string() + " --quiet --force --out " + table.string(),
+                 {"an input of this command: --force would delete it"});
+  expect_refused("replay " + table.string() + " --protocol " + protocol + " --quiet --force --out " + dir.string(),
+                 {"an input of this command: --force would delete it"});
+  EXPECT_TRUE(fs::exists(table / "table.json"));
+  EXPECT_TRUE(fs::exists(table / "table.hex"));
+  // Another DIR is replaced as before.
+  EXPECT_EQ(run("replay " + table.string() + " --protocol " + protocol + " --quiet --out " + (dir / "r").string()).code, 0);
+  EXPECT_EQ(run("replay " + table.string() + " --protocol " + protocol + " --quiet --force --out " + (dir / "r").string()).code, 0);
+}
+
 // And while it runs: space charge in a thick film shortens the automatic
 // step far below what the estimate assumes (the run once went on without
 // end, whatever --max-work). The engine stops at the limit: exit 2, nothing

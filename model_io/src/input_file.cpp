@@ -6,8 +6,11 @@
 #include <cstring>
 #include <ionrail/model_io/input_error.hpp>
 #include <ionrail/model_io/input_file.hpp>
+#include <filesystem>
+#include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace ionrail::model_io {
 namespace {
@@ -33,6 +36,23 @@ std::string kind_of(mode_t mode) {
   if (S_ISBLK(mode)) return "a block device, not a regular file";
   if (S_ISSOCK(mode)) return "a socket, not a regular file";
   return "not a regular file";
+}
+
+// The files read so far (input_files_read).
+std::mutex read_mutex;
+std::vector<std::string>& read_files() {
+  static std::vector<std::string> files;
+  return files;
+}
+void note_read(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec);
+  const std::string name = ec ? path : p.string();
+  const std::lock_guard<std::mutex> hold(read_mutex);
+  auto& files = read_files();
+  for (const auto& f : files)
+    if (f == name) return;
+  files.push_back(name);
 }
 
 // Closes the descriptor on every path out.
@@ -104,7 +124,18 @@ bool try_read_input_file(const std::string& path, std::uintmax_t max_bytes, std:
     }
   }
   bytes = std::move(out);
+  note_read(path);
   return true;
+}
+
+std::vector<std::string> input_files_read() {
+  const std::lock_guard<std::mutex> hold(read_mutex);
+  return read_files();
+}
+
+void forget_input_files_read() {
+  const std::lock_guard<std::mutex> hold(read_mutex);
+  read_files().clear();
 }
 
 std::string input_file_type_problem(const std::string& path) {

@@ -33,6 +33,7 @@
 #include <ionrail/model/table.hpp>
 #include <ionrail/model_io/circuit_export.hpp>
 #include <ionrail/model_io/input_error.hpp>
+#include <ionrail/model_io/input_file.hpp>
 #include <ionrail/model_io/table_files.hpp>
 
 namespace py = pybind11;
@@ -535,6 +536,7 @@ PYBIND11_MODULE(_ionrail, m) {
         o.checkpoints = true;  // SIGINT saves the runs in OUT_DIR.checkpoint (KeyboardInterrupt)
         o.overrides = overrides;
         o.max_work = max_work;
+        model_io::forget_input_files_read();  // this command's inputs only (staged_dir's --force check)
         {
           const signal_guard keep_python_handlers;
           py::gil_scoped_release nogil;
@@ -560,6 +562,7 @@ PYBIND11_MODULE(_ionrail, m) {
         o.checkpoints = true;  // SIGINT saves a checkpoint and stops the run (KeyboardInterrupt)
         o.max_work = max_work;
         runs::experiment_result r;
+        model_io::forget_input_files_read();  // this command's inputs only (staged_dir's --force check)
         {
           const signal_guard keep_python_handlers;
           py::gil_scoped_release nogil;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
@@ -10,6 +11,7 @@
 
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/input_error.hpp>
+#include <ionrail/model_io/input_file.hpp>
 
 #include <ionrail/runs/output_lock.hpp>
 
@@ -27,7 +29,21 @@ void staged_dir::stage(const output_lock& lock) {
   given_ = lock.given();
   out_ = lock.dir();
   std::error_code ec;
-  if (fs::exists(fs::symlink_status(out_, ec)) && !force_) throw input_error(out_.string() + ": output directory exists; use --force to replace it");
+  const bool exists = fs::exists(fs::symlink_status(out_, ec));
+  if (exists && !force_) throw input_error(out_.string() + ": output directory exists; use --force to replace it");
+  // --force replaces DIR with everything in it: never an input of this
+  // command (`ionrail replay TABLE --out TABLE --force` deleted the table).
+  if (exists) {
+    const fs::path dir = fs::weakly_canonical(fs::absolute(out_, ec), ec);
+    for (const auto& input : model_io::input_files_read()) {
+      const fs::path in(input);
+      const auto [d, i] = std::mismatch(dir.begin(), dir.end(), in.begin(), in.end());
+      if (!ec && d == dir.end())
+        throw input_error(fmt::format("--out {}: holds {}, an input of this command: --force would delete it; name "
+                                      "another output directory",
+                                      given_, input));
+    }
+  }
   // Under the lock every DIR.partial-* but ours is a dead command's; the pid
   // check in remove_stale_partials keeps those of a live one on another host.
   calibration::remove_stale_partials(out_);

@@ -10,6 +10,7 @@
 // (the file may grow while it is read). Standard library and POSIX only.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ionrail::model_io {
 
@@ -27,6 +28,16 @@ bool try_read_input_file(const std::string& path, std::uintmax_t max_bytes, std:
 // is a regular file: for a caller that looks a name up among candidates and
 // must say why one that exists was passed over. Only stats; opens nothing.
 std::string input_file_type_problem(const std::string& path);
+
+// Every file this process has read through the functions here (absolute,
+// symbolic links resolved), in the order first read: for an output layer
+// that must not delete an input (`--out DIR --force` where DIR holds the
+// table or the configuration it reads).
+std::vector<std::string> input_files_read();
+// Forgets them: a process that runs several commands (the Python module)
+// starts each with none, so that a table loaded earlier in the session
+// does not count as an input of a later command.
+void forget_input_files_read();
 
 // The whole file PATH; ionrail::input_error "PATH: cannot open WHAT (WHY)"
 // otherwise (WHAT says which input it is, e.g. "table file", "checkpoint").
