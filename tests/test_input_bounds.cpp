@@ -4,6 +4,8 @@
 // as a signal (code -1) here instead of bringing the test runner down.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include "cli_run.hpp"
 
 #include <chrono>
@@ -254,6 +256,14 @@ TEST(InputBounds, WorkIsEstimatedBeforeStarting) {
   const auto ran = run("run " + run_file + opts + " --max-work " + limit);
   EXPECT_EQ(ran.code, 0) << ran.output;
   EXPECT_TRUE(fs::exists(out / "summary.json"));
+}
+
+// `ionrail plot DIR` reads DIR/plots.gp as any input: a FIFO there once
+// blocked it (and the gnuplot it started) for ever.
+TEST(InputBounds, PlotRefusesAPlotsGpThatIsNotAFile) {
+  const auto dir = scratch("plot_fifo");
+  ASSERT_EQ(::mkfifo((dir / "plots.gp").c_str(), 0600), 0);
+  expect_refused("plot " + dir.string(), {"plots.gp: cannot read it (a FIFO, not a regular file)"});
 }
 
 // --force replaces DIR: never when DIR holds an input of the command

@@ -48,6 +48,8 @@ TEST(Params, BadValuesNameKeyValueAndRange) {
   expect_rejected([](auto& d, auto&) { d.site_energy_ev.assign(3, 0.0); }, "device.site_energy_ev (entries) = 3",
                   "one value per site (100)");
   expect_rejected([](auto& d, auto&) { d.zones = 0; }, "device.zones = 0", "[1, sites]");
+  // The current scales with the area: 1e300 µm² once wrote inf currents.
+  expect_rejected([](auto& d, auto&) { d.area_um2 = 1e300; }, "device.area_um2 = 1e+300", "(0, 1e12]");
   expect_rejected([](auto& d, auto&) { d.initial_profile.assign(100, 0.0); d.initial_profile[3] = 1; },
                   "device.initial_profile (sites with weight > 0) = 1", "at least the ions per rail (33)");
   expect_rejected([](auto&, auto& s) { s.p_max = 1.0; }, "sim.p_max = 1", "(0, 1)");

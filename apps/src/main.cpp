@@ -23,6 +23,7 @@
 #include <ionrail/calibration/fit.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
+#include <ionrail/model_io/input_file.hpp>
 #include <ionrail/app/crossbar_run.hpp>
 #include <ionrail/app/snn_run.hpp>
 #include <ionrail/app/sweep.hpp>
@@ -318,6 +319,16 @@ int main(int argc, char** argv) {
       if (!std::filesystem::exists(std::filesystem::path(plot_dir) / "plots.gp")) {
         fmt::print(stderr, "ionrail plot: {}: no plots.gp here (not a run directory)\n", plot_dir);
         return 2;
+      }
+      // A regular file, by the rules of every input (gnuplot would wait on
+      // a FIFO for ever): read once through the checked reader.
+      {
+        std::string bytes, why;
+        const std::string gp = (std::filesystem::path(plot_dir) / "plots.gp").string();
+        if (!ionrail::model_io::try_read_input_file(gp, ionrail::model_io::max_input_bytes, bytes, why)) {
+          fmt::print(stderr, "ionrail plot: {}: cannot read it ({})\n", gp, why);
+          return 2;
+        }
       }
       if (!runs::render_plots(plot_dir, false)) return 1;
       fmt::print(stderr, "ionrail plot: redrew the plots of {} from its data\n", plot_dir);

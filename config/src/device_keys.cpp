@@ -70,7 +70,8 @@ section_def device_section() {
       .range(closed(1, 65533)).interval("[1, sites]")
       .doc("equal zones of the occupancy histogram; the first and last give f_L and f_R");
   s.key("area_um2", [](auto& c) -> auto& { return c.device.area_um2; })
-      .unit("µm²").range(greater_than(0)).doc("device area, scales the per-rail ionic current to the device");
+      .unit("µm²").range(open_closed(0, 1e12)).doc("device area, scales the per-rail ionic current to the device (at most 1 m²: "
+                                                   "a current past that overflowed)");
   s.key("rails_per_area_m2", [](auto& c) -> auto& { return c.device.rails_per_area_m2; })
       .unit("m⁻²").range(closed(0, 1e30))
       .doc("rails per area for that scaling; 0: c0·d / n if `ion_density_m3` > 0, else 1/a²");

@@ -1,6 +1,7 @@
 #include <ionrail/kmc/params.hpp>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -106,7 +107,10 @@ void validate(const device_params& d) {
            "must be at least the ions per rail (" + std::to_string(n) + ")");
   }
   if (d.zones < 1 || d.zones > d.sites) fail("device.zones", d.zones, "must be in [1, sites]");
-  require_positive("device.area_um2", d.area_um2);
+  // At most 1 m²: the device current scales with the area, and past ~1e290
+  // µm² it overflowed to inf (and the energy to NaN) with exit 0.
+  require_finite_range("device.area_um2", d.area_um2, std::numeric_limits<double>::min(), 1e12,
+                       "must be in (0, 1e12] um^2 (at most 1 m^2)");
   require_finite_range("device.rails_per_area_m2", d.rails_per_area_m2, 0.0, 1e30, "must be >= 0 (0: derived)");
   const auto& r = d.readout;
   require_finite_range("readout.g0_s", r.g0_s, -1e3, 1e3, "must be finite, |g0| <= 1e3 S");

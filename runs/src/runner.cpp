@@ -289,7 +289,14 @@ void run_variant(const run_config& cfg, const variant_times& vt, variant_state& 
   const std::unique_ptr<kmc::engine> engine = make_engine(cfg, vt.drive.voltage);
   kmc::engine& e = *engine;
   if (!st.engine_state.empty()) {
-    e.load_state(st.engine_state, where);
+    // A checkpoint that passes its checksum but not the engine's own checks
+    // (positions out of order, counts that disagree) is bad input as any
+    // other damaged checkpoint: exit 2, the checkpoint kept.
+    try {
+      e.load_state(st.engine_state, where);
+    } catch (const kmc::state_error& x) {
+      throw input_error(std::string(x.what()) + " (the checkpoint does not fit this run)");
+    }
     st.engine_state.clear();
     st.engine_state.shrink_to_fit();
   }
