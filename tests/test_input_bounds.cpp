@@ -29,6 +29,11 @@ fs::path scratch(const std::string& name) { return ionrail_test::scratch_dir("io
 
 std::string write(const fs::path& p, const std::string& text) { return ionrail_test::write_file(p, text); }
 
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 // Exit 2 (not a signal, not 1), every fragment in the output, quickly.
 void expect_refused(const std::string& args, std::initializer_list<std::string> fragments) {
   const auto start = std::chrono::steady_clock::now();
@@ -285,6 +290,50 @@ TEST(InputBounds, ForceNeverDeletesAnInput) {
   // Another DIR is replaced as before.
   EXPECT_EQ(run("replay " + table.string() + " --protocol " + protocol + " --quiet --out " + (dir / "r").string()).code, 0);
   EXPECT_EQ(run("replay " + table.string() + " --protocol " + protocol + " --quiet --force --out " + (dir / "r").string()).code, 0);
+}
+
+// replay read table.csv and export the hex files: each missed an edit the
+// other caught. Both now read a directory only when every format holds
+// the same table. And replay refuses a pulse no model step would apply.
+TEST(InputBounds, ReplayAndExportRefuseAnEditedTableAndAnUnseenPulse) {
+  const auto dir = scratch("tampered");
+  const fs::path table = dir / "table";
+  auto fresh = [&] {
+    fs::remove_all(table);
+    fs::copy(source + "/tables/polymer_thin", table, fs::copy_options::recursive);
+  };
+  const std::string protocol = write(dir / "p.toml", "[protocol]\nkind = \"pulses\"\nn_pot = 2\nn_dep = 2\nv_pot_v = 4\n"
+                                                      "v_dep_v = -4\nwidth_s = 0.2\ngap_s = 0.3\n");
+  const std::string replay = "replay " + table.string() + " --protocol " + protocol + " --quiet --out " + (dir / "r").string();
+  const std::string exp = "export spice " + table.string() + " --quiet --out " + (dir / "e").string();
+  fresh();
+  {
+    std::string hex = slurp(table / "table.hex");
+    write(table / "table.hex", hex.substr(0, hex.size() / 2));
+  }
+  expect_refused(replay, {(table / "table.hex").string()});
+  fresh();
+  {
+    std::string csv = slurp(table / "table.csv");
+    const auto line = csv.find('\n', csv.find('\n') + 1) + 1;  // the second data row
+    const auto comma = csv.find(',', csv.find(',', csv.find(',', line) + 1) + 1);
+    csv.replace(comma + 1, csv.find(',', comma + 1) - comma - 1, "0.5");  // its drift
+    write(table / "table.csv", csv);
+  }
+  expect_refused(exp, {(table / "table.csv").string()});
+  fresh();
+  {
+    std::string json = slurp(table / "table.json");
+    json.replace(json.find("\"s_eq\":"), 11, "\"s_eq\":7.00");
+    write(table / "table.json", json);
+  }
+  expect_refused(replay, {"s_eq = 7", "expected a state in [0, 1]"});
+  fresh();
+  expect_refused(replay + " --set protocol.width_s=0.001", {"the model would never apply it"});
+  expect_refused(replay + " --set protocol.v_pot_v=100", {"the compact model's voltage holds at most"});
+  EXPECT_FALSE(fs::exists(dir / "r"));
+  EXPECT_FALSE(fs::exists(dir / "e"));
+  EXPECT_EQ(run(replay).code, 0);
 }
 
 // And while it runs: space charge in a thick film shortens the automatic

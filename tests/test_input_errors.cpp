@@ -74,7 +74,7 @@ TEST(InputErrors, NegativeOrZeroSizes) {
   EXPECT_EQ(config_error_of(s, "[device]\nrails = 0\n"), run + ":2: device.rails = 0: must be >= 1");
   EXPECT_EQ(config_error_of(s, "[device]\nsites = -3\n"), run + ":2: device.sites = -3: must be in [2, 65533]");
   EXPECT_EQ(config_error_of(s, "[device]\nthickness_nm = 0\n"), run + ":2: device.thickness_nm = 0: must be finite and > 0");
-  EXPECT_EQ(config_error_of(s, "[device]\narea_um2 = -1\n"), run + ":2: device.area_um2 = -1: must be finite and > 0");
+  EXPECT_EQ(config_error_of(s, "[device]\narea_um2 = -1\n"), run + ":2: device.area_um2 = -1: must be in (0, 1e12] um^2 (at most 1 m^2)");
   EXPECT_EQ(config_error_of(s, "[device]\nrails = 2147483600\n"), run + ":2: device.rails = 2147483600: must be <= 2147483584");
   EXPECT_TRUE(has(config_error_of(s, "[calibration]\ndevices = 0\n"), run + ":2: calibration.devices = 0: must be in [2, 255]"));
 }

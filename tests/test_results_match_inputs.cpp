@@ -133,7 +133,11 @@ TEST(ResultsMatchInputs, SweepAxesOnOneKeyOrWithRepeatedValuesAreRefused) {
   m = message_of_load(write_file(dir / "twice.toml", tiny_run() + "[sweep]\n[[sweep.axis]]\nkey = \"device.temperature_k\"\n"
                                                                   "values = [280, 300, 300.0]\n"));
   EXPECT_TRUE(has(m, "twice.toml:")) << m;
-  EXPECT_TRUE(has(m, "sweep.axis[0] (device.temperature_k): the value 300 is given twice")) << m;
+  EXPECT_TRUE(has(m, "sweep.axis[0] (device.temperature_k): the value 300 is given twice (entries 1 and 2)")) << m;
+  // The pair an entry-by-entry scan meets first (the checks sort the values).
+  m = message_of_load(write_file(dir / "pairs.toml", tiny_run() + "[sweep]\n[[sweep.axis]]\nkey = \"device.temperature_k\"\n"
+                                                                  "values = [320, 300, 310, 300, 320, 300]\n"));
+  EXPECT_TRUE(has(m, "the value 300 is given twice (entries 1 and 3)")) << m;
 
   m = message_of_load(write_file(dir / "range.toml", tiny_run() + "[sweep]\n[[sweep.axis]]\nkey = \"device.temperature_k\"\n"
                                                                   "range = [300, 300, 2]\n"));

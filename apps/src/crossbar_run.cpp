@@ -111,7 +111,7 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
   const auto& x = cfg.crossbar;
   if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
   if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the digits file is required");
-  const model::table table = load_table(x.table_dir, table_format::csv);
+  const model::table table = load_table_consistent(x.table_dir);
   circuits::crossbar_params array = x.array;
   array.dt_m_s = table_metadata(x.table_dir, "dt_m_s");
   if (!x.initial_state_given) array.initial_state = table_metadata(x.table_dir, "s_eq");

@@ -19,7 +19,7 @@ std::string run_export(const export_options& o) {
   namespace mio = ionrail::model_io;
   if (o.target != "spice" && o.target != "verilog-a")
     throw input_error(fmt::format("export: target {} is not spice or verilog-a", o.target));
-  const model::table table = mio::load_table(o.table_dir, mio::table_format::hex);
+  const model::table table = mio::load_table_consistent(o.table_dir);
   const std::string meta = (std::filesystem::path(o.table_dir) / "table.json").string();
   mio::circuit_export_info info;
   info.table_name = o.table_dir;

@@ -37,7 +37,7 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   const auto& x = cfg.snn;
   if (x.table_dir.empty()) throw config_error(path + ": [snn] table: a table directory is required");
   if (x.data_file.empty()) throw config_error(path + ": [snn] data: the digits file is required");
-  const model::table table = load_table(x.table_dir, table_format::csv);
+  const model::table table = load_table_consistent(x.table_dir);
   const double dt_m = table_metadata(x.table_dir, "dt_m_s");
   circuits::snn_params p = x.network;
   p.seed = cfg.sim.seed;

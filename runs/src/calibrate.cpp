@@ -362,7 +362,7 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
 }
 
 fidelity_figures run_replay(const replay_options& o) {
-  const model::table table = load_table(o.table_dir, table_format::csv);
+  const model::table table = load_table_consistent(o.table_dir);
   const run_config cfg = load_run_config(o.protocol_file, o.overrides);
   check_file_is_for(cfg, "replay");
   const kmc::protocol_drive drive = kmc::make_drive(cfg.protocol);
@@ -380,6 +380,37 @@ fidelity_figures run_replay(const replay_options& o) {
   r.voltage = drive.voltage;
   r.duration_s = drive.duration_s;
   r.compare_kmc = o.compare_kmc;
+  // The model sees the drive once per model step, at its middle: a pulse
+  // shorter than a step fell between two samples and was dropped without a
+  // word (width_s = 1 ms at dt_m_s = 50 ms replayed no pulse at all), and a
+  // voltage past the model's ±16 V was saturated. Both refused.
+  {
+    const kmc::drive_breakpoints bp = drive.voltage->breakpoints();
+    const double v_model_max = model::q_volt::max().to_double();
+    const double steps = std::floor(r.duration_s / r.dt_m + 1e-9);
+    auto sampled = [&](double k) { return drive.voltage->voltage((k - 0.5) * r.dt_m); };
+    for (std::size_t i = 0; i < bp.times_s.size(); ++i) {
+      const double t = bp.times_s[i], v = bp.volts[i];
+      if (t > steps * r.dt_m) break;
+      if (std::fabs(v) > v_model_max)
+        throw input_error(fmt::format("{}: the protocol reaches {:g} V at t = {:g} s: the compact model's voltage "
+                                      "holds at most ±{:g} V",
+                                      o.protocol_file, v, t, v_model_max));
+      // A stretch between two breakpoints (not a 1 ns edge) that no step's
+      // middle falls in, at a level unlike what the steps on either side
+      // see: a pulse or gap the model would never apply.
+      if (i + 1 == bp.times_s.size() || bp.times_s[i + 1] - t < 1e-8) continue;
+      const double first = std::ceil(t / r.dt_m + 0.5 - 1e-12);  // the first step whose middle is at or after t
+      if ((first - 0.5) * r.dt_m <= bp.times_s[i + 1] || first > steps) continue;
+      const double level = 0.5 * (v + bp.volts[i + 1]);
+      const double before = first > 1 ? sampled(first - 1) : 0.0, after = sampled(first);
+      if (std::fabs(level - before) > 0.1 && std::fabs(level - after) > 0.1)
+        throw input_error(fmt::format("{}: the protocol is at {:g} V from t = {:g} s to {:g} s, between the middles of "
+                                      "two model steps of dt_m_s = {:g} s (the table's): the model would never apply "
+                                      "it; expected pulses and gaps of at least one model step",
+                                      o.protocol_file, level, t, bp.times_s[i + 1], r.dt_m));
+    }
+  }
   if (o.compare_kmc && r.device_rails < 1)
     throw input_error(o.table_dir + "/table.json: device_rails = 0: the table was built from measured pulse trains, "
                                     "not the KMC: --compare-kmc has no KMC device to compare with");

@@ -15,7 +15,7 @@ network_setup load_network_setup(const config::run_config& cfg, const std::strin
   const auto& x = cfg.crossbar;
   if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
   if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the data set is required");
-  network_setup s{x.mlp, x.array, model_io::load_table(x.table_dir, model_io::table_format::csv), {}, {}};
+  network_setup s{x.mlp, x.array, model_io::load_table_consistent(x.table_dir), {}, {}};
   circuits::mlp_params& mp = s.mlp;
   mp.hidden.clear();
   for (double h : x.hidden) mp.hidden.push_back(static_cast<int>(h));

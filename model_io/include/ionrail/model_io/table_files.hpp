@@ -52,6 +52,14 @@ void write_table(const std::string& dir, const model::table& table, const table_
 // The table from one of its formats, after every check described above.
 model::table load_table(const std::string& dir, table_format format = table_format::hex);
 
+// The table as the commands take it: every format of DIR loaded (each
+// after the checks above) and required to hold the same table, and the
+// metadata the commands use in range (s_eq in [0, 1], dt_m_s in (0, 1e6] s).
+// A tampered or half-written directory is refused (input_error naming the
+// file) whichever format the command reads: replay read table.csv and
+// export the hex files, and each missed a change the other caught.
+model::table load_table_consistent(const std::string& dir);
+
 // A number recorded in DIR/table.json under KEY (the first member of that
 // name, at any depth, e.g. "dt_m_s" in the calibration record); input_error
 // if it is absent or not a finite number.
