@@ -111,8 +111,12 @@ table_build build_table(const transition_bins& bins, const kmc::readout_params& 
   const int i0 = std::clamp(static_cast<int>(std::lround(s_eq / bins.ds)), 1, ns - 2);
   out.restoring_per_step = -(drift[bins.index(i0 + 1, j0)] - drift[bins.index(i0 - 1, j0)]) / (2 * bins.ds);
   const double k = std::clamp(out.restoring_per_step, 1e-9, 1.0);
-  out.model_equilibrium_variance = noise[bins.index(i0, j0)] * noise[bins.index(i0, j0)] / (1 - (1 - k) * (1 - k)) +
-                                   fluct[bins.index(i0, j0)] * fluct[bins.index(i0, j0)];
+  // Without a restoring drift at rest (k <= 0, a table from too few runs)
+  // the linear formula diverges (247 was written once); a state in [0, 1]
+  // varies by at most 1/4, which bounds it.
+  out.model_equilibrium_variance =
+      std::min(0.25, noise[bins.index(i0, j0)] * noise[bins.index(i0, j0)] / (1 - (1 - k) * (1 - k)) +
+                         fluct[bins.index(i0, j0)] * fluct[bins.index(i0, j0)]);
   out.noise_scale = 1.0;
 
   out.table = model::make_table(
