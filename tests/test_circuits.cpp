@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 #include <unordered_set>
@@ -450,6 +451,16 @@ TEST(Digits, MalformedFilesNameFileAndLine) {
     EXPECT_NE(std::string(e.what()).find(bad + ":1: expected 64 pixels"), std::string::npos) << e.what();
   }
   EXPECT_THROW(circuits::load_digits((dir / "no_such_digits.csv.gz").string()), std::invalid_argument);
+  // Zero bytes after the gzip data (a block device's padding) are read past,
+  // as gzip -d does; anything else there is refused.
+  {
+    std::ifstream in(digits_file, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(dir / "padded.csv.gz", std::ios::binary) << bytes << std::string(512, '\0');
+    std::ofstream(dir / "junk.csv.gz", std::ios::binary) << bytes << "junk";
+  }
+  EXPECT_EQ(circuits::load_digits((dir / "padded.csv.gz").string()).size(), 1797u);
+  EXPECT_THROW(circuits::load_digits((dir / "junk.csv.gz").string()), std::invalid_argument);
 }
 
 // A fast learning task: 300 training digits of the fixed split, one epoch,

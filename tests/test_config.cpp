@@ -528,6 +528,10 @@ TEST(ConfigErrors, MissingFilesNameTheFileAndTheKey) {
                 ":2: expected 'time_s,volts' numbers, got '1,x'");
   // The columns are read by position: a header naming them the other way
   // round is refused, not read as volts at times.
+  // A header after comment lines, behind a UTF-8 byte-order mark (Excel's
+  // "CSV UTF-8"), is a header.
+  s.write("bom_wave.csv", "\xEF\xBB\xBF# exported\n\ntime_s,volts\n0,0\n1,2\n");
+  EXPECT_EQ(kmc::read_waveform_csv(s.path("bom_wave.csv"))->end_time_s(), 1.0);
   s.write("swapped_wave.csv", "volts,time_s\n0,0\n1,2\n");
   EXPECT_TRUE(has(error_in(s, "[protocol]\nkind = \"waveform\"\nwaveform_csv = \"swapped_wave.csv\"\n"),
                   s.path("swapped_wave.csv") + ":1: expected a header naming time then volts"));

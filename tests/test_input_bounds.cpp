@@ -329,7 +329,7 @@ TEST(InputBounds, ReplayAndExportRefuseAnEditedTableAndAnUnseenPulse) {
   }
   expect_refused(replay, {"s_eq = 7", "expected a state in [0, 1]"});
   fresh();
-  expect_refused(replay + " --set protocol.width_s=0.001", {"the model would never apply it"});
+  expect_refused(replay + " --set protocol.width_s=0.001", {"a pulse or gap shorter than a model step would be lost"});
   expect_refused(replay + " --set protocol.v_pot_v=100", {"the compact model's voltage holds at most"});
   EXPECT_FALSE(fs::exists(dir / "r"));
   EXPECT_FALSE(fs::exists(dir / "e"));

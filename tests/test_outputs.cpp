@@ -16,7 +16,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <ionrail/model_io/input_error.hpp>
+#include <ionrail/model_io/input_file.hpp>
 #include <ionrail/runs/metrics.hpp>
+#include <ionrail/runs/staged_dir.hpp>
 #include <ionrail/kmc/physics.hpp>
 
 namespace fs = std::filesystem;
@@ -172,6 +175,41 @@ TEST(Outputs, FailedSweepWriteNamesTheFile) {
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find((dir / "out" / "points.csv").string()), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(dir / "out" / "points" / "p00001" / "summary.json"));
+  expect_no_partials(dir);
+}
+
+// --force never removes a command's input: a sweep whose file sits in its
+// --out (the sweep removed DIR before it ran the points, which then found
+// no file), and a directory whose input is read after it was staged (the
+// demo reads its experiments then): the commit keeps DIR.
+TEST(Outputs, ForceNeverRemovesAnInputOfTheCommand) {
+  const fs::path dir = ionrail_test::scratch_dir("ionrail_outputs_force_input");
+  const auto file = ionrail_test::write_file(
+      dir / "S" / "sweep.toml", small_run + "[sweep]\n[[sweep.axis]]\nkey = \"protocol.voltage_v\"\nvalues = [0.5, 1.0]\n");
+  const auto r = run("sweep " + shell_arg(file) + " --force --quiet --out " + shell_arg(dir / "S"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("an input of this command: --force would delete it"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(file));
+  // A --set on the [sweep] section was accepted and ignored.
+  const auto s = run("sweep " + shell_arg(file) + " --quiet --out " + shell_arg(dir / "out") +
+                     " --set 'sweep.axis[0].values=[5.0]'");
+  EXPECT_EQ(s.code, 2) << s.output;
+  EXPECT_NE(s.output.find("the sweep's axes and figures come from the [sweep] section"), std::string::npos) << s.output;
+
+  const fs::path kept = dir / "kept";
+  const std::string input = ionrail_test::write_file(kept / "input.txt", "read after the staging\n");
+  {
+    ionrail::runs::staged_dir staged(kept.string(), true);
+    ionrail::model_io::read_input_file(input);
+    ionrail_test::write_file(staged.path() / "out.txt", "new\n");
+    try {
+      staged.commit();
+      ADD_FAILURE() << "replaced a directory holding an input";
+    } catch (const ionrail::input_error& e) {
+      EXPECT_NE(std::string(e.what()).find("an input of this command"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_TRUE(fs::exists(input));
   expect_no_partials(dir);
 }
 

@@ -34,6 +34,7 @@
 #include <ionrail/runs/output.hpp>
 #include <ionrail/runs/plot_text.hpp>
 #include <ionrail/runs/output_lock.hpp>
+#include <ionrail/runs/staged_dir.hpp>
 
 namespace fs = std::filesystem;
 
@@ -191,6 +192,14 @@ std::vector<double> figures_of(const fs::path& summary) {
 }  // namespace
 
 sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
+  // The [sweep] section is read from the file as it is: a --set on it was
+  // accepted and ignored (the axes ran as written), so it is refused.
+  for (const auto& o : overrides)
+    if (o.rfind("sweep.", 0) == 0 || o.rfind("sweep[", 0) == 0 || o.rfind("sweep=", 0) == 0)
+      throw config_error(fmt::format("--set {}: the sweep's axes and figures come from the [sweep] section of {} as "
+                                     "written; --set changes the keys of every point's run (edit the file to change "
+                                     "the sweep)",
+                                     o, path));
   sweep_plan plan;
   plan.file = path;
   toml::table doc;
@@ -653,7 +662,10 @@ void run_sweep(const std::string& path, const sweep_options& o) {
   // DIR's lock for the whole sweep (its points lock their own directories):
   // a second sweep on DIR would run the same unfinished points twice.
   const output_lock lock(o.out_dir);
-  if (o.force) fs::remove_all(o.out_dir);
+  if (o.force) {
+    refuse_to_remove_an_input(o.out_dir, o.out_dir);  // the sweep file and what it reads, loaded above
+    fs::remove_all(o.out_dir);
+  }
   check_finished_points(plan, o);  // before any point runs: nothing old is mixed with new
   remove_stale_point_partials(o);
   std::vector<int> all(plan.points.size());

@@ -20,6 +20,7 @@
 #include <ionrail/app/sweep.hpp>
 
 #include <ionrail/runs/output_lock.hpp>
+#include <ionrail/runs/staged_dir.hpp>
 
 namespace ionrail::app {
 using namespace ::ionrail::runs;  // the library these commands drive
@@ -54,7 +55,10 @@ int run_sweep_mpi(const std::string& path, sweep_options o) {
     if (rank == 0) {
       check_sweep_points(plan, o);
       lock = std::make_unique<output_lock>(o.out_dir);
-      if (o.force) std::filesystem::remove_all(o.out_dir);
+      if (o.force) {
+        refuse_to_remove_an_input(o.out_dir, o.out_dir);
+        std::filesystem::remove_all(o.out_dir);
+      }
       check_finished_points(plan, o);
       remove_stale_point_partials(o);
       std::filesystem::create_directories(std::filesystem::path(o.out_dir) / "points");

@@ -55,7 +55,10 @@ std::string read_gzip_input(const std::string& path, const std::string& what, bo
     if (rc == Z_STREAM_END) {
       at = packed.size() - inf.z.avail_in;
       if (at == packed.size()) break;
-      // Another member (gzip concatenates them); anything else is not gzip data.
+      // Another member (gzip concatenates them), or zero bytes padding the
+      // file (a tape or a block device's, which gzip -d ignores too);
+      // anything else is not gzip data.
+      if (packed.find_first_not_of('\0', at) == std::string::npos) break;
       if (!gzip_magic(packed, at))
         throw std::invalid_argument(path + ": " + std::to_string(packed.size() - at) +
                                     " bytes after the end of the gzip data (expected " + what + ")");

@@ -140,9 +140,10 @@ bool loader::get(const toml::table& t, const std::string& path, std::string_view
   // Every string goes on into a file someone else reads (a label into
   // plots.gp and report.md, a path into a command line): a newline there
   // ended gnuplot's string and the plots with it. Control characters have no
-  // use in a label, a name or a path, so none is taken.
+  // use in a label, a name or a path, so none is taken but the tab (which
+  // gnuplot_quoted shows as a space).
   for (const char ch : s->get())
-    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f)
+    if ((static_cast<unsigned char>(ch) < 0x20 && ch != '\t') || ch == 0x7f)
       fail(join(path, key), *n,
            "expected a string without control characters (found byte " + std::to_string(static_cast<unsigned char>(ch)) +
                ")");

@@ -83,15 +83,13 @@ void engine::advance_to(double t_s) {
   solver_->advance_to(t_s);
   if (solver_->work_exhausted()) {
     solver_->sync_counts();
-    char step[96] = "";
-    if (info_.dt_min_s > 0) std::snprintf(step, sizeof step, ", the sync step down to %.3g s", info_.dt_min_s);
     char text[512];
     std::snprintf(text, sizeof text,
-                  "this run passed its work limit of %.3g hop attempts (--max-work) at t = %.6g s of its drive%s: "
+                  "this run passed its work limit of %.3g hop attempts (--max-work) at t = %.6g s of its drive: "
                   "its estimate before it started was lower (space charge can shorten the automatic step far below "
                   "what the estimate assumes); raise --max-work to let it go on, or lower the voltage, the ion "
                   "density or the film thickness",
-                  solver_->work_limit(), solver_->time_s(), step);
+                  solver_->work_limit(), solver_->time_s());
     throw work_limit_exceeded(text);
   }
 }

@@ -195,10 +195,12 @@ std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& p
   std::vector<double> times, volts;
   std::string line;
   long long number = 0;
+  bool header_seen = false;  // one header, before the first row, after any comment lines
   auto at = [&](long long line_number) { return path + ":" + std::to_string(line_number) + ": "; };
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark (Excel's "CSV UTF-8")
     const auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
     const auto comma = line.find(',');
@@ -220,7 +222,8 @@ std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& p
     if (comma == std::string::npos || line.find(',', comma + 1) != std::string::npos || !parse(line.substr(0, comma), t) ||
         !parse(line.substr(comma + 1), v)) {
       std::string shown_line = line.size() > 80 ? line.substr(0, 80) + "..." : line;
-      if (times.empty() && number == 1) {
+      if (times.empty() && !header_seen) {
+        header_seen = true;
         // A header line: the columns are read by position, so one naming
         // them in another order ("volts,time_s") would read V as t silently.
         auto starts = [](std::string name, char letter) {

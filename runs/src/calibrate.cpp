@@ -161,6 +161,7 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
     if (!options.force)
       throw config_error(checkpoint.string() + ": holds an interrupted calibration: continue it with --resume, or start "
                          "over with --force (which deletes it)");
+    refuse_to_remove_an_input(checkpoint, options.out_dir);
     fs::remove_all(checkpoint);
   }
   staged_dir dir(lock, options.force);  // a --resume replaces a DIR only with --force too
@@ -358,6 +359,15 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
       fs::remove_all(checkpoint, ignored);
     }
     throw;
+  } catch (const kmc::work_limit_exceeded& e) {
+    // A refusal too (--max-work), met while the runs simulated: nothing is
+    // kept that would block the retry with a higher limit, except a
+    // checkpoint the user resumed from, which was theirs before.
+    if (!options.resume) {
+      std::error_code ignored;
+      fs::remove_all(checkpoint, ignored);
+    }
+    throw input_error(fmt::format("{}: {}", path, e.what()));
   }
 }
 
@@ -388,27 +398,36 @@ fidelity_figures run_replay(const replay_options& o) {
     const kmc::drive_breakpoints bp = drive.voltage->breakpoints();
     const double v_model_max = model::q_volt::max().to_double();
     const double steps = std::floor(r.duration_s / r.dt_m + 1e-9);
+    // Between two consecutive step middles (and before the first, and in
+    // the part after the last whole step, which is not replayed) the drive
+    // must stay within the range of the samples on either side, give or
+    // take 0.1 V and 5 %: an edge or a ramp does, a pulse or a gap that no
+    // middle falls in does not.
     auto sampled = [&](double k) { return drive.voltage->voltage((k - 0.5) * r.dt_m); };
+    // Breakpoint by breakpoint (never step by step: a protocol may span
+    // 10^12 steps, refused by the work check below): the stretch a
+    // breakpoint falls in runs from the middle of step k (t = 0 for k = 0)
+    // to the middle of step k + 1, from the last middle to the end of the
+    // last whole step, or past that end (the rest of the protocol, shorter
+    // than a step, which the replay does not reach).
+    const double end = steps * r.dt_m;
     for (std::size_t i = 0; i < bp.times_s.size(); ++i) {
       const double t = bp.times_s[i], v = bp.volts[i];
-      if (t > steps * r.dt_m) break;
       if (std::fabs(v) > v_model_max)
         throw input_error(fmt::format("{}: the protocol reaches {:g} V at t = {:g} s: the compact model's voltage "
                                       "holds at most ±{:g} V",
                                       o.protocol_file, v, t, v_model_max));
-      // A stretch between two breakpoints (not a 1 ns edge) that no step's
-      // middle falls in, at a level unlike what the steps on either side
-      // see: a pulse or gap the model would never apply.
-      if (i + 1 == bp.times_s.size() || bp.times_s[i + 1] - t < 1e-8) continue;
-      const double first = std::ceil(t / r.dt_m + 0.5 - 1e-12);  // the first step whose middle is at or after t
-      if ((first - 0.5) * r.dt_m <= bp.times_s[i + 1] || first > steps) continue;
-      const double level = 0.5 * (v + bp.volts[i + 1]);
-      const double before = first > 1 ? sampled(first - 1) : 0.0, after = sampled(first);
-      if (std::fabs(level - before) > 0.1 && std::fabs(level - after) > 0.1)
-        throw input_error(fmt::format("{}: the protocol is at {:g} V from t = {:g} s to {:g} s, between the middles of "
-                                      "two model steps of dt_m_s = {:g} s (the table's): the model would never apply "
-                                      "it; expected pulses and gaps of at least one model step",
-                                      o.protocol_file, level, t, bp.times_s[i + 1], r.dt_m));
+      const double k = t > end ? steps + 1 : std::max(0.0, std::ceil(t / r.dt_m - 0.5));
+      const double a = k == 0 ? drive.voltage->voltage(0.0) : k <= steps ? sampled(k) : drive.voltage->voltage(end);
+      const double b = k < steps ? sampled(k + 1) : drive.voltage->voltage(end);
+      const double lo = std::min(a, b), hi = std::max(a, b);
+      const double tol = 0.1 + 0.05 * std::max(std::fabs(lo), std::fabs(hi));
+      if (v > hi + tol || v < lo - tol)
+        throw input_error(fmt::format(
+            "{}: the protocol is at {:g} V at t = {:.9g} s, but the model, which sees it once per step of dt_m_s = "
+            "{:g} s (the table's) at the step's middle, sees {:g} V and {:g} V around it{}: a pulse or gap shorter "
+            "than a model step would be lost; expected pulses and gaps of at least one model step",
+            o.protocol_file, v, t, r.dt_m, a, b, k <= steps ? "" : " (after its last whole step, not replayed)"));
     }
   }
   if (o.compare_kmc && r.device_rails < 1)

@@ -632,6 +632,7 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
     if (!options.force)
       throw config_error(checkpoint_dir.string() + ": holds an interrupted run: continue it with --resume, or start over "
                          "with --force (which deletes it)");
+    refuse_to_remove_an_input(checkpoint_dir, options.out_dir);
     fs::remove_all(checkpoint_dir);
   }
   staged_dir staged(lock, options.force);  // a --resume replaces a DIR only with --force too

@@ -19,6 +19,22 @@ namespace fs = std::filesystem;
 
 namespace ionrail::runs {
 
+void refuse_to_remove_an_input(const fs::path& path, const std::string& given) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec))) return;
+  // A link named as DIR is removed itself, not what it points to: only
+  // what is under the name counts.
+  const fs::path dir = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  if (ec || fs::is_symlink(fs::symlink_status(path, ec))) return;
+  for (const auto& input : model_io::input_files_read()) {
+    const fs::path in(input);
+    if (std::mismatch(dir.begin(), dir.end(), in.begin(), in.end()).first == dir.end())
+      throw input_error(fmt::format("--out {}: {}holds {}, an input of this command: --force would delete it; name "
+                                    "another output directory",
+                                    given, path.string() == given ? std::string() : path.string() + " ", input));
+  }
+}
+
 staged_dir::staged_dir(const std::string& dir, bool force) : own_lock_(std::make_unique<output_lock>(dir)), force_(force) {
   stage(*own_lock_);
 }
@@ -33,17 +49,7 @@ void staged_dir::stage(const output_lock& lock) {
   if (exists && !force_) throw input_error(out_.string() + ": output directory exists; use --force to replace it");
   // --force replaces DIR with everything in it: never an input of this
   // command (`ionrail replay TABLE --out TABLE --force` deleted the table).
-  if (exists) {
-    const fs::path dir = fs::weakly_canonical(fs::absolute(out_, ec), ec);
-    for (const auto& input : model_io::input_files_read()) {
-      const fs::path in(input);
-      const auto [d, i] = std::mismatch(dir.begin(), dir.end(), in.begin(), in.end());
-      if (!ec && d == dir.end())
-        throw input_error(fmt::format("--out {}: holds {}, an input of this command: --force would delete it; name "
-                                      "another output directory",
-                                      given_, input));
-    }
-  }
+  if (exists) refuse_to_remove_an_input(out_, given_);
   // Under the lock every DIR.partial-* but ours is a dead command's; the pid
   // check in remove_stale_partials keeps those of a live one on another host.
   calibration::remove_stale_partials(out_);
@@ -57,7 +63,7 @@ void staged_dir::stage(const output_lock& lock) {
   }
 }
 
-void staged_dir::keep_and_refuse(const std::string& why) {
+void staged_dir::keep_and_refuse(const std::string& why, const std::string& remedy) {
   // Finished work is never deleted silently: it moves to a name the next
   // command's clean-up of stale partials leaves alone.
   fs::path kept = out_.parent_path() / (out_.filename().string() + fmt::format(".finished-{}", ::getpid()));
@@ -65,8 +71,7 @@ void staged_dir::keep_and_refuse(const std::string& why) {
   fs::rename(partial_, kept, ec);
   if (ec) kept = partial_;
   partial_.clear();
-  throw input_error(fmt::format("--out {}: {}; it is not replaced without --force; the finished output is in {}", given_,
-                                why, kept.string()));
+  throw input_error(fmt::format("--out {}: {}; {}; the finished output is in {}", given_, why, remedy, kept.string()));
 }
 
 void staged_dir::commit() {
@@ -76,6 +81,11 @@ void staged_dir::commit() {
   std::error_code ec;
   if (fs::exists(fs::symlink_status(out_, ec))) {
     if (!force_) keep_and_refuse(out_.string() + " was created while this command ran");
+    try {
+      refuse_to_remove_an_input(out_, given_);  // inputs read since the staging (the demo's experiments)
+    } catch (const input_error& e) {
+      keep_and_refuse(std::string(e.what()).substr(given_.size() + 8), "it is kept");  // less "--out GIVEN: "
+    }
     old = out_.parent_path() / (out_.filename().string() + fmt::format(".replaced-{}", ::getpid()));
     fs::remove_all(old);
     fs::rename(out_, old);

@@ -17,6 +17,14 @@ namespace ionrail::runs {
 
 class output_lock;
 
+// What --force removes (an old DIR, DIR.checkpoint, a sweep's DIR) must never
+// hold a file this command has read (model_io::input_files_read: its
+// configuration, table, data): ionrail::input_error "--out GIVEN: holds
+// FILE, an input of this command ..." if PATH does. staged_dir checks it when
+// it stages and again at the commit (a command may read inputs after it
+// stages); the commands call it before removing anything else themselves.
+void refuse_to_remove_an_input(const std::filesystem::path& path, const std::string& given);
+
 class staged_dir {
  public:
   staged_dir(const std::string& dir, bool force);   // takes DIR's lock itself
@@ -34,7 +42,8 @@ class staged_dir {
 
  private:
   void stage(const output_lock& lock);
-  [[noreturn]] void keep_and_refuse(const std::string& why);
+  [[noreturn]] void keep_and_refuse(const std::string& why,
+                                    const std::string& remedy = "it is not replaced without --force");
 
   std::unique_ptr<output_lock> own_lock_;
   std::string given_;
