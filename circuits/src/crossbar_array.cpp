@@ -39,6 +39,8 @@ crossbar_array::crossbar_array(const model::table& table, const crossbar_params&
     throw std::invalid_argument("crossbar: offset_sigma_s " + std::to_string(p.offset_sigma_s) + " is outside [0, 1e-3] S");
   if (!std::isfinite(p.v_read_v) || !std::isfinite(p.dt_m_s) || !std::isfinite(p.wire_ohm) || !std::isfinite(p.adc_full_scale_a))
     throw std::invalid_argument("crossbar: v_read_v, dt_m_s, wire_ohm and adc_full_scale_a must be finite");
+  if (p.v_read_v > model::q_volt::max().to_double())
+    throw std::invalid_argument("crossbar: v_read_v " + std::to_string(p.v_read_v) + " V is past the model's +-16 V");
   if (table_.check() != model::table_status::ok)
     throw std::invalid_argument(std::string("crossbar: table: ") + model::describe(table_.check()));
   const auto view = table_.view();

@@ -173,7 +173,9 @@ double write_outer(crossbar_array& xb, const std::vector<int>& active, const std
                                 std::to_string(dir.size()) + " columns given for a crossbar of " + std::to_string(rows) +
                                 " x " + std::to_string(cols));
   // NaN would become 0 V in the fixed-point conversion: a write that silently did nothing.
-  if (!std::isfinite(v_write)) throw std::invalid_argument("write_outer: v_write " + std::to_string(v_write) + " is not a finite voltage");
+  if (!std::isfinite(v_write) || std::fabs(v_write) > model::q_volt::max().to_double())
+    throw std::invalid_argument("write_outer: v_write " + std::to_string(v_write) +
+                                " is not a finite voltage within the model's +-16 V");
   std::vector<double> row(rows, 0.0), plus(cols, 0.0), minus(cols, 0.0);
   if (xb.params().selector == cell_selector::transistor) {
     // 1T1R: the selected rows' gates open, word lines at 0 V; each bit line

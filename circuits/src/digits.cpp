@@ -64,7 +64,15 @@ std::vector<int> permutation(int n, std::uint64_t seed) {
 
 digit_split split_digits(const std::vector<digit>& data, int test_count, std::uint64_t seed) {
   const int n = static_cast<int>(data.size());
-  if (test_count <= 0 || test_count >= n) throw std::invalid_argument("split_digits: test_count must be in (0, n)");
+  if (test_count <= 0 || test_count >= n)
+    throw std::invalid_argument("split_digits: test_count = " + std::to_string(test_count) + " must be in (0, " +
+                                std::to_string(n) + "), the digits' count");
+  // The classes index an array of ten: a label outside 0-9 (from Python,
+  // or a caller's own data) wrote past it.
+  for (int i = 0; i < n; ++i)
+    if (data[static_cast<std::size_t>(i)].label < 0 || data[static_cast<std::size_t>(i)].label > 9)
+      throw std::invalid_argument("split_digits: label " + std::to_string(data[static_cast<std::size_t>(i)].label) +
+                                  " at index " + std::to_string(i) + " is outside 0-9");
   std::array<std::vector<int>, 10> by_class;
   for (int i = 0; i < n; ++i) by_class[static_cast<std::size_t>(data[static_cast<std::size_t>(i)].label)].push_back(i);
   // Largest remainders: floor shares, then one more for the largest fractions.

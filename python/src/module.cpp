@@ -18,12 +18,15 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <ionrail/runs/calibrate.hpp>
+#include <ionrail/runs/file_kind.hpp>
 #include <ionrail/runs/runner.hpp>
+#include <ionrail/config/run_config.hpp>
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/circuits/crossbar_array.hpp>
 #include <ionrail/circuits/crossbar_learning.hpp>
@@ -44,13 +47,21 @@ namespace {
 using f64_array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 // Volts → q_volt raw, as model code converts them (from_double: nearest, saturated).
+// Finite and within the model's ±16 V (q_volt would saturate a larger value
+// silently: step(100) acted as step(16)).
+void check_volts(const double* p, py::ssize_t n) {
+  const double max = model::q_volt::max().to_double();
+  for (py::ssize_t i = 0; i < n; ++i)
+    if (!std::isfinite(p[i]) || std::fabs(p[i]) > max)
+      throw std::invalid_argument("v[" + std::to_string(i) + "] is " + std::to_string(p[i]) +
+                                  "; expected a finite voltage within +-" + std::to_string(max) + " V, the model's range");
+}
+
 std::vector<std::int16_t> to_volts(const f64_array& v, std::size_t n) {
   std::vector<std::int16_t> out(n);
   const auto buf = v.request();
   const double* p = static_cast<const double*>(buf.ptr);
-  for (py::ssize_t i = 0; i < buf.size; ++i)
-    if (!std::isfinite(p[i]))
-      throw std::invalid_argument("v[" + std::to_string(i) + "] is " + std::to_string(p[i]) + "; expected a finite voltage");
+  check_volts(p, buf.size);
   if (buf.size == 1) {
     const std::int16_t r = model::q_volt::from_double(p[0]).raw();
     for (auto& x : out) x = r;
@@ -83,10 +94,14 @@ std::vector<double> vec_of(const f64_array& a, const char* name, std::size_t n) 
 }
 
 // A batch of compact-model devices on one table (model/batch.hpp).
+// Every call that releases the GIL holds the object's mutex while it works:
+// two Python threads stepping one batch interleaved its devices' updates
+// (a different state than either order would give).
 struct device_batch_py {
   model::table table;
   model::device_batch b;
   std::vector<std::int16_t> vbuf;
+  std::mutex busy;
 
   device_batch_py(const model::table& t, std::size_t n, std::uint64_t seed, double gain_sigma, double offset_sigma_s,
                   double initial_state, bool noise)
@@ -104,6 +119,7 @@ struct device_batch_py {
 
   void step_raw_ptr(const std::int16_t* v, int steps) {
     py::gil_scoped_release nogil;
+    const std::lock_guard<std::mutex> hold(busy);  // one call at a time per object, from any Python thread
     const model::table_view tv = table.view();
     for (int k = 0; k < steps; ++k) model::step_batch(tv, b, v);
   }
@@ -117,6 +133,7 @@ py::array_t<T> view_of(std::vector<T>& v, py::object owner) {
 // Crossbar with energy and pulse counters kept beside it.
 struct crossbar_py {
   circuits::crossbar_array x;
+  std::mutex busy;  // as device_batch_py's
   double energy_j = 0;
   long long pulses = 0;
   long long reads = 0;
@@ -264,9 +281,11 @@ PYBIND11_MODULE(_ionrail, m) {
             if (steps == 1 && v.ndim() == 1 && static_cast<std::size_t>(v.size()) == d.size() && d.size() > 1) {
               // One step, one voltage per device: the C++ call for volts
               // (converted block by block in cache), no copy of v.
+              check_volts(v.data(), v.size());
               bool finite = true;
               {
                 py::gil_scoped_release nogil;
+                const std::lock_guard<std::mutex> hold(d.busy);  // one call at a time per object, from any Python thread
                 finite = model::step_batch_volts(d.table.view(), d.b, v.data());
               }
               if (finite) return;
@@ -278,7 +297,12 @@ PYBIND11_MODULE(_ionrail, m) {
           "STEPS model steps with v volts (a scalar or one value per device)")
       .def(
           "step_raw",
-          [](device_batch_py& d, const py::array_t<std::int16_t, py::array::c_style | py::array::forcecast>& v, int steps) {
+          [](device_batch_py& d, const py::array& given, int steps) {
+            // int16 only: a cast from int32 wrapped +100000 to -15.2 V.
+            if (!given.dtype().is(py::dtype::of<std::int16_t>()))
+              throw std::invalid_argument("v must be an int16 array of q_volt raw words; got dtype " +
+                                          std::string(py::str(given.dtype())));
+            const auto v = py::array_t<std::int16_t, py::array::c_style>::ensure(given);
             if (static_cast<std::size_t>(v.size()) != d.size())
               throw std::invalid_argument("v has " + std::to_string(v.size()) + " values; expected " + std::to_string(d.size()));
             if (steps < 0) throw std::invalid_argument("steps " + std::to_string(steps) + " is negative");
@@ -303,6 +327,7 @@ PYBIND11_MODULE(_ionrail, m) {
             std::int64_t* o = out.mutable_data();
             {
               py::gil_scoped_release nogil;
+              const std::lock_guard<std::mutex> hold(d.busy);  // one call at a time per object, from any Python thread
               model::read_current_batch(d.table.view(), d.b, raw, o);
             }
             return out;
@@ -318,6 +343,7 @@ PYBIND11_MODULE(_ionrail, m) {
             double* o = out.mutable_data();
             {
               py::gil_scoped_release nogil;
+              const std::lock_guard<std::mutex> hold(d.busy);  // one call at a time per object, from any Python thread
               model::read_current_batch(d.table.view(), d.b, raw.data(), cur.data());
               for (std::size_t i = 0; i < cur.size(); ++i)
                 o[i] = static_cast<double>(cur[i]) * model::q_current::lsb * model::current_unit_ampere;
@@ -397,6 +423,7 @@ PYBIND11_MODULE(_ionrail, m) {
             double* op = out.mutable_data();
             {
               py::gil_scoped_release nogil;
+              const std::lock_guard<std::mutex> hold(c.busy);  // one call at a time per object, from any Python thread
               for (py::ssize_t b = 0; b < batch; ++b) {
                 if (exact)
                   c.x.read_exact(xp + b * rows, op + b * cols);
@@ -418,6 +445,7 @@ PYBIND11_MODULE(_ionrail, m) {
             double e = 0;
             {
               py::gil_scoped_release nogil;
+              const std::lock_guard<std::mutex> hold(c.busy);  // one call at a time per object, from any Python thread
               e = c.x.pulse(r.data(), p.data(), q.data());
             }
             c.energy_j += e;
@@ -434,6 +462,7 @@ PYBIND11_MODULE(_ionrail, m) {
             double e = 0;
             {
               py::gil_scoped_release nogil;
+              const std::lock_guard<std::mutex> hold(c.busy);  // one call at a time per object, from any Python thread
               e = circuits::write_outer(c.x, active, dir, v_write);
             }
             c.energy_j += e;
@@ -447,6 +476,7 @@ PYBIND11_MODULE(_ionrail, m) {
           "relax",
           [](crossbar_py& c, int steps) {
             py::gil_scoped_release nogil;
+            const std::lock_guard<std::mutex> hold(c.busy);  // one call at a time per object, from any Python thread
             c.x.relax(steps);
           },
           py::arg("steps"))
@@ -490,8 +520,14 @@ PYBIND11_MODULE(_ionrail, m) {
   m.def(
       "split_digits",
       [](const py::array_t<std::int64_t>& labels, int test_count, std::uint64_t seed) {
+        if (labels.ndim() != 1) throw std::invalid_argument("labels must be a 1-D array; got " + std::to_string(labels.ndim()) + " dimensions");
         std::vector<circuits::digit> data(static_cast<std::size_t>(labels.size()));
-        for (std::size_t i = 0; i < data.size(); ++i) data[i].label = static_cast<int>(labels.at(static_cast<py::ssize_t>(i)));
+        for (std::size_t i = 0; i < data.size(); ++i) {
+          const std::int64_t label = labels.at(static_cast<py::ssize_t>(i));
+          if (label < 0 || label > 9)
+            throw std::invalid_argument("labels[" + std::to_string(i) + "] = " + std::to_string(label) + " is outside 0-9");
+          data[i].label = static_cast<int>(label);
+        }
         const auto s = circuits::split_digits(data, test_count, seed);
         return py::make_tuple(py::array_t<int>(static_cast<py::ssize_t>(s.train.size()), s.train.data()),
                               py::array_t<int>(static_cast<py::ssize_t>(s.test.size()), s.test.data()));
@@ -563,6 +599,9 @@ PYBIND11_MODULE(_ionrail, m) {
         o.max_work = max_work;
         runs::experiment_result r;
         model_io::forget_input_files_read();  // this command's inputs only (staged_dir's --force check)
+        // As `ionrail run`: a file for another command (only [crossbar], say)
+        // is refused, not run with the default protocol.
+        runs::check_file_is_for(config::load_run_config(path, overrides), "run");
         {
           const signal_guard keep_python_handlers;
           py::gil_scoped_release nogil;
