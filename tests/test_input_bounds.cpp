@@ -363,6 +363,13 @@ TEST(InputBounds, CircuitTrainingWorkIsEstimatedBeforeStarting) {
   expect_refused(snn + " --set snn.neurons=10000 --set snn.epochs=100 --set snn.present_steps=10000",
                  {"snn_digits.toml: this training would take about", "snn.neurons = 10000", "--max-work"});
   expect_refused(snn + " --max-work 1000", {"device updates", "beyond the limit of 1e+03"});
+  // Memory too: each tile holds its own table, so 1 x 1 tiles of a wide
+  // layer need gigabytes (the network once started and was killed).
+  const auto mem = ionrail_test::run_command(
+      "IONRAIL_MEMORY_LIMIT_MB=100 " + std::string(IONRAIL_CLI) + " crossbar " + source + "/experiments/crossbar_mnist.toml" +
+      opts + " --set crossbar.hidden=[512] --set crossbar.tile_rows=1 --set crossbar.tile_cols=1");
+  EXPECT_EQ(mem.code, 2) << mem.output;
+  EXPECT_NE(mem.output.find("tiles of crossbar.tile_rows x tile_cols = 1 x 1 cells"), std::string::npos) << mem.output;
   EXPECT_FALSE(fs::exists(out));
   for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
 }

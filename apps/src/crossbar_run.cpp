@@ -18,6 +18,7 @@
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/calibration/progress.hpp>
+#include <ionrail/calibration/run_control.hpp>
 #include <ionrail/runs/crossbar_network.hpp>
 #include <ionrail/runs/runner.hpp>
 #include <ionrail/runs/staged_dir.hpp>
@@ -308,6 +309,20 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
                                     "samples, {:.0f} devices), beyond the limit of {:.3g}: lower these, or raise the "
                                     "limit with --max-work",
                                     path, work, mp.epochs, n_train, devices, o.max_work));
+    // Memory, refused before anything is allocated: every tile holds its own
+    // copy of the table (as a chip's tile holds its own periphery), so small
+    // tiles of a wide layer cost far more than their devices (1 x 1 tiles of
+    // a 512-wide layer took 3.6 GB). Per device its state, voltages and the
+    // training's weight, gradient and accumulator (doubles).
+    double tiles = 0;
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l)
+      tiles += std::ceil((sizes[l] + 1.0) / mp.tile_rows) * std::ceil(static_cast<double>(sizes[l + 1]) / mp.tile_cols);
+    const double table_bytes =
+        static_cast<double>(table.drift.size() + table.noise.size() + table.fluct.size() + table.g.size()) * 4.0;
+    check_memory(tiles * (table_bytes + 1024.0) + devices * (sizeof(model::device) + 4.0 + 3 * 8.0),
+                 fmt::format("{}: {:.0f} tiles of crossbar.tile_rows x tile_cols = {} x {} cells (each with its own "
+                             "copy of the table, {:.0f} kB) and {:.0f} devices in {} layers (crossbar.hidden)",
+                             path, tiles, mp.tile_rows, mp.tile_cols, table_bytes / 1024, devices, sizes.size() - 1));
   }
   // The hardware file is read before anything is written: its errors exit 2.
   std::optional<hardware_file> hw;

@@ -93,3 +93,32 @@ def test_bad_arguments_raise_value_error():
         d.step(float("nan"))
     with pytest.raises(ValueError, match="finite"):
         d.read(np.full(10, np.inf))
+    # Past the model's +-16 V (saturated silently once), raw words that are
+    # not int16 (an int32 100000 wrapped to -15.2 V), labels outside 0-9 (a
+    # segfault once).
+    with pytest.raises(ValueError, match="the model's range"):
+        d.step(100.0)
+    with pytest.raises(ValueError, match="the model's range"):
+        d.step(np.full(10, -20.0))
+    with pytest.raises(ValueError, match="int16"):
+        d.step_raw(np.full(10, 100000, np.int32))
+    with pytest.raises(ValueError, match="outside 0-9"):
+        ionrail.split_digits(np.array(list(range(10)) * 5 + [10]), 10, 1)
+
+
+def test_two_threads_stepping_one_batch_give_the_sequential_state():
+    import threading
+    t = ionrail.Table.load(TABLE_DIR)
+    n = 100000
+    v = np.random.default_rng(0).uniform(-6, 6, n)
+    one = ionrail.DeviceBatch(t, n, 1, initial_state=0.3)
+    two = ionrail.DeviceBatch(t, n, 1, initial_state=0.3)
+    for _ in range(20):
+        one.step(v)
+    threads = [threading.Thread(target=lambda: [two.step(v) for _ in range(10)]) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    np.testing.assert_array_equal(one.state_raw, two.state_raw)
+    np.testing.assert_array_equal(one.rng, two.rng)
