@@ -43,12 +43,16 @@ class _CrossbarFunction(torch.autograd.Function):
     def forward(ctx, x, layer):
         y = layer.xbar.forward(x.detach().cpu().double().numpy()) * layer._current_to_output
         ctx.layer = layer
-        layer._last_input = x.detach().cpu().double().numpy()
+        # The input goes with this call's graph, not onto the layer: another
+        # forward before backward() (an evaluation under no_grad) once
+        # replaced it, and its rows were paired with this call's gradient.
+        ctx.rows = x.detach().cpu().double().numpy()
         return torch.from_numpy(y).to(x.dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
         layer = ctx.layer
+        layer._last_input = ctx.rows
         layer._last_grad = grad_out.detach().cpu().double().numpy()
         w = torch.from_numpy(layer.effective_weight()).to(grad_out.dtype)
         return grad_out @ w.T, None
@@ -106,6 +110,8 @@ class AnalogLinear(torch.nn.Module):
             raise RuntimeError("apply_pulses needs a forward and a backward pass first")
         xs = self._last_input.reshape(-1, self._last_input.shape[-1])
         gs = self._last_grad.reshape(-1, self._last_grad.shape[-1])
+        if len(xs) != len(gs):
+            raise RuntimeError(f"apply_pulses: {len(xs)} input rows but {len(gs)} gradient rows")
         energy = 0.0
         for x, g in zip(xs, gs):
             gmax = np.abs(g).max()

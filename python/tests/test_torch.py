@@ -28,6 +28,27 @@ def test_forward_equals_the_cpp_crossbar():
     np.testing.assert_array_equal(y, currents * (15.0 / (0.2 * layer.xbar.g_span_s)))
 
 
+def test_an_evaluation_between_forward_and_backward_changes_no_write():
+    # The input of the forward whose gradient backward() computes programs
+    # the devices, whatever ran in between (once the no_grad evaluation's
+    # input replaced it, and its rows were paired with this gradient).
+    t = ionrail.Table.load(TABLE_DIR)
+
+    def weights(evaluate_between):
+        torch.manual_seed(0)
+        layer = AnalogLinear(4, 3, t, noise=False, gain_sigma=0.1, error_threshold=0.0)
+        xa, xb = torch.rand(5, 4), torch.rand(3, 4)
+        y = layer(xa)
+        if evaluate_between:
+            with torch.no_grad():
+                layer(xb)
+        y.sum().backward()
+        layer.apply_pulses()
+        return layer.xbar.weights
+
+    np.testing.assert_array_equal(weights(False), weights(True))
+
+
 def test_backward_is_the_float_gradient_of_the_effective_weights():
     t = ionrail.Table.load(TABLE_DIR)
     layer = AnalogLinear(8, 3, t, seed=2, gain_sigma=0.05)
