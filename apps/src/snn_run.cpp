@@ -55,6 +55,9 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     data = circuits::snn_data_from_mnist(set, circuits::split_mnist(set.count, mnist_test_images, cfg.sim.seed), p.test_count);
   } else {
     const auto digits = circuits::load_digits(x.data_file);
+    if (p.test_count >= static_cast<int>(digits.size()))
+      throw input_error(fmt::format("{}: snn.test_count = {}: expected fewer than the {} digits of {}", path, p.test_count,
+                                    digits.size(), x.data_file));
     data = circuits::snn_data_from_digits(digits, circuits::split_digits(digits, p.test_count, cfg.sim.seed));
   }
   const int inputs = data.inputs();

@@ -43,6 +43,9 @@ network_setup load_network_setup(const config::run_config& cfg, const std::strin
     s.data_text = fmt::format("MNIST IDX `{}`{}", x.data_file, x.pool ? ", 2 × 2 pooled (14 × 14)" : " (28 × 28)");
   } else {
     const auto digits = circuits::load_digits(x.data_file);
+    if (x.learning.test_count >= static_cast<int>(digits.size()))
+      throw input_error(fmt::format("{}: crossbar.test_count = {}: expected fewer than the {} digits of {}", path,
+                                    x.learning.test_count, digits.size(), x.data_file));
     s.data = circuits::mlp_data_from_digits(digits, circuits::split_digits(digits, x.learning.test_count, cfg.sim.seed));
     s.data_text = fmt::format("digits `{}` (8 × 8)", x.data_file);
   }
