@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -278,6 +279,9 @@ PYBIND11_MODULE(_ionrail, m) {
           "step",
           [](device_batch_py& d, const f64_array& v, int steps) {
             if (steps < 0) throw std::invalid_argument("steps " + std::to_string(steps) + " is negative");
+            if (v.ndim() > 1)
+              throw std::invalid_argument("v must be a scalar or a 1-D array (one value per device); got " +
+                                          std::to_string(v.ndim()) + " dimensions");
             if (steps == 1 && v.ndim() == 1 && static_cast<std::size_t>(v.size()) == d.size() && d.size() > 1) {
               // One step, one voltage per device: the C++ call for volts
               // (converted block by block in cache), no copy of v.
@@ -442,6 +446,17 @@ PYBIND11_MODULE(_ionrail, m) {
             const auto r = vec_of(row_v, "row_v", c.x.rows());
             const auto p = vec_of(col_plus_v, "col_plus_v", c.x.cols());
             const auto q = vec_of(col_minus_v, "col_minus_v", c.x.cols());
+            // What a cell sees, row minus column, within the model's ±16 V
+            // (it was saturated silently).
+            const double vmax = model::q_volt::max().to_double();
+            const auto [rlo, rhi] = std::minmax_element(r.begin(), r.end());
+            for (const auto* col : {&p, &q}) {
+              const auto [clo, chi] = std::minmax_element(col->begin(), col->end());
+              if (*rhi - *clo > vmax || *chi - *rlo > vmax)
+                throw std::invalid_argument("a cell would see " + std::to_string(std::max(*rhi - *clo, *chi - *rlo)) +
+                                            " V (row minus column); expected within +-" + std::to_string(vmax) +
+                                            " V, the model's range");
+            }
             double e = 0;
             {
               py::gil_scoped_release nogil;

@@ -93,6 +93,8 @@ def test_values_the_fixed_point_would_saturate_raise():
             x.write_outer([1] * 4, [1] * 3, v)
     with pytest.raises(ValueError, match="negative"):
         x.relax(-5)
+    with pytest.raises(ValueError, match="the model's range"):
+        x.pulse(np.full(4, 10.0), np.full(3, -10.0), np.zeros(3))
     assert x.steps == 0
 
 

@@ -100,6 +100,8 @@ def test_bad_arguments_raise_value_error():
         d.step(100.0)
     with pytest.raises(ValueError, match="the model's range"):
         d.step(np.full(10, -20.0))
+    with pytest.raises(ValueError, match="1-D"):
+        d.step(np.zeros((2, 5)))
     with pytest.raises(ValueError, match="int16"):
         d.step_raw(np.full(10, 100000, np.int32))
     with pytest.raises(ValueError, match="outside 0-9"):
