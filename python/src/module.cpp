@@ -522,6 +522,11 @@ PYBIND11_MODULE(_ionrail, m) {
   m.def(
       "load_digits",
       [](const std::filesystem::path& path) {
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) {  // as every other reader here (docs/python.md)
+          PyErr_SetString(PyExc_FileNotFoundError, (path.string() + ": no such file").c_str());
+          throw py::error_already_set();
+        }
         const auto data = circuits::load_digits(path.string());
         py::array_t<std::uint8_t> x({static_cast<py::ssize_t>(data.size()), static_cast<py::ssize_t>(64)});
         py::array_t<std::int64_t> y(static_cast<py::ssize_t>(data.size()));

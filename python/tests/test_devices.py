@@ -104,6 +104,8 @@ def test_bad_arguments_raise_value_error():
         d.step(np.zeros((2, 5)))
     with pytest.raises(ValueError, match="int16"):
         d.step_raw(np.full(10, 100000, np.int32))
+    with pytest.raises(FileNotFoundError):
+        ionrail.load_digits("/nonexistent/digits.csv.gz")
     with pytest.raises(ValueError, match="outside 0-9"):
         ionrail.split_digits(np.array(list(range(10)) * 5 + [10]), 10, 1)
 
