@@ -120,10 +120,7 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
   circuits::learning_params learning = x.learning;
   learning.seed = cfg.sim.seed;
   const auto data = circuits::load_digits(x.data_file);
-  if (learning.test_count >= static_cast<int>(data.size()))
-    throw input_error(fmt::format("{}: crossbar.test_count = {}: expected fewer than the {} digits of {}", path,
-                                  learning.test_count, data.size(), x.data_file));
-  const auto split = circuits::split_digits(data, learning.test_count, cfg.sim.seed);
+  const auto split = split_digits_checked(path, "crossbar.test_count", data, learning.test_count, cfg.sim.seed, x.data_file);
   // Work: refused before the output directory exists (a device update costs
   // about what a KMC hop attempt does, so the same limit applies).
   const double work = circuits::train_digits_work(learning, array, split.train.size(), split.test.size());

@@ -316,17 +316,16 @@ int main(int argc, char** argv) {
   try {
     if (*info) return print_info();
     if (*plot) {
-      if (!std::filesystem::exists(std::filesystem::path(plot_dir) / "plots.gp")) {
-        fmt::print(stderr, "ionrail plot: {}: no plots.gp here (not a run directory)\n", plot_dir);
-        return 2;
-      }
       // A regular file, by the rules of every input (gnuplot would wait on
       // a FIFO for ever): read once through the checked reader.
       {
         std::string bytes, why;
         const std::string gp = (std::filesystem::path(plot_dir) / "plots.gp").string();
         if (!ionrail::model_io::try_read_input_file(gp, ionrail::model_io::max_input_bytes, bytes, why)) {
-          fmt::print(stderr, "ionrail plot: {}: cannot read it ({})\n", gp, why);
+          if (why == "no such file")
+            fmt::print(stderr, "ionrail plot: {}: no plots.gp here (not a run directory)\n", plot_dir);
+          else
+            fmt::print(stderr, "ionrail plot: {}: cannot read it ({})\n", gp, why);
           return 2;
         }
       }

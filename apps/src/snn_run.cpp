@@ -1,3 +1,4 @@
+#include <ionrail/runs/crossbar_network.hpp>
 #include <ionrail/runs/file_kind.hpp>
 #include <ionrail/app/snn_run.hpp>
 
@@ -55,10 +56,8 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     data = circuits::snn_data_from_mnist(set, circuits::split_mnist(set.count, mnist_test_images, cfg.sim.seed), p.test_count);
   } else {
     const auto digits = circuits::load_digits(x.data_file);
-    if (p.test_count >= static_cast<int>(digits.size()))
-      throw input_error(fmt::format("{}: snn.test_count = {}: expected fewer than the {} digits of {}", path, p.test_count,
-                                    digits.size(), x.data_file));
-    data = circuits::snn_data_from_digits(digits, circuits::split_digits(digits, p.test_count, cfg.sim.seed));
+    data = circuits::snn_data_from_digits(
+        digits, split_digits_checked(path, "snn.test_count", digits, p.test_count, cfg.sim.seed, x.data_file));
   }
   const int inputs = data.inputs();
   // Work: refused before the output directory exists (as crossbar's).

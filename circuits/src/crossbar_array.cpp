@@ -28,15 +28,7 @@ crossbar_array::crossbar_array(const model::table& table, const crossbar_params&
                                 " columns does not hold " + std::to_string(p.cols) + " columns");
   if (!(p.v_read_v > 0) || !(p.dt_m_s > 0) || p.wire_ohm < 0 || p.adc_full_scale_a < 0)
     throw std::invalid_argument("crossbar: v_read_v and dt_m_s must be > 0, wire_ohm and adc_full_scale_a >= 0");
-  // NaN or a state past [0, 1] would be saturated silently by the fixed-point
-  // conversions below: refused instead (the ranges of DeviceBatch and the
-  // [crossbar] keys).
-  if (!(p.initial_state >= 0.0 && p.initial_state <= 1.0))
-    throw std::invalid_argument("crossbar: initial_state " + std::to_string(p.initial_state) + " is outside [0, 1]");
-  if (!(p.gain_sigma >= 0.0 && p.gain_sigma <= 1.0))
-    throw std::invalid_argument("crossbar: gain_sigma " + std::to_string(p.gain_sigma) + " is outside [0, 1]");
-  if (!(p.offset_sigma_s >= 0.0 && p.offset_sigma_s <= 1e-3))
-    throw std::invalid_argument("crossbar: offset_sigma_s " + std::to_string(p.offset_sigma_s) + " is outside [0, 1e-3] S");
+  check_device_start(p.initial_state, p.gain_sigma, p.offset_sigma_s, "crossbar: ");
   if (!std::isfinite(p.v_read_v) || !std::isfinite(p.dt_m_s) || !std::isfinite(p.wire_ohm) || !std::isfinite(p.adc_full_scale_a))
     throw std::invalid_argument("crossbar: v_read_v, dt_m_s, wire_ohm and adc_full_scale_a must be finite");
   if (p.v_read_v > model::q_volt::max().to_double())
@@ -63,6 +55,15 @@ crossbar_array::crossbar_array(const model::table& table, const crossbar_params&
     }
   volts_.assign(n, 0);
   one_volt_.assign(n, static_cast<std::int16_t>(1 << model::q_volt::frac_bits));
+}
+
+void check_device_start(double initial_state, double gain_sigma, double offset_sigma_s, const std::string& prefix) {
+  if (!(initial_state >= 0.0 && initial_state <= 1.0))
+    throw std::invalid_argument(prefix + "initial_state " + std::to_string(initial_state) + " is outside [0, 1]");
+  if (!(gain_sigma >= 0.0 && gain_sigma <= 1.0))
+    throw std::invalid_argument(prefix + "gain_sigma " + std::to_string(gain_sigma) + " is outside [0, 1]");
+  if (!(offset_sigma_s >= 0.0 && offset_sigma_s <= 1e-3))
+    throw std::invalid_argument(prefix + "offset_sigma_s " + std::to_string(offset_sigma_s) + " is outside [0, 1e-3] S");
 }
 
 std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices) {

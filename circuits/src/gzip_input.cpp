@@ -40,7 +40,6 @@ std::string read_gzip_input(const std::string& path, const std::string& what, bo
   inf.open = true;
   std::string out;
   unsigned char buffer[1 << 16];
-  std::size_t at = 0;  // the start of the member being inflated
   inf.z.next_in = reinterpret_cast<Bytef*>(packed.data());
   inf.z.avail_in = static_cast<uInt>(packed.size());
   for (;;) {
@@ -53,7 +52,7 @@ std::string read_gzip_input(const std::string& path, const std::string& what, bo
                                   " MiB, the limit of this data file (expected " + what + ")");
     out.append(reinterpret_cast<const char*>(buffer), got);
     if (rc == Z_STREAM_END) {
-      at = packed.size() - inf.z.avail_in;
+      const std::size_t at = packed.size() - inf.z.avail_in;  // where the next member would start
       if (at == packed.size()) break;
       // Another member (gzip concatenates them), or zero bytes padding the
       // file (a tape or a block device's, which gzip -d ignores too);

@@ -107,12 +107,7 @@ struct device_batch_py {
   device_batch_py(const model::table& t, std::size_t n, std::uint64_t seed, double gain_sigma, double offset_sigma_s,
                   double initial_state, bool noise)
       : table(t) {
-    if (!(initial_state >= 0.0 && initial_state <= 1.0))
-      throw std::invalid_argument("initial_state " + std::to_string(initial_state) + " is outside [0, 1]");
-    if (!(gain_sigma >= 0.0 && gain_sigma <= 1.0))
-      throw std::invalid_argument("gain_sigma " + std::to_string(gain_sigma) + " is outside [0, 1]");
-    if (!(offset_sigma_s >= 0.0 && offset_sigma_s <= 1e-3))
-      throw std::invalid_argument("offset_sigma_s " + std::to_string(offset_sigma_s) + " is outside [0, 1e-3] S");
+    circuits::check_device_start(initial_state, gain_sigma, offset_sigma_s, "");
     b = model::make_batch(n, seed, model::variation_params::from_si(gain_sigma, offset_sigma_s),
                           model::q_state::from_double(initial_state), noise);
   }

@@ -43,13 +43,20 @@ network_setup load_network_setup(const config::run_config& cfg, const std::strin
     s.data_text = fmt::format("MNIST IDX `{}`{}", x.data_file, x.pool ? ", 2 × 2 pooled (14 × 14)" : " (28 × 28)");
   } else {
     const auto digits = circuits::load_digits(x.data_file);
-    if (x.learning.test_count >= static_cast<int>(digits.size()))
-      throw input_error(fmt::format("{}: crossbar.test_count = {}: expected fewer than the {} digits of {}", path,
-                                    x.learning.test_count, digits.size(), x.data_file));
-    s.data = circuits::mlp_data_from_digits(digits, circuits::split_digits(digits, x.learning.test_count, cfg.sim.seed));
+    s.data = circuits::mlp_data_from_digits(
+        digits, split_digits_checked(path, "crossbar.test_count", digits, x.learning.test_count, cfg.sim.seed, x.data_file));
     s.data_text = fmt::format("digits `{}` (8 × 8)", x.data_file);
   }
   return s;
+}
+
+circuits::digit_split split_digits_checked(const std::string& path, const char* key,
+                                           const std::vector<circuits::digit>& digits, int test_count,
+                                           std::uint64_t seed, const std::string& data_file) {
+  if (test_count >= static_cast<int>(digits.size()))
+    throw input_error(fmt::format("{}: {} = {}: expected fewer than the {} digits of {}", path, key, test_count,
+                                  digits.size(), data_file));
+  return circuits::split_digits(digits, test_count, seed);
 }
 
 }  // namespace ionrail::runs

@@ -142,23 +142,24 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
                       "scripts/deps.sh, and configure again)");
 
   // Every curve and its drive, read and checked before anything is written.
-  std::vector<fit_curve> curves;
+  std::vector<fit_curve> read_curves;
   for (const auto& spec : fp.curves) {
     fit_curve c;
     c.spec = spec;
     c.measured = read_measured_curve(spec.file);
     c.drive = curve_drive(spec, c.measured);
-    curves.push_back(std::move(c));
+    read_curves.push_back(std::move(c));
   }
   // sim.backend: the CUDA solver where asked for (or "auto" finds a GPU);
   // it gives the CPU's bits, so the fit and its checkpoint are the same.
-  fit_problem problem_setup(cfg.device, cfg.sim, fp, curves);
+  fit_problem problem_setup(cfg.device, cfg.sim, fp, std::move(read_curves));
   problem_setup.set_backend(engine_backend(cfg));
   const fit_problem& problem = problem_setup;
   const std::size_t n = problem.size();
-  // The problem sets each curve's default sigma (its range) on its own copy;
-  // the outputs below compute the model curve with it, so it comes back here.
-  for (std::size_t c = 0; c < curves.size(); ++c) curves[c].sigma_default = problem.curves()[c].sigma_default;
+  // The problem's curves, with the default sigma (each curve's range) it
+  // sets: the outputs compute the model curve with that sigma (a copy of
+  // the curves kept here once had 1 S there).
+  const std::vector<fit_curve>& curves = problem.curves();
   for (std::size_t c = 0; c < curves.size(); ++c) {
     try {
       kmc::validate(problem.device_at(problem.start_values(), c), problem.sim());
@@ -233,7 +234,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   // other failure (a run-time error of the engine, memory, a full disk) when
   // not one evaluation was saved. A signal keeps it (`interrupted`), and so
   // does a refusal of a resumed checkpoint for itself, which names the file.
-  const std::size_t loaded = history.size();
+  const std::size_t replayable = history.size();  // the evaluations the checkpoint holds
   try {
     fs::create_directories(checkpoint);
     if (!options.resume) write_checkpoint(checkpoint / "config", "fit", fingerprint);
@@ -246,7 +247,6 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     progress_reporter progress(evaluations_max, options.quiet);
     progress.begin_part("fit: evaluations");
     std::size_t asked = 0;
-    const std::size_t replayable = history.size();
     const stepped_residual_function evaluate_stepped = [&](const std::vector<double>& u, int replicate,
                                                            double step_scale) -> std::vector<double> {
       const std::size_t k = asked++;
@@ -726,7 +726,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   } catch (const interrupted&) {
     throw;
   } catch (const input_error&) {
-    if (!options.resume || history.size() > loaded) remove_quietly(checkpoint);
+    if (!options.resume || history.size() > replayable) remove_quietly(checkpoint);
     throw;
   } catch (...) {
     if (!options.resume && history.empty()) remove_quietly(checkpoint);

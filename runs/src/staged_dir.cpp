@@ -19,20 +19,34 @@ namespace fs = std::filesystem;
 
 namespace ionrail::runs {
 
-void refuse_to_remove_an_input(const fs::path& path, const std::string& given) {
+namespace {
+
+// The first file this command read that lies under PATH, or "".
+std::string input_under(const fs::path& path) {
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(path, ec))) return;
+  if (!fs::exists(fs::symlink_status(path, ec))) return {};
   // A link named as DIR is removed itself, not what it points to: only
   // what is under the name counts.
   const fs::path dir = fs::weakly_canonical(fs::absolute(path, ec), ec);
-  if (ec || fs::is_symlink(fs::symlink_status(path, ec))) return;
+  if (ec || fs::is_symlink(fs::symlink_status(path, ec))) return {};
   for (const auto& input : model_io::input_files_read()) {
     const fs::path in(input);
-    if (std::mismatch(dir.begin(), dir.end(), in.begin(), in.end()).first == dir.end())
-      throw input_error(fmt::format("--out {}: {}holds {}, an input of this command: --force would delete it; name "
-                                    "another output directory",
-                                    given, path.string() == given ? std::string() : path.string() + " ", input));
+    if (std::mismatch(dir.begin(), dir.end(), in.begin(), in.end()).first == dir.end()) return input;
   }
+  return {};
+}
+
+std::string holds_input_text(const std::string& input) {
+  return "holds " + input + ", an input of this command: --force would delete it; name another output directory";
+}
+
+}  // namespace
+
+void refuse_to_remove_an_input(const fs::path& path, const std::string& given) {
+  const std::string input = input_under(path);
+  if (!input.empty())
+    throw input_error(fmt::format("--out {}: {}{}", given, path.string() == given ? std::string() : path.string() + " ",
+                                  holds_input_text(input)));
 }
 
 staged_dir::staged_dir(const std::string& dir, bool force) : own_lock_(std::make_unique<output_lock>(dir)), force_(force) {
@@ -81,11 +95,8 @@ void staged_dir::commit() {
   std::error_code ec;
   if (fs::exists(fs::symlink_status(out_, ec))) {
     if (!force_) keep_and_refuse(out_.string() + " was created while this command ran");
-    try {
-      refuse_to_remove_an_input(out_, given_);  // inputs read since the staging (the demo's experiments)
-    } catch (const input_error& e) {
-      keep_and_refuse(std::string(e.what()).substr(given_.size() + 8), "it is kept");  // less "--out GIVEN: "
-    }
+    // Inputs read since the staging (the demo reads its experiments then).
+    if (const std::string input = input_under(out_); !input.empty()) keep_and_refuse(holds_input_text(input), "it is kept");
     old = out_.parent_path() / (out_.filename().string() + fmt::format(".replaced-{}", ::getpid()));
     fs::remove_all(old);
     fs::rename(out_, old);

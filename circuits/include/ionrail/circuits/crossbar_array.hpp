@@ -18,6 +18,7 @@
 // ±V_write/2 (disturb), every other cell 0 V (relaxation). Weights are never
 // written directly.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <ionrail/model/batch.hpp>
@@ -29,6 +30,13 @@ namespace ionrail::circuits {
 // current at exactly 1 V is G in µA (q_current), so this is the model's own
 // read-out, bit for bit.
 std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices);
+
+// What devices start from, in the ranges their fixed-point conversions hold
+// (NaN or a state of 2 was saturated silently): initial_state and gain_sigma
+// in [0, 1], offset_sigma_s in [0, 1e-3] S; std::invalid_argument
+// "PREFIXinitial_state X is outside [0, 1]" otherwise. The crossbar's and
+// Python's DeviceBatch's one check.
+void check_device_start(double initial_state, double gain_sigma, double offset_sigma_s, const std::string& prefix);
 // One device's conductance (S) from its q_current raw read at 1 V: the
 // conversion device_conductances_s applies, for callers that keep the raw values.
 inline double raw_to_siemens(std::int64_t raw) {

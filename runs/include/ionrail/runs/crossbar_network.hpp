@@ -7,6 +7,7 @@
 
 #include <ionrail/circuits/crossbar_array.hpp>
 #include <ionrail/circuits/crossbar_mlp.hpp>
+#include <ionrail/circuits/digits.hpp>
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/model/table.hpp>
 
@@ -24,5 +25,12 @@ struct network_setup {
 // or data set, a test split as large as the data, or a pulse-train rule
 // without slots; the loaders' errors name their files.
 network_setup load_network_setup(const config::run_config& cfg, const std::string& path);
+
+// circuits::split_digits with the file's key named: a test_count of KEY
+// (crossbar.test_count, snn.test_count) that is not below the digits' count
+// of DATA_FILE is ionrail::input_error "PATH: KEY = N: expected fewer ...".
+circuits::digit_split split_digits_checked(const std::string& path, const char* key,
+                                           const std::vector<circuits::digit>& digits, int test_count,
+                                           std::uint64_t seed, const std::string& data_file);
 
 }  // namespace ionrail::runs
