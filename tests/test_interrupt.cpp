@@ -284,3 +284,53 @@ TEST(InterruptCalibration, StoppedMidRunThenResumeGivesTheSameTable) {
 }
 
 }  // namespace
+
+namespace {
+
+// Training cannot be resumed (docs/reliability.md): a signal ends `crossbar`
+// (both learners) and `snn` with 128 + signal, and the staged output and its
+// lock are removed. Each case is long enough uninterrupted (tens of seconds
+// here, more under ASan) that the signal lands mid-training.
+struct training_case {
+  const char* name;
+  std::vector<std::string> args;
+};
+
+TEST(InterruptTraining, SignalLeavesNothingBehind) {
+  const std::string source = IONRAIL_SOURCE_DIR;
+  const std::vector<training_case> cases{
+      {"crossbar", {"crossbar", source + "/experiments/crossbar_digits.toml", "--set", "crossbar.epochs=200"}},
+      {"network",
+       {"crossbar", source + "/experiments/crossbar_mnist.toml", "--set", "crossbar.hidden=[16]", "--set",
+        "crossbar.epochs=50"}},
+      {"snn", {"snn", source + "/experiments/snn_digits.toml", "--set", "snn.epochs=20"}}};
+  for (const auto& c : cases)
+    for (int sig : {SIGINT, SIGTERM}) {
+      SCOPED_TRACE(std::string(c.name) + " " + std::to_string(sig));
+      const fs::path dir = scratch(std::string("training_") + c.name + std::to_string(sig));
+      const fs::path out = dir / "out";
+      auto args = c.args;
+      args.insert(args.end(), {"--out", out.string(), "--threads", "1"});
+      const pid_t pid = spawn(args, dir / "t.log");
+      // The staged directory exists: the signals are caught from before it.
+      bool staged = false;
+      for (int i = 0; i < 6000 && !staged; ++i) {
+        for (const auto& e : fs::directory_iterator(dir))
+          if (e.path().filename().string().rfind("out.partial-", 0) == 0) staged = true;
+        if (!staged) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      ASSERT_TRUE(staged) << slurp(dir / "t.log");
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      kill(pid, sig);
+      ASSERT_EQ(wait_for(pid), 128 + sig) << "finished before the signal: make it longer\n" << slurp(dir / "t.log");
+      const std::string log = slurp(dir / "t.log");
+      EXPECT_NE(log.find(std::string("interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + "; nothing was written"),
+                std::string::npos)
+          << log;
+      EXPECT_EQ(log.find("resume with"), std::string::npos) << log;
+      for (const auto& e : fs::directory_iterator(dir))
+        EXPECT_EQ(e.path().filename().string(), "t.log") << "left behind: " << e.path();
+    }
+}
+
+}  // namespace

@@ -14,6 +14,7 @@
 
 #include <ionrail/app/circuit_report.hpp>
 #include <ionrail/app/cost_report.hpp>
+#include <ionrail/app/training_signals.hpp>
 #include <ionrail/config/hardware_file.hpp>
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
@@ -142,13 +143,17 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
   // The hardware file is read before anything is written: its errors exit 2.
   std::optional<hardware_file> hw;
   if (!x.hardware_file.empty()) hw = load_hardware_file(x.hardware_file);
+  training_signals signals("crossbar");  // before the staging: its cleanup runs with the signal caught
   staged_dir dir(o.out_dir, o.force);
 
   progress_reporter progress(learning.epochs, o.quiet);
   progress.begin_part(fmt::format("crossbar: {} epochs of {} digits", learning.epochs,
                                   learning.train_limit > 0 ? learning.train_limit : static_cast<int>(split.train.size())));
-  const auto rep = circuits::train_digits(data, split, table, array, learning,
-                                          [&](int epoch, const circuits::learning_report&) { progress.advance_to(epoch); });
+  const auto rep = signals.run([&](circuits::training_stop stop) {
+    return circuits::train_digits(
+        data, split, table, array, learning,
+        [&](int epoch, const circuits::learning_report&) { progress.advance_to(epoch); }, stop);
+  });
   progress.finish();
 
   const circuits::learner_result* all[3] = {&rep.device, &rep.ideal, &rep.baseline};
@@ -242,6 +247,7 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
   }
   write_plots(dir.path(), rep, cost_plots);
   render_plots(dir.path().string(), o.quiet);
+  signals.check();
   dir.commit();
   return rep;
 }
@@ -332,10 +338,13 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
                                 "has none, expected adc_bits in [2, 24]");
     hw = load_hardware_file(x.hardware_file);
   }
+  training_signals signals("crossbar");  // before the staging: its cleanup runs with the signal caught
   staged_dir dir(o.out_dir, o.force);
   progress_reporter progress(mp.epochs, o.quiet);
   progress.begin_part(fmt::format("crossbar network: {} epochs", mp.epochs));
-  const auto rep = circuits::train_mlp(data, table, array, mp, [&](int epoch) { progress.advance_to(epoch); });
+  const auto rep = signals.run([&](circuits::training_stop stop) {
+    return circuits::train_mlp(data, table, array, mp, [&](int epoch) { progress.advance_to(epoch); }, stop);
+  });
   progress.finish();
 
   std::string sizes_text;
@@ -438,6 +447,7 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
     write_file_atomic(dir.path() / "plots.gp", gp.str());
   }
   render_plots(dir.path().string(), o.quiet);
+  signals.check();
   dir.commit();
   return rep;
 }

@@ -4,7 +4,8 @@
 // invalid); 2 bad input (usage, configuration, files) with nothing written;
 // 3 `ionrail demo` finished but a physics claim of its report did not hold;
 // 130 / 143 `run`, `calibrate` or `fit` stopped by SIGINT / SIGTERM after saving a
-// checkpoint (the message says how to resume).
+// checkpoint (the message says how to resume), or `crossbar` / `snn` stopped
+// in training with nothing written.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <omp.h>

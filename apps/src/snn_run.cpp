@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include <ionrail/app/circuit_report.hpp>
+#include <ionrail/app/training_signals.hpp>
 #include <ionrail/config/run_config.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/calibration/progress.hpp>
@@ -67,6 +68,7 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
                                   "devices, snn.epochs = {}, snn.present_steps + snn.rest_steps = {} steps per digit), "
                                   "beyond the limit of {:.3g}: lower these, or raise the limit with --max-work",
                                   path, work, p.neurons, inputs, p.epochs, p.present_steps + p.rest_steps, o.max_work));
+  training_signals signals("snn");  // before the staging: its cleanup runs with the signal caught
   staged_dir dir(o.out_dir, o.force);
 
   // The STDP window the devices produce (256 devices per Δt, noise as configured).
@@ -87,7 +89,9 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
                                         : static_cast<int>(data.train.size());
   progress_reporter progress(static_cast<double>(p.epochs) * train_n, o.quiet);
   progress.begin_part(fmt::format("snn: {} neurons, {} epochs of {} digits", p.neurons, p.epochs, train_n));
-  const auto r = circuits::train_snn(data, table, dt_m, p, [&](int done, int) { progress.advance_to(done); });
+  const auto r = signals.run([&](circuits::training_stop stop) {
+    return circuits::train_snn(data, table, dt_m, p, [&](int done, int) { progress.advance_to(done); }, stop);
+  });
   progress.finish();
 
   {
@@ -218,6 +222,7 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
     write_file_atomic(dir.path() / "report.md", md.str());
   }
   render_plots(dir.path().string(), o.quiet);
+  signals.check();
   dir.commit();
   return r;
 }

@@ -149,11 +149,12 @@ std::array<double, inputs> input_of(const digit& d) {
 int argmax(const double* z) { return static_cast<int>(std::max_element(z, z + outputs) - z); }
 
 double test_accuracy(const learner& l, const std::vector<digit>& data, const std::vector<int>& test,
-                     std::array<std::array<int, 10>, 10>* confusion) {
+                     std::array<std::array<int, 10>, 10>* confusion, training_stop stop) {
   int right = 0;
   double z[outputs];
   if (confusion) *confusion = {};
   for (int i : test) {
+    stop.check();
     const digit& d = data[static_cast<std::size_t>(i)];
     const auto x = input_of(d);
     l.scores(x.data(), z);
@@ -236,7 +237,7 @@ void check_retention_steps(const learning_params& lp, const crossbar_params& xp)
 
 learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                              crossbar_params xp, const learning_params& lp,
-                             const std::function<void(int, const learning_report&)>& progress) {
+                             const std::function<void(int, const learning_report&)>& progress, training_stop stop) {
   if (lp.epochs < 1 || !(lp.v_write_v > 0) || !(lp.softmax_beta > 0) || lp.rest_steps < 0 || lp.retention_s < 0 ||
       lp.pulse_train_length < 0)
     throw std::invalid_argument("train_digits: epochs >= 1, v_write_v > 0, softmax_beta > 0, rest_steps >= 0, "
@@ -303,6 +304,7 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
       int right = 0;
       double z[outputs];
       for (int k : order) {
+        stop.check();
         const digit& d = data[static_cast<std::size_t>(train[static_cast<std::size_t>(k)])];
         const auto x = input_of(d);
         le.scores(x.data(), z);
@@ -341,7 +343,7 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
       }
       rec.train_accuracy = static_cast<double>(right) / static_cast<double>(train.size());
       const array_activity activity_trained = dev.array().activity();
-      rec.test_accuracy = test_accuracy(le, data, split.test, epoch == lp.epochs ? &out[l]->confusion : nullptr);
+      rec.test_accuracy = test_accuracy(le, data, split.test, epoch == lp.epochs ? &out[l]->confusion : nullptr, stop);
       if (l == 0) {
         rec.train_activity = activity_since(activity_trained, activity_before);
         rec.test_activity = activity_since(dev.array().activity(), activity_trained);
@@ -358,7 +360,7 @@ learning_report train_digits(const std::vector<digit>& data, const digit_split& 
   // Retention: the real devices relax at 0 V; the ideal ones and the float
   // weights do not forget.
   dev.idle(static_cast<int>(std::lround(lp.retention_s / xp.dt_m_s)));  // bounded at the start
-  rep.device.test_after_retention = test_accuracy(dev, data, split.test, nullptr);
+  rep.device.test_after_retention = test_accuracy(dev, data, split.test, nullptr, stop);
   rep.ideal.test_after_retention = rep.ideal.epochs.back().test_accuracy;
   rep.baseline.test_after_retention = rep.baseline.epochs.back().test_accuracy;
   return rep;

@@ -447,12 +447,13 @@ class crossbar_network final : public network {
 };
 
 // Test accuracy of a network over data.test, in batches of the layer's forward.
-double test_accuracy(network& net, const mlp_data& d, int (*confusion)[10]) {
+double test_accuracy(network& net, const mlp_data& d, int (*confusion)[10], training_stop stop) {
   constexpr int batch = 250;
   int right = 0;
   std::vector<float> xs;
   pass p;
   for (std::size_t s = 0; s < d.test.size(); s += batch) {
+    stop.check();
     const int b = static_cast<int>(std::min<std::size_t>(batch, d.test.size() - s));
     xs.resize(static_cast<std::size_t>(b) * static_cast<std::size_t>(d.dim));
     for (int k = 0; k < b; ++k)
@@ -474,7 +475,7 @@ double test_accuracy(network& net, const mlp_data& d, int (*confusion)[10]) {
 }  // namespace
 
 mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_params xp, const mlp_params& mp,
-                     const std::function<void(int)>& progress) {
+                     const std::function<void(int)>& progress, training_stop stop) {
   if (data.dim <= 0 || data.train.empty() || data.test.empty())
     throw std::invalid_argument("train_mlp: empty data set");
   if (mp.epochs < 1 || mp.tile_rows < 1 || mp.tile_cols < 1 || !(mp.learning_rate > 0) || mp.max_pulses < 1 ||
@@ -545,6 +546,7 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
     const auto t0 = std::chrono::steady_clock::now();
     long long team_sum = 0;
     for (int k : order) {
+      stop.check();
       const auto sample_start = std::chrono::steady_clock::now();
       const int team = governor.threads();
       dev.set_threads(team);
@@ -569,13 +571,13 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
     rec.train_accuracy = static_cast<double>(right) / static_cast<double>(train.size());
     if (epoch == mp.epochs) std::fill(&rep.confusion[0][0], &rep.confusion[0][0] + 100, 0);
     const auto trained = activities();
-    rec.test_accuracy = test_accuracy(dev, data, epoch == mp.epochs ? rep.confusion : nullptr);
+    rec.test_accuracy = test_accuracy(dev, data, epoch == mp.epochs ? rep.confusion : nullptr, stop);
     const auto tested = activities();
     for (std::size_t l = 0; l < before.size(); ++l) {
       rec.train_activity.push_back(activity_since(trained[l], before[l]));
       rec.test_activity.push_back(activity_since(tested[l], trained[l]));
     }
-    rec.float_test_accuracy = twin ? test_accuracy(*twin, data, nullptr) : std::numeric_limits<double>::quiet_NaN();
+    rec.float_test_accuracy = twin ? test_accuracy(*twin, data, nullptr, stop) : std::numeric_limits<double>::quiet_NaN();
     rep.epochs.push_back(rec);
     if (progress) progress(epoch);
   }

@@ -296,13 +296,14 @@ namespace {
 // the labelling set), then tests: a test image gets the class whose labelled
 // neurons spike most (mean per neuron). Fills neuron_label, confusion and
 // test_accuracy of r.
-void evaluate(network& net, const snn_data& data, const snn_params& p, snn_report& r) {
+void evaluate(network& net, const snn_data& data, const snn_params& p, snn_report& r, training_stop stop) {
   std::vector<std::array<double, 10>> response(static_cast<std::size_t>(p.neurons), std::array<double, 10>{});
   std::array<int, 10> shown{};
   long long ignored = 0;
   const int label_n = p.label_limit > 0 ? std::min(p.label_limit, static_cast<int>(data.train.size()))
                                         : static_cast<int>(data.train.size());
   for (int k = 0; k < label_n; ++k) {
+    stop.check();
     const int index = data.train[static_cast<std::size_t>(k)];
     const int label = data.labels[static_cast<std::size_t>(index)];
     const auto c = net.present(data.image(index), data.full, false, ignored);
@@ -320,6 +321,7 @@ void evaluate(network& net, const snn_data& data, const snn_params& p, snn_repor
   int right = 0;
   r.confusion = {};
   for (int i : data.test) {
+    stop.check();
     const int label = data.labels[static_cast<std::size_t>(i)];
     const auto c = net.present(data.image(i), data.full, false, ignored);
     std::array<double, 10> votes{};
@@ -357,12 +359,13 @@ double train_snn_work(const snn_params& p, std::size_t train, std::size_t test, 
 }
 
 snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
-                     double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress) {
-  return train_snn(snn_data_from_digits(data, split), table, dt_m_s, p, progress);
+                     double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress,
+                     training_stop stop) {
+  return train_snn(snn_data_from_digits(data, split), table, dt_m_s, p, progress, stop);
 }
 
 snn_report train_snn(const snn_data& data, const model::table& table, double dt_m_s, const snn_params& p,
-                     const std::function<void(int, int)>& progress) {
+                     const std::function<void(int, int)>& progress, training_stop stop) {
   if (p.neurons < 1 || p.epochs < 1 || p.present_steps < 1 || p.rest_steps < 0 || !(p.max_rate > 0 && p.max_rate <= 1) ||
       !(p.input_spikes >= 0 && p.input_spikes <= max_input_spikes) || !(p.anneal > 0 && p.anneal <= 1) ||
       !(p.distance_bias >= 0 && p.distance_bias <= max_distance_bias) || p.recruit_after < 0)
@@ -388,6 +391,7 @@ snn_report train_snn(const snn_data& data, const model::table& table, double dt_
                                    stream_seed(p.seed, draw_stream::train_order, static_cast<std::uint64_t>(e)));
     const auto e0 = std::chrono::steady_clock::now();
     for (int k : order) {
+      stop.check();
       net.present(data.image(train[static_cast<std::size_t>(k)]), data.full, true, r.train_spikes);
       if (progress && ++done % 50 == 0) progress(done, total);
     }
@@ -397,14 +401,14 @@ snn_report train_snn(const snn_data& data, const model::table& table, double dt_
       // change the training that follows.
       network copy = net;
       snn_report at_epoch;
-      evaluate(copy, data, p, at_epoch);
+      evaluate(copy, data, p, at_epoch, stop);
       r.epoch_test_accuracy.push_back(at_epoch.test_accuracy);
     }
   }
   r.weights_after_s = net.weights();
   r.neuron_train_spikes = net.train_spikes();
   r.neuron_recruit_images = net.recruit_images();
-  evaluate(net, data, p, r);
+  evaluate(net, data, p, r, stop);
   r.epoch_test_accuracy.push_back(r.test_accuracy);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

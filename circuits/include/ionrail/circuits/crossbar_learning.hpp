@@ -29,6 +29,7 @@
 
 #include <ionrail/circuits/crossbar_array.hpp>
 #include <ionrail/circuits/digits.hpp>
+#include <ionrail/circuits/training_stop.hpp>
 #include <ionrail/model/table.hpp>
 
 namespace ionrail::circuits {
@@ -107,9 +108,11 @@ int write_outer_steps(const crossbar_array& xb);
 // The same from the cell alone (for work estimates made before an array exists).
 int write_outer_steps(cell_selector selector);
 
-// Runs the three learners. `progress(epoch, report)` is called after each epoch.
+// Runs the three learners. `progress(epoch, report)` is called after each
+// epoch; `stop` is polled between digits (training_stopped).
 learning_report train_digits(const std::vector<digit>& data, const digit_split& split, const model::table& table,
                              crossbar_params xp, const learning_params& lp,
-                             const std::function<void(int, const learning_report&)>& progress = {});
+                             const std::function<void(int, const learning_report&)>& progress = {},
+                             training_stop stop = {});
 
 }  // namespace ionrail::circuits

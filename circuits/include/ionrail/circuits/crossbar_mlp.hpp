@@ -37,6 +37,7 @@
 #include <ionrail/circuits/crossbar_array.hpp>
 #include <ionrail/circuits/digits.hpp>
 #include <ionrail/circuits/mnist.hpp>
+#include <ionrail/circuits/training_stop.hpp>
 #include <ionrail/model/table.hpp>
 
 namespace ionrail::circuits {
@@ -128,8 +129,9 @@ struct mlp_report {
 int plan_transfer(float* chi, int stride, int rows, int cols, const std::vector<int>& candidate_rows, int max_pulses,
                   double threshold, const std::function<void(const std::vector<int>&, const std::vector<int>&)>& write);
 
-// Throws std::invalid_argument on an empty set, a size ≤ 0, or parameters out of range.
+// Throws std::invalid_argument on an empty set, a size ≤ 0, or parameters
+// out of range; training_stopped when `stop` is raised (polled per sample).
 mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_params xp, const mlp_params& mp,
-                     const std::function<void(int)>& progress = {});
+                     const std::function<void(int)>& progress = {}, training_stop stop = {});
 
 }  // namespace ionrail::circuits

@@ -36,6 +36,7 @@
 
 #include <ionrail/circuits/digits.hpp>
 #include <ionrail/circuits/mnist.hpp>
+#include <ionrail/circuits/training_stop.hpp>
 #include <ionrail/model/table.hpp>
 
 namespace ionrail::circuits {
@@ -152,10 +153,12 @@ double train_snn_work(const snn_params& p, std::size_t train, std::size_t test, 
 
 // The device updates of a learning step run on OpenMP threads; every device
 // has its own noise stream, so the bits do not depend on the thread count.
+// training_stopped when `stop` is raised (polled per image).
 snn_report train_snn(const snn_data& data, const model::table& table, double dt_m_s, const snn_params& p,
-                     const std::function<void(int, int)>& progress = {});
+                     const std::function<void(int, int)>& progress = {}, training_stop stop = {});
 snn_report train_snn(const std::vector<digit>& data, const digit_split& split, const model::table& table,
-                     double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress = {});
+                     double dt_m_s, const snn_params& p, const std::function<void(int, int)>& progress = {},
+                     training_stop stop = {});
 
 // The STDP window of a single device pair of spikes: the mean conductance
 // change of `devices` devices (from `initial_state`) when a pre spike at step
