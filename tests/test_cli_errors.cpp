@@ -171,12 +171,26 @@ TEST(CliErrors, CrossbarAndSnn) {
                  {"x.toml:2: crossbar.hidden", "[1, 4096]"});
   expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nhidden = [10.5]\n") + out,
                  {"x.toml:2: crossbar.hidden", "not a whole number"});
-  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nmax_pulses = 200\n") + out,
-                 {"x.toml:2: crossbar.max_pulses = 200: must be in [1, 127]"});
-  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\ntile_rows = 0\n") + out,
-                 {"x.toml:2: crossbar.tile_rows = 0: must be in [1, 4096]"});
-  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nlearning_rate = -1\n") + out,
-                 {"x.toml:2: crossbar.learning_rate = -1: must be in (0, 1e6]"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nhidden = [10]\nmax_pulses = 200\n") + out,
+                 {"x.toml:3: crossbar.max_pulses = 200: must be in [1, 127]"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nhidden = [10]\ntile_rows = 0\n") + out,
+                 {"x.toml:3: crossbar.tile_rows = 0: must be in [1, 4096]"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", "[crossbar]\nhidden = [10]\nlearning_rate = -1\n") + out,
+                 {"x.toml:3: crossbar.learning_rate = -1: must be in (0, 1e6]"});
+  // A key the learner trained here does not read is refused, not ignored.
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", circuit + "learning_rate = 0.1\n") + out,
+                 {"x.toml:4: crossbar.learning_rate = 0.1: read by the multi-layer network only",
+                  "trains the single-layer digits learner", "remove it"});
+  expect_refused(dir, "crossbar " + write(dir / "x.toml", circuit + "pool = true\n") + out,
+                 {"x.toml:4: crossbar.pool = true: read with an MNIST `data` directory only"});
+  const std::string mnist = source + "/experiments/crossbar_mnist.toml";
+  expect_refused(dir, "crossbar " + mnist + " --set crossbar.softmax_beta=3" + out,
+                 {"--set: crossbar.softmax_beta = 3: read by the single-layer digits learner only",
+                  "trains the multi-layer network"});
+  expect_refused(dir, "crossbar " + mnist + " --set crossbar.test_count=30" + out,
+                 {"crossbar.test_count = 30: read with a digits `data` file only", "crossbar.test_images"});
+  expect_refused(dir, "crossbar " + mnist + " --set crossbar.pulse_train_length=3" + out,
+                 {"crossbar.pulse_train_length = 3: the multi-layer network reads it with rule = \"pulse_train\" only"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nneuron = 4\n") + out, {"s.toml:2: snn.neuron = 4: unknown key, did you mean 'neurons'?"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nmax_rate = 2\n") + out, {"s.toml:2: snn.max_rate = 2: must be in (0, 1]"});
   expect_refused(dir, "snn " + write(dir / "s.toml", "[snn]\nanneal = 0.0\n") + out, {"s.toml:2: snn.anneal = 0: must be in (0, 1]"});

@@ -2,12 +2,58 @@
 // build from a compact-model table. The loader checks these ranges itself.
 #include <cmath>
 #include <cstddef>
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "schema_tables.hpp"
 
 namespace ionrail::config::detail {
 namespace {
+
+// [crossbar] serves two learners: the single-layer digits learner and the
+// multi-layer network (`hidden` given, or `data` an MNIST IDX directory).
+// A key the one trained here does not read would be ignored without a word.
+constexpr const char* network_only[] = {"tile_rows",   "tile_cols",          "rule",           "learning_rate",
+                                        "epsilon_s",   "max_pulses",         "transfer_threshold",
+                                        "learning_rate_decay", "hidden_gain", "output_gain",   "adc_span",
+                                        "active_input", "pulse_train_gain",  "float_baseline"};
+constexpr const char* digits_learner_only[] = {"v_write_final_v", "softmax_beta", "active_pixel", "rest_steps",
+                                               "retention_s"};
+constexpr const char* mnist_only[] = {"pool", "test_images"};
+
+void refuse_unread_keys(const loader& l, const toml::table& t, const run_config& c) {
+  const auto& x = c.crossbar;
+  std::error_code ec;
+  const bool mnist = !x.data_file.empty() && std::filesystem::is_directory(x.data_file, ec);
+  const bool network = !x.hidden.empty() || mnist;
+  const std::string learner = network ? "this file trains the multi-layer network (`hidden` given or `data` an MNIST "
+                                        "directory)"
+                                      : "this file trains the single-layer digits learner (no `hidden`, `data` a "
+                                        "digits file)";
+  const auto refuse = [&](const char* key, const std::string& reader) {
+    const std::string path = std::string("crossbar.") + key;
+    l.fail(path, *t.get(key), "read by " + reader + " only, and " + learner + ": it would be ignored; remove it");
+  };
+  if (network) {
+    for (const char* k : digits_learner_only)
+      if (t.contains(k)) refuse(k, "the single-layer digits learner");
+  } else {
+    for (const char* k : network_only)
+      if (t.contains(k)) refuse(k, "the multi-layer network");
+  }
+  for (const char* k : mnist_only)
+    if (!mnist && t.contains(k))
+      l.fail(std::string("crossbar.") + k, *t.get(k),
+             "read with an MNIST `data` directory only, and `data` is a digits file: it would be ignored; remove it");
+  if (mnist && t.contains("test_count"))
+    l.fail("crossbar.test_count", *t.get("test_count"),
+           "read with a digits `data` file only (MNIST's held-out images: crossbar.test_images): it would be ignored; "
+           "remove it");
+  if (network && x.mlp.rule != circuits::mlp_rule::pulse_train && t.contains("pulse_train_length"))
+    l.fail("crossbar.pulse_train_length", *t.get("pulse_train_length"),
+           "the multi-layer network reads it with rule = \"pulse_train\" only: it would be ignored; remove it");
+}
 
 // Without the key the array starts from the table's rest state. Hidden
 // layer sizes are counts: a fraction names the key and the entry.
@@ -17,6 +63,7 @@ void note_initial_state(const loader& l, const toml::table& t, const std::string
     if (c.crossbar.hidden[k] != std::floor(c.crossbar.hidden[k]))
       l.fail("crossbar.hidden", *t.get("hidden"),
              "entry " + std::to_string(k + 1) + " is not a whole number of neurons (expected integers in [1, 4096])");
+  refuse_unread_keys(l, t, c);
 }
 
 }  // namespace
