@@ -14,6 +14,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <string>
+#include <tuple>
 
 namespace fs = std::filesystem;
 
@@ -328,6 +329,23 @@ TEST(InputBounds, ReplayAndExportRefuseAnEditedTableAndAnUnseenPulse) {
     write(table / "table.json", json);
   }
   expect_refused(replay, {"s_eq = 7", "expected a state in [0, 1]"});
+  // The other numbers the commands read from table.json (not under the
+  // table's checksum): a rail count cast to int, variances under a root.
+  for (const auto& [key, edit, says] :
+       {std::tuple<std::string, std::string, std::string>{"\"device_rails\":", "\"device_rails\":-5,", "device_rails = -5: expected a whole number"},
+        {"\"device_rails\":", "\"device_rails\":1e300,", "device_rails = 1e+300"},
+        {"\"initial_variance\":", "\"initial_variance\":-1,", "initial_variance = -1: expected a variance"},
+        {"\"initial_slow_variance\":", "\"initial_slow_variance\":0.5,", "initial_slow_variance = 0.5"}}) {
+    SCOPED_TRACE(edit);
+    fresh();
+    std::string json = slurp(table / "table.json");
+    const auto at = json.find(key);
+    ASSERT_NE(at, std::string::npos) << key;
+    json.replace(at, json.find(',', at) + 1 - at, edit);
+    write(table / "table.json", json);
+    expect_refused(replay, {(table / "table.json").string(), says});
+    expect_refused(exp, {says});
+  }
   fresh();
   expect_refused(replay + " --set protocol.width_s=0.001", {"a pulse or gap shorter than a model step would be lost"});
   expect_refused(replay + " --set protocol.v_pot_v=100", {"the compact model's voltage holds at most"});
