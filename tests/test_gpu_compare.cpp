@@ -137,6 +137,28 @@ TEST_F(GpuCompare, MillionRailsFit) {
   EXPECT_GT(e.take_sample().f_right, 0.1);
 }
 
+// The work limit (--max-work) stops a CUDA run too, within one batch of
+// steps past it, and the CPU run of the same limit stops as well.
+TEST_F(GpuCompare, WorkLimitStopsTheRun) {
+  device_params d;
+  d.rails = 50000;
+  sim_params sim;
+  const auto drive = make_drive(relax(5.0, 0.2, 0.2));
+  {
+    engine full(d, sim, drive.voltage, gpu::cuda_sync_backend());
+    full.advance_to(drive.duration_s);
+    sim.work_limit = full.info().attempts / 4;
+  }
+  for (bool on_gpu : {false, true}) {
+    SCOPED_TRACE(on_gpu ? "gpu" : "cpu");
+    std::unique_ptr<engine> e = on_gpu ? std::make_unique<engine>(d, sim, drive.voltage, gpu::cuda_sync_backend())
+                                       : std::make_unique<engine>(d, sim, drive.voltage);
+    EXPECT_THROW(e->advance_to(drive.duration_s), work_limit_exceeded);
+    EXPECT_GT(e->info().attempts, sim.work_limit);
+    EXPECT_LT(e->info().attempts, sim.work_limit + 4097.0 * d.rails * d.ions_per_rail());
+  }
+}
+
 // `ionrail fit`'s model curves on the CUDA backend: the same residuals, so
 // the same fit, the same checkpoint (fit_problem::set_backend).
 TEST_F(GpuCompare, FitModelCurves_compare) {

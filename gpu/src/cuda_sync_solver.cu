@@ -523,9 +523,19 @@ class cuda_sync_solver final : public solver {
       for (int k = 0; k < batch; ++k) launch_step();
       status_dirty_ = true;
       sync_status();
-      if (host_status_.stop) break;
+      // The work limit is polled per batch, as the CPU solver polls it per
+      // step; the stop flag is not (this backend cannot save a checkpoint,
+      // so a signal ends the command).
+      if (host_status_.stop || work_exhausted()) break;
     }
     sync_to_host_counts();
+  }
+
+  // Hop attempts, as the CPU sync solver counts them (brought up to date
+  // from the device's step counter).
+  double work_done() const override {
+    sync_status();
+    return info_.attempts;
   }
 
   // Steps without a target; the status goes up once, not per step, so

@@ -74,7 +74,8 @@ class solver {
   // The work this solver has done, in the work estimate's unit (sync: ion
   // hop attempts; BKL: 500 per event), and a limit on it: past the limit
   // advance_to returns early, as for the stop flag, and work_exhausted()
-  // says why. 0: no limit. Backends that do not poll the flag ignore it.
+  // says why. 0: no limit. Every backend polls it (CUDA: per batch of up to
+  // 4096 steps, so it may pass the limit by that many steps' attempts).
   virtual double work_done() const { return 0.0; }
   void set_work_limit(double attempts) { work_limit_ = attempts; }
   double work_limit() const { return work_limit_; }
