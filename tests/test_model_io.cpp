@@ -104,6 +104,15 @@ TEST(ModelIo, BadArraysAndRecordsAreRefused) {
   negative_g.g[0] = -1e-6;
   EXPECT_NE(make(negative_g, 0.5).find("g_siemens[0]"), std::string::npos);
   EXPECT_NE(make(a, 1.5).find("fluct_rho = 1.5"), std::string::npos);
+  // Past the fixed-point formats (Q1.30 per step, Q11.20 µS): refused, not saturated.
+  arrays big_drift = a;
+  big_drift.drift[2] = -5;
+  EXPECT_NE(make(big_drift, 0.5).find("drift[2] = -5: expected a finite number in [-2, 2]"), std::string::npos)
+      << make(big_drift, 0.5);
+  arrays big_g = a;
+  big_g.g[1] = 0.01;
+  EXPECT_NE(make(big_g, 0.5).find("g_siemens[1] = 0.01: expected a finite number in [0, 0.00"), std::string::npos)
+      << make(big_g, 0.5);
   EXPECT_NE(refusal([&] { (void)model_io::table_from_arrays(model::table_grid{}, a.drift, a.noise, a.fluct, a.g, 0.5); })
                 .find("grid"),
             std::string::npos);

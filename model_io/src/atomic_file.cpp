@@ -7,13 +7,17 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace fs = std::filesystem;
 
 namespace ionrail::model_io {
 namespace {
+// A std::system_error carrying errno, so that callers (the Python module:
+// OSError) can tell a full disk from a missing directory.
 [[noreturn]] void write_failed(const fs::path& file, const std::string& what) {
-  throw std::runtime_error(file.string() + ": cannot " + what + " (" + std::strerror(errno) + ")");
+  const int code = errno;
+  throw std::system_error(code, std::generic_category(), file.string() + ": cannot " + what);
 }
 }  // namespace
 

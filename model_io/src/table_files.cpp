@@ -247,17 +247,21 @@ model::table table_from_arrays(const model::table_grid& grid, const std::vector<
     refuse(cat("table_from_arrays: grid n_s = ", grid.n_s, ", n_v = ", grid.n_v, ", s_log2_step = ", grid.s_log2_step,
                ", v_log2_step = ", grid.v_log2_step, ": ", model::describe(gs)));
   const std::size_t cells = grid.cells();
-  auto check = [&](const char* name, const std::vector<double>& v, std::size_t want, bool non_negative) {
+  // Within the fixed-point formats: a value past them would be saturated
+  // without a word (a drift of 5 per step stored as 2).
+  auto check = [&](const char* name, const std::vector<double>& v, std::size_t want, bool non_negative, double max) {
     if (v.size() != want) refuse(cat("table_from_arrays: ", name, " has ", v.size(), " values, the grid needs ", want));
     for (std::size_t k = 0; k < v.size(); ++k)
-      if (!std::isfinite(v[k]) || (non_negative && v[k] < 0))
-        refuse(cat("table_from_arrays: ", name, "[", k, "] = ", v[k], ": expected a finite",
-                   non_negative ? " number >= 0" : " number"));
+      if (!std::isfinite(v[k]) || (non_negative && v[k] < 0) || std::fabs(v[k]) > max)
+        refuse(cat("table_from_arrays: ", name, "[", k, "] = ", v[k], ": expected a finite number in [",
+                   non_negative ? "0" : g9(-max), ", ", g9(max), "] (the table's fixed-point format)"));
   };
-  check("drift", drift, cells, false);
-  check("noise", noise, cells, true);
-  check("fluct", fluct, cells, true);
-  check("g_siemens", g_siemens, static_cast<std::size_t>(grid.n_s), true);
+  const double delta_max = model::q_delta::max().to_double();
+  check("drift", drift, cells, false, delta_max);
+  check("noise", noise, cells, true, delta_max);
+  check("fluct", fluct, cells, true, delta_max);
+  check("g_siemens", g_siemens, static_cast<std::size_t>(grid.n_s), true,
+        model::q_cond::max().to_double() * model::cond_unit_siemens);
   if (!(fluct_rho >= 0 && fluct_rho <= 1)) refuse(cat("table_from_arrays: fluct_rho = ", fluct_rho, ": expected [0, 1]"));
   model::table t(grid);
   for (std::size_t k = 0; k < cells; ++k) {

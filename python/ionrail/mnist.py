@@ -53,6 +53,10 @@ def load_mnist(directory, dtype=np.uint8):
     Returns ``(images, labels)``: images (N, 28, 28), uint8 0-255 (or, with
     ``dtype=float``/``np.float32``..., scaled to [0, 1]); labels (N,) uint8 0-9.
     """
+    # Integer types other than uint8 would wrap 255 (int8: -1) or keep 0-255
+    # where [0, 1] is documented: refused, not converted.
+    if np.dtype(dtype) != np.uint8 and not np.issubdtype(np.dtype(dtype), np.floating):
+        raise ValueError(f"dtype {np.dtype(dtype)}: expected np.uint8 (0-255) or a floating type (scaled to [0, 1])")
     directory = pathlib.Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory}: no such directory")

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <ionrail/runs/calibrate.hpp>
@@ -188,6 +189,17 @@ PYBIND11_MODULE(_ionrail, m) {
         PyErr_SetString(PyExc_FileNotFoundError, e.what());
       else
         PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const std::system_error& e) {
+      // A write that failed (a full disk, no permission, a missing
+      // directory; std::filesystem's errors too): OSError with its errno,
+      // so that PermissionError and the like can be caught as usual.
+      if (e.code().category() == std::generic_category() || e.code().category() == std::system_category()) {
+        py::object err = py::reinterpret_steal<py::object>(
+            PyObject_CallFunction(PyExc_OSError, "is", e.code().value(), e.what()));
+        if (err) PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(err.ptr())), err.ptr());
+      } else {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+      }
     }
   });
 

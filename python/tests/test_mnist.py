@@ -23,6 +23,10 @@ def test_shapes_and_class_counts():
     assert xf.dtype == np.float32 and xf.max() == 1.0
     np.testing.assert_array_equal(np.rint(xf * 255).astype(np.uint8), x)
     np.testing.assert_array_equal(yf, y)
+    # An integer type other than uint8 would wrap 255 (int8: -1): refused.
+    for dtype in (np.int8, int, np.int32):
+        with pytest.raises(ValueError, match="expected np.uint8"):
+            ionrail.load_mnist(MNIST, dtype=dtype)
 
 
 def copy(tmp_path):

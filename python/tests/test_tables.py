@@ -59,6 +59,32 @@ def test_from_arrays_refuses_bad_values():
         ionrail.Table.from_arrays(g["s_log2_step"], g["v_log2_step"], t.drift, bad, t.fluct, t.g_siemens)
     with pytest.raises(ValueError, match="g_siemens has 3 values"):
         ionrail.Table.from_arrays(g["s_log2_step"], g["v_log2_step"], t.drift, t.noise, t.fluct, [1e-6] * 3)
+    # Past the fixed-point formats: refused, not saturated (Q1.30: |x| < 2;
+    # Q11.20 µS: G < 2048 µS).
+    big = t.drift.copy()
+    big[0, 0] = 5.0
+    with pytest.raises(ValueError, match=r"drift\[0\] = 5: expected a finite number in \[-2, 2\]"):
+        ionrail.Table.from_arrays(g["s_log2_step"], g["v_log2_step"], big, t.noise, t.fluct, t.g_siemens)
+    g_big = t.g_siemens.copy()
+    g_big[-1] = 0.01
+    with pytest.raises(ValueError, match="g_siemens"):
+        ionrail.Table.from_arrays(g["s_log2_step"], g["v_log2_step"], t.drift, t.noise, t.fluct, g_big)
+
+
+def test_a_failed_save_raises_the_os_error(tmp_path):
+    t = ionrail.Table.load(TABLE_DIR)
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(OSError):
+        t.save(str(tmp_path / "file" / "table"))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not __import__("os").access(locked, __import__("os").W_OK):  # root writes anyway
+            with pytest.raises(PermissionError, match="cannot create"):
+                t.save(str(locked))
+    finally:
+        locked.chmod(0o700)
 
 
 def test_missing_table_raises_file_not_found_with_the_cli_message(tmp_path):

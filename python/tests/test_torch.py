@@ -28,6 +28,16 @@ def test_forward_equals_the_cpp_crossbar():
     np.testing.assert_array_equal(y, currents * (15.0 / (0.2 * layer.xbar.g_span_s)))
 
 
+@pytest.mark.parametrize("name,value", [("v_write", float("nan")), ("v_write", 0.0), ("v_write", 20.0),
+                                        ("learning_rate", float("nan")), ("active_input", float("nan")),
+                                        ("active_input", 1.5), ("error_threshold", float("nan")),
+                                        ("out_scale", float("inf")), ("out_scale", 0.0)])
+def test_numbers_out_of_range_are_refused(name, value):
+    t = ionrail.Table.load(TABLE_DIR)
+    with pytest.raises(ValueError, match=f"{name} = {value}: expected a finite number in"):
+        AnalogLinear(4, 2, t, **{name: value})
+
+
 def test_an_evaluation_between_forward_and_backward_changes_no_write():
     # The input of the forward whose gradient backward() computes programs
     # the devices, whatever ran in between (once the no_grad evaluation's
