@@ -4,8 +4,8 @@
 // invalid); 2 bad input (usage, configuration, files) with nothing written;
 // 3 `ionrail demo` finished but a physics claim of its report did not hold;
 // 130 / 143 `run`, `calibrate` or `fit` stopped by SIGINT / SIGTERM after saving a
-// checkpoint (the message says how to resume), or `crossbar` / `snn` stopped
-// in training with nothing written.
+// checkpoint (the message says how to resume), or any other command stopped
+// with nothing written (runs/signal_cleanup.hpp).
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <omp.h>
@@ -31,6 +31,7 @@
 #include <ionrail/app/demo.hpp>
 #include <ionrail/app/export_run.hpp>
 #include <ionrail/runs/runner.hpp>
+#include <ionrail/runs/signal_cleanup.hpp>
 #include <ionrail/kmc/engine.hpp>
 
 #include "build_info.hpp"
@@ -162,6 +163,8 @@ std::string resume_command(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First: a signal at any moment leaves no staged output or lock behind.
+  runs::install_signal_cleanup();
   CLI::App cli{"ionrail: ion migration in polymer memristors, from kinetic Monte Carlo to circuits"};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", std::string("ionrail ") + IONRAIL_VERSION);

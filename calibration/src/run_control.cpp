@@ -115,8 +115,8 @@ run_control::run_control(double every_s, int workers)
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESETHAND;  // a second signal ends the process
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, &replaced_[0]);
+  sigaction(SIGTERM, &action, &replaced_[1]);
   watcher_ = std::thread([this] { watch(); });
 }
 
@@ -127,8 +127,8 @@ run_control::~run_control() {
   }
   wake_.notify_all();
   watcher_.join();
-  ::signal(SIGINT, SIG_DFL);
-  ::signal(SIGTERM, SIG_DFL);
+  sigaction(SIGINT, &replaced_[0], nullptr);
+  sigaction(SIGTERM, &replaced_[1], nullptr);
 }
 
 int run_control::signal() const { return caught_signal.load(); }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <ionrail/model_io/input_error.hpp>
+#include <ionrail/runs/signal_cleanup.hpp>
 
 namespace fs = std::filesystem;
 
@@ -167,6 +168,8 @@ output_lock::output_lock(const std::string& dir) : given_(dir), dir_(fs::path(di
       fd_ = -1;
       if (attempt >= 100) refuse(given_, "cannot lock " + file_.string() + ": it is replaced again and again");
     }
+    // Ours from here (never another command's file: registered once locked).
+    file_entry_ = std::make_unique<signal_cleanup_entry>(file_);
     // The pid is for the message of a refused command; the lock holds without it.
     const std::string pid = fmt::format("{}\n", ::getpid());
     [[maybe_unused]] const bool written =
@@ -178,6 +181,8 @@ output_lock::output_lock(const std::string& dir) : given_(dir), dir_(fs::path(di
 }
 
 output_lock::~output_lock() {
+  // Unregistered first: once unlinked, the path may be another command's lock.
+  file_entry_.reset();
   // Unlinked while still locked, so a command that opened it meanwhile sees
   // (after its flock) that it no longer is the lock file, and opens again.
   if (fd_ >= 0) {

@@ -14,6 +14,7 @@
 #include <ionrail/model_io/input_file.hpp>
 
 #include <ionrail/runs/output_lock.hpp>
+#include <ionrail/runs/signal_cleanup.hpp>
 
 namespace fs = std::filesystem;
 
@@ -68,6 +69,7 @@ void staged_dir::stage(const output_lock& lock) {
   // check in remove_stale_partials keeps those of a live one on another host.
   calibration::remove_stale_partials(out_);
   partial_ = out_.parent_path() / (out_.filename().string() + fmt::format(".partial-{}", ::getpid()));
+  partial_entry_ = std::make_unique<signal_cleanup_entry>(partial_);
   try {
     fs::remove_all(partial_);
     fs::create_directories(partial_);
@@ -89,6 +91,7 @@ void staged_dir::keep_and_refuse(const std::string& why, const std::string& reme
 }
 
 void staged_dir::commit() {
+  const auto hold = hold_signal_cleanup();  // a signal waits for DIR to be whole again
   if (!out_.parent_path().empty()) fs::create_directories(out_.parent_path());
   // An old DIR is moved aside first, so DIR is the old or the new one at every moment but one rename.
   fs::path old;
@@ -111,12 +114,14 @@ void staged_dir::commit() {
     fs::rename(partial_, out_);  // a filesystem without RENAME_NOREPLACE
   }
   partial_.clear();
+  partial_entry_.reset();
   if (!old.empty()) fs::remove_all(old);
 }
 
 staged_dir::~staged_dir() {
   std::error_code ignored;
   if (!partial_.empty()) fs::remove_all(partial_, ignored);
+  partial_entry_.reset();
 }
 
 }  // namespace ionrail::runs

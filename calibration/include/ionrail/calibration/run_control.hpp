@@ -3,6 +3,8 @@
 // calibrate`): files written atomically, a checkpoint file format with a
 // checksum, and a controller that turns SIGINT/SIGTERM and a wall-clock timer
 // into a flag the engines poll.
+#include <signal.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -62,7 +64,9 @@ const char* signal_name(int signal);
 // for every every_s seconds of wall-clock time. Either raises the flag of
 // every worker (one per engine running at once), which the engines poll
 // (kmc::engine::set_stop_flag); a worker saves its checkpoint and calls
-// resume(), which lowers its flag again unless a signal came.
+// resume(), which lowers its flag again unless a signal came. When it ends,
+// the actions it replaced are restored (the CLI's clean-up of staged output,
+// runs/signal_cleanup.hpp; Python's KeyboardInterrupt).
 class run_control {
  public:
   explicit run_control(double every_s, int workers = 1);
@@ -85,6 +89,7 @@ class run_control {
   std::condition_variable wake_;
   bool done_ = false;
   std::thread watcher_;
+  struct ::sigaction replaced_[2] = {};  // SIGINT's and SIGTERM's actions before
 };
 
 // Output directories of a command that was killed (SIGKILL, power loss)

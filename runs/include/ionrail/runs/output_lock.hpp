@@ -11,9 +11,12 @@
 // taker checks that the file it locked is still the one at DIR.lock, so an
 // unlinked file is never mistaken for the lock).
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace ionrail::runs {
+
+class signal_cleanup_entry;
 
 class output_lock {
  public:
@@ -35,6 +38,7 @@ class output_lock {
   std::filesystem::path dir_, file_;
   std::filesystem::path created_;  // the outermost parent directory this lock made, or empty
   int fd_ = -1;
+  std::unique_ptr<signal_cleanup_entry> file_entry_;  // the lock file, removed by a signal
 };
 
 }  // namespace ionrail::runs

@@ -16,6 +16,7 @@
 namespace ionrail::runs {
 
 class output_lock;
+class signal_cleanup_entry;
 
 // What --force removes (an old DIR, DIR.checkpoint, a sweep's DIR) must never
 // hold a file this command has read (model_io::input_files_read: its
@@ -46,6 +47,7 @@ class staged_dir {
                                     const std::string& remedy = "it is not replaced without --force");
 
   std::unique_ptr<output_lock> own_lock_;
+  std::unique_ptr<signal_cleanup_entry> partial_entry_;  // removed by a signal (runs/signal_cleanup.hpp)
   std::string given_;
   std::filesystem::path out_, partial_;
   bool force_ = false;
