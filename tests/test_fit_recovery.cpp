@@ -25,6 +25,7 @@
 #include <ionrail/config/run_config.hpp>
 
 #include "cli_run.hpp"
+#include "sanitizer.hpp"
 #include "spawn.hpp"
 
 namespace {
@@ -34,6 +35,7 @@ using json = nlohmann::json;
 using ionrail_test::scratch_dir;
 using ionrail_test::slurp;
 using ionrail_test::spawn;
+using ionrail_test::sanitizer_sized;
 using ionrail_test::wait_for;
 
 const std::string source = IONRAIL_SOURCE_DIR;
@@ -156,8 +158,10 @@ TEST(FitRecovery, InterruptedAndResumedFitEqualsAnUninterruptedOne) {
   // No Gauss-Newton step: the replicates then start at the optimiser's best
   // point, whose residuals a resumed fit once took from a replicate's
   // evaluation there (another seed) instead of the optimiser's.
+  // Fewer rails under the sanitizers (the resume is exact at any size).
+  const std::string rails = "fit.rails=" + std::to_string(sanitizer_sized(400, 50));
   const std::vector<std::string> common{"fit", source + "/experiments/measured/polymer.toml", "--quiet", "--set",
-                                        "fit.rails=400", "--set", "fit.max_evaluations=25", "--set", "fit.refine_steps=0"};
+                                        rails, "--set", "fit.max_evaluations=25", "--set", "fit.refine_steps=0"};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> a = common;
     a.insert(a.end(), extra.begin(), extra.end());
