@@ -19,14 +19,16 @@ namespace ionrail::runs {
 
 namespace {
 
+// Never destroyed: a signal during the static destructors at exit still
+// finds them.
 std::recursive_mutex& registry_mutex() {
-  static std::recursive_mutex m;
-  return m;
+  static auto* m = new std::recursive_mutex;
+  return *m;
 }
 
 std::vector<std::pair<std::uint64_t, fs::path>>& registry() {
-  static std::vector<std::pair<std::uint64_t, fs::path>> r;
-  return r;
+  static auto* r = new std::vector<std::pair<std::uint64_t, fs::path>>;
+  return *r;
 }
 
 std::uint64_t next_id = 1;  // under registry_mutex()
