@@ -80,7 +80,7 @@ void say(const std::string& text) {
   }
   const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
   say(std::string("ionrail: interrupted by ") + name +
-      (removed.empty() ? std::string() : "; nothing was written (removed " + removed + ")") + "\n");
+      (removed.empty() ? std::string() : "; its unfinished output is removed (" + removed + ")") + "\n");
   ::_exit(128 + signal);
 }
 
