@@ -342,3 +342,28 @@ TEST(InterruptWithoutCheckpoint, SignalLeavesNothingBehind) {
 }
 
 }  // namespace
+
+namespace {
+
+// A sweep stopped by a signal keeps its finished points and nothing
+// unfinished (no pNNNNN.partial-PID, no lock), and a relaunch goes on.
+TEST(InterruptWithoutCheckpoint, SweepKeepsFinishedPointsOnly) {
+  const std::string source = IONRAIL_SOURCE_DIR;
+  const fs::path dir = scratch("sweep");
+  const fs::path out = dir / "out";
+  const std::vector<std::string> args{"sweep", source + "/experiments/arrhenius_sweep.toml", "--out", out.string(),
+                                      "--jobs", "2", "--quiet", "--set", "device.rails=20000"};
+  const pid_t pid = spawn(args, dir / "s.log");
+  ASSERT_TRUE(wait_for_file(out / "points" / "p00000.fingerprint", pid, 120)) << slurp(dir / "s.log");
+  kill(pid, SIGINT);
+  ASSERT_EQ(wait_for(pid), 128 + SIGINT) << "finished before the signal: make it longer\n" << slurp(dir / "s.log");
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_EQ(name.find(".partial-"), std::string::npos) << "left behind: " << e.path();
+    EXPECT_EQ(name.find(".lock"), std::string::npos) << "left behind: " << e.path();
+  }
+  ASSERT_EQ(wait_for(spawn(args, dir / "relaunch.log")), 0) << slurp(dir / "relaunch.log");
+  EXPECT_TRUE(fs::exists(out / "points.csv"));
+}
+
+}  // namespace
