@@ -89,8 +89,20 @@ struct fixture {
     all.insert(all.end(), sets.begin(), sets.end());
     return json::parse(ionrail::config::resolved_parameters_json(load_run_config(run, all)));
   }
-  // What a kind-specific key needs set beside it.
+  // What a kind-specific key needs set beside it. [crossbar] serves two
+  // learners and refuses a key the one trained would not read
+  // (docs/config.md): the network's keys need `hidden`, MNIST's an IDX
+  // directory as `data`.
   std::vector<std::string> companions(const key_spec& k) const {
+    if (k.section == "crossbar") {
+      static const std::set<std::string_view> network{"tile_rows",          "tile_cols",       "rule",
+                                                      "learning_rate",      "epsilon_s",       "max_pulses",
+                                                      "transfer_threshold", "learning_rate_decay",
+                                                      "hidden_gain",        "output_gain",     "adc_span",
+                                                      "active_input",       "pulse_train_gain", "float_baseline"};
+      if (network.count(k.name)) return {"crossbar.hidden=[10]"};
+      if (k.name == "pool" || k.name == "test_images") return {"crossbar.data=" + s.mkdir("mnist")};
+    }
     if (k.kind.empty()) return {};
     std::vector<std::string> out{std::string(k.section) + ".kind=" + std::string(k.kind)};
     if (k.kind == "waveform")  // (a --set of waveform_csv itself comes later and wins)

@@ -193,7 +193,7 @@ struct metadata_range {
 constexpr metadata_range metadata_ranges[] = {
     {"dt_m_s", 0, 1e6, true, false, "a model step in (0, 1e6] s"},
     {"s_eq", 0, 1, false, false, "a state in [0, 1]"},
-    {"device_rails", 1, 1e6, false, true, "a whole number of rails in [1, 1e6]"},
+    {"device_rails", 0, 1e6, false, true, "a whole number of rails in [0, 1e6] (0: a table of measured pulses)"},
     {"initial_variance", 0, 0.25, false, false, "a variance of a state in [0, 1]: [0, 0.25]"},
     {"initial_slow_variance", 0, 0.25, false, false, "a variance of a state in [0, 1]: [0, 0.25]"},
 };

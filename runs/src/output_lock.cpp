@@ -140,6 +140,10 @@ output_lock::output_lock(const std::string& dir) : given_(dir), dir_(fs::path(di
     refuse(given_, dir_.string() + " is not a directory (a file is not replaced, even with --force)");
 
   file_ = parent / (name + ".lock");
+  // A signal's clean-up waits while the file is created and locked, so it
+  // never finds a lock file made but not yet registered (nothing blocks
+  // here: the flock does not wait).
+  auto hold = hold_signal_cleanup();
   try {
     // An unlinked lock file (its holder ended between our open and flock)
     // locks nothing: lock again until the file locked is the one at the path.
@@ -181,7 +185,9 @@ output_lock::output_lock(const std::string& dir) : given_(dir), dir_(fs::path(di
 }
 
 output_lock::~output_lock() {
-  // Unregistered first: once unlinked, the path may be another command's lock.
+  // Unregistered first (once unlinked, the path may be another command's
+  // lock), and unlinked before a signal's clean-up can end the process.
+  const auto hold = hold_signal_cleanup();
   file_entry_.reset();
   // Unlinked while still locked, so a command that opened it meanwhile sees
   // (after its flock) that it no longer is the lock file, and opens again.

@@ -69,6 +69,7 @@ void staged_dir::stage(const output_lock& lock) {
   // check in remove_stale_partials keeps those of a live one on another host.
   calibration::remove_stale_partials(out_);
   partial_ = out_.parent_path() / (out_.filename().string() + fmt::format(".partial-{}", ::getpid()));
+  const auto hold = hold_signal_cleanup();  // registered and made as one step for a signal's clean-up
   partial_entry_ = std::make_unique<signal_cleanup_entry>(partial_);
   try {
     fs::remove_all(partial_);
