@@ -395,4 +395,19 @@ TEST(InputBounds, CircuitTrainingWorkIsEstimatedBeforeStarting) {
   for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
 }
 
+// The memory limit of the environment is used or refused, never replaced by
+// the machine's memory without a word.
+TEST(InputBounds, MemoryLimitOfTheEnvironmentThatIsNotANumberIsRefused) {
+  const auto dir = scratch("memory_env");
+  const std::string args = " run " + source + "/experiments/relax_time.toml --quiet --out " + (dir / "out").string();
+  for (const std::string value : {"abc", "-5", "0", "nan", "1e400", "12MB"}) {
+    const auto r = ionrail_test::run_command("IONRAIL_MEMORY_LIMIT_MB='" + value + "' " + std::string(IONRAIL_CLI) + args);
+    EXPECT_EQ(r.code, 2) << value << "\n" << r.output;
+    EXPECT_NE(r.output.find("IONRAIL_MEMORY_LIMIT_MB = '" + value + "': expected a number of MiB in (0, 1e12]"),
+              std::string::npos)
+        << r.output;
+    EXPECT_FALSE(fs::exists(dir / "out"));
+  }
+}
+
 }  // namespace

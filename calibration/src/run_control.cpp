@@ -180,7 +180,13 @@ double available_memory_bytes() {
   if (const char* env = std::getenv("IONRAIL_MEMORY_LIMIT_MB")) {
     char* end = nullptr;
     const double mb = std::strtod(env, &end);
-    if (end != env && *end == '\0' && std::isfinite(mb) && mb > 0) return mb * 1024 * 1024;
+    if (end != env && *end == '\0' && std::isfinite(mb) && mb > 0 && mb <= 1e12) return mb * 1024 * 1024;
+    // A limit that is not a number is not silently replaced by the machine's.
+    std::string shown(env);
+    if (shown.size() > 40) shown = shown.substr(0, 40) + "...";
+    for (char& c : shown)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    throw input_error("IONRAIL_MEMORY_LIMIT_MB = '" + shown + "': expected a number of MiB in (0, 1e12]");
   }
   double bytes = 0;
   {
