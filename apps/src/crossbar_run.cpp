@@ -261,10 +261,6 @@ using namespace ionrail::model_io;
 
 namespace {
 
-bool is_network(const run_config& cfg) {
-  return !cfg.crossbar.hidden.empty() || std::filesystem::is_directory(cfg.crossbar.data_file);
-}
-
 const char* rule_text(circuits::mlp_rule r) {
   switch (r) {
     case circuits::mlp_rule::manhattan: return "Manhattan (one signed pulse per weight and sample)";
@@ -279,7 +275,7 @@ const char* rule_text(circuits::mlp_rule r) {
 bool crossbar_is_network(const std::string& path, const crossbar_options& o) {
   const run_config cfg = load_run_config(path, o.overrides);
   check_file_is_for(cfg, "crossbar");
-  return is_network(cfg);
+  return cfg.crossbar.trains_network();
 }
 
 circuits::mlp_report run_crossbar_network(const std::string& path, const crossbar_options& o) {

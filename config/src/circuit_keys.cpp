@@ -2,9 +2,7 @@
 // build from a compact-model table. The loader checks these ranges itself.
 #include <cmath>
 #include <cstddef>
-#include <filesystem>
 #include <string>
-#include <system_error>
 
 #include "schema_tables.hpp"
 
@@ -24,9 +22,8 @@ constexpr const char* mnist_only[] = {"pool", "test_images"};
 
 void refuse_unread_keys(const loader& l, const toml::table& t, const run_config& c) {
   const auto& x = c.crossbar;
-  std::error_code ec;
-  const bool mnist = !x.data_file.empty() && std::filesystem::is_directory(x.data_file, ec);
-  const bool network = !x.hidden.empty() || mnist;
+  const bool mnist = x.mnist_data();
+  const bool network = x.trains_network();
   const std::string learner = network ? "this file trains the multi-layer network (`hidden` given or `data` an MNIST "
                                         "directory)"
                                       : "this file trains the single-layer digits learner (no `hidden`, `data` a "

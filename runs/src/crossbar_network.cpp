@@ -33,7 +33,7 @@ network_setup load_network_setup(const config::run_config& cfg, const std::strin
   s.array.dt_m_s = model_io::table_metadata(x.table_dir, "dt_m_s");
   if (!x.initial_state_given) s.array.initial_state = model_io::table_metadata(x.table_dir, "s_eq");
   s.array.seed = cfg.sim.seed;
-  if (std::filesystem::is_directory(x.data_file)) {
+  if (x.mnist_data()) {
     const auto dir = std::filesystem::path(x.data_file);
     const auto set = circuits::load_mnist((dir / "images-idx3-ubyte.gz").string(), (dir / "labels-idx1-ubyte.gz").string());
     if (x.test_images >= set.count)

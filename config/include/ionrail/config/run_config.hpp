@@ -4,8 +4,10 @@
 // parameter structs and validated. Every key is declared once, in the schema
 // (ionrail/config/schema.hpp, config/src/*_keys.cpp); docs/config.md lists
 // them with their units, defaults and ranges.
+#include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <ionrail/calibration/ensemble.hpp>
@@ -54,6 +56,16 @@ struct run_config {
     circuits::mlp_params mlp;
     bool pool = false;           // MNIST 2 × 2 pooling (784 → 196 inputs)
     int test_images = 2000;      // MNIST held-out images
+
+    // `data` names an MNIST IDX directory (else a digits file).
+    bool mnist_data() const {
+      std::error_code ec;
+      return !data_file.empty() && std::filesystem::is_directory(data_file, ec);
+    }
+    // The learner `ionrail crossbar` trains: the multi-layer network, else
+    // the single-layer digits learner. The loader refuses the keys of the
+    // other one by the same rule.
+    bool trains_network() const { return !hidden.empty() || mnist_data(); }
   } crossbar;
   // [snn] (ionrail snn): table and data as for [crossbar], the network.
   struct snn_section {
