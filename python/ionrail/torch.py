@@ -72,16 +72,14 @@ class AnalogLinear(torch.nn.Module):
         self.in_features, self.out_features, self.bias = in_features, out_features, bias
         if pulse_train_length < 1:
             raise ValueError(f"pulse_train_length {pulse_train_length} must be >= 1")
-        # NaN passes no comparison: each number is checked for what it must be
-        # ("(" : the bound itself is refused).
-        for name, value, lo, hi in (("learning_rate", learning_rate, "(0", "inf)"), ("v_write", v_write, "(0", "16]"),
-                                    ("active_input", active_input, "[0", "1]"),
-                                    ("error_threshold", error_threshold, "[0", "inf)"),
-                                    ("out_scale", out_scale, "(0", "inf)")):
-            low, high = float(lo[1:]), float(hi[:-1])
-            inside = math.isfinite(value) and (value > low if lo[0] == "(" else value >= low) and value <= high
-            if not inside:
-                raise ValueError(f"{name} = {value}: expected a finite number in {lo}, {hi}")
+        # NaN passes no comparison: each number must be finite and inside.
+        for name, value, inside, interval in (("learning_rate", learning_rate, lambda x: x > 0, "(0, inf)"),
+                                              ("v_write", v_write, lambda x: 0 < x <= 16, "(0, 16]"),
+                                              ("active_input", active_input, lambda x: 0 <= x <= 1, "[0, 1]"),
+                                              ("error_threshold", error_threshold, lambda x: x >= 0, "[0, inf)"),
+                                              ("out_scale", out_scale, lambda x: x > 0, "(0, inf)")):
+            if not (math.isfinite(value) and inside(value)):
+                raise ValueError(f"{name} = {value}: expected a finite number in {interval}")
         self.rule, self.v_write, self.pulse_train_length = rule, v_write, pulse_train_length
         self.learning_rate, self.normalize = learning_rate, normalize
         self.active_input, self.error_threshold = active_input, error_threshold
