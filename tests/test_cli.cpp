@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cli_run.hpp"
+#include "spawn.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -126,6 +127,29 @@ TEST(Cli, PlotRedrawsFromTheData) {
   EXPECT_TRUE(fs::exists(dir / "out" / "relax.png"));
   EXPECT_TRUE(fs::exists(dir / "out" / "trace.png"));
   EXPECT_EQ(run("plot " + dir.string()).code, 2);  // not a run directory
+  // A redraw that fails leaves the images it had: an emptied trace.csv once
+  // replaced a good trace.png by a blank one.
+  const std::string good = ionrail_test::slurp(dir / "out" / "trace.png");
+  const std::string data = ionrail_test::slurp(dir / "out" / "trace.csv");
+  write(dir / "out" / "trace.csv", "");
+  EXPECT_EQ(run("plot " + (dir / "out").string()).code, 1);
+  EXPECT_EQ(ionrail_test::slurp(dir / "out" / "trace.png"), good);
+  // A data file that is a device: refused before gnuplot would read it for ever.
+  fs::remove(dir / "out" / "trace.csv");
+  fs::create_symlink("/dev/zero", dir / "out" / "trace.csv");
+  const auto device = run("plot " + (dir / "out").string());
+  EXPECT_EQ(device.code, 2) << device.output;
+  EXPECT_NE(device.output.find("trace.csv: not a regular file"), std::string::npos) << device.output;
+  EXPECT_EQ(ionrail_test::slurp(dir / "out" / "trace.png"), good);
+  fs::remove(dir / "out" / "trace.csv");
+  write(dir / "out" / "trace.csv", data);
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find("out.plot-"), std::string::npos) << e.path();
+  // An output named like an option ("-d") is drawn too (cd read it as one).
+  const auto dash = ionrail_test::run_command("cd " + dir.string() + " && " + std::string(IONRAIL_CLI) + " run " + file +
+                                              " --out -dash --quiet");
+  EXPECT_EQ(dash.code, 0) << dash.output;
+  EXPECT_TRUE(fs::exists(dir / "-dash" / "relax.png"));
 }
 
 TEST(Cli, SeriesRunsEachValueInItsOwnDirectory) {

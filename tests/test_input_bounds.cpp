@@ -335,7 +335,9 @@ TEST(InputBounds, ReplayAndExportRefuseAnEditedTableAndAnUnseenPulse) {
        {std::tuple<std::string, std::string, std::string>{"\"device_rails\":", "\"device_rails\":-5,", "device_rails = -5: expected a whole number"},
         {"\"device_rails\":", "\"device_rails\":1e300,", "device_rails = 1e+300"},
         {"\"initial_variance\":", "\"initial_variance\":-1,", "initial_variance = -1: expected a variance"},
-        {"\"initial_slow_variance\":", "\"initial_slow_variance\":0.5,", "initial_slow_variance = 0.5"}}) {
+        {"\"initial_slow_variance\":", "\"initial_slow_variance\":0.5,", "initial_slow_variance = 0.5"},
+        // A step this short made the exported netlist's coefficients infinite.
+        {"\"dt_m_s\":", "\"dt_m_s\":1e-300,", "dt_m_s = 1e-300: expected a model step in [1e-9, 1000] s"}}) {
     SCOPED_TRACE(edit);
     fresh();
     std::string json = slurp(table / "table.json");

@@ -171,11 +171,30 @@ TEST(Outputs, FailedSweepWriteNamesTheFile) {
   const auto file = ionrail_test::write_file(
       dir / "sweep.toml", small_run + "[sweep]\n[[sweep.axis]]\nkey = \"protocol.voltage_v\"\nvalues = [0.5, 1.0]\n");
   fs::create_directories(dir / "out" / "points.csv");
+  fs::create_directories(dir / "out" / "points");  // a sweep's directory, whose points.csv cannot be written
   const auto r = run("sweep " + shell_arg(file) + " --out " + shell_arg(dir / "out"));
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find((dir / "out" / "points.csv").string()), std::string::npos) << r.output;
   EXPECT_TRUE(fs::exists(dir / "out" / "points" / "p00001" / "summary.json"));
   expect_no_partials(dir);
+}
+
+// Nor the directory the user works in, under any name: `--out ../here
+// --force` from inside `here` deleted it with everything in it (`--out .`
+// was refused by its text only).
+TEST(Outputs, ForceNeverRemovesTheWorkingDirectory) {
+  const fs::path dir = ionrail_test::scratch_dir("ionrail_outputs_force_cwd");
+  const auto file = ionrail_test::write_file(ionrail_test::scratch_dir("ionrail_outputs_force_cwd_input") / "run.toml", small_run);
+  const auto keep = ionrail_test::write_file(dir / "here" / "keep.txt", "precious\n");
+  const std::string in_here = "cd " + shell_arg(dir / "here") + " && ";
+  for (const std::string& out : {std::string("../here"), (dir / "here").string(), dir.string()}) {
+    SCOPED_TRACE(out);
+    const auto r = run("run " + shell_arg(file) + " --force --out " + shell_arg(out), in_here);
+    EXPECT_EQ(r.code, 2) << r.output;
+    EXPECT_NE(r.output.find("is the working directory"), std::string::npos) << r.output;
+    EXPECT_TRUE(fs::exists(keep));
+  }
+  EXPECT_TRUE(fs::exists(file));
 }
 
 // --force never removes a command's input: a sweep whose file sits in its

@@ -186,6 +186,34 @@ TEST(SweepRefusals, RefusedRelaunchWithForceKeepsTheOldSweep) {
   EXPECT_TRUE(fs::exists(s.dir() / "out" / "points.csv"));
 }
 
+// A sweep goes on in its own DIR only: a directory of the user's (their
+// summary.json, notes) was written into and its files replaced, where run,
+// replay and export refuse an existing DIR. An earlier sweep's DIR and an
+// empty one go on.
+TEST(SweepRefusals, ExistingDirectoryThatIsNotASweepsIsRefused) {
+  scratch s;
+  const std::string file = s.write("sweep.toml", tiny_run + axis("device.temperature_k", "280, 300"));
+  fs::create_directories(s.dir() / "mine");
+  const std::string notes = s.write("mine/summary.json", "my notes\n");
+  s.write("mine/plots.gp", "my script\n");
+  auto r = cli(s, {"sweep", file, "--quiet", "--out", s.path("mine")});
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(has(r.output, "is not a sweep's output directory (no points/ directory)")) << r.output;
+  EXPECT_EQ(ionrail_test::slurp(notes), "my notes\n");
+  EXPECT_FALSE(fs::exists(s.dir() / "mine" / "points"));
+  s.write("mine/points/p00000.fingerprint", "x\n");
+  s.write("mine/notes.txt", "mine\n");
+  r = cli(s, {"sweep", file, "--quiet", "--out", s.path("mine")});
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_TRUE(has(r.output, "is not a sweep's output directory (it holds notes.txt)")) << r.output;
+  EXPECT_EQ(ionrail_test::slurp(notes), "my notes\n");
+  fs::create_directories(s.dir() / "empty");
+  r = cli(s, {"sweep", file, "--quiet", "--out", s.path("empty")});
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = cli(s, {"sweep", file, "--quiet", "--out", s.path("empty")});  // the relaunch of a finished sweep
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
 // ---------------------------------------------------------------- class 5: the sweep's work
 
 TEST(SweepRefusals, WorkOfAllPointsTogetherIsRefusedNamingTheLargest) {

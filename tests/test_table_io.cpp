@@ -248,6 +248,33 @@ TEST(TableIo, BadTablesAreRefusedWithTheFileNamed) {
   expect_refused(fs::path(::testing::TempDir()) / "no_such_table", model_io::table_format::csv, "cannot open");
 }
 
+// No writer makes a table the commands would refuse: the metadata they read
+// is checked where the record puts it (top level or nested), before a file
+// is written.
+TEST(TableIo, WriterRefusesMetadataOutOfItsRange) {
+  kmc::readout_params ro;
+  const auto built = calibration::build_table(synthetic_bins(), ro, 0.25, 4e-5);
+  for (const auto& [record, says] :
+       {std::pair<std::string, std::string>{"{\"dt_m_s\": 1e-300}", "dt_m_s = 1e-300: expected a model step in [1e-9, 1000] s"},
+        {"{\"dt_m_s\": 0.05, \"s_eq\": 1.5}", "s_eq = 1.5: expected a state in [0, 1]"},
+        {"{\"device_rails\": 2.5}", "device_rails = 2.5: expected a whole number"}}) {
+    SCOPED_TRACE(record);
+    const fs::path dir = fs::path(::testing::TempDir()) / "ionrail_table_bad_metadata";
+    fs::remove_all(dir);
+    try {
+      calibration::write_table(dir.string(), built, record);
+      ADD_FAILURE() << "written";
+    } catch (const input_error& e) {
+      EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir));
+  }
+  EXPECT_NO_THROW(model_io::check_table_metadata("s_eq", 0.25, "here"));
+  EXPECT_THROW(model_io::check_table_metadata("s_eq", std::nan(""), "here"), input_error);
+  EXPECT_THROW(model_io::check_table_metadata("no_such_key", 1, "here"), input_error);
+  EXPECT_EQ(model_io::table_metadata_keys().size(), 5u);
+}
+
 TEST(Calibration, RandomProtocolsAreReproducibleAndSpanTheRange) {
   calibration::calibration_params c;
   c.duration_s = 300;

@@ -333,7 +333,7 @@ int main(int argc, char** argv) {
           return 2;
         }
       }
-      if (!runs::render_plots(plot_dir, false)) return 1;
+      if (!runs::redraw_plots(plot_dir)) return 1;
       fmt::print(stderr, "ionrail plot: redrew the plots of {} from its data\n", plot_dir);
       return 0;
     }

@@ -459,6 +459,33 @@ void check_sweep_points(const sweep_plan& plan, const sweep_options& o) {
   }
 }
 
+void check_sweep_dir(const sweep_options& o) {
+  const fs::path dir(o.out_dir);
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(dir, ec))) return;
+  if (!fs::is_directory(fs::symlink_status(dir, ec)))
+    throw input_error(fmt::format("--out {}: exists and is not a directory (a file is not replaced, even with --force)", o.out_dir));
+  // What write_sweep_outputs and the points write, and nothing else.
+  static const std::set<std::string> sweep_entries = {"points",    "points.csv",    "summary.json", "plots.gp",
+                                                       "plots.log", "arrhenius.png", "heatmap.png"};
+  // Its points/ directory is made before anything else a sweep writes: a
+  // DIR without one holds nothing of a sweep (whatever the files' names).
+  std::string first;
+  bool empty = true;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    empty = false;
+    if (first.empty() && sweep_entries.count(name) == 0) first = name;
+  }
+  if (ec) throw input_error(fmt::format("--out {}: cannot read the directory: {}", o.out_dir, ec.message()));
+  if (empty) return;
+  if (first.empty() && !fs::is_directory(fs::symlink_status(dir / "points", ec))) first = "no points/ directory";
+  if (!first.empty())
+    throw input_error(fmt::format("--out {}: exists and is not a sweep's output directory ({}{}): a sweep goes on only "
+                                  "in its own directory; name another, or use --force to replace it",
+                                  o.out_dir, first == "no points/ directory" ? "" : "it holds ", first));
+}
+
 void check_finished_points(const sweep_plan& plan, const sweep_options& o) {
   for (const auto& p : plan.points) {
     const fs::path dir = point_dir(o, p);
@@ -663,9 +690,10 @@ void run_sweep(const std::string& path, const sweep_options& o) {
   // a second sweep on DIR would run the same unfinished points twice.
   const output_lock lock(o.out_dir);
   if (o.force) {
-    refuse_to_remove_an_input(o.out_dir, o.out_dir);  // the sweep file and what it reads, loaded above
+    refuse_to_remove(o.out_dir, o.out_dir);  // the sweep file and what it reads, loaded above
     fs::remove_all(o.out_dir);
   }
+  check_sweep_dir(o);
   check_finished_points(plan, o);  // before any point runs: nothing old is mixed with new
   remove_stale_point_partials(o);
   std::vector<int> all(plan.points.size());

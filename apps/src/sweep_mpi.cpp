@@ -56,9 +56,10 @@ int run_sweep_mpi(const std::string& path, sweep_options o) {
       check_sweep_points(plan, o);
       lock = std::make_unique<output_lock>(o.out_dir);
       if (o.force) {
-        refuse_to_remove_an_input(o.out_dir, o.out_dir);
+        refuse_to_remove(o.out_dir, o.out_dir);
         std::filesystem::remove_all(o.out_dir);
       }
+      check_sweep_dir(o);
       check_finished_points(plan, o);
       remove_stale_point_partials(o);
       std::filesystem::create_directories(std::filesystem::path(o.out_dir) / "points");

@@ -191,7 +191,7 @@ struct metadata_range {
   const char* what;
 };
 constexpr metadata_range metadata_ranges[] = {
-    {"dt_m_s", 0, 1e6, true, false, "a model step in (0, 1e6] s"},
+    {"dt_m_s", 1e-9, 1e3, false, false, "a model step in [1e-9, 1000] s (the calibrations' range)"},
     {"s_eq", 0, 1, false, false, "a state in [0, 1]"},
     {"device_rails", 0, 1e6, false, true, "a whole number of rails in [0, 1e6] (0: a table of measured pulses)"},
     {"initial_variance", 0, 0.25, false, false, "a variance of a state in [0, 1]: [0, 0.25]"},
@@ -200,13 +200,31 @@ constexpr metadata_range metadata_ranges[] = {
 
 double checked_metadata(const std::string& text, const std::string& key, const std::string& file) {
   const double v = json_number(text, key, file);
-  for (const auto& r : metadata_ranges)
-    if (key == r.key && !((r.lo_open ? v > r.lo : v >= r.lo) && v <= r.hi && (!r.whole || v == std::floor(v))))
-      throw input_error(cat(file, ": ", key, " = ", g9(v), ": expected ", r.what));
+  check_table_metadata(key, v, file);
   return v;
 }
 
 }  // namespace
+
+const std::vector<std::string>& table_metadata_keys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k;
+    for (const auto& r : metadata_ranges) k.emplace_back(r.key);
+    return k;
+  }();
+  return keys;
+}
+
+void check_table_metadata(const std::string& key, double v, const std::string& where) {
+  for (const auto& r : metadata_ranges)
+    if (key == r.key) {
+      if (!(std::isfinite(v) && (r.lo_open ? v > r.lo : v >= r.lo) && v <= r.hi && (!r.whole || v == std::floor(v))))
+        throw input_error(cat(where, ": ", key, " = ", g9(v), ": expected ", r.what));
+      return;
+    }
+  throw input_error(cat(where, ": ", key, ": not a table metadata key (expected one of dt_m_s, s_eq, device_rails, "
+                               "initial_variance, initial_slow_variance)"));
+}
 
 double table_metadata(const std::string& dir, const std::string& key) {
   const std::string file = (fs::path(dir) / "table.json").string();
@@ -287,9 +305,17 @@ void write_table(const std::string& dir_name, const model::table& tab, const tab
     refuse(cat(dir_name, ": table_record.visited has ", record.visited.size(), " values, the grid has ", cells, " bins"));
   if (record.state_variables != 1 && record.state_variables != 2)
     refuse(cat(dir_name, ": table_record.state_variables = ", record.state_variables, ": expected 1 or 2"));
-  for (const auto& [name, value] : record.json_members)
+  std::string members;
+  for (const auto& [name, value] : record.json_members) {
     for (const char* own : own_members)
       if (name == own) refuse(dir_name + ": table_record.json_members names \"" + name + "\", which write_table writes itself");
+    members += ",\n  " + json_quote(name) + ": " + value;
+  }
+  // Never a table.json that load_table_consistent would refuse: the numbers
+  // the commands read are in range wherever the record puts them.
+  for (const auto& r : metadata_ranges)
+    if (members.find(cat("\"", r.key, "\"")) != std::string::npos)
+      checked_metadata(members, r.key, dir_name + ": table_record.json_members");
   fs::create_directories(dir);
   const std::uint64_t checksum = tab.checksum();
   {
@@ -378,8 +404,7 @@ void write_table(const std::string& dir_name, const model::table& tab, const tab
         "\"coefficients\": \"Q1.30 int32\"},\n",
         "  \"fluct_rho_raw\": ", tab.fluct_rho.raw(), ", \"fluct_kick_raw\": ", tab.fluct_kick.raw(),
         ", \"fluct_rho\": ", g9(rho), ", \"fluct_tau_steps\": ", tau, ",\n", "  \"checksum\": \"", hex16(checksum), "\"");
-    for (const auto& [name, value] : record.json_members) out += ",\n  " + json_quote(name) + ": " + value;
-    out += "\n}\n";
+    out += members + "\n}\n";
     // Last, and whole or not at all: a directory with table.json is complete.
     write_file_atomic(dir / "table.json", out);
   }

@@ -161,7 +161,7 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
     if (!options.force)
       throw config_error(checkpoint.string() + ": holds an interrupted calibration: continue it with --resume, or start "
                          "over with --force (which deletes it)");
-    refuse_to_remove_an_input(checkpoint, options.out_dir);
+    refuse_to_remove(checkpoint, options.out_dir);
     fs::remove_all(checkpoint);
   }
   staged_dir dir(lock, options.force);  // a --resume replaces a DIR only with --force too

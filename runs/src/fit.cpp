@@ -224,7 +224,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     if (!options.force)
       throw input_error(checkpoint.string() + ": holds an interrupted fit: continue it with --resume, or start over with "
                                               "--force (which deletes it)");
-    refuse_to_remove_an_input(checkpoint, options.out_dir);
+    refuse_to_remove(checkpoint, options.out_dir);
     fs::remove_all(checkpoint);
   }
   staged_dir dir(lock, options.force);

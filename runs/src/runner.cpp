@@ -1,5 +1,7 @@
 #include <ionrail/runs/runner.hpp>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include <ionrail/model_io/input_file.hpp>
 #include <ionrail/calibration/progress.hpp>
 #include <ionrail/runs/staged_dir.hpp>
+#include <ionrail/runs/signal_cleanup.hpp>
 #include <ionrail/kmc/protocol.hpp>
 #include <ionrail/kmc/site_average.hpp>
 #include <ionrail/kmc/state_io.hpp>
@@ -632,7 +635,7 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
     if (!options.force)
       throw config_error(checkpoint_dir.string() + ": holds an interrupted run: continue it with --resume, or start over "
                          "with --force (which deletes it)");
-    refuse_to_remove_an_input(checkpoint_dir, options.out_dir);
+    refuse_to_remove(checkpoint_dir, options.out_dir);
     fs::remove_all(checkpoint_dir);
   }
   staged_dir staged(lock, options.force);  // a --resume replaces a DIR only with --force too
@@ -726,15 +729,27 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
   return result;
 }
 
+namespace {
+
+// For the shell: in single quotes, ' written as '\''.
+std::string shell_quoted(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
 bool render_plots(const std::string& dir, bool quiet) {
   if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
     if (!quiet) fmt::print(stderr, "ionrail: gnuplot not found: no plots drawn; the data are in {} (apt-get install gnuplot-nox)\n", dir);
     return false;
   }
-  std::string quoted;  // for the shell: ' becomes '\''
-  for (char c : dir) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  // Absolute: a directory named "-d" is not an option of cd.
+  std::error_code absolute_ec;
+  const std::string quoted = shell_quoted(fs::absolute(dir, absolute_ec).string());
   // --quiet: gnuplot's warnings go to DIR/plots.log (kept only if it wrote any).
-  const std::string cmd = fmt::format("cd '{}' && gnuplot plots.gp{}", quoted, quiet ? " 2>plots.log" : "");
+  const std::string cmd = fmt::format("cd {} && gnuplot plots.gp{}", quoted, quiet ? " 2>plots.log" : "");
   const bool ok = std::system(cmd.c_str()) == 0;
   const fs::path log = fs::path(dir) / "plots.log";
   std::error_code ec;
@@ -749,6 +764,63 @@ bool render_plots(const std::string& dir, bool quiet) {
                quiet ? " (its messages are in plots.log in the output directory)" : "");
     return false;
   }
+  return true;
+}
+
+bool redraw_plots(const std::string& dir_name) {
+  std::error_code ec;
+  const fs::path dir = fs::absolute(dir_name, ec).lexically_normal();
+  // Every entry a regular file or a directory, before gnuplot starts.
+  std::vector<fs::path> subdirs;
+  std::size_t entries = 0;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (++entries > 100000) throw input_error(fmt::format("ionrail plot: {}: more than 100000 entries: not a run directory", dir_name));
+    const fs::file_status st = fs::status(it->path(), ec);  // what a link names: gnuplot follows it
+    if (ec) throw input_error(fmt::format("ionrail plot: {}: {}", it->path().string(), ec.message()));
+    if (fs::is_directory(st)) {
+      if (it->is_symlink()) it.disable_recursion_pending();
+      subdirs.push_back(fs::relative(it->path(), dir));
+    } else if (!fs::is_regular_file(st)) {
+      throw input_error(fmt::format("ionrail plot: {}: not a regular file (a device, FIFO or socket, or a link to one): "
+                                    "gnuplot would wait on it; the run directory was edited",
+                                    it->path().string()));
+    }
+  }
+  if (ec) throw input_error(fmt::format("ionrail plot: {}: cannot read the directory: {}", dir_name, ec.message()));
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    fmt::print(stderr, "ionrail: gnuplot not found: no plots drawn (apt-get install gnuplot-nox)\n");
+    return false;
+  }
+  const fs::path staging = dir.parent_path() / (dir.filename().string() + fmt::format(".plot-{}", ::getpid()));
+  const signal_cleanup_entry staging_entry(staging);  // a signal removes it; the old images stay
+  struct remove_at_end {
+    fs::path path;
+    ~remove_at_end() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } cleanup{staging};
+  fs::remove_all(staging, ec);
+  for (const auto& sub : subdirs) fs::create_directories(staging / sub, ec);
+  fs::create_directories(staging, ec);
+  if (ec) throw input_error(fmt::format("ionrail plot: cannot create {}: {}", staging.string(), ec.message()));
+  // gnuplot's loadpath serves plot's data files too: the script's relative
+  // names read DIR's data, and its images are written in the staging copy.
+  std::string loadpath = "set loadpath '";
+  for (char c : dir.string()) loadpath += c == '\'' ? std::string("''") : std::string(1, c);
+  loadpath += "'";
+  const std::string cmd = fmt::format("cd {} && gnuplot -e {} {}", shell_quoted(staging.string()), shell_quoted(loadpath),
+                                      shell_quoted((dir / "plots.gp").string()));
+  if (std::system(cmd.c_str()) != 0) {
+    fmt::print(stderr, "ionrail: gnuplot failed on {}; the plots there are as they were\n", (dir / "plots.gp").string());
+    return false;
+  }
+  const auto hold = hold_signal_cleanup();  // the images moved in as one step
+  for (fs::recursive_directory_iterator it(staging, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file()) {
+      const fs::path target = dir / fs::relative(it->path(), staging);
+      fs::rename(it->path(), target);  // each image replaced whole
+    }
   return true;
 }
 

@@ -43,11 +43,20 @@ std::string holds_input_text(const std::string& input) {
 
 }  // namespace
 
-void refuse_to_remove_an_input(const fs::path& path, const std::string& given) {
+void refuse_to_remove(const fs::path& path, const std::string& given) {
   const std::string input = input_under(path);
-  if (!input.empty())
-    throw input_error(fmt::format("--out {}: {}{}", given, path.string() == given ? std::string() : path.string() + " ",
-                                  holds_input_text(input)));
+  const std::string named = path.string() == given ? std::string() : path.string() + " ";
+  if (!input.empty()) throw input_error(fmt::format("--out {}: {}{}", given, named, holds_input_text(input)));
+  // The directory the user works in, under any name ("../here", its
+  // absolute path): --force would delete it and everything in it.
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec)) || fs::is_symlink(fs::symlink_status(path, ec))) return;
+  const fs::path dir = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  const fs::path here = fs::weakly_canonical(fs::current_path(ec), ec);
+  if (!ec && std::mismatch(dir.begin(), dir.end(), here.begin(), here.end()).first == dir.end())
+    throw input_error(fmt::format("--out {}: {}is the working directory{}: --force would delete it; name another "
+                                  "output directory",
+                                  given, named, dir == here ? "" : " or holds it (" + here.string() + ")"));
 }
 
 staged_dir::staged_dir(const std::string& dir, bool force) : own_lock_(std::make_unique<output_lock>(dir)), force_(force) {
@@ -64,7 +73,7 @@ void staged_dir::stage(const output_lock& lock) {
   if (exists && !force_) throw input_error(out_.string() + ": output directory exists; use --force to replace it");
   // --force replaces DIR with everything in it: never an input of this
   // command (`ionrail replay TABLE --out TABLE --force` deleted the table).
-  if (exists) refuse_to_remove_an_input(out_, given_);
+  if (exists) refuse_to_remove(out_, given_);
   // Under the lock every DIR.partial-* but ours is a dead command's; the pid
   // check in remove_stale_partials keeps those of a live one on another host.
   calibration::remove_stale_partials(out_);

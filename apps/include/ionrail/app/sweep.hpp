@@ -92,6 +92,11 @@ void check_sweep_points(const sweep_plan& plan, const sweep_options& options);
 // pNNNNN.replaced-PID) whose process is gone and whose point is not locked
 // by a running command. Called under DIR's lock before any point runs.
 void remove_stale_point_partials(const sweep_options& options);
+// Refuses (input_error) an existing DIR that is not a sweep's: one holding
+// an entry a sweep does not write (a user's summary.json would be replaced,
+// their files mixed with the points). Empty, or an earlier launch's, it goes
+// on. Called under DIR's lock, without --force, before anything is written.
+void check_sweep_dir(const sweep_options& options);
 // Refuses (config_error, naming the first) a finished point of DIR whose
 // stored fingerprint differs from the one the plan gives it now, or that has
 // none, or whose summary.json cannot be read. Called before any point runs.

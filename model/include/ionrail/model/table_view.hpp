@@ -147,8 +147,8 @@ inline table_status check_table(const table_view& t) noexcept {
     if (t.noise[i].raw() < 0) return table_status::negative_noise;
   for (std::size_t i = 0; i < n; ++i)
     if (t.fluct[i].raw() < 0) return table_status::negative_fluct;
-  for (const q_coeff c : {t.fluct_rho, t.fluct_kick})
-    if (c.raw() < 0 || c.raw() > coeff_one_raw) return table_status::bad_coeff;
+  if (t.fluct_rho.raw() < 0 || t.fluct_rho.raw() > coeff_one_raw) return table_status::bad_coeff;
+  if (t.fluct_kick.raw() < 0 || t.fluct_kick.raw() > coeff_one_raw) return table_status::bad_coeff;
   for (std::int32_t i = 0; i < t.grid.n_s; ++i)
     if (t.g[i].raw() < 0) return table_status::negative_g;
   return table_status::ok;

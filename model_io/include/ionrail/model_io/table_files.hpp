@@ -54,7 +54,8 @@ model::table load_table(const std::string& dir, table_format format = table_form
 
 // The table as the commands take it: every format of DIR loaded (each
 // after the checks above) and required to hold the same table, and the
-// metadata the commands use in range (s_eq in [0, 1], dt_m_s in (0, 1e6] s).
+// metadata the commands use in range (s_eq in [0, 1], dt_m_s in [1e-9, 1000] s,
+// see check_table_metadata).
 // A tampered or half-written directory is refused (input_error naming the
 // file) whichever format the command reads: replay read table.csv and
 // export the hex files, and each missed a change the other caught.
@@ -64,6 +65,13 @@ model::table load_table_consistent(const std::string& dir);
 // name, at any depth, e.g. "dt_m_s" in the calibration record); input_error
 // if it is absent or not a finite number.
 double table_metadata(const std::string& dir, const std::string& key);
+
+// The numbers of table.json the commands use (dt_m_s, s_eq, device_rails,
+// initial_variance, initial_slow_variance), and the check of one against its
+// range: input_error naming WHERE, the key and the range. write_table
+// applies it to its record, so no writer makes a table the commands refuse.
+const std::vector<std::string>& table_metadata_keys();
+void check_table_metadata(const std::string& key, double value, const std::string& where);
 
 // A table built in code from physical values on GRID (s-major arrays of
 // n_s · n_v entries in state units per model step for drift, noise and

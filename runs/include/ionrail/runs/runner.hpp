@@ -90,8 +90,17 @@ experiment_plan plan_experiment(const std::string& path, const run_options& opti
 // plan_experiment, then the run into options.out_dir.
 experiment_result run_experiment(const std::string& path, const run_options& options);
 
-// Re-runs DIR/plots.gp with gnuplot; false (with a message) if gnuplot is missing.
+// Runs DIR/plots.gp with gnuplot in DIR (a directory this command is
+// writing); false (with a message) if gnuplot is missing or fails.
 bool render_plots(const std::string& dir, bool quiet);
+
+// `ionrail plot DIR`: draws DIR/plots.gp again into DIR.plot-PID (gnuplot
+// reads DIR's data through its loadpath) and only if gnuplot succeeds moves
+// each new image over its old one: a failed or interrupted redraw leaves the
+// old images as they were. input_error, before gnuplot starts, if an entry
+// of DIR is neither a regular file nor a directory (a FIFO or a link to
+// /dev/zero: gnuplot would read it for ever).
+bool redraw_plots(const std::string& dir);
 
 std::string git_hash();
 

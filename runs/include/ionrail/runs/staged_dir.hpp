@@ -20,11 +20,13 @@ class signal_cleanup_entry;
 
 // What --force removes (an old DIR, DIR.checkpoint, a sweep's DIR) must never
 // hold a file this command has read (model_io::input_files_read: its
-// configuration, table, data): ionrail::input_error "--out GIVEN: holds
-// FILE, an input of this command ..." if PATH does. staged_dir checks it when
-// it stages and again at the commit (a command may read inputs after it
+// configuration, table, data), nor be the working directory or one above it
+// (`--out ../here --force` from inside `here`): ionrail::input_error
+// "--out GIVEN: holds FILE, an input of this command ..." or "... is the
+// working directory ..." if PATH is such. staged_dir checks it when it
+// stages and again at the commit (a command may read inputs after it
 // stages); the commands call it before removing anything else themselves.
-void refuse_to_remove_an_input(const std::filesystem::path& path, const std::string& given);
+void refuse_to_remove(const std::filesystem::path& path, const std::string& given);
 
 class staged_dir {
  public:
