@@ -2,8 +2,9 @@
 
 A thin layer over the C++ libraries (the extension module ``ionrail._ionrail``):
 
-* :class:`Table` -- response tables: load a directory (hex, csv, header),
-  inspect grid and values, build from NumPy arrays, save every format.
+* :class:`Table` -- response tables: load a directory (hex, csv, header) with
+  the table.json numbers the commands use (``metadata``), inspect grid and
+  values, build from NumPy arrays, save every format.
 * :class:`DeviceBatch` -- N compact-model devices with seeded variation and
   noise; ``step(v)``, ``read(v)``, ``state``/``conductance`` as NumPy arrays,
   bit-identical to the C++ batch API.

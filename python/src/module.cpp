@@ -15,8 +15,11 @@
 
 #include <signal.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <algorithm>
 #include <cstring>
 #include <mutex>
@@ -77,6 +80,86 @@ std::vector<std::int16_t> to_volts(const f64_array& v, std::size_t n) {
 }
 
 model_io::table_format format_of(const std::string& name) { return model_io::parse_table_format(name); }
+
+// A table and the numbers of its table.json that the commands use
+// (model_io::table_metadata_keys: dt_m_s, s_eq, device_rails, the two
+// initial variances), those it has, in that order: Table.save writes them
+// back, so a loaded-then-saved table stays usable by `ionrail replay` and
+// `ionrail export` (they were dropped, and the commands refused the copy).
+struct table_py {
+  model::table table;
+  std::vector<std::pair<std::string, double>> metadata;
+};
+
+// The metadata DIR/table.json records, each checked against its range (as
+// load_table_consistent does; a number out of range is refused, naming the
+// file); a key it does not name is not recorded.
+std::vector<std::pair<std::string, double>> metadata_of(const std::string& dir) {
+  const std::string text = model_io::read_input_file((std::filesystem::path(dir) / "table.json").string());
+  std::vector<std::pair<std::string, double>> out;
+  for (const std::string& key : model_io::table_metadata_keys())
+    if (text.find("\"" + key + "\"") != std::string::npos) out.emplace_back(key, model_io::table_metadata(dir, key));
+  return out;
+}
+
+table_py loaded(const std::string& dir, model::table t) { return table_py{std::move(t), metadata_of(dir)}; }
+
+// A metadata mapping from Python (None: none), every key one of
+// table_metadata_keys and every value in its range
+// (model_io::check_table_metadata), in the keys' order.
+std::vector<std::pair<std::string, double>> metadata_from(const py::object& given) {
+  std::vector<std::pair<std::string, double>> out;
+  if (given.is_none()) return out;
+  if (!py::isinstance(given, py::module_::import("collections.abc").attr("Mapping")))
+    throw py::type_error("metadata must be a dict of table.json numbers (dt_m_s, s_eq, device_rails, "
+                         "initial_variance, initial_slow_variance); got " +
+                         std::string(py::str(py::type::of(given).attr("__name__"))));
+  const py::dict d(given);
+  const py::object real = py::module_::import("numbers").attr("Real");
+  for (const auto& [k, v] : d) {
+    if (!py::isinstance<py::str>(k))
+      throw py::type_error("metadata keys must be strings; got " + std::string(py::repr(k)));
+    const std::string key = k.cast<std::string>();
+    const auto& keys = model_io::table_metadata_keys();
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      std::string known;
+      for (const auto& n : keys) known += (known.empty() ? "" : ", ") + n;
+      throw std::invalid_argument("metadata: " + std::string(py::repr(k)) + " is not a table metadata key (expected " +
+                                  known + ")");
+    }
+    if (py::isinstance<py::bool_>(v) || !py::isinstance(v, real))
+      throw py::type_error("metadata[" + std::string(py::repr(k)) + "] must be a number; got " + std::string(py::repr(v)));
+  }
+  for (const std::string& key : model_io::table_metadata_keys())
+    if (d.contains(key)) {
+      const double x = d[py::str(key)].cast<double>();
+      model_io::check_table_metadata(key, x, "metadata");
+      out.emplace_back(key, x);
+    }
+  return out;
+}
+
+py::object metadata_view(const table_py& t) {
+  py::dict d;
+  for (const auto& [k, v] : t.metadata) {
+    if (k == "device_rails")
+      d[py::str(k)] = py::int_(static_cast<long long>(v));  // a whole number (checked)
+    else
+      d[py::str(k)] = v;
+  }
+  return py::module_::import("types").attr("MappingProxyType")(d);
+}
+
+// A finite number as JSON text that reads back as the same double (the
+// shortest of %.15g, %.16g, %.17g that does: 0.05, not 0.050000000000000003).
+std::string json_number(double v) {
+  char buf[40];
+  for (int digits = 15; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
 
 py::array_t<double> grid_array(const std::vector<model::q_delta>& a, const model::table_grid& g) {
   py::array_t<double> out({static_cast<py::ssize_t>(g.n_s), static_cast<py::ssize_t>(g.n_v)});
@@ -204,30 +287,59 @@ PYBIND11_MODULE(_ionrail, m) {
   });
 
   // ---- tables ----
-  py::class_<model::table>(m, "Table", "A response table (model::table); see docs/compact-model-format.md")
+  py::class_<table_py>(m, "Table", "A response table (model::table) and its table.json metadata; see docs/compact-model-format.md")
       .def_static(
-          "load", [](const std::filesystem::path& dir, const std::string& format) { return model_io::load_table(dir.string(), format_of(format)); },
-          py::arg("dir"), py::arg("format") = "hex", "Load a table directory in one of its formats: hex, csv, header")
+          "load",
+          [](const std::filesystem::path& dir, const std::string& format) {
+            return loaded(dir.string(), model_io::load_table(dir.string(), format_of(format)));
+          },
+          py::arg("dir"), py::arg("format") = "hex",
+          "Load a table directory in one of its formats (hex, csv, header) and the metadata its table.json records")
       .def_static(
           "from_arrays",
           [](int s_log2_step, int v_log2_step, const f64_array& drift, const f64_array& noise, const f64_array& fluct,
-             const f64_array& g_siemens, double fluct_rho) {
+             const f64_array& g_siemens, double fluct_rho, const py::object& metadata) {
             if (drift.ndim() != 2) throw std::invalid_argument("drift must be a 2-D array (n_s, n_v)");
+            auto meta = metadata_from(metadata);
             const model::table_grid grid{static_cast<std::int32_t>(drift.shape(0)), static_cast<std::int32_t>(drift.shape(1)),
                                          s_log2_step, v_log2_step};
             const std::size_t cells = static_cast<std::size_t>(drift.size());
-            return model_io::table_from_arrays(grid, vec_of(drift, "drift", cells), vec_of(noise, "noise", cells),
-                                               vec_of(fluct, "fluct", cells), vec_of(g_siemens, "g_siemens", grid.n_s),
-                                               fluct_rho);
+            return table_py{model_io::table_from_arrays(grid, vec_of(drift, "drift", cells), vec_of(noise, "noise", cells),
+                                                        vec_of(fluct, "fluct", cells), vec_of(g_siemens, "g_siemens", grid.n_s),
+                                                        fluct_rho),
+                            std::move(meta)};
           },
           py::arg("s_log2_step"), py::arg("v_log2_step"), py::arg("drift"), py::arg("noise"), py::arg("fluct"),
-          py::arg("g_siemens"), py::arg("fluct_rho") = 0.0,
-          "Build a table from NumPy arrays (n_s, n_v) in state units per model step and G(s) in siemens")
+          py::arg("g_siemens"), py::arg("fluct_rho") = 0.0, py::kw_only(), py::arg("metadata") = py::none(),
+          "Build a table from NumPy arrays (n_s, n_v) in state units per model step and G(s) in siemens; metadata: "
+          "a dict of table.json numbers (dt_m_s, s_eq, device_rails, initial_variance, initial_slow_variance)")
       .def(
-          "save", [](const model::table& t, const std::filesystem::path& dir) { model_io::write_table(dir.string(), t); }, py::arg("dir"),
-          "Write every format into DIR (created if needed), table.json last")
+          "save",
+          [](const table_py& t, const std::filesystem::path& dir, bool overwrite) {
+            std::error_code ec;
+            const std::filesystem::path json = dir / "table.json";
+            if (!overwrite && std::filesystem::exists(json, ec)) {
+              // A calibrated table's directory was replaced without a word.
+              py::object err = py::reinterpret_steal<py::object>(PyObject_CallFunction(
+                  PyExc_FileExistsError, "is", EEXIST,
+                  (json.string() + ": a table is already saved there; pass overwrite=True to replace it").c_str()));
+              if (err) PyErr_SetObject(PyExc_FileExistsError, err.ptr());
+              throw py::error_already_set();
+            }
+            model_io::table_record record;
+            for (const auto& [k, v] : t.metadata) record.json_members.emplace_back(k, json_number(v));
+            model_io::write_table(dir.string(), t.table, record);
+          },
+          py::arg("dir"), py::arg("overwrite") = false,
+          "Write every format and the metadata into DIR (created if needed), table.json last; FileExistsError if DIR "
+          "already holds a table.json, unless overwrite=True")
+      .def_property(
+          "metadata", [](const table_py& t) { return metadata_view(t); },
+          [](table_py& t, const py::object& m) { t.metadata = metadata_from(m); },
+          "The table.json numbers the commands use (a read-only mapping; assign a dict to replace them)")
       .def_property_readonly("grid",
-                             [](const model::table& t) {
+                             [](const table_py& tp) {
+                               const model::table& t = tp.table;
                                py::dict d;
                                d["n_s"] = t.grid.n_s;
                                d["n_v"] = t.grid.n_v;
@@ -236,41 +348,51 @@ PYBIND11_MODULE(_ionrail, m) {
                                return d;
                              })
       .def_property_readonly("s_points",
-                             [](const model::table& t) {
+                             [](const table_py& tp) {
+                               const model::table& t = tp.table;
                                py::array_t<double> a(t.grid.n_s);
                                for (int i = 0; i < t.grid.n_s; ++i) a.mutable_at(i) = t.grid.s_at(i);
                                return a;
                              })
       .def_property_readonly("v_points",
-                             [](const model::table& t) {
+                             [](const table_py& tp) {
+                               const model::table& t = tp.table;
                                py::array_t<double> a(t.grid.n_v);
                                for (int j = 0; j < t.grid.n_v; ++j) a.mutable_at(j) = t.grid.v_at(j);
                                return a;
                              })
-      .def_property_readonly("drift", [](const model::table& t) { return grid_array(t.drift, t.grid); })
-      .def_property_readonly("noise", [](const model::table& t) { return grid_array(t.noise, t.grid); })
-      .def_property_readonly("fluct", [](const model::table& t) { return grid_array(t.fluct, t.grid); })
+      .def_property_readonly("drift", [](const table_py& t) { return grid_array(t.table.drift, t.table.grid); })
+      .def_property_readonly("noise", [](const table_py& t) { return grid_array(t.table.noise, t.table.grid); })
+      .def_property_readonly("fluct", [](const table_py& t) { return grid_array(t.table.fluct, t.table.grid); })
       .def_property_readonly("g_siemens",
-                             [](const model::table& t) {
+                             [](const table_py& tp) {
+                               const model::table& t = tp.table;
                                py::array_t<double> a(t.grid.n_s);
                                for (int i = 0; i < t.grid.n_s; ++i)
                                  a.mutable_at(i) = t.g[static_cast<std::size_t>(i)].to_double() * model::cond_unit_siemens;
                                return a;
                              })
-      .def_property_readonly("fluct_rho", [](const model::table& t) { return t.fluct_rho.to_double(); })
-      .def_property_readonly("checksum", [](const model::table& t) { return model_io::checksum_hex(t); })
-      .def("__eq__", [](const model::table& a, const model::table& b) {
-        if (a.grid != b.grid || a.fluct_rho.raw() != b.fluct_rho.raw() || a.fluct_kick.raw() != b.fluct_kick.raw()) return false;
-        auto same = [](const auto& x, const auto& y) {
-          for (std::size_t i = 0; i < x.size(); ++i)
-            if (x[i].raw() != y[i].raw()) return false;
-          return x.size() == y.size();
-        };
-        return same(a.drift, b.drift) && same(a.noise, b.noise) && same(a.fluct, b.fluct) && same(a.g, b.g);
-      })
-      .def("__repr__", [](const model::table& t) {
-        return "<ionrail.Table " + std::to_string(t.grid.n_s) + "x" + std::to_string(t.grid.n_v) + " checksum " +
-               model_io::checksum_hex(t) + ">";
+      .def_property_readonly("fluct_rho", [](const table_py& t) { return t.table.fluct_rho.to_double(); })
+      .def_property_readonly("checksum", [](const table_py& t) { return model_io::checksum_hex(t.table); })
+      .def("__eq__",
+           [](const table_py& self, const py::object& other) -> py::object {
+             // Another type: NotImplemented, so `t == 5` is False (it raised TypeError).
+             if (!py::isinstance<table_py>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+             const model::table& a = self.table;
+             const model::table& b = other.cast<const table_py&>().table;
+             if (a.grid != b.grid || a.fluct_rho.raw() != b.fluct_rho.raw() || a.fluct_kick.raw() != b.fluct_kick.raw())
+               return py::bool_(false);
+             auto same = [](const auto& x, const auto& y) {
+               if (x.size() != y.size()) return false;
+               for (std::size_t i = 0; i < x.size(); ++i)
+                 if (x[i].raw() != y[i].raw()) return false;
+               return true;
+             };
+             return py::bool_(same(a.drift, b.drift) && same(a.noise, b.noise) && same(a.fluct, b.fluct) && same(a.g, b.g));
+           })
+      .def("__repr__", [](const table_py& t) {
+        return "<ionrail.Table " + std::to_string(t.table.grid.n_s) + "x" + std::to_string(t.table.grid.n_v) + " checksum " +
+               model_io::checksum_hex(t.table) + ">";
       });
 
   m.def("table_metadata", [](const std::filesystem::path& dir, const std::string& key) { return model_io::table_metadata(dir.string(), key); }, py::arg("dir"), py::arg("key"),
@@ -278,7 +400,11 @@ PYBIND11_MODULE(_ionrail, m) {
 
   // ---- devices ----
   py::class_<device_batch_py>(m, "DeviceBatch", "N compact-model devices stepped together (model/batch.hpp)")
-      .def(py::init<const model::table&, std::size_t, std::uint64_t, double, double, double, bool>(), py::arg("table"),
+      .def(py::init([](const table_py& t, std::size_t n, std::uint64_t seed, double gain_sigma, double offset_sigma_s,
+                       double initial_state, bool noise) {
+             return new device_batch_py(t.table, n, seed, gain_sigma, offset_sigma_s, initial_state, noise);
+           }),
+           py::arg("table"),
            py::arg("n"), py::arg("seed"), py::arg("gain_sigma") = 0.0, py::arg("offset_sigma_s") = 0.0,
            py::arg("initial_state") = 0.0, py::arg("noise") = true)
       .def("__len__", &device_batch_py::size)
@@ -386,7 +512,7 @@ PYBIND11_MODULE(_ionrail, m) {
 
   // ---- crossbar ----
   py::class_<crossbar_py>(m, "Crossbar", "The circuits crossbar: differential pairs, DAC/ADC, IR drop, V/2 writes (passive cells) or 1T1R writes")
-      .def(py::init([](const model::table& t, int rows, int cols, int dac_bits, int adc_bits, double v_read_v,
+      .def(py::init([](const table_py& t, int rows, int cols, int dac_bits, int adc_bits, double v_read_v,
                        double adc_full_scale_a, double wire_ohm, double gain_sigma, double offset_sigma_s, bool noise,
                        double dt_m_s, double initial_state, std::uint64_t seed, const std::string& selector) {
              circuits::crossbar_params p;
@@ -409,7 +535,7 @@ PYBIND11_MODULE(_ionrail, m) {
              p.dt_m_s = dt_m_s;
              p.initial_state = initial_state;
              p.seed = seed;
-             return new crossbar_py(t, p);
+             return new crossbar_py(t.table, p);
            }),
            py::arg("table"), py::arg("rows"), py::arg("cols"), py::arg("dac_bits") = 8, py::arg("adc_bits") = 8,
            py::arg("v_read_v") = 0.2, py::arg("adc_full_scale_a") = 0.0, py::arg("wire_ohm") = 0.0,
@@ -605,7 +731,7 @@ PYBIND11_MODULE(_ionrail, m) {
           py::gil_scoped_release nogil;
           runs::run_calibration(path.string(), o);
         }
-        return model_io::load_table(o.out_dir);
+        return loaded(o.out_dir, model_io::load_table(o.out_dir));
       },
       py::arg("path"), py::arg("out_dir"), py::arg("overrides") = std::vector<std::string>{}, py::arg("force") = false,
       py::arg("resume") = false, py::arg("max_work") = kmc::default_work_limit, py::arg("progress") = false,

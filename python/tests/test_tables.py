@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import ionrail
-from conftest import TABLE_DIR, cli_message
+from conftest import TABLE_DIR, cli, cli_message
 
 
 def test_version():
@@ -107,3 +107,111 @@ def test_corrupt_table_raises_value_error_with_the_cli_message(tmp_path):
     assert msg == cli_message("export", "spice", bad, "--out", tmp_path / "o", "--quiet")
     with pytest.raises(ValueError, match="xml"):
         ionrail.Table.load(str(TABLE_DIR), "xml")
+
+
+PROTOCOL = """[protocol]
+kind = "relax"
+voltage_v = 5.0
+pulse_s = 1.0
+relax_s = 1.0
+"""
+
+
+def test_a_loaded_table_keeps_its_metadata_and_saves_it_for_the_commands(tmp_path):
+    # The saved copy once lost dt_m_s and the rest: `ionrail replay` and
+    # `ionrail export` refused it ("missing key dt_m_s").
+    t = ionrail.Table.load(TABLE_DIR)
+    calibration = json.loads((TABLE_DIR / "table.json").read_text())["calibration"]
+    keys = ["dt_m_s", "s_eq", "device_rails", "initial_variance", "initial_slow_variance"]
+    assert dict(t.metadata) == {k: calibration[k] for k in keys}
+    assert list(t.metadata) == keys and isinstance(t.metadata["device_rails"], int)
+    with pytest.raises(TypeError):
+        t.metadata["s_eq"] = 0.5  # a read-only mapping: assign a dict to change it
+    t.save(tmp_path / "copy")
+    for k in keys:
+        assert ionrail.table_metadata(tmp_path / "copy", k) == calibration[k]
+    assert dict(ionrail.Table.load(tmp_path / "copy", "csv").metadata) == dict(t.metadata)
+    protocol = tmp_path / "protocol.toml"
+    protocol.write_text(PROTOCOL)
+    for table, out in ((TABLE_DIR, "original"), (tmp_path / "copy", "copy")):
+        r = cli("replay", table, "--protocol", protocol, "--out", tmp_path / ("replay_" + out), "--quiet")
+        assert r.returncode == 0, r.stderr
+        r = cli("export", "spice", table, "--out", tmp_path / ("spice_" + out), "--quiet")
+        assert r.returncode == 0, r.stderr
+    assert ((tmp_path / "replay_copy" / "replay.csv").read_bytes() ==
+            (tmp_path / "replay_original" / "replay.csv").read_bytes())
+    assert ((tmp_path / "spice_copy" / "ionrail.lib").read_text().replace(str(tmp_path / "copy"), "T") ==
+            (tmp_path / "spice_original" / "ionrail.lib").read_text().replace(str(TABLE_DIR), "T"))
+
+
+def test_from_arrays_takes_checked_metadata(tmp_path):
+    t = ionrail.Table.load(TABLE_DIR)
+    g = t.grid
+    args = (g["s_log2_step"], g["v_log2_step"], t.drift, t.noise, t.fluct, t.g_siemens, t.fluct_rho)
+    bare = ionrail.Table.from_arrays(*args)
+    assert dict(bare.metadata) == {}
+    bare.save(tmp_path / "bare")
+    # without metadata the commands refuse it, naming the key
+    assert cli_message("export", "spice", tmp_path / "bare", "--out", tmp_path / "o", "--quiet").endswith(
+        'table.json: missing key "dt_m_s"')
+    meta = {"s_eq": 0.25, "dt_m_s": 0.05, "device_rails": 100, "initial_variance": 1e-5, "initial_slow_variance": 1e-5}
+    built = ionrail.Table.from_arrays(*args, metadata=meta)
+    assert built == t and dict(built.metadata) == meta and list(built.metadata)[0] == "dt_m_s"
+    built.save(tmp_path / "built")
+    assert cli("export", "spice", tmp_path / "built", "--out", tmp_path / "spice", "--quiet").returncode == 0
+    assert ionrail.table_metadata(tmp_path / "built", "dt_m_s") == 0.05
+    assert '"dt_m_s": 0.05,' in (tmp_path / "built" / "table.json").read_text()
+    with pytest.raises(ValueError, match=r"dt_m_s = 0: expected a model step in \[1e-9, 1000\] s"):
+        ionrail.Table.from_arrays(*args, metadata={"dt_m_s": 0.0})
+    with pytest.raises(ValueError, match=r"device_rails = 1.5: expected a whole number"):
+        ionrail.Table.from_arrays(*args, metadata={"device_rails": 1.5})
+    with pytest.raises(ValueError, match=r"s_eq = nan"):
+        ionrail.Table.from_arrays(*args, metadata={"s_eq": float("nan")})
+    with pytest.raises(ValueError, match="'dt' is not a table metadata key"):
+        ionrail.Table.from_arrays(*args, metadata={"dt": 0.05})
+    with pytest.raises(TypeError, match=r"metadata\['s_eq'\] must be a number"):
+        ionrail.Table.from_arrays(*args, metadata={"s_eq": "0.25"})
+    with pytest.raises(TypeError, match="metadata must be a dict"):
+        ionrail.Table.from_arrays(*args, metadata=[("s_eq", 0.25)])
+    built.metadata = {"s_eq": 0.5}
+    assert dict(built.metadata) == {"s_eq": 0.5}
+    with pytest.raises(ValueError, match="initial_variance = 0.3"):
+        built.metadata = {"initial_variance": 0.3}
+    assert dict(built.metadata) == {"s_eq": 0.5}  # unchanged by the refused assignment
+
+
+def test_save_refuses_to_replace_a_saved_table_unless_overwrite(tmp_path):
+    t = ionrail.Table.load(TABLE_DIR)
+    g = t.grid
+    half = ionrail.Table.from_arrays(g["s_log2_step"], g["v_log2_step"], t.drift * 0.5, t.noise, t.fluct,
+                                     t.g_siemens, t.fluct_rho)
+    t.save(tmp_path / "cal")
+    before = (tmp_path / "cal" / "table.json").read_text()
+    with pytest.raises(FileExistsError, match="table.json: a table is already saved there; pass overwrite=True"):
+        half.save(tmp_path / "cal")
+    assert (tmp_path / "cal" / "table.json").read_text() == before
+    assert ionrail.Table.load(tmp_path / "cal") == t
+    half.save(tmp_path / "cal", overwrite=True)
+    assert ionrail.Table.load(tmp_path / "cal") == half
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("a directory without a table")
+    t.save(tmp_path / "other")  # no table.json there: nothing to replace
+    assert ionrail.Table.load(tmp_path / "other") == t
+
+
+def test_comparing_a_table_with_another_type_is_false():
+    t = ionrail.Table.load(TABLE_DIR)
+    assert not (t == 5) and not (t == None) and t != "table"  # noqa: E711 (these raised TypeError)
+    assert t == ionrail.Table.load(TABLE_DIR) and not (t != ionrail.Table.load(TABLE_DIR))
+
+
+def test_load_records_the_metadata_present_and_refuses_it_out_of_range(tmp_path):
+    meta = json.loads((TABLE_DIR / "table.json").read_text())
+    shutil.copytree(TABLE_DIR, tmp_path / "some")
+    meta["calibration"] = {"dt_m_s": 0.05, "s_eq": 0.25}
+    (tmp_path / "some" / "table.json").write_text(json.dumps(meta))
+    assert dict(ionrail.Table.load(tmp_path / "some").metadata) == {"dt_m_s": 0.05, "s_eq": 0.25}
+    meta["calibration"]["s_eq"] = 2.0
+    (tmp_path / "some" / "table.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"table.json: s_eq = 2: expected a state in \[0, 1\]"):
+        ionrail.Table.load(tmp_path / "some")
