@@ -452,10 +452,24 @@ PYBIND11_MODULE(_ionrail, m) {
             std::vector<std::int16_t> converted;
             const std::int16_t* raw = nullptr;
             py::array_t<std::int16_t, py::array::c_style> v16;
-            if (py::isinstance<py::array_t<std::int16_t>>(v) && v.cast<py::array>().ndim() == 1 &&
-                static_cast<std::size_t>(v.cast<py::array>().size()) == d.size()) {
-              v16 = py::array_t<std::int16_t, py::array::c_style>::ensure(v);
+            // A NumPy integer array or scalar is raw words if int16 and
+            // refused otherwise: np.array([2, 2]) (int64) was read as 2 V,
+            // 2048 times the raw word 2 (as step_raw, which takes int16 only).
+            const bool numpy_value = py::isinstance<py::array>(v) ||
+                                     py::isinstance(v, py::module_::import("numpy").attr("generic"));
+            const py::dtype dt = numpy_value ? py::dtype::from_args(v.attr("dtype")) : py::dtype::of<double>();
+            if (dt.is(py::dtype::of<std::int16_t>())) {
+              const py::array a = py::array::ensure(v);
+              if (a.ndim() != 1 || static_cast<std::size_t>(a.size()) != d.size())
+                throw std::invalid_argument("v is int16, q_volt raw words: expected a 1-D array of " + std::to_string(d.size()) +
+                                            " values (one per device); got " + std::to_string(a.size()) + " values in " +
+                                            std::to_string(a.ndim()) + " dimensions");
+              v16 = py::array_t<std::int16_t, py::array::c_style>::ensure(a);
               raw = v16.data();  // q_volt raw already: no conversion
+            } else if (dt.kind() == 'i' || dt.kind() == 'u' || dt.kind() == 'b') {
+              throw std::invalid_argument("v has dtype " + std::string(py::str(py::object(dt))) +
+                                          ": expected volts as a float array (or a number), or q_volt raw words as "
+                                          "an int16 array");
             } else {
               converted = to_volts(f64_array::ensure(v), d.size());
               raw = converted.data();

@@ -106,6 +106,15 @@ def test_bad_arguments_raise_value_error():
         d.step_raw(np.full(10, 100000, np.int32))
     with pytest.raises(FileNotFoundError):
         ionrail.load_digits("/nonexistent/digits.csv.gz")
+    # read_raw takes volts (float) or q_volt raw words (int16): another
+    # integer array was read as volts, 2048 times the raw words' value.
+    for v in (np.full(10, 2), np.full(10, 2, np.int32), np.full(10, 2, np.uint16), np.int64(2), np.ones(10, bool)):
+        with pytest.raises(ValueError, match=r"expected volts as a float array .* or q_volt raw words as an int16 array"):
+            d.read_raw(v)
+    with pytest.raises(ValueError, match="int16, q_volt raw words: expected a 1-D array of 10 values"):
+        d.read_raw(np.full(1, 2, np.int16))  # one raw word is not broadcast (it was read as 2 V)
+    np.testing.assert_array_equal(d.read_raw(np.full(10, 2 * 2048, np.int16)), d.read_raw(2.0))
+    np.testing.assert_array_equal(d.read_raw(np.full(10, 2.0)), d.read_raw(2))
     with pytest.raises(ValueError, match="outside 0-9"):
         ionrail.split_digits(np.array(list(range(10)) * 5 + [10]), 10, 1)
 
