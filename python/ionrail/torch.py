@@ -31,8 +31,17 @@ circuits::write_outer):
 
 Weights in the forward pass are in units of the conductance span:
 w = (G+ - G-) / g_span, so y = out_scale * I / (v_read * g_span).
+
+Inputs are floating-point tensors of shape (..., in_features), as for
+torch.nn.Linear (float16 and bfloat16 are computed in float32 and returned
+in their own dtype). The layer's state (every device of its crossbar, the
+pulse-train generator, the learning rate) is in ``state_dict()`` as extra
+state and is copied exactly by ``copy.deepcopy`` and ``load_state_dict``;
+it cannot be pickled (``torch.save``), see docs/python.md.
 """
+import copy
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -40,23 +49,60 @@ import torch
 from . import _ionrail
 
 
+# pulse_train_length: each slot is a write; past this a sample's train is
+# more writes than any schedule needs, and its random draws (L x rows) a
+# memory hazard.
+_MAX_PULSE_TRAIN_LENGTH = 1_000_000
+
+
+def _finite_in(name, value, inside, interval):
+    """VALUE as a float, finite and inside; TypeError (not a number, a bool) or ValueError naming NAME otherwise."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        x = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} = {value!r}: expected a finite number in {interval}") from None
+    # NaN passes no comparison: each number must be finite and inside.
+    if not (math.isfinite(x) and inside(x)):
+        raise ValueError(f"{name} = {value}: expected a finite number in {interval}")
+    return x
+
+
+def _pulse_train_length(value):
+    """A whole number of slots in [1, _MAX_PULSE_TRAIN_LENGTH] (1.5 and NaN were taken, and 1.5 failed in apply_pulses)."""
+    interval = f"[1, {_MAX_PULSE_TRAIN_LENGTH}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"pulse_train_length = {value!r}: expected a whole number in {interval}")
+    if isinstance(value, numbers.Integral):
+        whole = int(value)
+    elif math.isfinite(value) and float(value).is_integer():
+        whole = int(value)
+    else:
+        raise ValueError(f"pulse_train_length = {value}: expected a whole number in {interval}")
+    if not 1 <= whole <= _MAX_PULSE_TRAIN_LENGTH:
+        raise ValueError(f"pulse_train_length = {value}: expected a whole number in {interval}")
+    return whole
+
+
 class _CrossbarFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, layer):
-        y = layer.xbar.forward(x.detach().cpu().double().numpy()) * layer._current_to_output
+        rows = x.detach().cpu().double().numpy()
+        y = layer.xbar.forward(rows) * layer._current_to_output
         ctx.layer = layer
         # The input goes with this call's graph, not onto the layer: another
         # forward before backward() (an evaluation under no_grad) once
         # replaced it, and its rows were paired with this call's gradient.
-        ctx.rows = x.detach().cpu().double().numpy()
-        return torch.from_numpy(y).to(x.dtype)
+        ctx.rows = rows
+        return torch.from_numpy(y).to(device=x.device, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
         layer = ctx.layer
         layer._last_input = ctx.rows
         layer._last_grad = grad_out.detach().cpu().double().numpy()
-        w = torch.from_numpy(layer.effective_weight()).to(grad_out.dtype)
+        w = torch.from_numpy(layer.effective_weight()).to(device=grad_out.device, dtype=grad_out.dtype)
         return grad_out @ w.T, None
 
 
@@ -70,18 +116,15 @@ class AnalogLinear(torch.nn.Module):
         if rule not in ("manhattan", "pulse_train"):
             raise ValueError(f"rule {rule!r}: expected 'manhattan' or 'pulse_train'")
         self.in_features, self.out_features, self.bias = in_features, out_features, bias
-        if pulse_train_length < 1:
-            raise ValueError(f"pulse_train_length {pulse_train_length} must be >= 1")
-        # NaN passes no comparison: each number must be finite and inside.
-        for name, value, inside, interval in (("learning_rate", learning_rate, lambda x: x > 0, "(0, inf)"),
-                                              ("v_write", v_write, lambda x: 0 < x <= 16, "(0, 16]"),
+        for name, value, inside, interval in (("v_write", v_write, lambda x: 0 < x <= 16, "(0, 16]"),
                                               ("active_input", active_input, lambda x: 0 <= x <= 1, "[0, 1]"),
                                               ("error_threshold", error_threshold, lambda x: x >= 0, "[0, inf)"),
                                               ("out_scale", out_scale, lambda x: x > 0, "(0, inf)")):
-            if not (math.isfinite(value) and inside(value)):
-                raise ValueError(f"{name} = {value}: expected a finite number in {interval}")
-        self.rule, self.v_write, self.pulse_train_length = rule, v_write, pulse_train_length
-        self.learning_rate, self.normalize = learning_rate, normalize
+            _finite_in(name, value, inside, interval)
+        self.learning_rate = learning_rate  # checked (a property, as it may change between epochs)
+        self.pulse_train_length = pulse_train_length  # checked: a whole number
+        self.rule, self.v_write = rule, v_write
+        self.normalize = normalize
         self.active_input, self.error_threshold = active_input, error_threshold
         rows = in_features + (1 if bias else 0)
         self.xbar = _ionrail.Crossbar(table, rows, out_features, dac_bits=dac_bits, adc_bits=adc_bits,
@@ -95,19 +138,54 @@ class AnalogLinear(torch.nn.Module):
         self._last_input = None
         self._last_grad = None
 
+    @property
+    def learning_rate(self):
+        """Expected pulses per unit x_i |g_j| (pulse trains); a finite number > 0, may change between epochs."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._learning_rate = _finite_in("learning_rate", value, lambda x: x > 0, "(0, inf)")
+
+    @property
+    def pulse_train_length(self):
+        """Slots per sample's pulse train: a whole number in [1, 1000000]."""
+        return self._pulse_train_length
+
+    @pulse_train_length.setter
+    def pulse_train_length(self, value):
+        self._pulse_train_length = _pulse_train_length(value)
+
     def _rows(self, x):
         x = x.clamp(0.0, 1.0)
         if self.bias:
-            x = torch.cat([x, torch.ones(*x.shape[:-1], 1, dtype=x.dtype)], dim=-1)
+            x = torch.cat([x, torch.ones(*x.shape[:-1], 1, dtype=x.dtype, device=x.device)], dim=-1)
         return x
 
     def forward(self, x):
+        """x: a floating-point tensor (..., in_features) with values in [0, 1] (clamped); returns (..., out_features)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor of shape (..., in_features); got {type(x).__name__}")
+        if not x.is_floating_point():
+            # An integer tensor's outputs were truncated to integers.
+            raise TypeError(f"x has dtype {x.dtype}: expected a floating-point tensor (inputs in [0, 1])")
+        if x.dim() == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"x has shape {tuple(x.shape)}: expected (..., in_features) with in_features = "
+                             f"{self.in_features}")
+        if torch.isnan(x).any():
+            raise ValueError("x holds NaN: expected inputs in [0, 1]")
+        out_dtype, lead = x.dtype, x.shape[:-1]
+        if x.dtype in (torch.float16, torch.bfloat16):
+            x = x.float()  # CPU kernels (clamp, matmul) lack half precision; the crossbar reads in float64
+        if x.dim() > 2:
+            x = x.reshape(-1, self.in_features)  # as torch.nn.Linear: every leading dimension a batch
         rows = self._rows(x)
         if torch.is_grad_enabled() and not rows.requires_grad:
             # The weights are devices, not Parameters: the graph must still
             # reach backward() so that the gradient is recorded for apply_pulses.
             rows = rows.detach().requires_grad_()
-        return _CrossbarFunction.apply(rows, self)
+        y = _CrossbarFunction.apply(rows, self)
+        return y.reshape(*lead, self.out_features).to(out_dtype)
 
     def effective_weight(self):
         """(rows, out) weights in output units: out_scale * (G+ - G-) / g_span (bias row last)."""

@@ -147,3 +147,51 @@ def test_two_layer_mlp_learns_with_pulse_trains():
     with torch.no_grad():
         acc = (mlp(xte).argmax(1) == yte).double().mean().item()
     assert acc > 0.55, acc  # chance is 0.1 (seen: 0.74)
+
+
+def test_constructor_refuses_a_pulse_train_length_that_is_not_whole():
+    t = ionrail.Table.load(TABLE_DIR)
+    for bad in (1.5, float("nan"), float("inf"), 0, -2, 10**7):
+        with pytest.raises(ValueError, match=r"pulse_train_length = .*: expected a whole number in \[1, 1000000\]"):
+            AnalogLinear(4, 2, t, rule="pulse_train", pulse_train_length=bad)
+    for bad in ("4", True, None):
+        with pytest.raises(TypeError, match="pulse_train_length"):
+            AnalogLinear(4, 2, t, rule="pulse_train", pulse_train_length=bad)
+    layer = AnalogLinear(4, 2, t, rule="pulse_train", pulse_train_length=3.0)
+    assert layer.pulse_train_length == 3 and isinstance(layer.pulse_train_length, int)
+    with pytest.raises(ValueError, match="pulse_train_length = 2.5"):
+        layer.pulse_train_length = 2.5
+    with pytest.raises(ValueError, match="learning_rate = nan"):
+        layer.learning_rate = float("nan")  # changed between epochs: checked as in the constructor
+    assert layer.pulse_train_length == 3 and layer.learning_rate == 1.0
+
+
+def test_inputs_of_any_leading_shape_and_half_precision():
+    t = ionrail.Table.load(TABLE_DIR)
+    layer = AnalogLinear(4, 3, t, seed=2, noise=False)
+    x = torch.rand(2, 5, 4, dtype=torch.float64)
+    y = layer(x)
+    assert y.shape == (2, 5, 3)
+    torch.testing.assert_close(y, layer(x.reshape(10, 4)).reshape(2, 5, 3), rtol=0, atol=0)
+    torch.testing.assert_close(layer(x[1, 2]), y[1, 2], rtol=0, atol=0)  # one sample, 1-D
+    xg = x.clone().requires_grad_()
+    layer(xg).sum().backward()
+    assert xg.grad.shape == (2, 5, 4)
+    layer.apply_pulses()  # the 10 samples' rows and gradients pair up
+    for dtype in (torch.float16, torch.bfloat16):
+        xh = x.to(dtype).requires_grad_()
+        yh = layer(xh)  # float16 raised "clamp_scalar_cpu not implemented for 'Half'"
+        assert yh.dtype == dtype and yh.shape == (2, 5, 3)
+        torch.testing.assert_close(yh, layer(xh.detach().double()).to(dtype), rtol=0, atol=0)
+        yh.sum().backward()
+        assert xh.grad.dtype == dtype and xh.grad.shape == x.shape
+        layer._last_input = layer._last_grad = None
+    with pytest.raises(ValueError, match=r"x has shape \(\): expected \(\.\.\., in_features\) with in_features = 4"):
+        layer(torch.tensor(0.5))  # a RuntimeError from cat before
+    with pytest.raises(ValueError, match=r"x has shape \(2, 5\): expected .* in_features = 4"):
+        layer(torch.rand(2, 5))  # it said "rows = 5", counting the bias row
+    with pytest.raises(TypeError, match="x has dtype torch.int64: expected a floating-point tensor"):
+        layer(torch.ones(2, 4, dtype=torch.int64))
+    with pytest.raises(ValueError, match="NaN"):
+        layer(torch.full((2, 4), float("nan")))
+
