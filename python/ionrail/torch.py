@@ -53,6 +53,7 @@ from . import _ionrail
 # more writes than any schedule needs, and its random draws (L x rows) a
 # memory hazard.
 _MAX_PULSE_TRAIN_LENGTH = 1_000_000
+_EXTRA_STATE_FORMAT = 1
 
 
 def _finite_in(name, value, inside, interval):
@@ -186,6 +187,31 @@ class AnalogLinear(torch.nn.Module):
             rows = rows.detach().requires_grad_()
         y = _CrossbarFunction.apply(rows, self)
         return y.reshape(*lead, self.out_features).to(out_dtype)
+
+    def get_extra_state(self):
+        """The layer's state beyond its constructor's arguments: a copy of the crossbar (every device exactly),
+        the pulse-train generator's state and the learning rate (load_state_dict restores them)."""
+        return {"format": _EXTRA_STATE_FORMAT, "crossbar": copy.deepcopy(self.xbar),
+                "rng": copy.deepcopy(self._rng.bit_generator.state), "learning_rate": self.learning_rate}
+
+    def set_extra_state(self, state):
+        if not (isinstance(state, dict) and state.get("format") == _EXTRA_STATE_FORMAT and
+                isinstance(state.get("crossbar"), _ionrail.Crossbar) and isinstance(state.get("rng"), dict)):
+            raise ValueError("AnalogLinear state: expected the dict of get_extra_state() (format "
+                             f"{_EXTRA_STATE_FORMAT}, crossbar, rng, learning_rate)")
+        xbar = state["crossbar"]
+        rows = self.in_features + (1 if self.bias else 0)
+        if (xbar.rows, xbar.cols) != (rows, self.out_features):
+            raise ValueError(f"AnalogLinear state: a crossbar of {xbar.rows} x {xbar.cols}; this layer needs "
+                             f"{rows} x {self.out_features} (in_features + bias row, out_features)")
+        learning_rate = _finite_in("learning_rate", state["learning_rate"], lambda x: x > 0, "(0, inf)")
+        rng = np.random.default_rng()
+        rng.bit_generator.state = copy.deepcopy(state["rng"])
+        self.xbar = copy.deepcopy(xbar)
+        self.v_read_v = self.xbar.v_read_v
+        self._current_to_output = self.out_scale / (self.v_read_v * self.xbar.g_span_s)
+        self._rng, self.learning_rate = rng, learning_rate
+        self._last_input = self._last_grad = None  # a gradient recorded before belongs to other devices
 
     def effective_weight(self):
         """(rows, out) weights in output units: out_scale * (G+ - G-) / g_span (bias row last)."""

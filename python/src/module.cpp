@@ -218,6 +218,16 @@ struct crossbar_py {
   long long pulses = 0;
   long long reads = 0;
   crossbar_py(const model::table& t, const circuits::crossbar_params& p) : x(t, p) {}
+  // An independent crossbar in this one's exact state (every device's
+  // state, fluctuation, variation and generator, the step count and the
+  // counters): crossbar_array's copy, taken under the lock.
+  crossbar_py(crossbar_py& from) : x(locked_copy(from)), energy_j(from.energy_j), pulses(from.pulses), reads(from.reads) {}
+
+ private:
+  static circuits::crossbar_array locked_copy(crossbar_py& from) {
+    const std::lock_guard<std::mutex> hold(from.busy);
+    return from.x;
+  }
 };
 
 // While it lives, the process's SIGINT and SIGTERM actions are those saved
@@ -556,6 +566,19 @@ PYBIND11_MODULE(_ionrail, m) {
            py::arg("gain_sigma") = 0.0, py::arg("offset_sigma_s") = 0.0, py::arg("noise") = true,
            py::arg("dt_m_s") = 0.05, py::arg("initial_state") = 0.25, py::arg("seed") = 1,
            py::arg("selector") = "passive")
+      .def("__copy__", [](crossbar_py& c) { return new crossbar_py(c); }, py::call_guard<py::gil_scoped_release>(),
+           "An independent crossbar in this one's exact state (copy.copy and copy.deepcopy)")
+      .def("__deepcopy__", [](crossbar_py& c, const py::object&) { return new crossbar_py(c); }, py::arg("memo"),
+           py::call_guard<py::gil_scoped_release>())
+      .def("__reduce_ex__",
+           [](const crossbar_py&, const py::object&) -> py::object {
+             // Say why, not "cannot pickle": the devices' state cannot be set
+             // from outside circuits::crossbar_array (docs/python.md).
+             throw py::type_error(
+                 "an ionrail.Crossbar cannot be pickled (torch.save, multiprocessing): circuits::crossbar_array "
+                 "has no way to restore its devices' state; copy.deepcopy(crossbar) copies it in memory");
+           },
+           py::arg("protocol"))
       .def_property_readonly("rows", [](const crossbar_py& c) { return c.x.rows(); })
       .def_property_readonly("cols", [](const crossbar_py& c) { return c.x.cols(); })
       .def(
@@ -658,6 +681,8 @@ PYBIND11_MODULE(_ionrail, m) {
                                return a;
                              },
                              "G+ − G− (S), shape (rows, cols)")
+      .def_property_readonly("v_read_v", [](const crossbar_py& c) { return c.x.params().v_read_v; },
+                             "Read voltage of a full-scale input (V)")
       .def_property_readonly("adc_full_scale_a", [](const crossbar_py& c) { return c.x.adc_full_scale_a(); })
       .def_property_readonly("g_span_s", [](const crossbar_py& c) { return c.x.g_span_s(); })
       .def_property_readonly("steps", [](const crossbar_py& c) { return c.x.steps(); })

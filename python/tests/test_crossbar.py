@@ -120,3 +120,34 @@ def test_1t1r_writes_reach_only_the_selected_cells():
     assert moved["1t1r"] == 0.0
     with pytest.raises(ValueError, match="selector"):
         make(selector="2t2r")
+
+
+def test_a_copy_continues_bit_identically_and_pickling_is_refused():
+    import copy
+    import pickle
+
+    x = make(wire_ohm=1.0)  # noise on: the copy must carry every device's generator
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        x.write_outer((rng.random(16) < 0.5).astype(int).tolist(), rng.integers(-1, 2, 4).tolist(), 8.0)
+    x.forward(rng.random((2, 16)))
+    for c in (copy.deepcopy(x), copy.copy(x)):
+        assert (c.steps, c.pulses, c.reads, c.energy_j) == (x.steps, x.pulses, x.reads, x.energy_j)
+        assert (c.rows, c.cols, c.v_read_v, c.g_span_s, c.adc_full_scale_a) == \
+            (x.rows, x.cols, x.v_read_v, x.g_span_s, x.adc_full_scale_a)
+    c = copy.deepcopy(x)
+    c.relax(2)  # the copy is its own: the original's devices stay
+    assert c.steps == x.steps + 2
+    x.relax(2)
+    ops = np.random.default_rng(6)
+    for _ in range(4):
+        active, cols = (ops.random(16) < 0.5).astype(int).tolist(), ops.integers(-1, 2, 4).tolist()
+        assert c.write_outer(active, cols, 8.0) == x.write_outer(active, cols, 8.0)
+        row_v, plus, minus = ops.uniform(-3, 3, 16), ops.uniform(-3, 3, 4), ops.uniform(-3, 3, 4)
+        assert c.pulse(row_v, plus, minus) == x.pulse(row_v, plus, minus)
+        inputs = ops.random((3, 16))
+        np.testing.assert_array_equal(c.forward(inputs), x.forward(inputs))
+        np.testing.assert_array_equal(c.conductances, x.conductances)
+    assert (c.steps, c.pulses, c.reads, c.energy_j) == (x.steps, x.pulses, x.reads, x.energy_j)
+    with pytest.raises(TypeError, match="cannot be pickled .* copy.deepcopy"):
+        pickle.dumps(x)

@@ -195,3 +195,41 @@ def test_inputs_of_any_leading_shape_and_half_precision():
     with pytest.raises(ValueError, match="NaN"):
         layer(torch.full((2, 4), float("nan")))
 
+
+def train_steps(layer, xs, gs):
+    for x, g in zip(xs, gs):
+        layer(x).backward(g)
+        layer.apply_pulses()
+
+
+def test_a_trained_layer_is_copied_and_restored_exactly():
+    import copy
+    import io
+
+    t = ionrail.Table.load(SOURCE_DIR / "tables" / "polymer_thin")
+    args = dict(rule="pulse_train", learning_rate=2.0, error_threshold=0.0, seed=5, gain_sigma=0.05)
+    layer = AnalogLinear(6, 4, t, **args)
+    gen = torch.Generator().manual_seed(3)
+    xs = [torch.rand(3, 6, generator=gen, dtype=torch.float64) for _ in range(8)]
+    gs = [torch.randn(3, 4, generator=gen, dtype=torch.float64) for _ in range(8)]
+    train_steps(layer, xs[:4], gs[:4])
+    layer.learning_rate = 1.5
+    assert list(layer.state_dict()) == ["_extra_state"]  # it was empty
+    saved = layer.state_dict()
+    twin = copy.deepcopy(layer)  # "cannot pickle 'ionrail._ionrail.Crossbar'" before
+    fresh = AnalogLinear(6, 4, t, **args)
+    fresh.load_state_dict(saved)
+    assert fresh.learning_rate == 1.5
+    at_save = layer.xbar.conductances
+    train_steps(layer, xs[4:], gs[4:])  # the state taken before is a snapshot: this changes none of it
+    for other in (twin, fresh):
+        np.testing.assert_array_equal(other.xbar.conductances, at_save)
+        train_steps(other, xs[4:], gs[4:])  # the same devices and pulse-train draws from here on
+        np.testing.assert_array_equal(other.xbar.conductances, layer.xbar.conductances)
+        assert (other.xbar.steps, other.xbar.pulses) == (layer.xbar.steps, layer.xbar.pulses)
+        torch.testing.assert_close(other(xs[0]), layer(xs[0]), rtol=0, atol=0)
+    assert not np.array_equal(layer.xbar.weights, AnalogLinear(6, 4, t, **args).xbar.weights)  # it did learn
+    with pytest.raises(ValueError, match="crossbar of 7 x 4; this layer needs 6 x 4"):
+        AnalogLinear(5, 4, t).load_state_dict(saved)
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        torch.save(layer.state_dict(), io.BytesIO())
