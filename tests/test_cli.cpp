@@ -18,6 +18,7 @@ namespace {
 using result = ionrail_test::cli_result;
 
 result run(const std::string& args) { return ionrail_test::run_command(std::string(IONRAIL_CLI) + " " + args); }
+result run_shell(const std::string& command) { return ionrail_test::run_command(command); }
 
 fs::path scratch(const std::string& name) { return ionrail_test::scratch_dir("ionrail_cli_" + name); }
 
@@ -150,6 +151,30 @@ TEST(Cli, PlotRedrawsFromTheData) {
                                               " --out -dash --quiet");
   EXPECT_EQ(dash.code, 0) << dash.output;
   EXPECT_TRUE(fs::exists(dir / "-dash" / "relax.png"));
+}
+
+// The console is best effort: a run whose stderr cannot be written (a full
+// disk: abort, the output lost), whose standard streams are closed (the
+// wake-up pipe of the signal clean-up took descriptor 2 and the first
+// progress line ended the run as if interrupted), or whose progress reader
+// goes away (SIGPIPE left DIR.partial behind) writes its output all the same.
+TEST(Cli, ConsoleThatCannotBeWrittenDoesNotStopTheRun) {
+  const auto dir = scratch("console");
+  const auto file = write(dir / "run.toml", small_run);
+  const std::string cli = std::string(IONRAIL_CLI) + " run " + file + " --out " + dir.string() + "/";
+  for (const auto& [name, redirect] :
+       {std::pair<std::string, std::string>{"closed", "o_closed >&- 2>&- <&-"},
+        {"full", "o_full 2>/dev/full"},
+        {"pipe", "o_pipe 2>&1 | head -c1 >/dev/null; exit ${PIPESTATUS[0]}"}}) {
+    SCOPED_TRACE(name);
+    const auto r = run_shell("bash -c '" + cli + redirect + "'; echo \"rc=$?\"");
+    EXPECT_NE(r.output.find("rc=0"), std::string::npos) << r.output;
+    EXPECT_TRUE(fs::exists(dir / ("o_" + name) / "summary.json")) << r.output;
+  }
+  for (const auto& e : fs::directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename().string().find(".partial-"), std::string::npos) << e.path();
+    EXPECT_NE(e.path().extension(), ".lock") << e.path();
+  }
 }
 
 TEST(Cli, SeriesRunsEachValueInItsOwnDirectory) {

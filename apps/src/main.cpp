@@ -31,6 +31,7 @@
 #include <ionrail/app/demo.hpp>
 #include <ionrail/app/export_run.hpp>
 #include <ionrail/runs/runner.hpp>
+#include <ionrail/runs/console.hpp>
 #include <ionrail/runs/signal_cleanup.hpp>
 #include <ionrail/kmc/engine.hpp>
 
@@ -163,7 +164,10 @@ std::string resume_command(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // First: a signal at any moment leaves no staged output or lock behind.
+  // First the streams (a closed descriptor reserved before anything is
+  // opened), then the signals: at any moment a signal leaves no staged
+  // output or lock behind.
+  runs::prepare_standard_streams();
   runs::install_signal_cleanup();
   CLI::App cli{"ionrail: ion migration in polymer memristors, from kinetic Monte Carlo to circuits"};
   cli.require_subcommand(1);

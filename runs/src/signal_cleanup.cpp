@@ -59,11 +59,17 @@ void say(const std::string& text) {
 // An ordinary thread, not the handler: it may take locks and walk
 // directories. The main thread may still be writing into a staged
 // directory, so removal is tried a few times.
-[[noreturn]] void clean_up_and_exit() {
-  char byte = 0;
-  while (::read(wake_fds[0], &byte, 1) < 0 && errno == EINTR) {
+void clean_up_and_exit() {
+  // Only a caught signal ends the process: a byte from anywhere else (the
+  // pipe once got descriptor 2 and the progress woke it) is no signal.
+  int signal = 0;
+  while (signal == 0) {
+    char byte = 0;
+    const ssize_t n = ::read(wake_fds[0], &byte, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the write end is gone: nothing will wake us
+    signal = caught.load();
   }
-  const int signal = caught.load();
   std::unique_lock<std::recursive_mutex> lock(registry_mutex());
   std::string removed;
   auto& r = registry();
@@ -78,7 +84,7 @@ void say(const std::string& text) {
     if (path.filename().string().find(".partial-") != std::string::npos)
       removed += (removed.empty() ? "" : ", ") + path.string();
   }
-  const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
+  const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "a signal";
   say(std::string("ionrail: interrupted by ") + name +
       (removed.empty() ? std::string() : "; its unfinished output is removed (" + removed + ")") + "\n");
   ::_exit(128 + signal);
@@ -97,6 +103,7 @@ void install_signal_cleanup() {
     action.sa_flags = SA_RESTART | SA_RESETHAND;  // a second signal ends the process at once
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGHUP, &action, nullptr);  // the terminal closed
   });
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // What a command leaves behind when a signal ends it. Without a handler,
-// SIGINT or SIGTERM kills the process in the middle of its writes, and
+// SIGINT, SIGTERM or SIGHUP kills the process in the middle of its writes, and
 // DIR.partial-PID and DIR.lock stay until the next command clears them.
-// install_signal_cleanup() (the CLI calls it once, first) catches both: a
+// install_signal_cleanup() (the CLI calls it once, first) catches the three: a
 // watcher thread removes every path registered at that moment (the staged
 // directories, then the lock files), says so on stderr and ends the process
 // with 128 + signal. Commands that stop gracefully instead (the checkpoints
