@@ -412,4 +412,15 @@ TEST(InputBounds, MemoryLimitOfTheEnvironmentThatIsNotANumberIsRefused) {
   }
 }
 
+// OMP_NUM_THREADS is what "all cores" (threads 0) takes: 100000 crashed
+// libgomp creating the team (SIGSEGV, DIR.partial and DIR.lock left).
+TEST(InputBounds, ThreadCountOfTheEnvironmentIsBounded) {
+  const auto dir = scratch("omp_env");
+  const auto r = ionrail_test::run_command("OMP_NUM_THREADS=100000 " + std::string(IONRAIL_CLI) + " run " + source +
+                                           "/experiments/relax_time.toml --quiet --out " + (dir / "out").string());
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("OMP_NUM_THREADS = '100000': at most 4096 threads"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::is_empty(dir));
+}
+
 }  // namespace

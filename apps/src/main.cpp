@@ -323,6 +323,13 @@ int main(int argc, char** argv) {
 
   try {
     if (*info) return print_info();
+    // "All cores" (threads 0) is what OpenMP's environment says: beyond the
+    // range of --threads, libgomp failed or crashed creating the team.
+    if (omp_get_max_threads() > max_threads) {
+      const char* env = std::getenv("OMP_NUM_THREADS");
+      throw input_error(fmt::format("OMP_NUM_THREADS = '{}': at most {} threads (the range of --threads); lower or unset it",
+                                    env != nullptr ? env : "", max_threads));
+    }
     if (*plot) {
       // A regular file, by the rules of every input (gnuplot would wait on
       // a FIFO for ever): read once through the checked reader.
