@@ -232,6 +232,33 @@ TEST(Outputs, ForceNeverRemovesAnInputOfTheCommand) {
   expect_no_partials(dir);
 }
 
+// The demo plans its four experiments before it touches DIR: a file of
+// another kind (a relaxation as the pulse train: the claims indexed its
+// missing reads, SIGSEGV) is refused at once, and so is --force on the
+// experiments' own directory (once refused only after the whole demo ran).
+TEST(Outputs, DemoRefusesItsExperimentsBeforeItRuns) {
+  const fs::path dir = ionrail_test::scratch_dir("ionrail_outputs_demo_kinds");
+  for (const char* name : {"relax_voltage", "relax_time", "iv_rates", "potentiation_depression"})
+    ionrail_test::write_file(dir / "exp" / (std::string(name) + ".toml"), small_run);
+  auto r = run("demo --experiments " + shell_arg(dir / "exp") + " --out " + shell_arg(dir / "out"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("iv_rates.toml: [protocol] kind = \"relax\": the demo's iv_rates experiment needs kind = \"sweep\""),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  fs::create_directories(dir / "shipped");
+  fs::copy(source + "/experiments", dir / "shipped" / "experiments", fs::copy_options::recursive);
+  fs::copy(source + "/materials", dir / "shipped" / "materials", fs::copy_options::recursive);
+  r = run("demo --experiments " + shell_arg(dir / "shipped" / "experiments") + " --force --out " +
+          shell_arg(dir / "shipped" / "experiments"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("an input of this command: --force would delete it"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "shipped" / "experiments" / "relax_voltage.toml"));
+  expect_no_partials(dir);
+  for (const auto& e : fs::directory_iterator(dir / "shipped"))
+    EXPECT_EQ(e.path().filename().string().find(".finished-"), std::string::npos) << e.path();
+}
+
 // A real full filesystem (a 1 MiB tmpfs in a private mount namespace; skipped
 // where the machine allows neither): a sweep relaunched once the disk is
 // full must fail (exit 1) and keep the good points.csv of its first launch,

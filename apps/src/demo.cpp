@@ -11,6 +11,8 @@
 #include <ionrail/calibration/run_control.hpp>
 #include <ionrail/model_io/atomic_file.hpp>
 #include <ionrail/runs/staged_dir.hpp>
+#include <ionrail/kmc/protocol.hpp>
+#include <ionrail/runs/runner.hpp>
 
 namespace fs = std::filesystem;
 
@@ -122,6 +124,24 @@ std::string find_experiments_dir(const std::string& hint) {
 
 int run_demo(const demo_options& options) {
   const fs::path exp = find_experiments_dir(options.experiments_dir);
+  // Every experiment planned before DIR is touched: a file of another kind
+  // (the pulse claims read a pulse train's reads: a relaxation there
+  // crashed the demo after its runs) or a bad key is refused up front, and
+  // the files the runs read are known when --force is checked.
+  const std::pair<const char*, kmc::protocol_kind> wanted[] = {{"relax_voltage", kmc::protocol_kind::relax},
+                                                               {"relax_time", kmc::protocol_kind::relax},
+                                                               {"iv_rates", kmc::protocol_kind::sweep},
+                                                               {"potentiation_depression", kmc::protocol_kind::pulses}};
+  for (const auto& [name, kind] : wanted) {
+    run_options o;
+    o.out_dir = (fs::path(options.out_dir) / name).string();
+    o.overrides = options.overrides;
+    const std::string file = (exp / (std::string(name) + ".toml")).string();
+    const experiment_plan plan = plan_experiment(file, o);
+    if (plan.base.protocol.kind != kind)
+      throw config_error(fmt::format("{}: [protocol] kind = \"{}\": the demo's {} experiment needs kind = \"{}\"", file,
+                                     kmc::to_string(plan.base.protocol.kind), name, kmc::to_string(kind)));
+  }
   // Everything goes to DIR.partial-PID, renamed to DIR at the end.
   staged_dir staged(options.out_dir, options.force);
   const fs::path out = staged.path();
