@@ -349,7 +349,14 @@ TEST(InputBounds, ReplayAndExportRefuseAnEditedTableAndAnUnseenPulse) {
     expect_refused(exp, {says});
   }
   fresh();
-  expect_refused(replay + " --set protocol.width_s=0.001", {"a pulse or gap shorter than a model step would be lost"});
+  expect_refused(replay + " --set protocol.width_s=0.001", {"a pulse or gap shorter than a model step"});
+  // Wherever it falls: a 30 ms pulse whose middle met a step's middle was
+  // replayed as a whole 50 ms step at its voltage.
+  expect_refused(replay + " --set protocol.width_s=0.03 --set protocol.gap_s=0.47",
+                 {"holds 4 V for 0.03 s", "a pulse or gap shorter than a model step"});
+  // A protocol shorter than one step replayed nothing and exited 0.
+  expect_refused(replay + " --set protocol.n_pot=1 --set protocol.n_dep=0 --set protocol.width_s=0.01 --set protocol.gap_s=0.01",
+                 {"less than one model step of dt_m_s = 0.05 s", "nothing would be replayed"});
   expect_refused(replay + " --set protocol.v_pot_v=100", {"the compact model's voltage holds at most"});
   EXPECT_FALSE(fs::exists(dir / "r"));
   EXPECT_FALSE(fs::exists(dir / "e"));

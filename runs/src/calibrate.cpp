@@ -411,6 +411,40 @@ fidelity_figures run_replay(const replay_options& o) {
     // last whole step, or past that end (the rest of the protocol, shorter
     // than a step, which the replay does not reach).
     const double end = steps * r.dt_m;
+    if (steps < 1)
+      throw input_error(fmt::format("{}: the protocol lasts {:g} s, less than one model step of dt_m_s = {:g} s (the "
+                                    "table's): nothing would be replayed",
+                                    o.protocol_file, r.duration_s, r.dt_m));
+    // A pulse or a gap (a constant stretch between two jumps) shorter than
+    // a step is refused wherever it falls: the check below passed one whose
+    // middle met a step's middle, and the model then applied it for a whole
+    // step (a 30 ms pulse replayed as 50 ms). Its length runs from the
+    // middle of the jump into it to the middle of the jump out of it.
+    {
+      const auto& ts = bp.times_s;
+      const auto& vs = bp.volts;
+      auto constant = [&](std::size_t i) { return std::fabs(vs[i + 1] - vs[i]) <= 1e-12 * (1 + std::fabs(vs[i])); };
+      for (std::size_t a = 1; a + 1 < ts.size();) {
+        if (!constant(a)) {
+          ++a;
+          continue;
+        }
+        std::size_t b = a;
+        while (b + 1 < ts.size() && constant(b)) ++b;  // [a, b]: one level
+        if (b + 1 < ts.size()) {
+          const double level = vs[a];
+          const double tol = 0.1 + 0.05 * std::max({std::fabs(level), std::fabs(vs[a - 1]), std::fabs(vs[b + 1])});
+          const double length = (ts[b] - ts[a]) + 0.5 * (ts[a] - ts[a - 1]) + 0.5 * (ts[b + 1] - ts[b]);
+          if (std::fabs(level - vs[a - 1]) > tol && std::fabs(level - vs[b + 1]) > tol && length < r.dt_m * (1 - 1e-9))
+            throw input_error(fmt::format("{}: the protocol holds {:g} V for {:g} s from t = {:.9g} s: a pulse or gap "
+                                          "shorter than a model step of dt_m_s = {:g} s (the table's), which the model "
+                                          "would apply for a whole step; expected pulses and gaps of at least one model "
+                                          "step",
+                                          o.protocol_file, level, length, ts[a], r.dt_m));
+        }
+        a = b + 1;
+      }
+    }
     for (std::size_t i = 0; i < bp.times_s.size(); ++i) {
       const double t = bp.times_s[i], v = bp.volts[i];
       if (std::fabs(v) > v_model_max)
