@@ -149,6 +149,16 @@ TEST(Mnist, HeaderDisagreementsAreRefusedByName) {
   images[11] = 27;
   write_gzip(d + "rows.gz", images);
   expect_refusal(d + "rows.gz", labels_file, d + "rows.gz", "header says 10000 x 27 x 28 = 7560000 bytes, the file has 7840000");
+  // Consistent files of another shape (1 x 1 images trained a 1-8-10
+  // network reported as 28 x 28), and none at all.
+  const std::vector<char> tiny_images = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1, 7, 9};
+  const std::vector<char> two_labels = {0, 0, 8, 1, 0, 0, 0, 2, 3, 4};
+  write_gzip(d + "tiny.gz", tiny_images);
+  write_gzip(d + "two.gz", two_labels);
+  expect_refusal(d + "tiny.gz", d + "two.gz", d + "tiny.gz", "images of 1 x 1 pixels; MNIST's are 28 x 28");
+  write_gzip(d + "none.gz", {0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28});
+  write_gzip(d + "nolabels.gz", {0, 0, 8, 1, 0, 0, 0, 0});
+  expect_refusal(d + "none.gz", d + "nolabels.gz", d + "none.gz", "holds no images");
 }
 
 TEST(Mnist, SplitIsASeededShuffleOfFixedSizes) {

@@ -71,6 +71,12 @@ mnist_set load_mnist(const std::string& images_path, const std::string& labels_p
     if (s.labels[i] > 9)
       throw std::invalid_argument(labels_path + ": label " + std::to_string(s.labels[i]) + " at index " + std::to_string(i) +
                                   " outside 0-9");
+  // MNIST's shape: the networks, their pooling and reports are built for
+  // 28 × 28 (1 × 1 images trained a 1-8-10 network reported as 28 × 28).
+  if (ishape[1] != 28 || ishape[2] != 28)
+    throw std::invalid_argument(images_path + ": images of " + std::to_string(ishape[1]) + " x " +
+                                std::to_string(ishape[2]) + " pixels; MNIST's are 28 x 28");
+  if (ishape[0] == 0) throw std::invalid_argument(images_path + ": holds no images");
   s.count = static_cast<int>(ishape[0]);
   s.rows = static_cast<int>(ishape[1]);
   s.cols = static_cast<int>(ishape[2]);
