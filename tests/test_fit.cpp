@@ -16,6 +16,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <ionrail/calibration/fit.hpp>
@@ -93,6 +94,21 @@ TEST(MeasuredCurve, RefusesBadInputNamingFileLineAndWhatWasExpected) {
     EXPECT_TRUE(has(m, c.expected)) << m;
   }
   EXPECT_TRUE(has(refusal([&] { read_measured_curve((d / "missing.csv").string()); }), "missing.csv"));
+  // Not text: a NUL cut the message short, CR-only line ends (one long line)
+  // showed a raw CR; and 1e-400, which underflows, was read as 0.
+  using namespace std::string_literals;
+  for (const auto& [name, text, says] :
+       {std::tuple<std::string, std::string, std::string>{"nul", "t_s,g_s\n0,1e-5\n1,\0\n"s, ":3: byte 0x00 (a control character)"},
+        {"cr_only", "t_s,g_s\r0,1e-5\r1,1e-5\r", ":1: byte 0x0d (a carriage return inside a line"},
+        {"underflow", "t_s,g_s\n0,1e-400\n", ":2: g_s = '1e-400': expected a decimal number in a double's range"}}) {
+    SCOPED_TRACE(name);
+    const std::string f = write_file(d / (name + ".csv"), text);
+    const std::string m = refusal([&] { read_measured_curve(f); });
+    EXPECT_TRUE(has(m, f + says)) << m;
+  }
+  // A UTF-8 byte-order mark (as spreadsheets write) is not part of a name.
+  const std::string bom = write_file(d / "bom.csv", "\xEF\xBB\xBFt_s,g_s\r\n0,1e-5\r\n1,2e-5\r\n");
+  EXPECT_EQ(read_measured_curve(bom).t_s.size(), 2u);
 }
 
 TEST(MeasuredCurve, DriveComesFromTheWaveformOrTheVoltageColumnAndCoversEveryTime) {

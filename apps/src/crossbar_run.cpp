@@ -36,6 +36,11 @@ using namespace ionrail::config;
 using namespace ionrail::model_io;
 namespace {
 
+// The float64 twin's accuracy, or "off" (float_baseline = false: NaN).
+std::string percent_or_off(double accuracy) {
+  return std::isfinite(accuracy) ? fmt::format("{:.1f} %", 100 * accuracy) : std::string("off");
+}
+
 // The write energy of an epoch per full-voltage cell pulse (half-selected
 // cells' share included); NaN (null) for an epoch without a pulse.
 double energy_per_pulse_j(const circuits::epoch_record& e) {
@@ -350,9 +355,10 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
         "epoch,train_accuracy,test_accuracy,float64_test_accuracy,seconds,write_steps,cell_pulses,energy_j,"
         "threads_mean\n";
     for (const auto& e : rep.epochs)
-      csv += fmt::format("{},{:.6f},{:.6f},{:.6f},{:.4f},{},{},{:.6g},{:.3f}\n", e.epoch, e.train_accuracy,
-                         e.test_accuracy, e.float_test_accuracy, e.seconds, e.write_steps, e.cell_pulses, e.energy_j,
-                         e.threads_mean);
+      csv += fmt::format("{},{:.6f},{:.6f},{},{:.4f},{},{},{:.6g},{:.3f}\n", e.epoch, e.train_accuracy,
+                         e.test_accuracy,
+                         std::isfinite(e.float_test_accuracy) ? fmt::format("{:.6f}", e.float_test_accuracy) : "",
+                         e.seconds, e.write_steps, e.cell_pulses, e.energy_j, e.threads_mean);  // empty: no twin
     write_file_atomic(dir.path() / "epochs.csv", csv);
   }
   std::array<std::array<int, 10>, 10> confusion{};
@@ -414,11 +420,11 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
        << "| epoch | crossbar train | crossbar test | float64 test | seconds | write steps | cell pulses | write "
           "energy (J) |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
     for (const auto& e : rep.epochs)
-      md << fmt::format("| {} | {:.1f} % | {:.1f} % | {:.1f} % | {:.1f} | {} | {} | {:.3g} |\n", e.epoch,
-                        100 * e.train_accuracy, 100 * e.test_accuracy, 100 * e.float_test_accuracy, e.seconds,
+      md << fmt::format("| {} | {:.1f} % | {:.1f} % | {} | {:.1f} | {} | {} | {:.3g} |\n", e.epoch,
+                        100 * e.train_accuracy, 100 * e.test_accuracy, percent_or_off(e.float_test_accuracy), e.seconds,
                         e.write_steps, e.cell_pulses, e.energy_j);
-    md << fmt::format("\nFinal test accuracy: crossbar **{:.1f} %**, float64 twin {:.1f} %.\n\n",
-                      100 * last.test_accuracy, 100 * last.float_test_accuracy)
+    md << fmt::format("\nFinal test accuracy: crossbar **{:.1f} %**, float64 twin {}.\n\n",
+                      100 * last.test_accuracy, percent_or_off(last.float_test_accuracy))
        << cost_md << "![accuracy](accuracy.png)\n\n![confusion](confusion.png)\n\n![conductances](conductance.png)\n";
     write_file_atomic(dir.path() / "report.md", md.str());
   }
@@ -451,9 +457,9 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
 std::string run_crossbar_command(const std::string& path, const crossbar_options& o) {
   if (crossbar_is_network(path, o)) {
     const auto r = run_crossbar_network(path, o);
-    return fmt::format("ionrail crossbar: network test accuracy {:.1f} % (float64 twin {:.1f} %), {:.1f} s per epoch; "
+    return fmt::format("ionrail crossbar: network test accuracy {:.1f} % (float64 twin {}), {:.1f} s per epoch; "
                        "wrote {}",
-                       100 * r.epochs.back().test_accuracy, 100 * r.epochs.back().float_test_accuracy,
+                       100 * r.epochs.back().test_accuracy, percent_or_off(r.epochs.back().float_test_accuracy),
                        r.epochs.back().seconds, o.out_dir);
   }
   const auto r = run_crossbar(path, o);

@@ -1,7 +1,9 @@
 #include "unit_csv.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -33,7 +35,11 @@ std::vector<std::string> split(const std::string& line) {
 bool parse_number(const std::string& text, double& out) {
   if (text.empty() || text.find_first_of("xXpP") != std::string::npos) return false;
   char* end = nullptr;
+  errno = 0;
   out = std::strtod(text.c_str(), &end);
+  // Past a double's range: 1e400 is inf (refused as not finite), 1e-400
+  // underflows to 0 (refused here rather than read as 0).
+  if (errno == ERANGE && std::isfinite(out)) return false;
   return end == text.c_str() + text.size();
 }
 
@@ -50,7 +56,27 @@ int unit_csv::column(const char* name) const {
 std::string unit_csv::at(std::uint32_t n) const { return file + ":" + std::to_string(n) + ": "; }
 
 unit_csv read_unit_csv(const std::string& path, const std::vector<unit_column>& known, const char* kind) {
-  const std::string bytes = model_io::read_input_file(path, model_io::max_input_bytes, kind);
+  std::string bytes = model_io::read_input_file(path, model_io::max_input_bytes, kind);
+  // A UTF-8 byte-order mark (spreadsheets write one) is not part of the
+  // first column's name.
+  if (bytes.compare(0, 3, "\xEF\xBB\xBF") == 0) bytes.erase(0, 3);
+  // Text only: a NUL cut the messages short, and a file with CR-only line
+  // ends (one long line) showed a raw CR in them.
+  {
+    std::uint32_t n = 1;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      const auto b = static_cast<unsigned char>(bytes[i]);
+      if (b == '\n') ++n;
+      const bool line_end = b == '\r' && (i + 1 == bytes.size() || bytes[i + 1] == '\n');
+      if ((b < 0x20 && b != '\n' && b != '\t' && !line_end) || b == 0x7f) {
+        char code[8];
+        std::snprintf(code, sizeof code, "0x%02x", b);
+        throw input_error(path + ":" + std::to_string(n) + ": byte " + code +
+                          (b == '\r' ? " (a carriage return inside a line: lines end with LF or CR LF)"
+                                      : " (a control character): expected a text CSV file"));
+      }
+    }
+  }
   std::string known_list;
   for (const auto& k : known) known_list += (known_list.empty() ? "" : ", ") + std::string(k.name);
   unit_csv c;
@@ -92,7 +118,7 @@ unit_csv read_unit_csv(const std::string& path, const std::vector<unit_column>& 
     std::vector<double> v(cells.size());
     for (std::size_t k = 0; k < cells.size(); ++k) {
       if (!parse_number(cells[k], v[k]))
-        throw input_error(c.at(number) + c.header[k] + " = " + shown_cell(cells[k]) + ": expected a decimal number");
+        throw input_error(c.at(number) + c.header[k] + " = " + shown_cell(cells[k]) + ": expected a decimal number in a double's range");
       if (!std::isfinite(v[k]))
         throw input_error(c.at(number) + c.header[k] + " = " + shown_cell(cells[k]) + ": expected a finite number (a curve with " +
                           "NaN or inf cannot be used; drop the row)");
