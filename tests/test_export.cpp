@@ -180,7 +180,10 @@ TEST(Export, UsageErrorsExitWith2) {
   const fs::path dir = ionrail_test::scratch_dir("ionrail_export_usage");
   EXPECT_EQ(cli("export").code, 2);
   EXPECT_EQ(cli("export spice").code, 2);
-  EXPECT_EQ(cli("export spectre " + table_dir).code, 2);
+  const auto unknown = cli("export spectre " + table_dir);
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.output.find("target 'spectre' is unknown: expected the target, spice or verilog-a"), std::string::npos)
+      << unknown.output;  // was "A subcommand is required"
   const auto r = cli("export spice " + (dir / "none").string() + " --out " + (dir / "out").string());
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("table.json"), std::string::npos) << r.output;

@@ -245,6 +245,15 @@ TEST(TableIo, BadTablesAreRefusedWithTheFileNamed) {
     std::ofstream(dir / "table_coeff.hex") << "7fffffff\n00000000\n";
     expect_refused(dir, model_io::table_format::hex, "table_coeff.hex: fluct_rho (word 0) = 2147483647 outside [0, 1073741824]");
   }
+  {
+    const auto dir = written_table("json_cut");
+    std::ifstream in(dir / "table.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    in.close();
+    std::ofstream(dir / "table.json") << ss.str().substr(0, ss.str().size() / 2);
+    expect_refused(dir, model_io::table_format::hex, "table.json: not one whole JSON object (truncated");
+  }
   expect_refused(fs::path(::testing::TempDir()) / "no_such_table", model_io::table_format::csv, "cannot open");
 }
 

@@ -315,6 +315,13 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "ionrail: {}\n", e.what());
     return 2;
   } catch (const CLI::ParseError& e) {
+    // `export spicey TABLE`: CLI11 says only that a subcommand is required.
+    if (exp->parsed() && exp->get_subcommands().empty() && e.get_exit_code() != 0) {
+      const auto rest = exp->remaining();
+      fmt::print(stderr, "ionrail export: {}: expected the target, spice or verilog-a, then TABLE_DIR\n",
+                 rest.empty() ? std::string("no target given") : "target '" + rest.front() + "' is unknown");
+      return 2;
+    }
     return cli.exit(e) == 0 ? 0 : 2;
   }
   for (std::string* d : {&run_opt.out_dir, &demo_opt.out_dir, &cal_opt.out_dir, &fit_opt.out_dir, &rep_opt.out_dir,

@@ -71,6 +71,17 @@ std::string read_file(const fs::path& p) {
   return read_input_file(p.string(), max_input_bytes, "table file");
 }
 
+// table.json whole: one object from '{' to '}' (a truncated file was
+// reported as missing whichever key came after the cut).
+std::string read_table_json(const fs::path& p) {
+  const std::string text = read_file(p);
+  const auto first = text.find_first_not_of(" \t\r\n");
+  const auto last = text.find_last_not_of(" \t\r\n");
+  if (first == std::string::npos || text[first] != '{' || text[last] != '}')
+    refuse(p.string() + ": not one whole JSON object (truncated or not a table.json); write the table again");
+  return text;
+}
+
 // The text after "key": in table.json (the flat layout write_table makes), up
 // to the next ',', '}' or ']' (a number) or the closing quote (a string).
 std::string json_raw(const std::string& json, const std::string& key, const std::string& file) {
@@ -228,7 +239,7 @@ void check_table_metadata(const std::string& key, double v, const std::string& w
 
 double table_metadata(const std::string& dir, const std::string& key) {
   const std::string file = (fs::path(dir) / "table.json").string();
-  return checked_metadata(read_file(file), key, file);
+  return checked_metadata(read_table_json(file), key, file);
 }
 
 model::table load_table_consistent(const std::string& dir) {
@@ -249,7 +260,7 @@ model::table load_table_consistent(const std::string& dir) {
                         ": holds another table than the hex files (table.hex …): the directory was edited or "
                         "half-written; calibrate it again");
   const std::string json = (fs::path(dir) / "table.json").string();
-  const std::string text = read_file(json);
+  const std::string text = read_table_json(json);
   // Where recorded (a table written by hand for the known-answer tests has
   // none; a command that needs one asks table_metadata, which names it).
   for (const auto& r : metadata_ranges)
@@ -413,7 +424,7 @@ void write_table(const std::string& dir_name, const model::table& tab, const tab
 model::table load_table(const std::string& dir_name, table_format format) {
   const fs::path dir(dir_name);
   const std::string meta_file = (dir / "table.json").string();
-  const std::string meta = read_file(meta_file);
+  const std::string meta = read_table_json(meta_file);
   const long long version = json_integer(meta, "format_version", meta_file, -1000000, 1000000);
   if (version != model::table_format_version)
     refuse(cat(meta_file, ": format_version = ", version, ": this build reads version ", model::table_format_version));
