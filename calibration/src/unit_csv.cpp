@@ -1,15 +1,14 @@
 #include "unit_csv.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
 
 #include <ionrail/model_io/input_error.hpp>
 #include <ionrail/model_io/input_file.hpp>
+#include <ionrail/kmc/text_csv.hpp>
 
 namespace ionrail::calibration::detail {
 namespace {
@@ -30,18 +29,9 @@ std::vector<std::string> split(const std::string& line) {
   return out;
 }
 
-// A decimal number and nothing else ("nan", "inf" parse, and are refused by
-// the caller as not finite, naming them).
-bool parse_number(const std::string& text, double& out) {
-  if (text.empty() || text.find_first_of("xXpP") != std::string::npos) return false;
-  char* end = nullptr;
-  errno = 0;
-  out = std::strtod(text.c_str(), &end);
-  // Past a double's range: 1e400 is inf (refused as not finite), 1e-400
-  // underflows to 0 (refused here rather than read as 0).
-  if (errno == ERANGE && std::isfinite(out)) return false;
-  return end == text.c_str() + text.size();
-}
+// A decimal number in a double's range and nothing else ("nan", "inf"
+// parse, and are refused by the caller as not finite, naming them).
+bool parse_number(const std::string& text, double& out) { return kmc::parse_csv_number(text, out); }
 
 }  // namespace
 
@@ -57,25 +47,10 @@ std::string unit_csv::at(std::uint32_t n) const { return file + ":" + std::to_st
 
 unit_csv read_unit_csv(const std::string& path, const std::vector<unit_column>& known, const char* kind) {
   std::string bytes = model_io::read_input_file(path, model_io::max_input_bytes, kind);
-  // A UTF-8 byte-order mark (spreadsheets write one) is not part of the
-  // first column's name.
-  if (bytes.compare(0, 3, "\xEF\xBB\xBF") == 0) bytes.erase(0, 3);
-  // Text only: a NUL cut the messages short, and a file with CR-only line
-  // ends (one long line) showed a raw CR in them.
-  {
-    std::uint32_t n = 1;
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-      const auto b = static_cast<unsigned char>(bytes[i]);
-      if (b == '\n') ++n;
-      const bool line_end = b == '\r' && (i + 1 == bytes.size() || bytes[i + 1] == '\n');
-      if ((b < 0x20 && b != '\n' && b != '\t' && !line_end) || b == 0x7f) {
-        char code[8];
-        std::snprintf(code, sizeof code, "0x%02x", b);
-        throw input_error(path + ":" + std::to_string(n) + ": byte " + code +
-                          (b == '\r' ? " (a carriage return inside a line: lines end with LF or CR LF)"
-                                      : " (a control character): expected a text CSV file"));
-      }
-    }
+  try {
+    kmc::check_text_csv(path, bytes);  // a BOM taken off; control bytes refused by line
+  } catch (const std::invalid_argument& e) {
+    throw input_error(e.what());
   }
   std::string known_list;
   for (const auto& k : known) known_list += (known_list.empty() ? "" : ", ") + std::string(k.name);

@@ -1,4 +1,5 @@
 #include <ionrail/kmc/protocol.hpp>
+#include <ionrail/kmc/text_csv.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -191,7 +192,9 @@ void validate(const protocol_params& p) {
 }
 
 std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& path) {
-  std::istringstream in(read_waveform_file(path));
+  std::string bytes = read_waveform_file(path);
+  check_text_csv(path, bytes);
+  std::istringstream in(bytes);
   std::vector<double> times, volts;
   std::string line;
   long long number = 0;
@@ -200,7 +203,6 @@ std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& p
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte-order mark (Excel's "CSV UTF-8")
     const auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
     const auto comma = line.find(',');
@@ -213,10 +215,7 @@ std::shared_ptr<piecewise_linear_voltage> read_waveform_csv(const std::string& p
       const std::string t = text.substr(b, e - b + 1);
       if (t.find_first_not_of("0123456789+-.eE") != std::string::npos && t.find_first_of("nNiI") == std::string::npos)
         return false;
-      if (t.find_first_of("xXpP") != std::string::npos) return false;
-      char* end = nullptr;
-      out = std::strtod(t.c_str(), &end);
-      return end == t.c_str() + t.size();
+      return parse_csv_number(t, out);
     };
     double t = 0, v = 0;
     if (comma == std::string::npos || line.find(',', comma + 1) != std::string::npos || !parse(line.substr(0, comma), t) ||
