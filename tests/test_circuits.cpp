@@ -367,6 +367,113 @@ TEST(CrossbarArray, ReadWithWiresIsTheDirectSolveThroughTheAdc) {
   }
 }
 
+// restore(): an array given another's devices, step count and activity
+// (here one built from another seed, so none of its own devices are kept)
+// continues as that one bit for bit: pulses, relaxation, noise draws, reads
+// and counters. Bad input is refused by name and changes nothing.
+void expect_same_devices(const model::device_batch& a, const model::device_batch& b) {
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.fluct, b.fluct);
+  EXPECT_EQ(a.gain, b.gain);
+  EXPECT_EQ(a.g_offset, b.g_offset);
+  EXPECT_EQ(a.rng, b.rng);
+  EXPECT_EQ(a.noise, b.noise);
+}
+
+void expect_same_activity(const circuits::array_activity& a, const circuits::array_activity& b) {
+  EXPECT_EQ(a.reads, b.reads);
+  EXPECT_EQ(a.dac_conversions, b.dac_conversions);
+  EXPECT_EQ(a.adc_conversions, b.adc_conversions);
+  EXPECT_EQ(a.read_power_w, b.read_power_w);
+  EXPECT_EQ(a.row_v2, b.row_v2);
+  EXPECT_EQ(a.write_steps, b.write_steps);
+  EXPECT_EQ(a.cells_driven, b.cells_driven);
+  EXPECT_EQ(a.write_energy_j, b.write_energy_j);
+  EXPECT_EQ(a.relax_steps, b.relax_steps);
+}
+
+TEST(CrossbarArray, RestoredArrayContinuesBitIdentically) {
+  const model::table t = model_io::load_table(thin_table, model_io::table_format::csv);
+  circuits::crossbar_params p;
+  p.rows = 6;
+  p.cols = 3;
+  p.gain_sigma = 0.05;
+  p.offset_sigma_s = 1e-6;
+  p.wire_ohm = 1.0;
+  p.seed = 7;
+  circuits::crossbar_array a(t, p);
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<double> volts(-4.0, 4.0), u01(0.0, 1.0);
+  auto drive = [&](circuits::crossbar_array& x, std::mt19937 g, int n) {
+    std::vector<double> row(6), plus(3), minus(3), in(6), out(3);
+    std::vector<double> currents;
+    for (int k = 0; k < n; ++k) {
+      for (double& v : row) v = volts(g);
+      for (double& v : plus) v = volts(g);
+      for (double& v : minus) v = volts(g);
+      for (double& v : in) v = u01(g);
+      currents.push_back(x.pulse(row.data(), plus.data(), minus.data()));
+      x.relax(2);
+      x.read(in.data(), out.data());
+      currents.insert(currents.end(), out.begin(), out.end());
+    }
+    return currents;
+  };
+  drive(a, gen, 5);
+  circuits::crossbar_params other = p;
+  other.seed = 8;
+  circuits::crossbar_array b(t, other);
+  ASSERT_NE(b.devices().rng, a.devices().rng);
+  b.restore(a.devices(), a.steps(), a.activity());
+  EXPECT_EQ(b.steps(), a.steps());
+  EXPECT_EQ(b.conductances(), a.conductances());
+  const std::vector<double> from_a = drive(a, std::mt19937(9), 6), from_b = drive(b, std::mt19937(9), 6);
+  EXPECT_EQ(from_a, from_b);
+  expect_same_devices(a.devices(), b.devices());
+  expect_same_activity(a.activity(), b.activity());
+  EXPECT_EQ(a.steps(), b.steps());
+
+  // Refusals, each naming what is wrong; b keeps its state.
+  const model::device_batch kept = b.devices();
+  auto refused = [&](const model::device_batch& d, long long steps, const circuits::array_activity& act,
+                     const std::string& expect) {
+    try {
+      b.restore(d, steps, act);
+      ADD_FAILURE() << "accepted; expected: " << expect;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(expect), std::string::npos) << e.what();
+    }
+    expect_same_devices(b.devices(), kept);
+    EXPECT_EQ(b.steps(), a.steps());
+  };
+  const circuits::array_activity act = a.activity();
+  model::device_batch d = a.devices();
+  d.rng.pop_back();
+  refused(d, 1, act, "rng holds 35 devices; expected 36 (rows 6 x 2 x cols 3)");
+  d = a.devices();
+  d.state[4] = model::state_one_raw + 1;
+  refused(d, 1, act, "state[4] is 1073741825; expected 0 to 1073741824");
+  d = a.devices();
+  d.fluct[0] = -model::state_one_raw - 1;
+  refused(d, 1, act, "fluct[0] is -1073741825");
+  d = a.devices();
+  d.gain[3] = -1;
+  refused(d, 1, act, "gain[3] is -1; expected 0 to 2147483647");
+  d = a.devices();
+  d.rng[7] = 0;
+  refused(d, 1, act, "rng[7] is 0; expected 1 to 4294967295");
+  d = a.devices();
+  d.noise[2] = 0;
+  refused(d, 1, act, "noise[2] is 0; expected 1, the array's noise flag");
+  refused(a.devices(), -1, act, "steps is -1; expected >= 0");
+  circuits::array_activity bad = act;
+  bad.cells_driven = -3;
+  refused(a.devices(), 1, bad, "cells_driven is -3; expected >= 0");
+  bad = act;
+  bad.write_energy_j = std::nan("");
+  refused(a.devices(), 1, bad, "write_energy_j is nan; expected a finite number >= 0");
+}
+
 // The named streams: a pure function (also at compile time), different for
 // a different seed, stream or index, and free of collisions and of bias over
 // 10^5 triples.

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <ionrail/circuits/ir_drop.hpp>
 #include <ionrail/circuits/streams.hpp>
@@ -64,6 +66,63 @@ void check_device_start(double initial_state, double gain_sigma, double offset_s
     throw std::invalid_argument(prefix + "gain_sigma " + std::to_string(gain_sigma) + " is outside [0, 1]");
   if (!(offset_sigma_s >= 0.0 && offset_sigma_s <= 1e-3))
     throw std::invalid_argument(prefix + "offset_sigma_s " + std::to_string(offset_sigma_s) + " is outside [0, 1e-3] S");
+}
+
+namespace {
+
+// "crossbar restore: NAME[i] is X; expected LO to HI" for the first entry
+// of v outside [lo, hi].
+template <class T>
+void check_entries(const std::vector<T>& v, const char* name, long long lo, long long hi) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (static_cast<long long>(v[i]) < lo || static_cast<long long>(v[i]) > hi)
+      throw std::invalid_argument("crossbar restore: " + std::string(name) + "[" + std::to_string(i) + "] is " +
+                                  std::to_string(static_cast<long long>(v[i])) + "; expected " + std::to_string(lo) +
+                                  " to " + std::to_string(hi));
+}
+
+void check_count(long long v, const char* name) {
+  if (v < 0) throw std::invalid_argument("crossbar restore: " + std::string(name) + " is " + std::to_string(v) + "; expected >= 0");
+}
+
+void check_sum(double v, const char* name) {
+  if (!(std::isfinite(v) && v >= 0))
+    throw std::invalid_argument("crossbar restore: " + std::string(name) + " is " + std::to_string(v) +
+                                "; expected a finite number >= 0");
+}
+
+}  // namespace
+
+void crossbar_array::restore(const model::device_batch& d, long long steps, const array_activity& a) {
+  const std::size_t n = devices_.size();
+  const std::pair<const char*, std::size_t> sizes[] = {{"state", d.state.size()}, {"fluct", d.fluct.size()},
+                                                       {"gain", d.gain.size()},   {"g_offset", d.g_offset.size()},
+                                                       {"rng", d.rng.size()},     {"noise", d.noise.size()}};
+  for (const auto& [name, size] : sizes)
+    if (size != n)
+      throw std::invalid_argument("crossbar restore: " + std::string(name) + " holds " + std::to_string(size) +
+                                  " devices; expected " + std::to_string(n) + " (rows " + std::to_string(p_.rows) +
+                                  " x 2 x cols " + std::to_string(p_.cols) + ")");
+  check_entries(d.state, "state", 0, model::state_one_raw);
+  check_entries(d.fluct, "fluct", -model::state_one_raw, model::state_one_raw);
+  check_entries(d.gain, "gain", 0, model::int_max<std::int32_t>);
+  check_entries(d.rng, "rng", 1, std::numeric_limits<std::uint32_t>::max());
+  const std::uint8_t noise = p_.noise ? 1 : 0;  // every device of an array shares its params' flag
+  for (std::size_t i = 0; i < n; ++i)
+    if (d.noise[i] != noise)
+      throw std::invalid_argument("crossbar restore: noise[" + std::to_string(i) + "] is " + std::to_string(d.noise[i]) +
+                                  "; expected " + std::to_string(noise) + ", the array's noise flag");
+  check_count(steps, "steps");
+  for (const auto& [v, name] : {std::pair{a.reads, "reads"}, {a.dac_conversions, "dac_conversions"},
+                                {a.adc_conversions, "adc_conversions"}, {a.write_steps, "write_steps"},
+                                {a.cells_driven, "cells_driven"}, {a.relax_steps, "relax_steps"}})
+    check_count(v, name);
+  for (const auto& [v, name] : {std::pair{a.read_power_w, "read_power_w"}, {a.row_v2, "row_v2"},
+                                {a.write_energy_j, "write_energy_j"}})
+    check_sum(v, name);
+  devices_ = d;
+  steps_ = steps;
+  activity_ = a;
 }
 
 std::vector<double> device_conductances_s(const model::table_view& table, const model::device_batch& devices) {

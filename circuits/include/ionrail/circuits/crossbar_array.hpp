@@ -178,6 +178,19 @@ class crossbar_array {
   double ir_drop_tolerance() const;
   long long steps() const { return steps_; }
   const model::device_batch& devices() const { return devices_; }
+  const model::table& table() const { return table_; }
+
+  // Puts the array back into a state taken from an array of the same table
+  // and params (devices(), steps(), activity()), so that its reads, steps
+  // and draws continue bit-identically (a saved array, a Python pickle).
+  // Refused with std::invalid_argument naming the first bad value, the
+  // array unchanged: a batch of other than rows · 2 · cols devices (each of
+  // its six arrays), a slow state outside [0, 2^30] raw, a fluctuation
+  // outside [-2^30, 2^30], a negative gain, a generator state of 0 (a fixed
+  // point of xorshift32), a noise flag other than the params' noise, a
+  // negative step count, a negative or non-finite activity counter. The G
+  // offset takes every int32 (the read saturates G + offset).
+  void restore(const model::device_batch& devices, long long steps, const array_activity& activity);
 
  private:
   std::int64_t dac_level(double x) const;
