@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -139,7 +140,7 @@ std::vector<std::pair<std::string, double>> metadata_from(const py::object& give
   return out;
 }
 
-py::object metadata_view(const table_py& t) {
+py::dict metadata_dict(const table_py& t) {
   py::dict d;
   for (const auto& [k, v] : t.metadata) {
     if (k == "device_rails")
@@ -147,8 +148,10 @@ py::object metadata_view(const table_py& t) {
     else
       d[py::str(k)] = v;
   }
-  return py::module_::import("types").attr("MappingProxyType")(d);
+  return d;
 }
+
+py::object metadata_view(const table_py& t) { return py::module_::import("types").attr("MappingProxyType")(metadata_dict(t)); }
 
 // A finite number as JSON text that reads back as the same double (the
 // shortest of %.15g, %.16g, %.17g that does: 0.05, not 0.050000000000000003).
@@ -208,6 +211,125 @@ struct device_batch_py {
 template <class T>
 py::array_t<T> view_of(std::vector<T>& v, py::object owner) {
   return py::array_t<T>({static_cast<py::ssize_t>(v.size())}, {static_cast<py::ssize_t>(sizeof(T))}, v.data(), owner);
+}
+
+// ---- pickles (docs/python.md): exact raw values, checked on the way back ----
+// A state is a tuple (pickle_format, ...); whatever it holds is checked as
+// user input is (the table's checks and checksum, the crossbar's params and
+// restore), so a corrupt or edited pickle raises ValueError, never builds a
+// bad object.
+constexpr long long pickle_format = 1;
+
+// __reduce_ex__ of the pickled classes, for every protocol: rebuilt by
+// copyreg.__newobj__(cls) and __setstate__(state). pybind11's own path
+// (object.__reduce_ex__) aborted the process for protocols 0 and 1
+// ("instance allocation failed"); from 2 on pickle writes this as NEWOBJ.
+py::tuple reduce_by_state(const py::object& self, int /*protocol*/) {
+  return py::make_tuple(py::module_::import("copyreg").attr("__newobj__"), py::make_tuple(py::type::of(self)),
+                        self.attr("__getstate__")());
+}
+
+// STATE as the tuple of a WHAT pickle of N items in this format.
+py::tuple pickle_state(const py::object& state, const std::string& what, std::size_t n) {
+  if (!py::isinstance<py::tuple>(state) || py::len(state) != n || !py::isinstance<py::int_>(py::tuple(state)[0]) ||
+      py::tuple(state)[0].cast<long long>() != pickle_format)
+    throw std::invalid_argument(what + " pickle: expected a tuple of " + std::to_string(n) + " items, format " +
+                                std::to_string(pickle_format) + " first (a pickle of this ionrail version); got " +
+                                std::string(py::repr(state)).substr(0, 80));
+  return py::tuple(state);
+}
+
+// D[KEY] of a WHAT pickle's dict, cast to T (ValueError if D is no dict, lacks KEY or holds another type).
+template <class T>
+T pickled(const py::object& d, const char* key, const std::string& what) {
+  if (!py::isinstance<py::dict>(d) || !py::dict(d).contains(key))
+    throw std::invalid_argument(what + " pickle: no \"" + key + "\" in " + std::string(py::repr(d)).substr(0, 80));
+  try {
+    return py::dict(d)[key].cast<T>();
+  } catch (const py::cast_error&) {
+    throw std::invalid_argument(what + " pickle: \"" + key + "\" is " + std::string(py::repr(py::dict(d)[key])).substr(0, 80) +
+                                "; expected " + py::type_id<T>());
+  }
+}
+
+// Raw values as a NumPy array (a copy) and back: a 1-D array of exactly
+// dtype T and N values, ValueError naming NAME otherwise.
+template <class T>
+py::array_t<T> raw_array(const T* v, std::size_t n) {
+  return py::array_t<T>(static_cast<py::ssize_t>(n), v);
+}
+template <class T>
+std::vector<T> raw_vector(const py::object& o, const std::string& name, std::size_t n) {
+  // check_: an array of a type equivalent to T's (a dtype from another pickle is not the same object).
+  if (!py::array_t<T>::check_(o) || py::array(o).ndim() != 1 ||
+      static_cast<std::size_t>(py::array(o).size()) != n)
+    throw std::invalid_argument(name + ": expected a 1-D " + std::string(py::str(py::dtype::of<T>())) + " array of " +
+                                std::to_string(n) + " values; got " + std::string(py::repr(o)).substr(0, 80));
+  const auto a = py::array_t<T, py::array::c_style>::ensure(o);
+  return std::vector<T>(a.data(), a.data() + n);
+}
+// The same for fixed-point entries (their raw words).
+template <class Q>
+py::array_t<typename Q::raw_type> fixed_array(const std::vector<Q>& v) {
+  std::vector<typename Q::raw_type> raw(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) raw[i] = v[i].raw();
+  return raw_array(raw.data(), raw.size());
+}
+template <class Q>
+std::vector<Q> fixed_vector(const py::object& o, const std::string& name, std::size_t n) {
+  std::vector<Q> out;
+  out.reserve(n);
+  for (const auto r : raw_vector<typename Q::raw_type>(o, name, n)) out.push_back(Q::from_raw(r));
+  return out;
+}
+
+// Table pickle: (format, (n_s, n_v, s_log2_step, v_log2_step), drift, noise,
+// fluct, g (raw int32 arrays), fluct_rho raw, fluct_kick raw, checksum hex,
+// metadata dict).
+py::tuple table_state(const table_py& tp) {
+  const model::table& t = tp.table;
+  return py::make_tuple(pickle_format, py::make_tuple(t.grid.n_s, t.grid.n_v, t.grid.s_log2_step, t.grid.v_log2_step),
+                        fixed_array(t.drift), fixed_array(t.noise), fixed_array(t.fluct), fixed_array(t.g),
+                        t.fluct_rho.raw(), t.fluct_kick.raw(), model_io::checksum_hex(t), metadata_dict(tp));
+}
+
+table_py table_from_state(const py::object& state) {
+  const std::string what = "Table";
+  const py::tuple s = pickle_state(state, what, 10);
+  try {
+    const auto grid_items = s[1].cast<std::vector<std::int32_t>>();
+    if (grid_items.size() != 4)
+      throw std::invalid_argument("Table pickle: grid: expected (n_s, n_v, s_log2_step, v_log2_step); got " +
+                                  std::string(py::repr(s[1])));
+    model::table t;
+    t.grid = model::table_grid{grid_items[0], grid_items[1], grid_items[2], grid_items[3]};
+    if (model::check_grid(t.grid) != model::table_status::ok)
+      throw std::invalid_argument("Table pickle: grid: " + std::string(model::describe(model::check_grid(t.grid))));
+    const std::size_t cells = t.grid.cells();
+    t.drift = fixed_vector<model::q_delta>(s[2], "Table pickle: drift", cells);
+    t.noise = fixed_vector<model::q_delta>(s[3], "Table pickle: noise", cells);
+    t.fluct = fixed_vector<model::q_delta>(s[4], "Table pickle: fluct", cells);
+    t.g = fixed_vector<model::q_cond>(s[5], "Table pickle: g", static_cast<std::size_t>(t.grid.n_s));
+    t.fluct_rho = model::q_coeff::from_raw(s[6].cast<std::int32_t>());
+    t.fluct_kick = model::q_coeff::from_raw(s[7].cast<std::int32_t>());
+    if (t.check() != model::table_status::ok)
+      throw std::invalid_argument("Table pickle: " + std::string(model::describe(t.check())));
+    const std::string recorded = s[8].cast<std::string>(), actual = model_io::checksum_hex(t);
+    if (actual != recorded)
+      throw std::invalid_argument("Table pickle: checksum " + actual + " of its entries is not the recorded " + recorded +
+                                  ": " + model::describe(model::table_status::bad_checksum));
+    try {
+      return table_py{std::move(t), metadata_from(s[9])};
+    } catch (const ionrail::input_error& e) {  // a value out of its range
+      throw std::invalid_argument("Table pickle: " + std::string(e.what()));
+    } catch (const std::invalid_argument& e) {  // a key that is none of table.json's
+      throw std::invalid_argument("Table pickle: " + std::string(e.what()));
+    }
+  } catch (const py::cast_error& e) {
+    throw std::invalid_argument("Table pickle: an item has the wrong type (" + std::string(e.what()) + ")");
+  } catch (const py::type_error& e) {
+    throw std::invalid_argument("Table pickle: " + std::string(e.what()));
+  }
 }
 
 // Crossbar with energy and pulse counters kept beside it.
@@ -400,6 +522,10 @@ PYBIND11_MODULE(_ionrail, m) {
              };
              return py::bool_(same(a.drift, b.drift) && same(a.noise, b.noise) && same(a.fluct, b.fluct) && same(a.g, b.g));
            })
+      .def(py::pickle([](const table_py& t) -> py::object { return table_state(t); },
+                      [](const py::object& state) { return table_from_state(state); }),
+           "Pickled exactly: raw fixed-point entries and metadata, checked (and the checksum) when unpickled")
+      .def("__reduce_ex__", &reduce_by_state, py::arg("protocol"))
       .def("__repr__", [](const table_py& t) {
         return "<ionrail.Table " + std::to_string(t.table.grid.n_s) + "x" + std::to_string(t.table.grid.n_v) + " checksum " +
                model_io::checksum_hex(t.table) + ">";

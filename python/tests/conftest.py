@@ -56,3 +56,26 @@ def interrupted_child(code, args, after_s):
     stdout, _ = p.communicate(timeout=120)
     assert p.returncode == 0, stdout
     return stdout
+
+
+class Tampered:
+    """Pickles as OBJ with STATE instead of its own (a tampered file): on
+    unpickling, OBJ's class gets STATE in __setstate__, as from a file. It
+    may stand inside another tampered state."""
+
+    def __init__(self, obj, state):
+        self.cls, self.state = type(obj), state
+
+    def __reduce__(self):
+        import copyreg
+
+        return copyreg.__newobj__, (self.cls,), self.state
+
+
+def unpickle_state(obj, state):
+    """pickle.loads of a pickle of OBJ whose state is STATE instead of its own."""
+    import pickle
+
+    # Protocol 1: copyreg.__newobj__ is then a plain call (protocol 2's
+    # NEWOBJ insists on the pickled object's own class).
+    return pickle.loads(pickle.dumps(Tampered(obj, state), protocol=1))

@@ -1,11 +1,13 @@
+import copy
 import json
+import pickle
 import shutil
 
 import numpy as np
 import pytest
 
 import ionrail
-from conftest import TABLE_DIR, cli, cli_message
+from conftest import TABLE_DIR, cli, cli_message, unpickle_state
 
 
 def test_version():
@@ -215,3 +217,52 @@ def test_load_records_the_metadata_present_and_refuses_it_out_of_range(tmp_path)
     (tmp_path / "some" / "table.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match=r"table.json: s_eq = 2: expected a state in \[0, 1\]"):
         ionrail.Table.load(tmp_path / "some")
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_a_table_pickles_exactly_with_its_metadata(protocol):
+    loaded = ionrail.Table.load(TABLE_DIR)
+    built = ionrail.Table.from_arrays(2, loaded.grid["v_log2_step"], loaded.drift[::16], loaded.noise[::16], loaded.fluct[::16],
+                                      loaded.g_siemens[::16], fluct_rho=0.3, metadata={"s_eq": 0.4, "device_rails": 7})
+    for t in (loaded, built):
+        u = pickle.loads(pickle.dumps(t, protocol=protocol))
+        assert u == t and u.checksum == t.checksum and u.fluct_rho == t.fluct_rho
+        assert dict(u.metadata) == dict(t.metadata) and u.grid == t.grid
+        for name in ("drift", "noise", "fluct", "g_siemens"):
+            np.testing.assert_array_equal(getattr(u, name), getattr(t, name))
+    assert dict(pickle.loads(pickle.dumps(built)).metadata) == {"s_eq": 0.4, "device_rails": 7}
+    assert copy.deepcopy(built) == built and dict(copy.deepcopy(built).metadata) == dict(built.metadata)
+
+
+def test_a_tampered_table_pickle_raises_value_error():
+    t = ionrail.Table.load(TABLE_DIR)
+    state = t.__getstate__()
+    assert unpickle_state(t, state) == t  # the helper itself rebuilds the table
+
+    def changed(index, value):
+        return state[:index] + (value,) + state[index + 1:]
+
+    drift = state[2].copy()
+    drift[7] += 1
+    noise = state[3].copy()
+    noise[3] = -1
+    cases = [
+        (changed(2, drift), "checksum .* is not the recorded .*corrupt or edited"),
+        (changed(3, noise), "negative standard deviation"),
+        (changed(7, state[7] + 1), "checksum"),  # fluct_kick is in the checksum too
+        (changed(6, -5), "fluct_rho and fluct_kick must lie in"),
+        (changed(2, drift.astype(np.float64)), "drift: expected a 1-D int32 array of"),
+        (changed(5, state[5][:-1]), "g: expected a 1-D int32 array of 65 values"),
+        (changed(1, (65, 41, 6)), r"grid: expected \(n_s, n_v, s_log2_step, v_log2_step\)"),
+        (changed(1, (66, 41, 6, 10)), "grid: s grid needs n_s = 2"),
+        (changed(8, 17), "wrong type"),
+        (changed(9, {"s_eq": 3.0}), r"Table pickle: metadata: s_eq = 3: expected a state in \[0, 1\]"),
+        (changed(9, {"colour": 1.0}), "'colour' is not a table metadata key"),
+        (changed(9, ["s_eq"]), "metadata must be a dict"),
+        (changed(0, 2), "format 1 first"),
+        (state[:-1], "a tuple of 10 items"),
+        ("table", "a tuple of 10 items"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(ValueError, match=message):
+            unpickle_state(t, bad)
