@@ -36,8 +36,10 @@ Inputs are floating-point tensors of shape (..., in_features), as for
 torch.nn.Linear (float16 and bfloat16 are computed in float32 and returned
 in their own dtype). The layer's state (every device of its crossbar, the
 pulse-train generator, the learning rate) is in ``state_dict()`` as extra
-state and is copied exactly by ``copy.deepcopy`` and ``load_state_dict``;
-it cannot be pickled (``torch.save``), see docs/python.md.
+state and is copied exactly by ``copy.deepcopy``, ``load_state_dict`` and
+pickling: ``torch.save(layer)`` or ``torch.save(layer.state_dict())``, read
+back with ``torch.load(f, weights_only=False)`` by the same ionrail version
+(the state holds a Crossbar, not only tensors), see docs/python.md.
 """
 import copy
 import math

@@ -252,6 +252,19 @@ T pickled(const py::object& d, const char* key, const std::string& what) {
   }
 }
 
+// F() with pybind11's errors for a malformed WHAT state (an item of the
+// wrong type, an int too large) as ValueError "WHAT pickle: ...".
+template <class F>
+auto unpickled(const std::string& what, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const py::cast_error& e) {
+    throw std::invalid_argument(what + " pickle: an item has the wrong type (" + std::string(e.what()) + ")");
+  } catch (const py::type_error& e) {
+    throw std::invalid_argument(what + " pickle: " + std::string(e.what()));
+  }
+}
+
 // Raw values as a NumPy array (a copy) and back: a 1-D array of exactly
 // dtype T and N values, ValueError naming NAME otherwise.
 template <class T>
@@ -296,7 +309,7 @@ py::tuple table_state(const table_py& tp) {
 table_py table_from_state(const py::object& state) {
   const std::string what = "Table";
   const py::tuple s = pickle_state(state, what, 10);
-  try {
+  return unpickled(what, [&] {
     const auto grid_items = s[1].cast<std::vector<std::int32_t>>();
     if (grid_items.size() != 4)
       throw std::invalid_argument("Table pickle: grid: expected (n_s, n_v, s_log2_step, v_log2_step); got " +
@@ -325,11 +338,7 @@ table_py table_from_state(const py::object& state) {
     } catch (const std::invalid_argument& e) {  // a key that is none of table.json's
       throw std::invalid_argument("Table pickle: " + std::string(e.what()));
     }
-  } catch (const py::cast_error& e) {
-    throw std::invalid_argument("Table pickle: an item has the wrong type (" + std::string(e.what()) + ")");
-  } catch (const py::type_error& e) {
-    throw std::invalid_argument("Table pickle: " + std::string(e.what()));
-  }
+  });
 }
 
 // Crossbar with energy and pulse counters kept beside it.
@@ -351,6 +360,110 @@ struct crossbar_py {
     return from.x;
   }
 };
+
+circuits::cell_selector selector_of(const std::string& name) {
+  if (name == "passive") return circuits::cell_selector::passive;
+  if (name == "1t1r") return circuits::cell_selector::transistor;
+  throw std::invalid_argument("selector must be \"passive\" or \"1t1r\"; got \"" + name + "\"");
+}
+
+// The members of the pickled dicts, by name (the constructor's keywords for
+// the params).
+template <class S, class T>
+using members = std::vector<std::pair<const char*, T S::*>>;
+const members<circuits::crossbar_params, int> param_ints{
+    {"rows", &circuits::crossbar_params::rows}, {"cols", &circuits::crossbar_params::cols},
+    {"dac_bits", &circuits::crossbar_params::dac_bits}, {"adc_bits", &circuits::crossbar_params::adc_bits}};
+const members<circuits::crossbar_params, double> param_reals{
+    {"v_read_v", &circuits::crossbar_params::v_read_v}, {"adc_full_scale_a", &circuits::crossbar_params::adc_full_scale_a},
+    {"wire_ohm", &circuits::crossbar_params::wire_ohm}, {"gain_sigma", &circuits::crossbar_params::gain_sigma},
+    {"offset_sigma_s", &circuits::crossbar_params::offset_sigma_s}, {"dt_m_s", &circuits::crossbar_params::dt_m_s},
+    {"initial_state", &circuits::crossbar_params::initial_state}};
+const members<circuits::array_activity, long long> activity_counts{
+    {"reads", &circuits::array_activity::reads}, {"dac_conversions", &circuits::array_activity::dac_conversions},
+    {"adc_conversions", &circuits::array_activity::adc_conversions}, {"write_steps", &circuits::array_activity::write_steps},
+    {"cells_driven", &circuits::array_activity::cells_driven}, {"relax_steps", &circuits::array_activity::relax_steps}};
+const members<circuits::array_activity, double> activity_sums{
+    {"read_power_w", &circuits::array_activity::read_power_w}, {"row_v2", &circuits::array_activity::row_v2},
+    {"write_energy_j", &circuits::array_activity::write_energy_j}};
+const members<model::device_batch, std::vector<std::int32_t>> device_words{
+    {"state", &model::device_batch::state}, {"fluct", &model::device_batch::fluct},
+    {"gain", &model::device_batch::gain}, {"g_offset", &model::device_batch::g_offset}};
+
+template <class S, class T>
+void put(py::dict& d, const S& from, const members<S, T>& m) {
+  for (const auto& [name, at] : m) d[name] = from.*at;
+}
+template <class S, class T>
+void take(const py::object& d, S& into, const members<S, T>& m, const std::string& what) {
+  for (const auto& [name, at] : m) into.*at = pickled<T>(d, name, what);
+}
+
+// Crossbar pickle: (format, params dict, Table, devices dict of raw arrays,
+// steps, activity dict, counters dict {energy_j, pulses, reads}).
+py::tuple crossbar_state(crossbar_py& c) {
+  const circuits::crossbar_array x = [&] {
+    py::gil_scoped_release nogil;
+    const std::lock_guard<std::mutex> hold(c.busy);  // a consistent snapshot (as copy.deepcopy)
+    return c.x;
+  }();
+  const circuits::crossbar_params& p = x.params();
+  py::dict params, devices, activity, counters;
+  put(params, p, param_ints);
+  put(params, p, param_reals);
+  params["noise"] = p.noise;
+  params["seed"] = p.seed;
+  params["selector"] = p.selector == circuits::cell_selector::transistor ? "1t1r" : "passive";
+  const model::device_batch& b = x.devices();
+  for (const auto& [name, at] : device_words) devices[name] = raw_array((b.*at).data(), (b.*at).size());
+  devices["rng"] = raw_array(b.rng.data(), b.rng.size());
+  devices["noise"] = raw_array(b.noise.data(), b.noise.size());
+  put(activity, x.activity(), activity_counts);
+  put(activity, x.activity(), activity_sums);
+  counters["energy_j"] = c.energy_j;
+  counters["pulses"] = c.pulses;
+  counters["reads"] = c.reads;
+  return py::make_tuple(pickle_format, params, table_py{x.table(), {}}, devices, x.steps(), activity, counters);
+}
+
+crossbar_py* crossbar_from_state(const py::object& state) {
+  const std::string what = "Crossbar";
+  const py::tuple s = pickle_state(state, what, 7);
+  return unpickled(what, [&] {
+    if (!py::isinstance<table_py>(s[2]))
+      throw std::invalid_argument("Crossbar pickle: item 2 is " + std::string(py::repr(s[2])).substr(0, 80) +
+                                  "; expected an ionrail.Table");
+    circuits::crossbar_params p;
+    take(s[1], p, param_ints, what);
+    take(s[1], p, param_reals, what);
+    p.noise = pickled<bool>(s[1], "noise", what);
+    p.seed = pickled<std::uint64_t>(s[1], "seed", what);
+    p.selector = selector_of(pickled<std::string>(s[1], "selector", what));
+    auto c = std::make_unique<crossbar_py>(s[2].cast<const table_py&>().table, p);  // checks the params
+    const std::size_t n = c->x.devices().size();
+    if (!py::isinstance<py::dict>(s[3]))
+      throw std::invalid_argument("Crossbar pickle: item 3 is not the dict of device arrays");
+    const py::dict d(s[3]);
+    model::device_batch b;
+    for (const auto& [name, at] : device_words)
+      b.*at = raw_vector<std::int32_t>(pickled<py::object>(d, name, what), what + " pickle: devices " + name, n);
+    b.rng = raw_vector<std::uint32_t>(pickled<py::object>(d, "rng", what), what + " pickle: devices rng", n);
+    b.noise = raw_vector<std::uint8_t>(pickled<py::object>(d, "noise", what), what + " pickle: devices noise", n);
+    circuits::array_activity a;
+    take(s[5], a, activity_counts, what);
+    take(s[5], a, activity_sums, what);
+    if (!py::isinstance<py::int_>(s[4])) throw std::invalid_argument("Crossbar pickle: item 4 (steps) is not an int");
+    c->x.restore(b, s[4].cast<long long>(), a);  // checks every value
+    c->energy_j = pickled<double>(s[6], "energy_j", what);
+    c->pulses = pickled<long long>(s[6], "pulses", what);
+    c->reads = pickled<long long>(s[6], "reads", what);
+    if (!(std::isfinite(c->energy_j) && c->energy_j >= 0) || c->pulses < 0 || c->reads < 0)
+      throw std::invalid_argument("Crossbar pickle: energy_j " + std::to_string(c->energy_j) + ", pulses " +
+                                  std::to_string(c->pulses) + ", reads " + std::to_string(c->reads) +
+                                  "; expected a finite energy >= 0 and counts >= 0");
+    return c.release();
+  });
+}
 
 // While it lives, the process's SIGINT and SIGTERM actions are those saved
 // at its construction when it ends: calibration::run_control installs its own
@@ -666,12 +779,7 @@ PYBIND11_MODULE(_ionrail, m) {
                        double adc_full_scale_a, double wire_ohm, double gain_sigma, double offset_sigma_s, bool noise,
                        double dt_m_s, double initial_state, std::uint64_t seed, const std::string& selector) {
              circuits::crossbar_params p;
-             if (selector == "passive")
-               p.selector = circuits::cell_selector::passive;
-             else if (selector == "1t1r")
-               p.selector = circuits::cell_selector::transistor;
-             else
-               throw std::invalid_argument("selector must be \"passive\" or \"1t1r\"; got \"" + selector + "\"");
+             p.selector = selector_of(selector);
              p.rows = rows;
              p.cols = cols;
              p.dac_bits = dac_bits;
@@ -696,15 +804,10 @@ PYBIND11_MODULE(_ionrail, m) {
            "An independent crossbar in this one's exact state (copy.copy and copy.deepcopy)")
       .def("__deepcopy__", [](crossbar_py& c, const py::object&) { return new crossbar_py(c); }, py::arg("memo"),
            py::call_guard<py::gil_scoped_release>())
-      .def("__reduce_ex__",
-           [](const crossbar_py&, const py::object&) -> py::object {
-             // Say why, not "cannot pickle": the devices' state cannot be set
-             // from outside circuits::crossbar_array (docs/python.md).
-             throw py::type_error(
-                 "an ionrail.Crossbar cannot be pickled (torch.save, multiprocessing): circuits::crossbar_array "
-                 "has no way to restore its devices' state; copy.deepcopy(crossbar) copies it in memory");
-           },
-           py::arg("protocol"))
+      .def(py::pickle([](crossbar_py& c) -> py::object { return crossbar_state(c); },
+                      [](const py::object& state) { return crossbar_from_state(state); }),
+           "Pickled exactly (docs/python.md): params, table, every device's raw state, step count and counters")
+      .def("__reduce_ex__", &reduce_by_state, py::arg("protocol"))
       .def_property_readonly("rows", [](const crossbar_py& c) { return c.x.rows(); })
       .def_property_readonly("cols", [](const crossbar_py& c) { return c.x.cols(); })
       .def(

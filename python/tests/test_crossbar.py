@@ -122,7 +122,7 @@ def test_1t1r_writes_reach_only_the_selected_cells():
         make(selector="2t2r")
 
 
-def test_a_copy_continues_bit_identically_and_pickling_is_refused():
+def test_a_copy_or_a_pickle_continues_bit_identically():
     import copy
     import pickle
 
@@ -131,23 +131,89 @@ def test_a_copy_continues_bit_identically_and_pickling_is_refused():
     for _ in range(3):
         x.write_outer((rng.random(16) < 0.5).astype(int).tolist(), rng.integers(-1, 2, 4).tolist(), 8.0)
     x.forward(rng.random((2, 16)))
-    for c in (copy.deepcopy(x), copy.copy(x)):
+    copies = [copy.deepcopy(x), copy.copy(x)] + [pickle.loads(pickle.dumps(x, protocol=p)) for p in (0, 1, 2, 5)]
+    for c in copies:
         assert (c.steps, c.pulses, c.reads, c.energy_j) == (x.steps, x.pulses, x.reads, x.energy_j)
         assert (c.rows, c.cols, c.v_read_v, c.g_span_s, c.adc_full_scale_a) == \
             (x.rows, x.cols, x.v_read_v, x.g_span_s, x.adc_full_scale_a)
-    c = copy.deepcopy(x)
-    c.relax(2)  # the copy is its own: the original's devices stay
-    assert c.steps == x.steps + 2
+        np.testing.assert_array_equal(c.conductances, x.conductances)
+    copies[0].relax(2)  # a copy is its own: the original's devices stay
+    assert copies[0].steps == x.steps + 2
+    copies[0] = copy.deepcopy(x)
     x.relax(2)
+    for c in copies:
+        c.relax(2)
     ops = np.random.default_rng(6)
     for _ in range(4):
         active, cols = (ops.random(16) < 0.5).astype(int).tolist(), ops.integers(-1, 2, 4).tolist()
-        assert c.write_outer(active, cols, 8.0) == x.write_outer(active, cols, 8.0)
         row_v, plus, minus = ops.uniform(-3, 3, 16), ops.uniform(-3, 3, 4), ops.uniform(-3, 3, 4)
-        assert c.pulse(row_v, plus, minus) == x.pulse(row_v, plus, minus)
         inputs = ops.random((3, 16))
-        np.testing.assert_array_equal(c.forward(inputs), x.forward(inputs))
-        np.testing.assert_array_equal(c.conductances, x.conductances)
-    assert (c.steps, c.pulses, c.reads, c.energy_j) == (x.steps, x.pulses, x.reads, x.energy_j)
-    with pytest.raises(TypeError, match="cannot be pickled .* copy.deepcopy"):
-        pickle.dumps(x)
+        e_write, e_pulse = x.write_outer(active, cols, 8.0), x.pulse(row_v, plus, minus)
+        y = x.forward(inputs)
+        for c in copies:
+            assert c.write_outer(active, cols, 8.0) == e_write
+            assert c.pulse(row_v, plus, minus) == e_pulse
+            np.testing.assert_array_equal(c.forward(inputs), y)
+            np.testing.assert_array_equal(c.conductances, x.conductances)
+    for c in copies:
+        assert (c.steps, c.pulses, c.reads, c.energy_j) == (x.steps, x.pulses, x.reads, x.energy_j)
+
+
+def test_a_pickle_keeps_the_cell_selector_and_the_params():
+    import pickle
+
+    x = make(selector="1t1r", dac_bits=6, adc_bits=0, v_read_v=0.3, noise=False, initial_state=0.4, seed=9)
+    c = pickle.loads(pickle.dumps(x))
+    active = [0] * 16
+    active[3] = 1
+    assert c.write_outer(active, [1, 0, 0, -1], 8.0) == x.write_outer(active, [1, 0, 0, -1], 8.0)
+    assert c.pulses == x.pulses == 1  # one model step: 1T1R
+    inputs = np.linspace(0, 1, 16)
+    np.testing.assert_array_equal(c.forward(inputs), x.forward(inputs))  # 6-bit DAC, ideal ADC
+    assert c.__getstate__()[1] == x.__getstate__()[1] == dict(
+        rows=16, cols=4, dac_bits=6, adc_bits=0, v_read_v=0.3, adc_full_scale_a=0.0, wire_ohm=0.0, gain_sigma=0.02,
+        offset_sigma_s=1e-7, dt_m_s=0.05, initial_state=0.4, noise=False, seed=9, selector="1t1r")
+
+
+def test_a_tampered_crossbar_pickle_raises_value_error():
+    from conftest import Tampered, unpickle_state
+
+    x = make()
+    x.write_outer([1] * 16, [1, -1, 0, 1], 8.0)
+    state = x.__getstate__()
+    np.testing.assert_array_equal(unpickle_state(x, state).conductances, x.conductances)
+
+    def changed(index, **items):
+        return state[:index] + ({**state[index], **items},) + state[index + 1:]
+
+    devices = state[3]
+    rng, gain, noise = devices["rng"].copy(), devices["gain"].copy(), devices["noise"].copy()
+    rng[5], gain[2], noise[1] = 0, -1, 0
+    cases = [
+        (changed(3, rng=rng), r"rng\[5\] is 0; expected 1 to 4294967295"),
+        (changed(3, gain=gain), r"gain\[2\] is -1; expected 0 to 2147483647"),
+        (changed(3, noise=noise), r"noise\[1\] is 0; expected 1, the array's noise flag"),
+        (changed(3, state=devices["state"][:-1]), "devices state: expected a 1-D int32 array of 128 values"),
+        (changed(3, fluct=devices["fluct"].astype(np.int64)), "devices fluct: expected a 1-D int32 array"),
+        (changed(1, dac_bits=17), r"dac_bits must be in \[1, 16\]"),
+        (changed(1, rows=8), "devices state: expected a 1-D int32 array of 64 values"),
+        (changed(1, selector="2t2r"), "selector must be"),
+        (changed(1, v_read_v="0.2"), "\"v_read_v\" is '0.2'"),
+        (changed(5, reads=-1), "reads is -1; expected >= 0"),
+        (changed(5, write_energy_j=float("nan")), "write_energy_j is nan"),
+        (changed(6, pulses=-2), "expected a finite energy >= 0 and counts >= 0"),
+        (state[:4] + (-1,) + state[5:], "steps is -1; expected >= 0"),
+        (state[:4] + (2 ** 70,) + state[5:], "Crossbar pickle: an item has the wrong type"),
+        (changed(1, rows=2 ** 40), "Crossbar pickle: \"rows\" is 1099511627776"),
+        (state[:2] + ("table",) + state[3:], "expected an ionrail.Table"),
+        ({k: v for k, v in enumerate(state)}, "a tuple of 7 items"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(ValueError, match=message):
+            unpickle_state(x, bad)
+    # The table inside is checked as a pickled Table is.
+    table_state = state[2].__getstate__()
+    drift = table_state[2].copy()
+    drift[0] += 1
+    with pytest.raises(ValueError, match="Table pickle: checksum"):
+        unpickle_state(x, state[:2] + (Tampered(state[2], table_state[:2] + (drift,) + table_state[3:]),) + state[3:])

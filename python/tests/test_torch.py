@@ -2,6 +2,8 @@
 against ionrail_py_crossbar_reference, C++ only), it learns the digits with
 device pulses, alone and as both layers of an MLP (stochastic pulse trains),
 and its pulse-train probabilities follow the documented formula."""
+import io
+import pickle
 import subprocess
 
 import numpy as np
@@ -204,7 +206,6 @@ def train_steps(layer, xs, gs):
 
 def test_a_trained_layer_is_copied_and_restored_exactly():
     import copy
-    import io
 
     t = ionrail.Table.load(SOURCE_DIR / "tables" / "polymer_thin")
     args = dict(rule="pulse_train", learning_rate=2.0, error_threshold=0.0, seed=5, gain_sigma=0.05)
@@ -219,10 +220,15 @@ def test_a_trained_layer_is_copied_and_restored_exactly():
     twin = copy.deepcopy(layer)  # "cannot pickle 'ionrail._ionrail.Crossbar'" before
     fresh = AnalogLinear(6, 4, t, **args)
     fresh.load_state_dict(saved)
-    assert fresh.learning_rate == 1.5
+    # Through files: the whole layer, and its state_dict into a new layer
+    # (weights_only=False: the state holds a Crossbar, not only tensors).
+    loaded = torch.load(saved_to_file(layer), weights_only=False)
+    from_file = AnalogLinear(6, 4, t, **args)
+    from_file.load_state_dict(torch.load(saved_to_file(saved), weights_only=False))
+    assert fresh.learning_rate == loaded.learning_rate == from_file.learning_rate == 1.5
     at_save = layer.xbar.conductances
     train_steps(layer, xs[4:], gs[4:])  # the state taken before is a snapshot: this changes none of it
-    for other in (twin, fresh):
+    for other in (twin, fresh, loaded, from_file):
         np.testing.assert_array_equal(other.xbar.conductances, at_save)
         train_steps(other, xs[4:], gs[4:])  # the same devices and pulse-train draws from here on
         np.testing.assert_array_equal(other.xbar.conductances, layer.xbar.conductances)
@@ -231,5 +237,31 @@ def test_a_trained_layer_is_copied_and_restored_exactly():
     assert not np.array_equal(layer.xbar.weights, AnalogLinear(6, 4, t, **args).xbar.weights)  # it did learn
     with pytest.raises(ValueError, match="crossbar of 7 x 4; this layer needs 6 x 4"):
         AnalogLinear(5, 4, t).load_state_dict(saved)
-    with pytest.raises(TypeError, match="cannot be pickled"):
-        torch.save(layer.state_dict(), io.BytesIO())
+    with pytest.raises(pickle.UnpicklingError):  # torch.load(weights_only=True) takes tensors only
+        torch.load(saved_to_file(saved), weights_only=True)
+
+
+def saved_to_file(obj):
+    """torch.save(OBJ) into a file object, rewound for torch.load."""
+    f = io.BytesIO()
+    torch.save(obj, f)
+    f.seek(0)
+    return f
+
+
+def test_a_layer_saved_between_backward_and_apply_pulses_continues_exactly():
+    t = ionrail.Table.load(SOURCE_DIR / "tables" / "polymer_thin")
+    layer = AnalogLinear(5, 3, t, rule="pulse_train", learning_rate=3.0, error_threshold=0.0, seed=2, wire_ohm=1.0)
+    gen = torch.Generator().manual_seed(8)
+    xs = [torch.rand(4, 5, generator=gen, dtype=torch.float64) for _ in range(4)]
+    gs = [torch.randn(4, 3, generator=gen, dtype=torch.float64) for _ in range(4)]
+    train_steps(layer, xs[:2], gs[:2])
+    layer(xs[2]).backward(gs[2])  # a recorded gradient, not yet applied
+    restored = torch.load(saved_to_file(layer), weights_only=False)
+    assert layer.apply_pulses() == restored.apply_pulses()
+    train_steps(layer, xs[3:], gs[3:])
+    train_steps(restored, xs[3:], gs[3:])
+    np.testing.assert_array_equal(restored.xbar.conductances, layer.xbar.conductances)
+    assert (restored.xbar.steps, restored.xbar.pulses, restored.xbar.reads, restored.xbar.energy_j) == \
+        (layer.xbar.steps, layer.xbar.pulses, layer.xbar.reads, layer.xbar.energy_j)
+    torch.testing.assert_close(restored(xs[0]), layer(xs[0]), rtol=0, atol=0)
