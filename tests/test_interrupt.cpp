@@ -247,6 +247,17 @@ TEST(InterruptErrors, ResumeRefusesAMissingOrForeignCheckpoint) {
       << slurp(dir / "f.log");
   EXPECT_FALSE(fs::exists(dir / "out.checkpoint"));
   EXPECT_EQ(run({"run", file, "--out", out, "--quiet", "--checkpoint-every", "-1"}, dir / "g.log"), 2);
+  // A checkpoint directory without its run.ckpt (a kill after the commit,
+  // before it was removed) holds nothing to resume: the plain command and
+  // --resume each refused it, pointing at the other.
+  fs::create_directories(dir / "again.checkpoint");
+  const std::string again = (dir / "again").string();
+  EXPECT_EQ(run({"run", file, "--out", again, "--resume", "--quiet"}, dir / "h.log"), 2);
+  EXPECT_NE(slurp(dir / "h.log").find("no checkpoint here"), std::string::npos) << slurp(dir / "h.log");
+  fs::create_directories(dir / "again.checkpoint");
+  EXPECT_EQ(run({"run", file, "--out", again, "--quiet", "--set", "protocol.relax_s=0.2"}, dir / "i.log"), 0)
+      << slurp(dir / "i.log");
+  EXPECT_FALSE(fs::exists(dir / "again.checkpoint"));
 }
 
 // Calibration: SIGINT while its runs are part-way saves each run's state;
@@ -344,6 +355,35 @@ TEST(InterruptWithoutCheckpoint, SignalLeavesNothingBehind) {
 }  // namespace
 
 namespace {
+
+// A signal after the engines, while the outputs are written and drawn, ends
+// the command (exit 130, no DIR): it was swallowed (the command wrote DIR
+// and exited 0), by the checkpoints' handler, which no engine looked at any
+// more, and by std::system, which ignores SIGINT while gnuplot draws.
+TEST(InterruptWithoutCheckpoint, SignalWhileTheOutputIsWrittenIsNotSwallowed) {
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) GTEST_SKIP() << "gnuplot not installed";
+  const fs::path dir = scratch("late_signal");
+  std::string text = run_file;
+  text.replace(text.find("plots = false"), 13, "plots = true");
+  write(dir / "run.toml", text);
+  const pid_t pid = spawn({"run", (dir / "run.toml").string(), "--out", (dir / "out").string(), "--quiet"}, dir / "r.log");
+  // plots.gp is written just before gnuplot starts drawing.
+  bool drawing = false;
+  for (int i = 0; i < 30000 && !drawing; ++i) {
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename().string().rfind("out.partial-", 0) == 0 && fs::exists(e.path() / "plots.gp")) drawing = true;
+    if (!drawing) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(drawing) << slurp(dir / "r.log");
+  kill(pid, SIGINT);
+  EXPECT_EQ(wait_for(pid), 128 + SIGINT) << slurp(dir / "r.log");
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_EQ(name.find(".partial-"), std::string::npos) << "left behind: " << e.path();
+    EXPECT_EQ(name.find(".lock"), std::string::npos) << "left behind: " << e.path();
+  }
+}
 
 // A sweep stopped by a signal keeps its finished points and nothing
 // unfinished (no pNNNNN.partial-PID, no lock), and a relaunch goes on.

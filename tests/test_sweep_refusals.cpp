@@ -210,8 +210,14 @@ TEST(SweepRefusals, ExistingDirectoryThatIsNotASweepsIsRefused) {
   fs::create_directories(s.dir() / "empty");
   r = cli(s, {"sweep", file, "--quiet", "--out", s.path("empty")});
   ASSERT_EQ(r.code, 0) << r.output;
+  // What a signal or a kill leaves while files are written (NAME.tmp-PID)
+  // is cleared by the relaunch, not taken for a file of the user's.
+  s.write("empty/points.csv.tmp-4242", "half");
+  s.write("empty/points/p00000.fingerprint.tmp-999999999", "half");
   r = cli(s, {"sweep", file, "--quiet", "--out", s.path("empty")});  // the relaunch of a finished sweep
   EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(s.dir() / "empty" / "points.csv.tmp-4242"));
+  EXPECT_FALSE(fs::exists(s.dir() / "empty" / "points" / "p00000.fingerprint.tmp-999999999"));
 }
 
 // ---------------------------------------------------------------- class 5: the sweep's work

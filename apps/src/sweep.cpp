@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 #include <omp.h>
+#include <signal.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <numeric>
@@ -472,9 +475,18 @@ void check_sweep_dir(const sweep_options& o) {
   // DIR without one holds nothing of a sweep (whatever the files' names).
   std::string first;
   bool empty = true;
+  std::vector<fs::path> stale;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     empty = false;
+    // NAME.tmp-PID: a file a killed launch was writing (write_file_atomic);
+    // under DIR's lock no one writes it now.
+    const auto tmp = name.rfind(".tmp-");
+    if (tmp != std::string::npos && sweep_entries.count(name.substr(0, tmp)) > 0 && tmp + 5 < name.size() &&
+        name.find_first_not_of("0123456789", tmp + 5) == std::string::npos) {
+      stale.push_back(it->path());
+      continue;
+    }
     if (first.empty() && sweep_entries.count(name) == 0) first = name;
   }
   if (ec) throw input_error(fmt::format("--out {}: cannot read the directory: {}", o.out_dir, ec.message()));
@@ -484,6 +496,7 @@ void check_sweep_dir(const sweep_options& o) {
     throw input_error(fmt::format("--out {}: exists and is not a sweep's output directory ({}{}): a sweep goes on only "
                                   "in its own directory; name another, or use --force to replace it",
                                   o.out_dir, first == "no points/ directory" ? "" : "it holds ", first));
+  for (const auto& p : stale) fs::remove(p, ec);
 }
 
 void check_finished_points(const sweep_plan& plan, const sweep_options& o) {
@@ -528,9 +541,25 @@ void remove_stale_point_partials(const sweep_options& o) {
         bases.insert(name.substr(0, at));
     }
   }
+  std::vector<fs::path> fingerprint_temps;  // pNNNNN.fingerprint.tmp-PID: a write a kill cut short
+  for (fs::directory_iterator it(points, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const auto at = name.find(".fingerprint.tmp-");
+    if (at != std::string::npos && at > 1 && name[0] == 'p' && name.find_first_not_of("0123456789", 1) == at) {
+      // Its writer may be a rank of an earlier launch still alive (it writes
+      // the fingerprint before it takes the point's lock): only a dead one's.
+      const std::string pid = name.substr(at + 17);
+      if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;
+      bases.insert(name.substr(0, at));
+      fingerprint_temps.push_back(it->path());
+    }
+  }
   for (const auto& base : bases) try {
     const output_lock point_lock((points / base).string());
     remove_stale_partials(points / base);
+    for (const auto& f : fingerprint_temps)
+      if (f.filename().string().rfind(base + ".", 0) == 0) fs::remove(f, ec);
   } catch (const input_error&) {
     // Locked: its point is being run by a live command; its leftovers are its own.
   }

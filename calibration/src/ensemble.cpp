@@ -530,24 +530,32 @@ transition_bins collect_transitions(const kmc::device_params& material, const km
     std::vector<std::vector<double>>& history = at.history;
     std::vector<double>& voltages = at.voltages;
     const double unbias = static_cast<double>(c.devices) / (c.devices - 1);
+    const bool can_save = !partial.empty();
+    // Within step k (the engine anywhere up to its end): the bins and
+    // histories hold the steps before k.
+    auto save_within = [&](int k) {
+      at.step = k;
+      at.engine_state = e.save_state();
+      save_progress(partial, per_run[run], at);
+      at.engine_state.clear();
+    };
     for (int k = at.step; k <= steps; ++k) {
       const double t0 = (k - 1) * c.dt_m_s;
+      bool saved_within = false;
       for (;;) {
         e.advance_to(k * c.dt_m_s);
         if (!ctl || !ctl->pause_requested(worker)) break;
-        // Mid-step: the bins and histories hold steps before k, the engine is inside step k.
-        const bool can = e.can_save_state() && !partial.empty();
-        if (can) {
-          at.step = k;
-          at.engine_state = e.save_state();
-          save_progress(partial, per_run[run], at);
-          at.engine_state.clear();
-        }
+        if (can_save && e.can_save_state()) save_within(k), saved_within = true;
         if (ctl->interrupted()) break;
         ctl->resume(worker);
       }
       if (ctl && ctl->interrupted()) {
-        stopped[run] = e.can_save_state() && !partial.empty() ? 2 : 1;
+        // The signal may have come after the engine's last look at its flag
+        // (the watcher raises the flags within 20 ms): a run reported as
+        // saved part-way has its state file.
+        const bool can = can_save && e.can_save_state();
+        if (can && !saved_within) save_within(k);
+        stopped[run] = can ? 2 : 1;
         break;
       }
       const double v = protocol->voltage(t0 + 0.5 * c.dt_m_s);

@@ -120,7 +120,11 @@ run_control::run_control(double every_s, int workers)
   watcher_ = std::thread([this] { watch(); });
 }
 
-run_control::~run_control() {
+run_control::~run_control() { (void)release(); }
+
+int run_control::release() {
+  if (released_) return caught_signal.load();
+  released_ = true;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     done_ = true;
@@ -129,6 +133,7 @@ run_control::~run_control() {
   watcher_.join();
   sigaction(SIGINT, &replaced_[0], nullptr);
   sigaction(SIGTERM, &replaced_[1], nullptr);
+  return caught_signal.load();
 }
 
 int run_control::signal() const { return caught_signal.load(); }

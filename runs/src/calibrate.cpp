@@ -151,6 +151,7 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
   run_config runs_of = cfg;
   runs_of.calibration.state_variables = 0;
   const std::string fingerprint = std::string(kmc::engine_version()) + "\n" + resolved_parameters_json(runs_of) + "\n";
+  remove_unresumable_checkpoint(checkpoint, checkpoint / "config", options.out_dir);
   if (options.resume) {
     if (!checkpoint_exists(checkpoint / "config"))
       throw config_error((checkpoint / "config").string() + ": --resume: no checkpoint here (nothing was interrupted, or it finished)");
@@ -306,6 +307,13 @@ void run_calibration(const std::string& path, const calibrate_options& options) 
         throw;
       }
     }
+    // The ensembles are done: a signal none of them saw stops the command
+    // here (the runs are saved); from here a signal removes the staged table.
+    if (ctl)
+      if (const int sig = ctl->release())
+        throw interrupted(sig, fmt::format("interrupted by {} after all {} calibration runs and the fidelity check (saved "
+                                           "in {}); the table is computed again on resume",
+                                           signal_name(sig), c.runs, checkpoint.string()));
     json_doc fidelity_doc = {{"protocols", fmt::format("{} random protocols of {} s with indices runs .. runs+{} (not used for "
                                                         "calibration)", validation_protocols, validation_s, validation_protocols - 1)},
                              {"nrmse_mean_g", json_doc::array()},

@@ -211,6 +211,7 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
   const fs::path checkpoint = fs::path(options.out_dir + ".checkpoint");
   const std::string fingerprint = fingerprint_of(cfg, curves);
   std::vector<fit_evaluation> history;
+  remove_unresumable_checkpoint(checkpoint, checkpoint / "config", options.out_dir);
   if (options.resume) {
     if (!checkpoint_exists(checkpoint / "config"))
       throw input_error((checkpoint / "config").string() + ": --resume: no checkpoint here (nothing was interrupted, or it finished)");
@@ -324,6 +325,12 @@ fit_outcome run_fit(const std::string& path, const fit_options& options) {
     std::vector<parameter_profile> profiles;
     if (fp.profile) profiles = profile_likelihood(problem, evaluate, best_u, best_objective, unc, fp.profile_evaluations);
     progress.finish(fmt::format("fit: {} evaluations", asked));
+    // Every evaluation is done (and saved): a signal none of them saw stops
+    // the command here; from here a signal removes the staged output.
+    if (ctl)
+      if (const int sig = ctl->release())
+        throw interrupted(sig, fmt::format("interrupted by {} after all {} evaluations (saved in {})", signal_name(sig),
+                                           asked, checkpoint.string()));
     const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
 
     // ---- outputs

@@ -1,6 +1,10 @@
 #include <ionrail/runs/runner.hpp>
 
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <fmt/format.h>
 
@@ -610,6 +614,7 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
   std::vector<variant_times> vtimes;
   for (const auto& p : plans) vtimes.push_back(times_of(p.config));
   std::vector<variant_state> states;
+  remove_unresumable_checkpoint(checkpoint_dir, checkpoint_file, options.out_dir);
   if (options.resume) {
     if (!checkpoint_exists(checkpoint_file))
       throw config_error(checkpoint_file.string() + ": --resume: no checkpoint here (nothing was interrupted, or it finished)");
@@ -669,6 +674,15 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
       if (ctl && options.checkpoint_every_s > 0 && k + 1 < plans.size()) save();
     }
     progress.finish();
+    // Every variant ran: a signal the engines did not see (it came after
+    // their last look) stops the command here, saved, instead of being
+    // swallowed; from here a signal removes the staged output.
+    if (ctl)
+      if (const int sig = ctl->release()) {
+        save();
+        throw interrupted(sig, fmt::format("interrupted by {} after every variant ran (saved in {})", signal_name(sig),
+                                           checkpoint_dir.string()));
+      }
     for (std::size_t k = 0; k < plans.size(); ++k) {
       variant_result v = finish_variant(plans[k].config, vtimes[k], std::move(states[k]), partial / plans[k].subdir);
       v.label = plans[k].label;
@@ -731,6 +745,22 @@ experiment_result run_experiment(const std::string& path, const run_options& opt
 
 namespace {
 
+// `sh -c COMMAND`, its exit status (-1 if it could not start or was
+// killed). Not std::system, which ignores SIGINT and SIGQUIT in this process
+// while the child runs: a Ctrl-C while gnuplot drew was lost (the command
+// finished and exited 0).
+int shell(const std::string& command) {
+  const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
+  pid_t pid = 0;
+  if (::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool gnuplot_found() { return shell("command -v gnuplot >/dev/null 2>&1") == 0; }
+
 // For the shell: in single quotes, ' written as '\''.
 std::string shell_quoted(const std::string& text) {
   std::string quoted = "'";
@@ -741,7 +771,7 @@ std::string shell_quoted(const std::string& text) {
 }  // namespace
 
 bool render_plots(const std::string& dir, bool quiet) {
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+  if (!gnuplot_found()) {
     if (!quiet) fmt::print(stderr, "ionrail: gnuplot not found: no plots drawn; the data are in {} (apt-get install gnuplot-nox)\n", dir);
     return false;
   }
@@ -750,7 +780,7 @@ bool render_plots(const std::string& dir, bool quiet) {
   const std::string quoted = shell_quoted(fs::absolute(dir, absolute_ec).string());
   // --quiet: gnuplot's warnings go to DIR/plots.log (kept only if it wrote any).
   const std::string cmd = fmt::format("cd {} && gnuplot plots.gp{}", quoted, quiet ? " 2>plots.log" : "");
-  const bool ok = std::system(cmd.c_str()) == 0;
+  const bool ok = shell(cmd) == 0;
   const fs::path log = fs::path(dir) / "plots.log";
   std::error_code ec;
   if (quiet && fs::is_regular_file(log, ec) && fs::file_size(log, ec) == 0) fs::remove(log, ec);
@@ -787,7 +817,7 @@ bool redraw_plots(const std::string& dir_name) {
     }
   }
   if (ec) throw input_error(fmt::format("ionrail plot: {}: cannot read the directory: {}", dir_name, ec.message()));
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+  if (!gnuplot_found()) {
     fmt::print(stderr, "ionrail: gnuplot not found: no plots drawn (apt-get install gnuplot-nox)\n");
     return false;
   }
@@ -811,7 +841,7 @@ bool redraw_plots(const std::string& dir_name) {
   loadpath += "'";
   const std::string cmd = fmt::format("cd {} && gnuplot -e {} {}", shell_quoted(staging.string()), shell_quoted(loadpath),
                                       shell_quoted((dir / "plots.gp").string()));
-  if (std::system(cmd.c_str()) != 0) {
+  if (shell(cmd) != 0) {
     fmt::print(stderr, "ionrail: gnuplot failed on {}; the plots there are as they were\n", (dir / "plots.gp").string());
     return false;
   }

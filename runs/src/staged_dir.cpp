@@ -59,6 +59,13 @@ void refuse_to_remove(const fs::path& path, const std::string& given) {
                                   given, named, dir == here ? "" : " or holds it (" + here.string() + ")"));
 }
 
+void remove_unresumable_checkpoint(const fs::path& checkpoint, const fs::path& marker, const std::string& given) {
+  if (!calibration::checkpoint_exists(checkpoint) || calibration::checkpoint_exists(marker)) return;
+  if (!fs::is_directory(fs::symlink_status(checkpoint))) return;  // not ours: the commands refuse it as before
+  refuse_to_remove(checkpoint, given);
+  fs::remove_all(checkpoint);
+}
+
 staged_dir::staged_dir(const std::string& dir, bool force) : own_lock_(std::make_unique<output_lock>(dir)), force_(force) {
   stage(*own_lock_);
 }

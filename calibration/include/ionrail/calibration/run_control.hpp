@@ -79,6 +79,12 @@ class run_control {
   bool interrupted() const { return signal() != 0; }
   int signal() const;
   void resume(int worker = 0);
+  // The engines are done: the replaced actions come back now (a later
+  // signal reaches the CLI's clean-up, which removes the staged output),
+  // and the signal caught while this watched is returned (0: none) for the
+  // caller to act on: a signal that came after the engines' last look was
+  // swallowed, and the command wrote its output and exited 0.
+  [[nodiscard]] int release();
 
  private:
   void watch();
@@ -88,6 +94,7 @@ class run_control {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool done_ = false;
+  bool released_ = false;
   std::thread watcher_;
   struct ::sigaction replaced_[2] = {};  // SIGINT's and SIGTERM's actions before
 };

@@ -28,6 +28,14 @@ class signal_cleanup_entry;
 // stages); the commands call it before removing anything else themselves.
 void refuse_to_remove(const std::filesystem::path& path, const std::string& given);
 
+// DIR.checkpoint without MARKER (its run.ckpt, or its config): what a
+// command killed before its first save, or after its commit and before it
+// removed the directory, leaves; nothing there can be resumed. Removed (the
+// caller holds DIR's lock): the plain command and --resume, which each
+// refused it pointing at the other, go on.
+void remove_unresumable_checkpoint(const std::filesystem::path& checkpoint, const std::filesystem::path& marker,
+                                   const std::string& given);
+
 class staged_dir {
  public:
   staged_dir(const std::string& dir, bool force);   // takes DIR's lock itself
