@@ -11,7 +11,9 @@ namespace ionrail::calibration {
 progress_reporter::progress_reporter(double total, bool quiet)
     : total_(total > 0 ? total : 1.0),
       quiet_(quiet),
-      tty_(::isatty(::fileno(stderr)) != 0),
+      // The descriptor, not fileno(stderr): the CLI's stderr is a best-effort
+      // stream of its own (runs/console.hpp), which has no descriptor.
+      tty_(::isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_) {}
 
