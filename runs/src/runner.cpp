@@ -1,5 +1,6 @@
 #include <ionrail/runs/runner.hpp>
 
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -751,8 +752,19 @@ namespace {
 // finished and exited 0).
 int shell(const std::string& command) {
   const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
+  // SIGPIPE back to its default in the child: the CLI ignores it
+  // (runs/console.hpp), and an ignored signal stays ignored across exec.
+  posix_spawnattr_t attr;
+  ::posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  ::posix_spawnattr_setsigdefault(&attr, &defaults);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  if (::posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0) return -1;
+  const int spawned = ::posix_spawn(&pid, "/bin/sh", nullptr, &attr, const_cast<char* const*>(argv), environ);
+  ::posix_spawnattr_destroy(&attr);
+  if (spawned != 0) return -1;
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return -1;
