@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 #include <omp.h>
-#include <signal.h>
-
-#include <cerrno>
 
 #include <algorithm>
 #include <numeric>
@@ -465,9 +462,7 @@ void check_sweep_points(const sweep_plan& plan, const sweep_options& o) {
 void check_sweep_dir(const sweep_options& o) {
   const fs::path dir(o.out_dir);
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(dir, ec))) return;
-  if (!fs::is_directory(fs::symlink_status(dir, ec)))
-    throw input_error(fmt::format("--out {}: exists and is not a directory (a file is not replaced, even with --force)", o.out_dir));
+  if (!fs::exists(fs::symlink_status(dir, ec))) return;  // (a file there: refused by the output lock)
   // What write_sweep_outputs and the points write, and nothing else.
   static const std::set<std::string> sweep_entries = {"points",    "points.csv",    "summary.json", "plots.gp",
                                                        "plots.log", "arrhenius.png", "heatmap.png"};
@@ -491,11 +486,13 @@ void check_sweep_dir(const sweep_options& o) {
   }
   if (ec) throw input_error(fmt::format("--out {}: cannot read the directory: {}", o.out_dir, ec.message()));
   if (empty) return;
-  if (first.empty() && !fs::is_directory(fs::symlink_status(dir / "points", ec))) first = "no points/ directory";
-  if (!first.empty())
-    throw input_error(fmt::format("--out {}: exists and is not a sweep's output directory ({}{}): a sweep goes on only "
+  const std::string why = !first.empty() ? "it holds " + first
+                          : !fs::is_directory(fs::symlink_status(dir / "points", ec)) ? "no points/ directory"
+                                                                                       : "";
+  if (!why.empty())
+    throw input_error(fmt::format("--out {}: exists and is not a sweep's output directory ({}): a sweep goes on only "
                                   "in its own directory; name another, or use --force to replace it",
-                                  o.out_dir, first == "no points/ directory" ? "" : "it holds ", first));
+                                  o.out_dir, why));
   for (const auto& p : stale) fs::remove(p, ec);
 }
 
@@ -534,32 +531,17 @@ void remove_stale_point_partials(const sweep_options& o) {
   std::error_code ec;
   for (fs::directory_iterator it(points, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    for (const char* tag : {".partial-", ".replaced-"}) {
-      const auto at = name.find(tag);
-      if (at != std::string::npos && at > 1 && name[0] == 'p' &&
-          name.find_first_not_of("0123456789", 1) == at)
-        bases.insert(name.substr(0, at));
-    }
-  }
-  std::vector<fs::path> fingerprint_temps;  // pNNNNN.fingerprint.tmp-PID: a write a kill cut short
-  for (fs::directory_iterator it(points, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    const auto at = name.find(".fingerprint.tmp-");
-    if (at != std::string::npos && at > 1 && name[0] == 'p' && name.find_first_not_of("0123456789", 1) == at) {
-      // Its writer may be a rank of an earlier launch still alive (it writes
-      // the fingerprint before it takes the point's lock): only a dead one's.
-      const std::string pid = name.substr(at + 17);
-      if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      if (::kill(static_cast<pid_t>(std::stol(pid)), 0) == 0 || errno != ESRCH) continue;
+    // pNNNNN.SOMETHING other than its fingerprint and lock: a leftover that
+    // remove_stale_partials judges (.partial-PID, .replaced-PID,
+    // .fingerprint.tmp-PID of a dead process).
+    const auto at = name.find('.');
+    if (at != std::string::npos && at > 1 && name[0] == 'p' && name.find_first_not_of("0123456789", 1) == at &&
+        name.compare(at, std::string::npos, ".fingerprint") != 0 && name.compare(at, std::string::npos, ".lock") != 0)
       bases.insert(name.substr(0, at));
-      fingerprint_temps.push_back(it->path());
-    }
   }
   for (const auto& base : bases) try {
     const output_lock point_lock((points / base).string());
     remove_stale_partials(points / base);
-    for (const auto& f : fingerprint_temps)
-      if (f.filename().string().rfind(base + ".", 0) == 0) fs::remove(f, ec);
   } catch (const input_error&) {
     // Locked: its point is being run by a live command; its leftovers are its own.
   }

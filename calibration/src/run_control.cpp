@@ -166,7 +166,9 @@ void remove_stale_partials(const fs::path& dir) {
   for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     std::string pid_text;
-    for (const char* tag : {".partial-", ".replaced-"}) {
+    // DIR.fingerprint.tmp-PID: a sweep point's fingerprint (written beside
+    // its DIR, atomically) that a kill cut short.
+    for (const char* tag : {".partial-", ".replaced-", ".fingerprint.tmp-"}) {
       const std::string prefix = base + tag;
       if (name.compare(0, prefix.size(), prefix) == 0) pid_text = name.substr(prefix.size());
     }

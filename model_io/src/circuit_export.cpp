@@ -12,16 +12,21 @@
 namespace ionrail::model_io {
 namespace {
 
-// Shortest text that reads back to the same double to 9 significant digits;
-// never inf or nan, which ngspice reads as an undefined parameter and
-// Verilog-A compilers refuse: a netlist is written whole and valid or not at all.
+// Shortest text that reads back to the same double to 9 significant digits.
+std::string g9(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.9g", x == 0.0 ? 0.0 : x);
+  return buf;
+}
+
+// A number of the netlist: g9, never inf or nan, which ngspice reads as an
+// undefined parameter and Verilog-A compilers refuse (a netlist is written
+// whole and valid or not at all).
 std::string num(double x) {
   if (!std::isfinite(x))
     throw std::invalid_argument("circuit export: a coefficient of the device is not finite (the table's dt_m_s is "
                                 "too small or its entries too large for a circuit simulator's numbers)");
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.9g", x == 0.0 ? 0.0 : x);
-  return buf;
+  return g9(x);
 }
 
 std::string hex16(std::uint64_t v) {
@@ -52,10 +57,9 @@ bool all_zero(const model::table& t, which w) {
 void check_input(const model::table& t, const circuit_export_info& info) {
   if (t.check() != model::table_status::ok) throw std::invalid_argument("circuit export: the table fails its checks");
   if (!(info.dt_m_s > 0) || !std::isfinite(info.dt_m_s))
-    throw std::invalid_argument("circuit export: dt_m_s = " + std::to_string(info.dt_m_s) +
-                                " is not a positive number of seconds");
+    throw std::invalid_argument("circuit export: dt_m_s = " + g9(info.dt_m_s) + " is not a positive number of seconds");
   if (!(info.s_eq >= 0 && info.s_eq <= 1))
-    throw std::invalid_argument("circuit export: s_eq = " + std::to_string(info.s_eq) + " is outside [0, 1]");
+    throw std::invalid_argument("circuit export: s_eq = " + g9(info.s_eq) + " is outside [0, 1]");
 }
 
 // T(s, V) as a B-source expression of the clamped nodes sc (s) and vc (V):

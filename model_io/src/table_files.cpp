@@ -215,6 +215,13 @@ double checked_metadata(const std::string& text, const std::string& key, const s
   return v;
 }
 
+// Each of the numbers the commands use that TEXT (table.json, or the
+// members a writer adds to it) records, in its range.
+void check_recorded_metadata(const std::string& text, const std::string& where) {
+  for (const auto& r : metadata_ranges)
+    if (text.find(cat("\"", r.key, "\"")) != std::string::npos) checked_metadata(text, r.key, where);
+}
+
 }  // namespace
 
 const std::vector<std::string>& table_metadata_keys() {
@@ -263,8 +270,7 @@ model::table load_table_consistent(const std::string& dir) {
   const std::string text = read_table_json(json);
   // Where recorded (a table written by hand for the known-answer tests has
   // none; a command that needs one asks table_metadata, which names it).
-  for (const auto& r : metadata_ranges)
-    if (text.find(cat("\"", r.key, "\"")) != std::string::npos) checked_metadata(text, r.key, json);
+  check_recorded_metadata(text, json);
   return hex;
 }
 
@@ -324,9 +330,7 @@ void write_table(const std::string& dir_name, const model::table& tab, const tab
   }
   // Never a table.json that load_table_consistent would refuse: the numbers
   // the commands read are in range wherever the record puts them.
-  for (const auto& r : metadata_ranges)
-    if (members.find(cat("\"", r.key, "\"")) != std::string::npos)
-      checked_metadata(members, r.key, dir_name + ": table_record.json_members");
+  check_recorded_metadata(members, dir_name + ": table_record.json_members");
   fs::create_directories(dir);
   const std::uint64_t checksum = tab.checksum();
   {

@@ -182,7 +182,7 @@ def test_inputs_of_any_leading_shape_and_half_precision():
     layer.apply_pulses()  # the 10 samples' rows and gradients pair up
     for dtype in (torch.float16, torch.bfloat16):
         xh = x.to(dtype).requires_grad_()
-        yh = layer(xh)  # float16 raised "clamp_scalar_cpu not implemented for 'Half'"
+        yh = layer(xh)  # (before: a RuntimeError from torch.clamp, not implemented for Half)
         assert yh.dtype == dtype and yh.shape == (2, 5, 3)
         torch.testing.assert_close(yh, layer(xh.detach().double()).to(dtype), rtol=0, atol=0)
         yh.sum().backward()

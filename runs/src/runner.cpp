@@ -843,15 +843,14 @@ bool redraw_plots(const std::string& dir_name) {
     }
   } cleanup{staging};
   fs::remove_all(staging, ec);
-  for (const auto& sub : subdirs) fs::create_directories(staging / sub, ec);
-  fs::create_directories(staging, ec);
-  if (ec) throw input_error(fmt::format("ionrail plot: cannot create {}: {}", staging.string(), ec.message()));
+  subdirs.emplace_back();  // the staging directory itself
+  for (const auto& sub : subdirs)
+    if (fs::create_directories(staging / sub, ec); ec)
+      throw input_error(fmt::format("ionrail plot: cannot create {}: {}", (staging / sub).string(), ec.message()));
   // gnuplot's loadpath serves plot's data files too: the script's relative
   // names read DIR's data, and its images are written in the staging copy.
-  std::string loadpath = "set loadpath '";
-  for (char c : dir.string()) loadpath += c == '\'' ? std::string("''") : std::string(1, c);
-  loadpath += "'";
-  const std::string cmd = fmt::format("cd {} && gnuplot -e {} {}", shell_quoted(staging.string()), shell_quoted(loadpath),
+  const std::string cmd = fmt::format("cd {} && gnuplot -e {} {}", shell_quoted(staging.string()),
+                                      shell_quoted("set loadpath '" + gnuplot_quoted(dir.string()) + "'"),
                                       shell_quoted((dir / "plots.gp").string()));
   if (shell(cmd) != 0) {
     fmt::print(stderr, "ionrail: gnuplot failed on {}; the plots there are as they were\n", (dir / "plots.gp").string());

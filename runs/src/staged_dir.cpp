@@ -22,20 +22,31 @@ namespace ionrail::runs {
 
 namespace {
 
-// The first file this command read that lies under PATH, or "".
-std::string input_under(const fs::path& path) {
+// What --force would remove at PATH, canonical; empty when nothing is there
+// or PATH is a link (a link named as DIR is removed itself, not what it
+// points to: only what is under the name counts).
+fs::path removed_by_force(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(path, ec))) return {};
-  // A link named as DIR is removed itself, not what it points to: only
-  // what is under the name counts.
   const fs::path dir = fs::weakly_canonical(fs::absolute(path, ec), ec);
   if (ec || fs::is_symlink(fs::symlink_status(path, ec))) return {};
-  for (const auto& input : model_io::input_files_read()) {
-    const fs::path in(input);
-    if (std::mismatch(dir.begin(), dir.end(), in.begin(), in.end()).first == dir.end()) return input;
-  }
+  return dir;
+}
+
+// DIR itself or a path below it.
+bool under(const fs::path& dir, const fs::path& p) {
+  return std::mismatch(dir.begin(), dir.end(), p.begin(), p.end()).first == dir.end();
+}
+
+// The first file this command read that lies under DIR (canonical), or "".
+std::string input_under_dir(const fs::path& dir) {
+  if (dir.empty()) return {};
+  for (const auto& input : model_io::input_files_read())
+    if (under(dir, fs::path(input))) return input;
   return {};
 }
+
+std::string input_under(const fs::path& path) { return input_under_dir(removed_by_force(path)); }
 
 std::string holds_input_text(const std::string& input) {
   return "holds " + input + ", an input of this command: --force would delete it; name another output directory";
@@ -44,16 +55,15 @@ std::string holds_input_text(const std::string& input) {
 }  // namespace
 
 void refuse_to_remove(const fs::path& path, const std::string& given) {
-  const std::string input = input_under(path);
+  const fs::path dir = removed_by_force(path);
+  const std::string input = input_under_dir(dir);
   const std::string named = path.string() == given ? std::string() : path.string() + " ";
   if (!input.empty()) throw input_error(fmt::format("--out {}: {}{}", given, named, holds_input_text(input)));
   // The directory the user works in, under any name ("../here", its
   // absolute path): --force would delete it and everything in it.
   std::error_code ec;
-  if (!fs::exists(fs::symlink_status(path, ec)) || fs::is_symlink(fs::symlink_status(path, ec))) return;
-  const fs::path dir = fs::weakly_canonical(fs::absolute(path, ec), ec);
   const fs::path here = fs::weakly_canonical(fs::current_path(ec), ec);
-  if (!ec && std::mismatch(dir.begin(), dir.end(), here.begin(), here.end()).first == dir.end())
+  if (!dir.empty() && !ec && under(dir, here))
     throw input_error(fmt::format("--out {}: {}is the working directory{}: --force would delete it; name another "
                                   "output directory",
                                   given, named, dir == here ? "" : " or holds it (" + here.string() + ")"));

@@ -100,7 +100,8 @@ class run_control {
 };
 
 // Output directories of a command that was killed (SIGKILL, power loss)
-// stay behind as DIR.partial-PID: removes those of DIR whose process is gone.
+// stay behind as DIR.partial-PID (or DIR.replaced-PID, or a sweep point's
+// DIR.fingerprint.tmp-PID): removes those of DIR whose process is gone.
 void remove_stale_partials(const std::filesystem::path& dir);
 
 // The memory this machine can give a new process now, in bytes: the kernel's
