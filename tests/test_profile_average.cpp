@@ -282,6 +282,12 @@ TEST(RunnerAverage, WindowsThatDoNotFitTheProtocolAreRefused) {
                   "--set: protocol.average_window_s = [10, 200]: to must be at most the protocol's duration, 100 s"));
   EXPECT_TRUE(has(refusal(file("[50]"), {"series.key=protocol.pulse_s", "series.values=[100, 40]"}),
                   "protocol.average_window_s = [50]: from must be before the end of the protocol, 40 s"));
+  // A variant's value is named as the file's, with the variant, not as a
+  // "--set" the user never typed.
+  const std::string m = refusal(file("[]"), {"series.key=protocol.pulse_s", "series.values=[10, 1e300]"});
+  EXPECT_TRUE(has(m, "the variant pulse_s = 1e+300 (of [series] values / protocol.temperatures_k): protocol.pulse_s = 1e+300"))
+      << m;
+  EXPECT_FALSE(has(m, "--set: protocol.pulse_s")) << m;
 }
 
 TEST(RunnerAverage, MemoryEstimateCountsTheSums) {

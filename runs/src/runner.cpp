@@ -529,7 +529,18 @@ experiment_plan plan_experiment(const std::string& path, const run_options& opti
         label += fmt::format("{}T = {} K", label.empty() ? "" : ", ", temperature);
         subdir += fmt::format("{}T_{}K", subdir.empty() ? "" : "_", temperature);
       }
-      run_config cfg = overrides.size() == options.overrides.size() ? base : load_run_config(path, overrides);
+      run_config cfg = base;
+      if (overrides.size() != options.overrides.size()) try {
+          cfg = load_run_config(path, overrides);
+        } catch (const config_error& e) {
+          // The base (the user's own --set included) loaded, so the
+          // variant's value is at fault: it is named as the file's, not
+          // as a "--set" the user never typed.
+          std::string why = e.what();
+          if (why.compare(0, 7, "--set: ") == 0) why.erase(0, 7);
+          throw config_error(fmt::format("{}: the variant {} (of [series] values / protocol.temperatures_k): {}", path,
+                                         label, why));
+        }
       if (label.empty()) label = cfg.title;
       // make_drive reads and checks a waveform file: refused here, not mid-run.
       result.total_time_s += kmc::make_drive(cfg.protocol).duration_s;
