@@ -70,13 +70,13 @@ void check_device_start(double initial_state, double gain_sigma, double offset_s
 
 namespace {
 
-// "crossbar restore: NAME[i] is X; expected LO to HI" for the first entry
-// of v outside [lo, hi].
+// "WHO: NAME[i] is X; expected LO to HI" for the first entry of v outside
+// [lo, hi].
 template <class T>
-void check_entries(const std::vector<T>& v, const char* name, long long lo, long long hi) {
+void check_entries(const std::vector<T>& v, const std::string& who, const char* name, long long lo, long long hi) {
   for (std::size_t i = 0; i < v.size(); ++i)
     if (static_cast<long long>(v[i]) < lo || static_cast<long long>(v[i]) > hi)
-      throw std::invalid_argument("crossbar restore: " + std::string(name) + "[" + std::to_string(i) + "] is " +
+      throw std::invalid_argument(who + ": " + std::string(name) + "[" + std::to_string(i) + "] is " +
                                   std::to_string(static_cast<long long>(v[i])) + "; expected " + std::to_string(lo) +
                                   " to " + std::to_string(hi));
 }
@@ -93,6 +93,21 @@ void check_sum(double v, const char* name) {
 
 }  // namespace
 
+void check_device_batch(const model::device_batch& d, std::size_t n, const std::string& who) {
+  const std::pair<const char*, std::size_t> sizes[] = {{"state", d.state.size()}, {"fluct", d.fluct.size()},
+                                                       {"gain", d.gain.size()},   {"g_offset", d.g_offset.size()},
+                                                       {"rng", d.rng.size()},     {"noise", d.noise.size()}};
+  for (const auto& [name, size] : sizes)
+    if (size != n)
+      throw std::invalid_argument(who + ": " + std::string(name) + " holds " + std::to_string(size) + " devices; expected " +
+                                  std::to_string(n));
+  check_entries(d.state, who, "state", 0, model::state_one_raw);
+  check_entries(d.fluct, who, "fluct", -model::state_one_raw, model::state_one_raw);
+  check_entries(d.gain, who, "gain", 0, model::int_max<std::int32_t>);
+  check_entries(d.rng, who, "rng", 1, std::numeric_limits<std::uint32_t>::max());  // xorshift32 stays at 0
+  check_entries(d.noise, who, "noise", 0, 1);
+}
+
 void crossbar_array::restore(const model::device_batch& d, long long steps, const array_activity& a) {
   const std::size_t n = devices_.size();
   const std::pair<const char*, std::size_t> sizes[] = {{"state", d.state.size()}, {"fluct", d.fluct.size()},
@@ -103,10 +118,7 @@ void crossbar_array::restore(const model::device_batch& d, long long steps, cons
       throw std::invalid_argument("crossbar restore: " + std::string(name) + " holds " + std::to_string(size) +
                                   " devices; expected " + std::to_string(n) + " (rows " + std::to_string(p_.rows) +
                                   " x 2 x cols " + std::to_string(p_.cols) + ")");
-  check_entries(d.state, "state", 0, model::state_one_raw);
-  check_entries(d.fluct, "fluct", -model::state_one_raw, model::state_one_raw);
-  check_entries(d.gain, "gain", 0, model::int_max<std::int32_t>);
-  check_entries(d.rng, "rng", 1, std::numeric_limits<std::uint32_t>::max());
+  check_device_batch(d, n, "crossbar restore");
   const std::uint8_t noise = p_.noise ? 1 : 0;  // every device of an array shares its params' flag
   for (std::size_t i = 0; i < n; ++i)
     if (d.noise[i] != noise)

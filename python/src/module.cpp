@@ -198,6 +198,9 @@ struct device_batch_py {
     b = model::make_batch(n, seed, model::variation_params::from_si(gain_sigma, offset_sigma_s),
                           model::q_state::from_double(initial_state), noise);
   }
+  device_batch_py(const model::table& t, model::device_batch devices) : table(t), b(std::move(devices)) {}
+  // An independent batch in this one's exact state, taken under the lock.
+  device_batch_py(device_batch_py& from) : table(from.table), b(locked_copy(from)) {}
   std::size_t size() const { return b.size(); }
 
   void step_raw_ptr(const std::int16_t* v, int steps) {
@@ -205,6 +208,13 @@ struct device_batch_py {
     const std::lock_guard<std::mutex> hold(busy);  // one call at a time per object, from any Python thread
     const model::table_view tv = table.view();
     for (int k = 0; k < steps; ++k) model::step_batch(tv, b, v);
+  }
+
+ private:
+  static model::device_batch locked_copy(device_batch_py& from) {
+    py::gil_scoped_release nogil;
+    const std::lock_guard<std::mutex> hold(from.busy);
+    return from.b;
   }
 };
 
@@ -399,6 +409,26 @@ void take(const py::object& d, S& into, const members<S, T>& m, const std::strin
   for (const auto& [name, at] : m) into.*at = pickled<T>(d, name, what);
 }
 
+// Every device's raw words as a dict of NumPy arrays (the pickles of a
+// Crossbar and a DeviceBatch), and back: N devices, each array checked for
+// its dtype and length (values are checked by circuits::check_device_batch).
+py::dict devices_dict(const model::device_batch& b) {
+  py::dict devices;
+  for (const auto& [name, at] : device_words) devices[name] = raw_array((b.*at).data(), (b.*at).size());
+  devices["rng"] = raw_array(b.rng.data(), b.rng.size());
+  devices["noise"] = raw_array(b.noise.data(), b.noise.size());
+  return devices;
+}
+model::device_batch devices_from(const py::object& d, std::size_t n, const std::string& what) {
+  if (!py::isinstance<py::dict>(d)) throw std::invalid_argument(what + " pickle: an item is not the dict of device arrays");
+  model::device_batch b;
+  for (const auto& [name, at] : device_words)
+    b.*at = raw_vector<std::int32_t>(pickled<py::object>(d, name, what), what + " pickle: devices " + name, n);
+  b.rng = raw_vector<std::uint32_t>(pickled<py::object>(d, "rng", what), what + " pickle: devices rng", n);
+  b.noise = raw_vector<std::uint8_t>(pickled<py::object>(d, "noise", what), what + " pickle: devices noise", n);
+  return b;
+}
+
 // Crossbar pickle: (format, params dict, Table, devices dict of raw arrays,
 // steps, activity dict, counters dict {energy_j, pulses, reads}).
 py::tuple crossbar_state(crossbar_py& c) {
@@ -408,22 +438,19 @@ py::tuple crossbar_state(crossbar_py& c) {
     return c.x;
   }();
   const circuits::crossbar_params& p = x.params();
-  py::dict params, devices, activity, counters;
+  py::dict params, activity, counters;
   put(params, p, param_ints);
   put(params, p, param_reals);
   params["noise"] = p.noise;
   params["seed"] = p.seed;
   params["selector"] = p.selector == circuits::cell_selector::transistor ? "1t1r" : "passive";
-  const model::device_batch& b = x.devices();
-  for (const auto& [name, at] : device_words) devices[name] = raw_array((b.*at).data(), (b.*at).size());
-  devices["rng"] = raw_array(b.rng.data(), b.rng.size());
-  devices["noise"] = raw_array(b.noise.data(), b.noise.size());
   put(activity, x.activity(), activity_counts);
   put(activity, x.activity(), activity_sums);
   counters["energy_j"] = c.energy_j;
   counters["pulses"] = c.pulses;
   counters["reads"] = c.reads;
-  return py::make_tuple(pickle_format, params, table_py{x.table(), {}}, devices, x.steps(), activity, counters);
+  return py::make_tuple(pickle_format, params, table_py{x.table(), {}}, devices_dict(x.devices()), x.steps(), activity,
+                        counters);
 }
 
 crossbar_py* crossbar_from_state(const py::object& state) {
@@ -441,14 +468,7 @@ crossbar_py* crossbar_from_state(const py::object& state) {
     p.selector = selector_of(pickled<std::string>(s[1], "selector", what));
     auto c = std::make_unique<crossbar_py>(s[2].cast<const table_py&>().table, p);  // checks the params
     const std::size_t n = c->x.devices().size();
-    if (!py::isinstance<py::dict>(s[3]))
-      throw std::invalid_argument("Crossbar pickle: item 3 is not the dict of device arrays");
-    const py::dict d(s[3]);
-    model::device_batch b;
-    for (const auto& [name, at] : device_words)
-      b.*at = raw_vector<std::int32_t>(pickled<py::object>(d, name, what), what + " pickle: devices " + name, n);
-    b.rng = raw_vector<std::uint32_t>(pickled<py::object>(d, "rng", what), what + " pickle: devices rng", n);
-    b.noise = raw_vector<std::uint8_t>(pickled<py::object>(d, "noise", what), what + " pickle: devices noise", n);
+    const model::device_batch b = devices_from(s[3], n, what);
     circuits::array_activity a;
     take(s[5], a, activity_counts, what);
     take(s[5], a, activity_sums, what);
@@ -462,6 +482,34 @@ crossbar_py* crossbar_from_state(const py::object& state) {
                                   std::to_string(c->pulses) + ", reads " + std::to_string(c->reads) +
                                   "; expected a finite energy >= 0 and counts >= 0");
     return c.release();
+  });
+}
+
+// DeviceBatch pickle: (format, Table, devices dict of raw arrays, as a
+// Crossbar's). Every device keeps its own noise flag here.
+py::tuple device_batch_state(device_batch_py& d) {
+  const model::device_batch b = [&] {
+    py::gil_scoped_release nogil;
+    const std::lock_guard<std::mutex> hold(d.busy);  // a consistent snapshot
+    return d.b;
+  }();
+  return py::make_tuple(pickle_format, table_py{d.table, {}}, devices_dict(b));
+}
+
+device_batch_py* device_batch_from_state(const py::object& state) {
+  const std::string what = "DeviceBatch";
+  const py::tuple s = pickle_state(state, what, 3);
+  return unpickled(what, [&] {
+    if (!py::isinstance<table_py>(s[1]))
+      throw std::invalid_argument("DeviceBatch pickle: item 1 is " + std::string(py::repr(s[1])).substr(0, 80) +
+                                  "; expected an ionrail.Table");
+    // The batch is as long as its pickled state array; every other array must match it.
+    const py::object state_array = py::isinstance<py::dict>(s[2]) ? pickled<py::object>(s[2], "state", what) : py::none();
+    if (!py::isinstance<py::array>(state_array) || py::array(state_array).ndim() != 1)
+      throw std::invalid_argument("DeviceBatch pickle: item 2 is not the dict of device arrays (a 1-D \"state\" first)");
+    model::device_batch b = devices_from(s[2], static_cast<std::size_t>(py::array(state_array).size()), what);
+    circuits::check_device_batch(b, b.size(), "DeviceBatch pickle");
+    return new device_batch_py(s[1].cast<const table_py&>().table, std::move(b));
   });
 }
 
@@ -771,7 +819,14 @@ PYBIND11_MODULE(_ionrail, m) {
                                const std::vector<double> g = circuits::device_conductances_s(d.table.view(), d.b);
                                return py::array_t<double>(static_cast<py::ssize_t>(g.size()), g.data());
                              },
-                             "Effective conductance (S) of every device: the read current at 1 V");
+                             "Effective conductance (S) of every device: the read current at 1 V")
+      .def("__copy__", [](device_batch_py& d) { return new device_batch_py(d); },
+           "An independent batch in this one's exact state (copy.copy and copy.deepcopy)")
+      .def("__deepcopy__", [](device_batch_py& d, const py::object&) { return new device_batch_py(d); }, py::arg("memo"))
+      .def(py::pickle([](device_batch_py& d) -> py::object { return device_batch_state(d); },
+                      [](const py::object& state) { return device_batch_from_state(state); }),
+           "Pickled exactly (docs/python.md): the table and every device's raw state, checked when unpickled")
+      .def("__reduce_ex__", &reduce_by_state, py::arg("protocol"));
 
   // ---- crossbar ----
   py::class_<crossbar_py>(m, "Crossbar", "The circuits crossbar: differential pairs, DAC/ADC, IR drop, V/2 writes (passive cells) or 1T1R writes")

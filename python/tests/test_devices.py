@@ -135,3 +135,55 @@ def test_two_threads_stepping_one_batch_give_the_sequential_state():
         th.join()
     np.testing.assert_array_equal(one.state_raw, two.state_raw)
     np.testing.assert_array_equal(one.rng, two.rng)
+
+
+def test_a_copy_or_a_pickle_of_a_batch_continues_bit_identically():
+    import copy
+    import pickle
+
+    t = ionrail.Table.load(TABLE_DIR)
+    d = ionrail.DeviceBatch(t, 300, 4, gain_sigma=0.05, offset_sigma_s=2e-7, initial_state=0.3, noise=True)
+    d.step(np.linspace(-4.0, 6.0, 300), steps=3)
+    copies = [copy.copy(d), copy.deepcopy(d)] + [pickle.loads(pickle.dumps(d, protocol=p)) for p in (0, 1, 2, 5)]
+    copies[0].step(5.0)  # a copy is its own: the original stays
+    assert not np.array_equal(copies[0].state_raw, d.state_raw)
+    copies[0] = copy.deepcopy(d)
+    for v in VOLTS:
+        d.step(v)
+        for c in copies:
+            c.step(v)
+            for name in ("state_raw", "fluct_raw", "gain_raw", "g_offset_raw", "rng"):
+                np.testing.assert_array_equal(getattr(c, name), getattr(d, name))
+            np.testing.assert_array_equal(c.read(0.2), d.read(0.2))
+
+
+def test_a_tampered_batch_pickle_raises_value_error():
+    from conftest import unpickle_state
+
+    t = ionrail.Table.load(TABLE_DIR)
+    d = ionrail.DeviceBatch(t, 10, 1)
+    d.step(3.0)
+    state = d.__getstate__()
+    np.testing.assert_array_equal(unpickle_state(d, state).state_raw, d.state_raw)
+    devices = state[2]
+
+    def with_devices(**items):
+        return state[:2] + ({**devices, **items},)
+
+    rng, state_raw, noise = devices["rng"].copy(), devices["state"].copy(), devices["noise"].copy()
+    rng[3], state_raw[1], noise[2] = 0, -5, 2
+    cases = [
+        (with_devices(rng=rng), r"DeviceBatch pickle: rng\[3\] is 0; expected 1 to 4294967295"),
+        (with_devices(state=state_raw), r"state\[1\] is -5; expected 0 to"),
+        (with_devices(noise=noise), r"noise\[2\] is 2; expected 0 to 1"),
+        (with_devices(gain=devices["gain"][:-1]), "devices gain: expected a 1-D int32 array of 10 values"),
+        (with_devices(state=devices["state"].astype(np.int64)), "devices fluct|devices state: expected a 1-D int32"),
+        (with_devices(state=5), "not the dict of device arrays"),
+        (state[:2] + ([1, 2],), "not the dict of device arrays"),
+        (state[:1] + ("table",) + state[2:], "expected an ionrail.Table"),
+        (state + (1,), "a tuple of 3 items"),
+        ((2,) + state[1:], "format 1 first"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(ValueError, match=message):
+            unpickle_state(d, bad)

@@ -37,6 +37,11 @@ std::vector<double> device_conductances_s(const model::table_view& table, const 
 // "PREFIXinitial_state X is outside [0, 1]" otherwise. The crossbar's and
 // Python's DeviceBatch's one check.
 void check_device_start(double initial_state, double gain_sigma, double offset_sigma_s, const std::string& prefix);
+// Devices restored from outside (a pickle, a checkpoint): std::invalid_argument
+// "WHO: NAME[i] is X; expected LO to HI" unless every array holds N values
+// that a device can have (a state in [0, 1], a fluctuation within +-1, a
+// gain >= 0, a generator state other than 0, a noise flag of 0 or 1).
+void check_device_batch(const model::device_batch& devices, std::size_t n, const std::string& who);
 // One device's conductance (S) from its q_current raw read at 1 V: the
 // conversion device_conductances_s applies, for callers that keep the raw values.
 inline double raw_to_siemens(std::int64_t raw) {
