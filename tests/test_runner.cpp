@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include <ionrail/runs/output.hpp>
 #include <ionrail/runs/runner.hpp>
 
 namespace fs = std::filesystem;
@@ -29,6 +32,43 @@ TEST(Runner, ArrheniusFitRecoversTheActivationEnergy) {
       << "fitted " << fit.activation_energy_ev << " ± " << fit.standard_error_ev << " eV";
   EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "arrhenius.csv"));
   EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "T_300K" / "trace.csv"));
+}
+
+// summary.json's transport section of the one_ion_diffusion.toml run with SETS.
+ionrail::runs::json_doc transport_of(const std::string& name, const std::vector<std::string>& sets) {
+  ionrail::runs::run_options o;
+  o.out_dir = (fs::path(::testing::TempDir()) / name).string();
+  o.force = true;
+  o.quiet = true;
+  o.overrides = sets;
+  ionrail::runs::run_experiment(std::string(IONRAIL_SOURCE_DIR) + "/tests/data/one_ion_diffusion.toml", o);
+  std::ifstream in(fs::path(o.out_dir) / "summary.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ionrail::runs::json_doc::parse(text.str()).at("runs").at(0).at("transport");
+}
+
+TEST(Runner, TransportCoefficientsOnlyWhileTheWallsAreFar) {
+  // Wall-free (rms 0.011 of the rail): D_J = D* = 1e-18 m²/s exactly. The
+  // MSD of a Poisson walk of 2 hops/s over 10 s is 20 a² with variance
+  // 3·20² + 20 - 20² = 820 a⁴ per rail: a standard error of 0.64 a² (3.2 %)
+  // over 2000 rails; 4 of them, plus 2 % for the ions that start within
+  // reach of a wall.
+  const auto free = transport_of("ionrail_transport_free", {});
+  ASSERT_TRUE(free.at("d_jump_m2_s").is_number()) << free.dump();
+  EXPECT_LT(free.at("confinement").get<double>(), 0.02);
+  EXPECT_NEAR(free.at("d_jump_m2_s").get<double>(), 1e-18, 1e-18 * (4 * 0.032 + 0.02));
+  EXPECT_EQ(free.at("d_jump_m2_s").get<double>(), free.at("d_tracer_m2_s").get<double>());  // one ion per rail
+  EXPECT_FALSE(free.contains("note"));
+  // The same ions on a rail of 20 sites for 1000 s: the MSD saturates near
+  // (L a)²/6, and MSD/2t would give 7e-20 m²/s, flat in temperature.
+  // Null, with the reason.
+  const auto walled = transport_of("ionrail_transport_walled", {"device.sites=20", "device.thickness_nm=20", "device.rails=200",
+                                                                "protocol.relax_s=1000", "protocol.sample_every_s=100"});
+  EXPECT_GT(walled.at("confinement").get<double>(), 0.3);
+  for (const char* key : {"d_tracer_m2_s", "d_jump_m2_s", "haven_ratio", "conductivity_s_m", "drift_velocity_m_s"})
+    EXPECT_TRUE(walled.at(key).is_null()) << key << ": " << walled.dump();
+  EXPECT_NE(walled.at("note").get<std::string>().find("the closed rail's walls, not diffusion"), std::string::npos);
 }
 
 }  // namespace

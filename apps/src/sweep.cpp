@@ -153,14 +153,17 @@ std::vector<double> figures_of(const variant_result& v) {
   const bool relax = kind == kmc::protocol_kind::relax;
   const bool loop = kind == kmc::protocol_kind::sweep || kind == kmc::protocol_kind::waveform;
   const auto& t = v.transport;
+  // As in summary.json: no coefficients from displacements the walls set.
+  const bool wall_free = kmc::transport_confinement(t, v.config.device.thickness_nm * 1e-9) <= kmc::wall_free_confinement;
+  const auto coefficient = [&](double x) { return wall_free ? x : none; };
   std::vector<double> f{relax ? v.relax.tau_s : none,
                         relax ? v.relax.retained_after_10s : none,
                         loop ? v.loop.lobe_area_positive : none,
                         loop ? v.loop.lobe_area_negative : none,
-                        t.d_tracer_m2_s,
-                        t.d_jump_m2_s,
-                        t.haven_ratio,
-                        t.conductivity_s_m,
+                        coefficient(t.d_tracer_m2_s),
+                        coefficient(t.d_jump_m2_s),
+                        coefficient(t.haven_ratio),
+                        coefficient(t.conductivity_s_m),
                         v.trace.back().energy_j};
   for (double& x : f) x = std::isfinite(x) ? as_recorded(x) : none;
   return f;

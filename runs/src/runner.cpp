@@ -405,12 +405,24 @@ json_doc variant_json(const variant_result& v, const std::string& series_key) {
   s["wall_s"] = json_number(v.wall_s);
   s["attempts_per_s"] = json_number(v.wall_s > 0 ? i.attempts / v.wall_s : 0.0);
   s["events_per_s"] = json_number(v.wall_s > 0 ? static_cast<double>(i.events) / v.wall_s : 0.0);
+  // Past wall_free_confinement the coefficients would be the rail's length
+  // over t, flat in temperature: null, with the reason, never a number.
+  const double confinement = kmc::transport_confinement(t, v.config.device.thickness_nm * 1e-9);
+  const bool wall_free = confinement <= kmc::wall_free_confinement;
+  const auto coefficient = [&](double x) { return wall_free ? json_number(x) : json_doc(); };
   s["transport"] = {{"elapsed_s", json_number(t.elapsed_s)},
-                    {"d_tracer_m2_s", json_number(t.d_tracer_m2_s)},
-                    {"d_jump_m2_s", json_number(t.d_jump_m2_s)},
-                    {"haven_ratio", json_number(t.haven_ratio)},
-                    {"conductivity_s_m", json_number(t.conductivity_s_m)},
-                    {"drift_velocity_m_s", json_number(t.drift_velocity_m_s)}};
+                    {"confinement", json_number(confinement, 4)},
+                    {"d_tracer_m2_s", coefficient(t.d_tracer_m2_s)},
+                    {"d_jump_m2_s", coefficient(t.d_jump_m2_s)},
+                    {"haven_ratio", coefficient(t.haven_ratio)},
+                    {"conductivity_s_m", coefficient(t.conductivity_s_m)},
+                    {"drift_velocity_m_s", coefficient(t.drift_velocity_m_s)}};
+  if (!wall_free)
+    s["transport"]["note"] = fmt::format(
+        "the ions moved {:.3g} of the rail's length (rms) since the start, beyond {}: the closed rail's walls, not "
+        "diffusion, set the displacements, so the coefficients are null; a run this long measures no diffusion "
+        "coefficient (docs/physics.md, Transport)",
+        confinement, kmc::wall_free_confinement);
   s["energy_j"] = json_number(v.trace.back().energy_j);
   if (v.average_window.enabled)
     s["profile_average"] = {{"file", "profile_average.csv"},

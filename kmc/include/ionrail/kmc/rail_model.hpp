@@ -53,6 +53,20 @@ struct transport_estimate {
   double drift_velocity_m_s = 0;
 };
 
+// How far the ions moved, as a fraction of the rail's length L a: the rms
+// displacement, the larger of the tracer's and the centre of mass's per
+// ion (2 t D_J). A closed rail bounds the displacements: for a walker
+// between reflecting walls, started anywhere, MSD/2t falls short of D by
+// 5 % when the rms displacement reaches 0.044 L a, by 15 % at 0.13 and
+// tends to 0 (the MSD saturates at (L a)²/6). Beyond
+// wall_free_confinement the MSDs measure the rail, not a diffusion
+// coefficient.
+inline constexpr double wall_free_confinement = 0.044;
+inline double transport_confinement(const transport_estimate& e, double rail_length_m) {
+  const double per_ion_msd = e.tracer_msd_m2 > 2 * e.elapsed_s * e.d_jump_m2_s ? e.tracer_msd_m2 : 2 * e.elapsed_s * e.d_jump_m2_s;
+  return std::sqrt(per_ion_msd) / rail_length_m;
+}
+
 class rail_model {
  public:
   rail_model(const device_params& device, std::uint64_t seed);
