@@ -44,10 +44,7 @@ void BM_circuits_crossbar_epoch(benchmark::State& state) {
   const config::run_config cfg = config::load_run_config(experiments + "crossbar_digits.toml", {"crossbar.epochs=1"});
   const auto& x = cfg.crossbar;
   const circuit_inputs in(x.table_dir, x.data_file, x.learning.test_count, cfg.sim.seed);
-  circuits::crossbar_params xp = x.array;
-  xp.dt_m_s = model_io::table_metadata(x.table_dir, "dt_m_s");
-  if (!x.initial_state_given) xp.initial_state = model_io::table_metadata(x.table_dir, "s_eq");
-  xp.seed = cfg.sim.seed;
+  const circuits::crossbar_params xp = runs::crossbar_array_of(cfg);
   circuits::learning_params lp = x.learning;
   lp.seed = cfg.sim.seed;
   lp.pulse_train_length = static_cast<int>(state.range(0));
@@ -87,10 +84,7 @@ BENCHMARK(BM_circuits_snn_digits)->Unit(benchmark::kMillisecond);
 void BM_circuits_tiled_forward(benchmark::State& state) {
   const config::run_config cfg = config::load_run_config(experiments + "crossbar_digits.toml", {});
   const model::table table = model_io::load_table(cfg.crossbar.table_dir, model_io::table_format::csv);
-  circuits::crossbar_params p = cfg.crossbar.array;
-  p.dt_m_s = model_io::table_metadata(cfg.crossbar.table_dir, "dt_m_s");
-  if (!cfg.crossbar.initial_state_given) p.initial_state = model_io::table_metadata(cfg.crossbar.table_dir, "s_eq");
-  p.seed = cfg.sim.seed;
+  const circuits::crossbar_params p = runs::crossbar_array_of(cfg);
   const circuits::tiled_layer layer(table, 784, 128, 128, 128, p);
   const int batch = static_cast<int>(state.range(0));
   std::vector<double> x(static_cast<std::size_t>(batch) * 784), out(static_cast<std::size_t>(batch) * 128);

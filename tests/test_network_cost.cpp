@@ -73,4 +73,32 @@ TEST(NetworkCost, WritesAndAccumulatorAreTheNetworksOwn) {
   EXPECT_NE(text.str().find("## Hardware cost"), std::string::npos);
 }
 
+TEST(CrossbarRecord, InitialStateIsTheOneRun) {
+  // Without initial_state the devices start from the table's s_eq (0.3248
+  // for tables/measured_pulses); summary.json recorded the key's default,
+  // 0.25, so its parameters did not rerun the same devices.
+  const ionrail_test::scratch scratch("crossbar_record_");
+  const fs::path& dir = scratch.dir();
+  ionrail::app::crossbar_options o;
+  o.quiet = true;
+  const std::string file = std::string(IONRAIL_SOURCE_DIR) + "/experiments/crossbar_digits_measured.toml";
+  std::string recorded[2], epochs[2];
+  for (int k = 0; k < 2; ++k) {
+    o.out_dir = (dir / ("out" + std::to_string(k))).string();
+    o.overrides = {"crossbar.epochs=1"};
+    if (k == 1) o.overrides.push_back("crossbar.initial_state=" + recorded[0]);
+    ionrail::app::run_crossbar(file, o);
+    std::ifstream in(fs::path(o.out_dir) / "summary.json");
+    const auto js = nlohmann::json::parse(in);
+    recorded[k] = js.at("parameters").at("crossbar").at("initial_state").dump();
+    std::ifstream e(fs::path(o.out_dir) / "epochs.csv");
+    std::stringstream text;
+    text << e.rdbuf();
+    epochs[k] = text.str();
+  }
+  EXPECT_NEAR(std::stod(recorded[0]), 0.3248, 1e-4) << recorded[0];
+  EXPECT_EQ(recorded[1], recorded[0]);
+  EXPECT_EQ(epochs[1], epochs[0]) << "the recorded initial_state runs other devices";
+}
+
 }  // namespace

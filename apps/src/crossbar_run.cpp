@@ -119,10 +119,7 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
   if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
   if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the digits file is required");
   const model::table table = load_table_consistent(x.table_dir);
-  circuits::crossbar_params array = x.array;
-  array.dt_m_s = table_metadata(x.table_dir, "dt_m_s");
-  if (!x.initial_state_given) array.initial_state = table_metadata(x.table_dir, "s_eq");
-  array.seed = cfg.sim.seed;
+  const circuits::crossbar_params array = runs::crossbar_array_of(cfg);
   circuits::learning_params learning = x.learning;
   learning.seed = cfg.sim.seed;
   const auto data = circuits::load_digits(x.data_file);
@@ -194,7 +191,7 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
                      {"energy_per_cell_pulse_last_epoch_j", json_number(energy_per_pulse_j(all[l]->epochs.back()), 6)}};
     js["pulse_step_s"] = json_number(rep.pulse_step_s, 6);
     js["seconds_per_epoch"] = json_number(rep.seconds_per_epoch, 4);
-    js["parameters"] = parameters_json(cfg);
+    js["parameters"] = parameters_json(runs::crossbar_as_run(cfg));  // initial_state as run
     write_json(dir.path() / "summary.json", js);
   }
   {
@@ -381,7 +378,7 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
     js["weights"] = rep.weights;
     js["accumulator_bits_per_weight"] = rep.accumulator_bits;
     js["accumulator_bytes"] = accumulator_bytes;
-    js["parameters"] = parameters_json(cfg);
+    js["parameters"] = parameters_json(runs::crossbar_as_run(cfg));  // initial_state as run
     write_json(dir.path() / "summary.json", js);
   }
   std::string cost_md, cost_plots;  // the hardware cost section, when [crossbar] hardware names a file

@@ -10,6 +10,21 @@
 
 namespace ionrail::runs {
 
+circuits::crossbar_params crossbar_array_of(const config::run_config& cfg) {
+  const auto& x = cfg.crossbar;
+  circuits::crossbar_params array = x.array;
+  array.dt_m_s = model_io::table_metadata(x.table_dir, "dt_m_s");
+  if (!x.initial_state_given) array.initial_state = model_io::table_metadata(x.table_dir, "s_eq");
+  array.seed = cfg.sim.seed;
+  return array;
+}
+
+config::run_config crossbar_as_run(const config::run_config& cfg) {
+  config::run_config recorded = cfg;
+  recorded.crossbar.array.initial_state = crossbar_array_of(cfg).initial_state;
+  return recorded;
+}
+
 network_setup load_network_setup(const config::run_config& cfg, const std::string& path) {
   using config::config_error;
   const auto& x = cfg.crossbar;
@@ -30,9 +45,7 @@ network_setup load_network_setup(const config::run_config& cfg, const std::strin
                                 "integer in [1, 1000]");
     mp.pulse_train_length = x.learning.pulse_train_length;
   }
-  s.array.dt_m_s = model_io::table_metadata(x.table_dir, "dt_m_s");
-  if (!x.initial_state_given) s.array.initial_state = model_io::table_metadata(x.table_dir, "s_eq");
-  s.array.seed = cfg.sim.seed;
+  s.array = crossbar_array_of(cfg);
   if (x.mnist_data()) {
     const auto dir = std::filesystem::path(x.data_file);
     const auto set = circuits::load_mnist((dir / "images-idx3-ubyte.gz").string(), (dir / "labels-idx1-ubyte.gz").string());

@@ -13,6 +13,14 @@
 
 namespace ionrail::runs {
 
+// [crossbar]'s array as it runs: the table's step (dt_m_s), its rest state
+// (s_eq) where initial_state is not given, the run's seed. Every crossbar
+// path, and the parameters summary.json records, take it from here.
+circuits::crossbar_params crossbar_array_of(const config::run_config& cfg);
+// CFG with the values crossbar_array_of resolved (initial_state from the
+// table), so that the recorded parameters rerun the same devices.
+config::run_config crossbar_as_run(const config::run_config& cfg);
+
 struct network_setup {
   circuits::mlp_params mlp;
   circuits::crossbar_params array;  // every tile's DAC, ADC, wires, variation; dt and rest state from the table
