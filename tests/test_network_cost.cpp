@@ -67,6 +67,16 @@ TEST(NetworkCost, WritesAndAccumulatorAreTheNetworksOwn) {
   // of 10 columns.
   const double conversions = 2 * 8 + 1 * 10;
   EXPECT_NEAR(cost.at("ADC")[0], conversions * 10e-15 * 256, 1e-5 * conversions * 10e-15 * 256);
+  // Write latency: the device time of the epoch's training. Tiles and
+  // layers program at the same time, so a sample takes its busiest layer's
+  // busiest tile: at least the mean of the two layers' steps, at most their
+  // sum (epochs.csv's write_steps); it was the tiles' mean write steps,
+  // a third of that here.
+  EXPECT_GE(2 * last.train_model_steps, last.write_steps);
+  EXPECT_LE(last.train_model_steps, last.write_steps);
+  const double device_time_s = static_cast<double>(last.train_model_steps) * 0.05;  // the table's dt_m
+  EXPECT_NEAR(cost.at("latency_s")[2], device_time_s, 1e-3 * device_time_s);
+  EXPECT_NEAR(cost.at("latency_s")[1], device_time_s / 300, 1e-3 * device_time_s / 300);
   std::ifstream md(dir / "out" / "report.md");
   std::stringstream text;
   text << md.rdbuf();

@@ -85,6 +85,16 @@ circuits::hardware_cost network_cost(const circuits::mlp_report& rep, const std:
     const auto area = area_of(ly, hw);
     for (int p = 0; p < cost_parts; ++p) c.area_m2[static_cast<std::size_t>(p)] += area[static_cast<std::size_t>(p)];
   }
+  // Latency: a sample's reads go layer after layer (each needs the one
+  // below); its writes take the device time every device spent training,
+  // the busiest tile of the busiest layer (tiles and layers program at the
+  // same time, train_mlp), not the tiles' mean write steps.
+  train.latency_s = test.latency_s = 0;
+  for (std::size_t l = 0; l < layouts.size(); ++l) {
+    train.latency_s += read_latency_s(e.train_activity[l], layouts[l], hw);
+    test.latency_s += read_latency_s(e.test_activity[l], layouts[l], hw);
+  }
+  train.latency_s += static_cast<double>(e.train_model_steps) * layouts.front().dt_m_s;
   c.per_inference = per_each(test, test_samples);
   c.per_update = per_each(train, train_samples);
   c.per_epoch = train;

@@ -543,6 +543,7 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
       return a;
     };
     const auto before = activities();
+    const long long steps_before = dev.layer(0).tile(0, 0).steps();
     const auto t0 = std::chrono::steady_clock::now();
     long long team_sum = 0;
     for (int k : order) {
@@ -560,6 +561,7 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
       governor.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - sample_start).count());
     }
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rec.train_model_steps = dev.layer(0).tile(0, 0).steps() - steps_before;
     rec.threads_mean = static_cast<double>(team_sum) / static_cast<double>(order.size());
     dev.set_threads(governor.threads());
     if (twin)

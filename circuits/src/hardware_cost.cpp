@@ -37,13 +37,21 @@ cost_breakdown cost_of(const array_activity& a, const digital_ops& ops, double u
                         ops.fp_mults * hw.fp_mult_energy_j;
   // Read, then write back, every accumulator bit of the updated weights.
   c.energy_j[accumulator] = 2.0 * updated_weights * l.accumulator_bits * hw.sram_bit_energy_j;
-  // Tiles work in parallel: the reads and write steps of one tile.
-  const double reads = static_cast<double>(a.reads) / l.tiles;
+  // Tiles work in parallel: the write steps of one tile (a network's
+  // layers, whose tiles are unevenly busy, count their device time
+  // instead: app network_cost).
   const double steps = static_cast<double>(a.write_steps) / l.tiles;
-  // An ADC converts its columns one after another (at most the tile's).
-  const int serial = std::min(hw.columns_per_adc, l.tile_cols);
-  c.latency_s = reads * (hw.read_time_s + serial * hw.adc_conversion_s) + steps * l.dt_m_s;
+  c.latency_s = read_latency_s(a, l, hw) + steps * l.dt_m_s;
   return c;
+}
+
+double read_latency_s(const array_activity& a, const cost_layout& l, const hardware_params& hw) {
+  check_layout(l, hw);
+  // Every tile takes every read; an ADC converts its columns one after
+  // another (at most the tile's).
+  const double reads = static_cast<double>(a.reads) / l.tiles;
+  const int serial = std::min(hw.columns_per_adc, l.tile_cols);
+  return reads * (hw.read_time_s + serial * hw.adc_conversion_s);
 }
 
 std::array<double, cost_parts> area_of(const cost_layout& l, const hardware_params& hw) {

@@ -88,6 +88,10 @@ struct mlp_epoch {
   double seconds = 0;                            // wall time of the crossbar network's epoch
   double threads_mean = 0;                       // mean threads per training sample (thread governor)
   long long write_steps = 0;                     // model steps spent writing (layer steps, tiles in parallel)
+  // Model steps every device took while training: idle tiles and layers
+  // relax while the busiest writes, so all devices take the same; × dt_m
+  // is the training's device time (the cost report's write latency).
+  long long train_model_steps = 0;
   long long cell_pulses = 0;                     // weights pulsed × pulses
   double energy_j = 0;
   // What each layer's tiles did (hardware_cost.hpp): while training, and

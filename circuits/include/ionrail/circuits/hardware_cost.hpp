@@ -84,6 +84,10 @@ cost_breakdown cost_of(const array_activity& activity, const digital_ops& ops, d
 // The area of the layout's hardware.
 std::array<double, cost_parts> area_of(const cost_layout& layout, const hardware_params& hw);
 
+// The reads' share of cost_of's latency: t_read + min(columns_per_adc,
+// tile_cols) conversions per read of one tile (tiles read in parallel).
+double read_latency_s(const array_activity& activity, const cost_layout& layout, const hardware_params& hw);
+
 // cost_of's breakdown divided by n (per inference, per update); n > 0.
 cost_breakdown per_each(const cost_breakdown& total, double n);
 
