@@ -172,6 +172,26 @@ TEST(InputFiles, FilesNamedInARunFileAreRefusedAtOnce) {
       << e;
 }
 
+TEST(InputFiles, DotDotAfterASymbolicLinkIsTheSystemsDotDot) {
+  // work/exp is a link to real/exp; the run file there names
+  // "../data/w.csv", which the system (and the user's shell) resolves to
+  // real/data/w.csv. Taken as text it was work/data/w.csv: another file,
+  // read without a word (a two-class digits set instead of the shipped one).
+  scratch s;
+  fs::create_directories(s.path("real/exp"));
+  fs::create_directories(s.path("real/data"));
+  fs::create_directories(s.path("work/data"));
+  fs::create_directory_symlink(fs::path(s.path("real/exp")), s.path("work/exp"));
+  std::ofstream(s.path("real/exp/run.toml")) << "[protocol]\nkind = \"waveform\"\nwaveform_csv = \"../data/w.csv\"\n";
+  std::ofstream(s.path("real/data/w.csv")) << "time_s,volts\n0,0\n1,0.5\n";
+  std::ofstream(s.path("work/data/w.csv")) << "time_s,volts\n0,0\n7,2\n";  // the decoy
+  const auto cfg = config::load_run_config(s.path("work/exp/run.toml"));
+  EXPECT_TRUE(fs::equivalent(cfg.protocol.waveform_csv, s.path("real/data/w.csv"))) << cfg.protocol.waveform_csv;
+  // Without a link the tidy form is kept.
+  std::ofstream(s.path("work/run.toml")) << "[protocol]\nkind = \"waveform\"\nwaveform_csv = \"./data/../data/w.csv\"\n";
+  EXPECT_EQ(config::load_run_config(s.path("work/run.toml")).protocol.waveform_csv, s.path("work/data/w.csv"));
+}
+
 TEST(InputFiles, CalibrationCheckpointFilesThatAreFifosAreRefusedAtOnce) {
   // A calibration's checkpoint directory: the bins of a finished run
   // (run_K.bins) and the state of a run part-way (run_K.state).

@@ -251,7 +251,8 @@ sweep_plan load_sweep(const std::string& path, const std::vector<std::string>& o
   std::vector<std::vector<double>> rows;
   if (const auto csv = sw->get("points_csv")) {
     if (!axes.empty()) throw config_error(fmt::format("{}: sweep: give axes or points_csv, not both", where(path, *csv)));
-    const fs::path file = (fs::path(path).parent_path() / csv->as_string()->get()).lexically_normal();
+    // Not lexically normalised: a ".." after a symbolic link is the system's to resolve.
+    const fs::path file = fs::path(path).parent_path() / csv->as_string()->get();
     std::string text, why;
     if (!try_read_input_file(file.string(), max_input_bytes, text, why))
       throw config_error(fmt::format("{}: sweep.points_csv: cannot open '{}' ({})", where(path, *csv), file.string(), why));

@@ -135,15 +135,31 @@ toml::table parse_toml(const std::string& file, const std::string& text) {
   }
 }
 
-std::string resolve(const std::string& ref, const std::string& named_by, std::vector<std::string>& tried) {
+namespace {
+
+// P, or its lexically normal form where that is the same file (or P names
+// nothing, for the messages).
+fs::path tidy(const fs::path& p) {
+  const fs::path normal = p.lexically_normal();
   std::error_code ec;
+  if (normal == p || !fs::exists(p, ec)) return normal;
+  return fs::exists(normal, ec) && fs::equivalent(p, normal, ec) ? normal : p;
+}
+
+}  // namespace
+
+std::vector<fs::path> path_candidates(const std::string& ref, const std::string& named_by) {
   const fs::path r(ref);
   std::vector<fs::path> candidates;
-  if (!r.is_absolute() && named_by != set_origin)
-    candidates.push_back((fs::path(named_by).parent_path() / r).lexically_normal());
-  const fs::path as_given = r.lexically_normal();
+  if (!r.is_absolute() && named_by != set_origin) candidates.push_back(tidy(fs::path(named_by).parent_path() / r));
+  const fs::path as_given = tidy(r);
   if (candidates.empty() || candidates[0] != as_given) candidates.push_back(as_given);
-  for (const auto& c : candidates) {
+  return candidates;
+}
+
+std::string resolve(const std::string& ref, const std::string& named_by, std::vector<std::string>& tried) {
+  std::error_code ec;
+  for (const auto& c : path_candidates(ref, named_by)) {
     tried.push_back(c.string());
     if (fs::is_regular_file(c, ec)) return c.string();
   }

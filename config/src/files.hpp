@@ -2,6 +2,7 @@
 // The files a configuration reads: the run file, its material, and the
 // files its keys name (found relative to the file that named them).
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,13 @@ bool toml_within_bounds(const std::string& text, std::size_t& line, std::string&
 // Parses TOML (checked by toml_within_bounds first); a syntax error becomes a
 // config_error "FILE:LINE:COLUMN: what".
 toml::table parse_toml(const std::string& file, const std::string& text);
+
+// Where REF, named by the file NAMED_BY (or by --set), may be: relative to
+// NAMED_BY's directory (not for --set or an absolute REF), then as given.
+// A ".." after a symbolic link leaves the link's target, as the system
+// resolves it, not the directory the link sits in: a candidate is written
+// in its lexically normal form only where that names the same file.
+std::vector<std::filesystem::path> path_candidates(const std::string& ref, const std::string& named_by);
 
 // A file named by a key: relative to the directory of the file that named it,
 // else relative to the current directory. Returns "" if neither exists and

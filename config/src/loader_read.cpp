@@ -187,10 +187,7 @@ bool loader::get_path(const toml::table& t, const std::string& path, std::string
   if (!get(t, path, key, ref)) return false;
   const std::string p = join(path, key);
   const fs::path named_by(origin_of(p).file);
-  std::vector<fs::path> candidates;
-  if (!fs::path(ref).is_absolute() && named_by.string() != set_origin)
-    candidates.push_back((named_by.parent_path() / ref).lexically_normal());
-  candidates.push_back(fs::path(ref).lexically_normal());
+  const std::vector<fs::path> candidates = path_candidates(ref, named_by.string());
   std::error_code ec;
   std::vector<std::string> tried;
   bool exists = false;  // some candidate, of the wrong type
