@@ -254,6 +254,29 @@ TEST(TableIo, BadTablesAreRefusedWithTheFileNamed) {
     std::ofstream(dir / "table.json") << ss.str().substr(0, ss.str().size() / 2);
     expect_refused(dir, model_io::table_format::hex, "table.json: not one whole JSON object (truncated");
   }
+  {
+    // A negative noise entry with every checksum made to match (a hand
+    // edit, re-summed): the model's step assumes check_table; replay ran it.
+    const auto dir = written_table("negative_noise");
+    model::table t = model_io::load_table(dir.string(), model_io::table_format::hex);
+    const std::uint64_t before = t.checksum();
+    t.noise[5] = model::q_delta::from_raw(-256);
+    std::ifstream in(dir / "table_noise.hex");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    in.close();
+    std::string text = ss.str();
+    std::size_t at = 0;
+    for (int line = 0; line < 5; ++line) at = text.find('\n', at) + 1;
+    text.replace(at, 8, "ffffff00");
+    std::ofstream(dir / "table_noise.hex") << text;
+    char old_sum[17], new_sum[17];
+    std::snprintf(old_sum, sizeof old_sum, "%016llx", static_cast<unsigned long long>(before));
+    std::snprintf(new_sum, sizeof new_sum, "%016llx", static_cast<unsigned long long>(t.checksum()));
+    rewrite(dir / "table.json", old_sum, new_sum);
+    expect_refused(dir, model_io::table_format::hex,
+                   "noise table has a negative standard deviation: noise[5] = -2.384185791015625e-07 (i_s 0, i_v 5)");
+  }
   expect_refused(fs::path(::testing::TempDir()) / "no_such_table", model_io::table_format::csv, "cannot open");
 }
 

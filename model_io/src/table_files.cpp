@@ -625,6 +625,25 @@ model::table load_table(const std::string& dir_name, table_format format) {
   if (t.checksum() != checksum)
     refuse(cat(source, ": checksum ", hex16(t.checksum()), " does not match table.json's ", hex16(checksum),
                ": the table is corrupted or from another calibration"));
+  // A table whose checksum matches can still hold what no calibration
+  // writes (a hand-edited file, re-summed): the model's step assumes
+  // check_table, so every command, the Python loader and the benches that
+  // read through here refuse it, as SystemC and the exporters do.
+  if (const model::table_status status = t.check(); status != model::table_status::ok) {
+    const auto first_negative = [&](const auto& v, const char* what) -> std::string {
+      for (std::size_t k = 0; k < v.size(); ++k)
+        if (v[k].raw() < 0)
+          return cat(what, "[", k, "] = ", v[k].to_double(), v.size() == cells ? cat(" (i_s ", k / static_cast<std::size_t>(grid.n_v),
+                                                                                  ", i_v ", k % static_cast<std::size_t>(grid.n_v), ")")
+                                                                              : std::string());
+      return {};
+    };
+    std::string where = first_negative(t.noise, "noise");
+    if (where.empty()) where = first_negative(t.fluct, "fluct");
+    if (where.empty()) where = first_negative(t.g, "g");
+    refuse(cat(source, ": ", model::describe(status), where.empty() ? std::string() : cat(": ", where),
+               "; a calibrated table never holds one"));
+  }
   return t;
 }
 
