@@ -55,6 +55,17 @@ if(IONRAIL_IVERILOG AND IONRAIL_VVP)
                            PASS_REGULAR_EXPRESSION "PASS icarus_cell_kat: 8 devices, 2000 known-answer steps")
     endforeach()
   endforeach()
+  # Lists travel as "|"-joined text (a ";" would split the argument).
+  string(REPLACE ";" "|" icarus_sources_text "${icarus_sources}")
+  foreach(digit x z)
+    add_test(NAME icarus_table_load_${digit}_digits
+             COMMAND ${CMAKE_COMMAND} -DIVERILOG=${IONRAIL_IVERILOG} -DVVP=${IONRAIL_VVP} -DSRC=${icarus_table}
+                     -DDIR=${icarus_dir}/bad_table_${digit} -DDIGIT=${digit}
+                     "-DINCLUDES=${IONRAIL_RTL_GEN_DIR}|${IONRAIL_RTL_DIR}" "-DSOURCES=${icarus_sources_text}"
+                     -DKAT=${synth_kat_dir}/cell_noise_off.kat
+                     -P ${PROJECT_SOURCE_DIR}/verilog_tb/check_table_load_icarus.cmake)
+    set_tests_properties(icarus_table_load_${digit}_digits PROPERTIES LABELS "rtl;icarus")
+  endforeach()
 else()
   message(STATUS "ionrail: iverilog/vvp not found; the Icarus Verilog known-answer bench is skipped")
 endif()

@@ -214,8 +214,10 @@ module ionrail_table_rom #(
     for (int k = 0; k < CELLS; ++k) h = fnv_word(h, noise_rom[k]);
     for (int k = 0; k < CELLS; ++k) h = fnv_word(h, fluct_rom[k]);
     for (int k = 0; k < N_S; ++k) h = fnv_word(h, g_rom[k]);
-    if (h != checksum)
-      $fatal(1, "ionrail_table_rom: %s: checksum %016h of the loaded files differs from %016h (table.vh): wrong, short or corrupt table files, or a table of another format version",
+    // !==: an x or z digit in a file makes h unknown, and != of an unknown
+    // is itself unknown, which an if takes as false (the check passed).
+    if (h !== checksum)
+      $fatal(1, "ionrail_table_rom: %s: checksum %016h of the loaded files differs from %016h (table.vh): wrong, short or corrupt table files (x or z digits included), or a table of another format version",
              dir, h, checksum);
 `endif
   end
