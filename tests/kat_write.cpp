@@ -9,7 +9,9 @@
 #include <ionrail/kat/kat.hpp>
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
+  // A name that starts with "-" is an option mistaken for the output
+  // (--help wrote a directory named "--help"): usage, exit 2.
+  if (argc != 2 || argv[1][0] == '-') {
     std::fprintf(stderr, "usage: %s DIR\n", argv[0]);
     return 2;
   }

@@ -101,7 +101,9 @@ std::string text() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
+  // A name that starts with "-" is an option mistaken for the output
+  // (--help wrote a directory named "--help"): usage, exit 2.
+  if (argc != 2 || argv[1][0] == '-') {
     std::fprintf(stderr, "usage: %s OUTPUT.vh\n", argv[0]);
     return 2;
   }
