@@ -147,6 +147,33 @@ TEST(Export, TableWithoutFastFluctuationAndBadMetadata) {
   EXPECT_THROW(ionrail::model_io::spice_library(t, info), std::invalid_argument);
 }
 
+TEST(Export, FastFluctuationForEveryRhoAndKappaTheTableAllows) {
+  // The model's step is d' = rho d + kappa F z2. The export derived d from
+  // rho alone, as if kappa were sqrt(1 - rho^2): rho = 0 (white d of spread
+  // kappa F) wrote no fluctuation at all, and rho = 1 (a random walk) a
+  // frozen d. Held for a step, z2 moves d by c F z2 (1 - rho)/lambda, so
+  // c = kappa lambda/(1 - rho) is the model's step (kappa/dt_m at rho = 1).
+  namespace m = ionrail::model;
+  const m::table_grid grid = m::table_grid::make(2, 10, 2);
+  std::vector<double> drift(grid.cells(), 0.0), noise(grid.cells(), 1e-4), fluct(grid.cells(), 1e-3), g(5, 1e-6);
+  ionrail::model_io::circuit_export_info info{"code", 0.05, 0.5};
+  auto library = [&](double rho, double kappa) {
+    m::table t = ionrail::model_io::table_from_arrays(grid, drift, noise, fluct, g, rho);
+    t.fluct_kick = m::q_coeff::from_double(kappa);
+    return ionrail::model_io::spice_library(t, info);
+  };
+  const std::string white = library(0.0, 1.0);
+  EXPECT_NE(white.find("Bdd d 0 V=(time>0)*1*v(fl)*v(z2)"), std::string::npos) << white;
+  const std::string walk = library(1.0, 1.0);
+  EXPECT_NE(walk.find("Bdd 0 d I=(time>0)*(-0*v(d)+20*v(fl)*v(z2))"), std::string::npos) << walk;  // 1 / 0.05 s
+  const std::string half = library(0.5, 0.25);  // lambda = ln 2 / 0.05 s, c = 0.25 lambda / 0.5
+  const double lambda = std::log(2.0) / 0.05;
+  char expected[160];
+  std::snprintf(expected, sizeof expected, "Bdd 0 d I=(time>0)*(-%.9g*v(d)+%.9g*v(fl)*v(z2))", lambda, 0.5 * lambda);
+  EXPECT_NE(half.find(expected), std::string::npos) << expected << "\n" << half;
+  EXPECT_NE(library(0.5, 0.0).find("this table has no fast fluctuation (kappa = 0 or fluct = 0)"), std::string::npos);
+}
+
 // replay --no-noise (the path the exported device is tested against,
 // test_spice.cpp): every device the same, spread zero; with --compare-kmc,
 // whose spread ratio needs the noisy ensemble, refused.

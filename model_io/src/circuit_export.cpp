@@ -149,8 +149,8 @@ std::string spice_library(const model::table& t, const circuit_export_info& info
   o += ".ends ionrail_mem\n\n";
 
   // Noisy device.
-  const double rho = t.fluct_rho.to_double();
-  const bool has_fluct = rho > 0 && !all_zero(t, which::fluct);
+  const double rho = t.fluct_rho.to_double(), kappa = t.fluct_kick.to_double();
+  const bool has_fluct = kappa > 0 && !all_zero(t, which::fluct);
   common(o, true);
   o += "* unit normal draws, each held for dt_m (Gaussian trrandom, mean 0, standard deviation 1)\n";
   o += "Vz1 z1 0 dc 0 trrandom(2 " + num(info.dt_m_s) + " 0 1 0)\n";
@@ -159,21 +159,31 @@ std::string spice_library(const model::table& t, const circuit_export_info& info
   o += "Btot tot 0 V=v(dr)+v(nz)\n";
   o += "Brate 0 s I=(time>0)*(" + held_rate("tot") + ")\n";
   if (has_fluct) {
-    // δ' = ρ δ + F κ z per step; as an OU process with the same relaxation
-    // (λ = -ln ρ / dt_m) and the same stationary spread F:
-    // dδ/dt = -λ δ + F √(2 λ) ξ, ξ ≈ z / √dt_m.
-    const double lambda = -std::log(rho) / info.dt_m_s;
-    o += "* fast fluctuation d (read state s + d): relaxes at lambda = -ln(rho)/dt_m = " + num(lambda) +
-         " per second,\n* stationary spread F(s, V); starts at 0\n";
+    // The model's step is d' = rho d + F kappa z2 (any rho and kappa the
+    // table allows, not only kappa = sqrt(1 - rho^2)). With z2 held for a
+    // step, dd/dt = -lambda d + c F z2 at lambda = -ln(rho)/dt_m moves d
+    // over one step to rho d + c F z2 (1 - rho)/lambda: c = kappa
+    // lambda/(1 - rho) gives the model's step exactly; c = kappa/dt_m at
+    // rho = 1 (a random walk), and at rho = 0 d is kappa F z2 itself.
     o += "Vz2 z2 0 dc 0 trrandom(2 " + num(info.dt_m_s) + " 0 1 0)\n";
-    o += "Cd d 0 1\nRd0 d 0 1e15\n";
     o += "Bfl fl 0 V=(\n" + bilinear_expr(t, which::fluct) + "+ )\n";
-    o += "Bdd 0 d I=(time>0)*(-" + num(lambda) + "*v(d)+" + num(std::sqrt(2 * lambda / info.dt_m_s)) +
-         "*v(fl)*v(z2))\n";
+    if (rho > 0) {
+      const double lambda = -std::log(rho) / info.dt_m_s;
+      const double c = rho < 1 ? kappa * lambda / (1 - rho) : kappa / info.dt_m_s;
+      o += "* fast fluctuation d (read state s + d), the model's d' = rho d + kappa F(s, V) z2 per step (rho = " +
+           num(rho) + ", kappa = " + num(kappa) + "):\n* relaxes at lambda = -ln(rho)/dt_m = " + num(lambda) +
+           " per second; starts at 0\n";
+      o += "Cd d 0 1\nRd0 d 0 1e15\n";
+      o += "Bdd 0 d I=(time>0)*(-" + num(lambda) + "*v(d)+" + num(c) + "*v(fl)*v(z2))\n";
+    } else {
+      o += "* fast fluctuation d (read state s + d): rho = 0, so d is kappa F(s, V) z2, fresh every step (kappa = " +
+           num(kappa) + ")\n";
+      o += "Bdd d 0 V=(time>0)*" + num(kappa) + "*v(fl)*v(z2)\n";
+    }
     o += "Bsr sr 0 V=min(max(v(s)+v(d),0),1)\n";
     o += "Bg g 0 V=" + g_pwl(t, "sr") + "\n";
   } else {
-    o += "* this table has no fast fluctuation (rho = 0 or fluct = 0)\n";
+    o += "* this table has no fast fluctuation (kappa = 0 or fluct = 0)\n";
     o += "Bg g 0 V=" + g_pwl(t, "sc") + "\n";
   }
   o += "Bi p n I=" + num(model::cond_unit_siemens) + "*v(g)*v(p,n)\n";
