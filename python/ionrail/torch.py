@@ -29,6 +29,13 @@ circuits::write_outer):
   below 1 and a decay over epochs (set ``layer.learning_rate`` between
   epochs; python/examples/train_mlp.py) average out the coarse steps.
 
+The error signal is each sample's own row of the gradient: use a loss
+summed over the batch (``reduction="sum"``). A batch-mean loss (the default
+of ``cross_entropy``) divides every row by the batch size, so that at 32
+samples nothing passes the default threshold and no device is programmed;
+``apply_pulses`` then warns (``UserWarning``, once per layer), see
+docs/python.md.
+
 Weights in the forward pass are in units of the conductance span:
 w = (G+ - G-) / g_span, so y = out_scale * I / (v_read * g_span).
 
@@ -44,6 +51,7 @@ back with ``torch.load(f, weights_only=False)`` by the same ionrail version
 import copy
 import math
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -140,6 +148,7 @@ class AnalogLinear(torch.nn.Module):
         self._rng = np.random.default_rng(seed)
         self._last_input = None
         self._last_grad = None
+        self._warned_threshold = False  # the below-threshold warning was given (once per layer)
 
     @property
     def learning_rate(self):
@@ -220,13 +229,19 @@ class AnalogLinear(torch.nn.Module):
         return self.xbar.weights / self.xbar.g_span_s * self.out_scale
 
     def apply_pulses(self):
-        """Program the devices from the last forward input and backward gradient. Returns the energy (J)."""
+        """Program the devices from the last forward input and backward gradient. Returns the energy (J).
+
+        Each sample's gradient row is compared with error_threshold as it is: a loss averaged over the batch
+        divides it by the batch size. A non-zero gradient of several rows, none above the threshold, of which
+        one would pass it multiplied by the number of rows, programs nothing and warns (UserWarning, once
+        per layer): use reduction="sum", or a lower error_threshold."""
         if self._last_input is None or self._last_grad is None:
             raise RuntimeError("apply_pulses needs a forward and a backward pass first")
         xs = self._last_input.reshape(-1, self._last_input.shape[-1])
         gs = self._last_grad.reshape(-1, self._last_grad.shape[-1])
         if len(xs) != len(gs):
             raise RuntimeError(f"apply_pulses: {len(xs)} input rows but {len(gs)} gradient rows")
+        self._check_threshold(gs)
         energy = 0.0
         for x, g in zip(xs, gs):
             gmax = np.abs(g).max()
@@ -242,6 +257,25 @@ class AnalogLinear(torch.nn.Module):
                 energy += self._pulse_train(x, g, direction)
         self._last_input = self._last_grad = None
         return energy
+
+    def _check_threshold(self, gs):
+        """Warn (once per layer) when the recorded gradient GS (samples x out) is not zero but no entry is above
+        error_threshold, so that nothing is programmed, and a loss averaged over its samples would explain it:
+        several samples, and one of them above the threshold if its row were multiplied by their number."""
+        gmax = float(np.abs(gs).max()) if gs.size else 0.0
+        # One sample (its gradient is its error), or rows that stay below the threshold even multiplied by
+        # their number (a trained layer's learned samples, under any reduction): nothing to warn about.
+        if getattr(self, "_warned_threshold", False) or gmax == 0 or gmax > self.error_threshold or \
+                len(gs) < 2 or not gmax * len(gs) > self.error_threshold:
+            return
+        self._warned_threshold = True
+        warnings.warn(
+            f"AnalogLinear({self.in_features}, {self.out_features}): apply_pulses programmed no device: no entry of "
+            f"the recorded gradient ({len(gs)} sample rows, largest |g| = {gmax:.3g}) is above error_threshold = "
+            f"{self.error_threshold:g}. The error signal is the per-sample gradient (a row of dloss/doutput); a loss "
+            "averaged over the batch (reduction='mean', the default of cross_entropy and mse_loss) divides it by "
+            "the batch size. Use reduction='sum' (then each row is that sample's own error), or a lower "
+            "error_threshold. (Warned once per layer; docs/python.md, ionrail.torch.)", UserWarning, stacklevel=3)
 
     def pulse_train_probabilities(self, x, g):
         """Row and column probabilities of one sample's pulse train (see the module docstring)."""

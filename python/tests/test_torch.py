@@ -5,6 +5,7 @@ and its pulse-train probabilities follow the documented formula."""
 import io
 import pickle
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
@@ -78,6 +79,9 @@ def digits():
     return x[train], y[train], x[test], y[test]
 
 
+# Batch-1 training (the per-sample gradient is the loss's gradient) must not
+# raise the below-threshold warning, even once the digits are learned.
+@pytest.mark.filterwarnings("error:AnalogLinear:UserWarning")
 @pytest.mark.parametrize("rule", ["manhattan", "pulse_train"])
 def test_layer_learns_digits(rule):
     xtr, ytr, xte, yte = digits()
@@ -94,6 +98,37 @@ def test_layer_learns_digits(rule):
         acc = (layer(xte).argmax(1) == yte).double().mean().item()
     assert acc > (0.6 if rule == "manhattan" else 0.5), acc  # chance is 0.1 (seen: 0.72 and 0.69)
     assert energy > 0 and layer.xbar.energy_j == pytest.approx(energy)
+
+
+def test_a_batch_mean_loss_that_programs_nothing_warns():
+    """Guards against a minibatch loop that silently never learns: with the
+    default reduction="mean" of cross_entropy on 32 samples every per-sample
+    gradient row is divided by 32, so no entry passes error_threshold (0.3)
+    and apply_pulses programmed no device without a word. It must warn
+    (UserWarning, once per layer) that the error signal is the per-sample
+    gradient, that a batch-mean loss divides it by the batch size, and what
+    to do; reduction="sum" (the docs' training example) programs devices
+    and does not warn."""
+    xtr, ytr, _, _ = digits()
+    t = ionrail.Table.load(SOURCE_DIR / "tables" / "polymer_thin")
+    layer = AnalogLinear(64, 10, t, seed=3)
+    with pytest.warns(UserWarning) as caught:
+        for i in range(0, 96, 32):
+            torch.nn.functional.cross_entropy(layer(xtr[i:i + 32]), ytr[i:i + 32]).backward()
+            assert layer.apply_pulses() == 0.0
+    assert layer.xbar.pulses == 0  # nothing was programmed: the warning is all the user sees
+    ours = [str(w.message) for w in caught if str(w.message).startswith("AnalogLinear")]
+    assert len(ours) == 1, ours  # once per layer, not once per step
+    for words in ("per-sample gradient", "divides it by the batch size", "reduction='sum'", "error_threshold"):
+        assert words in ours[0], ours[0]
+    summed = AnalogLinear(64, 10, t, seed=3)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="AnalogLinear", category=UserWarning)
+        energy = 0.0
+        for i in range(0, 96, 32):
+            torch.nn.functional.cross_entropy(summed(xtr[i:i + 32]), ytr[i:i + 32], reduction="sum").backward()
+            energy += summed.apply_pulses()
+    assert energy > 0 and summed.xbar.pulses > 0
 
 
 def test_pulse_train_probabilities():
