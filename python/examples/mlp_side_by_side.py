@@ -94,7 +94,7 @@ def train_side_by_side(a, table_dir, xtr, ytr, xte, yte, title):
             if a.train_hidden:
                 energy += hidden.apply_pulses()
             else:
-                hidden._last_input = hidden._last_grad = None
+                hidden.discard_gradients()
             opt.zero_grad()
             torch.nn.functional.cross_entropy(baseline(xi), yi).backward()
             opt.step()

@@ -5,7 +5,9 @@ through :class:`ionrail.Crossbar` (DAC, devices with noise and variation,
 IR drop, ADC), the backward pass is float (the gradient of ``x @ W`` with W
 the crossbar's present effective weights), and learning happens only as
 device programming pulses: call :meth:`AnalogLinear.apply_pulses` after
-``loss.backward()``. Rules (the same V/2 writes as the C++ crossbar learner,
+``loss.backward()``. Every backward() call since the last apply_pulses adds
+its (input, gradient) rows (gradient accumulation, a layer used twice in one
+graph), up to ``max_recorded_values`` float64 values (RuntimeError past it). Rules (the same V/2 writes as the C++ crossbar learner,
 circuits::write_outer):
 
 * ``"manhattan"``: per sample, the rows whose input is at least
@@ -111,13 +113,20 @@ class _CrossbarFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         layer = ctx.layer
-        layer._last_input = ctx.rows
-        layer._last_grad = grad_out.detach().cpu().double().numpy()
+        # Added to the rows recorded since the last apply_pulses: several
+        # backward() calls (gradient accumulation) and a layer used twice in
+        # one graph each add theirs (only the last call's were kept).
+        layer._record(ctx.rows, grad_out.detach().cpu().double().numpy())
         w = torch.from_numpy(layer.effective_weight()).to(device=grad_out.device, dtype=grad_out.dtype)
         return grad_out @ w.T, None
 
 
 class AnalogLinear(torch.nn.Module):
+    # The most float64 values (input and gradient rows together) recorded
+    # between two apply_pulses calls, 2**27 = 1 GiB: a backward() past it
+    # raises RuntimeError (a loop that never applies them grew without bound).
+    max_recorded_values = 1 << 27
+
     def __init__(self, in_features, out_features, table, bias=True, rule="manhattan", v_write=8.0,
                  pulse_train_length=4, learning_rate=1.0, normalize=False, active_input=0.5, error_threshold=0.3,
                  out_scale=15.0, seed=1, dac_bits=8,
@@ -146,8 +155,7 @@ class AnalogLinear(torch.nn.Module):
         self.out_scale = out_scale
         self._current_to_output = out_scale / (v_read_v * self.xbar.g_span_s)
         self._rng = np.random.default_rng(seed)
-        self._last_input = None
-        self._last_grad = None
+        self._recorded = []  # (input rows, gradient rows) of each backward call since the last apply_pulses
         self._warned_threshold = False  # the below-threshold warning was given (once per layer)
 
     @property
@@ -222,25 +230,26 @@ class AnalogLinear(torch.nn.Module):
         self.v_read_v = self.xbar.v_read_v
         self._current_to_output = self.out_scale / (self.v_read_v * self.xbar.g_span_s)
         self._rng, self.learning_rate = rng, learning_rate
-        self._last_input = self._last_grad = None  # a gradient recorded before belongs to other devices
+        self._recorded = []  # a gradient recorded before belongs to other devices
 
     def effective_weight(self):
         """(rows, out) weights in output units: out_scale * (G+ - G-) / g_span (bias row last)."""
         return self.xbar.weights / self.xbar.g_span_s * self.out_scale
 
     def apply_pulses(self):
-        """Program the devices from the last forward input and backward gradient. Returns the energy (J).
+        """Program the devices, sample by sample, from every (input, gradient) row that backward() recorded since
+        the last call (several backward() calls accumulate, as .grad does; a layer used twice in one graph records
+        both uses); then forget them. Returns the energy (J).
 
         Each sample's gradient row is compared with error_threshold as it is: a loss averaged over the batch
         divides it by the batch size. A non-zero gradient of several rows, none above the threshold, of which
         one would pass it multiplied by the number of rows, programs nothing and warns (UserWarning, once
         per layer): use reduction="sum", or a lower error_threshold."""
-        if self._last_input is None or self._last_grad is None:
+        if not self._recorded:
             raise RuntimeError("apply_pulses needs a forward and a backward pass first")
-        xs = self._last_input.reshape(-1, self._last_input.shape[-1])
-        gs = self._last_grad.reshape(-1, self._last_grad.shape[-1])
-        if len(xs) != len(gs):
-            raise RuntimeError(f"apply_pulses: {len(xs)} input rows but {len(gs)} gradient rows")
+        xs = np.concatenate([x for x, _ in self._recorded])
+        gs = np.concatenate([g for _, g in self._recorded])
+        self._recorded = []
         self._check_threshold(gs)
         energy = 0.0
         for x, g in zip(xs, gs):
@@ -255,8 +264,44 @@ class AnalogLinear(torch.nn.Module):
                     energy += self.xbar.write_outer(active.tolist(), cols.tolist(), self.v_write)
             else:
                 energy += self._pulse_train(x, g, direction)
-        self._last_input = self._last_grad = None
         return energy
+
+    def _record(self, rows, grad):
+        """Add one backward call's input ROWS (n, rows) and gradient GRAD (n, out) to those apply_pulses will
+        program; RuntimeError, recording nothing, past max_recorded_values."""
+        xs, gs = rows.reshape(-1, rows.shape[-1]), grad.reshape(-1, grad.shape[-1])
+        if len(xs) != len(gs):
+            raise RuntimeError(f"AnalogLinear: {len(xs)} input rows but {len(gs)} gradient rows")
+        held = sum(x.size + g.size for x, g in self._recorded)
+        if held + xs.size + gs.size > self.max_recorded_values:
+            raise RuntimeError(
+                f"AnalogLinear({self.in_features}, {self.out_features}): {self.recorded_samples} samples recorded "
+                f"since the last apply_pulses() and {len(xs)} more would hold {held + xs.size + gs.size} values, "
+                f"past max_recorded_values = {self.max_recorded_values} (float64, {self.max_recorded_values * 8 / 2**20:.0f} "
+                "MiB): call apply_pulses() (or discard_gradients()) after fewer backward() calls, or raise "
+                "layer.max_recorded_values")
+        self._recorded.append((xs, gs))
+
+    @property
+    def recorded_samples(self):
+        """Sample rows recorded by backward() since the last apply_pulses (every call and every use of the layer)."""
+        return sum(len(x) for x, _ in self._recorded)
+
+    def discard_gradients(self):
+        """Forget the rows recorded since the last apply_pulses without programming anything (for a backward()
+        that was not meant to train this layer)."""
+        self._recorded = []
+
+    def __setstate__(self, state):
+        # A layer pickled before the rows were accumulated held the last
+        # backward call's as _last_input and _last_grad.
+        state = dict(state)
+        last_input, last_grad = state.pop("_last_input", None), state.pop("_last_grad", None)
+        super().__setstate__(state)
+        if "_recorded" not in self.__dict__:
+            self._recorded = []
+            if last_input is not None and last_grad is not None:
+                self._record(last_input, last_grad)
 
     def _check_threshold(self, gs):
         """Warn (once per layer) when the recorded gradient GS (samples x out) is not zero but no entry is above

@@ -2,6 +2,7 @@
 against ionrail_py_crossbar_reference, C++ only), it learns the digits with
 device pulses, alone and as both layers of an MLP (stochastic pulse trains),
 and its pulse-train probabilities follow the documented formula."""
+import copy
 import io
 import pickle
 import subprocess
@@ -131,6 +132,87 @@ def test_a_batch_mean_loss_that_programs_nothing_warns():
     assert energy > 0 and summed.xbar.pulses > 0
 
 
+def test_accumulated_backward_calls_program_every_sample():
+    """Guards gradient accumulation: several backward() calls before one
+    apply_pulses must program the devices for every sample recorded, as one
+    summed batch of the same samples does (only the last call's rows were
+    kept, so 4 accumulated digits programmed one). A whole-layer pickle
+    taken mid-accumulation carries the rows recorded so far."""
+    xtr, ytr, _, _ = digits()
+    t = ionrail.Table.load(SOURCE_DIR / "tables" / "polymer_thin")
+    args = dict(seed=5, noise=False, gain_sigma=0.05)
+    accumulated, batched = AnalogLinear(64, 10, t, **args), AnalogLinear(64, 10, t, **args)
+    for i in range(2):
+        torch.nn.functional.cross_entropy(accumulated(xtr[i:i + 1]), ytr[i:i + 1]).backward()
+    restored = torch.load(saved_to_file(accumulated), weights_only=False)  # 2 of the 4 recorded
+    for layer in (accumulated, restored):
+        for i in range(2, 4):
+            torch.nn.functional.cross_entropy(layer(xtr[i:i + 1]), ytr[i:i + 1]).backward()
+    torch.nn.functional.cross_entropy(batched(xtr[:4]), ytr[:4], reduction="sum").backward()
+    energy = batched.apply_pulses()
+    assert energy > 0
+    for layer in (accumulated, restored):
+        assert layer.apply_pulses() == energy
+        np.testing.assert_array_equal(layer.xbar.conductances, batched.xbar.conductances)
+        assert layer.xbar.pulses == batched.xbar.pulses
+    with pytest.raises(RuntimeError, match="needs a forward and a backward pass"):
+        accumulated.apply_pulses()  # the rows are forgotten once applied
+
+
+def test_a_layer_used_twice_in_one_graph_programs_both_uses():
+    """Guards weight sharing: a layer applied twice in one graph gets two
+    backward() calls, and apply_pulses must program both uses' samples (the
+    first call's rows were overwritten by the second's). The same rows given
+    as two separate steps program the same devices."""
+    t = ionrail.Table.load(SOURCE_DIR / "tables" / "polymer_thin")
+    layer = AnalogLinear(10, 10, t, seed=5, noise=False, error_threshold=0.0)
+    gen = torch.Generator().manual_seed(4)
+    for _ in range(6):  # weights other than 0, so that the inner use's gradient is not 0
+        layer.xbar.write_outer((torch.rand(11, generator=gen) < 0.5).int().tolist(),
+                               (torch.randint(0, 3, (10,), generator=gen) - 1).tolist(), 8.0)
+    steps = copy.deepcopy(layer)
+    pulses_before = steps.xbar.pulses
+    x = torch.rand(3, 10, generator=gen, dtype=torch.float64)
+    inner = layer(x)
+    inner.retain_grad()
+    h = torch.sigmoid(inner)
+    outer = layer(h)
+    outer.retain_grad()
+    outer.sum().backward()
+    energy = layer.apply_pulses()
+    # backward() reaches the outer use first, then the inner one
+    steps(h.detach()).backward(outer.grad)
+    expected = steps.apply_pulses()
+    steps(x).backward(inner.grad)
+    expected += steps.apply_pulses()
+    assert steps.xbar.pulses - pulses_before == 2 * 6  # 6 samples, one V/2 write (two model steps) each
+    assert energy == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_array_equal(layer.xbar.conductances, steps.xbar.conductances)
+    assert layer.xbar.pulses == steps.xbar.pulses
+
+
+def test_recorded_rows_are_bounded():
+    """Guards the memory of a loop that never applies its gradients: the
+    recorded rows are bounded by max_recorded_values (float64 values, input
+    and gradient rows together); a backward() past it raises RuntimeError
+    saying what to do and records nothing, the rows before it stay."""
+    t = ionrail.Table.load(TABLE_DIR)
+    layer = AnalogLinear(4, 3, t, seed=2, noise=False, error_threshold=0.0)
+    layer.max_recorded_values = 3 * (5 + 3)  # three samples' rows: 5 inputs (bias row too), 3 gradients
+    layer(torch.rand(2, 4)).sum().backward()
+    layer(torch.rand(1, 4)).sum().backward()
+    assert layer.recorded_samples == 3
+    with pytest.raises(RuntimeError, match=r"past max_recorded_values = 24 .*call apply_pulses\(\)"):
+        layer(torch.rand(1, 4)).sum().backward()
+    assert layer.recorded_samples == 3
+    assert layer.apply_pulses() > 0 and layer.xbar.pulses == 2 * 3 and layer.recorded_samples == 0
+    layer(torch.rand(2, 4)).sum().backward()
+    layer.discard_gradients()  # forgotten without programming
+    with pytest.raises(RuntimeError, match="needs a forward and a backward pass"):
+        layer.apply_pulses()
+    assert AnalogLinear.max_recorded_values == 2**27  # 1 GiB, docs/python.md
+
+
 def test_pulse_train_probabilities():
     t = ionrail.Table.load(SOURCE_DIR / "tables" / "polymer_thin")
     layer = AnalogLinear(3, 4, t, rule="pulse_train", pulse_train_length=4, learning_rate=0.5, error_threshold=0.1)
@@ -222,7 +304,7 @@ def test_inputs_of_any_leading_shape_and_half_precision():
         torch.testing.assert_close(yh, layer(xh.detach().double()).to(dtype), rtol=0, atol=0)
         yh.sum().backward()
         assert xh.grad.dtype == dtype and xh.grad.shape == x.shape
-        layer._last_input = layer._last_grad = None
+        layer.discard_gradients()
     with pytest.raises(ValueError, match=r"x has shape \(\): expected \(\.\.\., in_features\) with in_features = 4"):
         layer(torch.tensor(0.5))  # a RuntimeError from cat before
     with pytest.raises(ValueError, match=r"x has shape \(2, 5\): expected .* in_features = 4"):
@@ -240,7 +322,6 @@ def train_steps(layer, xs, gs):
 
 
 def test_a_trained_layer_is_copied_and_restored_exactly():
-    import copy
 
     t = ionrail.Table.load(SOURCE_DIR / "tables" / "polymer_thin")
     args = dict(rule="pulse_train", learning_rate=2.0, error_threshold=0.0, seed=5, gain_sigma=0.05)
