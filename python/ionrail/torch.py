@@ -38,6 +38,11 @@ samples nothing passes the default threshold and no device is programmed;
 ``apply_pulses`` then warns (``UserWarning``, once per layer), see
 docs/python.md.
 
+The crossbar takes the table's metadata as ``ionrail crossbar`` does: its
+model step ``dt_m_s`` (another value raises ValueError) and, unless
+``initial_state`` is given, its rest state ``s_eq``; for a table without
+them, 0.05 s and 0.25.
+
 Weights in the forward pass are in units of the conductance span:
 w = (G+ - G-) / g_span, so y = out_scale * I / (v_read * g_span).
 
@@ -131,7 +136,7 @@ class AnalogLinear(torch.nn.Module):
                  pulse_train_length=4, learning_rate=1.0, normalize=False, active_input=0.5, error_threshold=0.3,
                  out_scale=15.0, seed=1, dac_bits=8,
                  adc_bits=8, v_read_v=0.2, wire_ohm=0.0, noise=True, gain_sigma=0.0, offset_sigma_s=0.0,
-                 initial_state=0.25, dt_m_s=0.05):
+                 initial_state=None, dt_m_s=None):
         super().__init__()
         if rule not in ("manhattan", "pulse_train"):
             raise ValueError(f"rule {rule!r}: expected 'manhattan' or 'pulse_train'")

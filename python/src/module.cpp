@@ -24,6 +24,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -370,6 +371,34 @@ struct crossbar_py {
     return from.x;
   }
 };
+
+// A number the table's metadata records, if it does.
+std::optional<double> recorded(const table_py& t, const std::string& key) {
+  for (const auto& [k, v] : t.metadata)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+// The model step and initial state of a Crossbar on table T, as `ionrail
+// crossbar` takes them (apps/src/crossbar_run.cpp): always the table's
+// recorded dt_m_s (its drift and noise are per step of that length; the
+// command has no key to change it), so another value given is refused; the
+// table's s_eq unless initial_state is given. A table that records neither
+// (from_arrays without metadata) takes the values given, or 0.05 s and 0.25.
+void table_step_and_state(const table_py& t, std::optional<double> dt_m_s, std::optional<double> initial_state,
+                          circuits::crossbar_params& p) {
+  if (const auto table_dt = recorded(t, "dt_m_s")) {
+    if (dt_m_s && !(*dt_m_s == *table_dt))
+      throw std::invalid_argument("dt_m_s = " + json_number(*dt_m_s) + ": the table records its model step, dt_m_s = " +
+                                  json_number(*table_dt) + " s (its drift and noise are per step of that length), and "
+                                  "`ionrail crossbar` always steps at it (no key changes it): leave dt_m_s out or pass " +
+                                  json_number(*table_dt));
+    p.dt_m_s = *table_dt;
+  } else {
+    p.dt_m_s = dt_m_s.value_or(0.05);
+  }
+  p.initial_state = initial_state ? *initial_state : recorded(t, "s_eq").value_or(0.25);
+}
 
 circuits::cell_selector selector_of(const std::string& name) {
   if (name == "passive") return circuits::cell_selector::passive;
@@ -832,7 +861,8 @@ PYBIND11_MODULE(_ionrail, m) {
   py::class_<crossbar_py>(m, "Crossbar", "The circuits crossbar: differential pairs, DAC/ADC, IR drop, V/2 writes (passive cells) or 1T1R writes")
       .def(py::init([](const table_py& t, int rows, int cols, int dac_bits, int adc_bits, double v_read_v,
                        double adc_full_scale_a, double wire_ohm, double gain_sigma, double offset_sigma_s, bool noise,
-                       double dt_m_s, double initial_state, std::uint64_t seed, const std::string& selector) {
+                       std::optional<double> dt_m_s, std::optional<double> initial_state, std::uint64_t seed,
+                       const std::string& selector) {
              circuits::crossbar_params p;
              p.selector = selector_of(selector);
              p.rows = rows;
@@ -845,16 +875,17 @@ PYBIND11_MODULE(_ionrail, m) {
              p.gain_sigma = gain_sigma;
              p.offset_sigma_s = offset_sigma_s;
              p.noise = noise;
-             p.dt_m_s = dt_m_s;
-             p.initial_state = initial_state;
+             table_step_and_state(t, dt_m_s, initial_state, p);
              p.seed = seed;
              return new crossbar_py(t.table, p);
            }),
            py::arg("table"), py::arg("rows"), py::arg("cols"), py::arg("dac_bits") = 8, py::arg("adc_bits") = 8,
            py::arg("v_read_v") = 0.2, py::arg("adc_full_scale_a") = 0.0, py::arg("wire_ohm") = 0.0,
            py::arg("gain_sigma") = 0.0, py::arg("offset_sigma_s") = 0.0, py::arg("noise") = true,
-           py::arg("dt_m_s") = 0.05, py::arg("initial_state") = 0.25, py::arg("seed") = 1,
-           py::arg("selector") = "passive")
+           py::arg("dt_m_s") = py::none(), py::arg("initial_state") = py::none(), py::arg("seed") = 1,
+           py::arg("selector") = "passive",
+           "dt_m_s: the table's recorded model step (another value raises ValueError, as `ionrail crossbar` takes "
+           "the table's), 0.05 s for a table without one; initial_state: the table's s_eq, 0.25 without one")
       .def("__copy__", [](crossbar_py& c) { return new crossbar_py(c); }, py::call_guard<py::gil_scoped_release>(),
            "An independent crossbar in this one's exact state (copy.copy and copy.deepcopy)")
       .def("__deepcopy__", [](crossbar_py& c, const py::object&) { return new crossbar_py(c); }, py::arg("memo"),
@@ -969,6 +1000,10 @@ PYBIND11_MODULE(_ionrail, m) {
                              "Read voltage of a full-scale input (V)")
       .def_property_readonly("adc_full_scale_a", [](const crossbar_py& c) { return c.x.adc_full_scale_a(); })
       .def_property_readonly("g_span_s", [](const crossbar_py& c) { return c.x.g_span_s(); })
+      .def_property_readonly("dt_m_s", [](const crossbar_py& c) { return c.x.params().dt_m_s; },
+                             "The model step (s): the table's recorded dt_m_s, or the value given for a table without one")
+      .def_property_readonly("initial_state", [](const crossbar_py& c) { return c.x.params().initial_state; },
+                             "The devices' initial state: the value given, or the table's s_eq (0.25 without one)")
       .def_property_readonly("steps", [](const crossbar_py& c) { return c.x.steps(); })
       .def_property_readonly("energy_j", [](const crossbar_py& c) { return c.energy_j; }, "Σ pulse energies (J)")
       .def_property_readonly("pulses", [](const crossbar_py& c) { return c.pulses; })

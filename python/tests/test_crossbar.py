@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import ionrail
-from conftest import TABLE_DIR
+from conftest import SOURCE_DIR, TABLE_DIR
 
 
 def make(**kw):
@@ -217,3 +217,38 @@ def test_a_tampered_crossbar_pickle_raises_value_error():
     drift[0] += 1
     with pytest.raises(ValueError, match="Table pickle: checksum"):
         unpickle_state(x, state[:2] + (Tampered(state[2], table_state[:2] + (drift,) + table_state[3:]),) + state[3:])
+
+
+def test_the_tables_metadata_sets_the_model_step_and_the_initial_state():
+    """Guards the Python crossbar against ignoring the table's own metadata,
+    which `ionrail crossbar` uses (apps/src/crossbar_run.cpp): the initial
+    state defaults to the table's s_eq (it was 0.25 whatever the table), the
+    model step is the table's dt_m_s, and another dt_m_s is refused (1.0 on
+    a table calibrated at 0.05 s was taken and gave 20 times the energy).
+    A table without metadata keeps 0.05 s and 0.25 and takes any step; a
+    pickle keeps the params it was built with."""
+    import pickle
+
+    tdir = SOURCE_DIR / "tables" / "measured_pulses"
+    t = ionrail.Table.load(tdir)
+    s_eq, dt = ionrail.table_metadata(tdir, "s_eq"), ionrail.table_metadata(tdir, "dt_m_s")
+    assert (t.metadata["s_eq"], t.metadata["dt_m_s"]) == (s_eq, dt) and s_eq != 0.25 and dt == 0.05
+    x = ionrail.Crossbar(t, rows=4, cols=2, noise=False)
+    at_s_eq = ionrail.Crossbar(t, rows=4, cols=2, noise=False, initial_state=s_eq, dt_m_s=dt)  # the table's: taken
+    np.testing.assert_array_equal(x.conductances, at_s_eq.conductances)
+    assert (x.initial_state, x.dt_m_s) == (s_eq, dt)
+    assert x.write_outer([1, 0, 0, 0], [1, 0], 8.0) == at_s_eq.write_outer([1, 0, 0, 0], [1, 0], 8.0)
+    for bad in (1.0, 0.1, float("nan")):
+        with pytest.raises(ValueError, match=r"dt_m_s = .*: the table records its model step, dt_m_s = 0.05 s .*"
+                                             r"`ionrail crossbar` always steps at it .*pass 0.05"):
+            ionrail.Crossbar(t, rows=4, cols=2, dt_m_s=bad)
+    assert ionrail.Crossbar(t, rows=4, cols=2, initial_state=0.4).initial_state == 0.4  # given: as the CLI's key
+    assert pickle.loads(pickle.dumps(x)).__getstate__()[1]["initial_state"] == s_eq
+    g = t.grid
+    bare = ionrail.Table.from_arrays(g["s_log2_step"], g["v_log2_step"], t.drift, t.noise, t.fluct, t.g_siemens,
+                                     t.fluct_rho)
+    y = ionrail.Crossbar(bare, rows=4, cols=2, noise=False)
+    assert (y.initial_state, y.dt_m_s) == (0.25, 0.05)
+    z = ionrail.Crossbar(bare, rows=4, cols=2, noise=False, dt_m_s=1.0)  # no recorded step to disagree with
+    z2 = pickle.loads(pickle.dumps(z))
+    assert (z.dt_m_s, z2.dt_m_s, z2.initial_state) == (1.0, 1.0, 0.25)

@@ -213,6 +213,28 @@ def test_recorded_rows_are_bounded():
     assert AnalogLinear.max_recorded_values == 2**27  # 1 GiB, docs/python.md
 
 
+def test_the_tables_metadata_sets_the_layers_model_step_and_initial_state():
+    """Guards AnalogLinear against ignoring the table's metadata, as its
+    Crossbar does (test_crossbar.py): the devices start at the table's s_eq
+    (it was 0.25 whatever the table), step at its dt_m_s, and another
+    dt_m_s is refused as `ionrail crossbar` allows none; a table without
+    metadata takes any step."""
+    tdir = SOURCE_DIR / "tables" / "measured_pulses"
+    t = ionrail.Table.load(tdir)
+    layer = AnalogLinear(3, 2, t, noise=False)
+    s_eq = ionrail.table_metadata(tdir, "s_eq")
+    at_s_eq = AnalogLinear(3, 2, t, noise=False, initial_state=s_eq)
+    np.testing.assert_array_equal(layer.xbar.conductances, at_s_eq.xbar.conductances)
+    assert (layer.xbar.initial_state, layer.xbar.dt_m_s) == (s_eq, ionrail.table_metadata(tdir, "dt_m_s"))
+    with pytest.raises(ValueError, match="dt_m_s = 1: the table records its model step, dt_m_s = 0.05 s"):
+        AnalogLinear(3, 2, t, dt_m_s=1.0)
+    g = t.grid
+    bare = ionrail.Table.from_arrays(g["s_log2_step"], g["v_log2_step"], t.drift, t.noise, t.fluct, t.g_siemens,
+                                     t.fluct_rho)
+    assert AnalogLinear(3, 2, bare, dt_m_s=1.0).xbar.dt_m_s == 1.0
+    assert AnalogLinear(3, 2, bare).xbar.initial_state == 0.25
+
+
 def test_pulse_train_probabilities():
     t = ionrail.Table.load(SOURCE_DIR / "tables" / "polymer_thin")
     layer = AnalogLinear(3, 4, t, rule="pulse_train", pulse_train_length=4, learning_rate=0.5, error_threshold=0.1)
