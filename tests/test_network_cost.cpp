@@ -111,4 +111,43 @@ TEST(CrossbarRecord, InitialStateIsTheOneRun) {
   EXPECT_EQ(epochs[1], epochs[0]) << "the recorded initial_state runs other devices";
 }
 
+TEST(CrossbarRecord, WriteVoltagesBeyondTheTableAreRefusedAndTheReportSaysWhatRan) {
+  // tables/polymer_thin spans ±10 V: at 12 V the model holds the 10 V
+  // column (the devices moved as at 10 V) while the energy grew as V².
+  const ionrail_test::scratch scratch("crossbar_voltages_");
+  const fs::path& dir = scratch.dir();
+  ionrail::app::crossbar_options o;
+  o.quiet = true;
+  o.out_dir = (dir / "out").string();
+  const std::string digits = std::string(IONRAIL_SOURCE_DIR) + "/experiments/crossbar_digits.toml";
+  const std::string mnist = std::string(IONRAIL_SOURCE_DIR) + "/experiments/crossbar_mnist.toml";
+  for (const auto& [file, set] : {std::pair{digits, std::string("crossbar.v_write_v=12")},
+                                  {digits, std::string("crossbar.v_write_final_v=10.5")},
+                                  {mnist, std::string("crossbar.v_write_v=10.01")}}) {
+    o.overrides = {set};
+    try {
+      if (file == digits) ionrail::app::run_crossbar(file, o);
+      else ionrail::app::run_crossbar_network(file, o);
+      ADD_FAILURE() << set << " was accepted";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find("beyond the table's voltage range, ±10 V"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(o.out_dir)) << set;
+  }
+  // One epoch runs at v_write_v alone; passive cells are written by the V/2
+  // scheme, 1T1R cells are not.
+  for (const char* selector : {"passive", "1t1r"}) {
+    o.overrides = {"crossbar.epochs=1", "crossbar.train_limit=50", std::string("crossbar.selector=\"") + selector + "\""};
+    o.force = true;
+    ionrail::app::run_crossbar(digits, o);
+    std::ifstream md(dir / "out" / "report.md");
+    std::stringstream text;
+    text << md.rdbuf();
+    EXPECT_NE(text.str().find(std::string("write 8 V (") + (selector == std::string("1t1r") ? "1T1R" : "V/2 scheme")),
+              std::string::npos)
+        << text.str().substr(0, 600);
+    EXPECT_EQ(text.str().find("8 V → 6 V"), std::string::npos);
+  }
+}
+
 }  // namespace

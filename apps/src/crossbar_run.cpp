@@ -119,6 +119,7 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
   if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
   if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the digits file is required");
   const model::table table = load_table_consistent(x.table_dir);
+  runs::check_write_voltages(cfg, table, path);
   const circuits::crossbar_params array = runs::crossbar_array_of(cfg);
   circuits::learning_params learning = x.learning;
   learning.seed = cfg.sim.seed;
@@ -202,19 +203,26 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
       const auto cost = crossbar_cost(rep, layout, hw->params, n_train, static_cast<int>(split.test.size()));
       cost_md = write_cost_report(dir.path(), cost, *hw, cost_plots);
     }
-    const double v_last = learning.v_write_final_v > 0 ? learning.v_write_final_v : learning.v_write_v;
+    // One epoch runs at v_write_v alone (the schedule's first point).
+    const double v_last =
+        learning.v_write_final_v > 0 && learning.epochs > 1 ? learning.v_write_final_v : learning.v_write_v;
+    const std::string write_text =
+        (v_last != learning.v_write_v ? fmt::format("write {} V → {} V", learning.v_write_v, v_last)
+                                      : fmt::format("write {} V", learning.v_write_v)) +
+        (array.selector == circuits::cell_selector::transistor
+             ? " (1T1R: only the selected cells see it, one model step per write)"
+             : " (V/2 scheme: half-selected cells see half)");
     double g_mean_s = 0;
     for (double g : rep.g_after_s) g_mean_s += g / static_cast<double>(std::max<std::size_t>(1, rep.g_after_s.size()));
     std::ostringstream md;
     md << "# Crossbar learning: 8×8 digits\n\n"
        << fmt::format("Config `{}`, seed {}, table `{}` (git {}). {} training digits, {} test digits (stratified, "
                       "fixed seed). A 65 × 10 crossbar of differential pairs ({} devices), "
-                      "DAC {} bits, ADC {} bits, read {} V, write {} V → {} V (V/2 scheme), one write pulse = {:.3g} µS "
+                      "DAC {} bits, ADC {} bits, read {} V, {}, one write pulse = {:.3g} µS "
                       "at rest; device variation: gain σ {}, offset σ {} µS; noise {}. Rule: {}.\n\n",
                       path, cfg.sim.seed, x.table_dir, git_hash(),
                       learning.train_limit > 0 ? learning.train_limit : static_cast<int>(split.train.size()),
-                      split.test.size(), 2 * 65 * 10, array.dac_bits, array.adc_bits, array.v_read_v,
-                      learning.v_write_v, learning.v_write_final_v > 0 ? learning.v_write_final_v : learning.v_write_v,
+                      split.test.size(), 2 * 65 * 10, array.dac_bits, array.adc_bits, array.v_read_v, write_text,
                       rep.pulse_step_s * 1e6, array.gain_sigma, array.offset_sigma_s * 1e6, array.noise ? "on" : "off",
                       learning.pulse_train_length > 0
                           ? fmt::format("stochastic pulse trains of {} slots per sample", learning.pulse_train_length)

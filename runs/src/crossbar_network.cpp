@@ -19,6 +19,18 @@ circuits::crossbar_params crossbar_array_of(const config::run_config& cfg) {
   return array;
 }
 
+void check_write_voltages(const config::run_config& cfg, const model::table& table, const std::string& path) {
+  const double edge = table.grid.v_at(table.grid.n_v - 1);
+  const auto& l = cfg.crossbar.learning;
+  for (const auto& [key, v] : {std::pair<const char*, double>{"crossbar.v_write_v", l.v_write_v},
+                               {"crossbar.v_write_final_v", l.v_write_final_v}})
+    if (v > edge)
+      throw config::config_error(fmt::format(
+          "{}: {} = {} V: beyond the table's voltage range, ±{} V ({}): the compact model holds the edge "
+          "column's response there, so the devices would move as at {} V while the energy grows as V²; at most {}",
+          path, key, v, edge, cfg.crossbar.table_dir, edge, edge));
+}
+
 config::run_config crossbar_as_run(const config::run_config& cfg) {
   config::run_config recorded = cfg;
   recorded.crossbar.array.initial_state = crossbar_array_of(cfg).initial_state;
@@ -31,6 +43,7 @@ network_setup load_network_setup(const config::run_config& cfg, const std::strin
   if (x.table_dir.empty()) throw config_error(path + ": [crossbar] table: a table directory is required");
   if (x.data_file.empty()) throw config_error(path + ": [crossbar] data: the data set is required");
   network_setup s{x.mlp, x.array, model_io::load_table_consistent(x.table_dir), {}, {}};
+  check_write_voltages(cfg, s.table, path);
   circuits::mlp_params& mp = s.mlp;
   mp.hidden.clear();
   for (double h : x.hidden) mp.hidden.push_back(static_cast<int>(h));

@@ -21,6 +21,12 @@ circuits::crossbar_params crossbar_array_of(const config::run_config& cfg);
 // table), so that the recorded parameters rerun the same devices.
 config::run_config crossbar_as_run(const config::run_config& cfg);
 
+// The write voltages of [crossbar] (v_write_v, v_write_final_v) within the
+// table's voltage range: beyond it the model holds the edge column's
+// response, so a device would move as at the edge while the energy grows
+// as V². config::config_error naming PATH, the key and the range.
+void check_write_voltages(const config::run_config& cfg, const model::table& table, const std::string& path);
+
 struct network_setup {
   circuits::mlp_params mlp;
   circuits::crossbar_params array;  // every tile's DAC, ADC, wires, variation; dt and rest state from the table
