@@ -36,6 +36,14 @@ using namespace ionrail::config;
 using namespace ionrail::model_io;
 namespace {
 
+// Devices without a conductance spread read as equal weights: a twin started there
+// keeps its units identical under SGD and is no float baseline.
+const std::string twin_symmetric_note =
+    "**The float64 twin is no baseline here**: it starts from the devices' initial weights, which are all equal in "
+    "a layer (no spread of the devices' conductance: offset_sigma_s = 0), so its units stay identical under SGD; "
+    "the crossbar escapes that through its devices' noise. Set crossbar.offset_sigma_s (e.g. 0.5e-6 S) for a twin "
+    "that learns.";
+
 // The float64 twin's accuracy, or "off" (float_baseline = false: NaN).
 std::string percent_or_off(double accuracy) {
   return std::isfinite(accuracy) ? fmt::format("{:.1f} %", 100 * accuracy) : std::string("off");
@@ -379,6 +387,7 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
                    {"test_samples", data.test.size()}};
     js["test_accuracy"] = json_number(last.test_accuracy, 4);
     js["float64_test_accuracy"] = json_number(last.float_test_accuracy, 4);
+    if (rep.float_twin_symmetric) js["float64_twin_note"] = twin_symmetric_note;
     js["seconds_per_epoch"] = json_number(last.seconds, 4);
     js["threads_mean"] = json_number(last.threads_mean, 3);
     js["epsilon_s"] = json_number(rep.epsilon_s, 6);
@@ -430,6 +439,7 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
                         e.write_steps, e.cell_pulses, e.energy_j);
     md << fmt::format("\nFinal test accuracy: crossbar **{:.1f} %**, float64 twin {}.\n\n",
                       100 * last.test_accuracy, percent_or_off(last.float_test_accuracy))
+       << (rep.float_twin_symmetric ? twin_symmetric_note + "\n\n" : std::string())
        << cost_md << "![accuracy](accuracy.png)\n\n![confusion](confusion.png)\n\n![conductances](conductance.png)\n";
     write_file_atomic(dir.path() / "report.md", md.str());
   }
@@ -462,9 +472,10 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
 std::string run_crossbar_command(const std::string& path, const crossbar_options& o) {
   if (crossbar_is_network(path, o)) {
     const auto r = run_crossbar_network(path, o);
-    return fmt::format("ionrail crossbar: network test accuracy {:.1f} % (float64 twin {}), {:.1f} s per epoch; "
+    return fmt::format("ionrail crossbar: network test accuracy {:.1f} % (float64 twin {}{}), {:.1f} s per epoch; "
                        "wrote {}",
                        100 * r.epochs.back().test_accuracy, percent_or_off(r.epochs.back().float_test_accuracy),
+                       r.float_twin_symmetric ? ": no baseline, its start is symmetric (report.md)" : "",
                        r.epochs.back().seconds, o.out_dir);
   }
   const auto r = run_crossbar(path, o);

@@ -517,7 +517,11 @@ mlp_report train_mlp(const mlp_data& data, const model::table& table, crossbar_p
   rep.accumulator_bits = mp.rule == mlp_rule::mixed_precision ? 32 : 0;
   rep.rule = mp.rule == mlp_rule::manhattan ? "manhattan" : mp.rule == mlp_rule::pulse_train ? "pulse_train" : "mixed_precision";
   std::unique_ptr<float_network> twin;
-  if (mp.float_baseline) twin = std::make_unique<float_network>(rep.sizes, mp, w0);
+  if (mp.float_baseline) {
+    twin = std::make_unique<float_network>(rep.sizes, mp, w0);
+    for (const auto& w : w0)
+      rep.float_twin_symmetric |= std::all_of(w.begin(), w.end(), [&](double x) { return x == w.front(); });
+  }
 
   std::vector<int> train = data.train;
   if (mp.train_limit > 0 && mp.train_limit < static_cast<int>(train.size())) train.resize(static_cast<std::size_t>(mp.train_limit));

@@ -110,6 +110,10 @@ struct mlp_report {
   int accumulator_bits = 0;    // per weight (mixed precision; 0 otherwise)
   long long devices = 0;
   std::string rule;
+  // The float64 twin started from weights that are all equal in some layer
+  // (devices without variation): its units stay identical under SGD, so
+  // its accuracy is no float baseline (the crossbar escapes through noise).
+  bool float_twin_symmetric = false;
 };
 
 // Plans the programming of one tile's accumulator balances χ (units of ε;
