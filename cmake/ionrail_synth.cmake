@@ -87,6 +87,14 @@ if(IONRAIL_YOSYS AND IONRAIL_BASH)
     set_tests_properties(yosys_elaborate_${name} PROPERTIES LABELS "rtl;yosys"
                          PASS_REGULAR_EXPRESSION "synth ${synth_elab_module} [^ ]+ elaborate: cells=[1-9]")
   endforeach()
+  # What the RTL refuses only in simulation is refused before synthesis:
+  # crossbar sizes (LANES dividing COLS) and table files short of the grid.
+  add_test(NAME yosys_refuses_what_simulation_refuses
+           COMMAND ${CMAKE_COMMAND} -DCOMMAND=${IONRAIL_BASH}
+                   "-DARGS=${synth_script} --formats-dir ${IONRAIL_RTL_GEN_DIR} --elaborate-only --rows 2 --cols 3 --lanes 2 crossbar"
+                   -DEXIT=2 "-DEXPECT=--lanes >= 1 dividing --cols \\(got rows 2, cols 3, lanes 2\\)"
+                   -P ${PROJECT_SOURCE_DIR}/verilog_tb/expect_exit.cmake)
+  set_tests_properties(yosys_refuses_what_simulation_refuses PROPERTIES LABELS "rtl;yosys")
   # The two-edge cell's step tables become iCE40 block RAM: 3 tables × 4
   # corner ports × 2 SB_RAM40_4K (32-bit words, 16 bits per RAM). A ROM that
   # falls back to LUTs (an asynchronous read sneaking in, a lost attribute)

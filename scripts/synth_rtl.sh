@@ -74,6 +74,30 @@ case $device in up5k|hx8k) ;; *) echo "synth_rtl.sh: --device is up5k or hx8k" >
 table=$(cd "$table" && pwd)
 [ -f "$table/table.vh" ] || { echo "synth_rtl.sh: $table has no table.vh" >&2; exit 2; }
 
+# The checks the RTL makes only in simulation (they sit under `ifndef
+# SYNTHESIS), made here so that no netlist is built from what a simulator
+# refuses: the crossbar's sizes, and table files that hold the grid.
+is_count() { case $1 in ''|*[!0-9]*) return 1 ;; *) return 0 ;; esac; }
+if [ "$module" = crossbar ]; then
+  max_rows=$(sed -n 's/^`define IONRAIL_CROSSBAR_MAX_ROWS \([0-9]*\).*/\1/p' "$formats/ionrail_formats.vh")
+  if ! is_count "$rows" || ! is_count "$cols" || ! is_count "$lanes" || [ "$rows" -lt 2 ] || [ "$cols" -lt 2 ] ||
+     [ "$lanes" -lt 1 ] || [ $((cols % lanes)) -ne 0 ] || [ "$rows" -gt "${max_rows:-131072}" ]; then
+    echo "synth_rtl.sh: crossbar: need --rows and --cols >= 2, --rows <= ${max_rows:-131072} and --lanes >= 1 dividing --cols (got rows $rows, cols $cols, lanes $lanes)" >&2
+    exit 2
+  fi
+fi
+if [ "$module" != lif ]; then
+  n_s=$(sed -n 's/^`define IONRAIL_TABLE_N_S \([0-9]*\).*/\1/p' "$table/table.vh")
+  n_v=$(sed -n 's/^`define IONRAIL_TABLE_N_V \([0-9]*\).*/\1/p' "$table/table.vh")
+  is_count "$n_s" && is_count "$n_v" || { echo "synth_rtl.sh: $table/table.vh names no grid (IONRAIL_TABLE_N_S, _N_V)" >&2; exit 2; }
+  for f in table.hex:$((n_s * n_v)) table_noise.hex:$((n_s * n_v)) table_fluct.hex:$((n_s * n_v)) table_g.hex:$n_s table_coeff.hex:2; do
+    file=$table/${f%%:*}; want=${f##*:}
+    [ -f "$file" ] || { echo "synth_rtl.sh: $file: missing" >&2; exit 2; }
+    got=$(grep -c '[0-9a-fA-F]' "$file")
+    [ "$got" -eq "$want" ] || { echo "synth_rtl.sh: $file: $got words, the grid of table.vh needs $want" >&2; exit 2; }
+  done
+fi
+
 if [ -z "$out" ]; then
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
