@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include <ionrail/app/crossbar_run.hpp>
+#include <ionrail/app/snn_run.hpp>
 
 #include "scratch.hpp"
 
@@ -134,6 +135,21 @@ TEST(CrossbarRecord, WriteVoltagesBeyondTheTableAreRefusedAndTheReportSaysWhatRa
     }
     EXPECT_FALSE(fs::exists(o.out_dir)) << set;
   }
+  // The spiking network's levels add up across a device: 5 + 6 V at a
+  // coincidence is beyond the ±10 V table.
+  ionrail::app::snn_options so;
+  so.quiet = true;
+  so.out_dir = o.out_dir;
+  so.overrides = {"snn.pre_v=5", "snn.post_v1=6"};
+  try {
+    ionrail::app::run_snn(std::string(IONRAIL_SOURCE_DIR) + "/experiments/snn_digits.toml", so);
+    ADD_FAILURE() << "snn levels of 11 V were accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("a device would see 11 V, beyond the table's voltage range, ±10 V"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(fs::exists(o.out_dir));
   // One epoch runs at v_write_v alone; passive cells are written by the V/2
   // scheme, 1T1R cells are not.
   for (const char* selector : {"passive", "1t1r"}) {
