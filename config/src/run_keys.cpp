@@ -58,7 +58,7 @@ section_def sim_section() {
            "protocol's largest |V| and the run's temperature (the message gives the largest valid dt_s); space "
            "charge can raise the rates further, which the run checks at every rate table (exit 1)");
   s.key("p_max", [](auto& c) -> auto& { return c.sim.p_max; })
-      .range(open(0, 1)).doc("bound on (Γ+ + Γ−) dt for the automatic step; 0.5 leaves strong-pulse responses up to 5 % high, 0.125 about 1 % (docs/engine.md)");
+      .range(open(0, 1)).doc("bound on (Γ+ + Γ−) dt for the automatic step; 0.5 leaves strong-pulse responses up to 5 % high (0.125: about 1 %) and relaxation time constants 6–10 % short (0.0625: converged) (docs/engine.md)");
   s.key("dt_max_s", [](auto& c) -> auto& { return c.sim.dt_max_s; })
       .unit("s").range(closed(0, 1e9))
       .doc("cap on the automatic step (0: none). Automatic steps end on the drive's breakpoints, so a pulse is "
