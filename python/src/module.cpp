@@ -438,6 +438,14 @@ void take(const py::object& d, S& into, const members<S, T>& m, const std::strin
   for (const auto& [name, at] : m) into.*at = pickled<T>(d, name, what);
 }
 
+// Item I of a WHAT pickle's state: a Table (ValueError otherwise).
+const model::table& pickled_table(const py::tuple& s, std::size_t i, const std::string& what) {
+  if (!py::isinstance<table_py>(s[i]))
+    throw std::invalid_argument(what + " pickle: item " + std::to_string(i) + " is " +
+                                std::string(py::repr(s[i])).substr(0, 80) + "; expected an ionrail.Table");
+  return s[i].cast<const table_py&>().table;
+}
+
 // Every device's raw words as a dict of NumPy arrays (the pickles of a
 // Crossbar and a DeviceBatch), and back: N devices, each array checked for
 // its dtype and length (values are checked by circuits::check_device_batch).
@@ -486,16 +494,14 @@ crossbar_py* crossbar_from_state(const py::object& state) {
   const std::string what = "Crossbar";
   const py::tuple s = pickle_state(state, what, 7);
   return unpickled(what, [&] {
-    if (!py::isinstance<table_py>(s[2]))
-      throw std::invalid_argument("Crossbar pickle: item 2 is " + std::string(py::repr(s[2])).substr(0, 80) +
-                                  "; expected an ionrail.Table");
+    const model::table& table = pickled_table(s, 2, what);
     circuits::crossbar_params p;
     take(s[1], p, param_ints, what);
     take(s[1], p, param_reals, what);
     p.noise = pickled<bool>(s[1], "noise", what);
     p.seed = pickled<std::uint64_t>(s[1], "seed", what);
     p.selector = selector_of(pickled<std::string>(s[1], "selector", what));
-    auto c = std::make_unique<crossbar_py>(s[2].cast<const table_py&>().table, p);  // checks the params
+    auto c = std::make_unique<crossbar_py>(table, p);  // checks the params
     const std::size_t n = c->x.devices().size();
     const model::device_batch b = devices_from(s[3], n, what);
     circuits::array_activity a;
@@ -529,16 +535,14 @@ device_batch_py* device_batch_from_state(const py::object& state) {
   const std::string what = "DeviceBatch";
   const py::tuple s = pickle_state(state, what, 3);
   return unpickled(what, [&] {
-    if (!py::isinstance<table_py>(s[1]))
-      throw std::invalid_argument("DeviceBatch pickle: item 1 is " + std::string(py::repr(s[1])).substr(0, 80) +
-                                  "; expected an ionrail.Table");
+    const model::table& table = pickled_table(s, 1, what);
     // The batch is as long as its pickled state array; every other array must match it.
     const py::object state_array = py::isinstance<py::dict>(s[2]) ? pickled<py::object>(s[2], "state", what) : py::none();
     if (!py::isinstance<py::array>(state_array) || py::array(state_array).ndim() != 1)
       throw std::invalid_argument("DeviceBatch pickle: item 2 is not the dict of device arrays (a 1-D \"state\" first)");
     model::device_batch b = devices_from(s[2], static_cast<std::size_t>(py::array(state_array).size()), what);
     circuits::check_device_batch(b, b.size(), "DeviceBatch pickle");
-    return new device_batch_py(s[1].cast<const table_py&>().table, std::move(b));
+    return new device_batch_py(table, std::move(b));
   });
 }
 
