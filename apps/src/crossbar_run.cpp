@@ -200,7 +200,7 @@ circuits::learning_report run_crossbar(const std::string& path, const crossbar_o
                      {"energy_per_cell_pulse_last_epoch_j", json_number(energy_per_pulse_j(all[l]->epochs.back()), 6)}};
     js["pulse_step_s"] = json_number(rep.pulse_step_s, 6);
     js["seconds_per_epoch"] = json_number(rep.seconds_per_epoch, 4);
-    js["parameters"] = parameters_json(runs::crossbar_as_run(cfg));  // initial_state as run
+    js["parameters"] = parameters_json(runs::crossbar_as_run(cfg, array));  // initial_state as run
     write_json(dir.path() / "summary.json", js);
   }
   {
@@ -395,7 +395,7 @@ circuits::mlp_report run_crossbar_network(const std::string& path, const crossba
     js["weights"] = rep.weights;
     js["accumulator_bits_per_weight"] = rep.accumulator_bits;
     js["accumulator_bytes"] = accumulator_bytes;
-    js["parameters"] = parameters_json(runs::crossbar_as_run(cfg));  // initial_state as run
+    js["parameters"] = parameters_json(runs::crossbar_as_run(cfg, array));  // initial_state as run
     write_json(dir.path() / "summary.json", js);
   }
   std::string cost_md, cost_plots;  // the hardware cost section, when [crossbar] hardware names a file

@@ -43,16 +43,14 @@ circuits::snn_report run_snn(const std::string& path, const snn_options& o) {
   const double dt_m = table_metadata(x.table_dir, "dt_m_s");
   {
     // A device sees row − column: pre_v + post_v1 at a spike that meets an
-    // eligible input, post_v2 (reversed) one step later. Beyond the table's
-    // voltage range the model holds the edge column's response.
+    // eligible input, post_v2 (reversed) one step later.
     const auto& w = x.network.waveform;
-    const double edge = table.grid.v_at(table.grid.n_v - 1);
     const double most = std::max({w.pre_v + w.post_v1, w.post_v2, w.pre_v});
-    if (most > edge)
-      throw config_error(fmt::format("{}: snn.pre_v + snn.post_v1 = {} V, snn.post_v2 = {} V: a device would see {} V, "
-                                     "beyond the table's voltage range, ±{} V ({}), where the compact model holds the "
-                                     "edge column's response",
-                                     path, w.pre_v + w.post_v1, w.post_v2, most, edge, x.table_dir));
+    runs::check_within_table_range(most,
+                                   table,
+                                   fmt::format("snn.pre_v + snn.post_v1 = {} V, snn.post_v2 = {} V: a device would see {} V",
+                                               w.pre_v + w.post_v1, w.post_v2, most),
+                                   path, x.table_dir);
   }
   circuits::snn_params p = x.network;
   p.seed = cfg.sim.seed;

@@ -154,7 +154,7 @@ std::vector<double> figures_of(const variant_result& v) {
   const bool loop = kind == kmc::protocol_kind::sweep || kind == kmc::protocol_kind::waveform;
   const auto& t = v.transport;
   // As in summary.json: no coefficients from displacements the walls set.
-  const bool wall_free = kmc::transport_confinement(t, v.config.device.thickness_nm * 1e-9) <= kmc::wall_free_confinement;
+  const bool wall_free = kmc::transport_confinement(t, v.config.device) <= kmc::wall_free_confinement;
   const auto coefficient = [&](double x) { return wall_free ? x : none; };
   std::vector<double> f{relax ? v.relax.tau_s : none,
                         relax ? v.relax.retained_after_10s : none,

@@ -19,21 +19,26 @@ circuits::crossbar_params crossbar_array_of(const config::run_config& cfg) {
   return array;
 }
 
-void check_write_voltages(const config::run_config& cfg, const model::table& table, const std::string& path) {
+void check_within_table_range(double volts, const model::table& table, const std::string& what, const std::string& path,
+                              const std::string& table_dir) {
   const double edge = table.grid.v_at(table.grid.n_v - 1);
+  if (volts > edge)
+    throw config::config_error(fmt::format(
+        "{}: {}, beyond the table's voltage range, ±{} V ({}): the compact model holds the edge column's response "
+        "there, so a device would move as at {} V while the write energy grows as V²; at most {} V",
+        path, what, edge, table_dir, edge, edge));
+}
+
+void check_write_voltages(const config::run_config& cfg, const model::table& table, const std::string& path) {
   const auto& l = cfg.crossbar.learning;
   for (const auto& [key, v] : {std::pair<const char*, double>{"crossbar.v_write_v", l.v_write_v},
                                {"crossbar.v_write_final_v", l.v_write_final_v}})
-    if (v > edge)
-      throw config::config_error(fmt::format(
-          "{}: {} = {} V: beyond the table's voltage range, ±{} V ({}): the compact model holds the edge "
-          "column's response there, so the devices would move as at {} V while the energy grows as V²; at most {}",
-          path, key, v, edge, cfg.crossbar.table_dir, edge, edge));
+    check_within_table_range(v, table, fmt::format("{} = {} V", key, v), path, cfg.crossbar.table_dir);
 }
 
-config::run_config crossbar_as_run(const config::run_config& cfg) {
+config::run_config crossbar_as_run(const config::run_config& cfg, const circuits::crossbar_params& array) {
   config::run_config recorded = cfg;
-  recorded.crossbar.array.initial_state = crossbar_array_of(cfg).initial_state;
+  recorded.crossbar.array.initial_state = array.initial_state;
   return recorded;
 }
 

@@ -407,7 +407,7 @@ json_doc variant_json(const variant_result& v, const std::string& series_key) {
   s["events_per_s"] = json_number(v.wall_s > 0 ? static_cast<double>(i.events) / v.wall_s : 0.0);
   // Past wall_free_confinement the coefficients would be the rail's length
   // over t, flat in temperature: null, with the reason, never a number.
-  const double confinement = kmc::transport_confinement(t, v.config.device.thickness_nm * 1e-9);
+  const double confinement = kmc::transport_confinement(t, v.config.device);
   const bool wall_free = confinement <= kmc::wall_free_confinement;
   const auto coefficient = [&](double x) { return wall_free ? json_number(x) : json_doc(); };
   s["transport"] = {{"elapsed_s", json_number(t.elapsed_s)},

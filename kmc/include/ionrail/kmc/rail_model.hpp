@@ -2,6 +2,7 @@
 // The rail model: ion positions, per-site counts, the mean field and the rate
 // tables, plus the observables derived from them. It computes rates and
 // applies hops; the solvers (sync, bkl) decide which hops happen and when.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -53,7 +54,8 @@ struct transport_estimate {
   double drift_velocity_m_s = 0;
 };
 
-// How far the ions moved, as a fraction of the rail's length L a: the rms
+// How far the ions of DEVICE moved, as a fraction of the rail's length L a
+// (its thickness): the rms
 // displacement, the larger of the tracer's and the centre of mass's per
 // ion (2 t D_J). A closed rail bounds the displacements: for a walker
 // between reflecting walls, started anywhere, MSD/2t falls short of D by
@@ -62,9 +64,8 @@ struct transport_estimate {
 // wall_free_confinement the MSDs measure the rail, not a diffusion
 // coefficient.
 inline constexpr double wall_free_confinement = 0.044;
-inline double transport_confinement(const transport_estimate& e, double rail_length_m) {
-  const double per_ion_msd = e.tracer_msd_m2 > 2 * e.elapsed_s * e.d_jump_m2_s ? e.tracer_msd_m2 : 2 * e.elapsed_s * e.d_jump_m2_s;
-  return std::sqrt(per_ion_msd) / rail_length_m;
+inline double transport_confinement(const transport_estimate& e, const device_params& device) {
+  return std::sqrt(std::max(e.tracer_msd_m2, 2 * e.elapsed_s * e.d_jump_m2_s)) / (device.thickness_nm * 1e-9);
 }
 
 class rail_model {

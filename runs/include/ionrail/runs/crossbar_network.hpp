@@ -17,14 +17,18 @@ namespace ionrail::runs {
 // (s_eq) where initial_state is not given, the run's seed. Every crossbar
 // path, and the parameters summary.json records, take it from here.
 circuits::crossbar_params crossbar_array_of(const config::run_config& cfg);
-// CFG with the values crossbar_array_of resolved (initial_state from the
-// table), so that the recorded parameters rerun the same devices.
-config::run_config crossbar_as_run(const config::run_config& cfg);
+// CFG with the values of ARRAY (crossbar_array_of's) it left to the table
+// (initial_state), so that the recorded parameters rerun the same devices.
+config::run_config crossbar_as_run(const config::run_config& cfg, const circuits::crossbar_params& array);
 
-// The write voltages of [crossbar] (v_write_v, v_write_final_v) within the
-// table's voltage range: beyond it the model holds the edge column's
-// response, so a device would move as at the edge while the energy grows
-// as V². config::config_error naming PATH, the key and the range.
+// VOLTS, what a device sees (WHAT says from which keys), within the voltage
+// range of TABLE (the table at TABLE_DIR): beyond it the model holds the
+// edge column's response, so a device would move as at the edge while the
+// write energy grows as V². config::config_error "PATH: WHAT, beyond the
+// table's voltage range, ±E V (TABLE_DIR): ..." otherwise.
+void check_within_table_range(double volts, const model::table& table, const std::string& what, const std::string& path,
+                              const std::string& table_dir);
+// [crossbar]'s write voltages (v_write_v, v_write_final_v) by that check.
 void check_write_voltages(const config::run_config& cfg, const model::table& table, const std::string& path);
 
 struct network_setup {
