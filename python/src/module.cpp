@@ -201,7 +201,7 @@ struct device_batch_py {
   }
   device_batch_py(const model::table& t, model::device_batch devices) : table(t), b(std::move(devices)) {}
   // An independent batch in this one's exact state, taken under the lock.
-  device_batch_py(device_batch_py& from) : table(from.table), b(locked_copy(from)) {}
+  device_batch_py(device_batch_py& from) : table(from.table), b(from.snapshot()) {}
   std::size_t size() const { return b.size(); }
 
   void step_raw_ptr(const std::int16_t* v, int steps) {
@@ -211,11 +211,12 @@ struct device_batch_py {
     for (int k = 0; k < steps; ++k) model::step_batch(tv, b, v);
   }
 
- private:
-  static model::device_batch locked_copy(device_batch_py& from) {
+  // The devices in one consistent state (a copy, a pickle): taken under the
+  // lock, without the GIL, while another Python thread may be stepping.
+  model::device_batch snapshot() {
     py::gil_scoped_release nogil;
-    const std::lock_guard<std::mutex> hold(from.busy);
-    return from.b;
+    const std::lock_guard<std::mutex> hold(busy);
+    return b;
   }
 };
 
@@ -363,12 +364,13 @@ struct crossbar_py {
   // An independent crossbar in this one's exact state (every device's
   // state, fluctuation, variation and generator, the step count and the
   // counters): crossbar_array's copy, taken under the lock.
-  crossbar_py(crossbar_py& from) : x(locked_copy(from)), energy_j(from.energy_j), pulses(from.pulses), reads(from.reads) {}
+  crossbar_py(crossbar_py& from) : x(from.snapshot()), energy_j(from.energy_j), pulses(from.pulses), reads(from.reads) {}
 
- private:
-  static circuits::crossbar_array locked_copy(crossbar_py& from) {
-    const std::lock_guard<std::mutex> hold(from.busy);
-    return from.x;
+  // The array in one consistent state, as device_batch_py::snapshot.
+  circuits::crossbar_array snapshot() {
+    py::gil_scoped_release nogil;
+    const std::lock_guard<std::mutex> hold(busy);
+    return x;
   }
 };
 
@@ -469,11 +471,7 @@ model::device_batch devices_from(const py::object& d, std::size_t n, const std::
 // Crossbar pickle: (format, params dict, Table, devices dict of raw arrays,
 // steps, activity dict, counters dict {energy_j, pulses, reads}).
 py::tuple crossbar_state(crossbar_py& c) {
-  const circuits::crossbar_array x = [&] {
-    py::gil_scoped_release nogil;
-    const std::lock_guard<std::mutex> hold(c.busy);  // a consistent snapshot (as copy.deepcopy)
-    return c.x;
-  }();
+  const circuits::crossbar_array x = c.snapshot();  // as copy.deepcopy
   const circuits::crossbar_params& p = x.params();
   py::dict params, activity, counters;
   put(params, p, param_ints);
@@ -523,12 +521,7 @@ crossbar_py* crossbar_from_state(const py::object& state) {
 // DeviceBatch pickle: (format, Table, devices dict of raw arrays, as a
 // Crossbar's). Every device keeps its own noise flag here.
 py::tuple device_batch_state(device_batch_py& d) {
-  const model::device_batch b = [&] {
-    py::gil_scoped_release nogil;
-    const std::lock_guard<std::mutex> hold(d.busy);  // a consistent snapshot
-    return d.b;
-  }();
-  return py::make_tuple(pickle_format, table_py{d.table, {}}, devices_dict(b));
+  return py::make_tuple(pickle_format, table_py{d.table, {}}, devices_dict(d.snapshot()));
 }
 
 device_batch_py* device_batch_from_state(const py::object& state) {
@@ -890,10 +883,9 @@ PYBIND11_MODULE(_ionrail, m) {
            py::arg("selector") = "passive",
            "dt_m_s: the table's recorded model step (another value raises ValueError, as `ionrail crossbar` takes "
            "the table's), 0.05 s for a table without one; initial_state: the table's s_eq, 0.25 without one")
-      .def("__copy__", [](crossbar_py& c) { return new crossbar_py(c); }, py::call_guard<py::gil_scoped_release>(),
+      .def("__copy__", [](crossbar_py& c) { return new crossbar_py(c); },
            "An independent crossbar in this one's exact state (copy.copy and copy.deepcopy)")
-      .def("__deepcopy__", [](crossbar_py& c, const py::object&) { return new crossbar_py(c); }, py::arg("memo"),
-           py::call_guard<py::gil_scoped_release>())
+      .def("__deepcopy__", [](crossbar_py& c, const py::object&) { return new crossbar_py(c); }, py::arg("memo"))
       .def(py::pickle([](crossbar_py& c) -> py::object { return crossbar_state(c); },
                       [](const py::object& state) { return crossbar_from_state(state); }),
            "Pickled exactly (docs/python.md): params, table, every device's raw state, step count and counters")
